@@ -1,0 +1,237 @@
+package dev.conduit.protocol;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One unit of the wire protocol. Each record here is one frame type; {@link FrameCodec} turns them
+ * into bytes and back, and {@code docs/protocol.md} draws each one.
+ *
+ * <p>Sequence numbers ({@code sequence} on PUBLISH and MESSAGE, ACK, the resume fields of HELLO and
+ * WELCOME) are carried by protocol version 1 but given meaning only by session resumption: a peer
+ * that does not resume sends 0 and ignores what it receives.
+ */
+public sealed interface Frame {
+
+    /** The type byte this frame is written with. */
+    FrameType type();
+
+    /**
+     * Client to server, first frame of a connection: the versions the client speaks, its name, and
+     * its credentials ({@code authScheme} names how to read them; empty for anonymous).
+     * {@code resumeToken} and {@code resumeLastReceived} ask to resume an earlier session (empty and
+     * 0 for a new one).
+     */
+    record Hello(int minVersion, int maxVersion, String clientName, String authScheme, byte[] credentials,
+                 byte[] resumeToken, long resumeLastReceived) implements Frame {
+        public Hello {
+            Objects.requireNonNull(clientName, "clientName");
+            Objects.requireNonNull(authScheme, "authScheme");
+            Objects.requireNonNull(credentials, "credentials");
+            Objects.requireNonNull(resumeToken, "resumeToken");
+        }
+
+        /** A HELLO for a new, anonymous session speaking exactly the given version. */
+        public static Hello anonymous(int version, String clientName) {
+            return new Hello(version, version, clientName, "", new byte[0], new byte[0], 0);
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.HELLO;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Hello h && minVersion == h.minVersion && maxVersion == h.maxVersion
+                    && clientName.equals(h.clientName) && authScheme.equals(h.authScheme)
+                    && Arrays.equals(credentials, h.credentials) && Arrays.equals(resumeToken, h.resumeToken)
+                    && resumeLastReceived == h.resumeLastReceived;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(minVersion, maxVersion, clientName, authScheme, Arrays.hashCode(credentials),
+                    Arrays.hashCode(resumeToken), resumeLastReceived);
+        }
+
+        @Override
+        public String toString() {
+            return "Hello[versions=" + minVersion + ".." + maxVersion + ", clientName=" + clientName
+                    + ", authScheme=" + authScheme + ", credentials=" + credentials.length + " bytes, resumeToken="
+                    + resumeToken.length + " bytes, resumeLastReceived=" + resumeLastReceived + "]";
+        }
+    }
+
+    /**
+     * Server to client, answer to HELLO: the chosen version, who the server is, the session, and the
+     * limits and heartbeat the client must respect.
+     */
+    record Welcome(int version, String serverId, String sessionId, long epoch, boolean resumed,
+                   long lastReceived, int maxPayloadBytes, int maxHeaderBytes, int maxSubjectBytes,
+                   int heartbeatIntervalMillis, int heartbeatMisses) implements Frame {
+        public Welcome {
+            Objects.requireNonNull(serverId, "serverId");
+            Objects.requireNonNull(sessionId, "sessionId");
+        }
+
+        /** The limits announced here, as the codec takes them. */
+        public ProtocolLimits limits() {
+            return new ProtocolLimits(maxPayloadBytes, maxHeaderBytes, maxSubjectBytes);
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.WELCOME;
+        }
+    }
+
+    /**
+     * Client to server: a message to route. With {@code request} set, the server answers with
+     * {@link NoResponders} when no subscription matches, so a requester fails at once instead of
+     * waiting for its timeout.
+     */
+    record Publish(long sequence, boolean request, MessageBody body) implements Frame {
+        public Publish {
+            Objects.requireNonNull(body, "body");
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.PUBLISH;
+        }
+    }
+
+    /** Server to client: a message delivered to one of the client's subscriptions. */
+    record Message(long sequence, int subscriptionId, MessageBody body) implements Frame {
+        public Message {
+            Objects.requireNonNull(body, "body");
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.MESSAGE;
+        }
+    }
+
+    /**
+     * Client to server: start delivering messages whose subject matches {@code pattern}, tagged with
+     * {@code subscriptionId}. With a {@code queueGroup} (else {@code null}), each message goes to one
+     * member of the group only.
+     */
+    record Subscribe(int subscriptionId, String pattern, String queueGroup) implements Frame {
+        public Subscribe {
+            Objects.requireNonNull(pattern, "pattern");
+            if (queueGroup != null && queueGroup.isEmpty()) {
+                queueGroup = null;
+            }
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.SUBSCRIBE;
+        }
+    }
+
+    /** Client to server: end a subscription now (0) or after that many more messages. */
+    record Unsubscribe(int subscriptionId, long afterMessages) implements Frame {
+        public Unsubscribe {
+            if (afterMessages < 0 || afterMessages > 0xFFFF_FFFFL) {
+                throw new IllegalArgumentException("afterMessages must fit in 32 bits unsigned: " + afterMessages);
+            }
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.UNSUBSCRIBE;
+        }
+    }
+
+    /** Server to client: a PUBLISH flagged as a request, with this reply subject, matched nobody. */
+    record NoResponders(String replySubject) implements Frame {
+        public NoResponders {
+            Objects.requireNonNull(replySubject, "replySubject");
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.NO_RESPONDERS;
+        }
+    }
+
+    /** Either direction: asks for a {@link Pong} carrying the same token. */
+    record Ping(long token) implements Frame {
+        @Override
+        public FrameType type() {
+            return FrameType.PING;
+        }
+    }
+
+    /** Either direction: the answer to a {@link Ping}. */
+    record Pong(long token) implements Frame {
+        @Override
+        public FrameType type() {
+            return FrameType.PONG;
+        }
+    }
+
+    /**
+     * Either direction: something went wrong. When {@code fatal}, the sender closes the connection
+     * after this frame.
+     */
+    record Error(int code, boolean fatal, String message) implements Frame {
+        public Error {
+            Objects.requireNonNull(message, "message");
+            if (code < 0 || code > 0xFFFF) {
+                throw new IllegalArgumentException("code must fit in 16 bits: " + code);
+            }
+        }
+
+        public Error(ErrorCode code, boolean fatal, String message) {
+            this(code.code(), fatal, message);
+        }
+
+        /** The known code, or {@code null} if this version does not define the number. */
+        public ErrorCode errorCode() {
+            return ErrorCode.of(code);
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.ERROR;
+        }
+    }
+
+    /**
+     * Either direction: the sender will close this connection within {@code drainMillis}; send
+     * nothing new on it. The code says why ({@link ErrorCode#SERVER_SHUTTING_DOWN}, {@link
+     * ErrorCode#NORMAL_CLOSE}).
+     */
+    record GoAway(int code, int drainMillis, String reason) implements Frame {
+        public GoAway {
+            Objects.requireNonNull(reason, "reason");
+            if (code < 0 || code > 0xFFFF) {
+                throw new IllegalArgumentException("code must fit in 16 bits: " + code);
+            }
+            if (drainMillis < 0) {
+                throw new IllegalArgumentException("drainMillis must be >= 0: " + drainMillis);
+            }
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.GOAWAY;
+        }
+    }
+
+    /**
+     * Either direction: every message-bearing frame up to and including {@code sequence} has been
+     * received. Reserved for session resumption; version 1 peers that do not resume ignore it.
+     */
+    record Ack(long sequence) implements Frame {
+        @Override
+        public FrameType type() {
+            return FrameType.ACK;
+        }
+    }
+}

@@ -1,0 +1,449 @@
+package dev.conduit.protocol;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+
+/**
+ * Encodes frames to bytes and decodes them back. All integers are big-endian (network order).
+ *
+ * <p>Every frame starts with the same six bytes:
+ *
+ * <pre>
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                    length (u32): bytes after this field       |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |   type (u8)   |  flags (u8)   |  body ... (length - 2 bytes)
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * </pre>
+ *
+ * <p>The decoder treats its input as hostile. It reads the length prefix first and throws {@link
+ * FrameTooLargeException} if it exceeds {@link ProtocolLimits#maxFrameBytes()}, before reading or
+ * allocating anything else; every inner length is checked against what is left of the frame and
+ * against its own limit before the field is read. Each failure is a subclass of {@link
+ * ProtocolException}; no other exception escapes {@link #decode(ByteBuffer)}.
+ *
+ * <p>The bodies of all frame types are drawn in {@code docs/protocol.md}. Strings are written as a
+ * u16 byte count followed by that many bytes of UTF-8 ({@code str16}); byte strings the same way
+ * ({@code bytes16}). A message body (shared by PUBLISH and MESSAGE) is:
+ *
+ * <pre>
+ * +-------------------+-------------------+------------------------+--------------------------+
+ * | subject (str16)   | reply-to (str16,  | headers: u32 block len | payload: u32 len + bytes |
+ * |                   |  empty = none)    | [u16 count, (str16     |                          |
+ * |                   |                   |  name, str16 value)*]  |                          |
+ * +-------------------+-------------------+------------------------+--------------------------+
+ * </pre>
+ *
+ * <p>Instances are immutable and thread-safe; encoding needs no instance because limits are
+ * enforced by whoever builds the frame.
+ */
+public final class FrameCodec {
+    /** Bytes of the length prefix. */
+    public static final int LENGTH_FIELD_BYTES = 4;
+    /** Bytes of the length prefix, type and flags. */
+    public static final int HEAD_BYTES = 6;
+    /** Bytes of a MESSAGE frame before its body: head, sequence and subscription id. */
+    public static final int MESSAGE_HEAD_BYTES = HEAD_BYTES + 8 + 4;
+
+    /** PUBLISH: the sender wants a NO_RESPONDERS frame if nothing matches. */
+    public static final int FLAG_REQUEST = 0x01;
+    /** ERROR: the sender closes the connection after this frame. */
+    public static final int FLAG_FATAL = 0x01;
+    /** WELCOME: the session named in HELLO was resumed. */
+    public static final int FLAG_RESUMED = 0x01;
+
+    private final ProtocolLimits limits;
+    private final int maxFrameBytes;
+
+    public FrameCodec(ProtocolLimits limits) {
+        this.limits = limits;
+        this.maxFrameBytes = limits.maxFrameBytes();
+    }
+
+    public ProtocolLimits limits() {
+        return limits;
+    }
+
+    /**
+     * The total size of the frame that starts at the buffer's position (length prefix included),
+     * or -1 if fewer than 4 bytes are readable. Does not move the position.
+     *
+     * @throws FrameTooLargeException   if the prefix exceeds the maximum frame size
+     * @throws MalformedFrameException  if the prefix is too small to hold type and flags
+     */
+    public int frameSize(ByteBuffer in) {
+        if (in.remaining() < LENGTH_FIELD_BYTES) {
+            return -1;
+        }
+        long length = Integer.toUnsignedLong(in.getInt(in.position()));
+        if (length > maxFrameBytes) {
+            throw new FrameTooLargeException(length, maxFrameBytes);
+        }
+        if (length < 2) {
+            throw new MalformedFrameException("frame length " + length + " is too short for type and flags");
+        }
+        return (int) length + LENGTH_FIELD_BYTES;
+    }
+
+    /**
+     * Decodes one frame at the buffer's position and moves the position past it, or returns {@code
+     * null} and leaves the position alone if the buffer does not yet hold the whole frame.
+     *
+     * @throws ProtocolException if the bytes are not a valid frame within the limits
+     */
+    public Frame decode(ByteBuffer in) {
+        int size = frameSize(in);
+        if (size < 0 || in.remaining() < size) {
+            return null;
+        }
+        int start = in.position();
+        ByteBuffer frame = in.slice(start + HEAD_BYTES, size - HEAD_BYTES);
+        int typeCode = in.get(start + 4) & 0xFF;
+        int flags = in.get(start + 5) & 0xFF;
+        in.position(start + size);
+        FrameType type = FrameType.of(typeCode);
+        if (type == null) {
+            throw new UnknownFrameTypeException(typeCode);
+        }
+        try {
+            Frame f = decodeBody(type, flags, frame);
+            if (frame.hasRemaining()) {
+                throw new MalformedFrameException(type + " frame has " + frame.remaining() + " bytes after its last field");
+            }
+            return f;
+        } catch (BufferUnderflowException e) {
+            throw new MalformedFrameException(type + " frame ends before its last field");
+        }
+    }
+
+    private Frame decodeBody(FrameType type, int flags, ByteBuffer in) {
+        return switch (type) {
+            case HELLO -> {
+                noFlags(type, flags);
+                yield new Frame.Hello(u16(in), u16(in), string(in, "client name"), string(in, "auth scheme"),
+                        bytes(in, "credentials"), bytes(in, "resume token"), in.getLong());
+            }
+            case WELCOME -> {
+                allowFlags(type, flags, FLAG_RESUMED);
+                int version = u16(in);
+                String serverId = string(in, "server id");
+                String sessionId = string(in, "session id");
+                long epoch = in.getLong();
+                long lastReceived = in.getLong();
+                int maxPayload = in.getInt();
+                int maxHeader = in.getInt();
+                int maxSubject = u16(in);
+                int heartbeat = in.getInt();
+                int misses = u16(in);
+                try {
+                    new ProtocolLimits(maxPayload, maxHeader, maxSubject);
+                } catch (IllegalArgumentException e) {
+                    throw new MalformedFrameException("WELCOME announces impossible limits: " + e.getMessage());
+                }
+                if (heartbeat < 0) {
+                    throw new MalformedFrameException("WELCOME announces a negative heartbeat interval: " + heartbeat);
+                }
+                yield new Frame.Welcome(version, serverId, sessionId, epoch, (flags & FLAG_RESUMED) != 0,
+                        lastReceived, maxPayload, maxHeader, maxSubject, heartbeat, misses);
+            }
+            case PUBLISH -> {
+                allowFlags(type, flags, FLAG_REQUEST);
+                long seq = in.getLong();
+                yield new Frame.Publish(seq, (flags & FLAG_REQUEST) != 0, body(in));
+            }
+            case MESSAGE -> {
+                noFlags(type, flags);
+                long seq = in.getLong();
+                int sid = in.getInt();
+                yield new Frame.Message(seq, sid, body(in));
+            }
+            case SUBSCRIBE -> {
+                noFlags(type, flags);
+                int sid = in.getInt();
+                String pattern = Subjects.checkPattern(subject(in, "pattern"), limits.maxSubjectBytes());
+                String group = subject(in, "queue group");
+                yield new Frame.Subscribe(sid, pattern,
+                        group.isEmpty() ? null : Subjects.checkQueueGroup(group, limits.maxSubjectBytes()));
+            }
+            case UNSUBSCRIBE -> {
+                noFlags(type, flags);
+                yield new Frame.Unsubscribe(in.getInt(), Integer.toUnsignedLong(in.getInt()));
+            }
+            case NO_RESPONDERS -> {
+                noFlags(type, flags);
+                yield new Frame.NoResponders(Subjects.checkSubject(subject(in, "reply subject"), limits.maxSubjectBytes()));
+            }
+            case PING -> {
+                noFlags(type, flags);
+                yield new Frame.Ping(in.getLong());
+            }
+            case PONG -> {
+                noFlags(type, flags);
+                yield new Frame.Pong(in.getLong());
+            }
+            case ERROR -> {
+                allowFlags(type, flags, FLAG_FATAL);
+                yield new Frame.Error(u16(in), (flags & FLAG_FATAL) != 0, string(in, "error message"));
+            }
+            case GOAWAY -> {
+                noFlags(type, flags);
+                int code = u16(in);
+                int drain = in.getInt();
+                if (drain < 0) {
+                    throw new MalformedFrameException("GOAWAY drain time is negative: " + drain);
+                }
+                yield new Frame.GoAway(code, drain, string(in, "goaway reason"));
+            }
+            case ACK -> {
+                noFlags(type, flags);
+                yield new Frame.Ack(in.getLong());
+            }
+        };
+    }
+
+    private MessageBody body(ByteBuffer in) {
+        String subject = Subjects.checkSubject(subject(in, "subject"), limits.maxSubjectBytes());
+        String reply = subject(in, "reply subject");
+        if (!reply.isEmpty()) {
+            Subjects.checkSubject(reply, limits.maxSubjectBytes());
+        }
+        Headers headers = headers(in);
+        long payloadLength = Integer.toUnsignedLong(in.getInt());
+        if (payloadLength > limits.maxPayloadBytes()) {
+            throw new PayloadTooLargeException(payloadLength, limits.maxPayloadBytes());
+        }
+        if (payloadLength > in.remaining()) {
+            throw new MalformedFrameException("payload length " + payloadLength + " overruns the frame ("
+                    + in.remaining() + " bytes left)");
+        }
+        byte[] payload = new byte[(int) payloadLength];
+        in.get(payload);
+        return MessageBody.of(subject, reply, headers, payload);
+    }
+
+    private Headers headers(ByteBuffer in) {
+        long blockLength = Integer.toUnsignedLong(in.getInt());
+        if (blockLength == 0) {
+            return Headers.EMPTY;
+        }
+        if (blockLength > limits.maxHeaderBytes()) {
+            throw new HeadersTooLargeException("header block of " + blockLength + " bytes exceeds the maximum of "
+                    + limits.maxHeaderBytes() + " bytes");
+        }
+        if (blockLength > in.remaining()) {
+            throw new MalformedFrameException("header block length " + blockLength + " overruns the frame ("
+                    + in.remaining() + " bytes left)");
+        }
+        ByteBuffer block = in.slice(in.position(), (int) blockLength);
+        in.position(in.position() + (int) blockLength);
+        try {
+            int count = u16(block);
+            if (count == 0) {
+                throw new MalformedFrameException("a non-empty header block must hold at least one header");
+            }
+            // Each header takes at least 4 bytes, so count is bounded by the block before we allocate.
+            if ((long) count * 4 > block.remaining()) {
+                throw new MalformedFrameException("header count " + count + " overruns the header block");
+            }
+            String[] pairs = new String[count * 2];
+            for (int i = 0; i < count; i++) {
+                String name = string(block, "header name");
+                Headers.checkName(name);
+                String value = string(block, "header value");
+                Headers.checkValue(name, value);
+                pairs[2 * i] = name;
+                pairs[2 * i + 1] = value;
+            }
+            if (block.hasRemaining()) {
+                throw new MalformedFrameException("header block has " + block.remaining() + " bytes after its last header");
+            }
+            return Headers.fromDecoded(pairs);
+        } catch (BufferUnderflowException e) {
+            throw new MalformedFrameException("header block ends inside a header");
+        }
+    }
+
+    private String subject(ByteBuffer in, String field) {
+        int len = u16(in);
+        if (len > limits.maxSubjectBytes()) {
+            throw new InvalidSubjectException(field + " of " + len + " bytes is longer than " + limits.maxSubjectBytes() + " bytes");
+        }
+        return stringOfLength(in, len, field);
+    }
+
+    private static String string(ByteBuffer in, String field) {
+        return stringOfLength(in, u16(in), field);
+    }
+
+    private static String stringOfLength(ByteBuffer in, int len, String field) {
+        if (len > in.remaining()) {
+            throw new MalformedFrameException(field + " length " + len + " overruns the frame (" + in.remaining() + " bytes left)");
+        }
+        return Utf8.read(in, len, field);
+    }
+
+    private static byte[] bytes(ByteBuffer in, String field) {
+        int len = u16(in);
+        if (len > in.remaining()) {
+            throw new MalformedFrameException(field + " length " + len + " overruns the frame (" + in.remaining() + " bytes left)");
+        }
+        byte[] b = new byte[len];
+        in.get(b);
+        return b;
+    }
+
+    private static int u16(ByteBuffer in) {
+        return in.getShort() & 0xFFFF;
+    }
+
+    private static void noFlags(FrameType type, int flags) {
+        allowFlags(type, flags, 0);
+    }
+
+    private static void allowFlags(FrameType type, int flags, int allowed) {
+        if ((flags & ~allowed) != 0) {
+            throw new MalformedFrameException(String.format("%s frame has undefined flag bits 0x%02x", type, flags & ~allowed));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Encoding
+
+    /** Total bytes the frame takes on the wire, length prefix included. */
+    public static int encodedLength(Frame frame) {
+        return HEAD_BYTES + bodyLength(frame);
+    }
+
+    /** Encodes a frame into a new buffer, flipped for reading. */
+    public static ByteBuffer encode(Frame frame) {
+        ByteBuffer out = ByteBuffer.allocate(encodedLength(frame));
+        encode(frame, out);
+        return out.flip();
+    }
+
+    /**
+     * Writes the frame at the buffer's position, which must have {@link #encodedLength(Frame)} bytes
+     * of room.
+     *
+     * @throws IllegalArgumentException if a string field is longer than 65535 bytes
+     */
+    public static void encode(Frame frame, ByteBuffer out) {
+        int bodyLength = bodyLength(frame);
+        out.putInt(bodyLength + 2);
+        out.put((byte) frame.type().code());
+        switch (frame) {
+            case Frame.Hello h -> {
+                out.put((byte) 0);
+                out.putShort((short) h.minVersion()).putShort((short) h.maxVersion());
+                putString(out, h.clientName());
+                putString(out, h.authScheme());
+                putBytes(out, h.credentials());
+                putBytes(out, h.resumeToken());
+                out.putLong(h.resumeLastReceived());
+            }
+            case Frame.Welcome w -> {
+                out.put((byte) (w.resumed() ? FLAG_RESUMED : 0));
+                out.putShort((short) w.version());
+                putString(out, w.serverId());
+                putString(out, w.sessionId());
+                out.putLong(w.epoch()).putLong(w.lastReceived());
+                out.putInt(w.maxPayloadBytes()).putInt(w.maxHeaderBytes()).putShort((short) w.maxSubjectBytes());
+                out.putInt(w.heartbeatIntervalMillis()).putShort((short) w.heartbeatMisses());
+            }
+            case Frame.Publish p -> {
+                out.put((byte) (p.request() ? FLAG_REQUEST : 0));
+                out.putLong(p.sequence());
+                p.body().writeTo(out);
+            }
+            case Frame.Message m -> {
+                out.put((byte) 0);
+                out.putLong(m.sequence()).putInt(m.subscriptionId());
+                m.body().writeTo(out);
+            }
+            case Frame.Subscribe s -> {
+                out.put((byte) 0);
+                out.putInt(s.subscriptionId());
+                putString(out, s.pattern());
+                putString(out, s.queueGroup() == null ? "" : s.queueGroup());
+            }
+            case Frame.Unsubscribe u -> {
+                out.put((byte) 0);
+                out.putInt(u.subscriptionId()).putInt((int) u.afterMessages());
+            }
+            case Frame.NoResponders n -> {
+                out.put((byte) 0);
+                putString(out, n.replySubject());
+            }
+            case Frame.Ping p -> out.put((byte) 0).putLong(p.token());
+            case Frame.Pong p -> out.put((byte) 0).putLong(p.token());
+            case Frame.Error e -> {
+                out.put((byte) (e.fatal() ? FLAG_FATAL : 0));
+                out.putShort((short) e.code());
+                putString(out, e.message());
+            }
+            case Frame.GoAway g -> {
+                out.put((byte) 0);
+                out.putShort((short) g.code()).putInt(g.drainMillis());
+                putString(out, g.reason());
+            }
+            case Frame.Ack a -> out.put((byte) 0).putLong(a.sequence());
+        }
+    }
+
+    /**
+     * Writes the head of a MESSAGE frame whose body will follow as {@code body.encoded()}: the way a
+     * server writes one publish to many subscribers while encoding its body only once.
+     */
+    public static void encodeMessageHead(ByteBuffer out, long sequence, int subscriptionId, MessageBody body) {
+        out.putInt(MESSAGE_HEAD_BYTES - LENGTH_FIELD_BYTES + body.encodedLength());
+        out.put((byte) FrameType.MESSAGE.code()).put((byte) 0);
+        out.putLong(sequence).putInt(subscriptionId);
+    }
+
+    private static int bodyLength(Frame frame) {
+        return switch (frame) {
+            case Frame.Hello h -> 4 + str(h.clientName()) + str(h.authScheme()) + bytes(h.credentials())
+                    + bytes(h.resumeToken()) + 8;
+            case Frame.Welcome w -> 2 + str(w.serverId()) + str(w.sessionId()) + 8 + 8 + 4 + 4 + 2 + 4 + 2;
+            case Frame.Publish p -> 8 + p.body().encodedLength();
+            case Frame.Message m -> 8 + 4 + m.body().encodedLength();
+            case Frame.Subscribe s -> 4 + str(s.pattern()) + str(s.queueGroup() == null ? "" : s.queueGroup());
+            case Frame.Unsubscribe u -> 8;
+            case Frame.NoResponders n -> str(n.replySubject());
+            case Frame.Ping p -> 8;
+            case Frame.Pong p -> 8;
+            case Frame.Error e -> 2 + str(e.message());
+            case Frame.GoAway g -> 2 + 4 + str(g.reason());
+            case Frame.Ack a -> 8;
+        };
+    }
+
+    private static int str(String s) {
+        int len = Utf8.length(s);
+        if (len > 0xFFFF) {
+            throw new IllegalArgumentException("string of " + len + " bytes does not fit a 16-bit length: '"
+                    + s.substring(0, 40) + "...'");
+        }
+        return 2 + len;
+    }
+
+    private static int bytes(byte[] b) {
+        if (b.length > 0xFFFF) {
+            throw new IllegalArgumentException("byte string of " + b.length + " bytes does not fit a 16-bit length");
+        }
+        return 2 + b.length;
+    }
+
+    static void putString(ByteBuffer out, String s) {
+        int lengthAt = out.position();
+        out.putShort((short) 0);
+        Utf8.write(s, out);
+        out.putShort(lengthAt, (short) (out.position() - lengthAt - 2));
+    }
+
+    private static void putBytes(ByteBuffer out, byte[] b) {
+        out.putShort((short) b.length).put(b);
+    }
+}

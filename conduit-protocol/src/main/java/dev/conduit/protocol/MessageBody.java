@@ -1,0 +1,112 @@
+package dev.conduit.protocol;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * What a PUBLISH and a MESSAGE frame share: subject, optional reply subject, headers and payload.
+ * Both frames end with these fields in the same layout, so a server that fans one publish out to
+ * many subscribers encodes the body once ({@link #encoded()}) and writes it after each subscriber's
+ * own short frame head.
+ *
+ * <p>Immutable and safe to share, provided nobody modifies the payload array after handing it over.
+ */
+public final class MessageBody {
+    private final String subject;
+    private final String replyTo;
+    private final Headers headers;
+    private final byte[] payload;
+    private final int encodedLength;
+    /** Written once per body, on first use; racing writers produce equal buffers, so no lock. */
+    private ByteBuffer encoded;
+
+    private MessageBody(String subject, String replyTo, Headers headers, byte[] payload) {
+        this.subject = Objects.requireNonNull(subject, "subject");
+        this.replyTo = replyTo == null || replyTo.isEmpty() ? null : replyTo;
+        this.headers = headers == null ? Headers.EMPTY : headers;
+        this.payload = Objects.requireNonNull(payload, "payload");
+        this.encodedLength = 2 + Utf8.length(subject) + 2 + (this.replyTo == null ? 0 : Utf8.length(this.replyTo))
+                + 4 + this.headers.encodedLength() + 4 + payload.length;
+    }
+
+    /**
+     * A body over the given values; the payload array is kept, not copied. Subjects are not checked
+     * here: callers check them against the peer's limits ({@link Subjects}), and the codec checks
+     * them again on decode.
+     */
+    public static MessageBody of(String subject, String replyTo, Headers headers, byte[] payload) {
+        return new MessageBody(subject, replyTo, headers, payload);
+    }
+
+    public String subject() {
+        return subject;
+    }
+
+    /** The reply subject, or {@code null} when the sender expects no reply. */
+    public String replyTo() {
+        return replyTo;
+    }
+
+    public Headers headers() {
+        return headers;
+    }
+
+    /** The payload array itself, not a copy: do not modify it. */
+    public byte[] payload() {
+        return payload;
+    }
+
+    /** Bytes this body takes on the wire. */
+    public int encodedLength() {
+        return encodedLength;
+    }
+
+    /**
+     * The body encoded as on the wire, computed once and shared: each call returns an independent
+     * read-only view of the same bytes.
+     */
+    public ByteBuffer encoded() {
+        ByteBuffer e = encoded;
+        if (e == null) {
+            ByteBuffer b = ByteBuffer.allocate(encodedLength);
+            writeTo(b);
+            e = b.flip().asReadOnlyBuffer();
+            encoded = e;
+        }
+        return e.duplicate();
+    }
+
+    void writeTo(ByteBuffer out) {
+        FrameCodec.putString(out, subject);
+        FrameCodec.putString(out, replyTo == null ? "" : replyTo);
+        int headerLen = headers.encodedLength();
+        out.putInt(headerLen);
+        if (headerLen > 0) {
+            out.putShort((short) headers.size());
+            headers.forEach((name, value) -> {
+                FrameCodec.putString(out, name);
+                FrameCodec.putString(out, value);
+            });
+        }
+        out.putInt(payload.length);
+        out.put(payload);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MessageBody b && subject.equals(b.subject) && Objects.equals(replyTo, b.replyTo)
+                && headers.equals(b.headers) && Arrays.equals(payload, b.payload);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(subject, replyTo, headers, Arrays.hashCode(payload));
+    }
+
+    @Override
+    public String toString() {
+        return "MessageBody[subject=" + subject + ", replyTo=" + replyTo + ", headers=" + headers
+                + ", payload=" + payload.length + " bytes]";
+    }
+}
