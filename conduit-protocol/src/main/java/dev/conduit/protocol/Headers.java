@@ -103,8 +103,11 @@ public final class Headers {
         }
     }
 
-    /** Size of the encoded block without its 4-byte length prefix; 0 when empty. */
-    int encodedLength() {
+    /**
+     * Size of the encoded block without its 4-byte length prefix; 0 when empty. This is the size
+     * that counts against the peer's {@code maxHeaderBytes}.
+     */
+    public int encodedLength() {
         if (pairs.length == 0) {
             return 0;
         }

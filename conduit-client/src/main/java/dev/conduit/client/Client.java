@@ -1,0 +1,118 @@
+package dev.conduit.client;
+
+import dev.conduit.protocol.Headers;
+import dev.conduit.transport.Connector;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A connection to a Conduit server, through which an application publishes, subscribes, sends
+ * requests and answers them.
+ *
+ * <pre>{@code
+ * try (Client client = Client.connect("tcp://127.0.0.1:7440")) {
+ *     client.subscribe("orders.>", m -> System.out.println(m.subject() + ": " + m.payloadAsString()));
+ *     client.publish("orders.eu.created", "42".getBytes(UTF_8));
+ *     Message reply = client.requestAndWait("svc.echo", "ping".getBytes(UTF_8), Duration.ofSeconds(2));
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe: any thread may call any method. No method blocks on the network except {@link
+ * #requestAndWait}, {@link #flush} and {@link #close}. Handlers run on the client's executor
+ * (virtual threads by default), never on an I/O thread; the messages of one subscription are handled
+ * one at a time, in order.
+ *
+ * <p>Arguments are checked at the call: a bad subject or an oversized payload throws at once, with
+ * the bad value in the message, and nothing is sent.
+ */
+public interface Client extends AutoCloseable {
+
+    /** Connects with default options to the given endpoints ({@code tcp://host:port}). */
+    static Client connect(String... endpoints) {
+        return connect(ClientOptions.builder().endpoints(endpoints).build());
+    }
+
+    /**
+     * Connects and completes the handshake before returning.
+     *
+     * @throws ConnectFailedException if no endpoint accepts a connection and handshake within
+     *                                {@link ClientOptions#connectTimeout()}
+     */
+    static Client connect(ClientOptions options) {
+        return ConduitClient.connect(options, null);
+    }
+
+    /**
+     * Connects through the given connector instead of the network: an embedded server's in-process
+     * connector, or a test's.
+     */
+    static Client connect(ClientOptions options, Connector connector) {
+        return ConduitClient.connect(options, connector);
+    }
+
+    /** Publishes a message to every subscription matching the subject. */
+    default void publish(String subject, byte[] payload) {
+        publish(subject, Headers.EMPTY, payload);
+    }
+
+    /** Publishes a message with headers. */
+    void publish(String subject, Headers headers, byte[] payload);
+
+    /**
+     * Publishes a message that names a subject to send replies to; the usual way to answer it is
+     * {@link Message#reply}.
+     */
+    void publish(String subject, String replyTo, Headers headers, byte[] payload);
+
+    /** Subscribes to every subject matching the pattern ({@code *} one token, {@code >} the rest). */
+    default Subscription subscribe(String pattern, MessageHandler handler) {
+        return subscribe(pattern, null, handler);
+    }
+
+    /**
+     * Subscribes as a member of a queue group: each message goes to one member of the group.
+     * A {@code null} group means a plain subscription.
+     */
+    Subscription subscribe(String pattern, String queueGroup, MessageHandler handler);
+
+    /** Sends a request and completes with the first reply; see {@link #request(String, Headers, byte[], Duration)}. */
+    default CompletableFuture<Message> request(String subject, byte[] payload, Duration timeout) {
+        return request(subject, Headers.EMPTY, payload, timeout);
+    }
+
+    /**
+     * Sends a request and completes with the first reply. Completes exceptionally with {@link
+     * NoRespondersException} at once if nothing subscribes to the subject, with {@link
+     * RequestTimeoutException} after the timeout, or with {@link ConnectionClosedException} if the
+     * connection ends first. Many requests may be in flight on one connection.
+     */
+    CompletableFuture<Message> request(String subject, Headers headers, byte[] payload, Duration timeout);
+
+    /**
+     * The blocking form of {@link #request}: waits for the reply and throws the same typed
+     * exceptions directly.
+     */
+    default Message requestAndWait(String subject, byte[] payload, Duration timeout) {
+        return Futures.await(request(subject, payload, timeout));
+    }
+
+    /**
+     * Completes once the server has processed everything this client sent before the call (a
+     * ping/pong round trip).
+     */
+    CompletableFuture<Void> flush(Duration timeout);
+
+    /** Where the connection is in its lifecycle. */
+    ConnectionState state();
+
+    /** What the server announced about itself in its handshake. */
+    ServerInfo serverInfo();
+
+    /**
+     * Drains and closes: stops taking new work, flushes pending publishes, waits for in-flight
+     * requests until {@link ClientOptions#drainTimeout()}, then closes the connection. Requests still
+     * in flight after the deadline fail with {@link ConnectionClosedException}. Idempotent.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,149 @@
+package dev.conduit.client;
+
+import dev.conduit.protocol.Frame;
+import dev.conduit.protocol.MessageBody;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One subscription of a {@link ConduitClient}. Messages arrive on the I/O thread ({@link
+ * #onMessage}) and are handed to the handler in order through a {@link SerialExecutor}; at most
+ * {@code maxPending} wait at a time, and the excess is dropped and reported.
+ *
+ * <p>Both sides count the messages delivered to the subscription since it began, identically, so an
+ * automatic unsubscribe ({@link #unsubscribeAfter}) ends it at the same message on both.
+ */
+final class ClientSubscription implements Subscription {
+    private final ConduitClient client;
+    private final int id;
+    private final String pattern;
+    private final String queueGroup;
+    private final MessageHandler handler;
+    private final SerialExecutor dispatch;
+    private final int maxPending;
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong delivered = new AtomicLong();
+    /** Messages received from the server; written only by the connection's I/O thread. */
+    private final AtomicLong received = new AtomicLong();
+    /** Total received at which the subscription ends; Long.MAX_VALUE for never. */
+    private volatile long limit = Long.MAX_VALUE;
+    private volatile boolean active = true;
+
+    ClientSubscription(ConduitClient client, int id, String pattern, String queueGroup, MessageHandler handler,
+                       SerialExecutor dispatch, int maxPending) {
+        this.client = client;
+        this.id = id;
+        this.pattern = pattern;
+        this.queueGroup = queueGroup;
+        this.handler = handler;
+        this.dispatch = dispatch;
+        this.maxPending = maxPending;
+    }
+
+    /** Runs on the I/O thread. */
+    void onMessage(MessageBody body) {
+        if (!active) {
+            return;
+        }
+        long n = received.incrementAndGet();
+        if (n >= limit) {
+            end();
+        }
+        if (pending.incrementAndGet() > maxPending) {
+            pending.decrementAndGet();
+            if (dropped.getAndIncrement() == 0) {
+                dispatch.execute(this::reportDropped);
+            }
+            return;
+        }
+        ReceivedMessage message = new ReceivedMessage(client, body);
+        dispatch.execute(() -> handle(message));
+    }
+
+    private void handle(ReceivedMessage message) {
+        pending.decrementAndGet();
+        try {
+            handler.onMessage(message);
+        } catch (Exception | Error e) {
+            if (e instanceof VirtualMachineError) {
+                throw (Error) e;
+            }
+            client.notifyHandlerFailure(this, e);
+        } finally {
+            delivered.incrementAndGet();
+        }
+    }
+
+    private void reportDropped() {
+        long n = dropped.getAndSet(0);
+        if (n > 0) {
+            client.notifySlowConsumer(this, n);
+        }
+    }
+
+    /** Marks the subscription over and forgets it; no frame is sent. */
+    void end() {
+        active = false;
+        client.forget(this);
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public String pattern() {
+        return pattern;
+    }
+
+    @Override
+    public String queueGroup() {
+        return queueGroup;
+    }
+
+    @Override
+    public boolean isActive() {
+        return active;
+    }
+
+    @Override
+    public long delivered() {
+        return delivered.get();
+    }
+
+    @Override
+    public void unsubscribe() {
+        if (active) {
+            end();
+            client.send(new Frame.Unsubscribe(id, 0));
+        }
+    }
+
+    @Override
+    public void unsubscribeAfter(long messages) {
+        if (messages < 1 || messages > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("messages must be between 1 and 4294967295: " + messages);
+        }
+        if (!active) {
+            return;
+        }
+        // The wire carries a total since subscribe; racing arrivals are counted the same on both sides.
+        long total = received.get() + messages;
+        if (total > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("subscription has already received " + received.get()
+                    + " messages; " + messages + " more exceeds the protocol's 32-bit count");
+        }
+        limit = total;
+        if (received.get() >= total) {
+            end();
+        }
+        client.send(new Frame.Unsubscribe(id, total));
+    }
+
+    @Override
+    public String toString() {
+        return "Subscription[" + id + " " + pattern + (queueGroup == null ? "" : " queue " + queueGroup) + "]";
+    }
+}

@@ -1,0 +1,35 @@
+package dev.conduit.client;
+
+import dev.conduit.protocol.Headers;
+import java.nio.charset.StandardCharsets;
+
+/** A message received by a subscription, or a reply to a request. Immutable. */
+public interface Message {
+
+    String subject();
+
+    /** The subject to reply to, or {@code null} when the sender expects no reply. */
+    String replyTo();
+
+    Headers headers();
+
+    /** The payload; the array is this message's own, so callers may keep it but should not change it. */
+    byte[] payload();
+
+    /** The payload decoded as UTF-8. */
+    default String payloadAsString() {
+        return new String(payload(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Publishes a reply to {@link #replyTo()} through the client that received this message.
+     *
+     * @throws IllegalStateException if the message has no reply subject
+     */
+    default void reply(byte[] payload) {
+        reply(Headers.EMPTY, payload);
+    }
+
+    /** Publishes a reply with headers. */
+    void reply(Headers headers, byte[] payload);
+}

@@ -1,0 +1,88 @@
+package dev.conduit.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.conduit.transport.TransportOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** Reads settings as text from a YAML file and environment variable names, for {@link ServerConfig}. */
+final class ConfigSettings {
+    static final String ENV_PREFIX = "CONDUIT_";
+
+    private ConfigSettings() {
+    }
+
+    /** The top-level scalar settings of a YAML file, in file order. */
+    static Map<String, String> fromYaml(Path file) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+        Map<String, String> settings = new LinkedHashMap<>();
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            return settings;
+        }
+        if (!root.isObject()) {
+            throw new IllegalArgumentException(file + ": expected a mapping of settings at the top level");
+        }
+        root.fields().forEachRemaining(e -> {
+            if (!e.getValue().isValueNode()) {
+                throw new IllegalArgumentException(file + ": setting '" + e.getKey() + "' must be a plain value");
+            }
+            settings.put(e.getKey(), e.getValue().asText());
+        });
+        return settings;
+    }
+
+    /** {@code CONDUIT_MAX_PAYLOAD_BYTES} to {@code maxPayloadBytes}. */
+    static String keyForEnvironmentName(String name) {
+        String[] words = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).split("_");
+        StringBuilder key = new StringBuilder(words[0]);
+        for (int i = 1; i < words.length; i++) {
+            if (!words[i].isEmpty()) {
+                key.append(Character.toUpperCase(words[i].charAt(0))).append(words[i].substring(1));
+            }
+        }
+        return key.toString();
+    }
+
+    /** {@code 250ms}, {@code 10s}, {@code 2m}, {@code 1h}, or ISO-8601 such as {@code PT10S}. */
+    static Duration duration(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.startsWith("pt")) {
+                return Duration.parse(t.toUpperCase(Locale.ROOT));
+            }
+            if (t.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            }
+            long n = Long.parseLong(t.substring(0, t.length() - 1));
+            return switch (t.charAt(t.length() - 1)) {
+                case 's' -> Duration.ofSeconds(n);
+                case 'm' -> Duration.ofMinutes(n);
+                case 'h' -> Duration.ofHours(n);
+                default -> throw new IllegalArgumentException("expected a duration such as 500ms, 10s, 2m or PT10S");
+            };
+        } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("expected a duration such as 500ms, 10s, 2m or PT10S");
+        }
+    }
+
+    static TransportOptions.Kind transportKind(String text) {
+        try {
+            return TransportOptions.Kind.valueOf(text.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("expected one of auto, epoll, io_uring, nio");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.conduit.server;
+
+import dev.conduit.client.Client;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A Conduit server: accepts connections and routes each published message to the subscriptions
+ * that match it. Embeddable:
+ *
+ * <pre>{@code
+ * try (Server server = Server.create(ServerConfig.builder().port(0).build()).start()) {
+ *     Client local = server.connectLocal();   // in-process, no socket
+ *     local.subscribe("svc.echo", m -> m.reply(m.payload()));
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. Routing runs on the I/O threads; no user code runs there.
+ */
+public interface Server extends AutoCloseable {
+
+    /** A server with this configuration, not yet listening. */
+    static Server create(ServerConfig config) {
+        return RoutingServer.create(config);
+    }
+
+    /**
+     * Binds and starts accepting connections.
+     *
+     * @return this server
+     * @throws IllegalStateException if already started or stopped
+     * @throws java.io.UncheckedIOException if the address cannot be bound
+     */
+    Server start();
+
+    /** The bound TCP address (with the real port when port 0 was configured). */
+    InetSocketAddress address();
+
+    /** This server incarnation's id, sent to clients in WELCOME. */
+    String serverId();
+
+    /**
+     * A client connected to this server in the same process, without a socket. It is a full
+     * {@link Client}: publish, subscribe, request and reply as over TCP.
+     */
+    Client connectLocal();
+
+    /** Connections currently open (TCP and in-process). */
+    int connectionCount();
+
+    /**
+     * Stops gracefully: stops accepting, sends GOAWAY to every client, lets what is queued flush,
+     * and closes every connection by {@link ServerConfig#drainTimeout()}. Idempotent.
+     */
+    CompletableFuture<Void> stop();
+
+    /** Stops and waits for it. */
+    @Override
+    void close();
+}

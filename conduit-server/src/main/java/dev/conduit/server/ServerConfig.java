@@ -1,0 +1,195 @@
+package dev.conduit.server;
+
+import dev.conduit.protocol.ProtocolLimits;
+import dev.conduit.transport.Endpoint;
+import dev.conduit.transport.TransportOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything a server is configured with. Immutable; every value is checked when set, and a bad one
+ * fails at once with the value in the message.
+ *
+ * <p>Settings come in layers, each overriding the last: defaults, an optional YAML file ({@link
+ * #load(Path)}), environment variables ({@link Builder#applyEnvironment}), then whatever the caller
+ * (the CLI's flags) sets. The keys are the component names below; their environment forms are
+ * {@code CONDUIT_} plus the name in upper snake case ({@code maxPayloadBytes} is {@code
+ * CONDUIT_MAX_PAYLOAD_BYTES}).
+ *
+ * @param host                         address to bind; {@code 127.0.0.1} by default, so a default
+ *                                     server is not reachable from other machines
+ * @param port                         TCP port; 0 for any free port
+ * @param limits                       frame, payload, header and subject limits announced to clients
+ * @param handshakeTimeout             a connection that has not sent HELLO by then is closed
+ * @param drainTimeout                 graceful stop: time given to clients after GOAWAY
+ * @param maxPendingBytesPerConnection bytes the server holds for a subscriber that reads too slowly;
+ *                                     past it the subscriber is told (SLOW_CONSUMER) and disconnected
+ * @param transport                    I/O threads and socket implementation
+ */
+public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
+                           Duration drainTimeout, long maxPendingBytesPerConnection, TransportOptions transport) {
+
+    public ServerConfig {
+        Objects.requireNonNull(host, "host");
+        if (host.isBlank()) {
+            throw new IllegalArgumentException("host must not be blank");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be between 0 and 65535: " + port);
+        }
+        Objects.requireNonNull(limits, "limits");
+        positive(handshakeTimeout, "handshakeTimeout");
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+        if (drainTimeout.isNegative()) {
+            throw new IllegalArgumentException("drainTimeout must be >= 0: " + drainTimeout);
+        }
+        if (maxPendingBytesPerConnection < limits.maxFrameBytes()) {
+            throw new IllegalArgumentException("maxPendingBytesPerConnection must be at least the maximum frame size ("
+                    + limits.maxFrameBytes() + "): " + maxPendingBytesPerConnection);
+        }
+        Objects.requireNonNull(transport, "transport");
+    }
+
+    private static void positive(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException(name + " must be > 0: " + d);
+        }
+    }
+
+    /** The defaults: 127.0.0.1:7440, {@link ProtocolLimits#DEFAULT}, 10 s handshake, 5 s drain. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding the defaults overridden by the settings in a YAML file. */
+    public static Builder load(Path yamlFile) {
+        Builder b = builder();
+        ConfigSettings.fromYaml(yamlFile).forEach((key, value) -> b.set(key, value, yamlFile.toString()));
+        return b;
+    }
+
+    /** Collects settings. Not thread-safe. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = Endpoint.DEFAULT_PORT;
+        private int maxPayloadBytes = ProtocolLimits.DEFAULT.maxPayloadBytes();
+        private int maxHeaderBytes = ProtocolLimits.DEFAULT.maxHeaderBytes();
+        private int maxSubjectBytes = ProtocolLimits.DEFAULT.maxSubjectBytes();
+        private Duration handshakeTimeout = Duration.ofSeconds(10);
+        private Duration drainTimeout = Duration.ofSeconds(5);
+        private long maxPendingBytesPerConnection = 64L << 20;
+        private int ioThreads = Runtime.getRuntime().availableProcessors();
+        private TransportOptions.Kind transportKind = TransportOptions.Kind.AUTO;
+
+        private Builder() {
+        }
+
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host, "host");
+            return this;
+        }
+
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be between 0 and 65535: " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        public Builder maxPayloadBytes(int bytes) {
+            this.maxPayloadBytes = bytes;
+            return this;
+        }
+
+        public Builder maxHeaderBytes(int bytes) {
+            this.maxHeaderBytes = bytes;
+            return this;
+        }
+
+        public Builder maxSubjectBytes(int bytes) {
+            this.maxSubjectBytes = bytes;
+            return this;
+        }
+
+        public Builder handshakeTimeout(Duration timeout) {
+            positive(timeout, "handshakeTimeout");
+            this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        public Builder drainTimeout(Duration timeout) {
+            this.drainTimeout = Objects.requireNonNull(timeout, "drainTimeout");
+            return this;
+        }
+
+        public Builder maxPendingBytesPerConnection(long bytes) {
+            this.maxPendingBytesPerConnection = bytes;
+            return this;
+        }
+
+        public Builder ioThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("ioThreads must be > 0: " + threads);
+            }
+            this.ioThreads = threads;
+            return this;
+        }
+
+        public Builder transport(TransportOptions.Kind kind) {
+            this.transportKind = Objects.requireNonNull(kind, "transport");
+            return this;
+        }
+
+        /**
+         * Applies {@code CONDUIT_*} variables from the given environment (usually {@link
+         * System#getenv()}); unknown {@code CONDUIT_*} names are an error, so a typo does not pass
+         * unnoticed.
+         */
+        public Builder applyEnvironment(Map<String, String> environment) {
+            environment.forEach((name, value) -> {
+                if (name.startsWith(ConfigSettings.ENV_PREFIX)) {
+                    set(ConfigSettings.keyForEnvironmentName(name), value, "environment variable " + name);
+                }
+            });
+            return this;
+        }
+
+        /**
+         * Sets one setting by its key, from text.
+         *
+         * @param source where the text came from, for the error message
+         * @throws IllegalArgumentException naming the source, key and value if either is not valid
+         */
+        public Builder set(String key, String value, String source) {
+            try {
+                switch (key) {
+                    case "host" -> host(value);
+                    case "port" -> port(Integer.parseInt(value.trim()));
+                    case "maxPayloadBytes" -> maxPayloadBytes(Integer.parseInt(value.trim()));
+                    case "maxHeaderBytes" -> maxHeaderBytes(Integer.parseInt(value.trim()));
+                    case "maxSubjectBytes" -> maxSubjectBytes(Integer.parseInt(value.trim()));
+                    case "handshakeTimeout" -> handshakeTimeout(ConfigSettings.duration(value));
+                    case "drainTimeout" -> drainTimeout(ConfigSettings.duration(value));
+                    case "maxPendingBytesPerConnection" -> maxPendingBytesPerConnection(Long.parseLong(value.trim()));
+                    case "ioThreads" -> ioThreads(Integer.parseInt(value.trim()));
+                    case "transport" -> transport(ConfigSettings.transportKind(value));
+                    default -> throw new IllegalArgumentException("unknown setting");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(source + ": invalid " + key + " '" + value + "': " + e.getMessage(), e);
+            }
+            return this;
+        }
+
+        public ServerConfig build() {
+            ProtocolLimits limits = new ProtocolLimits(maxPayloadBytes, maxHeaderBytes, maxSubjectBytes);
+            TransportOptions transport = TransportOptions.builder().ioThreads(ioThreads).kind(transportKind).build();
+            return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
+                    maxPendingBytesPerConnection, transport);
+        }
+    }
+}

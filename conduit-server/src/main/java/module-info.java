@@ -1,0 +1,13 @@
+/**
+ * The Conduit server: accepts connections, keeps each peer's subscriptions and routes messages
+ * between them. Embeddable through {@link dev.conduit.server.Server}.
+ */
+module dev.conduit.server {
+    requires transitive dev.conduit.client;
+    requires transitive dev.conduit.transport;
+    requires com.fasterxml.jackson.databind;
+    requires com.fasterxml.jackson.dataformat.yaml;
+    requires org.slf4j;
+
+    exports dev.conduit.server;
+}

@@ -1,0 +1,62 @@
+package dev.conduit.transport;
+
+import dev.conduit.protocol.Frame;
+import dev.conduit.protocol.ProtocolLimits;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One transport link that carries frames both ways: a TCP socket or an in-memory pair. Not to be
+ * confused with a session, which later revisions let outlive its connections.
+ *
+ * <p>Thread-safe. {@link #send} may be called from any thread; frames sent from one thread leave in
+ * the order sent. Sends are batched: frames queued while the I/O thread is busy leave together in
+ * one write and one flush, and a lone frame leaves at once.
+ */
+public interface Connection {
+
+    /**
+     * Queues a frame to send. Never blocks.
+     *
+     * @return false if the connection is closed or closing, so the frame will not be sent
+     */
+    boolean send(Frame frame);
+
+    /** Sends the frame, then closes once everything queued before it has been written. */
+    void sendAndClose(Frame frame);
+
+    /** Closes once every frame queued so far has been written. Idempotent. */
+    void close();
+
+    /** Whether frames can still be sent. */
+    boolean isOpen();
+
+    /** Bytes queued or buffered for sending but not yet written to the network. */
+    long pendingOutboundBytes();
+
+    /**
+     * Sets the limits that frames received from now on must respect (a client learns them from
+     * WELCOME). Takes effect for the next frame decoded.
+     */
+    void inboundLimits(ProtocolLimits limits);
+
+    /** Completes when the connection is closed, for whatever reason. */
+    CompletableFuture<Void> closeFuture();
+
+    /**
+     * Runs a task on this connection's I/O thread after a delay; cancelled automatically if the
+     * connection closes first. The task must not block.
+     */
+    Cancellable schedule(Runnable task, long delay, TimeUnit unit);
+
+    /** The peer's address, for logs. */
+    String remoteAddress();
+
+    /** {@code tcp} or {@code memory}. */
+    String transportName();
+
+    /** A scheduled task that can be cancelled. */
+    interface Cancellable {
+        void cancel();
+    }
+}

@@ -1,0 +1,25 @@
+package dev.conduit.transport;
+
+import dev.conduit.protocol.Frame;
+import dev.conduit.protocol.ProtocolException;
+
+/**
+ * Receives what arrives on one {@link Connection}. Calls for one connection never overlap and come
+ * in arrival order, on the connection's I/O thread: implementations must not block and must not run
+ * user code there.
+ */
+public interface FrameHandler {
+
+    /** A frame arrived. */
+    void onFrame(Frame frame);
+
+    /**
+     * Received bytes were not a valid frame. When {@code inSync} is true the bad frame's length was
+     * valid and it was skipped whole: later frames decode normally. When false the stream cannot be
+     * read further and nothing more will be delivered; the handler should close the connection.
+     */
+    void onProtocolError(ProtocolException error, boolean inSync);
+
+    /** The connection closed; {@code cause} is {@code null} for an orderly close. Called once. */
+    void onClosed(Throwable cause);
+}

@@ -1,0 +1,14 @@
+package dev.conduit.transport;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+
+/** A bound server socket accepting connections. */
+public interface Listener {
+
+    /** The address actually bound (with the real port when port 0 was asked for). */
+    InetSocketAddress address();
+
+    /** Stops accepting; connections already accepted stay open. */
+    CompletableFuture<Void> close();
+}

@@ -1,0 +1,228 @@
+package dev.conduit.transport;
+
+import dev.conduit.protocol.Frame;
+import dev.conduit.protocol.FrameCodec;
+import dev.conduit.protocol.MessageBody;
+import dev.conduit.protocol.ProtocolLimits;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.internal.PlatformDependent;
+import java.nio.ByteBuffer;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A TCP connection. Outbound frames go through a lock-free queue that the channel's event loop
+ * drains: everything queued by the time the drain runs is encoded into as few buffers as possible,
+ * written, and flushed once. A burst of small frames therefore leaves in one syscall, and a lone
+ * frame leaves as soon as the event loop gets to it, with no timer holding it back.
+ *
+ * <p>MESSAGE frames write their body from {@link MessageBody#encoded()}, which is computed once
+ * per published message however many subscribers receive it; large bodies are not even copied into
+ * the batch but written as a shared view.
+ */
+final class NettyConnection implements Connection {
+    private static final Logger log = LoggerFactory.getLogger(NettyConnection.class);
+
+    /** Marks the end of what is sent before closing. */
+    private static final Frame CLOSE = new Frame.Ping(Long.MIN_VALUE);
+    /** Bodies at least this large are written as a shared view rather than copied into the batch. */
+    private static final int SHARE_BODY_BYTES = 8 << 10;
+    private static final int BATCH_BUFFER_BYTES = 32 << 10;
+    /** Frames written per drain before yielding the event loop to other connections. */
+    private static final int MAX_FRAMES_PER_DRAIN = 4096;
+
+    private final Channel channel;
+    private final EventLoop loop;
+    private final Queue<Frame> outbound = PlatformDependent.newMpscQueue();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    /** Bytes in {@link #outbound}; the channel's own buffer counts the rest. */
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private final Runnable drainTask = this::drain;
+    private volatile boolean closing;
+    private volatile FrameCodec inbound;
+
+    NettyConnection(Channel channel, ProtocolLimits limits) {
+        this.channel = channel;
+        this.loop = channel.eventLoop();
+        this.inbound = new FrameCodec(limits);
+        channel.closeFuture().addListener(f -> {
+            closing = true;
+            outbound.clear();
+            queuedBytes.set(0);
+            closeFuture.complete(null);
+        });
+    }
+
+    FrameCodec inboundCodec() {
+        return inbound;
+    }
+
+    @Override
+    public boolean send(Frame frame) {
+        if (closing) {
+            return false;
+        }
+        queuedBytes.addAndGet(FrameCodec.encodedLength(frame));
+        outbound.offer(frame);
+        scheduleDrain();
+        return true;
+    }
+
+    @Override
+    public void sendAndClose(Frame frame) {
+        if (!closing) {
+            send(frame);
+        }
+        close();
+    }
+
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        outbound.offer(CLOSE);
+        scheduleDrain();
+    }
+
+    private void scheduleDrain() {
+        if (drainScheduled.compareAndSet(false, true)) {
+            loop.execute(drainTask);
+        }
+    }
+
+    /** Runs on the event loop. */
+    private void drain() {
+        drainScheduled.set(false);
+        ByteBuf batch = null;
+        long drained = 0;
+        int frames = 0;
+        Frame frame;
+        while (frames < MAX_FRAMES_PER_DRAIN && (frame = outbound.poll()) != null) {
+            frames++;
+            if (frame == CLOSE) {
+                write(batch);
+                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> channel.close());
+                queuedBytes.addAndGet(-drained);
+                return;
+            }
+            int length;
+            try {
+                length = FrameCodec.encodedLength(frame);
+            } catch (IllegalArgumentException e) {
+                log.warn("dropping a frame that cannot be encoded: {}", e.getMessage());
+                continue;
+            }
+            drained += length;
+            if (frame instanceof Frame.Message m && m.body().encodedLength() >= SHARE_BODY_BYTES) {
+                batch = ensure(batch, FrameCodec.MESSAGE_HEAD_BYTES);
+                FrameCodec.encodeMessageHead(nio(batch, FrameCodec.MESSAGE_HEAD_BYTES), m.sequence(),
+                        m.subscriptionId(), m.body());
+                batch.writerIndex(batch.writerIndex() + FrameCodec.MESSAGE_HEAD_BYTES);
+                write(batch);
+                batch = null;
+                channel.write(Unpooled.wrappedBuffer(m.body().encoded()), channel.voidPromise());
+                continue;
+            }
+            batch = ensure(batch, length);
+            ByteBuffer out = nio(batch, length);
+            if (frame instanceof Frame.Message m) {
+                FrameCodec.encodeMessageHead(out, m.sequence(), m.subscriptionId(), m.body());
+                out.put(m.body().encoded());
+            } else {
+                FrameCodec.encode(frame, out);
+            }
+            batch.writerIndex(batch.writerIndex() + length);
+        }
+        write(batch);
+        queuedBytes.addAndGet(-drained);
+        channel.flush();
+        if (!outbound.isEmpty()) {
+            scheduleDrain();
+        }
+    }
+
+    private ByteBuf ensure(ByteBuf batch, int length) {
+        if (batch != null && batch.writableBytes() >= length) {
+            return batch;
+        }
+        write(batch);
+        return channel.alloc().directBuffer(Math.max(length, BATCH_BUFFER_BYTES));
+    }
+
+    private static ByteBuffer nio(ByteBuf buf, int length) {
+        return buf.internalNioBuffer(buf.writerIndex(), length);
+    }
+
+    private void write(ByteBuf batch) {
+        if (batch == null) {
+            return;
+        }
+        if (batch.isReadable()) {
+            channel.write(batch, channel.voidPromise());
+        } else {
+            batch.release();
+        }
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closing && channel.isActive();
+    }
+
+    @Override
+    public long pendingOutboundBytes() {
+        ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+        return queuedBytes.get() + (buffer == null ? 0 : buffer.totalPendingWriteBytes());
+    }
+
+    @Override
+    public void inboundLimits(ProtocolLimits limits) {
+        this.inbound = new FrameCodec(limits);
+    }
+
+    @Override
+    public CompletableFuture<Void> closeFuture() {
+        return closeFuture;
+    }
+
+    @Override
+    public Cancellable schedule(Runnable task, long delay, TimeUnit unit) {
+        ScheduledFuture<?> f = loop.schedule(task, delay, unit);
+        closeFuture.whenComplete((v, e) -> f.cancel(false));
+        return () -> f.cancel(false);
+    }
+
+    /** Closes at once, dropping anything queued; for a peer that broke the protocol. */
+    void abort() {
+        closing = true;
+        channel.close();
+    }
+
+    @Override
+    public String remoteAddress() {
+        return String.valueOf(channel.remoteAddress());
+    }
+
+    @Override
+    public String transportName() {
+        return "tcp";
+    }
+
+    @Override
+    public String toString() {
+        return "tcp:" + remoteAddress();
+    }
+}

@@ -1,0 +1,35 @@
+package dev.conduit.transport;
+
+import dev.conduit.protocol.ProtocolLimits;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * A set of I/O threads (event loops) and the sockets they serve. One transport can both connect and
+ * listen; each connection lives on one of its event loops for its whole life.
+ */
+public interface Transport extends Connector, AutoCloseable {
+
+    /** Creates a transport with its event loops started. */
+    static Transport create(TransportOptions options) {
+        return NettyTransport.create(options);
+    }
+
+    /** The socket implementation in use: {@code epoll}, {@code io_uring} or {@code nio}. */
+    String kind();
+
+    /**
+     * Binds and starts accepting. For each accepted connection, {@code acceptor} is called on its I/O
+     * thread to make the handler that receives its frames; frames are decoded within {@code limits}
+     * until {@link Connection#inboundLimits} changes them.
+     */
+    Listener listen(InetSocketAddress address, ProtocolLimits limits, Function<Connection, FrameHandler> acceptor);
+
+    /** Shuts the event loops down; open connections are closed. */
+    CompletableFuture<Void> shutdown();
+
+    /** Shuts down and waits for it. */
+    @Override
+    void close();
+}

@@ -1,0 +1,18 @@
+/**
+ * Connections that carry Conduit frames: TCP over Netty (native epoll or io_uring when they load,
+ * NIO otherwise) and in-memory pairs for in-process use and tests. Netty stays behind this API.
+ */
+module dev.conduit.transport {
+    requires transitive dev.conduit.protocol;
+    requires io.netty.common;
+    requires io.netty.buffer;
+    requires io.netty.transport;
+    requires io.netty.handler;
+    requires io.netty.codec;
+    requires io.netty.transport.classes.epoll;
+    requires io.netty.transport.classes.io_uring;
+    requires io.netty.transport.unix.common;
+    requires org.slf4j;
+
+    exports dev.conduit.transport;
+}
