@@ -28,6 +28,12 @@ public interface Connection {
     /** Closes once every frame queued so far has been written. Idempotent. */
     void close();
 
+    /**
+     * Closes at once, discarding whatever is queued and not yet written: for a peer that stopped
+     * reading, or a deadline that passed. Idempotent.
+     */
+    void abort();
+
     /** Whether frames can still be sent. */
     boolean isOpen();
 

@@ -75,6 +75,12 @@ final class InMemoryConnection implements Connection {
         }
     }
 
+    /** Nothing waits in a socket buffer here, so aborting is closing. */
+    @Override
+    public void abort() {
+        close();
+    }
+
     private void closeFromPeer() {
         if (closed.compareAndSet(false, true)) {
             deliver(CLOSED);

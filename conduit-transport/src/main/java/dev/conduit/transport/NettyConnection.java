@@ -205,8 +205,8 @@ final class NettyConnection implements Connection {
         return () -> f.cancel(false);
     }
 
-    /** Closes at once, dropping anything queued; for a peer that broke the protocol. */
-    void abort() {
+    @Override
+    public void abort() {
         closing = true;
         channel.close();
     }

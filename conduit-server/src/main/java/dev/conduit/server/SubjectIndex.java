@@ -1,0 +1,197 @@
+package dev.conduit.server;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Finds the subscriptions whose patterns match a subject by walking a trie of pattern tokens, so
+ * that routing costs the subject's depth rather than the number of subscriptions.
+ *
+ * <p>Reads ({@link #match}) take no lock and may run on every I/O thread at once: children live in
+ * concurrent maps and each node's subscriptions in an array that writers replace whole. Writes
+ * ({@link #add}, {@link #remove}) are serialized on the index and prune nodes left empty.
+ */
+final class SubjectIndex {
+    private static final ServerSubscription[] NONE = new ServerSubscription[0];
+
+    private final Node root = new Node(null, null);
+    private final Map<String, QueueGroup> groups = new HashMap<>();
+    private int size;
+
+    private static final class Node {
+        final Node parent;
+        final String token;
+        final Map<String, Node> children = new ConcurrentHashMap<>();
+        /** Subscriptions whose pattern ends at this node. */
+        volatile ServerSubscription[] exact = NONE;
+        /** Subscriptions whose pattern ends with '>' after this node's path. */
+        volatile ServerSubscription[] rest = NONE;
+
+        Node(Node parent, String token) {
+            this.parent = parent;
+            this.token = token;
+        }
+
+        boolean isEmpty() {
+            return children.isEmpty() && exact.length == 0 && rest.length == 0;
+        }
+    }
+
+    /** Adds a subscription with a valid pattern. */
+    synchronized void add(ServerSubscription s) {
+        String[] tokens = tokens(s.pattern);
+        boolean rest = tokens[tokens.length - 1].equals(">");
+        Node node = root;
+        int depth = rest ? tokens.length - 1 : tokens.length;
+        for (int i = 0; i < depth; i++) {
+            Node parent = node;
+            node = node.children.computeIfAbsent(tokens[i], t -> new Node(parent, t));
+        }
+        if (s.queueGroup() != null) {
+            s.group = groups.computeIfAbsent(s.queueGroup(), QueueGroup::new);
+            s.group.members++;
+        }
+        if (rest) {
+            node.rest = append(node.rest, s);
+        } else {
+            node.exact = append(node.exact, s);
+        }
+        size++;
+    }
+
+    /** Removes a subscription; does nothing if it is not in the index. */
+    synchronized void remove(ServerSubscription s) {
+        String[] tokens = tokens(s.pattern);
+        boolean rest = tokens[tokens.length - 1].equals(">");
+        Node node = root;
+        int depth = rest ? tokens.length - 1 : tokens.length;
+        for (int i = 0; i < depth && node != null; i++) {
+            node = node.children.get(tokens[i]);
+        }
+        if (node == null) {
+            return;
+        }
+        ServerSubscription[] before = rest ? node.rest : node.exact;
+        ServerSubscription[] after = without(before, s);
+        if (after == before) {
+            return;
+        }
+        if (rest) {
+            node.rest = after;
+        } else {
+            node.exact = after;
+        }
+        size--;
+        if (s.group != null && --s.group.members == 0) {
+            groups.remove(s.group.name);
+        }
+        while (node.parent != null && node.isEmpty()) {
+            node.parent.children.remove(node.token, node);
+            node = node.parent;
+        }
+    }
+
+    synchronized int size() {
+        return size;
+    }
+
+    /**
+     * Adds to {@code out} every subscription that should receive a message on {@code subject}: all
+     * plain matches, and one member of each matching queue group.
+     */
+    void match(String subject, List<ServerSubscription> out) {
+        String[] tokens = tokens(subject);
+        int start = out.size();
+        collect(root, tokens, 0, out);
+        pickQueueMembers(out, start);
+    }
+
+    private static void collect(Node node, String[] tokens, int i, List<ServerSubscription> out) {
+        if (i == tokens.length) {
+            addAll(out, node.exact);
+            return;
+        }
+        addAll(out, node.rest); // '>' needs at least one more token, and there is one
+        Node child = node.children.get(tokens[i]);
+        if (child != null) {
+            collect(child, tokens, i + 1, out);
+        }
+        Node star = node.children.get("*");
+        if (star != null) {
+            collect(star, tokens, i + 1, out);
+        }
+    }
+
+    /** Replaces the queue members among {@code out[start..]} by one chosen member per group. */
+    private static void pickQueueMembers(List<ServerSubscription> out, int start) {
+        Map<QueueGroup, List<ServerSubscription>> byGroup = null;
+        int kept = start;
+        for (int i = start; i < out.size(); i++) {
+            ServerSubscription s = out.get(i);
+            if (s.group == null) {
+                out.set(kept++, s);
+            } else {
+                if (byGroup == null) {
+                    byGroup = new HashMap<>(4);
+                }
+                byGroup.computeIfAbsent(s.group, g -> new ArrayList<>(4)).add(s);
+            }
+        }
+        if (byGroup == null) {
+            return;
+        }
+        out.subList(kept, out.size()).clear();
+        byGroup.forEach((group, members) -> out.add(members.get(group.pick(members.size()))));
+    }
+
+    private static void addAll(List<ServerSubscription> out, ServerSubscription[] subs) {
+        for (ServerSubscription s : subs) {
+            out.add(s);
+        }
+    }
+
+    private static ServerSubscription[] append(ServerSubscription[] subs, ServerSubscription s) {
+        ServerSubscription[] copy = Arrays.copyOf(subs, subs.length + 1);
+        copy[subs.length] = s;
+        return copy;
+    }
+
+    private static ServerSubscription[] without(ServerSubscription[] subs, ServerSubscription s) {
+        for (int i = 0; i < subs.length; i++) {
+            if (subs[i] == s) {
+                if (subs.length == 1) {
+                    return NONE;
+                }
+                ServerSubscription[] copy = new ServerSubscription[subs.length - 1];
+                System.arraycopy(subs, 0, copy, 0, i);
+                System.arraycopy(subs, i + 1, copy, i, subs.length - i - 1);
+                return copy;
+            }
+        }
+        return subs;
+    }
+
+    /** Splits a valid subject on dots without a regular expression. */
+    static String[] tokens(String subject) {
+        int count = 1;
+        for (int i = 0; i < subject.length(); i++) {
+            if (subject.charAt(i) == '.') {
+                count++;
+            }
+        }
+        String[] tokens = new String[count];
+        int start = 0;
+        int t = 0;
+        for (int i = 0; i <= subject.length(); i++) {
+            if (i == subject.length() || subject.charAt(i) == '.') {
+                tokens[t++] = subject.substring(start, i);
+                start = i + 1;
+            }
+        }
+        return tokens;
+    }
+}
