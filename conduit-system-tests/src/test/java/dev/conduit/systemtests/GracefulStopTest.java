@@ -1,0 +1,84 @@
+package dev.conduit.systemtests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.conduit.client.Client;
+import dev.conduit.client.ClientListener;
+import dev.conduit.client.ConnectFailedException;
+import dev.conduit.client.ConnectionClosedException;
+import dev.conduit.client.ConnectionState;
+import dev.conduit.protocol.ConduitException;
+import dev.conduit.server.Server;
+import dev.conduit.server.ServerConfig;
+import java.time.Duration;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Stopping a server: clients are told, what was queued is delivered, nothing new is accepted. */
+class GracefulStopTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @Test
+    void stopDeliversWhatWasQueuedTellsClientsAndRefusesNewConnections() throws Exception {
+        Server server = Server.create(ServerConfig.builder().port(0).drainTimeout(Duration.ofSeconds(10)).build()).start();
+        String url = "tcp://127.0.0.1:" + server.address().getPort();
+        CopyOnWriteArrayList<ConduitException> errors = new CopyOnWriteArrayList<>();
+        CopyOnWriteArrayList<ConnectionState> states = new CopyOnWriteArrayList<>();
+        ClientListener listener = new ClientListener() {
+            @Override
+            public void onStateChange(ConnectionState from, ConnectionState to) {
+                states.add(to);
+            }
+
+            @Override
+            public void onError(ConduitException error) {
+                errors.add(error);
+            }
+        };
+        try (Client sub = Client.connect(dev.conduit.client.ClientOptions.builder().endpoints(url).listener(listener).build());
+             Client pub = Client.connect(url)) {
+            AtomicInteger received = new AtomicInteger();
+            sub.subscribe("drain.>", m -> received.incrementAndGet());
+            sub.flush(WAIT).get();
+            for (int i = 0; i < 10_000; i++) {
+                pub.publish("drain.x", new byte[64]);
+            }
+            pub.flush(WAIT).get();
+
+            server.stop().get(30, TimeUnit.SECONDS);
+
+            await().atMost(WAIT).until(() -> received.get() == 10_000);
+            await().atMost(WAIT).until(() -> sub.state() == ConnectionState.CLOSED && pub.state() == ConnectionState.CLOSED);
+            await().atMost(WAIT).until(() -> states.contains(ConnectionState.CLOSED));
+            assertThat(errors).anySatisfy(e -> assertThat(e.getMessage()).contains("going away"));
+            assertThat(server.connectionCount()).isZero();
+            assertThatThrownBy(() -> pub.publish("drain.x", new byte[1])).isInstanceOf(ConnectionClosedException.class);
+            assertThatThrownBy(() -> Client.connect(url)).isInstanceOf(ConnectFailedException.class);
+        }
+    }
+
+    @Test
+    void clientCloseWaitsForInFlightRequests() throws Exception {
+        try (TestServer ts = TestServer.start()) {
+            Client responder = ts.client();
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            responder.subscribe("svc.slow", m -> {
+                release.await();
+                m.reply(new byte[] {42});
+            });
+            responder.flush(WAIT).get();
+            Client requester = ts.client();
+            var reply = requester.request("svc.slow", new byte[0], WAIT);
+            Thread closer = Thread.ofVirtual().start(requester::close);
+            await().atMost(WAIT).until(() -> requester.state() == ConnectionState.DRAINING);
+            release.countDown();
+            closer.join(30_000);
+            assertThat(reply.get(1, TimeUnit.SECONDS).payload()).containsExactly(42);
+            assertThat(requester.state()).isEqualTo(ConnectionState.CLOSED);
+        }
+    }
+}
