@@ -53,7 +53,8 @@ final class ClientSubscription implements Subscription {
         if (pending.incrementAndGet() > maxPending) {
             pending.decrementAndGet();
             if (dropped.getAndIncrement() == 0) {
-                dispatch.execute(this::reportDropped);
+                // Not through dispatch: that queue is stuck behind the handler that is too slow.
+                client.reportSlowConsumer(this);
             }
             return;
         }
@@ -75,11 +76,9 @@ final class ClientSubscription implements Subscription {
         }
     }
 
-    private void reportDropped() {
-        long n = dropped.getAndSet(0);
-        if (n > 0) {
-            client.notifySlowConsumer(this, n);
-        }
+    /** Messages dropped since the last call. */
+    long takeDropped() {
+        return dropped.getAndSet(0);
     }
 
     /** Marks the subscription over and forgets it; no frame is sent. */

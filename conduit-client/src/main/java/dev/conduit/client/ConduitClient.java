@@ -330,9 +330,15 @@ final class ConduitClient implements Client {
         events.execute(() -> options.listener().onHandlerFailure(s, e));
     }
 
-    void notifySlowConsumer(Subscription s, long dropped) {
-        log.warn("{} is not keeping up: dropped {} messages", s, dropped);
-        events.execute(() -> options.listener().onSlowConsumer(s, dropped));
+    /** Reports what the subscription has dropped so far, and keeps counting from zero. */
+    void reportSlowConsumer(ClientSubscription s) {
+        events.execute(() -> {
+            long dropped = s.takeDropped();
+            if (dropped > 0) {
+                log.warn("{} is not keeping up: dropped {} messages", s, dropped);
+                options.listener().onSlowConsumer(s, dropped);
+            }
+        });
     }
 
     private boolean transition(ConnectionState from, ConnectionState to) {
