@@ -27,8 +27,9 @@ public interface Subscription {
     void unsubscribe();
 
     /**
-     * Stops the subscription once it has received {@code messages} more messages (counted by the
-     * server from when it gets this request).
+     * Stops the subscription once it has received {@code messages} more messages, counted from
+     * those this client has received so far. Messages already on their way count, so the server
+     * and the client stop at the same message.
      *
      * @throws IllegalArgumentException if {@code messages} is not between 1 and 2^32 - 1
      */

@@ -133,7 +133,12 @@ public sealed interface Frame {
         }
     }
 
-    /** Client to server: end a subscription now (0) or after that many more messages. */
+    /**
+     * Client to server: end a subscription now ({@code afterMessages} 0), or once {@code
+     * afterMessages} messages in total have been delivered to it since it began (at once if that
+     * many already have). Counting from the start, rather than from when the frame arrives, lets
+     * both sides agree on the last message even while deliveries are in flight.
+     */
     record Unsubscribe(int subscriptionId, long afterMessages) implements Frame {
         public Unsubscribe {
             if (afterMessages < 0 || afterMessages > 0xFFFF_FFFFL) {
