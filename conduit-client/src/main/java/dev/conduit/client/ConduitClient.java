@@ -57,8 +57,10 @@ final class ConduitClient implements Client {
     private final Requests requests;
     private final Map<Long, CompletableFuture<Void>> flushes = new ConcurrentHashMap<>();
     private final AtomicLong nextPingToken = new AtomicLong();
-    private final CompletableFuture<Frame.Welcome> welcome = new CompletableFuture<>();
+    /** The connection whose handshake succeeded; {@code null} until then. */
     private volatile Connection connection;
+    /** The handler of {@link #connection}; events from other attempts' handlers are ignored. */
+    private volatile Inbound active;
     private volatile ServerInfo serverInfo;
     private volatile ProtocolLimits limits = ProtocolLimits.DEFAULT;
     /** Why the connection ended, when the server said so or the connection failed. */
@@ -94,17 +96,23 @@ final class ConduitClient implements Client {
     private void open(Connector connector) {
         List<String> failures = new ArrayList<>();
         for (Endpoint endpoint : options.endpoints()) {
+            Inbound[] attempt = new Inbound[1];
             try {
-                Connection c = connector.connect(endpoint, options.connectTimeout(), Inbound::new)
+                Connection c = connector.connect(endpoint, options.connectTimeout(), conn -> attempt[0] = new Inbound(conn))
                         .get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-                connection = c;
                 c.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(), "",
                         new byte[0], new byte[0], 0));
-                Frame.Welcome w = welcome.get(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                Frame.Welcome w = attempt[0].welcome.get(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
                 limits = w.limits();
                 c.inboundLimits(limits);
                 serverInfo = new ServerInfo(w.serverId(), w.sessionId(), w.version(), limits);
+                connection = c;
+                active = attempt[0];
                 transition(ConnectionState.CONNECTING, ConnectionState.OPEN);
+                if (!c.isOpen()) {
+                    // Closed between WELCOME and activation: its close event was ignored, so act on it now.
+                    closed(new ConnectionClosedException("connection closed during the handshake"));
+                }
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -112,8 +120,8 @@ final class ConduitClient implements Client {
             } catch (ExecutionException | TimeoutException e) {
                 Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
                 failures.add(endpoint + ": " + describe(cause));
-                if (connection != null) {
-                    connection.close();
+                if (attempt[0] != null) {
+                    attempt[0].connection.close();
                 }
                 if (cause instanceof ServerErrorException se && !se.retryable()) {
                     throw new ConnectFailedException("cannot connect to " + endpoint + ": " + se.getMessage(), se);
@@ -360,7 +368,6 @@ final class ConduitClient implements Client {
         }
         events.execute(() -> options.listener().onStateChange(previous, ConnectionState.CLOSED));
         ConnectionClosedException failure = closedException("connection closed");
-        welcome.completeExceptionally(failure);
         requests.failAll(failure);
         for (Long token : List.copyOf(flushes.keySet())) {
             CompletableFuture<Void> f = flushes.remove(token);
@@ -378,6 +385,7 @@ final class ConduitClient implements Client {
     /** Receives the connection's frames, on its I/O thread. Never blocks, never runs user code. */
     private final class Inbound implements FrameHandler {
         private final Connection connection;
+        private final CompletableFuture<Frame.Welcome> welcome = new CompletableFuture<>();
 
         Inbound(Connection connection) {
             this.connection = connection;
@@ -411,6 +419,8 @@ final class ConduitClient implements Client {
                     ServerErrorException error = new ServerErrorException(e.code(), e.fatal(), e.message());
                     if (!welcome.isDone()) {
                         welcome.completeExceptionally(error);
+                        connection.close();
+                        return;
                     }
                     if (e.fatal()) {
                         closeCause = error;
@@ -444,6 +454,13 @@ final class ConduitClient implements Client {
 
         @Override
         public void onClosed(Throwable cause) {
+            if (active != this) {
+                // A handshake that never completed: the connect loop reports it.
+                welcome.completeExceptionally(cause == null
+                        ? new ConnectionClosedException("connection closed during the handshake")
+                        : new ConnectionClosedException("connection lost during the handshake: " + describe(cause), cause));
+                return;
+            }
             ConduitException reason = closeCause;
             if (reason == null) {
                 reason = cause == null ? new ConnectionClosedException("connection closed by the server")

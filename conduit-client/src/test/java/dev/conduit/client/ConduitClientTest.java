@@ -13,6 +13,7 @@ import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.PayloadTooLargeException;
 import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.protocol.ProtocolVersion;
+import dev.conduit.transport.Connector;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -178,10 +179,27 @@ class ConduitClientTest {
 
     @Test
     void aRefusedHandshakeFailsTheConnectWithTheServersMessage() {
-        InMemoryRefusal refusal = new InMemoryRefusal();
+        InMemoryRefusal refusal = new InMemoryRefusal(ErrorCode.UNSUPPORTED_VERSION);
         assertThatThrownBy(() -> Client.connect(options().connectTimeout(WAIT).build(), refusal.connector()))
                 .isInstanceOf(ConnectFailedException.class)
                 .hasMessageContaining("unsupported version");
+    }
+
+    @Test
+    void aRetryableRefusalFallsThroughToTheNextEndpoint() throws Exception {
+        Connector refusing = new InMemoryRefusal(ErrorCode.SERVER_SHUTTING_DOWN).connector();
+        try (ScriptedServer server = new ScriptedServer(ProtocolLimits.DEFAULT)) {
+            Connector working = server.connector();
+            Connector byPort = (endpoint, timeout, factory) ->
+                    (endpoint.port() == 1 ? refusing : working).connect(endpoint, timeout, factory);
+            ClientOptions o = options().endpoints("tcp://first:1", "tcp://second:2").connectTimeout(WAIT).build();
+            try (Client client = Client.connect(o, byPort)) {
+                assertThat(client.state()).isEqualTo(ConnectionState.OPEN);
+                assertThat(client.serverInfo().serverId()).isEqualTo("scripted");
+                client.publish("after.failover", new byte[] {1});
+                assertThat(server.next(Frame.Publish.class).body().subject()).isEqualTo("after.failover");
+            }
+        }
     }
 
     @Test

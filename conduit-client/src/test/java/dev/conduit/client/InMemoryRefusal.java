@@ -8,13 +8,19 @@ import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.InMemoryConnector;
 import java.util.concurrent.Executors;
 
-/** A server that answers every HELLO with a fatal UNSUPPORTED_VERSION error. */
+/** A server that answers every HELLO with a fatal error. */
 final class InMemoryRefusal {
+    private final ErrorCode code;
+
+    InMemoryRefusal(ErrorCode code) {
+        this.code = code;
+    }
+
     Connector connector() {
         return InMemoryConnector.create(c -> new FrameHandler() {
             @Override
             public void onFrame(Frame frame) {
-                c.sendAndClose(new Frame.Error(ErrorCode.UNSUPPORTED_VERSION, true, "unsupported version, go away"));
+                c.sendAndClose(new Frame.Error(code, true, code.name().toLowerCase().replace('_', ' ') + ", go away"));
             }
 
             @Override

@@ -27,7 +27,11 @@ final class ScriptedServer implements AutoCloseable {
     }
 
     Client connect(ClientOptions.Builder options) {
-        InMemoryConnector connector = InMemoryConnector.create(c -> {
+        return Client.connect(options.build(), connector());
+    }
+
+    InMemoryConnector connector() {
+        return InMemoryConnector.create(c -> {
             connection = c;
             return new FrameHandler() {
                 @Override
@@ -50,7 +54,6 @@ final class ScriptedServer implements AutoCloseable {
                 }
             };
         }, executor);
-        return Client.connect(options.build(), connector);
     }
 
     void send(Frame frame) {
