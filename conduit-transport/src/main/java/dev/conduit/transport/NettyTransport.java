@@ -96,7 +96,13 @@ final class NettyTransport implements Transport {
     public CompletableFuture<Connection> connect(Endpoint endpoint, Duration timeout,
                                                  Function<Connection, FrameHandler> handlerFactory) {
         CompletableFuture<Connection> result = new CompletableFuture<>();
-        NettyConnection[] connection = new NettyConnection[1];
+        // Netty fulfils the connect promise before channelActive, where the handler is made: hand
+        // the connection out only once its handler exists.
+        Function<Connection, FrameHandler> factory = c -> {
+            FrameHandler handler = handlerFactory.apply(c);
+            result.complete(c);
+            return handler;
+        };
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
                 .channel(channelType)
@@ -106,8 +112,7 @@ final class NettyTransport implements Transport {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        connection[0] = new NettyConnection(ch, ProtocolLimits.DEFAULT);
-                        ch.pipeline().addLast(new FrameDecoder(connection[0], handlerFactory));
+                        ch.pipeline().addLast(new FrameDecoder(new NettyConnection(ch, ProtocolLimits.DEFAULT), factory));
                     }
                 });
         ChannelFuture future;
@@ -118,9 +123,7 @@ final class NettyTransport implements Transport {
             return result;
         }
         future.addListener(f -> {
-            if (f.isSuccess()) {
-                result.complete(connection[0]);
-            } else {
+            if (!f.isSuccess()) {
                 result.completeExceptionally(f.cause());
             }
         });
