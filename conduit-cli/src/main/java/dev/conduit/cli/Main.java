@@ -1,0 +1,52 @@
+package dev.conduit.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code conduit} command. */
+@Command(name = "conduit", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Conduit: messaging that keeps the parts of a distributed system talking.",
+        subcommands = {ServerCommand.class, PubCommand.class, SubCommand.class, ReqCommand.class,
+                ReplyCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        // Client commands print payloads on stdout; keep their logs to warnings. Set before any logger exists.
+        boolean server = args.length > 0 && args[0].equals("server");
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", server ? "info" : "warn");
+        }
+        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        if (!server || code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** Runs a command line with the given streams and returns its exit code; never exits the JVM. */
+    static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.getCommandSpec().usageMessage().footer(ExitCode.helpFooter());
+        cli.setExecutionExceptionHandler((e, command, parseResult) -> {
+            ExitCode code = ExitCode.of(e);
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            command.getErr().println("conduit: " + message);
+            command.getErr().flush();
+            return code.code;
+        });
+        return cli.execute(args);
+    }
+
+    /** The version from the jar's manifest, written by the build. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"conduit " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

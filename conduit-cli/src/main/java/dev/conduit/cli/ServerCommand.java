@@ -1,0 +1,53 @@
+package dev.conduit.cli;
+
+import dev.conduit.server.Server;
+import dev.conduit.server.ServerConfig;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code conduit server}: runs a server until the process is told to stop. */
+@Command(name = "server", description = "Run a Conduit server until stopped (Ctrl-C or SIGTERM stop it gracefully).")
+final class ServerCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "TCP port (default 7440; 0 for any free port).")
+    Integer port;
+
+    @Option(names = "--host", paramLabel = "HOST", description = "Address to bind (default 127.0.0.1).")
+    String host;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML settings file; environment variables (CONDUIT_*) override it, flags override both.")
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerConfig.Builder builder = config == null ? ServerConfig.builder() : ServerConfig.load(config);
+        builder.applyEnvironment(System.getenv());
+        if (host != null) {
+            builder.host(host);
+        }
+        if (port != null) {
+            builder.port(port);
+        }
+        Server server = Server.create(builder.build()).start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "conduit-shutdown"));
+        InetSocketAddress address = server.address();
+        spec.commandLine().getOut().printf("conduit server %s listening on tcp://%s:%d%n", server.serverId(),
+                address.getHostString(), address.getPort());
+        spec.commandLine().getOut().flush();
+        stopped.await(); // until SIGINT or SIGTERM runs the shutdown hook
+        return ExitCode.OK.code;
+    }
+}
