@@ -1,0 +1,135 @@
+package dev.conduit.systemtests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's walk-through, run for real: {@code ./conduit} processes started the way a user
+ * starts them, talking over TCP on 127.0.0.1. The build has made conduit.jar before this runs, so
+ * the launcher finds it fresh and does not rebuild.
+ */
+class LauncherTest {
+    private static final long WAIT_SECONDS = 60;
+    private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+    private final List<Process> processes = new ArrayList<>();
+
+    @AfterEach
+    void killAll() {
+        processes.forEach(Process::destroyForcibly);
+    }
+
+    /** A process whose output lines are collected as they come. */
+    private final class Run {
+        final Process process;
+        final List<String> out = new CopyOnWriteArrayList<>();
+        final List<String> err = new CopyOnWriteArrayList<>();
+
+        Run(String... args) throws IOException {
+            List<String> command = new ArrayList<>();
+            command.add(ROOT.resolve("conduit").toString());
+            command.addAll(List.of(args));
+            process = new ProcessBuilder(command).directory(ROOT.toFile()).start();
+            processes.add(process);
+            collect(process.getInputStream(), out);
+            collect(process.getErrorStream(), err);
+        }
+
+        private void collect(InputStream stream, List<String> lines) {
+            Thread.ofVirtual().start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                    for (String line = r.readLine(); line != null; line = r.readLine()) {
+                        synchronized (lines) {
+                            lines.add(line);
+                            lines.notifyAll();
+                        }
+                    }
+                } catch (IOException e) {
+                    // the process ended
+                } finally {
+                    synchronized (lines) {
+                        ended.add(lines);
+                        lines.notifyAll();
+                    }
+                }
+            });
+        }
+
+        private final List<List<String>> ended = new CopyOnWriteArrayList<>();
+
+        /** Waits until a line containing the text appears; fails if the stream ends without it. */
+        void awaitLine(List<String> lines, String text) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            synchronized (lines) {
+                while (lines.stream().noneMatch(l -> l.contains(text))) {
+                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    if (left <= 0 || ended.contains(lines)) {
+                        throw new AssertionError("no line with '" + text + "'; stdout " + out + ", stderr " + err);
+                    }
+                    lines.wait(left);
+                }
+            }
+        }
+
+        int exitCode() throws InterruptedException {
+            assertThat(process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)).as("exited; stderr " + err).isTrue();
+            return process.exitValue();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void theReadmeWalkThroughWorks() throws Exception {
+        assertThat(Files.isExecutable(ROOT.resolve("conduit"))).isTrue();
+        String url = "tcp://127.0.0.1:" + freePort();
+        String port = url.substring(url.lastIndexOf(':') + 1);
+
+        Run server = new Run("server", "--port", port);
+        server.awaitLine(server.out, "listening on " + url);
+
+        Run sub = new Run("sub", "demo.>", "--count", "1", "--server", url);
+        sub.awaitLine(sub.err, "subscribed to demo.>");
+        Run pub = new Run("pub", "demo.x", "hi", "--server", url);
+        assertThat(pub.exitCode()).isZero();
+        assertThat(sub.exitCode()).isZero();
+        sub.awaitLine(sub.out, "hi");
+        assertThat(sub.out).containsExactly("hi");
+
+        Run reply = new Run("reply", "svc.echo", "--echo", "--server", url);
+        reply.awaitLine(reply.err, "replying on svc.echo");
+        Run req = new Run("req", "svc.echo", "ping", "--server", url);
+        assertThat(req.exitCode()).isZero();
+        req.awaitLine(req.out, "ping");
+        assertThat(req.out).containsExactly("ping");
+
+        Run nobody = new Run("req", "nobody.home", "ping", "--server", url);
+        assertThat(nobody.exitCode()).isEqualTo(5);
+
+        reply.process.destroy();
+        // SIGTERM through kill(1): Process.destroy would also close our ends of its pipes, and we
+        // want to read what the server says while its shutdown hook stops it gracefully.
+        Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(server.process.pid())).start();
+        assertThat(kill.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        assertThat(server.process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        server.awaitLine(server.err, "stopped");
+        assertThat(server.err).noneMatch(l -> l.contains("rebuilding") || l.contains("building the command line jar"));
+    }
+}
