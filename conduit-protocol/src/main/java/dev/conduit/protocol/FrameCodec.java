@@ -36,6 +36,31 @@ import java.nio.ByteBuffer;
  * +-------------------+-------------------+------------------------+--------------------------+
  * </pre>
  *
+ * <p>The bodies, after the six-byte head (widths in bytes; see {@code docs/protocol.md} section 4):
+ *
+ * <pre>
+ * HELLO 0x01          | min version u16 | max version u16 | client name str16 | auth scheme str16 |
+ *   flags: none       | credentials bytes16 | resume token bytes16 | resume last rcvd u64 |
+ *
+ * WELCOME 0x02        | version u16 | server id str16 | session id str16 | epoch u64 | last received u64 |
+ *   flags: 0x01       | max payload u32 | max header u32 | max subject u16 | heartbeat ms u32 |
+ *   RESUMED           | heartbeat misses u16 |
+ *
+ * PUBLISH 0x03        | sequence u64 | message body |
+ *   flags: 0x01 REQUEST
+ *
+ * MESSAGE 0x04        | sequence u64 | subscription id u32 | message body |
+ *   flags: none
+ *
+ * SUBSCRIBE 0x05      | subscription id u32 | pattern str16 | queue group str16 (empty = none) |
+ * UNSUBSCRIBE 0x06    | subscription id u32 | after messages u32 (0 = now, else total since start) |
+ * NO_RESPONDERS 0x07  | reply subject str16 |
+ * PING 0x08, PONG 0x09| token u64 |
+ * ERROR 0x0A          | code u16 | message str16 |            flags: 0x01 FATAL
+ * GOAWAY 0x0B         | code u16 | drain millis u32 | reason str16 |
+ * ACK 0x0C            | sequence u64 |
+ * </pre>
+ *
  * <p>Instances are immutable and thread-safe; encoding needs no instance because limits are
  * enforced by whoever builds the frame.
  */
