@@ -47,7 +47,7 @@ final class RawConnection implements AutoCloseable {
         out.flush();
     }
 
-    /** The next frame, or {@code null} at end of stream. */
+    /** The next frame, or {@code null} at end of stream (also when it ends inside a frame). */
     Frame read() throws IOException {
         int length;
         try {
@@ -57,7 +57,11 @@ final class RawConnection implements AutoCloseable {
         }
         byte[] frame = new byte[4 + length];
         ByteBuffer.wrap(frame).putInt(length);
-        in.readFully(frame, 4, length);
+        try {
+            in.readFully(frame, 4, length);
+        } catch (EOFException e) {
+            return null; // cut off inside a frame: closed all the same
+        }
         return codec.decode(ByteBuffer.wrap(frame));
     }
 
