@@ -1,17 +1,11 @@
 package dev.conduit.cli;
 
 import dev.conduit.client.Client;
-import dev.conduit.client.ClientListener;
 import dev.conduit.client.ClientOptions;
-import dev.conduit.client.ConnectionClosedException;
-import dev.conduit.client.ConnectionState;
-import dev.conduit.protocol.ConduitException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,23 +45,9 @@ final class ReplyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         byte[] fixed = answer.data == null ? null : answer.data.getBytes(StandardCharsets.UTF_8);
-        CountDownLatch closed = new CountDownLatch(1);
-        AtomicReference<ConduitException> lost = new AtomicReference<>();
-        ClientListener listener = new ClientListener() {
-            @Override
-            public void onError(ConduitException error) {
-                lost.compareAndSet(null, error);
-            }
-
-            @Override
-            public void onStateChange(ConnectionState from, ConnectionState to) {
-                if (to == ConnectionState.CLOSED) {
-                    closed.countDown();
-                }
-            }
-        };
+        ClosedWatcher watcher = new ClosedWatcher();
         ClientOptions options = ClientOptions.builder().endpoints(server.url).clientName("conduit-reply")
-                .listener(listener).build();
+                .listener(watcher).build();
         try (Client client = Client.connect(options)) {
             client.subscribe(subject, queue, m -> {
                 if (m.replyTo() != null) {
@@ -78,12 +58,11 @@ final class ReplyCommand implements Callable<Integer> {
             err.println("replying on " + subject);
             err.flush();
             try {
-                closed.await();
+                watcher.await();
             } catch (InterruptedException e) {
                 return ExitCode.OK.code; // asked to stop
             }
-            ConduitException cause = lost.get();
-            throw cause != null ? cause : new ConnectionClosedException("connection closed");
+            throw watcher.reason();
         }
     }
 }

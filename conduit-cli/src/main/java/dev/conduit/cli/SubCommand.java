@@ -1,17 +1,12 @@
 package dev.conduit.cli;
 
 import dev.conduit.client.Client;
-import dev.conduit.client.ClientListener;
 import dev.conduit.client.ClientOptions;
-import dev.conduit.client.ConnectionClosedException;
-import dev.conduit.client.ConnectionState;
 import dev.conduit.client.Subscription;
-import dev.conduit.protocol.ConduitException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,32 +40,18 @@ final class SubCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        CountDownLatch done = new CountDownLatch(1);
-        AtomicReference<ConduitException> lost = new AtomicReference<>();
-        ClientListener listener = new ClientListener() {
-            @Override
-            public void onError(ConduitException error) {
-                lost.compareAndSet(null, error);
-            }
-
-            @Override
-            public void onStateChange(ConnectionState from, ConnectionState to) {
-                if (to == ConnectionState.CLOSED) {
-                    done.countDown();
-                }
-            }
-        };
+        ClosedWatcher watcher = new ClosedWatcher();
         ClientOptions options = ClientOptions.builder().endpoints(server.url).clientName("conduit-sub")
-                .listener(listener).build();
+                .listener(watcher).build();
         try (Client client = Client.connect(options)) {
             long limit = count == null ? Long.MAX_VALUE : count;
-            long[] printed = {0};
+            AtomicLong printed = new AtomicLong();
             Subscription s = client.subscribe(pattern, queue, m -> {
                 // Handlers of one subscription run one at a time, so these lines never interleave.
                 out.println(m.payloadAsString());
                 out.flush();
-                if (++printed[0] == limit) {
-                    done.countDown();
+                if (printed.incrementAndGet() == limit) {
+                    watcher.finish();
                 }
             });
             if (count != null) {
@@ -79,10 +60,9 @@ final class SubCommand implements Callable<Integer> {
             Commands.await(client.flush(Duration.ofSeconds(30)));
             err.println("subscribed to " + pattern + (queue == null ? "" : " in queue group " + queue));
             err.flush();
-            done.await();
-            if (printed[0] < limit) {
-                ConduitException cause = lost.get();
-                throw cause != null ? cause : new ConnectionClosedException("connection closed");
+            watcher.await();
+            if (printed.get() < limit) {
+                throw watcher.reason();
             }
         }
         return ExitCode.OK.code;

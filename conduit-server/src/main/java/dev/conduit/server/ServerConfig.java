@@ -64,6 +64,16 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         return new Builder();
     }
 
+    /**
+     * Reads a duration as settings write them: {@code 250ms}, {@code 10s}, {@code 2m}, {@code 1h},
+     * or ISO-8601 such as {@code PT10S}.
+     *
+     * @throws IllegalArgumentException if the text is none of these
+     */
+    public static Duration parseDuration(String text) {
+        return ConfigSettings.duration(text);
+    }
+
     /** A builder holding the defaults overridden by the settings in a YAML file. */
     public static Builder load(Path yamlFile) {
         Builder b = builder();
