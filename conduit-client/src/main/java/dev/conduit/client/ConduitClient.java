@@ -55,7 +55,7 @@ final class ConduitClient implements Client {
     private final AtomicInteger nextSubscriptionId = new AtomicInteger();
     private final Map<Integer, ClientSubscription> subscriptions = new ConcurrentHashMap<>();
     private final Requests requests;
-    private final Map<Long, CompletableFuture<Void>> flushes = new ConcurrentHashMap<>();
+    private final Map<Long, Flush> flushes = new ConcurrentHashMap<>();
     private final AtomicLong nextPingToken = new AtomicLong();
     /** The connection whose handshake succeeded; {@code null} until then. */
     private volatile Connection connection;
@@ -65,6 +65,10 @@ final class ConduitClient implements Client {
     private volatile ProtocolLimits limits = ProtocolLimits.DEFAULT;
     /** Why the connection ended, when the server said so or the connection failed. */
     private volatile ConduitException closeCause;
+
+    /** A flush waiting for its PONG, and the timer that fails it if none comes. */
+    private record Flush(CompletableFuture<Void> future, Connection.Cancellable timer) {
+    }
 
     private ConduitClient(ClientOptions options, Transport ownedTransport) {
         this.options = options;
@@ -184,20 +188,24 @@ final class ConduitClient implements Client {
     public CompletableFuture<Void> flush(Duration timeout) {
         long token = nextPingToken.incrementAndGet();
         CompletableFuture<Void> f = new CompletableFuture<>();
-        flushes.put(token, f);
         Connection c = connection;
-        if (c == null || !c.send(new Frame.Ping(token))) {
-            flushes.remove(token);
+        if (c == null) {
             f.completeExceptionally(closedException("flush"));
             return f;
         }
-        c.schedule(() -> {
-            CompletableFuture<Void> pending = flushes.remove(token);
+        Connection.Cancellable timer = c.schedule(() -> {
+            Flush pending = flushes.remove(token);
             if (pending != null) {
-                executor.execute(() -> pending.completeExceptionally(
+                executor.execute(() -> pending.future.completeExceptionally(
                         new ConnectionClosedException("no answer from the server within " + timeout.toMillis() + " ms")));
             }
         }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        flushes.put(token, new Flush(f, timer));
+        if (!c.send(new Frame.Ping(token))) {
+            flushes.remove(token);
+            timer.cancel();
+            f.completeExceptionally(closedException("flush"));
+        }
         return f;
     }
 
@@ -370,9 +378,10 @@ final class ConduitClient implements Client {
         ConnectionClosedException failure = closedException("connection closed");
         requests.failAll(failure);
         for (Long token : List.copyOf(flushes.keySet())) {
-            CompletableFuture<Void> f = flushes.remove(token);
+            Flush f = flushes.remove(token);
             if (f != null) {
-                executor.execute(() -> f.completeExceptionally(failure));
+                f.timer.cancel();
+                executor.execute(() -> f.future.completeExceptionally(failure));
             }
         }
         subscriptions.values().forEach(ClientSubscription::end);
@@ -403,9 +412,10 @@ final class ConduitClient implements Client {
                     }
                 }
                 case Frame.Pong p -> {
-                    CompletableFuture<Void> f = flushes.remove(p.token());
+                    Flush f = flushes.remove(p.token());
                     if (f != null) {
-                        executor.execute(() -> f.complete(null));
+                        f.timer.cancel();
+                        executor.execute(() -> f.future.complete(null));
                     }
                 }
                 case Frame.Ping p -> connection.send(new Frame.Pong(p.token()));

@@ -50,8 +50,10 @@ public interface Connection {
     CompletableFuture<Void> closeFuture();
 
     /**
-     * Runs a task on this connection's I/O thread after a delay; cancelled automatically if the
-     * connection closes first. The task must not block.
+     * Runs a task on this connection's I/O thread after a delay (for an in-memory connection, on its
+     * executor). The task must not block, and it runs even if the connection has closed by then, so
+     * it must check the state it acts on; cancel it when it is no longer needed. (Cancelling on close
+     * would mean a callback per task held by the connection: a leak for long-lived connections.)
      */
     Cancellable schedule(Runnable task, long delay, TimeUnit unit);
 

@@ -146,7 +146,6 @@ final class InMemoryConnection implements Connection {
     @Override
     public Cancellable schedule(Runnable task, long delay, TimeUnit unit) {
         ScheduledFuture<?> f = TIMER.schedule(() -> executor.execute(task), delay, unit);
-        closeFuture.whenComplete((v, e) -> f.cancel(false));
         return () -> f.cancel(false);
     }
 

@@ -201,7 +201,6 @@ final class NettyConnection implements Connection {
     @Override
     public Cancellable schedule(Runnable task, long delay, TimeUnit unit) {
         ScheduledFuture<?> f = loop.schedule(task, delay, unit);
-        closeFuture.whenComplete((v, e) -> f.cancel(false));
         return () -> f.cancel(false);
     }
 
