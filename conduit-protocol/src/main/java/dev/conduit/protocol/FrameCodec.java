@@ -4,61 +4,139 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 
 /**
- * Encodes frames to bytes and decodes them back. All integers are big-endian (network order).
+ * Encodes frames to bytes and decodes them back. The wire format is specified in {@code
+ * docs/protocol.md}; the drawings below are the same as there (a test compares them), so that
+ * whoever changes the codec sees the format it must keep. All integers are unsigned and big-endian.
  *
- * <p>Every frame starts with the same six bytes:
+ * <p>Every frame starts with the same six bytes, and {@code length} counts the bytes after it:
  *
  * <pre>
+ * frame head: the first six bytes of every frame
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |                    length (u32): bytes after this field       |
+ * |          length (u32): the number of bytes after this field   |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |   type (u8)   |  flags (u8)   |  body ... (length - 2 bytes)
+ * |   type (u8)   |  flags (u8)   |  body: length - 2 bytes ...
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * </pre>
  *
  * <p>The decoder treats its input as hostile. It reads the length prefix first and throws {@link
  * FrameTooLargeException} if it exceeds {@link ProtocolLimits#maxFrameBytes()}, before reading or
- * allocating anything else; every inner length is checked against what is left of the frame and
- * against its own limit before the field is read. Each failure is a subclass of {@link
- * ProtocolException}; no other exception escapes {@link #decode(ByteBuffer)}.
+ * allocating anything else; it returns {@code null} until the whole frame has arrived; every inner
+ * length is checked against its own limit and against what is left of the frame before the field
+ * is read. Each failure is a subclass of {@link ProtocolException} whose {@link
+ * ProtocolException#code()} is the error to send back; no other exception escapes {@link
+ * #decode(ByteBuffer)}. A failure after the length check leaves the buffer positioned after the bad
+ * frame, so the stream stays in sync and the caller decides by the code whether the connection
+ * survives.
  *
- * <p>The bodies of all frame types are drawn in {@code docs/protocol.md}. Strings are written as a
- * u16 byte count followed by that many bytes of UTF-8 ({@code str16}); byte strings the same way
- * ({@code bytes16}). A message body (shared by PUBLISH and MESSAGE) is:
+ * <p>Strings are {@code str16} (UTF-8, rejected if malformed) and byte strings {@code bytes16}:
  *
  * <pre>
- * +-------------------+-------------------+------------------------+--------------------------+
- * | subject (str16)   | reply-to (str16,  | headers: u32 block len | payload: u32 len + bytes |
- * |                   |  empty = none)    | [u16 count, (str16     |                          |
- * |                   |                   |  name, str16 value)*]  |                          |
- * +-------------------+-------------------+------------------------+--------------------------+
+ * str16 and bytes16
+ * +-----+---------------------------------+
+ * | n   | n bytes (UTF-8 text in a str16) |
+ * | u16 |                                 |
+ * +-----+---------------------------------+
  * </pre>
  *
- * <p>The bodies, after the six-byte head (widths in bytes; see {@code docs/protocol.md} section 4):
+ * <p>The bodies, after the six-byte head, one per frame type. The first line of each names the type
+ * byte, who sends the frame, and its flags; undefined flag bits must be 0.
  *
  * <pre>
- * HELLO 0x01          | min version u16 | max version u16 | client name str16 | auth scheme str16 |
- *   flags: none       | credentials bytes16 | resume token bytes16 | resume last rcvd u64 |
+ * HELLO 0x01, client to server, flags: none
+ * +-------------+--------------+-------------+-------------+
+ * | min version | max version  | client name | auth scheme |
+ * | u16         | u16          | str16       | str16       |
+ * +-------------+--------------+-------------+-------------+
+ * | credentials | resume token | resume last received      |
+ * | bytes16     | bytes16      | u64                       |
+ * +-------------+--------------+---------------------------+
  *
- * WELCOME 0x02        | version u16 | server id str16 | session id str16 | epoch u64 | last received u64 |
- *   flags: 0x01       | max payload u32 | max header u32 | max subject u16 | heartbeat ms u32 |
- *   RESUMED           | heartbeat misses u16 |
+ * WELCOME 0x02, server to client, flags: 0x01 RESUMED
+ * +-------------+------------+-------------+--------------+------------------+
+ * | version     | server id  | session id  | epoch        | last received    |
+ * | u16         | str16      | str16       | u64          | u64              |
+ * +-------------+------------+-------------+--------------+------------------+
+ * | max payload | max header | max subject | heartbeat ms | heartbeat misses |
+ * | u32         | u32        | u16         | u32          | u16              |
+ * +-------------+------------+-------------+--------------+------------------+
  *
- * PUBLISH 0x03        | sequence u64 | message body |
- *   flags: 0x01 REQUEST
+ * PUBLISH 0x03, client to server, flags: 0x01 REQUEST
+ * +----------+-------------------------------------+
+ * | sequence | message body                        |
+ * | u64      | subject, reply to, headers, payload |
+ * +----------+-------------------------------------+
  *
- * MESSAGE 0x04        | sequence u64 | subscription id u32 | message body |
- *   flags: none
+ * MESSAGE 0x04, server to client, flags: none
+ * +----------+-----------------+-------------------------------------+
+ * | sequence | subscription id | message body                        |
+ * | u64      | u32             | subject, reply to, headers, payload |
+ * +----------+-----------------+-------------------------------------+
  *
- * SUBSCRIBE 0x05      | subscription id u32 | pattern str16 | queue group str16 (empty = none) |
- * UNSUBSCRIBE 0x06    | subscription id u32 | after messages u32 (0 = now, else total since start) |
- * NO_RESPONDERS 0x07  | reply subject str16 |
- * PING 0x08, PONG 0x09| token u64 |
- * ERROR 0x0A          | code u16 | message str16 |            flags: 0x01 FATAL
- * GOAWAY 0x0B         | code u16 | drain millis u32 | reason str16 |
- * ACK 0x0C            | sequence u64 |
+ * SUBSCRIBE 0x05, client to server, flags: none
+ * +-----------------+---------+----------------------------+
+ * | subscription id | pattern | queue group (empty = none) |
+ * | u32             | str16   | str16                      |
+ * +-----------------+---------+----------------------------+
+ *
+ * UNSUBSCRIBE 0x06, client to server, flags: none
+ * +-----------------+----------------------------------------+
+ * | subscription id | after messages (0 = now, else a total) |
+ * | u32             | u32                                    |
+ * +-----------------+----------------------------------------+
+ *
+ * NO_RESPONDERS 0x07, server to client, flags: none
+ * +---------------+
+ * | reply subject |
+ * | str16         |
+ * +---------------+
+ *
+ * PING 0x08 and PONG 0x09, either direction, flags: none
+ * +-------+
+ * | token |
+ * | u64   |
+ * +-------+
+ *
+ * ERROR 0x0A, either direction, flags: 0x01 FATAL
+ * +------+---------+
+ * | code | message |
+ * | u16  | str16   |
+ * +------+---------+
+ *
+ * GOAWAY 0x0B, either direction, flags: none
+ * +------+--------------+--------+
+ * | code | drain millis | reason |
+ * | u16  | u32          | str16  |
+ * +------+--------------+--------+
+ *
+ * ACK 0x0C, either direction, flags: none
+ * +----------+
+ * | sequence |
+ * | u64      |
+ * +----------+
+ * </pre>
+ *
+ * <p>PUBLISH and MESSAGE end with the same message body, so that a server fanning one publish out
+ * to many subscribers encodes the body once ({@link MessageBody#encoded()}) and writes only each
+ * subscriber's MESSAGE head before it ({@link #encodeMessageHead}):
+ *
+ * <pre>
+ * message body: the end of every PUBLISH and MESSAGE
+ * +---------+-------------------------+---------------------+--------------+
+ * | subject | reply to (empty = none) | header block length | header block |
+ * | str16   | str16                   | u32                 | see below    |
+ * +---------+-------------------------+---------------------+--------------+
+ * | payload length                    | payload                            |
+ * | u32                               | payload length bytes               |
+ * +-----------------------------------+------------------------------------+
+ *
+ * header block: absent when its length is 0
+ * +-------+--------+---------+-----+-----------+------------+
+ * | count | name 1 | value 1 | ... | last name | last value |
+ * | u16   | str16  | str16   |     | str16     | str16      |
+ * +-------+--------+---------+-----+-----------+------------+
  * </pre>
  *
  * <p>Instances are immutable and thread-safe; encoding needs no instance because limits are
