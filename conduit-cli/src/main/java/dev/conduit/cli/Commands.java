@@ -1,12 +1,32 @@
 package dev.conduit.cli;
 
 import dev.conduit.protocol.ConduitException;
+import dev.conduit.protocol.Subjects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /** Small pieces the commands share. */
 final class Commands {
     private Commands() {
+    }
+
+    /*
+     * Syntax checks made before connecting, so that a bad argument is reported as one (exit 2)
+     * whether or not a server is reachable. Sizes are left to the client, which checks them against
+     * the limits the server announces.
+     */
+
+    static String checkSubject(String subject) {
+        return Subjects.checkSubject(subject, Integer.MAX_VALUE);
+    }
+
+    static String checkPattern(String pattern) {
+        return Subjects.checkPattern(pattern, Integer.MAX_VALUE);
+    }
+
+    /** Checks a queue group name; {@code null} (no group) passes. */
+    static String checkQueueGroup(String group) {
+        return group == null ? null : Subjects.checkQueueGroup(group, Integer.MAX_VALUE);
     }
 
     /** Waits for a future and rethrows its failure as the typed exception that caused it. */

@@ -31,14 +31,27 @@ public final class Main {
         cli.setOut(out);
         cli.setErr(err);
         cli.getCommandSpec().usageMessage().footer(ExitCode.helpFooter());
+        // Every failure is one line on stderr, so that scripts and people see the reason, not a trace.
+        cli.setParameterExceptionHandler((e, arguments) -> {
+            CommandLine command = e.getCommandLine();
+            String message = oneLine(String.valueOf(e.getMessage())).replaceFirst("^Error: ", "");
+            fail(command, message + " (see '" + command.getCommandSpec().qualifiedName() + " --help')");
+            return ExitCode.USAGE.code;
+        });
         cli.setExecutionExceptionHandler((e, command, parseResult) -> {
-            ExitCode code = ExitCode.of(e);
-            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            command.getErr().println("conduit: " + message);
-            command.getErr().flush();
-            return code.code;
+            fail(command, e.getMessage() == null ? e.getClass().getSimpleName() : oneLine(e.getMessage()));
+            return ExitCode.of(e).code;
         });
         return cli.execute(args);
+    }
+
+    private static void fail(CommandLine command, String message) {
+        command.getErr().println("conduit: " + message);
+        command.getErr().flush();
+    }
+
+    private static String oneLine(String message) {
+        return message.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     /** The version from the jar's manifest, written by the build. */

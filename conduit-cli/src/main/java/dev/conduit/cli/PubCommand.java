@@ -35,6 +35,7 @@ final class PubCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Commands.checkSubject(subject);
         if (count < 1) {
             throw new IllegalArgumentException("--count must be at least 1: " + count);
         }

@@ -43,6 +43,8 @@ final class ReplyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Commands.checkPattern(subject);
+        Commands.checkQueueGroup(queue);
         PrintWriter err = spec.commandLine().getErr();
         byte[] fixed = answer.data == null ? null : answer.data.getBytes(StandardCharsets.UTF_8);
         ClosedWatcher watcher = new ClosedWatcher();

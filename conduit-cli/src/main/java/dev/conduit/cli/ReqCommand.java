@@ -33,6 +33,7 @@ final class ReqCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Commands.checkSubject(subject);
         try (Client client = server.connect("conduit-req")) {
             Message reply = client.requestAndWait(subject, data.getBytes(StandardCharsets.UTF_8), timeout);
             spec.commandLine().getOut().println(reply.payloadAsString());

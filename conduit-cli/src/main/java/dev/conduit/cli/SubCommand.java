@@ -35,6 +35,8 @@ final class SubCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Commands.checkPattern(pattern);
+        Commands.checkQueueGroup(queue);
         if (count != null && count < 1) {
             throw new IllegalArgumentException("--count must be at least 1: " + count);
         }
@@ -60,7 +62,11 @@ final class SubCommand implements Callable<Integer> {
             Commands.await(client.flush(Duration.ofSeconds(30)));
             err.println("subscribed to " + pattern + (queue == null ? "" : " in queue group " + queue));
             err.flush();
-            watcher.await();
+            try {
+                watcher.await();
+            } catch (InterruptedException e) {
+                return ExitCode.OK.code; // asked to stop
+            }
             if (printed.get() < limit) {
                 throw watcher.reason();
             }

@@ -129,16 +129,72 @@ class CliTest {
     void badArgumentsExitTwoWithOneLine() {
         Run badSubject = run("pub", "a..b", "x", "--server", url);
         assertThat(badSubject.code()).isEqualTo(2);
-        assertThat(badSubject.err().lines()).singleElement().asString().contains("'a..b'");
+        assertThat(badSubject.err().lines()).singleElement().asString().startsWith("conduit: ").contains("'a..b'");
 
         Run badPattern = run("sub", "a.>.b", "--server", url);
         assertThat(badPattern.code()).isEqualTo(2);
-        assertThat(badPattern.err()).contains("'a.>.b'");
+        assertThat(badPattern.err().lines()).singleElement().asString().contains("'a.>.b'");
 
-        assertThat(run("reply", "svc", "--server", url).code()).isEqualTo(2);
-        assertThat(run("reply", "svc", "--echo", "--data", "x", "--server", url).code()).isEqualTo(2);
-        assertThat(run("req", "svc", "x", "--timeout", "soon").code()).isEqualTo(2);
-        assertThat(run("pub", "x", "y", "--server", "udp://nowhere:1").err()).contains("udp");
+        Run neither = run("reply", "svc", "--server", url);
+        assertThat(neither.code()).isEqualTo(2);
+        assertThat(neither.err().lines()).singleElement().asString()
+                .startsWith("conduit: ").contains("--echo").contains("--data").contains("conduit reply --help");
+        Run both = run("reply", "svc", "--echo", "--data", "x", "--server", url);
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err().lines()).singleElement().asString().contains("mutually exclusive");
+
+        Run badDuration = run("req", "svc", "x", "--timeout", "soon");
+        assertThat(badDuration.code()).isEqualTo(2);
+        assertThat(badDuration.err().lines()).singleElement().asString().contains("'soon'");
+        Run missing = run("pub", "x", "--server", url);
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err().lines()).singleElement().asString().contains("DATA");
+        Run unknown = run("frobnicate");
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err().lines()).singleElement().asString().contains("'frobnicate'");
+
+        Run badScheme = run("pub", "x", "y", "--server", "udp://nowhere:1");
+        assertThat(badScheme.code()).isEqualTo(2);
+        assertThat(badScheme.err().lines()).singleElement().asString().contains("udp");
+        assertThat(run("pub", "x", "y", "--count", "0", "--server", url).code()).isEqualTo(2);
+        assertThat(run("pub", "x", "y", "--header", "novalue", "--server", url).code()).isEqualTo(2);
+        assertThat(run("sub", "x", "--queue", "a.b", "--server", url).code()).isEqualTo(2);
+    }
+
+    @Test
+    void badSubjectsAreUsageErrorsEvenWithNoServerToAsk() {
+        int port = server.address().getPort();
+        server.close();
+        String nowhere = "tcp://127.0.0.1:" + port;
+        for (String[] args : new String[][] {
+                {"pub", "a..b", "x", "--server", nowhere},
+                {"req", "a.*", "x", "--server", nowhere},
+                {"sub", "a.>.b", "--server", nowhere},
+                {"reply", "a b", "--echo", "--server", nowhere},
+        }) {
+            Run r = run(args);
+            assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(r.err().lines()).as(String.join(" ", args)).singleElement().asString()
+                    .startsWith("conduit: ").doesNotContain("cannot connect");
+        }
+    }
+
+    @Test
+    void subStopsCleanlyWhenInterrupted() throws Exception {
+        Background sub = new Background("sub", "demo.>", "--server", url);
+        sub.awaitErr("subscribed to demo.>");
+        sub.thread.interrupt();
+        assertThat(sub.code.get(30, TimeUnit.SECONDS)).isZero();
+        await().atMost(WAIT).until(() -> server.connectionCount() == 0);
+    }
+
+    @Test
+    void subExitsOneWithOneLineWhenTheServerGoesAway() throws Exception {
+        Background sub = new Background("sub", "demo.>", "--server", url);
+        sub.awaitErr("subscribed to demo.>");
+        server.close();
+        assertThat(sub.code.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(sub.err.toString().lines()).hasSize(2).last().asString().startsWith("conduit: ");
     }
 
     @Test
