@@ -14,6 +14,11 @@ public enum ErrorCode {
     PERMISSION_DENIED(403, false),
     /** The handshake did not finish before the server's deadline. */
     HANDSHAKE_TIMEOUT(408, false),
+    /**
+     * A HELLO asked to resume a session the server cannot resume (unknown, expired, from an earlier
+     * server incarnation, or missing frames); a new session starts instead.
+     */
+    SESSION_NOT_RESUMED(410, true),
     /** A SUBSCRIBE reused a subscription id this session already has. */
     DUPLICATE_SUBSCRIPTION(409, false),
     /** A frame's length prefix is larger than the announced maximum. */
@@ -24,7 +29,10 @@ public enum ErrorCode {
     INVALID_SUBJECT(422, false),
     /** No protocol version is acceptable to both sides. */
     UNSUPPORTED_VERSION(426, false),
-    /** The session receives faster than it reads; messages for it were dropped. */
+    /**
+     * The session fell further behind than the server buffers for it, on a subscription that asked
+     * to be disconnected rather than skip messages; the session ends.
+     */
     SLOW_CONSUMER(429, true),
     /** A header block is larger than the announced maximum, or a header is malformed. */
     HEADERS_TOO_LARGE(431, false),

@@ -1,20 +1,31 @@
 package dev.conduit.protocol;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * One unit of the wire protocol. Each record here is one frame type; {@link FrameCodec} turns them
  * into bytes and back, and {@code docs/protocol.md} draws each one.
  *
- * <p>Sequence numbers ({@code sequence} on PUBLISH and MESSAGE, ACK, the resume fields of HELLO and
- * WELCOME) are carried by protocol version 1 but given meaning only by session resumption: a peer
- * that does not resume sends 0 and ignores what it receives.
+ * <p>Sessions: some frames are <em>sequenced</em> ({@link #sequenced()}): PUBLISH, SUBSCRIBE and
+ * UNSUBSCRIBE from the client, MESSAGE, NO_RESPONDERS and GAP from the server. Each direction of a
+ * session numbers its sequenced frames 1, 2, 3, ... (implicitly; PUBLISH and MESSAGE also carry the
+ * number). {@link Ack} confirms them cumulatively, and a client that reconnects resumes the session
+ * by naming the last one it received (see {@code docs/protocol.md}, "Sessions").
  */
 public sealed interface Frame {
 
     /** The type byte this frame is written with. */
     FrameType type();
+
+    /**
+     * Whether this frame takes the next sequence number of its direction, is acknowledged by ACK and
+     * is replayed after a resume.
+     */
+    default boolean sequenced() {
+        return false;
+    }
 
     /**
      * Client to server, first frame of a connection: the versions the client speaks, its name, and
@@ -100,6 +111,16 @@ public sealed interface Frame {
         public FrameType type() {
             return FrameType.PUBLISH;
         }
+
+        @Override
+        public boolean sequenced() {
+            return true;
+        }
+
+        /** This frame with another sequence number. */
+        public Publish withSequence(long seq) {
+            return seq == sequence ? this : new Publish(seq, request, body);
+        }
     }
 
     /** Server to client: a message delivered to one of the client's subscriptions. */
@@ -112,14 +133,22 @@ public sealed interface Frame {
         public FrameType type() {
             return FrameType.MESSAGE;
         }
+
+        @Override
+        public boolean sequenced() {
+            return true;
+        }
     }
 
     /**
      * Client to server: start delivering messages whose subject matches {@code pattern}, tagged with
      * {@code subscriptionId}. With a {@code queueGroup} (else {@code null}), each message goes to one
-     * member of the group only.
+     * member of the group only. When the session falls too far behind, the server drops this
+     * subscription's messages and later reports them with a {@link Gap}; with {@code
+     * disconnectWhenSlow} it ends the session with a fatal SLOW_CONSUMER error instead.
      */
-    record Subscribe(int subscriptionId, String pattern, String queueGroup) implements Frame {
+    record Subscribe(int subscriptionId, String pattern, String queueGroup, boolean disconnectWhenSlow)
+            implements Frame {
         public Subscribe {
             Objects.requireNonNull(pattern, "pattern");
             if (queueGroup != null && queueGroup.isEmpty()) {
@@ -127,9 +156,19 @@ public sealed interface Frame {
             }
         }
 
+        /** A subscription whose messages are dropped, with a GAP notice, when the session is too slow. */
+        public Subscribe(int subscriptionId, String pattern, String queueGroup) {
+            this(subscriptionId, pattern, queueGroup, false);
+        }
+
         @Override
         public FrameType type() {
             return FrameType.SUBSCRIBE;
+        }
+
+        @Override
+        public boolean sequenced() {
+            return true;
         }
     }
 
@@ -150,6 +189,11 @@ public sealed interface Frame {
         public FrameType type() {
             return FrameType.UNSUBSCRIBE;
         }
+
+        @Override
+        public boolean sequenced() {
+            return true;
+        }
     }
 
     /** Server to client: a PUBLISH flagged as a request, with this reply subject, matched nobody. */
@@ -161,6 +205,11 @@ public sealed interface Frame {
         @Override
         public FrameType type() {
             return FrameType.NO_RESPONDERS;
+        }
+
+        @Override
+        public boolean sequenced() {
+            return true;
         }
     }
 
@@ -210,11 +259,20 @@ public sealed interface Frame {
     /**
      * Either direction: the sender will close this connection within {@code drainMillis}; send
      * nothing new on it. The code says why ({@link ErrorCode#SERVER_SHUTTING_DOWN}, {@link
-     * ErrorCode#NORMAL_CLOSE}).
+     * ErrorCode#NORMAL_CLOSE}). A server may name {@code alternates}, endpoint URLs such as {@code
+     * tcp://host:7440}, where the client can reconnect.
      */
-    record GoAway(int code, int drainMillis, String reason) implements Frame {
+    record GoAway(int code, int drainMillis, String reason, List<String> alternates) implements Frame {
+        public GoAway(int code, int drainMillis, String reason) {
+            this(code, drainMillis, reason, List.of());
+        }
+
         public GoAway {
             Objects.requireNonNull(reason, "reason");
+            alternates = List.copyOf(alternates);
+            if (alternates.size() > 0xFFFF) {
+                throw new IllegalArgumentException("at most 65535 alternates: " + alternates.size());
+            }
             if (code < 0 || code > 0xFFFF) {
                 throw new IllegalArgumentException("code must fit in 16 bits: " + code);
             }
@@ -230,8 +288,31 @@ public sealed interface Frame {
     }
 
     /**
-     * Either direction: every message-bearing frame up to and including {@code sequence} has been
-     * received. Reserved for session resumption; version 1 peers that do not resume ignore it.
+     * Server to client: {@code dropped} messages for the subscription were not delivered because the
+     * session fell too far behind (see {@link Subscribe}). Sent before the next message the
+     * subscription receives.
+     */
+    record Gap(int subscriptionId, long dropped) implements Frame {
+        public Gap {
+            if (dropped < 1) {
+                throw new IllegalArgumentException("dropped must be > 0: " + dropped);
+            }
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.GAP;
+        }
+
+        @Override
+        public boolean sequenced() {
+            return true;
+        }
+    }
+
+    /**
+     * Either direction: every sequenced frame of the session up to and including {@code sequence}
+     * has been received and processed; the sender of the ACK will never need them again.
      */
     record Ack(long sequence) implements Frame {
         @Override

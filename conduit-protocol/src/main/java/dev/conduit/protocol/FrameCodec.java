@@ -2,6 +2,7 @@ package dev.conduit.protocol;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * Encodes frames to bytes and decodes them back. The wire format is specified in {@code
@@ -75,7 +76,7 @@ import java.nio.ByteBuffer;
  * | u64      | u32             | subject, reply to, headers, payload |
  * +----------+-----------------+-------------------------------------+
  *
- * SUBSCRIBE 0x05, client to server, flags: none
+ * SUBSCRIBE 0x05, client to server, flags: 0x01 DISCONNECT_WHEN_SLOW
  * +-----------------+---------+----------------------------+
  * | subscription id | pattern | queue group (empty = none) |
  * | u32             | str16   | str16                      |
@@ -105,17 +106,23 @@ import java.nio.ByteBuffer;
  * | u16  | str16   |
  * +------+---------+
  *
- * GOAWAY 0x0B, either direction, flags: none
- * +------+--------------+--------+
- * | code | drain millis | reason |
- * | u16  | u32          | str16  |
- * +------+--------------+--------+
+ * GOAWAY 0x0B, either direction, flags: 0x01 ALTERNATES
+ * +------+--------------+--------+-------------------------------------------+
+ * | code | drain millis | reason | only with ALTERNATES: count, then each    |
+ * | u16  | u32          | str16  | endpoint URL: u16, str16 x count          |
+ * +------+--------------+--------+-------------------------------------------+
  *
  * ACK 0x0C, either direction, flags: none
  * +----------+
  * | sequence |
  * | u64      |
  * +----------+
+ *
+ * GAP 0x0D, server to client, flags: none
+ * +-----------------+---------+
+ * | subscription id | dropped |
+ * | u32             | u64     |
+ * +-----------------+---------+
  * </pre>
  *
  * <p>PUBLISH and MESSAGE end with the same message body, so that a server fanning one publish out
@@ -156,6 +163,10 @@ public final class FrameCodec {
     public static final int FLAG_FATAL = 0x01;
     /** WELCOME: the session named in HELLO was resumed. */
     public static final int FLAG_RESUMED = 0x01;
+    /** SUBSCRIBE: end the session rather than drop this subscription's messages when it is too slow. */
+    public static final int FLAG_DISCONNECT_WHEN_SLOW = 0x01;
+    /** GOAWAY: a list of alternate endpoints follows the reason. */
+    public static final int FLAG_ALTERNATES = 0x01;
 
     private final ProtocolLimits limits;
     private final int maxFrameBytes;
@@ -263,12 +274,13 @@ public final class FrameCodec {
                 yield new Frame.Message(seq, sid, body(in));
             }
             case SUBSCRIBE -> {
-                noFlags(type, flags);
+                allowFlags(type, flags, FLAG_DISCONNECT_WHEN_SLOW);
                 int sid = in.getInt();
                 String pattern = Subjects.checkPattern(subject(in, "pattern"), limits.maxSubjectBytes());
                 String group = subject(in, "queue group");
                 yield new Frame.Subscribe(sid, pattern,
-                        group.isEmpty() ? null : Subjects.checkQueueGroup(group, limits.maxSubjectBytes()));
+                        group.isEmpty() ? null : Subjects.checkQueueGroup(group, limits.maxSubjectBytes()),
+                        (flags & FLAG_DISCONNECT_WHEN_SLOW) != 0);
             }
             case UNSUBSCRIBE -> {
                 noFlags(type, flags);
@@ -291,17 +303,41 @@ public final class FrameCodec {
                 yield new Frame.Error(u16(in), (flags & FLAG_FATAL) != 0, string(in, "error message"));
             }
             case GOAWAY -> {
-                noFlags(type, flags);
+                allowFlags(type, flags, FLAG_ALTERNATES);
                 int code = u16(in);
                 int drain = in.getInt();
                 if (drain < 0) {
                     throw new MalformedFrameException("GOAWAY drain time is negative: " + drain);
                 }
-                yield new Frame.GoAway(code, drain, string(in, "goaway reason"));
+                String reason = string(in, "goaway reason");
+                List<String> alternates = List.of();
+                if ((flags & FLAG_ALTERNATES) != 0) {
+                    int count = u16(in);
+                    // Each entry takes at least its 2-byte length, so a count the frame cannot hold fails here.
+                    if (count * 2L > in.remaining()) {
+                        throw new MalformedFrameException("GOAWAY names " + count + " alternates but has "
+                                + in.remaining() + " bytes left");
+                    }
+                    String[] list = new String[count];
+                    for (int i = 0; i < count; i++) {
+                        list[i] = string(in, "goaway alternate");
+                    }
+                    alternates = List.of(list);
+                }
+                yield new Frame.GoAway(code, drain, reason, alternates);
             }
             case ACK -> {
                 noFlags(type, flags);
                 yield new Frame.Ack(in.getLong());
+            }
+            case GAP -> {
+                noFlags(type, flags);
+                int sid = in.getInt();
+                long dropped = in.getLong();
+                if (dropped < 1) {
+                    throw new MalformedFrameException("GAP must report at least one dropped message: " + dropped);
+                }
+                yield new Frame.Gap(sid, dropped);
             }
         };
     }
@@ -466,7 +502,7 @@ public final class FrameCodec {
                 m.body().writeTo(out);
             }
             case Frame.Subscribe s -> {
-                out.put((byte) 0);
+                out.put((byte) (s.disconnectWhenSlow() ? FLAG_DISCONNECT_WHEN_SLOW : 0));
                 out.putInt(s.subscriptionId());
                 putString(out, s.pattern());
                 putString(out, s.queueGroup() == null ? "" : s.queueGroup());
@@ -487,11 +523,18 @@ public final class FrameCodec {
                 putString(out, e.message());
             }
             case Frame.GoAway g -> {
-                out.put((byte) 0);
+                out.put((byte) (g.alternates().isEmpty() ? 0 : FLAG_ALTERNATES));
                 out.putShort((short) g.code()).putInt(g.drainMillis());
                 putString(out, g.reason());
+                if (!g.alternates().isEmpty()) {
+                    out.putShort((short) g.alternates().size());
+                    for (String a : g.alternates()) {
+                        putString(out, a);
+                    }
+                }
             }
             case Frame.Ack a -> out.put((byte) 0).putLong(a.sequence());
+            case Frame.Gap g -> out.put((byte) 0).putInt(g.subscriptionId()).putLong(g.dropped());
         }
     }
 
@@ -518,8 +561,10 @@ public final class FrameCodec {
             case Frame.Ping p -> 8;
             case Frame.Pong p -> 8;
             case Frame.Error e -> 2 + str(e.message());
-            case Frame.GoAway g -> 2 + 4 + str(g.reason());
+            case Frame.GoAway g -> 2 + 4 + str(g.reason())
+                    + (g.alternates().isEmpty() ? 0 : 2 + g.alternates().stream().mapToInt(FrameCodec::str).sum());
             case Frame.Ack a -> 8;
+            case Frame.Gap g -> 4 + 8;
         };
     }
 

@@ -13,7 +13,8 @@ public enum FrameType {
     PONG(0x09),
     ERROR(0x0A),
     GOAWAY(0x0B),
-    ACK(0x0C);
+    ACK(0x0C),
+    GAP(0x0D);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

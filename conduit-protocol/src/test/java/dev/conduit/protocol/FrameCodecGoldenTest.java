@@ -64,7 +64,8 @@ class FrameCodecGoldenTest {
                     "00000011 0a 00 01a6 000b 626164207375626a656374"),
             new Example("GOAWAY", new Frame.GoAway(503, 5000, "bye"), "0000000d 0b 00 01f7 00001388 0003 627965"),
             new Example("GOAWAY normal close", new Frame.GoAway(200, 0, ""), "0000000a 0b 00 00c8 00000000 0000"),
-            new Example("ACK", new Frame.Ack(42), "0000000a 0c 00 000000000000002a"));
+            new Example("ACK", new Frame.Ack(42), "0000000a 0c 00 000000000000002a"),
+            new Example("GAP", new Frame.Gap(3, 17), "0000000e 0d 00 00000003 0000000000000011"));
 
     static Stream<Arguments> examples() {
         return EXAMPLES.stream().map(e -> Arguments.of(e));

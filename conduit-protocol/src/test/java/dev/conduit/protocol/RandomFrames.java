@@ -41,7 +41,8 @@ final class RandomFrames {
                     u16());
             case PUBLISH -> new Frame.Publish(anyLong(), random.nextBoolean(), body());
             case MESSAGE -> new Frame.Message(anyLong(), random.nextInt(), body());
-            case SUBSCRIBE -> new Frame.Subscribe(random.nextInt(), pattern(), random.nextBoolean() ? null : queueGroup());
+            case SUBSCRIBE -> new Frame.Subscribe(random.nextInt(), pattern(), random.nextBoolean() ? null : queueGroup(),
+                    random.nextInt(4) == 0);
             case UNSUBSCRIBE -> new Frame.Unsubscribe(random.nextInt(),
                     random.nextInt(4) == 0 ? 0xFFFF_FFFFL : random.nextLong() & 0xFFFF_FFFFL);
             case NO_RESPONDERS -> new Frame.NoResponders(subject());
@@ -49,8 +50,10 @@ final class RandomFrames {
             case PONG -> new Frame.Pong(anyLong());
             case ERROR -> new Frame.Error(u16(), random.nextBoolean(), text(40));
             case GOAWAY -> new Frame.GoAway(u16(), random.nextBoolean() ? Integer.MAX_VALUE : random.nextInt(Integer.MAX_VALUE),
-                    text(20));
+                    text(20), random.nextBoolean() ? java.util.List.of()
+                            : java.util.stream.IntStream.range(0, random.nextInt(4)).mapToObj(i -> "tcp://" + token() + ":" + i).toList());
             case ACK -> new Frame.Ack(anyLong());
+            case GAP -> new Frame.Gap(random.nextInt(), random.nextBoolean() ? Long.MAX_VALUE : 1 + (random.nextLong() >>> 2));
         };
     }
 
