@@ -48,7 +48,7 @@ final class ReplyCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         byte[] fixed = answer.data == null ? null : answer.data.getBytes(StandardCharsets.UTF_8);
         ClosedWatcher watcher = new ClosedWatcher();
-        ClientOptions options = ClientOptions.builder().endpoints(server.url).clientName("conduit-reply")
+        ClientOptions options = server.options("conduit-reply")
                 .listener(watcher).build();
         try (Client client = Client.connect(options)) {
             client.subscribe(subject, queue, m -> {

@@ -43,7 +43,7 @@ final class SubCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ClosedWatcher watcher = new ClosedWatcher();
-        ClientOptions options = ClientOptions.builder().endpoints(server.url).clientName("conduit-sub")
+        ClientOptions options = server.options("conduit-sub")
                 .listener(watcher).build();
         try (Client client = Client.connect(options)) {
             long limit = count == null ? Long.MAX_VALUE : count;

@@ -189,8 +189,8 @@ class CliTest {
     }
 
     @Test
-    void subExitsOneWithOneLineWhenTheServerGoesAway() throws Exception {
-        Background sub = new Background("sub", "demo.>", "--server", url);
+    void subExitsOneWithOneLineWhenTheServerGoesAwayForGood() throws Exception {
+        Background sub = new Background("sub", "demo.>", "--server", url, "--reconnect-attempts", "0");
         sub.awaitErr("subscribed to demo.>");
         server.close();
         assertThat(sub.code.get(30, TimeUnit.SECONDS)).isEqualTo(1);

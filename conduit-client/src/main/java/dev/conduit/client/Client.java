@@ -50,19 +50,40 @@ public interface Client extends AutoCloseable {
         return ConduitClient.connect(options, connector);
     }
 
-    /** Publishes a message to every subscription matching the subject. */
-    default void publish(String subject, byte[] payload) {
-        publish(subject, Headers.EMPTY, payload);
+    /**
+     * Publishes a message to every subscription matching the subject. Returns at once; the message is
+     * held until the server confirms it, and across a dropped connection it is sent again on the
+     * resumed session, exactly once. If the session cannot be resumed, {@link
+     * ClientListener#onSessionLost} lists it.
+     *
+     * @return true when the message was taken; false only under {@link BufferFullPolicy#RETURN_FALSE}
+     *         when the buffer is full
+     * @throws BufferFullException under {@link BufferFullPolicy#THROW} or {@link BufferFullPolicy#WAIT}
+     *                             when the buffer stays full
+     */
+    default boolean publish(String subject, byte[] payload) {
+        return publish(subject, Headers.EMPTY, payload);
     }
 
-    /** Publishes a message with headers. */
-    void publish(String subject, Headers headers, byte[] payload);
+    /** Publishes a message with headers; see {@link #publish(String, byte[])}. */
+    default boolean publish(String subject, Headers headers, byte[] payload) {
+        return publish(subject, null, headers, payload);
+    }
 
     /**
      * Publishes a message that names a subject to send replies to; the usual way to answer it is
      * {@link Message#reply}.
      */
-    void publish(String subject, String replyTo, Headers headers, byte[] payload);
+    boolean publish(String subject, String replyTo, Headers headers, byte[] payload);
+
+    /**
+     * Publishes and reports the outcome: the future completes when the server confirms the message
+     * (it has been routed), or fails with {@link PublishExpiredException} if {@code timeToLive}
+     * (when not null) ran out while the message waited for a connection, {@link
+     * SessionLostException} if the session was lost before confirmation, {@link BufferFullException}
+     * if it did not fit, or {@link ConnectionClosedException} if the client closed first.
+     */
+    CompletableFuture<Void> publishConfirmed(String subject, Headers headers, byte[] payload, Duration timeToLive);
 
     /** Subscribes to every subject matching the pattern ({@code *} one token, {@code >} the rest). */
     default Subscription subscribe(String pattern, MessageHandler handler) {
@@ -86,7 +107,18 @@ public interface Client extends AutoCloseable {
      * RequestTimeoutException} after the timeout, or with {@link ConnectionClosedException} if the
      * connection ends first. Many requests may be in flight on one connection.
      */
-    CompletableFuture<Message> request(String subject, Headers headers, byte[] payload, Duration timeout);
+    default CompletableFuture<Message> request(String subject, Headers headers, byte[] payload, Duration timeout) {
+        return request(subject, headers, payload, timeout, false);
+    }
+
+    /**
+     * A request that survives a lost session: if the session cannot be resumed while it is in
+     * flight, an {@code idempotent} request is sent again on the new session (the responder may see
+     * it twice), and any other fails with {@link SessionLostException}. Across a resumed session
+     * every request is delivered once and its reply arrives once.
+     */
+    CompletableFuture<Message> request(String subject, Headers headers, byte[] payload, Duration timeout,
+                                       boolean idempotent);
 
     /**
      * The blocking form of {@link #request}: waits for the reply and throws the same typed
@@ -97,10 +129,19 @@ public interface Client extends AutoCloseable {
     }
 
     /**
-     * Completes once the server has processed everything this client sent before the call (a
-     * ping/pong round trip).
+     * Completes once the server has confirmed everything this client sent or buffered before the
+     * call: publishes routed, subscriptions in effect. Fails with {@link RequestTimeoutException}-like
+     * {@link ConnectionClosedException} after the timeout, or {@link SessionLostException}.
      */
     CompletableFuture<Void> flush(Duration timeout);
+
+    /**
+     * Drains: takes no new subscriptions, ends the existing ones, lets their handlers finish what
+     * they hold, waits for in-flight requests and for the server to confirm every publish, then
+     * closes; all within {@link ClientOptions#drainTimeout()}. What is still unconfirmed at the
+     * deadline fails with {@link ConnectionClosedException}. Idempotent.
+     */
+    CompletableFuture<Void> drain();
 
     /** Where the connection is in its lifecycle. */
     ConnectionState state();
@@ -108,11 +149,7 @@ public interface Client extends AutoCloseable {
     /** What the server announced about itself in its handshake. */
     ServerInfo serverInfo();
 
-    /**
-     * Drains and closes: stops taking new work, flushes pending publishes, waits for in-flight
-     * requests until {@link ClientOptions#drainTimeout()}, then closes the connection. Requests still
-     * in flight after the deadline fail with {@link ConnectionClosedException}. Idempotent.
-     */
+    /** {@link #drain()} and wait for it. Idempotent. */
     @Override
     void close();
 }

@@ -1,5 +1,6 @@
 package dev.conduit.client;
 
+import dev.conduit.transport.Clock;
 import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.TransportOptions;
 import java.time.Duration;
@@ -7,26 +8,51 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.random.RandomGenerator;
 
 /**
  * How a {@link Client} connects and behaves. Immutable; build with {@link #builder()}. Every value is
  * checked when it is set, and a bad one fails at once with the value in the message.
  *
- * @param endpoints                    servers to connect to, tried in order
+ * @param endpoints                    servers to connect to, in rotation: a failed attempt moves on to
+ *                                     the next; host names are resolved again on every attempt
  * @param clientName                   name sent in HELLO, shown in server logs
- * @param connectTimeout               time allowed for connection and handshake, per endpoint
- * @param drainTimeout                 time {@link Client#close()} waits for in-flight work
+ * @param connectTimeout               time allowed for one connection attempt and its handshake
+ * @param drainTimeout                 time {@link Client#drain()} and {@link Client#close()} give
+ *                                     in-flight work
  * @param executor                     runs handlers and listener calls; {@code null} for a virtual
  *                                     thread per task
- * @param listener                     hears state changes and asynchronous errors
+ * @param listener                     hears state changes, session events and asynchronous errors
  * @param maxPendingMessagesPerSubscription messages held for a handler that has not caught up;
  *                                     past it messages are dropped and {@link
  *                                     ClientListener#onSlowConsumer} is told
  * @param transport                    I/O threads and native transport choice
+ * @param reconnectBackoffBase         backoff before reconnect attempt n: random in [0, min(cap,
+ *                                     base x 2^n)]
+ * @param reconnectBackoffCap          the largest backoff
+ * @param maxReconnectAttempts         consecutive failed attempts after which the client gives up and
+ *                                     closes; -1 for never
+ * @param initialConnectJitter         the first connection waits a random time up to this, so that
+ *                                     many clients started together do not arrive together
+ * @param retryInitialConnect          keep trying the first connection with backoff instead of failing
+ *                                     {@link Client#connect} once every endpoint refused
+ * @param maxBufferedBytes             bytes of publishes and requests held until the server confirms
+ *                                     them (sent and unacknowledged, or waiting for a connection)
+ * @param bufferFull                   what a publish does when the buffer is full
+ * @param bufferFullWait               how long {@link BufferFullPolicy#WAIT} waits for room
+ * @param disconnectWhenSlow           subscriptions ask the server to end the session, rather than
+ *                                     skip messages with a gap notice, if this client falls too far
+ *                                     behind
+ * @param clock                        time for backoff, heartbeats and deadlines
+ * @param random                       randomness for jitter (tests pass a seeded one)
  */
 public record ClientOptions(List<Endpoint> endpoints, String clientName, Duration connectTimeout,
                             Duration drainTimeout, Executor executor, ClientListener listener,
-                            int maxPendingMessagesPerSubscription, TransportOptions transport) {
+                            int maxPendingMessagesPerSubscription, TransportOptions transport,
+                            Duration reconnectBackoffBase, Duration reconnectBackoffCap, int maxReconnectAttempts,
+                            Duration initialConnectJitter, boolean retryInitialConnect, long maxBufferedBytes,
+                            BufferFullPolicy bufferFull, Duration bufferFullWait, boolean disconnectWhenSlow,
+                            Clock clock, RandomGenerator random) {
 
     public ClientOptions {
         endpoints = List.copyOf(endpoints);
@@ -35,16 +61,30 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         }
         Objects.requireNonNull(clientName, "clientName");
         requirePositive(connectTimeout, "connectTimeout");
-        Objects.requireNonNull(drainTimeout, "drainTimeout");
-        if (drainTimeout.isNegative()) {
-            throw new IllegalArgumentException("drainTimeout must be >= 0: " + drainTimeout);
-        }
+        requireNotNegative(drainTimeout, "drainTimeout");
         Objects.requireNonNull(listener, "listener");
         if (maxPendingMessagesPerSubscription < 1) {
             throw new IllegalArgumentException(
                     "maxPendingMessagesPerSubscription must be > 0: " + maxPendingMessagesPerSubscription);
         }
         Objects.requireNonNull(transport, "transport");
+        requireNotNegative(reconnectBackoffBase, "reconnectBackoffBase");
+        requireNotNegative(reconnectBackoffCap, "reconnectBackoffCap");
+        if (reconnectBackoffCap.compareTo(reconnectBackoffBase) < 0) {
+            throw new IllegalArgumentException("reconnectBackoffCap " + reconnectBackoffCap
+                    + " is below reconnectBackoffBase " + reconnectBackoffBase);
+        }
+        if (maxReconnectAttempts < -1) {
+            throw new IllegalArgumentException("maxReconnectAttempts must be >= -1: " + maxReconnectAttempts);
+        }
+        requireNotNegative(initialConnectJitter, "initialConnectJitter");
+        if (maxBufferedBytes < 1) {
+            throw new IllegalArgumentException("maxBufferedBytes must be > 0: " + maxBufferedBytes);
+        }
+        Objects.requireNonNull(bufferFull, "bufferFull");
+        requireNotNegative(bufferFullWait, "bufferFullWait");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(random, "random");
     }
 
     public static Builder builder() {
@@ -58,7 +98,18 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         }
     }
 
-    /** Collects options; defaults: tcp://127.0.0.1:7440, 5 s connect and drain timeouts. */
+    private static void requireNotNegative(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative()) {
+            throw new IllegalArgumentException(name + " must be >= 0: " + d);
+        }
+    }
+
+    /**
+     * Collects options. Defaults: tcp://127.0.0.1:7440; 5 s connect and drain timeouts; reconnect
+     * forever with backoff from 100 ms up to 5 s; first connect jittered up to 1 s; 64 MiB buffer,
+     * waiting up to 10 s for room; slow subscriptions skip with a gap notice.
+     */
     public static final class Builder {
         private final List<Endpoint> endpoints = new ArrayList<>();
         private String clientName = "conduit-java";
@@ -68,6 +119,17 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         private ClientListener listener = new ClientListener() { };
         private int maxPendingMessagesPerSubscription = 65_536;
         private TransportOptions transport = TransportOptions.builder().ioThreads(1).daemon(true).build();
+        private Duration reconnectBackoffBase = Duration.ofMillis(100);
+        private Duration reconnectBackoffCap = Duration.ofSeconds(5);
+        private int maxReconnectAttempts = -1;
+        private Duration initialConnectJitter = Duration.ofSeconds(1);
+        private boolean retryInitialConnect;
+        private long maxBufferedBytes = 64L << 20;
+        private BufferFullPolicy bufferFull = BufferFullPolicy.WAIT;
+        private Duration bufferFullWait = Duration.ofSeconds(10);
+        private boolean disconnectWhenSlow;
+        private Clock clock = Clock.system();
+        private RandomGenerator random = RandomGenerator.getDefault();
 
         private Builder() {
         }
@@ -123,12 +185,60 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
             return this;
         }
 
+        public Builder reconnectBackoff(Duration base, Duration cap) {
+            this.reconnectBackoffBase = base;
+            this.reconnectBackoffCap = cap;
+            return this;
+        }
+
+        public Builder maxReconnectAttempts(int attempts) {
+            this.maxReconnectAttempts = attempts;
+            return this;
+        }
+
+        /** Zero for none: for a single interactive client, not a fleet. */
+        public Builder initialConnectJitter(Duration jitter) {
+            this.initialConnectJitter = jitter;
+            return this;
+        }
+
+        public Builder retryInitialConnect(boolean retry) {
+            this.retryInitialConnect = retry;
+            return this;
+        }
+
+        public Builder maxBufferedBytes(long bytes) {
+            this.maxBufferedBytes = bytes;
+            return this;
+        }
+
+        public Builder bufferFull(BufferFullPolicy policy, Duration wait) {
+            this.bufferFull = policy;
+            this.bufferFullWait = wait;
+            return this;
+        }
+
+        public Builder disconnectWhenSlow(boolean disconnect) {
+            this.disconnectWhenSlow = disconnect;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        public Builder random(RandomGenerator random) {
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
         public ClientOptions build() {
-            if (endpoints.isEmpty()) {
-                endpoints.add(Endpoint.parse(Endpoint.DEFAULT_URL));
-            }
-            return new ClientOptions(endpoints, clientName, connectTimeout, drainTimeout, executor, listener,
-                    maxPendingMessagesPerSubscription, transport);
+            List<Endpoint> list = endpoints.isEmpty() ? List.of(Endpoint.parse(Endpoint.DEFAULT_URL)) : endpoints;
+            return new ClientOptions(list, clientName, connectTimeout, drainTimeout, executor, listener,
+                    maxPendingMessagesPerSubscription, transport, reconnectBackoffBase, reconnectBackoffCap,
+                    maxReconnectAttempts, initialConnectJitter, retryInitialConnect, maxBufferedBytes, bufferFull,
+                    bufferFullWait, disconnectWhenSlow, clock, random);
         }
     }
 }

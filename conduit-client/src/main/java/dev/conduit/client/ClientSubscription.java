@@ -2,6 +2,8 @@ package dev.conduit.client;
 
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.MessageBody;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -21,6 +23,7 @@ final class ClientSubscription implements Subscription {
     private final MessageHandler handler;
     private final SerialExecutor dispatch;
     private final int maxPending;
+    private final boolean disconnectWhenSlow;
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong delivered = new AtomicLong();
@@ -31,7 +34,8 @@ final class ClientSubscription implements Subscription {
     private volatile boolean active = true;
 
     ClientSubscription(ConduitClient client, int id, String pattern, String queueGroup, MessageHandler handler,
-                       SerialExecutor dispatch, int maxPending) {
+                       SerialExecutor dispatch, int maxPending, boolean disconnectWhenSlow) {
+        this.disconnectWhenSlow = disconnectWhenSlow;
         this.client = client;
         this.id = id;
         this.pattern = pattern;
@@ -76,6 +80,32 @@ final class ClientSubscription implements Subscription {
         }
     }
 
+    Frame.Subscribe subscribeFrame() {
+        return new Frame.Subscribe(id, pattern, queueGroup, disconnectWhenSlow);
+    }
+
+    /**
+     * The frames that make this subscription again in a new session, whose server counts
+     * deliveries from zero: SUBSCRIBE, and UNSUBSCRIBE with what is left of a limit. Resets the
+     * count to match. On the I/O thread that will receive the new session's messages.
+     */
+    List<Frame> resubscribeFrames() {
+        long got = received.getAndSet(0);
+        long max = limit;
+        if (max == Long.MAX_VALUE) {
+            return List.of(subscribeFrame());
+        }
+        limit = max - got;
+        return List.of(subscribeFrame(), new Frame.Unsubscribe(id, max - got));
+    }
+
+    /** Completes once every message handed to this subscription so far has been handled. */
+    CompletableFuture<Void> idle() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        dispatch.execute(() -> f.complete(null));
+        return f;
+    }
+
     /** Messages dropped since the last call. */
     long takeDropped() {
         return dropped.getAndSet(0);
@@ -116,7 +146,7 @@ final class ClientSubscription implements Subscription {
     public void unsubscribe() {
         if (active) {
             end();
-            client.send(new Frame.Unsubscribe(id, 0));
+            client.enqueue(new Frame.Unsubscribe(id, 0), null, 0, false);
         }
     }
 
@@ -138,7 +168,7 @@ final class ClientSubscription implements Subscription {
         if (received.get() >= total) {
             end();
         }
-        client.send(new Frame.Unsubscribe(id, total));
+        client.enqueue(new Frame.Unsubscribe(id, total), null, 0, false);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.conduit.client;
 import dev.conduit.protocol.ConduitException;
 import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
+import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.HeadersTooLargeException;
 import dev.conduit.protocol.MessageBody;
@@ -11,13 +12,19 @@ import dev.conduit.protocol.ProtocolException;
 import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.protocol.ProtocolVersion;
 import dev.conduit.protocol.Subjects;
+import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connection;
 import dev.conduit.transport.Connector;
 import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.FrameHandler;
+import dev.conduit.transport.Heartbeat;
 import dev.conduit.transport.Transport;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -30,48 +37,101 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link Client} behind {@link Client#connect}: one {@link Connection}, its subscriptions, and
- * the requests and flushes waiting on it.
+ * The {@link Client} behind {@link Client#connect}: one session that outlives its connections.
  *
- * <p>Threads: frames arrive on the connection's I/O thread ({@link Inbound}), which only updates
- * maps and hands work to the executor; futures are completed on the executor too, so that callers'
- * dependent stages never run on the I/O thread. Public methods run on the caller's thread.
+ * <p>Outbound, every sequenced frame (PUBLISH, SUBSCRIBE, UNSUBSCRIBE) is held until the server
+ * acknowledges it: in {@link #unacked} once sent (numbered), in {@link #pending} while no connection
+ * is ready. When a connection drops, the client reconnects with backoff and asks to resume the
+ * session, naming the last frame it received; the server answers with the last it received; each
+ * side replays what the other lacks. If the server cannot resume, a new session starts: the old
+ * one's unconfirmed publishes are reported, subscriptions are made again, and requests fail or are
+ * re-sent.
+ *
+ * <p>Threads: frames arrive on the I/O thread of the current connection ({@link Link}), which
+ * updates state and hands user work to the executor. Outbound state, the connection in use and the
+ * lifecycle are guarded by this object's monitor; no lock is held while user code runs, and user
+ * code never runs on an I/O or clock thread. The inbound sequence number is written only by the
+ * current connection's I/O thread.
  */
 final class ConduitClient implements Client {
     private static final Logger log = LoggerFactory.getLogger(ConduitClient.class);
 
     private final ClientOptions options;
+    private final Clock clock;
+    private final Backoff backoff;
+    private final Connector connector;
     private final Transport ownedTransport;
     private final ExecutorService ownedExecutor;
     private final Executor executor;
     private final SerialExecutor events;
-    private final AtomicReference<ConnectionState> state = new AtomicReference<>(ConnectionState.CONNECTING);
     private final AtomicInteger nextSubscriptionId = new AtomicInteger();
     private final Map<Integer, ClientSubscription> subscriptions = new ConcurrentHashMap<>();
     private final Requests requests;
-    private final Map<Long, Flush> flushes = new ConcurrentHashMap<>();
-    private final AtomicLong nextPingToken = new AtomicLong();
-    /** The connection whose handshake succeeded; {@code null} until then. */
-    private volatile Connection connection;
-    /** The handler of {@link #connection}; events from other attempts' handlers are ignored. */
-    private volatile Inbound active;
+    private final CompletableFuture<Void> firstOpen = new CompletableFuture<>();
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+
+    // Guarded by this.
+    private ConnectionState state = ConnectionState.CONNECTING;
+    private final List<Endpoint> endpoints;
+    private int endpointIndex;
+    /** Consecutive failed attempts; reset by a WELCOME. */
+    private int failures;
+    private final List<String> failureLog = new ArrayList<>();
+    private Link link;
+    private boolean ready;
+    private String sessionId;
+    private long epoch;
+    private long outSeq;
+    private final ArrayDeque<Outgoing> unacked = new ArrayDeque<>();
+    private final ArrayDeque<Outgoing> pending = new ArrayDeque<>();
+    private long bufferedBytes;
+    private int waiters;
+    private final List<Flush> flushes = new ArrayList<>();
+    private Connection.Cancellable retryTimer;
+    private Connection.Cancellable expiryTimer;
+    private long expiryAt = Long.MAX_VALUE;
+    private volatile Heartbeat heartbeat;
+    private boolean moveOn;
+    private String refusal;
+    private ConduitException closeCause;
+    private CompletableFuture<Void> draining;
+
+    /** The link whose frames count; others' are ignored. Written under the monitor. */
+    private volatile Link active;
+    /** Sequenced frames received in this session; written only by the active link's I/O thread. */
+    private volatile long inSeq;
+    private long inAcked;
     private volatile ServerInfo serverInfo;
     private volatile ProtocolLimits limits = ProtocolLimits.DEFAULT;
-    /** Why the connection ended, when the server said so or the connection failed. */
-    private volatile ConduitException closeCause;
 
-    /** A flush waiting for its PONG, and the timer that fails it if none comes. */
-    private record Flush(CompletableFuture<Void> future, Connection.Cancellable timer) {
+    /** A sequenced frame waiting to be sent or confirmed. */
+    private static final class Outgoing {
+        Frame frame;
+        final int bytes;
+        final CompletableFuture<Void> outcome;
+        final long expiresAt;
+
+        Outgoing(Frame frame, int bytes, CompletableFuture<Void> outcome, long expiresAt) {
+            this.frame = frame;
+            this.bytes = bytes;
+            this.outcome = outcome;
+            this.expiresAt = expiresAt;
+        }
     }
 
-    private ConduitClient(ClientOptions options, Transport ownedTransport) {
+    /** A flush: done when everything up to {@code target} is confirmed. */
+    private record Flush(long target, CompletableFuture<Void> future, Connection.Cancellable timer) {
+    }
+
+    private ConduitClient(ClientOptions options, Connector connector, Transport ownedTransport) {
         this.options = options;
+        this.clock = options.clock();
+        this.backoff = new Backoff(options.reconnectBackoffBase(), options.reconnectBackoffCap(), options.random());
+        this.connector = connector;
         this.ownedTransport = ownedTransport;
         if (options.executor() == null) {
             this.ownedExecutor = Executors.newVirtualThreadPerTaskExecutor();
@@ -81,79 +141,407 @@ final class ConduitClient implements Client {
             this.executor = options.executor();
         }
         this.events = new SerialExecutor(executor);
-        this.requests = new Requests(this, executor);
+        this.requests = new Requests(this, executor, clock);
+        this.endpoints = new ArrayList<>(options.endpoints());
     }
 
     static Client connect(ClientOptions options, Connector connector) {
         Objects.requireNonNull(options, "options");
         Transport transport = connector == null ? Transport.create(options.transport()) : null;
-        ConduitClient client = new ConduitClient(options, transport);
+        ConduitClient client = new ConduitClient(options, connector == null ? transport : connector, transport);
+        client.start();
         try {
-            client.open(connector == null ? transport : connector);
+            client.firstOpen.get();
             return client;
-        } catch (RuntimeException e) {
-            client.release();
-            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            client.shutdown(new ConnectFailedException("interrupted while connecting", e));
+            throw new ConnectFailedException("interrupted while connecting", e);
+        } catch (ExecutionException e) {
+            client.shutdown(new ConnectionClosedException("connect failed"));
+            if (e.getCause() instanceof ConnectFailedException cf) {
+                throw new ConnectFailedException(cf.getMessage(), cf.getCause());
+            }
+            throw new ConnectFailedException("cannot connect: " + e.getCause().getMessage(), e.getCause());
         }
     }
 
-    private void open(Connector connector) {
-        List<String> failures = new ArrayList<>();
-        for (Endpoint endpoint : options.endpoints()) {
-            Inbound[] attempt = new Inbound[1];
-            try {
-                Connection c = connector.connect(endpoint, options.connectTimeout(), conn -> attempt[0] = new Inbound(conn))
-                        .get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-                c.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(), "",
-                        new byte[0], new byte[0], 0));
-                Frame.Welcome w = attempt[0].welcome.get(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                limits = w.limits();
-                c.inboundLimits(limits);
-                serverInfo = new ServerInfo(w.serverId(), w.sessionId(), w.version(), limits);
-                connection = c;
-                active = attempt[0];
-                transition(ConnectionState.CONNECTING, ConnectionState.OPEN);
-                if (!c.isOpen()) {
-                    // Closed between WELCOME and activation: its close event was ignored, so act on it now.
-                    closed(new ConnectionClosedException("connection closed during the handshake"));
-                }
+    private synchronized void start() {
+        long jitter = options.initialConnectJitter().toNanos();
+        long delay = jitter == 0 ? 0 : options.random().nextLong(jitter + 1);
+        scheduleAttempt(delay);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Connecting, resuming, failing over
+
+    private void scheduleAttempt(long delayNanos) {
+        if (delayNanos == 0) {
+            executor.execute(this::attempt);
+        } else {
+            retryTimer = clock.schedule(() -> executor.execute(this::attempt), delayNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void attempt() {
+        Endpoint endpoint;
+        synchronized (this) {
+            retryTimer = null;
+            if (state == ConnectionState.CLOSED || link != null) {
                 return;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ConnectFailedException("interrupted while connecting to " + endpoint, e);
-            } catch (ExecutionException | TimeoutException e) {
-                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-                failures.add(endpoint + ": " + describe(cause));
-                if (attempt[0] != null) {
-                    attempt[0].connection.close();
+            }
+            endpoint = endpoints.get(endpointIndex % endpoints.size());
+        }
+        Link[] created = new Link[1];
+        CompletableFuture<Connection> f;
+        try {
+            f = connector.connect(endpoint, options.connectTimeout(), c -> created[0] = new Link(c, endpoint));
+        } catch (RuntimeException e) {
+            attemptFailed(endpoint, e);
+            return;
+        }
+        f.whenComplete((c, e) -> {
+            if (e != null) {
+                attemptFailed(endpoint, e);
+            } else {
+                created[0].start();
+            }
+        });
+    }
+
+    /** An attempt failed before its handshake; schedules the next one, or gives up. */
+    private void attemptFailed(Endpoint endpoint, Throwable cause) {
+        ConduitException giveUp = null;
+        synchronized (this) {
+            if (state == ConnectionState.CLOSED) {
+                return;
+            }
+            failures++;
+            String reason = endpoint + ": " + describe(cause);
+            failureLog.add(reason);
+            if (failureLog.size() > endpoints.size()) {
+                failureLog.remove(0);
+            }
+            log.debug("connection attempt {} failed: {}", failures, reason);
+            endpointIndex++;
+            boolean neverOpened = sessionId == null;
+            boolean fatal = cause instanceof ServerErrorException se && !se.retryable();
+            if (neverOpened && (fatal || (!options.retryInitialConnect() && failures >= endpoints.size()))) {
+                giveUp = new ConnectFailedException("cannot connect to " + String.join("; ", failureLog),
+                        cause instanceof ConduitException ce ? ce : null);
+            } else if (options.maxReconnectAttempts() >= 0 && failures > options.maxReconnectAttempts()) {
+                giveUp = new ConnectionClosedException("gave up after " + failures + " failed connection attempts; last: "
+                        + reason);
+            } else {
+                scheduleAttempt(backoff.delayNanos(failures - 1));
+            }
+        }
+        if (giveUp != null) {
+            firstOpen.completeExceptionally(giveUp);
+            shutdown(giveUp);
+        }
+    }
+
+    /** WELCOME arrived on {@code l}: the session is new or resumed; start sending. On the I/O thread. */
+    private void welcomed(Link l, Frame.Welcome w) {
+        List<Runnable> notices = new ArrayList<>();
+        synchronized (this) {
+            if (link != l || state == ConnectionState.CLOSED) {
+                return;
+            }
+            if (w.version() < ProtocolVersion.MIN || w.version() > ProtocolVersion.MAX) {
+                l.connection.abort();
+                return;
+            }
+            l.welcomeTimer.cancel();
+            limits = w.limits();
+            l.connection.inboundLimits(limits);
+            ServerInfo info = new ServerInfo(w.serverId(), w.sessionId(), w.version(), limits);
+            serverInfo = info;
+            boolean resumed = w.resumed() && sessionId != null && sessionId.equals(w.sessionId()) && epoch == w.epoch();
+            if (resumed) {
+                long held = outSeq - unacked.size();
+                if (w.lastReceived() < held || w.lastReceived() > outSeq) {
+                    log.warn("server resumed at frame {} but this client holds {}..{}", w.lastReceived(), held + 1, outSeq);
+                    l.connection.abort();
+                    return;
                 }
-                if (cause instanceof ServerErrorException se && !se.retryable()) {
-                    throw new ConnectFailedException("cannot connect to " + endpoint + ": " + se.getMessage(), se);
+                confirm(w.lastReceived(), notices);
+                for (Outgoing o : unacked) {
+                    l.connection.send(o.frame);
+                }
+                log.info("session {} resumed on {} ({} frames sent again)", sessionId, l.endpoint, unacked.size());
+                notices.add(() -> options.listener().onResumed(info));
+            } else {
+                if (sessionId != null) {
+                    SessionLost lost = sessionLost(refusal == null ? "the server started a new session" : refusal);
+                    log.warn("session {} lost ({}); new session {}: {} publishes unconfirmed, {} requests failed, "
+                            + "{} re-sent", sessionId, lost.reason(), w.sessionId(), lost.unconfirmed().size(),
+                            lost.failedRequests(), lost.resentRequests());
+                    notices.add(() -> options.listener().onSessionLost(lost));
+                }
+                sessionId = w.sessionId();
+                epoch = w.epoch();
+                inSeq = 0;
+                inAcked = 0;
+            }
+            refusal = null;
+            failures = 0;
+            failureLog.clear();
+            moveOn = false;
+            ready = true;
+            active = l;
+            sendPending(notices);
+            if (w.heartbeatIntervalMillis() > 0) {
+                heartbeat = new Heartbeat(clock, Duration.ofMillis(w.heartbeatIntervalMillis()),
+                        Math.max(1, w.heartbeatMisses()), () -> l.connection.send(new Frame.Ping(0)),
+                        () -> {
+                            log.info("no sign of life from {} for {} ms: dropping the connection", l.endpoint,
+                                    (long) w.heartbeatIntervalMillis() * Math.max(1, w.heartbeatMisses()));
+                            l.connection.abort();
+                        }).start();
+            }
+            if (state == ConnectionState.CONNECTING || state == ConnectionState.RESUMING) {
+                transition(state, ConnectionState.OPEN);
+            }
+            notifyAll();
+        }
+        notices.forEach(events::execute);
+        firstOpen.complete(null);
+    }
+
+    /**
+     * The server did not resume the session: fail what it had not confirmed, and rebuild what must
+     * live on in the new one (subscriptions, idempotent requests) ahead of what was waiting. Under
+     * the monitor.
+     */
+    private SessionLost sessionLost(String reason) {
+        SessionLostException failure = new SessionLostException("session lost before the server confirmed it: " + reason);
+        List<SessionLost.Unconfirmed> unconfirmed = new ArrayList<>();
+        List<CompletableFuture<Void>> failed = new ArrayList<>();
+        for (Outgoing o : unacked) {
+            bufferedBytes -= o.bytes;
+            if (o.frame instanceof Frame.Publish p && !requests.isRequest(p)) {
+                MessageBody b = p.body();
+                unconfirmed.add(new SessionLost.Unconfirmed(b.subject(), b.replyTo(), b.headers(), b.payload()));
+                if (o.outcome != null) {
+                    failed.add(o.outcome);
                 }
             }
         }
-        throw new ConnectFailedException("cannot connect to " + String.join("; ", failures), null);
+        unacked.clear();
+        outSeq = 0;
+        // Requests: idempotent ones go again, the others fail; both are dropped from what was waiting.
+        Requests.Outcome requestOutcome = requests.sessionLost(failure);
+        pending.removeIf(o -> {
+            if (o.frame instanceof Frame.Publish p && requests.isRequest(p)) {
+                bufferedBytes -= o.bytes;
+                return true;
+            }
+            return false;
+        });
+        ArrayDeque<Outgoing> rebuilt = new ArrayDeque<>();
+        for (ClientSubscription s : subscriptions.values()) {
+            if (!s.isActive() || subscribeIsPending(s.id())) {
+                continue;
+            }
+            for (Frame f : s.resubscribeFrames()) {
+                int size = FrameCodec.encodedLength(f);
+                bufferedBytes += size;
+                rebuilt.add(new Outgoing(f, size, null, 0));
+            }
+        }
+        for (Frame.Publish p : requestOutcome.resend()) {
+            int size = FrameCodec.encodedLength(p);
+            bufferedBytes += size;
+            rebuilt.add(new Outgoing(p, size, null, 0));
+        }
+        rebuilt.addAll(pending);
+        pending.clear();
+        pending.addAll(rebuilt);
+        for (Flush f : flushes) {
+            f.timer.cancel();
+            failed.add(f.future);
+        }
+        flushes.clear();
+        executor.execute(() -> failed.forEach(f -> f.completeExceptionally(failure)));
+        return new SessionLost(reason, unconfirmed, requestOutcome.failed(), requestOutcome.resend().size());
     }
 
-    private static String describe(Throwable t) {
-        if (t instanceof TimeoutException) {
-            return "timed out";
+    private boolean subscribeIsPending(int id) {
+        for (Outgoing o : pending) {
+            if (o.frame instanceof Frame.Subscribe s && s.subscriptionId() == id) {
+                return true;
+            }
         }
-        String m = t.getMessage();
-        return m == null ? t.getClass().getSimpleName() : m;
+        return false;
+    }
+
+    /** Sends what waited for a connection, dropping what expired. Under the monitor, when ready. */
+    private void sendPending(List<Runnable> notices) {
+        long now = clock.nanoTime();
+        Outgoing o;
+        while ((o = pending.poll()) != null) {
+            if (o.expiresAt != 0 && now - o.expiresAt >= 0) {
+                expired(o, notices);
+            } else {
+                transmit(o);
+            }
+        }
+    }
+
+    private void expired(Outgoing o, List<Runnable> notices) {
+        bufferedBytes -= o.bytes;
+        if (o.frame instanceof Frame.Publish p) {
+            PublishExpiredException e = new PublishExpiredException("publish to '" + p.body().subject()
+                    + "' expired after waiting for a connection");
+            if (o.outcome != null) {
+                notices.add(() -> o.outcome.completeExceptionally(e));
+            } else {
+                notices.add(() -> options.listener().onPublishFailed(p.body().subject(), e));
+            }
+        }
+    }
+
+    /** Numbers and sends one frame on the ready link. Under the monitor. */
+    private void transmit(Outgoing o) {
+        outSeq++;
+        if (o.frame instanceof Frame.Publish p) {
+            o.frame = p.withSequence(outSeq);
+        }
+        unacked.addLast(o);
+        link.connection.send(o.frame);
+    }
+
+    /** The server confirmed everything up to {@code seq}. Under the monitor. */
+    private void confirm(long seq, List<Runnable> notices) {
+        long first = outSeq - unacked.size() + 1;
+        List<CompletableFuture<Void>> done = null;
+        for (long n = first; n <= seq; n++) {
+            Outgoing o = unacked.removeFirst();
+            bufferedBytes -= o.bytes;
+            if (o.outcome != null) {
+                if (done == null) {
+                    done = new ArrayList<>();
+                }
+                done.add(o.outcome);
+            }
+        }
+        for (Iterator<Flush> it = flushes.iterator(); it.hasNext(); ) {
+            Flush f = it.next();
+            if (f.target <= seq) {
+                it.remove();
+                f.timer.cancel();
+                if (done == null) {
+                    done = new ArrayList<>();
+                }
+                done.add(f.future);
+            }
+        }
+        if (done != null) {
+            List<CompletableFuture<Void>> list = done;
+            notices.add(() -> list.forEach(f -> f.complete(null)));
+        }
+        if (waiters > 0) {
+            notifyAll();
+        }
+    }
+
+    private void acknowledged(Link l, long seq) {
+        List<Runnable> notices = new ArrayList<>(1);
+        synchronized (this) {
+            if (link != l || !ready) {
+                return;
+            }
+            if (seq > outSeq || seq < outSeq - unacked.size()) {
+                log.warn("server acknowledged frame {} but this client holds {}..{}", seq,
+                        outSeq - unacked.size() + 1, outSeq);
+                l.connection.abort();
+                return;
+            }
+            confirm(seq, notices);
+        }
+        if (!notices.isEmpty()) {
+            notices.forEach(executor::execute);
+        }
+    }
+
+    /** The link closed: reconnect (resume), unless the client is closing. On the I/O thread. */
+    private void linkClosed(Link l, Throwable cause) {
+        boolean wasReady;
+        synchronized (this) {
+            if (link != l) {
+                if (!l.started) {
+                    // Closed before start() made it the client's link: start() reports it.
+                    l.closedEarly = true;
+                    l.closeCause = cause;
+                }
+                return;
+            }
+            link = null;
+            wasReady = ready;
+            ready = false;
+            active = null;
+            l.welcomeTimer.cancel();
+            if (heartbeat != null) {
+                heartbeat.stop();
+                heartbeat = null;
+            }
+            if (state == ConnectionState.CLOSED) {
+                return;
+            }
+            if (draining != null && state == ConnectionState.DRAINING && l.goodbye) {
+                return; // drain closed it on purpose
+            }
+            if (!wasReady) {
+                // Fall through to attemptFailed below, outside the lock.
+            } else {
+                if (state == ConnectionState.OPEN) {
+                    transition(ConnectionState.OPEN, ConnectionState.RESUMING);
+                }
+                log.info("connection to {} lost ({}); resuming session {}", l.endpoint,
+                        closeCause != null ? closeCause.getMessage() : cause == null ? "closed" : describe(cause),
+                        sessionId);
+                closeCause = null;
+                if (moveOn) {
+                    endpointIndex++;
+                }
+                scheduleAttempt(moveOn ? 0 : backoff.delayNanos(0));
+                return;
+            }
+        }
+        ConduitException reason = l.handshakeFailure;
+        attemptFailed(l.endpoint, reason != null ? reason
+                : cause != null ? cause : new ConnectionClosedException("connection closed during the handshake"));
     }
 
     // ---------------------------------------------------------------------------------------------
     // Public API
 
     @Override
-    public void publish(String subject, Headers headers, byte[] payload) {
-        publish(subject, null, headers, payload);
+    public boolean publish(String subject, String replyTo, Headers headers, byte[] payload) {
+        return enqueue(new Frame.Publish(0, false, body(subject, replyTo, headers, payload)), null, 0, true);
     }
 
     @Override
-    public void publish(String subject, String replyTo, Headers headers, byte[] payload) {
-        send(new Frame.Publish(0, false, body(subject, replyTo, headers, payload)));
+    public CompletableFuture<Void> publishConfirmed(String subject, Headers headers, byte[] payload, Duration timeToLive) {
+        long ttl = 0;
+        if (timeToLive != null) {
+            if (timeToLive.isNegative() || timeToLive.isZero()) {
+                throw new IllegalArgumentException("timeToLive must be > 0: " + timeToLive);
+            }
+            ttl = timeToLive.toNanos();
+        }
+        CompletableFuture<Void> outcome = new CompletableFuture<>();
+        MessageBody body = body(subject, null, headers, payload);
+        try {
+            if (!enqueue(new Frame.Publish(0, false, body), outcome, ttl, true)) {
+                outcome.completeExceptionally(new BufferFullException(bufferFullMessage(FrameCodec.HEAD_BYTES)));
+            }
+        } catch (ConduitException e) {
+            outcome.completeExceptionally(e);
+        }
+        return outcome;
     }
 
     @Override
@@ -164,54 +552,71 @@ final class ConduitClient implements Client {
         if (queueGroup != null) {
             Subjects.checkQueueGroup(queueGroup, l.maxSubjectBytes());
         }
-        requireOpen();
+        return subscribeInternal(pattern, queueGroup, handler, true);
+    }
+
+    /** Makes a subscription; the request inbox is made even while draining, for requests already sent. */
+    ClientSubscription subscribeInternal(String pattern, String queueGroup, MessageHandler handler, boolean user) {
         int id = nextSubscriptionId.incrementAndGet();
         ClientSubscription s = new ClientSubscription(this, id, pattern, queueGroup, handler,
-                new SerialExecutor(executor), options.maxPendingMessagesPerSubscription());
-        subscriptions.put(id, s);
-        send(new Frame.Subscribe(id, pattern, queueGroup));
+                new SerialExecutor(executor), options.maxPendingMessagesPerSubscription(), options.disconnectWhenSlow());
+        synchronized (this) {
+            if (user) {
+                requireOpen();
+            }
+            subscriptions.put(id, s);
+            enqueue(s.subscribeFrame(), null, 0, false);
+        }
         return s;
     }
 
     @Override
-    public CompletableFuture<Message> request(String subject, Headers headers, byte[] payload, Duration timeout) {
+    public CompletableFuture<Message> request(String subject, Headers headers, byte[] payload, Duration timeout,
+                                              boolean idempotent) {
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isZero() || timeout.isNegative()) {
             throw new IllegalArgumentException("timeout must be > 0: " + timeout);
         }
         MessageBody probe = body(subject, null, headers, payload);
-        requireOpen();
-        return requests.send(probe, timeout);
+        synchronized (this) {
+            requireOpen();
+        }
+        return requests.send(probe, timeout, idempotent);
     }
 
     @Override
     public CompletableFuture<Void> flush(Duration timeout) {
-        long token = nextPingToken.incrementAndGet();
         CompletableFuture<Void> f = new CompletableFuture<>();
-        Connection c = connection;
-        if (c == null) {
-            f.completeExceptionally(closedException("flush"));
-            return f;
-        }
-        Connection.Cancellable timer = c.schedule(() -> {
-            Flush pending = flushes.remove(token);
-            if (pending != null) {
-                executor.execute(() -> pending.future.completeExceptionally(
-                        new ConnectionClosedException("no answer from the server within " + timeout.toMillis() + " ms")));
+        synchronized (this) {
+            if (state == ConnectionState.CLOSED) {
+                f.completeExceptionally(closedException("flush"));
+                return f;
             }
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
-        flushes.put(token, new Flush(f, timer));
-        if (!c.send(new Frame.Ping(token))) {
-            flushes.remove(token);
-            timer.cancel();
-            f.completeExceptionally(closedException("flush"));
+            long target = outSeq + pending.size();
+            if (target == outSeq - unacked.size()) {
+                f.complete(null);
+                return f;
+            }
+            Flush[] self = new Flush[1];
+            Connection.Cancellable timer = clock.schedule(() -> {
+                boolean removed;
+                synchronized (this) {
+                    removed = flushes.remove(self[0]);
+                }
+                if (removed) {
+                    executor.execute(() -> f.completeExceptionally(new ConnectionClosedException(
+                            "the server did not confirm within " + timeout.toMillis() + " ms")));
+                }
+            }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+            self[0] = new Flush(target, f, timer);
+            flushes.add(self[0]);
         }
         return f;
     }
 
     @Override
-    public ConnectionState state() {
-        return state.get();
+    public synchronized ConnectionState state() {
+        return state;
     }
 
     @Override
@@ -220,46 +625,149 @@ final class ConduitClient implements Client {
     }
 
     @Override
-    public void close() {
-        if (!transition(ConnectionState.OPEN, ConnectionState.DRAINING)) {
-            if (state.get() == ConnectionState.CLOSED) {
-                release();
+    public CompletableFuture<Void> drain() {
+        synchronized (this) {
+            if (draining != null) {
+                return draining;
             }
-            return;
+            draining = new CompletableFuture<>();
+            if (state == ConnectionState.CLOSED) {
+                draining.complete(null);
+                return draining;
+            }
+            transition(state, ConnectionState.DRAINING);
         }
-        long deadline = System.nanoTime() + options.drainTimeout().toNanos();
-        try {
-            requests.allSettled().get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.debug("drain: requests still in flight at the deadline");
-        }
-        try {
-            flush(Duration.ofMillis(Math.max(1, remainingMillis(deadline)))).get(remainingMillis(deadline) + 100,
-                    TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.debug("drain: flush did not complete before the deadline");
-        }
-        Connection c = connection;
-        if (c != null) {
-            c.sendAndClose(new Frame.GoAway(ErrorCode.NORMAL_CLOSE.code(), 0, "client closing"));
+        CompletableFuture<Void> result = draining;
+        Thread.ofVirtual().name("conduit-drain").start(() -> {
             try {
-                c.closeFuture().get(Math.max(100, remainingMillis(deadline)), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException e) {
-                log.debug("drain: connection did not close before the deadline");
+                drainSteps(clock.nanoTime() + options.drainTimeout().toNanos());
+            } catch (RuntimeException e) {
+                log.warn("drain failed", e);
+            } finally {
+                shutdown(new ConnectionClosedException("client closed"));
+                result.complete(null);
             }
-        }
-        closed(new ConnectionClosedException("client closed"));
-        release();
+        });
+        return result;
     }
 
-    private static long remainingMillis(long deadlineNanos) {
-        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+    private void drainSteps(long deadline) {
+        // 1. No new messages: end every subscription but the request inbox, and let handlers finish.
+        List<CompletableFuture<Void>> idle = new ArrayList<>();
+        for (ClientSubscription s : subscriptions.values()) {
+            if (!requests.isInbox(s)) {
+                s.unsubscribe();
+            }
+            idle.add(s.idle());
+        }
+        await(CompletableFuture.allOf(idle.toArray(CompletableFuture[]::new)), deadline, "handlers to finish");
+        // 2. In-flight requests get their replies.
+        await(requests.allSettled(), deadline, "in-flight requests");
+        // 3. The server confirms everything sent.
+        await(flush(Duration.ofNanos(Math.max(1, deadline - clock.nanoTime()))), deadline, "confirmation of publishes");
+        // 4. Goodbye.
+        Link l;
+        synchronized (this) {
+            l = ready ? link : null;
+            if (l != null) {
+                l.goodbye = true;
+            }
+        }
+        if (l != null) {
+            l.connection.sendAndClose(new Frame.GoAway(ErrorCode.NORMAL_CLOSE.code(), 0, "client closing"));
+            await(l.connection.closeFuture(), deadline, "the connection to close");
+        }
+    }
+
+    private void await(CompletableFuture<?> f, long deadline, String what) {
+        long left = deadline - clock.nanoTime();
+        try {
+            f.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            log.debug("drain: waiting for {} failed: {}", what, e.getCause().toString());
+        } catch (TimeoutException e) {
+            log.info("drain: gave up waiting for {} at the deadline", what);
+        }
+    }
+
+    @Override
+    public void close() {
+        CompletableFuture<Void> d = drain();
+        try {
+            d.get(options.drainTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.debug("close: drain did not finish: {}", e.toString());
+        }
+        shutdown(new ConnectionClosedException("client closed"));
+        try {
+            closed.get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.debug("close: release did not finish: {}", e.toString());
+        }
+    }
+
+    /** Ends everything now: fails what is waiting, closes the connection, releases threads. Idempotent. */
+    private void shutdown(ConduitException cause) {
+        List<Runnable> notices = new ArrayList<>();
+        Link l;
+        synchronized (this) {
+            if (state == ConnectionState.CLOSED) {
+                return;
+            }
+            transition(state, ConnectionState.CLOSED);
+            l = link;
+            link = null;
+            ready = false;
+            active = null;
+            if (retryTimer != null) {
+                retryTimer.cancel();
+            }
+            if (expiryTimer != null) {
+                expiryTimer.cancel();
+            }
+            if (heartbeat != null) {
+                heartbeat.stop();
+            }
+            ConnectionClosedException failure = cause instanceof ConnectionClosedException c ? c
+                    : new ConnectionClosedException(cause.getMessage(), cause);
+            for (ArrayDeque<Outgoing> q : List.of(unacked, pending)) {
+                for (Outgoing o : q) {
+                    if (o.frame instanceof Frame.Publish p && !requests.isRequest(p)) {
+                        if (o.outcome != null) {
+                            notices.add(() -> o.outcome.completeExceptionally(failure));
+                        } else {
+                            notices.add(() -> options.listener().onPublishFailed(p.body().subject(), failure));
+                        }
+                    }
+                }
+                q.clear();
+            }
+            bufferedBytes = 0;
+            for (Flush f : flushes) {
+                f.timer.cancel();
+                notices.add(() -> f.future.completeExceptionally(failure));
+            }
+            flushes.clear();
+            requests.failAll(failure);
+            subscriptions.values().forEach(ClientSubscription::end);
+            notifyAll();
+        }
+        if (l != null) {
+            l.connection.abort();
+        }
+        notices.forEach(events::execute);
+        // Release after the notices: the events queue runs them first.
+        events.execute(() -> {
+            release();
+            closed.complete(null);
+        });
+        firstOpen.completeExceptionally(cause);
     }
 
     private void release() {
@@ -294,43 +802,147 @@ final class ConduitClient implements Client {
         return MessageBody.of(subject, replyTo, h, payload.clone());
     }
 
-    /** Sends a frame, or throws {@link ConnectionClosedException} if the client cannot send. */
-    void send(Frame frame) {
-        requireOpenOrDraining(frame);
-        Connection c = connection;
-        if (c == null || !c.send(frame)) {
-            throw closedException("send");
+    /**
+     * Takes a sequenced frame: sends it now if a connection is ready and nothing waits before it,
+     * else holds it until one is. Publishes count against the buffer bound; control frames do not,
+     * so that unsubscribing always works.
+     *
+     * @return false if the buffer is full under {@link BufferFullPolicy#RETURN_FALSE}
+     */
+    boolean enqueue(Frame frame, CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
+        int size = FrameCodec.encodedLength(frame);
+        synchronized (this) {
+            if (state == ConnectionState.CLOSED) {
+                throw closedException("send");
+            }
+            if (bounded && bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes()) {
+                if (!waitForRoom(size)) {
+                    return false;
+                }
+            }
+            long expiresAt = ttlNanos == 0 ? 0 : clock.nanoTime() + ttlNanos;
+            Outgoing o = new Outgoing(frame, size, outcome, expiresAt);
+            bufferedBytes += size;
+            if (ready && pending.isEmpty()) {
+                transmit(o);
+            } else {
+                pending.addLast(o);
+                if (expiresAt != 0) {
+                    armExpiry(expiresAt);
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Under the monitor: applies the buffer-full policy. */
+    private boolean waitForRoom(int size) {
+        switch (options.bufferFull()) {
+            case RETURN_FALSE -> {
+                return false;
+            }
+            case THROW -> throw new BufferFullException(bufferFullMessage(size));
+            case WAIT -> {
+                long deadline = clock.nanoTime() + options.bufferFullWait().toNanos();
+                waiters++;
+                try {
+                    while (bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes()) {
+                        if (state == ConnectionState.CLOSED) {
+                            throw closedException("send");
+                        }
+                        long left = deadline - clock.nanoTime();
+                        if (left <= 0) {
+                            throw new BufferFullException(bufferFullMessage(size) + " for "
+                                    + options.bufferFullWait().toMillis() + " ms");
+                        }
+                        try {
+                            TimeUnit.NANOSECONDS.timedWait(this, left);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new BufferFullException(bufferFullMessage(size) + "; interrupted while waiting");
+                        }
+                    }
+                } finally {
+                    waiters--;
+                }
+                return true;
+            }
+            default -> throw new IllegalStateException(options.bufferFull().toString());
+        }
+    }
+
+    private String bufferFullMessage(int size) {
+        return "buffer full: " + bufferedBytes + " bytes await confirmation and " + size + " more would exceed "
+                + options.maxBufferedBytes();
+    }
+
+    /** Under the monitor: makes sure a timer fails buffered publishes when their time-to-live runs out. */
+    private void armExpiry(long at) {
+        if (at - expiryAt >= 0 && expiryTimer != null) {
+            return;
+        }
+        if (expiryTimer != null) {
+            expiryTimer.cancel();
+        }
+        expiryAt = at;
+        expiryTimer = clock.schedule(this::expireBuffered, Math.max(0, at - clock.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    private void expireBuffered() {
+        List<Runnable> notices = new ArrayList<>();
+        synchronized (this) {
+            expiryTimer = null;
+            expiryAt = Long.MAX_VALUE;
+            long now = clock.nanoTime();
+            long next = Long.MAX_VALUE;
+            for (Iterator<Outgoing> it = pending.iterator(); it.hasNext(); ) {
+                Outgoing o = it.next();
+                if (o.expiresAt == 0) {
+                    continue;
+                }
+                if (now - o.expiresAt >= 0) {
+                    it.remove();
+                    expired(o, notices);
+                } else {
+                    next = Math.min(next, o.expiresAt);
+                }
+            }
+            if (next != Long.MAX_VALUE) {
+                armExpiry(next);
+            }
+            if (waiters > 0) {
+                notifyAll();
+            }
+        }
+        notices.forEach(executor::execute);
+    }
+
+    /** Removes a request that timed out before it was sent, so it is never sent late. */
+    synchronized void withdraw(Frame.Publish request) {
+        for (Iterator<Outgoing> it = pending.iterator(); it.hasNext(); ) {
+            Outgoing o = it.next();
+            if (o.frame == request) {
+                it.remove();
+                bufferedBytes -= o.bytes;
+                if (waiters > 0) {
+                    notifyAll();
+                }
+                return;
+            }
         }
     }
 
     private void requireOpen() {
-        ConnectionState s = state.get();
-        if (s != ConnectionState.OPEN) {
-            throw closedException(s == ConnectionState.DRAINING ? "client is closing" : "client is " + s);
-        }
-    }
-
-    /**
-     * While draining, new subscriptions are refused but publishes still go out, so that handlers
-     * finishing their last messages can reply.
-     */
-    private void requireOpenOrDraining(Frame frame) {
-        ConnectionState s = state.get();
-        boolean allowed = s == ConnectionState.OPEN
-                || (s == ConnectionState.DRAINING && !(frame instanceof Frame.Subscribe));
-        if (!allowed) {
-            throw closedException("client is " + s);
+        ConnectionState s = state;
+        if (s == ConnectionState.DRAINING || s == ConnectionState.CLOSED) {
+            throw closedException(s == ConnectionState.DRAINING ? "client is closing" : "client is closed");
         }
     }
 
     private ConnectionClosedException closedException(String what) {
         ConduitException cause = closeCause;
-        return cause == null ? new ConnectionClosedException(what + ": connection closed")
+        return cause == null ? new ConnectionClosedException(what + ": client is " + state.name().toLowerCase())
                 : new ConnectionClosedException(what + ": " + cause.getMessage(), cause);
-    }
-
-    Connection connection() {
-        return connection;
     }
 
     void forget(ClientSubscription s) {
@@ -339,6 +951,14 @@ final class ConduitClient implements Client {
 
     int nextSubscriptionId() {
         return nextSubscriptionId.incrementAndGet();
+    }
+
+    Executor executor() {
+        return executor;
+    }
+
+    ClientOptions options() {
+        return options;
     }
 
     void notifyHandlerFailure(Subscription s, Throwable e) {
@@ -357,129 +977,209 @@ final class ConduitClient implements Client {
         });
     }
 
-    private boolean transition(ConnectionState from, ConnectionState to) {
-        if (state.compareAndSet(from, to)) {
-            events.execute(() -> options.listener().onStateChange(from, to));
-            return true;
-        }
-        return false;
-    }
-
-    /** The connection is gone: fail everything waiting on it. Idempotent. */
-    private void closed(ConduitException cause) {
-        ConnectionState previous = state.getAndSet(ConnectionState.CLOSED);
-        if (previous == ConnectionState.CLOSED) {
-            return;
-        }
-        if (closeCause == null) {
-            closeCause = cause;
-        }
-        events.execute(() -> options.listener().onStateChange(previous, ConnectionState.CLOSED));
-        ConnectionClosedException failure = closedException("connection closed");
-        requests.failAll(failure);
-        for (Long token : List.copyOf(flushes.keySet())) {
-            Flush f = flushes.remove(token);
-            if (f != null) {
-                f.timer.cancel();
-                executor.execute(() -> f.future.completeExceptionally(failure));
-            }
-        }
-        subscriptions.values().forEach(ClientSubscription::end);
+    /** Under the monitor, so that listeners hear transitions in order. */
+    private void transition(ConnectionState from, ConnectionState to) {
+        state = to;
+        events.execute(() -> options.listener().onStateChange(from, to));
     }
 
     private void reportError(ConduitException e) {
         events.execute(() -> options.listener().onError(e));
     }
 
-    /** Receives the connection's frames, on its I/O thread. Never blocks, never runs user code. */
-    private final class Inbound implements FrameHandler {
-        private final Connection connection;
-        private final CompletableFuture<Frame.Welcome> welcome = new CompletableFuture<>();
+    private static String describe(Throwable t) {
+        if (t instanceof TimeoutException) {
+            return "timed out";
+        }
+        if (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        return m == null ? t.getClass().getSimpleName() : m;
+    }
 
-        Inbound(Connection connection) {
+    /** The token that names this session to the server in HELLO: the server's epoch, then the session id. */
+    private static byte[] resumeToken(long epoch, String sessionId) {
+        byte[] id = sessionId.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(8 + id.length).putLong(epoch).put(id).array();
+    }
+
+    /** One connection and what arrives on it, on its I/O thread. Never blocks, never runs user code. */
+    private final class Link implements FrameHandler {
+        final Connection connection;
+        final Endpoint endpoint;
+        Connection.Cancellable welcomeTimer = () -> { };
+        /** Why the server refused the handshake, if it said. */
+        volatile ConduitException handshakeFailure;
+        /** Closed by drain on purpose. */
+        volatile boolean goodbye;
+        // Guarded by the client's monitor: whether start() ran, and whether the link closed before it.
+        boolean started;
+        boolean closedEarly;
+        Throwable closeCause;
+
+        Link(Connection connection, Endpoint endpoint) {
             this.connection = connection;
+            this.endpoint = endpoint;
+        }
+
+        /** Connected: becomes the client's link and says HELLO. */
+        void start() {
+            synchronized (ConduitClient.this) {
+                started = true;
+                if (closedEarly) {
+                    // Fall through to report the failure outside the lock.
+                } else if (state == ConnectionState.CLOSED || link != null) {
+                    connection.abort();
+                    return;
+                } else {
+                    startLocked();
+                    return;
+                }
+            }
+            ConduitException reason = handshakeFailure;
+            attemptFailed(endpoint, reason != null ? reason
+                    : closeCause != null ? closeCause : new ConnectionClosedException("connection closed at once"));
+        }
+
+        /** Under the client's monitor. */
+        private void startLocked() {
+            {
+                link = this;
+                ready = false;
+                byte[] token = sessionId == null ? new byte[0] : resumeToken(epoch, sessionId);
+                connection.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(), "",
+                        new byte[0], token, sessionId == null ? 0 : inSeq));
+                welcomeTimer = clock.schedule(() -> {
+                    synchronized (ConduitClient.this) {
+                        if (link != this || ready) {
+                            return;
+                        }
+                    }
+                    handshakeFailure = new ConnectionClosedException("no WELCOME within "
+                            + options.connectTimeout().toMillis() + " ms");
+                    connection.abort();
+                }, options.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
+            }
         }
 
         @Override
         public void onFrame(Frame frame) {
+            if (active != this) {
+                handshakeFrame(frame);
+                return;
+            }
             switch (frame) {
                 case Frame.Message m -> {
+                    inSeq++;
                     ClientSubscription s = subscriptions.get(m.subscriptionId());
                     if (s != null) {
                         s.onMessage(m.body());
-                    } else if (!requests.onMessage(m)) {
-                        log.debug("message for unknown subscription {} ignored", m.subscriptionId());
+                    } else {
+                        log.debug("message for ended subscription {} ignored", m.subscriptionId());
                     }
                 }
-                case Frame.Pong p -> {
-                    Flush f = flushes.remove(p.token());
-                    if (f != null) {
-                        f.timer.cancel();
-                        executor.execute(() -> f.future.complete(null));
+                case Frame.Ack a -> acknowledged(this, a.sequence());
+                case Frame.NoResponders n -> {
+                    inSeq++;
+                    requests.onNoResponders(n.replySubject());
+                }
+                case Frame.Gap g -> {
+                    inSeq++;
+                    ClientSubscription s = subscriptions.get(g.subscriptionId());
+                    if (s != null) {
+                        log.warn("{}: the server dropped {} messages because this client fell behind", s, g.dropped());
+                        events.execute(() -> options.listener().onGap(s, g.dropped()));
                     }
                 }
                 case Frame.Ping p -> connection.send(new Frame.Pong(p.token()));
-                case Frame.NoResponders n -> requests.onNoResponders(n.replySubject());
-                case Frame.Welcome w -> {
-                    if (!welcome.complete(w)) {
-                        protocolViolation("a second WELCOME");
-                    }
-                }
+                case Frame.Pong p -> { } // a sign of life, noted by onReadComplete
                 case Frame.Error e -> {
                     ServerErrorException error = new ServerErrorException(e.code(), e.fatal(), e.message());
-                    if (!welcome.isDone()) {
-                        welcome.completeExceptionally(error);
-                        connection.close();
-                        return;
-                    }
-                    if (e.fatal()) {
-                        closeCause = error;
-                        connection.close();
-                    }
                     log.warn("server error: {}", error.getMessage());
+                    if (e.fatal()) {
+                        synchronized (ConduitClient.this) {
+                            closeCause = error;
+                        }
+                        connection.close();
+                    }
                     reportError(error);
                 }
-                case Frame.GoAway g -> {
-                    closeCause = new ConnectionClosedException("server is going away (" + g.code() + "): " + g.reason());
-                    log.info("server sent GOAWAY {}: {}", g.code(), g.reason());
-                }
-                case Frame.Ack a -> {
-                    // Resumption is not negotiated in this version: acknowledgements carry nothing for us.
-                }
+                case Frame.GoAway g -> goAway(g);
+                case Frame.Welcome w -> protocolViolation("a second WELCOME");
                 default -> protocolViolation("a " + frame.type() + " frame, which servers do not send");
             }
         }
 
+        private void handshakeFrame(Frame frame) {
+            switch (frame) {
+                case Frame.Welcome w -> welcomed(this, w);
+                case Frame.Error e when e.errorCode() == ErrorCode.SESSION_NOT_RESUMED && !e.fatal() -> {
+                    synchronized (ConduitClient.this) {
+                        refusal = e.message();
+                    }
+                }
+                case Frame.Error e -> {
+                    handshakeFailure = new ServerErrorException(e.code(), e.fatal(), e.message());
+                    connection.close();
+                }
+                case Frame.GoAway g -> goAway(g);
+                case Frame.Ping p -> connection.send(new Frame.Pong(p.token()));
+                default -> protocolViolation("a " + frame.type() + " frame before WELCOME");
+            }
+        }
+
+        private void goAway(Frame.GoAway g) {
+            log.info("server at {} is going away ({}): {}{}", endpoint, g.code(), g.reason(),
+                    g.alternates().isEmpty() ? "" : "; alternates " + g.alternates());
+            synchronized (ConduitClient.this) {
+                for (String url : g.alternates()) {
+                    try {
+                        Endpoint e = Endpoint.parse(url);
+                        if (!endpoints.contains(e)) {
+                            endpoints.add(e);
+                        }
+                    } catch (IllegalArgumentException e) {
+                        log.warn("ignoring alternate endpoint '{}': {}", url, e.getMessage());
+                    }
+                }
+                moveOn = true;
+                closeCause = new ConnectionClosedException("server is going away (" + g.code() + "): " + g.reason());
+            }
+        }
+
         private void protocolViolation(String what) {
-            closeCause = new ConnectionClosedException("protocol violation by the server: " + what);
-            connection.close();
+            log.warn("protocol violation by the server at {}: {}", endpoint, what);
+            handshakeFailure = new ConnectionClosedException("protocol violation by the server: " + what);
+            connection.abort();
+        }
+
+        @Override
+        public void onReadComplete() {
+            if (active != this) {
+                return;
+            }
+            Heartbeat h = heartbeat;
+            if (h != null) {
+                h.received();
+            }
+            long seq = inSeq;
+            if (seq > inAcked) {
+                inAcked = seq;
+                connection.send(new Frame.Ack(seq));
+            }
         }
 
         @Override
         public void onProtocolError(ProtocolException error, boolean inSync) {
-            log.warn("undecodable frame from the server: {}", error.getMessage());
-            closeCause = error;
-            connection.close();
+            log.warn("undecodable frame from the server at {}: {}", endpoint, error.getMessage());
+            handshakeFailure = error;
+            connection.abort();
         }
 
         @Override
         public void onClosed(Throwable cause) {
-            if (active != this) {
-                // A handshake that never completed: the connect loop reports it.
-                welcome.completeExceptionally(cause == null
-                        ? new ConnectionClosedException("connection closed during the handshake")
-                        : new ConnectionClosedException("connection lost during the handshake: " + describe(cause), cause));
-                return;
-            }
-            ConduitException reason = closeCause;
-            if (reason == null) {
-                reason = cause == null ? new ConnectionClosedException("connection closed by the server")
-                        : new ConnectionClosedException("connection lost: " + describe(cause), cause);
-            }
-            if (state.get() == ConnectionState.OPEN) {
-                reportError(reason);
-            }
-            closed(reason);
+            linkClosed(this, cause);
         }
     }
 }

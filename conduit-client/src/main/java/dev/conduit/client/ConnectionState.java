@@ -1,23 +1,29 @@
 package dev.conduit.client;
 
 /**
- * The lifecycle of a client's connection, one value at a time:
+ * Where a client's session is, one value at a time:
  *
  * <pre>
- * CONNECTING --handshake done--> OPEN --close()--> DRAINING --drained or deadline--> CLOSED
- *      |                           |
- *      +----connect failed-------->+----connection lost, server GOAWAY, fatal error--> CLOSED
+ * CONNECTING --WELCOME--> OPEN --connection lost--> RESUMING --WELCOME (resumed or new session)--> OPEN
+ *      |                   |                           |
+ *      |                   +--drain()/close()--> DRAINING --drained or deadline--> CLOSED
+ *      +--first connect failed, or reconnect attempts exhausted----------------------> CLOSED
  * </pre>
  *
- * Every change is reported to {@link ClientListener#onStateChange}. CLOSED is final.
+ * Every change is reported to {@link ClientListener#onStateChange}, in order. CLOSED is final.
  */
 public enum ConnectionState {
-    /** Opening the connection and exchanging HELLO and WELCOME. */
+    /** Opening the first connection and exchanging HELLO and WELCOME. */
     CONNECTING,
-    /** Handshake done; publishing, subscribing and requests work. */
+    /** Connected with a session; frames flow. */
     OPEN,
-    /** {@link Client#close()} was called: finishing in-flight work, taking no new work. */
+    /**
+     * The connection dropped; reconnecting with backoff to resume the session. Publishes and
+     * requests are held in the bounded buffer meanwhile.
+     */
+    RESUMING,
+    /** {@link Client#drain()} or {@link Client#close()} was called: finishing in-flight work, taking no new subscriptions. */
     DRAINING,
-    /** The connection is gone and the client is finished. */
+    /** The client is finished. */
     CLOSED
 }

@@ -2,9 +2,11 @@ package dev.conduit.client;
 
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.MessageBody;
+import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connection;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -17,80 +19,99 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The requests a client has in flight. All share one inbox subscription, {@code _INBOX.<token>.*},
  * made on first use; each request's reply subject is the inbox plus its own number, which is how a
- * reply or a NO_RESPONDERS frame finds its request. Many requests thus multiplex over one
- * connection with one subscription.
+ * reply or a NO_RESPONDERS frame finds its request. Many requests thus multiplex over one session
+ * with one subscription, and, because the inbox is a subscription of the session, replies that
+ * arrive while the connection is down are delivered after the resume.
  *
- * <p>Futures complete on the client's executor, never on the I/O thread.
+ * <p>Futures complete on the client's executor, never on the I/O thread. Deadlines use the
+ * client's clock.
  */
 final class Requests {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final ConduitClient client;
     private final Executor executor;
+    private final Clock clock;
     private final String inboxPrefix;
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong();
-    /** The inbox subscription's id, 0 until the first request. Guarded by this for writes. */
-    private volatile int inboxId;
+    /** The inbox subscription, null until the first request. Written under this. */
+    private volatile ClientSubscription inbox;
 
-    private record Pending(String subject, CompletableFuture<Message> future, Connection.Cancellable timer) {
+    private record Pending(String subject, Frame.Publish frame, CompletableFuture<Message> future,
+                           Connection.Cancellable timer, boolean idempotent) {
     }
 
-    Requests(ConduitClient client, Executor executor) {
+    /** What a lost session did to the requests in flight. */
+    record Outcome(List<Frame.Publish> resend, int failed) {
+    }
+
+    Requests(ConduitClient client, Executor executor, Clock clock) {
         this.client = client;
         this.executor = executor;
+        this.clock = clock;
         byte[] token = new byte[12];
         RANDOM.nextBytes(token);
         this.inboxPrefix = "_INBOX." + Base64.getUrlEncoder().withoutPadding().encodeToString(token) + ".";
     }
 
-    CompletableFuture<Message> send(MessageBody request, Duration timeout) {
+    CompletableFuture<Message> send(MessageBody request, Duration timeout, boolean idempotent) {
         ensureInbox();
         long id = nextId.incrementAndGet();
         MessageBody body = MessageBody.of(request.subject(), inboxPrefix + id, request.headers(), request.payload());
+        Frame.Publish frame = new Frame.Publish(0, true, body);
         CompletableFuture<Message> future = new CompletableFuture<>();
-        Connection connection = client.connection();
-        Connection.Cancellable timer = connection.schedule(() -> {
+        Connection.Cancellable timer = clock.schedule(() -> {
             Pending p = pending.remove(id);
             if (p != null) {
+                client.withdraw(p.frame);
                 executor.execute(() -> p.future.completeExceptionally(new RequestTimeoutException(p.subject, timeout)));
             }
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
-        pending.put(id, new Pending(request.subject(), future, timer));
+        pending.put(id, new Pending(request.subject(), frame, future, timer, idempotent));
+        boolean taken;
         try {
-            client.send(new Frame.Publish(0, true, body));
+            taken = client.enqueue(frame, null, 0, true);
         } catch (RuntimeException e) {
             pending.remove(id);
             timer.cancel();
             throw e;
         }
+        if (!taken) {
+            pending.remove(id);
+            timer.cancel();
+            future.completeExceptionally(new BufferFullException("buffer full: request to '" + request.subject()
+                    + "' not sent"));
+        }
         return future;
     }
 
     private void ensureInbox() {
-        if (inboxId != 0) {
+        if (inbox != null) {
             return;
         }
         synchronized (this) {
-            if (inboxId == 0) {
-                int id = client.nextSubscriptionId();
-                client.send(new Frame.Subscribe(id, inboxPrefix + "*", null));
-                inboxId = id;
+            if (inbox == null) {
+                inbox = client.subscribeInternal(inboxPrefix + "*", null, this::onReply, false);
             }
         }
     }
 
-    /** On the I/O thread: completes the request a reply is for; false if it is not a reply. */
-    boolean onMessage(Frame.Message message) {
-        if (message.subscriptionId() != inboxId || inboxId == 0) {
-            return false;
-        }
-        Pending p = take(message.body().subject());
+    boolean isInbox(ClientSubscription s) {
+        return s == inbox;
+    }
+
+    /** Whether a frame is one of this client's requests (which report through their own futures). */
+    boolean isRequest(Frame.Publish p) {
+        return p.request();
+    }
+
+    /** On the inbox subscription's executor: completes the request a reply is for. */
+    private void onReply(Message reply) {
+        Pending p = take(reply.subject());
         if (p != null) {
-            ReceivedMessage reply = new ReceivedMessage(client, message.body());
-            executor.execute(() -> p.future.complete(reply));
+            p.future.complete(reply);
         }
-        return true;
     }
 
     /** On the I/O thread: fails the request whose reply subject nobody could answer. */
@@ -116,6 +137,26 @@ final class Requests {
             p.timer.cancel();
         }
         return p;
+    }
+
+    /**
+     * The session was lost with these requests in flight: an idempotent one is to be sent again
+     * (returned), any other fails now. Called under the client's monitor.
+     */
+    Outcome sessionLost(SessionLostException failure) {
+        List<Frame.Publish> resend = new ArrayList<>();
+        int failed = 0;
+        for (Map.Entry<Long, Pending> e : List.copyOf(pending.entrySet())) {
+            Pending p = e.getValue();
+            if (p.idempotent) {
+                resend.add(p.frame);
+            } else if (pending.remove(e.getKey(), p)) {
+                p.timer.cancel();
+                failed++;
+                executor.execute(() -> p.future.completeExceptionally(failure));
+            }
+        }
+        return new Outcome(resend, failed);
     }
 
     void failAll(RuntimeException failure) {

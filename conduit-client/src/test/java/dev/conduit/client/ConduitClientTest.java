@@ -29,7 +29,7 @@ class ConduitClientTest {
     private static final ProtocolLimits SMALL = new ProtocolLimits(16, 32, 64);
 
     private static ClientOptions.Builder options() {
-        return ClientOptions.builder().clientName("unit");
+        return ClientOptions.builder().clientName("unit").initialConnectJitter(Duration.ZERO);
     }
 
     @Test
@@ -155,25 +155,36 @@ class ConduitClientTest {
     }
 
     @Test
-    void aFatalServerErrorFailsWhatIsInFlightWithTheServersReason() throws Exception {
+    void aFatalServerErrorDropsTheConnectionAndAnUnresumedSessionFailsWhatWasInFlight() throws Exception {
         CopyOnWriteArrayList<ConduitException> errors = new CopyOnWriteArrayList<>();
+        CompletableFuture<SessionLost> lost = new CompletableFuture<>();
         ClientListener listener = new ClientListener() {
             @Override
             public void onError(ConduitException error) {
                 errors.add(error);
             }
+
+            @Override
+            public void onSessionLost(SessionLost event) {
+                lost.complete(event);
+            }
         };
         try (ScriptedServer server = new ScriptedServer(ProtocolLimits.DEFAULT);
-             Client client = server.connect(options().listener(listener))) {
+             Client client = server.connect(options().listener(listener)
+                     .reconnectBackoff(Duration.ZERO, Duration.ZERO))) {
             CompletableFuture<Message> reply = client.request("svc", new byte[0], Duration.ofHours(1));
             server.next(Frame.Publish.class);
             server.send(new Frame.Error(ErrorCode.INTERNAL_ERROR, true, "disk on fire"));
+            // The scripted server never resumes: the client reconnects into a new session.
             assertThatThrownBy(() -> reply.get(30, TimeUnit.SECONDS))
                     .isInstanceOf(ExecutionException.class)
-                    .cause().isInstanceOf(ConnectionClosedException.class).hasMessageContaining("disk on fire");
-            await().atMost(WAIT).until(() -> client.state() == ConnectionState.CLOSED);
-            assertThat(errors).anySatisfy(e -> assertThat(e).isInstanceOf(ServerErrorException.class));
-            assertThatThrownBy(() -> client.publish("x", new byte[0])).isInstanceOf(ConnectionClosedException.class);
+                    .cause().isInstanceOf(SessionLostException.class);
+            assertThat(lost.get(30, TimeUnit.SECONDS).failedRequests()).isEqualTo(1);
+            await().atMost(WAIT).until(() -> client.state() == ConnectionState.OPEN);
+            assertThat(errors).anySatisfy(e -> assertThat(e).isInstanceOf(ServerErrorException.class)
+                    .hasMessageContaining("disk on fire"));
+            // The inbox subscription was made again in the new session.
+            assertThat(server.next(Frame.Subscribe.class).pattern()).startsWith("_INBOX.");
         }
     }
 

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A fake server on an in-memory connection: answers HELLO with a WELCOME announcing the given
- * limits, records every other frame, and lets the test send whatever it likes to the client.
+ * limits, acknowledges each sequenced frame as it arrives, records every other frame, and lets the
+ * test send whatever it likes to the client.
  */
 final class ScriptedServer implements AutoCloseable {
     final BlockingQueue<Frame> received = new LinkedBlockingQueue<>();
@@ -34,6 +35,8 @@ final class ScriptedServer implements AutoCloseable {
         return InMemoryConnector.create(c -> {
             connection = c;
             return new FrameHandler() {
+                private long sequence;
+
                 @Override
                 public void onFrame(Frame frame) {
                     if (frame instanceof Frame.Hello) {
@@ -41,6 +44,8 @@ final class ScriptedServer implements AutoCloseable {
                                 limits.maxHeaderBytes(), limits.maxSubjectBytes(), 0, 0));
                     } else if (frame instanceof Frame.Ping p) {
                         c.send(new Frame.Pong(p.token()));
+                    } else if (frame.sequenced()) {
+                        c.send(new Frame.Ack(++sequence));
                     }
                     received.add(frame);
                 }

@@ -2,6 +2,7 @@ package dev.conduit.server;
 
 import dev.conduit.client.Client;
 import dev.conduit.client.ClientOptions;
+import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
 import dev.conduit.transport.Connection;
 import dev.conduit.transport.FrameHandler;
@@ -11,15 +12,19 @@ import dev.conduit.transport.Transport;
 import java.io.UncheckedIOException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +45,10 @@ final class RoutingServer implements Server {
     private final String serverId = "CDT" + randomId(12);
     private final long epoch = RANDOM.nextLong() & Long.MAX_VALUE;
     private final SubjectIndex index = new SubjectIndex();
-    private final Set<ServerSession> sessions = ConcurrentHashMap.newKeySet();
+    private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Map<String, ServerSession> sessions = new ConcurrentHashMap<>();
+    private final AtomicLong slowConsumerDrops = new AtomicLong();
+    private final AtomicLong slowConsumerDisconnects = new AtomicLong();
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final ExecutorService localExecutor = Executors.newVirtualThreadPerTaskExecutor();
@@ -77,14 +85,55 @@ final class RoutingServer implements Server {
         return this;
     }
 
-    /** Makes the session for a new connection; runs on its I/O thread. */
+    /** Makes the handler of a new connection; runs on its I/O thread. */
     private FrameHandler accept(Connection connection) {
-        ServerSession session = new ServerSession(this, connection, randomId(12));
-        sessions.add(session);
+        ServerConnection c = new ServerConnection(this, connection);
+        connections.add(c);
         if (state.get() != State.RUNNING) {
-            session.goAway(0);
+            c.goAway(0);
         }
-        return session;
+        return c;
+    }
+
+    /**
+     * After a valid HELLO: resumes the session it names, or starts a new one (telling the client
+     * first, with a non-fatal 410, why its session could not be resumed). Sends WELCOME.
+     */
+    ServerSession openSession(ServerConnection c, Frame.Hello hello, int version) {
+        if (hello.resumeToken().length > 0) {
+            String refusal;
+            ByteBuffer token = ByteBuffer.wrap(hello.resumeToken());
+            if (token.remaining() < 9) {
+                refusal = "the resume token is malformed";
+            } else if (token.getLong() != epoch) {
+                refusal = "the server has restarted since (its epoch differs)";
+            } else {
+                String id = StandardCharsets.UTF_8.decode(token).toString();
+                ServerSession s = sessions.get(id);
+                if (s == null) {
+                    refusal = "the session is unknown or has expired";
+                } else {
+                    refusal = s.resume(c, hello.resumeLastReceived(), version, hello.clientName());
+                    if (refusal == null) {
+                        return s;
+                    }
+                    s.end("resume refused: " + refusal);
+                }
+            }
+            log.info("{}: session not resumed: {}", c, refusal);
+            c.connection.send(new Frame.Error(ErrorCode.SESSION_NOT_RESUMED, false, "session not resumed: " + refusal));
+        }
+        ServerSession s = new ServerSession(this, randomId(12), c, hello.clientName());
+        sessions.put(s.id, s);
+        s.welcomeNew(version);
+        log.debug("{} opened (protocol {})", s, version);
+        return s;
+    }
+
+    /** The resume token a client sends to name a session: the server's epoch, then the session id. */
+    static byte[] resumeToken(long epoch, String sessionId) {
+        byte[] id = sessionId.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(8 + id.length).putLong(epoch).put(id).array();
     }
 
     void route(ServerSession from, Frame.Publish publish) {
@@ -93,7 +142,7 @@ final class RoutingServer implements Server {
         try {
             if (targets.isEmpty()) {
                 if (publish.request() && publish.body().replyTo() != null) {
-                    from.connection.send(new Frame.NoResponders(publish.body().replyTo()));
+                    from.noResponders(publish.body().replyTo());
                 }
                 return;
             }
@@ -105,8 +154,21 @@ final class RoutingServer implements Server {
         }
     }
 
-    void sessionClosed(ServerSession session) {
-        sessions.remove(session);
+    void connectionClosed(ServerConnection c) {
+        connections.remove(c);
+    }
+
+    void sessionEnded(ServerSession session) {
+        sessions.remove(session.id, session);
+    }
+
+    void countSlowConsumer(boolean dropped) {
+        (dropped ? slowConsumerDrops : slowConsumerDisconnects).incrementAndGet();
+    }
+
+    /** Messages dropped for slow sessions, and sessions disconnected for being slow, since start. */
+    long[] slowConsumerCounts() {
+        return new long[] {slowConsumerDrops.get(), slowConsumerDisconnects.get()};
     }
 
     SubjectIndex index() {
@@ -140,11 +202,16 @@ final class RoutingServer implements Server {
             throw new IllegalStateException("server is " + state.get() + ": start it before connecting");
         }
         InMemoryConnector connector = InMemoryConnector.create(this::accept, localExecutor);
-        return Client.connect(ClientOptions.builder().clientName("in-process").build(), connector);
+        return Client.connect(ClientOptions.builder().clientName("in-process").initialConnectJitter(java.time.Duration.ZERO).build(), connector);
     }
 
     @Override
     public int connectionCount() {
+        return connections.size();
+    }
+
+    @Override
+    public int sessionCount() {
         return sessions.size();
     }
 
@@ -158,16 +225,20 @@ final class RoutingServer implements Server {
             return stopped;
         }
         long drainMillis = config.drainTimeout().toMillis();
-        log.info("conduit server {} stopping: closing {} connections within {} ms", serverId, sessions.size(), drainMillis);
+        log.info("conduit server {} stopping: closing {} connections within {} ms", serverId, connections.size(),
+                drainMillis);
         listener.close().join();
-        List<CompletableFuture<Void>> closing = sessions.stream().map(s -> {
-            s.goAway((int) Math.min(Integer.MAX_VALUE, drainMillis));
-            return s.connection.closeFuture();
+        List<CompletableFuture<Void>> closing = connections.stream().map(c -> {
+            c.goAway((int) Math.min(Integer.MAX_VALUE, drainMillis));
+            return c.connection.closeFuture();
         }).toList();
+        // Sessions waiting for a resume that can no longer come.
+        sessions.values().forEach(s -> s.goAway(0));
         CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
                 .completeOnTimeout(null, drainMillis, TimeUnit.MILLISECONDS)
                 .whenComplete((v, e) -> {
-                    sessions.forEach(s -> s.connection.abort());
+                    connections.forEach(c -> c.connection.abort());
+                    sessions.values().forEach(s -> s.end("server stopped"));
                     transport.shutdown().whenComplete((x, y) -> {
                         localExecutor.shutdown();
                         state.set(State.STOPPED);

@@ -50,6 +50,12 @@ public interface Server extends AutoCloseable {
     int connectionCount();
 
     /**
+     * Sessions the server holds: those attached to a connection, and those detached and waiting to
+     * be resumed within {@link ServerConfig#resumeWindow()}.
+     */
+    int sessionCount();
+
+    /**
      * Stops gracefully: stops accepting, sends GOAWAY to every client, lets what is queued flush,
      * and closes every connection by {@link ServerConfig#drainTimeout()}. Idempotent.
      */

@@ -1,10 +1,13 @@
 package dev.conduit.server;
 
 import dev.conduit.protocol.ProtocolLimits;
+import dev.conduit.transport.Clock;
 import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.TransportOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -24,12 +27,25 @@ import java.util.Objects;
  * @param limits                       frame, payload, header and subject limits announced to clients
  * @param handshakeTimeout             a connection that has not sent HELLO by then is closed
  * @param drainTimeout                 graceful stop: time given to clients after GOAWAY
- * @param maxPendingBytesPerConnection bytes the server holds for a subscriber that reads too slowly;
- *                                     past it the subscriber is told (SLOW_CONSUMER) and disconnected
+ * @param maxPendingBytesPerConnection bytes of deliveries the server holds for one session until
+ *                                     its client acknowledges them (queued, in flight, or buffered
+ *                                     while it is disconnected); past it the session is too slow and
+ *                                     each subscription's policy applies: drop with a GAP notice, or
+ *                                     disconnect with SLOW_CONSUMER
  * @param transport                    I/O threads and socket implementation
+ * @param heartbeatInterval            silence after which either side sends a PING; announced to
+ *                                     clients in WELCOME; zero turns heartbeats off
+ * @param heartbeatMisses              intervals of silence after which a peer is declared dead
+ * @param resumeWindow                 how long a session whose connection dropped is kept for its
+ *                                     client to resume; zero ends sessions with their connection
+ * @param alternates                   endpoint URLs named in the GOAWAY sent when the server stops,
+ *                                     where clients may reconnect
+ * @param clock                        time for heartbeats and resume windows (tests pass a manual one)
  */
 public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
-                           Duration drainTimeout, long maxPendingBytesPerConnection, TransportOptions transport) {
+                           Duration drainTimeout, long maxPendingBytesPerConnection, TransportOptions transport,
+                           Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
+                           List<String> alternates, Clock clock) {
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -50,6 +66,24 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     + limits.maxFrameBytes() + "): " + maxPendingBytesPerConnection);
         }
         Objects.requireNonNull(transport, "transport");
+        notNegative(heartbeatInterval, "heartbeatInterval");
+        if (heartbeatInterval.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("heartbeatInterval must fit in 31 bits of milliseconds: " + heartbeatInterval);
+        }
+        if (heartbeatMisses < 1 || heartbeatMisses > 0xFFFF) {
+            throw new IllegalArgumentException("heartbeatMisses must be between 1 and 65535: " + heartbeatMisses);
+        }
+        notNegative(resumeWindow, "resumeWindow");
+        alternates = List.copyOf(alternates);
+        alternates.forEach(Endpoint::parse);
+        Objects.requireNonNull(clock, "clock");
+    }
+
+    private static void notNegative(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative()) {
+            throw new IllegalArgumentException(name + " must be >= 0: " + d);
+        }
     }
 
     private static void positive(Duration d, String name) {
@@ -93,8 +127,45 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private long maxPendingBytesPerConnection = 64L << 20;
         private int ioThreads = Runtime.getRuntime().availableProcessors();
         private TransportOptions.Kind transportKind = TransportOptions.Kind.AUTO;
+        private Duration heartbeatInterval = Duration.ofSeconds(5);
+        private int heartbeatMisses = 3;
+        private Duration resumeWindow = Duration.ofMinutes(2);
+        private final List<String> alternates = new ArrayList<>();
+        private Clock clock = Clock.system();
 
         private Builder() {
+        }
+
+        /** Default 5 s; with {@link #heartbeatMisses} 3 a silent peer is declared dead after 15 s. */
+        public Builder heartbeatInterval(Duration interval) {
+            notNegative(interval, "heartbeatInterval");
+            this.heartbeatInterval = interval;
+            return this;
+        }
+
+        public Builder heartbeatMisses(int misses) {
+            this.heartbeatMisses = misses;
+            return this;
+        }
+
+        /** Default 2 minutes. */
+        public Builder resumeWindow(Duration window) {
+            notNegative(window, "resumeWindow");
+            this.resumeWindow = window;
+            return this;
+        }
+
+        /** Endpoint URLs offered to clients in the GOAWAY sent at stop; replaces any set before. */
+        public Builder alternates(List<String> urls) {
+            urls.forEach(Endpoint::parse);
+            alternates.clear();
+            alternates.addAll(urls);
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
         }
 
         public Builder host(String host) {
@@ -187,6 +258,11 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "maxPendingBytesPerConnection" -> maxPendingBytesPerConnection(Long.parseLong(value.trim()));
                     case "ioThreads" -> ioThreads(Integer.parseInt(value.trim()));
                     case "transport" -> transport(ConfigSettings.transportKind(value));
+                    case "heartbeatInterval" -> heartbeatInterval(ConfigSettings.duration(value));
+                    case "heartbeatMisses" -> heartbeatMisses(Integer.parseInt(value.trim()));
+                    case "resumeWindow" -> resumeWindow(ConfigSettings.duration(value));
+                    case "alternates" -> alternates(value.isBlank() ? List.of()
+                            : List.of(value.trim().split("\\s*,\\s*")));
                     default -> throw new IllegalArgumentException("unknown setting");
                 }
             } catch (IllegalArgumentException e) {
@@ -199,7 +275,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             ProtocolLimits limits = new ProtocolLimits(maxPayloadBytes, maxHeaderBytes, maxSubjectBytes);
             TransportOptions transport = TransportOptions.builder().ioThreads(ioThreads).kind(transportKind).build();
             return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
-                    maxPendingBytesPerConnection, transport);
+                    maxPendingBytesPerConnection, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
+                    alternates, clock);
         }
     }
 }

@@ -2,122 +2,270 @@ package dev.conduit.server;
 
 import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
+import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.MessageBody;
-import dev.conduit.protocol.ProtocolException;
 import dev.conduit.protocol.ProtocolLimits;
-import dev.conduit.protocol.ProtocolVersion;
 import dev.conduit.transport.Connection;
-import dev.conduit.transport.FrameHandler;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server's side of one connected peer: its handshake, its subscriptions, and the deliveries
- * made to it.
+ * One client's session: its subscriptions, and both directions of its sequenced frame stream. It
+ * outlives its connections: when one drops without a goodbye, the session is <em>detached</em> and
+ * kept for {@link ServerConfig#resumeWindow()}, buffering its deliveries, so that the client can
+ * reconnect, name the last frame it received, and carry on with nothing lost or repeated.
  *
- * <p>Threads: {@link #onFrame} and the other handler methods run on the connection's I/O thread, one
- * at a time. {@link #deliver} runs on whichever I/O thread routes a publish, so what it touches is
- * thread-safe: the subscription map, the subscription counters, the connection.
+ * <p>Outbound, every sequenced frame (MESSAGE, NO_RESPONDERS, GAP) takes the next number and stays
+ * in {@link #replay} until the client acknowledges it. Inbound, the session counts the client's
+ * sequenced frames (PUBLISH, SUBSCRIBE, UNSUBSCRIBE), processes each once, and acknowledges them
+ * once per read batch.
+ *
+ * <p>Threads and locks. Inbound frames arrive on the I/O thread of the attached connection; during
+ * a resume an old connection's thread may still be delivering, so {@link #inLock} serializes inbound
+ * processing and attachment changes, and frames from a connection that is no longer attached are
+ * ignored. Deliveries come from any publisher's I/O thread and from timers; {@link #outLock}
+ * serializes numbering, the replay buffer and writing, so numbers go out in order. Lock order is
+ * always inLock, then outLock (routing under one session's inLock takes other sessions' outLocks,
+ * never their inLocks), so no cycle can form.
  */
-final class ServerSession implements FrameHandler {
+final class ServerSession {
     private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
 
-    /** The session's lifecycle: AWAITING_HELLO, then OPEN, then CLOSED. */
-    private enum State { AWAITING_HELLO, OPEN, CLOSED }
+    /** ATTACHED to a connection, DETACHED while waiting for a resume, CLOSED for good. */
+    enum State { ATTACHED, DETACHED, CLOSED }
 
-    final Connection connection;
     final String id;
     private final RoutingServer server;
     private final ServerConfig config;
     private final Map<Integer, ServerSubscription> subscriptions = new ConcurrentHashMap<>();
-    /** Routing scratch space, used only on this session's I/O thread. */
+    /** Routing scratch space, used only under {@link #inLock}. */
     final List<ServerSubscription> targets = new ArrayList<>();
-    private final AtomicBoolean slow = new AtomicBoolean();
-    private final Connection.Cancellable handshakeTimer;
-    private volatile State state = State.AWAITING_HELLO;
-    private volatile String clientName = "?";
+    private final Object inLock = new Object();
+    private final Object outLock = new Object();
 
-    ServerSession(RoutingServer server, Connection connection, String id) {
+    // Guarded by inLock (written under both locks).
+    private ServerConnection attached;
+    private long inSeq;
+    private long inAcked;
+
+    // Guarded by outLock.
+    private volatile State state = State.ATTACHED;
+    private long outSeq;
+    /** Sequenced frames sent or buffered and not yet acknowledged: numbers outSeq - size + 1 .. outSeq. */
+    private final ArrayDeque<Frame> replay = new ArrayDeque<>();
+    private long replayBytes;
+    private Connection.Cancellable expiry;
+    /** The session is over its bound: the slow-consumer policy applies until it catches up. */
+    private boolean behind;
+    private volatile String clientName;
+    private String endReason;
+
+    ServerSession(RoutingServer server, String id, ServerConnection first, String clientName) {
         this.server = server;
         this.config = server.config();
-        this.connection = connection;
         this.id = id;
-        this.handshakeTimer = connection.schedule(this::handshakeExpired,
-                config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        this.attached = first;
+        this.clientName = clientName;
+        first.attachedTo(this);
     }
 
-    @Override
-    public void onFrame(Frame frame) {
-        State s = state;
-        if (s == State.CLOSED) {
-            return;
-        }
-        if (s == State.AWAITING_HELLO) {
-            if (frame instanceof Frame.Hello hello) {
-                hello(hello);
-            } else {
-                fatal(ErrorCode.UNEXPECTED_FRAME, "expected HELLO as the first frame, got " + frame.type());
+    // ---------------------------------------------------------------------------------------------
+    // Attachment
+
+    /** Sends WELCOME for a new session on its first connection. */
+    void welcomeNew(int version) {
+        synchronized (inLock) {
+            synchronized (outLock) {
+                attached.connection.send(welcome(version, false));
             }
-            return;
         }
-        switch (frame) {
-            case Frame.Publish p -> publish(p);
-            case Frame.Subscribe sub -> subscribe(sub);
-            case Frame.Unsubscribe u -> unsubscribe(u);
-            case Frame.Ping p -> connection.send(new Frame.Pong(p.token()));
-            case Frame.Pong p -> { }
-            case Frame.Ack a -> { } // resumption is not negotiated in this version
-            case Frame.GoAway g -> {
-                log.debug("{} is going away: {}", this, g.reason());
-                connection.close();
+    }
+
+    /**
+     * Moves the session to a new connection whose client received everything up to {@code
+     * lastReceived}: drops what that confirms, sends WELCOME (RESUMED) and replays the rest.
+     *
+     * @return null if resumed, else why the session cannot be resumed
+     */
+    String resume(ServerConnection to, long lastReceived, int version, String newClientName) {
+        ServerConnection old;
+        synchronized (inLock) {
+            synchronized (outLock) {
+                if (state == State.CLOSED) {
+                    return "the session has ended" + (endReason == null ? "" : " (" + endReason + ")");
+                }
+                long oldest = outSeq - replay.size(); // the highest number no longer held
+                if (lastReceived < oldest || lastReceived > outSeq) {
+                    return "the client names frame " + lastReceived + " but the server holds " + (oldest + 1) + ".."
+                            + outSeq;
+                }
+                confirm(lastReceived);
+                old = attached;
+                if (expiry != null) {
+                    expiry.cancel();
+                    expiry = null;
+                }
+                attached = to;
+                clientName = newClientName;
+                to.attachedTo(this);
+                state = State.ATTACHED;
+                Connection c = to.connection;
+                c.send(welcome(version, true));
+                for (Frame f : replay) {
+                    c.send(f);
+                }
+                log.debug("{} resumed: client had {}, replayed {} frames", this, lastReceived, replay.size());
             }
-            case Frame.Error e -> {
-                log.info("{} reported error {}: {}", this, e.code(), e.message());
-                if (e.fatal()) {
-                    connection.close();
+        }
+        if (old != null) {
+            // Half-open: the client gave up on a connection we still thought alive.
+            old.connection.abort();
+        }
+        return null;
+    }
+
+    private Frame.Welcome welcome(int version, boolean resumed) {
+        ProtocolLimits l = config.limits();
+        return new Frame.Welcome(version, server.serverId(), id, server.epoch(), resumed, inSeq,
+                l.maxPayloadBytes(), l.maxHeaderBytes(), l.maxSubjectBytes(),
+                (int) config.heartbeatInterval().toMillis(), config.heartbeatMisses());
+    }
+
+    /** The connection dropped without a goodbye: keep the session for a resume, within the window. */
+    void detach(ServerConnection from, Throwable cause) {
+        synchronized (inLock) {
+            synchronized (outLock) {
+                if (attached != from || state != State.ATTACHED) {
+                    return;
+                }
+                attached = null;
+                if (config.resumeWindow().isZero()) {
+                    endLocked("connection lost and resumption is off");
+                } else {
+                    state = State.DETACHED;
+                    expiry = config.clock().schedule(this::expire, config.resumeWindow().toNanos(), TimeUnit.NANOSECONDS);
+                    log.debug("{} detached ({}); kept {} ms for a resume", this,
+                            cause == null ? "closed" : cause.toString(), config.resumeWindow().toMillis());
                 }
             }
-            default -> fatal(ErrorCode.UNEXPECTED_FRAME, frame.type() + " is not a frame a client may send");
+        }
+        if (state == State.CLOSED) {
+            released();
         }
     }
 
-    private void hello(Frame.Hello hello) {
-        int version = ProtocolVersion.negotiate(hello.minVersion(), hello.maxVersion());
-        if (version < 0) {
-            fatal(ErrorCode.UNSUPPORTED_VERSION, "server speaks protocol versions " + ProtocolVersion.MIN + ".."
-                    + ProtocolVersion.MAX + ", client offered " + hello.minVersion() + ".." + hello.maxVersion());
-            return;
+    private void expire() {
+        synchronized (inLock) {
+            synchronized (outLock) {
+                if (state != State.DETACHED) {
+                    return;
+                }
+                endLocked("not resumed within " + config.resumeWindow().toMillis() + " ms");
+            }
         }
-        handshakeTimer.cancel();
-        clientName = hello.clientName();
-        ProtocolLimits l = config.limits();
-        state = State.OPEN;
-        connection.send(new Frame.Welcome(version, server.serverId(), id, server.epoch(), false, 0,
-                l.maxPayloadBytes(), l.maxHeaderBytes(), l.maxSubjectBytes(), 0, 0));
-        log.debug("{} opened (protocol {})", this, version);
+        released();
     }
 
-    private void publish(Frame.Publish p) {
+    /** Ends the session for good: its subscriptions go, its buffers are freed. Idempotent. */
+    void end(String reason) {
+        boolean ended;
+        synchronized (inLock) {
+            synchronized (outLock) {
+                ended = state != State.CLOSED;
+                if (ended) {
+                    endLocked(reason);
+                }
+            }
+        }
+        if (ended) {
+            released();
+        }
+    }
+
+    private void endLocked(String reason) {
+        state = State.CLOSED;
+        endReason = reason;
+        attached = null;
+        replay.clear();
+        replayBytes = 0;
+        if (expiry != null) {
+            expiry.cancel();
+            expiry = null;
+        }
+        log.debug("{} ended: {}", this, reason);
+    }
+
+    /** After the session ended: unhooks it from routing, outside the locks. */
+    private void released() {
+        for (ServerSubscription sub : subscriptions.values()) {
+            endSubscription(sub);
+        }
+        server.sessionEnded(this);
+    }
+
+    State state() {
+        return state;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Inbound
+
+    /** A frame from a connection after its handshake; ignored unless that connection is attached. */
+    void inbound(ServerConnection from, Frame frame) {
+        synchronized (inLock) {
+            if (attached != from) {
+                return;
+            }
+            if (frame.sequenced()) {
+                inSeq++;
+                if (frame instanceof Frame.Publish p && p.sequence() != 0 && p.sequence() != inSeq) {
+                    from.fatal(ErrorCode.PROTOCOL_ERROR, "PUBLISH carries sequence " + p.sequence() + " where "
+                            + inSeq + " was due");
+                    return;
+                }
+            }
+            switch (frame) {
+                case Frame.Publish p -> publish(from, p);
+                case Frame.Subscribe s -> subscribe(from, s);
+                case Frame.Unsubscribe u -> unsubscribe(u);
+                case Frame.Ack a -> acknowledged(from, a.sequence());
+                default -> throw new IllegalArgumentException("not a session frame: " + frame.type());
+            }
+        }
+    }
+
+    /** End of a read batch: one ACK for every sequenced frame processed since the last one. */
+    void acknowledge(ServerConnection from) {
+        synchronized (inLock) {
+            if (attached == from && inSeq > inAcked) {
+                inAcked = inSeq;
+                from.connection.send(new Frame.Ack(inSeq));
+            }
+        }
+    }
+
+    private void publish(ServerConnection from, Frame.Publish p) {
         // TCP frames were checked by the decoder; in-process ones arrive as objects and are checked here.
         int max = config.limits().maxPayloadBytes();
         if (p.body().payload().length > max) {
-            fatal(ErrorCode.PAYLOAD_TOO_LARGE, "payload of " + p.body().payload().length
+            from.fatal(ErrorCode.PAYLOAD_TOO_LARGE, "payload of " + p.body().payload().length
                     + " bytes exceeds the maximum of " + max + " bytes");
             return;
         }
         server.route(this, p);
     }
 
-    private void subscribe(Frame.Subscribe s) {
-        ServerSubscription sub = new ServerSubscription(this, s.subscriptionId(), s.pattern(), s.queueGroup());
+    private void subscribe(ServerConnection from, Frame.Subscribe s) {
+        ServerSubscription sub = new ServerSubscription(this, s.subscriptionId(), s.pattern(), s.queueGroup(),
+                s.disconnectWhenSlow());
         if (subscriptions.putIfAbsent(s.subscriptionId(), sub) != null) {
-            error(ErrorCode.DUPLICATE_SUBSCRIPTION, "subscription id " + s.subscriptionId() + " is already in use");
+            from.error(ErrorCode.DUPLICATE_SUBSCRIPTION, "subscription id " + s.subscriptionId() + " is already in use");
             return;
         }
         server.index().add(sub);
@@ -129,87 +277,142 @@ final class ServerSession implements FrameHandler {
             return; // already ended, possibly by reaching its limit: nothing to do
         }
         if (u.afterMessages() == 0 || sub.limitTo(u.afterMessages())) {
-            end(sub);
+            endSubscription(sub);
         }
     }
 
-    private void end(ServerSubscription sub) {
+    private void endSubscription(ServerSubscription sub) {
         if (subscriptions.remove(sub.id, sub)) {
             server.index().remove(sub);
         }
     }
 
+    private void acknowledged(ServerConnection from, long seq) {
+        synchronized (outLock) {
+            if (seq > outSeq) {
+                from.fatal(ErrorCode.PROTOCOL_ERROR, "ACK for frame " + seq + " but only " + outSeq + " were sent");
+                return;
+            }
+            confirm(seq);
+            if (behind && replayBytes <= config.maxPendingBytesPerConnection()) {
+                // Caught up: report what was dropped now rather than with the next message, which may never come.
+                behind = false;
+                log.info("{} caught up", this);
+                for (ServerSubscription sub : subscriptions.values()) {
+                    long dropped = sub.takeDropped();
+                    if (dropped > 0) {
+                        sendSequenced(new Frame.Gap(sub.id, dropped));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Drops every buffered frame up to {@code seq}; under outLock. */
+    private void confirm(long seq) {
+        long first = outSeq - replay.size() + 1;
+        for (long n = first; n <= seq; n++) {
+            replayBytes -= FrameCodec.encodedLength(replay.removeFirst());
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Outbound
+
     /** Delivers a routed message; runs on the publisher's I/O thread. */
     void deliver(ServerSubscription sub, MessageBody body) {
-        if (state == State.CLOSED) {
-            return;
+        boolean last;
+        synchronized (outLock) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            if (replayBytes > config.maxPendingBytesPerConnection()) {
+                if (!tooSlow(sub, body)) {
+                    return;
+                }
+            } else if (behind) {
+                behind = false;
+                log.info("{} caught up", this);
+            }
+            int count = sub.countDelivery();
+            if (count < 0) {
+                return;
+            }
+            long dropped = sub.takeDropped();
+            if (dropped > 0) {
+                sendSequenced(new Frame.Gap(sub.id, dropped));
+            }
+            sendSequenced(new Frame.Message(outSeq + 1, sub.id, body));
+            last = count == 1;
         }
-        int count = sub.countDelivery();
-        if (count < 0) {
-            return;
-        }
-        connection.send(new Frame.Message(0, sub.id, body));
-        if (count == 1) {
-            end(sub);
-        }
-        if (connection.pendingOutboundBytes() > config.maxPendingBytesPerConnection()) {
-            slowConsumer();
-        }
-    }
-
-    private void slowConsumer() {
-        if (slow.compareAndSet(false, true)) {
-            fatal(ErrorCode.SLOW_CONSUMER, "more than " + config.maxPendingBytesPerConnection()
-                    + " bytes waiting to be sent: the subscriber is not reading fast enough");
-        }
-    }
-
-    private void handshakeExpired() {
-        if (state == State.AWAITING_HELLO) {
-            fatal(ErrorCode.HANDSHAKE_TIMEOUT, "no HELLO within " + config.handshakeTimeout().toMillis() + " ms");
-        }
-    }
-
-    @Override
-    public void onProtocolError(ProtocolException error, boolean inSync) {
-        if (inSync && state == State.OPEN && error.code() == ErrorCode.INVALID_SUBJECT) {
-            error(error.code(), error.getMessage());
-        } else {
-            fatal(error.code(), error.getMessage());
+        if (last) {
+            endSubscription(sub);
         }
     }
 
-    private void error(ErrorCode code, String message) {
-        log.info("{}: {}", this, message);
-        connection.send(new Frame.Error(code, false, message));
+    /**
+     * The session is over its bound when a message arrives for {@code sub}; under outLock. Applies
+     * the subscription's policy.
+     *
+     * @return false: the message is not delivered
+     */
+    private boolean tooSlow(ServerSubscription sub, MessageBody body) {
+        if (sub.disconnectWhenSlow) {
+            String message = "more than " + config.maxPendingBytesPerConnection()
+                    + " bytes delivered and not acknowledged: the subscriber is not keeping up (subscription "
+                    + sub.id + " '" + sub.pattern + "', subject " + body.subject() + ")";
+            server.countSlowConsumer(false);
+            ServerConnection c = attached;
+            if (c != null) {
+                // The connection's own thread ends the session; fatal() takes the locks there.
+                c.connection.schedule(() -> c.fatal(ErrorCode.SLOW_CONSUMER, message), 0, TimeUnit.NANOSECONDS);
+            } else {
+                log.warn("ending detached {}: {}", this, message);
+                config.clock().schedule(() -> end(message), 0, TimeUnit.NANOSECONDS);
+            }
+            return false;
+        }
+        sub.dropOne();
+        server.countSlowConsumer(true);
+        if (!behind) {
+            behind = true;
+            log.warn("{} is not keeping up: more than {} bytes unacknowledged; dropping messages for its "
+                    + "subscriptions (first: subscription {} '{}', subject {}) and reporting them with GAP",
+                    this, config.maxPendingBytesPerConnection(), sub.id, sub.pattern, body.subject());
+        }
+        return false;
     }
 
-    /** Tells the peer why, then closes: at once if the peer does not read it in time. */
-    private void fatal(ErrorCode code, String message) {
-        log.warn("closing {}: {} ({})", this, message, code);
-        state = State.CLOSED;
-        connection.sendAndClose(new Frame.Error(code, true, message));
-        connection.schedule(connection::abort, Math.max(100, config.drainTimeout().toMillis()), TimeUnit.MILLISECONDS);
+    /** Tells a requester at once that nobody subscribes to its request's subject. */
+    void noResponders(String replySubject) {
+        synchronized (outLock) {
+            if (state != State.CLOSED) {
+                sendSequenced(new Frame.NoResponders(replySubject));
+            }
+        }
     }
 
-    /** Server stopping: tells the peer, then closes after what is queued is written. */
+    /** Numbers, buffers and (when attached) sends a sequenced frame; under outLock. */
+    private void sendSequenced(Frame frame) {
+        outSeq++;
+        replay.addLast(frame);
+        replayBytes += FrameCodec.encodedLength(frame);
+        ServerConnection c = attached;
+        if (c != null) {
+            c.connection.send(frame);
+        }
+    }
+
+    /** Server stopping: GOAWAY on the attached connection; the session ends with it. */
     void goAway(int drainMillis) {
-        if (state != State.CLOSED) {
-            connection.sendAndClose(new Frame.GoAway(ErrorCode.SERVER_SHUTTING_DOWN.code(), drainMillis,
-                    "server shutting down"));
+        ServerConnection c;
+        synchronized (inLock) {
+            c = attached;
         }
-    }
-
-    @Override
-    public void onClosed(Throwable cause) {
-        state = State.CLOSED;
-        handshakeTimer.cancel();
-        for (ServerSubscription sub : subscriptions.values()) {
-            end(sub);
-        }
-        server.sessionClosed(this);
-        if (cause != null) {
-            log.debug("{} closed: {}", this, cause.toString());
+        if (c != null) {
+            c.goAway(drainMillis);
+        } else {
+            end("server stopping");
         }
     }
 
@@ -217,8 +420,16 @@ final class ServerSession implements FrameHandler {
         return subscriptions.size();
     }
 
+    long bufferedBytes() {
+        synchronized (outLock) {
+            return replayBytes;
+        }
+    }
+
     @Override
     public String toString() {
-        return "session " + id + " (" + clientName + " at " + connection.remoteAddress() + ")";
+        ServerConnection c = attached;
+        return "session " + id + " (" + clientName + (c == null ? ", detached" : " at " + c.connection.remoteAddress())
+                + ")";
     }
 }

@@ -17,11 +17,32 @@ final class ServerSubscription {
     /** Total deliveries after which the subscription ends; Long.MAX_VALUE for never. */
     private volatile long limit = Long.MAX_VALUE;
 
-    ServerSubscription(ServerSession session, int id, String pattern, String queueGroup) {
+    /** End the session rather than drop this subscription's messages when the session is too slow. */
+    final boolean disconnectWhenSlow;
+    /** Messages dropped since the last GAP; guarded by the session's outbound lock. */
+    private long dropped;
+
+    ServerSubscription(ServerSession session, int id, String pattern, String queueGroup, boolean disconnectWhenSlow) {
         this.session = session;
         this.id = id;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
+        this.disconnectWhenSlow = disconnectWhenSlow;
+    }
+
+    ServerSubscription(ServerSession session, int id, String pattern, String queueGroup) {
+        this(session, id, pattern, queueGroup, false);
+    }
+
+    void dropOne() {
+        dropped++;
+    }
+
+    /** The messages dropped since the last call. */
+    long takeDropped() {
+        long d = dropped;
+        dropped = 0;
+        return d;
     }
 
     String queueGroup() {

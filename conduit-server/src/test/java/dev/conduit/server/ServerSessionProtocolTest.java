@@ -161,7 +161,7 @@ class ServerSessionProtocolTest {
             });
             c.send(publish("second", 1), publish("first", 2));
             assertThat(c.sync()).singleElement().isEqualTo(
-                    new Frame.Message(0, 1, publish("first", 2).body()));
+                    new Frame.Message(1, 1, publish("first", 2).body()));
         }
     }
 
@@ -190,7 +190,7 @@ class ServerSessionProtocolTest {
             assertThat(frames).hasSize(3);
             assertError(frames.get(0), ErrorCode.INVALID_SUBJECT, false);
             assertError(frames.get(1), ErrorCode.INVALID_SUBJECT, false);
-            assertThat(frames.get(2)).isEqualTo(new Frame.Message(0, 1, publish("fine", 3).body()));
+            assertThat(frames.get(2)).isEqualTo(new Frame.Message(1, 1, publish("fine", 3).body()));
         }
     }
 
@@ -201,7 +201,7 @@ class ServerSessionProtocolTest {
             c.send(new Frame.Subscribe(1, "big", null));
             MessageBody fits = MessageBody.of("big", null, Headers.EMPTY, new byte[1000]);
             c.send(new Frame.Publish(0, false, fits));
-            assertThat(c.sync()).containsExactly(new Frame.Message(0, 1, fits));
+            assertThat(c.sync()).containsExactly(new Frame.Message(1, 1, fits));
             c.send(new Frame.Publish(0, false, MessageBody.of("big", null, Headers.EMPTY, new byte[1001])));
             assertFatalThenClosed(c, ErrorCode.PAYLOAD_TOO_LARGE);
         }
@@ -240,7 +240,7 @@ class ServerSessionProtocolTest {
             MessageBody ask = MessageBody.of("svc.echo", "_INBOX.r.1", Headers.of("k", "v"), new byte[] {42});
             requester.send(new Frame.Publish(0, true, ask));
             assertThat(requester.sync()).as("no NO_RESPONDERS when someone matches").isEmpty();
-            assertThat(responder.next()).isEqualTo(new Frame.Message(0, 5, ask));
+            assertThat(responder.next()).isEqualTo(new Frame.Message(1, 5, ask));
         }
     }
 
@@ -317,15 +317,34 @@ class ServerSessionProtocolTest {
     }
 
     @Test
-    void aClosedSessionsSubscriptionsAreRemoved() throws Exception {
+    void aSessionThatSaysGoodbyeHasItsSubscriptionsRemoved() throws Exception {
         start();
         try (RawFrameClient pub = RawFrameClient.open(server)) {
             try (RawFrameClient sub = RawFrameClient.open(server)) {
                 sub.send(new Frame.Subscribe(1, "gone", null));
                 assertThat(sub.sync()).isEmpty();
+                sub.send(new Frame.GoAway(ErrorCode.NORMAL_CLOSE.code(), 0, "bye"));
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> server.connectionCount() == 1 && server.sessionCount() == 1);
+            pub.send(new Frame.Publish(0, true, MessageBody.of("gone", "_INBOX.z", Headers.EMPTY, new byte[0])));
+            assertThat(pub.sync()).containsExactly(new Frame.NoResponders("_INBOX.z"));
+        }
+    }
+
+    @Test
+    void aSessionWhoseConnectionDropsKeepsItsSubscriptionsUntilTheResumeWindowEnds() throws Exception {
+        start(b -> b.resumeWindow(Duration.ofMillis(300)));
+        try (RawFrameClient pub = RawFrameClient.open(server)) {
+            try (RawFrameClient sub = RawFrameClient.open(server)) {
+                sub.send(new Frame.Subscribe(1, "kept", null));
+                assertThat(sub.sync()).isEmpty();
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> server.connectionCount() == 1);
-            pub.send(new Frame.Publish(0, true, MessageBody.of("gone", "_INBOX.z", Headers.EMPTY, new byte[0])));
+            assertThat(server.sessionCount()).as("the detached session is kept").isEqualTo(2);
+            pub.send(new Frame.Publish(0, true, MessageBody.of("kept", "_INBOX.z", Headers.EMPTY, new byte[0])));
+            assertThat(pub.sync()).as("delivered into the detached session's buffer").isEmpty();
+            await().atMost(Duration.ofSeconds(30)).until(() -> server.sessionCount() == 1);
+            pub.send(new Frame.Publish(0, true, MessageBody.of("kept", "_INBOX.z", Headers.EMPTY, new byte[0])));
             assertThat(pub.sync()).containsExactly(new Frame.NoResponders("_INBOX.z"));
         }
     }

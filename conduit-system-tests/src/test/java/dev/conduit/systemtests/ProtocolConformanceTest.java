@@ -31,7 +31,9 @@ class ProtocolConformanceTest {
             assertThat(w.limits()).isEqualTo(new ProtocolLimits(4096, 512, 100));
             assertThat(w.serverId()).isEqualTo(ts.server.serverId());
             assertThat(w.resumed()).isFalse();
-            assertThat(w.heartbeatIntervalMillis()).isZero();
+            assertThat(w.heartbeatIntervalMillis()).isEqualTo(5000);
+            assertThat(w.heartbeatMisses()).isEqualTo(3);
+            assertThat(w.epoch()).isNotZero();
         }
     }
 
@@ -129,10 +131,10 @@ class ProtocolConformanceTest {
     }
 
     @Test
-    void aSubscriberThatStopsReadingIsToldAndCutOffWithoutHarmingOthers() throws Exception {
+    void aSubscriberThatStopsReadingIsToldAndCutOffWithoutHarmingOthersWhenItAskedToBe() throws Exception {
         try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerConnection(2 << 20).drainTimeout(Duration.ofMillis(500)));
              RawConnection stalled = RawConnection.open(ts.server.address())) {
-            stalled.send(new Frame.Subscribe(1, "firehose", null));
+            stalled.send(new Frame.Subscribe(1, "firehose", null, true));
             stalled.send(new Frame.Ping(1));
             assertThat(stalled.read()).isEqualTo(new Frame.Pong(1));
             var healthy = ts.client();
@@ -160,6 +162,60 @@ class ProtocolConformanceTest {
             publisher.flush(Duration.ofSeconds(30)).get();
             healthy.flush(Duration.ofSeconds(30)).get();
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> got.get() > 0);
+        }
+    }
+
+    @Test
+    void aSubscriberThatFallsBehindIsSkippedAndToldExactlyHowManyItMissed() throws Exception {
+        int bound = 2 << 20;
+        try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerConnection(bound));
+             RawConnection slow = RawConnection.open(ts.server.address())) {
+            slow.send(new Frame.Subscribe(1, "ticks", null));
+            slow.send(new Frame.Ping(1));
+            assertThat(slow.read()).isEqualTo(new Frame.Pong(1));
+            var healthy = ts.client();
+            var got = new java.util.concurrent.atomic.AtomicInteger();
+            healthy.subscribe("ticks", m -> got.incrementAndGet());
+            healthy.flush(Duration.ofSeconds(30)).get();
+            // The slow subscriber acknowledges nothing: past the bound, its messages are dropped.
+            var publisher = ts.client();
+            int published = 3 * bound / 1024;
+            // Paced by the healthy subscriber, so that only the slow one falls behind.
+            for (int i = 1; i <= published; i++) {
+                publisher.publish("ticks", new byte[1000]);
+                if (i % 100 == 0) {
+                    int sent = i;
+                    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> got.get() >= sent);
+                }
+            }
+            publisher.flush(Duration.ofSeconds(30)).get();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> got.get() == published);
+            // Now it reads and acknowledges: every message is either delivered or counted in a GAP.
+            long messages = 0;
+            long dropped = 0;
+            long seq = 0;
+            while (messages + dropped < published) {
+                Frame f = slow.read();
+                assertThat(f).as("delivered %d, dropped %d of %d", messages, dropped, published).isNotNull();
+                if (f instanceof Frame.Message) {
+                    messages++;
+                    seq++;
+                } else if (f instanceof Frame.Gap g) {
+                    assertThat(g.subscriptionId()).isEqualTo(1);
+                    dropped += g.dropped();
+                    seq++;
+                }
+                if (seq % 64 == 0) {
+                    slow.send(new Frame.Ack(seq));
+                }
+                if (messages + dropped == published) {
+                    slow.send(new Frame.Ack(seq));
+                }
+            }
+            assertThat(dropped).as("some were dropped").isPositive();
+            assertThat(messages).as("what fitted in the bound was delivered").isGreaterThanOrEqualTo(bound / 1100);
+            assertThat(messages + dropped).isEqualTo(published);
+            assertThat(ts.server.connectionCount()).as("nobody was disconnected").isEqualTo(3);
         }
     }
 }

@@ -47,8 +47,27 @@ final class RawConnection implements AutoCloseable {
         out.flush();
     }
 
-    /** The next frame, or {@code null} at end of stream (also when it ends inside a frame). */
+    /**
+     * The next frame, or {@code null} once the server has closed (also inside a frame). Session
+     * housekeeping is handled here and not returned: ACK frames are skipped, and heartbeat PINGs
+     * (token 0) are answered.
+     */
     Frame read() throws IOException {
+        while (true) {
+            Frame f = readAny();
+            if (f instanceof Frame.Ack) {
+                continue;
+            }
+            if (f instanceof Frame.Ping p && p.token() == 0) {
+                send(new Frame.Pong(0));
+                continue;
+            }
+            return f;
+        }
+    }
+
+    /** The next frame of any kind, or {@code null} once the server has closed. */
+    Frame readAny() throws IOException {
         int length;
         try {
             length = in.readInt();

@@ -37,7 +37,7 @@ final class TestServer implements AutoCloseable {
     }
 
     Client client(UnaryOperator<ClientOptions.Builder> options) {
-        Client c = Client.connect(options.apply(ClientOptions.builder().endpoints(url())).build());
+        Client c = Client.connect(options.apply(ClientOptions.builder().endpoints(url()).initialConnectJitter(java.time.Duration.ZERO)).build());
         clients.add(c);
         return c;
     }

@@ -75,6 +75,15 @@ final class FrameDecoder extends ByteToMessageDecoder {
     }
 
     @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        FrameHandler h = handler;
+        if (h != null && !broken) {
+            h.onReadComplete();
+        }
+        super.channelReadComplete(ctx);
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         failure = cause;
         ctx.close();

@@ -14,6 +14,13 @@ public interface FrameHandler {
     void onFrame(Frame frame);
 
     /**
+     * The frames read together have all been passed to {@link #onFrame}: a good moment to send one
+     * acknowledgement for all of them, or to note that the peer is alive.
+     */
+    default void onReadComplete() {
+    }
+
+    /**
      * Received bytes were not a valid frame. When {@code inSync} is true the bad frame's length was
      * valid and it was skipped whole: later frames decode normally. When false the stream cannot be
      * read further and nothing more will be delivered; the handler should close the connection.

@@ -114,6 +114,9 @@ final class InMemoryConnection implements Connection {
             Frame frame = (Frame) item;
             inboxBytes.addAndGet(-FrameCodec.encodedLength(frame));
             h.onFrame(frame);
+            if (inbox.isEmpty()) {
+                h.onReadComplete();
+            }
         }
         draining.set(false);
         if (!inbox.isEmpty()) {

@@ -1,0 +1,210 @@
+package dev.conduit.server;
+
+import dev.conduit.protocol.ErrorCode;
+import dev.conduit.protocol.Frame;
+import dev.conduit.protocol.ProtocolException;
+import dev.conduit.protocol.ProtocolVersion;
+import dev.conduit.transport.Connection;
+import dev.conduit.transport.FrameHandler;
+import dev.conduit.transport.Heartbeat;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's side of one connection: its handshake, its heartbeat, and the hand-off of every
+ * later frame to the {@link ServerSession} it is attached to. A session outlives its connections; a
+ * connection belongs to one session at most, from WELCOME until it closes or another connection
+ * resumes the session.
+ *
+ * <p>Threads: every handler method runs on the connection's I/O thread, one at a time; the
+ * heartbeat's checks run on the clock's thread and only send or abort.
+ */
+final class ServerConnection implements FrameHandler {
+    private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
+
+    /** AWAITING_HELLO, then ATTACHED (to {@link #session}), then CLOSED. */
+    private enum State { AWAITING_HELLO, ATTACHED, CLOSED }
+
+    final Connection connection;
+    private final RoutingServer server;
+    private final ServerConfig config;
+    private final Connection.Cancellable handshakeTimer;
+    /** Written once on the I/O thread before ATTACHED; read by the session under its locks. */
+    private volatile ServerSession session;
+    private volatile State state = State.AWAITING_HELLO;
+    private volatile String clientName = "?";
+    private Heartbeat heartbeat;
+    /** The client said goodbye (GOAWAY): its session ends with this connection instead of waiting. */
+    private volatile boolean leaving;
+
+    ServerConnection(RoutingServer server, Connection connection) {
+        this.server = server;
+        this.config = server.config();
+        this.connection = connection;
+        this.handshakeTimer = connection.schedule(this::handshakeExpired,
+                config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void onFrame(Frame frame) {
+        State s = state;
+        if (s == State.CLOSED) {
+            return;
+        }
+        if (s == State.AWAITING_HELLO) {
+            if (frame instanceof Frame.Hello hello) {
+                hello(hello);
+            } else {
+                fatal(ErrorCode.UNEXPECTED_FRAME, "expected HELLO as the first frame, got " + frame.type());
+            }
+            return;
+        }
+        switch (frame) {
+            case Frame.Ping p -> connection.send(new Frame.Pong(p.token()));
+            case Frame.Pong p -> { } // a sign of life, noted by onReadComplete
+            case Frame.GoAway g -> {
+                log.debug("{} is going away: {}", this, g.reason());
+                leaving = true;
+                session.end("client said goodbye");
+                connection.close();
+            }
+            case Frame.Error e -> {
+                log.info("{} reported error {}: {}", this, e.code(), e.message());
+                if (e.fatal()) {
+                    leaving = true;
+                    session.end("client reported a fatal error");
+                    connection.close();
+                }
+            }
+            case Frame.Hello h -> fatal(ErrorCode.UNEXPECTED_FRAME, "a second HELLO");
+            case Frame.Publish p -> session.inbound(this, p);
+            case Frame.Subscribe sub -> session.inbound(this, sub);
+            case Frame.Unsubscribe u -> session.inbound(this, u);
+            case Frame.Ack a -> session.inbound(this, a);
+            default -> fatal(ErrorCode.UNEXPECTED_FRAME, frame.type() + " is not a frame a client may send");
+        }
+    }
+
+    @Override
+    public void onReadComplete() {
+        Heartbeat h = heartbeat;
+        if (h != null) {
+            h.received();
+        }
+        ServerSession s = session;
+        if (s != null && state == State.ATTACHED) {
+            s.acknowledge(this);
+        }
+    }
+
+    private void hello(Frame.Hello hello) {
+        int version = ProtocolVersion.negotiate(hello.minVersion(), hello.maxVersion());
+        if (version < 0) {
+            fatal(ErrorCode.UNSUPPORTED_VERSION, "server speaks protocol versions " + ProtocolVersion.MIN + ".."
+                    + ProtocolVersion.MAX + ", client offered " + hello.minVersion() + ".." + hello.maxVersion());
+            return;
+        }
+        handshakeTimer.cancel();
+        clientName = hello.clientName();
+        // Attached first, so that frames the session sends (WELCOME, then any replay) are not refused.
+        state = State.ATTACHED;
+        ServerSession s = server.openSession(this, hello, version);
+        if (s == null) {
+            state = State.CLOSED;
+            return;
+        }
+        session = s;
+        if (!config.heartbeatInterval().isZero()) {
+            heartbeat = new Heartbeat(config.clock(), config.heartbeatInterval(), config.heartbeatMisses(),
+                    () -> connection.send(new Frame.Ping(0)), this::dead).start();
+        }
+    }
+
+    /** Called by the session once it has chosen this connection; before WELCOME is sent. */
+    void attachedTo(ServerSession s) {
+        this.session = s;
+    }
+
+    private void dead() {
+        log.info("{}: nothing received for {} ms, closing the connection", this, heartbeat.deadAfter().toMillis());
+        connection.abort();
+    }
+
+    private void handshakeExpired() {
+        if (state == State.AWAITING_HELLO) {
+            fatal(ErrorCode.HANDSHAKE_TIMEOUT, "no HELLO within " + config.handshakeTimeout().toMillis() + " ms");
+        }
+    }
+
+    @Override
+    public void onProtocolError(ProtocolException error, boolean inSync) {
+        if (inSync && state == State.ATTACHED && error.code() == ErrorCode.INVALID_SUBJECT) {
+            error(error.code(), error.getMessage());
+        } else {
+            fatal(error.code(), error.getMessage());
+        }
+    }
+
+    void error(ErrorCode code, String message) {
+        log.info("{}: {}", this, message);
+        connection.send(new Frame.Error(code, false, message));
+    }
+
+    /**
+     * Tells the peer why, ends the session (a session whose client broke the protocol is not kept for
+     * resumption), then closes: at once if the peer does not read the error in time.
+     */
+    void fatal(ErrorCode code, String message) {
+        log.warn("closing {}: {} ({})", this, message, code);
+        state = State.CLOSED;
+        leaving = true;
+        ServerSession s = session;
+        if (s != null) {
+            s.end(code + ": " + message);
+        }
+        connection.sendAndClose(new Frame.Error(code, true, message));
+        connection.schedule(connection::abort, Math.max(100, config.drainTimeout().toMillis()), TimeUnit.MILLISECONDS);
+    }
+
+    /** Server stopping: tells the peer, then closes after what is queued is written. */
+    void goAway(int drainMillis) {
+        if (state != State.CLOSED) {
+            leaving = true;
+            connection.sendAndClose(new Frame.GoAway(ErrorCode.SERVER_SHUTTING_DOWN.code(), drainMillis,
+                    "server shutting down", config.alternates()));
+        }
+    }
+
+    @Override
+    public void onClosed(Throwable cause) {
+        state = State.CLOSED;
+        handshakeTimer.cancel();
+        if (heartbeat != null) {
+            heartbeat.stop();
+        }
+        ServerSession s = session;
+        if (s != null) {
+            if (leaving) {
+                s.end("connection closed");
+            } else {
+                s.detach(this, cause);
+            }
+        }
+        server.connectionClosed(this);
+        if (cause != null) {
+            log.debug("{} closed: {}", this, cause.toString());
+        }
+    }
+
+    String clientName() {
+        return clientName;
+    }
+
+    @Override
+    public String toString() {
+        ServerSession s = session;
+        return "connection " + (s == null ? "(no session)" : "of session " + s.id) + " (" + clientName + " at "
+                + connection.remoteAddress() + ")";
+    }
+}

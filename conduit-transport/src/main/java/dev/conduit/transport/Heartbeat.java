@@ -1,0 +1,107 @@
+package dev.conduit.transport;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Dead-peer detection for one connection, the same on both sides. Whenever nothing has been
+ * received for {@code interval}, it sends a PING (through {@code ping}); the peer's PONG, or any
+ * other frame, counts as a sign of life. When nothing at all has arrived for {@code interval x
+ * misses}, the peer is declared dead ({@code onDead} runs once) and the heartbeat stops.
+ *
+ * <p>A connection that carries traffic costs nothing but {@link #received()} once per read batch: no
+ * timer per frame. Time comes from the injected {@link Clock}, so the deadlines can be tested
+ * without waiting.
+ *
+ * <p>Thread-safe: {@link #received()} is called on the I/O thread, the checks run on the clock's
+ * thread.
+ */
+public final class Heartbeat {
+    private final Clock clock;
+    private final long intervalNanos;
+    private final long deadAfterNanos;
+    private final Runnable ping;
+    private final Runnable onDead;
+    private volatile long lastReceived;
+    private volatile boolean stopped;
+    private Connection.Cancellable timer;
+
+    /**
+     * @param interval how long the link may be silent before a PING goes out; also the time between
+     *                 PINGs while it stays silent
+     * @param misses   how many intervals of silence make the peer dead
+     * @param ping     sends one PING; must not block
+     * @param onDead   runs once when the peer is declared dead; must not block
+     */
+    public Heartbeat(Clock clock, Duration interval, int misses, Runnable ping, Runnable onDead) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        if (interval.isZero() || interval.isNegative()) {
+            throw new IllegalArgumentException("interval must be > 0: " + interval);
+        }
+        if (misses < 1) {
+            throw new IllegalArgumentException("misses must be > 0: " + misses);
+        }
+        this.intervalNanos = interval.toNanos();
+        this.deadAfterNanos = Math.multiplyExact(intervalNanos, misses);
+        this.ping = Objects.requireNonNull(ping, "ping");
+        this.onDead = Objects.requireNonNull(onDead, "onDead");
+    }
+
+    /** Starts watching: the link counts as alive now. */
+    public synchronized Heartbeat start() {
+        lastReceived = clock.nanoTime();
+        schedule(intervalNanos);
+        return this;
+    }
+
+    /** Something arrived from the peer. Cheap: one clock reading and one volatile write. */
+    public void received() {
+        lastReceived = clock.nanoTime();
+    }
+
+    /** Stops watching, for a connection that is closing anyway. Idempotent. */
+    public synchronized void stop() {
+        stopped = true;
+        if (timer != null) {
+            timer.cancel();
+            timer = null;
+        }
+    }
+
+    /** The time the peer may stay silent before it is declared dead. */
+    public Duration deadAfter() {
+        return Duration.ofNanos(deadAfterNanos);
+    }
+
+    private void check() {
+        long now = clock.nanoTime();
+        long silent = now - lastReceived;
+        if (silent >= deadAfterNanos) {
+            synchronized (this) {
+                if (stopped) {
+                    return;
+                }
+                stopped = true;
+                timer = null;
+            }
+            onDead.run();
+            return;
+        }
+        if (silent >= intervalNanos) {
+            ping.run();
+        }
+        // Next look: one interval from now, or exactly at the death deadline if that comes first.
+        long untilDead = deadAfterNanos - silent;
+        long next = silent >= intervalNanos ? intervalNanos : intervalNanos - silent;
+        synchronized (this) {
+            if (!stopped) {
+                schedule(Math.max(1, Math.min(next, untilDead)));
+            }
+        }
+    }
+
+    private void schedule(long delayNanos) {
+        timer = clock.schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
+    }
+}
