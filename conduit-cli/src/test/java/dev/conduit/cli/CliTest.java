@@ -198,6 +198,16 @@ class CliTest {
     }
 
     @Test
+    void serverFlagsWithBadValuesAreUsageErrorsNamingTheFlag() {
+        Run blankHost = run("server", "--host", " ", "--port", "0");
+        assertThat(blankHost.code()).isEqualTo(2);
+        assertThat(blankHost.err().lines()).singleElement().asString().startsWith("conduit: --host: invalid host");
+        Run badPort = run("server", "--port", "70000");
+        assertThat(badPort.code()).isEqualTo(2);
+        assertThat(badPort.err().lines()).singleElement().asString().startsWith("conduit: --port: invalid port '70000'");
+    }
+
+    @Test
     void helpListsTheExitCodes() {
         Run help = run("--help");
         assertThat(help.code()).isZero();
