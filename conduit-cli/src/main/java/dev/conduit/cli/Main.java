@@ -5,7 +5,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code conduit} command. */
-@Command(name = "conduit", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+// scope INHERIT: every subcommand gets -h/--help too, which the one-line errors point to.
+@Command(name = "conduit", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+        versionProvider = Main.Version.class,
         description = "Conduit: messaging that keeps the parts of a distributed system talking.",
         subcommands = {ServerCommand.class, PubCommand.class, SubCommand.class, ReqCommand.class,
                 ReplyCommand.class, CommandLine.HelpCommand.class})

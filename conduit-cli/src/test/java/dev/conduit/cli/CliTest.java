@@ -208,6 +208,16 @@ class CliTest {
     }
 
     @Test
+    void everyCommandHasTheHelpOptionItsErrorsPointTo() {
+        for (String command : new String[] {"server", "pub", "sub", "req", "reply"}) {
+            Run help = run(command, "--help");
+            assertThat(help.code()).as(command).isZero();
+            assertThat(help.out()).as(command).startsWith("Usage: conduit " + command);
+            assertThat(help.err()).as(command).isEmpty();
+        }
+    }
+
+    @Test
     void helpListsTheExitCodes() {
         Run help = run("--help");
         assertThat(help.code()).isZero();
