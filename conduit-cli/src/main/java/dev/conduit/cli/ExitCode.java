@@ -13,7 +13,8 @@ enum ExitCode {
     USAGE(2, "bad usage or bad argument, such as an invalid subject"),
     CANNOT_CONNECT(3, "cannot connect to the server"),
     TIMEOUT(4, "no reply within the timeout"),
-    NO_RESPONDERS(5, "nothing subscribes to the request's subject");
+    NO_RESPONDERS(5, "nothing subscribes to the request's subject"),
+    SEQUENCE_ERRORS(6, "sub --check-seq: lost, duplicated, out-of-order or unnumbered messages");
 
     final int code;
     final String meaning;

@@ -5,7 +5,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code conduit} command. */
-@Command(name = "conduit", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+// scope INHERIT: every subcommand gets -h/--help too, which the one-line errors point to.
+@Command(name = "conduit", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+        versionProvider = Main.Version.class,
         description = "Conduit: messaging that keeps the parts of a distributed system talking.",
         subcommands = {ServerCommand.class, PubCommand.class, SubCommand.class, ReqCommand.class,
                 ReplyCommand.class, CommandLine.HelpCommand.class})
@@ -19,7 +21,9 @@ public final class Main {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", server ? "info" : "warn");
         }
-        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        ProcessStop stop = ProcessStop.forCurrentThread();
+        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), stop);
+        stop.exit(code);
         if (!server || code != 0) {
             System.exit(code);
         }
@@ -27,7 +31,13 @@ public final class Main {
 
     /** Runs a command line with the given streams and returns its exit code; never exits the JVM. */
     static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return run(args, out, err, ProcessStop.NONE);
+    }
+
+    /** As {@link #run(String[], PrintWriter, PrintWriter)}; commands that stop on a signal use {@code stop}. */
+    static int run(String[] args, PrintWriter out, PrintWriter err, ProcessStop stop) {
         CommandLine cli = new CommandLine(new Main());
+        ((SubCommand) cli.getSubcommands().get("sub").getCommand()).processStop = stop;
         cli.setOut(out);
         cli.setErr(err);
         cli.getCommandSpec().usageMessage().footer(ExitCode.helpFooter());

@@ -31,11 +31,12 @@ final class ServerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ServerConfig.Builder builder = config == null ? ServerConfig.builder() : ServerConfig.load(config);
         builder.applyEnvironment(System.getenv());
+        // Through set(), so that a bad value, now or in build(), is reported as coming from the flag.
         if (host != null) {
-            builder.host(host);
+            builder.set("host", host, "--host");
         }
         if (port != null) {
-            builder.port(port);
+            builder.set("port", String.valueOf(port), "--port");
         }
         Server server = Server.create(builder.build()).start();
         CountDownLatch stopped = new CountDownLatch(1);

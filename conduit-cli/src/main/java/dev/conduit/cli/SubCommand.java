@@ -33,6 +33,20 @@ final class SubCommand implements Callable<Integer> {
     @Option(names = "--count", paramLabel = "N", description = "Exit after N messages.")
     Long count;
 
+    @Option(names = "--check-seq", description = {
+            "Check the sequence numbers that 'conduit pub --seq' puts at the start of each payload. On exit "
+                    + "(after --count messages, on Ctrl-C or SIGTERM, or when the connection closes) print "
+                    + "'received=N lost=L duplicated=D out_of_order=O invalid=I' on stderr, and exit 6 if L, D, O "
+                    + "or I is not 0 (a closed connection still exits 1).",
+            "lost: numbers between 1 and the highest received that never arrived, so start the subscriber "
+                    + "before the publisher; duplicated: numbers received again; out_of_order: messages below "
+                    + "the highest number received before them; invalid: payloads without a number. Expects one "
+                    + "publisher: a second one's numbers count as duplicates."})
+    boolean checkSeq;
+
+    /** Set by {@link Main}: how a stop signal reaches this command when it runs as its own process. */
+    ProcessStop processStop = ProcessStop.NONE;
+
     @Override
     public Integer call() throws Exception {
         Commands.checkPattern(pattern);
@@ -42,6 +56,7 @@ final class SubCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        SeqChecker checker = checkSeq ? new SeqChecker() : null;
         ClosedWatcher watcher = new ClosedWatcher();
         ClientOptions options = server.options("conduit-sub")
                 .listener(watcher).build();
@@ -50,6 +65,9 @@ final class SubCommand implements Callable<Integer> {
             AtomicLong printed = new AtomicLong();
             Subscription s = client.subscribe(pattern, queue, m -> {
                 // Handlers of one subscription run one at a time, so these lines never interleave.
+                if (checker != null) {
+                    checker.record(m.payload());
+                }
                 out.println(m.payloadAsString());
                 out.flush();
                 if (printed.incrementAndGet() == limit) {
@@ -60,17 +78,31 @@ final class SubCommand implements Callable<Integer> {
                 s.unsubscribeAfter(count);
             }
             Commands.await(client.flush(Duration.ofSeconds(30)));
+            if (checker != null) {
+                // Ctrl-C and SIGTERM now interrupt this thread, which ends like an in-process stop.
+                processStop.arm();
+            }
             err.println("subscribed to " + pattern + (queue == null ? "" : " in queue group " + queue));
             err.flush();
             try {
                 watcher.await();
             } catch (InterruptedException e) {
-                return ExitCode.OK.code; // asked to stop
+                return checker == null ? ExitCode.OK.code : report(checker, err); // asked to stop
             }
-            if (printed.get() < limit) {
+            boolean done = printed.get() >= limit; // if not, the connection closed first
+            int code = checker == null ? ExitCode.OK.code : report(checker, err);
+            if (!done) {
                 throw watcher.reason();
             }
+            return code;
         }
-        return ExitCode.OK.code;
+    }
+
+    /** Prints the summary line and returns the exit code it calls for. */
+    private static int report(SeqChecker checker, PrintWriter err) {
+        SeqChecker.Summary summary = checker.summary();
+        err.println(summary);
+        err.flush();
+        return summary.failed() ? ExitCode.SEQUENCE_ERRORS.code : ExitCode.OK.code;
     }
 }

@@ -8,6 +8,7 @@ import dev.conduit.server.ServerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -195,6 +196,117 @@ class CliTest {
         server.close();
         assertThat(sub.code.get(30, TimeUnit.SECONDS)).isEqualTo(1);
         assertThat(sub.err.toString().lines()).hasSize(2).last().asString().startsWith("conduit: ");
+    }
+
+    @Test
+    void pubSeqIntoSubCheckSeqLosesNothing() throws Exception {
+        Background sub = new Background("sub", "seq.test", "--check-seq", "--count", "2000", "--server", url);
+        sub.awaitErr("subscribed to seq.test");
+        Run pub = run("pub", "seq.test", "--seq", "--count", "2000", "--server", url);
+        assertThat(pub.code()).isZero();
+        assertThat(sub.code.get(30, TimeUnit.SECONDS)).isZero();
+        assertThat(sub.err.toString().lines())
+                .containsExactly("subscribed to seq.test", "received=2000 lost=0 duplicated=0 out_of_order=0 invalid=0");
+        List<String> lines = sub.out.toString().lines().toList();
+        assertThat(lines).hasSize(2000);
+        assertThat(lines.get(0)).isEqualTo("1");
+        assertThat(lines.get(1999)).isEqualTo("2000");
+    }
+
+    @Test
+    void pubSeqPutsTheDataAfterTheNumber() throws Exception {
+        Background sub = new Background("sub", "seq.data", "--check-seq", "--count", "3", "--server", url);
+        sub.awaitErr("subscribed to seq.data");
+        assertThat(run("pub", "seq.data", "hello world", "--seq", "--count", "3", "--server", url).code()).isZero();
+        assertThat(sub.code.get(30, TimeUnit.SECONDS)).isZero();
+        assertThat(sub.out.toString().lines()).containsExactly("1 hello world", "2 hello world", "3 hello world");
+        assertThat(sub.err.toString()).contains("received=3 lost=0 duplicated=0 out_of_order=0 invalid=0");
+    }
+
+    @Test
+    void subCheckSeqStoppedBeforeItsCountPrintsTheSummaryAndExitsZero() throws Exception {
+        // Interrupting the command's thread is what SIGINT and SIGTERM do to it in its own process.
+        Background sub = new Background("sub", "seq.stop", "--check-seq", "--server", url);
+        sub.awaitErr("subscribed to seq.stop");
+        assertThat(run("pub", "seq.stop", "--seq", "--count", "50", "--server", url).code()).isZero();
+        await().atMost(WAIT).until(() -> sub.out.toString().lines().count() == 50);
+        sub.thread.interrupt();
+        assertThat(sub.code.get(30, TimeUnit.SECONDS)).isZero();
+        assertThat(sub.err.toString().lines()).last().asString()
+                .isEqualTo("received=50 lost=0 duplicated=0 out_of_order=0 invalid=0");
+    }
+
+    @Test
+    void subCheckSeqExitsSixOnAGapADuplicateOrAPayloadWithoutANumber() throws Exception {
+        // A plain pub whose data is a number stands in for a publisher that skipped or repeated one.
+        Background gap = new Background("sub", "seq.gap", "--check-seq", "--count", "2", "--server", url);
+        gap.awaitErr("subscribed to seq.gap");
+        assertThat(run("pub", "seq.gap", "1", "--server", url).code()).isZero();
+        assertThat(run("pub", "seq.gap", "3", "--server", url).code()).isZero();
+        assertThat(gap.code.get(30, TimeUnit.SECONDS)).isEqualTo(6);
+        assertThat(gap.err.toString()).contains("received=2 lost=1 duplicated=0 out_of_order=0 invalid=0");
+
+        Background twice = new Background("sub", "seq.twice", "--check-seq", "--count", "4", "--server", url);
+        twice.awaitErr("subscribed to seq.twice");
+        assertThat(run("pub", "seq.twice", "--seq", "--count", "2", "--server", url).code()).isZero();
+        assertThat(run("pub", "seq.twice", "--seq", "--count", "2", "--server", url).code()).isZero();
+        assertThat(twice.code.get(30, TimeUnit.SECONDS)).isEqualTo(6);
+        assertThat(twice.err.toString()).contains("received=4 lost=0 duplicated=2 out_of_order=0 invalid=0");
+
+        Background junk = new Background("sub", "seq.junk", "--check-seq", "--count", "1", "--server", url);
+        junk.awaitErr("subscribed to seq.junk");
+        assertThat(run("pub", "seq.junk", "hello", "--server", url).code()).isZero();
+        assertThat(junk.code.get(30, TimeUnit.SECONDS)).isEqualTo(6);
+        assertThat(junk.err.toString()).contains("received=1 lost=0 duplicated=0 out_of_order=0 invalid=1");
+    }
+
+    @Test
+    void subCheckSeqPrintsTheSummaryThenExitsOneWhenTheServerGoesAway() throws Exception {
+        Background sub = new Background("sub", "seq.gone", "--check-seq", "--server", url);
+        sub.awaitErr("subscribed to seq.gone");
+        assertThat(run("pub", "seq.gone", "--seq", "--count", "3", "--server", url).code()).isZero();
+        await().atMost(WAIT).until(() -> sub.out.toString().lines().count() == 3);
+        server.close();
+        assertThat(sub.code.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+        List<String> err = sub.err.toString().lines().toList();
+        assertThat(err).hasSize(3);
+        assertThat(err.get(1)).isEqualTo("received=3 lost=0 duplicated=0 out_of_order=0 invalid=0");
+        assertThat(err.get(2)).startsWith("conduit: ");
+    }
+
+    @Test
+    void pubNeedsDataUnlessItNumbersTheMessages() {
+        Run missing = run("pub", "x", "--count", "2", "--server", url);
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err().lines()).singleElement().asString().contains("DATA").contains("conduit pub --help");
+        assertThat(run("pub", "x", "--seq", "--server", url).code()).isZero();
+    }
+
+    @Test
+    void theHelpDocumentsThePayloadFormatAndTheCheck() {
+        assertThat(run("pub", "--help").out()).contains("--seq").contains("one space");
+        assertThat(run("sub", "--help").out()).contains("--check-seq").contains("out_of_order");
+        assertThat(run("--help").out()).contains("6  sub --check-seq");
+    }
+
+    @Test
+    void serverFlagsWithBadValuesAreUsageErrorsNamingTheFlag() {
+        Run blankHost = run("server", "--host", " ", "--port", "0");
+        assertThat(blankHost.code()).isEqualTo(2);
+        assertThat(blankHost.err().lines()).singleElement().asString().startsWith("conduit: --host: invalid host");
+        Run badPort = run("server", "--port", "70000");
+        assertThat(badPort.code()).isEqualTo(2);
+        assertThat(badPort.err().lines()).singleElement().asString().startsWith("conduit: --port: invalid port '70000'");
+    }
+
+    @Test
+    void everyCommandHasTheHelpOptionItsErrorsPointTo() {
+        for (String command : new String[] {"server", "pub", "sub", "req", "reply"}) {
+            Run help = run(command, "--help");
+            assertThat(help.code()).as(command).isZero();
+            assertThat(help.out()).as(command).startsWith("Usage: conduit " + command);
+            assertThat(help.err()).as(command).isEmpty();
+        }
     }
 
     @Test

@@ -12,6 +12,10 @@ import org.slf4j.LoggerFactory;
  * Runs tasks one at a time, in submission order, on a shared executor: how a subscription's
  * messages are handled in order without a thread of their own. At most {@value #BATCH} tasks run per
  * turn, so that one busy subscription cannot hold a pooled thread forever.
+ *
+ * <p>A task that throws a {@link RuntimeException} is logged and the next one runs. An {@link Error}
+ * is not swallowed: it ends the current drain and propagates to the delegate's thread, and the
+ * remaining tasks are resubmitted in a new drain, in order.
  */
 final class SerialExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
@@ -45,18 +49,23 @@ final class SerialExecutor implements Executor {
     }
 
     private void drain() {
-        Runnable task;
-        int n = 0;
-        while (n++ < BATCH && (task = tasks.poll()) != null) {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                log.warn("task failed", e);
+        try {
+            Runnable task;
+            int n = 0;
+            while (n++ < BATCH && (task = tasks.poll()) != null) {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    log.warn("task failed", e);
+                }
             }
-        }
-        scheduled.set(false);
-        if (!tasks.isEmpty()) {
-            schedule();
+        } finally {
+            // Also when an Error escapes a task: it propagates to the delegate's thread, and the
+            // tasks behind it still get a drain of their own instead of waiting for good.
+            scheduled.set(false);
+            if (!tasks.isEmpty()) {
+                schedule();
+            }
         }
     }
 }

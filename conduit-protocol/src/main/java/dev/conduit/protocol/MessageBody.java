@@ -10,7 +10,13 @@ import java.util.Objects;
  * many subscribers encodes the body once ({@link #encoded()}) and writes it after each subscriber's
  * own short frame head.
  *
- * <p>Immutable and safe to share, provided nobody modifies the payload array after handing it over.
+ * <p>What is shared is the encoding, not the copying: the encoded bytes live in a heap buffer, and
+ * each subscriber's connection still copies them on the way to its socket (into its write batch for
+ * small bodies; for large ones Netty copies the heap buffer into a direct buffer as it writes). A
+ * fan-out to N subscribers encodes once and copies N times; it is not zero-copy.
+ *
+ * <p>Immutable and safe to share across threads, provided nobody modifies the payload array after
+ * handing it over.
  */
 public final class MessageBody {
     private final String subject;
@@ -18,8 +24,12 @@ public final class MessageBody {
     private final Headers headers;
     private final byte[] payload;
     private final int encodedLength;
-    /** Written once per body, on first use; racing writers produce equal buffers, so no lock. */
-    private ByteBuffer encoded;
+    /**
+     * The cached wire form, computed on first use. Volatile so that a buffer computed on one thread
+     * is seen whole (contents, position, limit) by another; threads racing the first use may each
+     * compute one, all with equal bytes, and the last write wins. No lock.
+     */
+    private volatile ByteBuffer encoded;
 
     private MessageBody(String subject, String replyTo, Headers headers, byte[] payload) {
         this.subject = Objects.requireNonNull(subject, "subject");
@@ -63,8 +73,9 @@ public final class MessageBody {
     }
 
     /**
-     * The body encoded as on the wire, computed once and shared: each call returns an independent
-     * read-only view of the same bytes.
+     * The body encoded as on the wire, computed on first use and cached: each call returns an
+     * independent read-only view (its own position and limit) of the same heap bytes. Safe to call
+     * from any thread.
      */
     public ByteBuffer encoded() {
         ByteBuffer e = encoded;

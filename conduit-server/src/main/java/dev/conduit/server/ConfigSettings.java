@@ -20,7 +20,10 @@ final class ConfigSettings {
     private ConfigSettings() {
     }
 
-    /** The top-level scalar settings of a YAML file, in file order. */
+    /**
+     * The top-level scalar settings of a YAML file, in file order. A key with no value ({@code host:},
+     * {@code host: ~}, {@code host: null}) is an error naming the file and key, not the word "null".
+     */
     static Map<String, String> fromYaml(Path file) {
         JsonNode root;
         try {
@@ -36,6 +39,10 @@ final class ConfigSettings {
             throw new IllegalArgumentException(file + ": expected a mapping of settings at the top level");
         }
         root.fields().forEachRemaining(e -> {
+            if (e.getValue().isNull()) {
+                throw new IllegalArgumentException(file + ": setting '" + e.getKey()
+                        + "' has no value (remove the line to keep the default)");
+            }
             if (!e.getValue().isValueNode()) {
                 throw new IllegalArgumentException(file + ": setting '" + e.getKey() + "' must be a plain value");
             }
@@ -56,7 +63,11 @@ final class ConfigSettings {
         return key.toString();
     }
 
-    /** {@code 250ms}, {@code 10s}, {@code 2m}, {@code 1h}, or ISO-8601 such as {@code PT10S}. */
+    /**
+     * {@code 250ms}, {@code 10s}, {@code 2m}, {@code 1h}, or ISO-8601 such as {@code PT10S}.
+     *
+     * @throws IllegalArgumentException if the text is none of these, or too large for a {@link Duration}
+     */
     static Duration duration(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         try {
@@ -75,6 +86,9 @@ final class ConfigSettings {
             };
         } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
             throw new IllegalArgumentException("expected a duration such as 500ms, 10s, 2m or PT10S");
+        } catch (ArithmeticException e) {
+            // Duration.ofHours(Long.MAX_VALUE) and the like: a number that parses but does not fit.
+            throw new IllegalArgumentException("duration out of range: '" + text.trim() + "'");
         }
     }
 

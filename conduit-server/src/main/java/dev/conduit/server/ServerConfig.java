@@ -7,6 +7,7 @@ import dev.conduit.transport.TransportOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -115,7 +116,15 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         return b;
     }
 
-    /** Collects settings. Not thread-safe. */
+    /**
+     * Collects settings. Not thread-safe.
+     *
+     * <p>Each setter checks its value on its own at once. The one check that needs several values
+     * ({@code maxPendingBytesPerConnection} against the frame size the limits allow) is made in {@link
+     * #build()}; its message names where the values involved came from (the file, the environment
+     * variable, or the source given to {@link #set}), so a bad value is traced to its source however it
+     * fails.
+     */
     public static final class Builder {
         private String host = "127.0.0.1";
         private int port = Endpoint.DEFAULT_PORT;
@@ -132,6 +141,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private Duration resumeWindow = Duration.ofMinutes(2);
         private final List<String> alternates = new ArrayList<>();
         private Clock clock = Clock.system();
+        /** Where each setting's current value came from, for settings last set through {@link #set}. */
+        private final Map<String, String> sources = new HashMap<>();
 
         private Builder() {
         }
@@ -169,7 +180,12 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         }
 
         public Builder host(String host) {
-            this.host = Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(host, "host");
+            if (host.isBlank()) {
+                throw new IllegalArgumentException("host must not be blank");
+            }
+            this.host = host;
+            sources.remove("host");
             return this;
         }
 
@@ -178,37 +194,58 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                 throw new IllegalArgumentException("port must be between 0 and 65535: " + port);
             }
             this.port = port;
+            sources.remove("port");
             return this;
         }
 
+        /** 0 to {@value ProtocolLimits#MAX_PAYLOAD_BYTES_CAP}. */
         public Builder maxPayloadBytes(int bytes) {
+            ProtocolLimits.DEFAULT.withMaxPayloadBytes(bytes); // checks the range, as ProtocolLimits defines it
             this.maxPayloadBytes = bytes;
+            sources.remove("maxPayloadBytes");
             return this;
         }
 
+        /** 0 to 1048576. */
         public Builder maxHeaderBytes(int bytes) {
+            new ProtocolLimits(ProtocolLimits.DEFAULT.maxPayloadBytes(), bytes, ProtocolLimits.DEFAULT.maxSubjectBytes());
             this.maxHeaderBytes = bytes;
+            sources.remove("maxHeaderBytes");
             return this;
         }
 
+        /** 1 to 65535. */
         public Builder maxSubjectBytes(int bytes) {
+            new ProtocolLimits(ProtocolLimits.DEFAULT.maxPayloadBytes(), ProtocolLimits.DEFAULT.maxHeaderBytes(), bytes);
             this.maxSubjectBytes = bytes;
+            sources.remove("maxSubjectBytes");
             return this;
         }
 
         public Builder handshakeTimeout(Duration timeout) {
             positive(timeout, "handshakeTimeout");
             this.handshakeTimeout = timeout;
+            sources.remove("handshakeTimeout");
             return this;
         }
 
         public Builder drainTimeout(Duration timeout) {
-            this.drainTimeout = Objects.requireNonNull(timeout, "drainTimeout");
+            Objects.requireNonNull(timeout, "drainTimeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("drainTimeout must be >= 0: " + timeout);
+            }
+            this.drainTimeout = timeout;
+            sources.remove("drainTimeout");
             return this;
         }
 
+        /**
+         * At least the largest frame the limits allow ({@link ProtocolLimits#maxFrameBytes()}); as that
+         * depends on the other limits, this is checked by {@link #build()}.
+         */
         public Builder maxPendingBytesPerConnection(long bytes) {
             this.maxPendingBytesPerConnection = bytes;
+            sources.remove("maxPendingBytesPerConnection");
             return this;
         }
 
@@ -217,11 +254,13 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                 throw new IllegalArgumentException("ioThreads must be > 0: " + threads);
             }
             this.ioThreads = threads;
+            sources.remove("ioThreads");
             return this;
         }
 
         public Builder transport(TransportOptions.Kind kind) {
             this.transportKind = Objects.requireNonNull(kind, "transport");
+            sources.remove("transport");
             return this;
         }
 
@@ -242,10 +281,14 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         /**
          * Sets one setting by its key, from text.
          *
-         * @param source where the text came from, for the error message
+         * @param source where the text came from (a file, an environment variable, a flag), for the
+         *               error message, now or in {@link #build()}
          * @throws IllegalArgumentException naming the source, key and value if either is not valid
          */
         public Builder set(String key, String value, String source) {
+            if (value == null) {
+                throw new IllegalArgumentException(source + ": setting '" + key + "' has no value");
+            }
             try {
                 switch (key) {
                     case "host" -> host(value);
@@ -268,15 +311,42 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(source + ": invalid " + key + " '" + value + "': " + e.getMessage(), e);
             }
+            sources.put(key, source);
             return this;
         }
 
+        /**
+         * The config. Every value was checked when set; what is left is {@code
+         * maxPendingBytesPerConnection} against the limits.
+         *
+         * @throws IllegalArgumentException naming the values involved and where each came from
+         */
         public ServerConfig build() {
             ProtocolLimits limits = new ProtocolLimits(maxPayloadBytes, maxHeaderBytes, maxSubjectBytes);
+            if (maxPendingBytesPerConnection < limits.maxFrameBytes()) {
+                throw new IllegalArgumentException(attributed("maxPendingBytesPerConnection")
+                        + "maxPendingBytesPerConnection must be at least the maximum frame size ("
+                        + limits.maxFrameBytes() + ", from maxPayloadBytes " + maxPayloadBytes + sourceOf("maxPayloadBytes")
+                        + ", maxHeaderBytes " + maxHeaderBytes + sourceOf("maxHeaderBytes")
+                        + " and maxSubjectBytes " + maxSubjectBytes + sourceOf("maxSubjectBytes") + "): "
+                        + maxPendingBytesPerConnection);
+            }
             TransportOptions transport = TransportOptions.builder().ioThreads(ioThreads).kind(transportKind).build();
             return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
                     maxPendingBytesPerConnection, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
                     alternates, clock);
+        }
+
+        /** {@code "<source>: invalid <key>: "} if the key's value came through {@link #set}, else empty. */
+        private String attributed(String key) {
+            String source = sources.get(key);
+            return source == null ? "" : source + ": invalid " + key + ": ";
+        }
+
+        /** {@code " (from <source>)"} if the key's value came through {@link #set}, else empty. */
+        private String sourceOf(String key) {
+            String source = sources.get(key);
+            return source == null ? "" : " (from " + source + ")";
         }
     }
 }

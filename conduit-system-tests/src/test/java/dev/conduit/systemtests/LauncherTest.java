@@ -132,4 +132,39 @@ class LauncherTest {
         server.awaitLine(server.err, "stopped");
         assertThat(server.err).noneMatch(l -> l.contains("rebuilding") || l.contains("building the command line jar"));
     }
+
+    private static void signal(String signal, Process process) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
+        assertThat(kill.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        assertThat(kill.exitValue()).isZero();
+    }
+
+    @Test
+    void subCheckSeqStoppedBySigintOrSigtermPrintsItsSummaryAndExitsByIt() throws Exception {
+        String url = "tcp://127.0.0.1:" + freePort();
+        Run server = new Run("server", "--port", url.substring(url.lastIndexOf(':') + 1));
+        server.awaitLine(server.out, "listening on " + url);
+
+        Run clean = new Run("sub", "seq.clean", "--check-seq", "--server", url);
+        Run gap = new Run("sub", "seq.gap", "--check-seq", "--server", url);
+        clean.awaitLine(clean.err, "subscribed to seq.clean");
+        gap.awaitLine(gap.err, "subscribed to seq.gap");
+
+        assertThat(new Run("pub", "seq.clean", "--seq", "--count", "100", "--server", url).exitCode()).isZero();
+        clean.awaitLine(clean.out, "100");
+        signal("INT", clean.process);
+        assertThat(clean.exitCode()).as("Ctrl-C with nothing lost").isZero();
+        clean.awaitLine(clean.err, "received=100 lost=0 duplicated=0 out_of_order=0 invalid=0");
+
+        // A plain pub whose data is a number stands in for a publisher that skipped one.
+        assertThat(new Run("pub", "seq.gap", "1", "--server", url).exitCode()).isZero();
+        assertThat(new Run("pub", "seq.gap", "3", "--server", url).exitCode()).isZero();
+        gap.awaitLine(gap.out, "3");
+        signal("TERM", gap.process);
+        assertThat(gap.exitCode()).as("SIGTERM after a gap").isEqualTo(6);
+        gap.awaitLine(gap.err, "received=2 lost=1 duplicated=0 out_of_order=0 invalid=0");
+
+        signal("TERM", server.process);
+        assertThat(server.exitCode()).isNotNegative();
+    }
 }

@@ -32,7 +32,8 @@ public record Endpoint(String scheme, String host, int port) {
     }
 
     /**
-     * Parses {@code tcp://host:port}, {@code tcp://host} or {@code host:port}.
+     * Parses {@code tcp://host:port}, {@code tcp://host} or {@code host:port}. A path (other than a
+     * lone {@code /}), a query, a fragment or user info is rejected, not ignored.
      *
      * @throws IllegalArgumentException naming the URL and what is wrong with it
      */
@@ -51,6 +52,18 @@ public record Endpoint(String scheme, String host, int port) {
         }
         if (uri.getPath() != null && !uri.getPath().isEmpty() && !uri.getPath().equals("/")) {
             throw new IllegalArgumentException("invalid endpoint '" + url + "': unexpected path " + uri.getPath());
+        }
+        // An endpoint is only where to connect: anything else in the URL would be silently ignored.
+        if (uri.getRawUserInfo() != null) {
+            throw new IllegalArgumentException("invalid endpoint '" + url
+                    + "': unexpected user info before '@' (an endpoint carries no credentials)");
+        }
+        if (uri.getRawQuery() != null) {
+            throw new IllegalArgumentException("invalid endpoint '" + url + "': unexpected query ?" + uri.getRawQuery());
+        }
+        if (uri.getRawFragment() != null) {
+            throw new IllegalArgumentException("invalid endpoint '" + url + "': unexpected fragment #"
+                    + uri.getRawFragment());
         }
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);

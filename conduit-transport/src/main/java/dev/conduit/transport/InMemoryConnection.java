@@ -7,28 +7,35 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One side of an in-memory pair. What one side sends lands in the other's inbox, which a single
  * task at a time drains on the executor: the peer's handler sees frames one by one, in order.
+ *
+ * <p>The inbox also carries this side's timer tasks ({@link #schedule}) and its close marker, so
+ * everything that acts on the side's state (frames, timers, the close) runs in that one drain, one at
+ * a time, as it does on a socket's event loop. Timer tasks keep running after the close (frames that
+ * arrive then are discarded), because {@link Connection#schedule} promises they run regardless.
+ *
+ * <p>A handler that throws from {@link FrameHandler#onFrame} closes the pair, as over TCP: frames
+ * after it are discarded and the handler's {@link FrameHandler#onClosed} receives the exception.
  */
 final class InMemoryConnection implements Connection {
+    private static final Logger log = LoggerFactory.getLogger(InMemoryConnection.class);
     /** Delivered to a side's own inbox after its last frame: tells its handler it is closed. */
     private static final Object CLOSED = new Object();
-    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "conduit-memory-timer");
-        t.setDaemon(true);
-        return t;
-    });
 
     private final String name;
     private final Executor executor;
+    /** Only measures delays: when one has passed, the task is put in the inbox. */
+    private final Clock clock;
+    /** Frames, {@link Timer}s and {@link #CLOSED}, in arrival order. */
     private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -37,10 +44,17 @@ final class InMemoryConnection implements Connection {
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private volatile InMemoryConnection peer;
     private volatile FrameHandler handler;
+    /**
+     * Set by the drain once the handler has been told it is closed: from then on the drain only runs
+     * timer tasks. Read and written only inside the drain, which the {@link #draining} flag makes one
+     * task at a time; the flag's compare-and-set orders one drain's writes before the next's reads.
+     */
+    private boolean finished;
 
-    InMemoryConnection(String name, Executor executor) {
+    InMemoryConnection(String name, Executor executor, Clock clock) {
         this.name = name;
         this.executor = executor;
+        this.clock = clock;
     }
 
     void join(InMemoryConnection other) {
@@ -103,24 +117,56 @@ final class InMemoryConnection implements Connection {
 
     private void drain() {
         FrameHandler h = handler;
-        Object item;
-        while ((item = inbox.poll()) != null) {
-            if (item == CLOSED) {
-                inbox.clear();
-                closeFuture.complete(null);
-                h.onClosed(null);
-                return; // stays "draining" forever: nothing is delivered after close
+        try {
+            Object item;
+            while ((item = inbox.poll()) != null) {
+                if (item instanceof Timer timer) {
+                    timer.run();
+                } else if (item instanceof Frame frame) {
+                    inboxBytes.addAndGet(-FrameCodec.encodedLength(frame));
+                    if (!finished) {
+                        deliverToHandler(h, frame);
+                        if (!finished && inbox.isEmpty()) {
+                            h.onReadComplete();
+                        }
+                    }
+                } else if (item == CLOSED && !finished) {
+                    finish(h, null);
+                }
             }
-            Frame frame = (Frame) item;
-            inboxBytes.addAndGet(-FrameCodec.encodedLength(frame));
-            h.onFrame(frame);
-            if (inbox.isEmpty()) {
-                h.onReadComplete();
+        } finally {
+            // Even if something escaped (a VirtualMachineError), the next item gets its own drain.
+            draining.set(false);
+            if (!inbox.isEmpty()) {
+                scheduleDrain();
             }
         }
-        draining.set(false);
-        if (!inbox.isEmpty()) {
-            scheduleDrain();
+    }
+
+    private void deliverToHandler(FrameHandler h, Frame frame) {
+        try {
+            h.onFrame(frame);
+        } catch (RuntimeException | Error e) {
+            // As over TCP, where the channel closes and the handler hears why: the pair closes, the
+            // frames behind this one are discarded, and the drain goes on (for timers), not wedged.
+            log.debug("{}: handler failed on {}; closing", name, frame.getClass().getSimpleName(), e);
+            if (closed.compareAndSet(false, true)) {
+                peer.closeFromPeer();
+            }
+            finish(h, e);
+            if (e instanceof VirtualMachineError vme) {
+                throw vme;
+            }
+        }
+    }
+
+    private void finish(FrameHandler h, Throwable cause) {
+        finished = true;
+        closeFuture.complete(null);
+        try {
+            h.onClosed(cause);
+        } catch (RuntimeException e) {
+            log.warn("{}: handler failed in onClosed", name, e);
         }
     }
 
@@ -146,10 +192,23 @@ final class InMemoryConnection implements Connection {
         return closeFuture;
     }
 
+    /**
+     * When the delay has passed, the task joins this side's inbox behind the frames already there, and
+     * runs in the drain, never at the same time as this side's handler. Cancelling it before it runs
+     * (even once it is in the inbox) keeps it from running.
+     */
     @Override
     public Cancellable schedule(Runnable task, long delay, TimeUnit unit) {
-        ScheduledFuture<?> f = TIMER.schedule(() -> executor.execute(task), delay, unit);
-        return () -> f.cancel(false);
+        Timer timer = new Timer(task);
+        timer.due = clock.schedule(() -> {
+            try {
+                deliver(timer);
+            } catch (RejectedExecutionException e) {
+                // The executor is shut down (the server stopped): nothing runs on it any more.
+                log.debug("{}: timer task dropped, the executor is shut down", name);
+            }
+        }, delay, unit);
+        return timer;
     }
 
     @Override
@@ -165,5 +224,40 @@ final class InMemoryConnection implements Connection {
     @Override
     public String toString() {
         return name;
+    }
+
+    /** A timer task in the inbox. */
+    private final class Timer implements Cancellable {
+        private final Runnable task;
+        private volatile boolean cancelled;
+        private volatile Cancellable due;
+
+        Timer(Runnable task) {
+            this.task = task;
+        }
+
+        /** In the drain. A failing task is logged, as an event loop does, and the drain goes on. */
+        void run() {
+            if (cancelled) {
+                return;
+            }
+            try {
+                task.run();
+            } catch (RuntimeException | Error e) {
+                if (e instanceof VirtualMachineError vme) {
+                    throw vme;
+                }
+                log.warn("{}: scheduled task failed", name, e);
+            }
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+            Cancellable d = due;
+            if (d != null) {
+                d.cancel();
+            }
+        }
     }
 }

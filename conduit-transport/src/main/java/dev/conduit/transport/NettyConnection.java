@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +29,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>MESSAGE frames write their body from {@link MessageBody#encoded()}, which is computed once
  * per published message however many subscribers receive it; large bodies are not even copied into
- * the batch but written as a shared view.
+ * the batch but written as a shared view. (That view is of a heap buffer, which Netty's socket
+ * channels copy into a direct buffer as they write it: each subscriber still costs one copy of the
+ * body; what the view saves is the second copy into the batch.)
+ *
+ * <p>Lifecycle ({@link State}): OPEN; {@link #close()} moves it to CLOSING, where what was queued
+ * before the close is still written; {@link #abort()} or the channel closing moves it to CLOSED,
+ * where nothing more is written and whatever is queued is discarded.
  */
 final class NettyConnection implements Connection {
     private static final Logger log = LoggerFactory.getLogger(NettyConnection.class);
@@ -41,25 +48,39 @@ final class NettyConnection implements Connection {
     /** Frames written per drain before yielding the event loop to other connections. */
     private static final int MAX_FRAMES_PER_DRAIN = 4096;
 
+    private enum State {
+        /** Sends are accepted. */
+        OPEN,
+        /** {@link #close()} was called: sends are refused, frames queued before it are still written. */
+        CLOSING,
+        /** Aborted, or the channel closed: nothing more is written, the queue is discarded. */
+        CLOSED
+    }
+
     private final Channel channel;
     private final EventLoop loop;
     private final Queue<Frame> outbound = PlatformDependent.newMpscQueue();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
-    /** Bytes in {@link #outbound}; the channel's own buffer counts the rest. */
+    /**
+     * Bytes in {@link #outbound}: added by {@link #send} before it offers a frame, subtracted by the
+     * event loop for each frame it polls (written or discarded). The channel's own buffer counts the
+     * rest.
+     */
     private final AtomicLong queuedBytes = new AtomicLong();
+    /** Moved OPEN to CLOSING by compare-and-set in {@link #close()}; set to CLOSED by abort and on close. */
+    private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private final Runnable drainTask = this::drain;
-    private volatile boolean closing;
     private volatile FrameCodec inbound;
 
     NettyConnection(Channel channel, ProtocolLimits limits) {
         this.channel = channel;
         this.loop = channel.eventLoop();
         this.inbound = new FrameCodec(limits);
+        // Runs on the event loop, like drain(), so the two never interleave.
         channel.closeFuture().addListener(f -> {
-            closing = true;
-            outbound.clear();
-            queuedBytes.set(0);
+            state.set(State.CLOSED);
+            discardQueued();
             closeFuture.complete(null);
         });
     }
@@ -70,7 +91,7 @@ final class NettyConnection implements Connection {
 
     @Override
     public boolean send(Frame frame) {
-        if (closing) {
+        if (state.get() != State.OPEN) {
             return false;
         }
         queuedBytes.addAndGet(FrameCodec.encodedLength(frame));
@@ -81,20 +102,16 @@ final class NettyConnection implements Connection {
 
     @Override
     public void sendAndClose(Frame frame) {
-        if (!closing) {
-            send(frame);
-        }
+        send(frame);
         close();
     }
 
     @Override
     public void close() {
-        if (closing) {
-            return;
+        if (state.compareAndSet(State.OPEN, State.CLOSING)) {
+            outbound.offer(CLOSE);
+            scheduleDrain();
         }
-        closing = true;
-        outbound.offer(CLOSE);
-        scheduleDrain();
     }
 
     private void scheduleDrain() {
@@ -106,6 +123,11 @@ final class NettyConnection implements Connection {
     /** Runs on the event loop. */
     private void drain() {
         drainScheduled.set(false);
+        if (state.get() == State.CLOSED) {
+            // Aborted (perhaps from another thread, with the channel not closed yet): write nothing.
+            discardQueued();
+            return;
+        }
         ByteBuf batch = null;
         long drained = 0;
         int frames = 0;
@@ -114,8 +136,10 @@ final class NettyConnection implements Connection {
             frames++;
             if (frame == CLOSE) {
                 write(batch);
-                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> channel.close());
+                // Before closing: on this loop the close listener may run at once, and it discards
+                // (and subtracts) only what is still queued.
                 queuedBytes.addAndGet(-drained);
+                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> channel.close());
                 return;
             }
             int length;
@@ -154,6 +178,22 @@ final class NettyConnection implements Connection {
         }
     }
 
+    /**
+     * Runs on the event loop: empties the queue without writing, keeping {@link #queuedBytes} equal
+     * to what is left in it. A send racing the close may still enqueue afterwards; its own drain
+     * discards it here.
+     */
+    private void discardQueued() {
+        long discarded = 0;
+        Frame frame;
+        while ((frame = outbound.poll()) != null) {
+            if (frame != CLOSE) {
+                discarded += FrameCodec.encodedLength(frame);
+            }
+        }
+        queuedBytes.addAndGet(-discarded);
+    }
+
     private ByteBuf ensure(ByteBuf batch, int length) {
         if (batch != null && batch.writableBytes() >= length) {
             return batch;
@@ -179,7 +219,7 @@ final class NettyConnection implements Connection {
 
     @Override
     public boolean isOpen() {
-        return !closing && channel.isActive();
+        return state.get() == State.OPEN && channel.isActive();
     }
 
     @Override
@@ -206,7 +246,7 @@ final class NettyConnection implements Connection {
 
     @Override
     public void abort() {
-        closing = true;
+        state.set(State.CLOSED);
         channel.close();
     }
 

@@ -3,7 +3,6 @@ package dev.conduit.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -88,13 +87,19 @@ class EndpointParseTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"tcp://h:1?x=1", "tcp://user:secret@h:1", "tcp://h:1#frag", "h:1?q"})
-    @Disabled("bug: Endpoint.parse silently drops a query, fragment or user info (e.g. 'tcp://user:secret@h:1' "
-            + "parses as tcp://h:1, credentials ignored) although it rejects a path")
+    @ValueSource(strings = {"tcp://h:1?x=1", "tcp://user:secret@h:1", "tcp://h:1#frag", "h:1?q",
+            "tcp://h:1?", "tcp://h:1#", "tcp://@h:1", "tcp://h:1/?q", "tcp://[::1]:1?q"})
     void partsAnEndpointCannotHaveAreRejectedLikeAPath(String url) {
         assertThatThrownBy(() -> Endpoint.parse(url))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(url);
+    }
+
+    @Test
+    void theRejectionSaysWhichPartIsUnexpected() {
+        assertThatThrownBy(() -> Endpoint.parse("tcp://h:1?x=1")).hasMessageContaining("query ?x=1");
+        assertThatThrownBy(() -> Endpoint.parse("tcp://h:1#frag")).hasMessageContaining("fragment #frag");
+        assertThatThrownBy(() -> Endpoint.parse("tcp://u@h:1")).hasMessageContaining("user info");
     }
 
     @Test

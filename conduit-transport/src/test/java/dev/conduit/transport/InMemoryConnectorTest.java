@@ -49,7 +49,37 @@ class InMemoryConnectorTest {
         }
     }
 
-    private static final class Side implements FrameHandler {
+    /** Fires its timers only when told to. */
+    private static final class ManualClock implements Clock {
+        private final List<Runnable> due = new ArrayList<>();
+
+        @Override
+        public long nanoTime() {
+            return 0;
+        }
+
+        @Override
+        public synchronized Connection.Cancellable schedule(Runnable task, long delay, TimeUnit unit) {
+            due.add(task);
+            return () -> {
+                synchronized (this) {
+                    due.remove(task);
+                }
+            };
+        }
+
+        /** Fires every timer not cancelled, as if their delays had all passed. */
+        void fireAll() {
+            List<Runnable> firing;
+            synchronized (this) {
+                firing = new ArrayList<>(due);
+                due.clear();
+            }
+            firing.forEach(Runnable::run);
+        }
+    }
+
+    private static class Side implements FrameHandler {
         final List<Frame> frames = new CopyOnWriteArrayList<>();
         final List<Object> events = new CopyOnWriteArrayList<>();
         final List<String> threads = new CopyOnWriteArrayList<>();
@@ -85,16 +115,24 @@ class InMemoryConnectorTest {
     }
 
     private static Connection connect(Executor executor, Side server, Side client) {
+        return connect(executor, Clock.system(), server, client);
+    }
+
+    private static Connection connect(Executor executor, Clock clock, FrameHandler server, Side client) {
+        Connection[] accepted = new Connection[1];
         InMemoryConnector connector = InMemoryConnector.create(c -> {
-            server.connection = c;
+            accepted[0] = c;
+            if (server instanceof Side s) {
+                s.connection = c;
+            }
             return server;
-        }, executor);
+        }, executor, clock);
         Connection c = connector.connect(null, Duration.ofSeconds(1), conn -> {
             client.connection = conn;
             return client;
         }).join();
         assertThat(c).isSameAs(client.connection);
-        assertThat(server.connection).isNotNull().isNotSameAs(c);
+        assertThat(accepted[0]).isNotNull().isNotSameAs(c);
         return c;
     }
 
@@ -227,5 +265,145 @@ class InMemoryConnectorTest {
         cancelled.cancel();
         assertThat(ran.await(30, TimeUnit.SECONDS)).isTrue();
         assertThat(where).containsExactly("memory-test");
+    }
+
+    /** A server side whose handler throws on the frame {@code Ping(fail)}. */
+    private static final class Failing extends Side {
+        final Throwable failure;
+
+        Failing(Throwable failure) {
+            this.failure = failure;
+        }
+
+        @Override
+        public void onFrame(Frame frame) {
+            super.onFrame(frame);
+            if (frame.equals(new Frame.Ping(2))) {
+                if (failure instanceof RuntimeException e) {
+                    throw e;
+                }
+                throw (Error) failure;
+            }
+        }
+    }
+
+    @Test
+    void aHandlerThatThrowsClosesBothSidesAndHearsWhyInsteadOfWedgingTheConnection() {
+        for (Throwable failure : new Throwable[] {new IllegalStateException("boom"), new AssertionError("bang")}) {
+            ManualExecutor executor = new ManualExecutor();
+            Failing server = new Failing(failure);
+            Side client = new Side();
+            Connection c = connect(executor, new ManualClock(), server, client);
+            for (int i = 1; i <= 4; i++) {
+                c.send(new Frame.Ping(i));
+            }
+            try {
+                executor.runAll();
+            } catch (RuntimeException | Error e) {
+                throw new AssertionError("the failure escaped the drain", e);
+            }
+            assertThat(server.events).as(failure.toString())
+                    .containsExactly(new Frame.Ping(1), new Frame.Ping(2), failure);
+            assertThat(client.events).containsExactly("closed");
+            assertThat(server.connection.isOpen()).isFalse();
+            assertThat(c.isOpen()).isFalse();
+            assertThat(server.connection.closeFuture()).isCompleted();
+            assertThat(c.closeFuture()).isCompleted();
+            assertThat(c.send(new Frame.Ping(5))).isFalse();
+            assertThat(c.pendingOutboundBytes()).as("frames behind the failure are discarded and uncounted").isZero();
+        }
+    }
+
+    @Test
+    void aTimerRunsInTheSameSequenceAsTheFramesItFiredBetween() {
+        ManualExecutor executor = new ManualExecutor();
+        ManualClock clock = new ManualClock();
+        Side server = new Side();
+        Side client = new Side();
+        Connection c = connect(executor, clock, server, client);
+        server.connection.schedule(() -> server.events.add("timer"), 5, TimeUnit.SECONDS);
+        c.send(new Frame.Ping(1));
+        clock.fireAll();
+        c.send(new Frame.Ping(2));
+        executor.runAll();
+        assertThat(server.events).containsExactly(new Frame.Ping(1), "timer", new Frame.Ping(2));
+    }
+
+    @Test
+    void aTimerThatComesDueWhileTheHandlerRunsWaitsForIt() {
+        // The handler fires the clock (the timer comes due now), then lets the executor run whatever
+        // is pending, as another thread of a real pool would at that moment. A timer handed to the
+        // executor as a task of its own would run there, inside the handler.
+        ManualExecutor executor = new ManualExecutor();
+        ManualClock clock = new ManualClock();
+        List<Object> events = new CopyOnWriteArrayList<>();
+        boolean[] inHandler = new boolean[1];
+        Side client = new Side();
+        Connection[] serverSide = new Connection[1];
+        FrameHandler server = new FrameHandler() {
+            @Override
+            public void onFrame(Frame frame) {
+                inHandler[0] = true;
+                events.add(frame);
+                if (frame.equals(new Frame.Ping(1))) {
+                    serverSide[0].schedule(() -> events.add(inHandler[0] ? "timer inside the handler" : "timer"),
+                            1, TimeUnit.MILLISECONDS);
+                    clock.fireAll();
+                    executor.runAll();
+                }
+                inHandler[0] = false;
+            }
+
+            @Override
+            public void onProtocolError(ProtocolException error, boolean inSync) {
+            }
+
+            @Override
+            public void onClosed(Throwable cause) {
+                events.add("closed");
+            }
+        };
+        InMemoryConnector connector = InMemoryConnector.create(conn -> {
+            serverSide[0] = conn;
+            return server;
+        }, executor, clock);
+        Connection c = connector.connect(null, Duration.ofSeconds(1), conn -> client).join();
+        c.send(new Frame.Ping(1));
+        executor.runAll();
+        assertThat(events).containsExactly(new Frame.Ping(1), "timer");
+    }
+
+    @Test
+    void aTimerCancelledAfterItCameDueDoesNotRun() {
+        ManualExecutor executor = new ManualExecutor();
+        ManualClock clock = new ManualClock();
+        Side server = new Side();
+        Connection c = connect(executor, clock, server, new Side());
+        Connection.Cancellable timer = server.connection.schedule(() -> server.events.add("timer"), 1, TimeUnit.SECONDS);
+        c.send(new Frame.Ping(1));
+        clock.fireAll(); // in the inbox now, behind Ping(1)
+        timer.cancel();
+        executor.runAll();
+        assertThat(server.events).containsExactly(new Frame.Ping(1));
+    }
+
+    @Test
+    void timersStillRunAfterTheCloseAndAFailingTimerDoesNotStopTheFrames() {
+        ManualExecutor executor = new ManualExecutor();
+        ManualClock clock = new ManualClock();
+        Side server = new Side();
+        Connection c = connect(executor, clock, server, new Side());
+        server.connection.schedule(() -> {
+            throw new IllegalStateException("timer failed");
+        }, 1, TimeUnit.SECONDS);
+        clock.fireAll();
+        c.send(new Frame.Ping(1));
+        executor.runAll();
+        assertThat(server.events).containsExactly(new Frame.Ping(1));
+        c.close();
+        server.connection.schedule(() -> server.events.add("timer after close"), 1, TimeUnit.SECONDS);
+        clock.fireAll();
+        executor.runAll();
+        assertThat(server.events).containsExactly(new Frame.Ping(1), "closed", "timer after close");
     }
 }
