@@ -49,7 +49,9 @@ final class ServerConnection implements FrameHandler {
     @Override
     public void onFrame(Frame frame) {
         State s = state;
-        if (s == State.CLOSED) {
+        if (s == State.CLOSED || leaving) {
+            // Leaving: what the peer still sends while the connection closes is not processed, and
+            // so not acknowledged; the client holds it and sends it again on its next session.
             return;
         }
         if (s == State.AWAITING_HELLO) {

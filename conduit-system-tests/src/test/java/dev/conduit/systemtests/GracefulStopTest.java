@@ -10,9 +10,11 @@ import dev.conduit.client.ConnectFailedException;
 import dev.conduit.client.ConnectionClosedException;
 import dev.conduit.client.ConnectionState;
 import dev.conduit.protocol.ConduitException;
+import dev.conduit.protocol.Frame;
 import dev.conduit.server.Server;
 import dev.conduit.server.ServerConfig;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -82,6 +84,55 @@ class GracefulStopTest {
             closer.join(30_000);
             assertThat(reply.get(1, TimeUnit.SECONDS).payload()).containsExactly(42);
             assertThat(requester.state()).isEqualTo(ConnectionState.CLOSED);
+        }
+    }
+
+    /**
+     * Closing a socket whose peer's bytes are still unread makes the kernel send a reset, and the
+     * reset makes the peer's kernel discard what it had received but not yet read. So the server
+     * must keep reading until the peer closes: here the peer never stops sending, and still every
+     * message queued before the GOAWAY, and the GOAWAY, reach it, followed by a clean end of stream.
+     */
+    @Test
+    void whatWasQueuedBeforeGoawayArrivesWhileThePeerKeepsSending() throws Exception {
+        int count = 20_000;
+        try (TestServer ts = TestServer.start(b -> b.drainTimeout(Duration.ofSeconds(20)));
+             RawConnection raw = RawConnection.open(ts.server.address())) {
+            raw.send(new Frame.Subscribe(1, "burst", null));
+            raw.send(new Frame.Ping(1));
+            assertThat(raw.read()).isEqualTo(new Frame.Pong(1));
+            java.util.concurrent.atomic.AtomicBoolean stopSending = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread chatter = Thread.ofPlatform().name("chatter").start(() -> {
+                try {
+                    for (int i = 0; i < 5_000_000 && !stopSending.get(); i++) {
+                        raw.send(new Frame.Ping(7));
+                    }
+                } catch (java.io.IOException e) {
+                    // the server closed: nothing more to say
+                }
+            });
+            Client pub = ts.client();
+            for (int i = 0; i < count; i++) {
+                pub.publish("burst", new byte[256]);
+            }
+            pub.flush(WAIT).get();
+            CompletableFuture<Void> stopped = ts.server.stop();
+            int messages = 0;
+            boolean goAway = false;
+            for (Frame f = raw.readAny(); f != null; f = raw.readAny()) {
+                if (f instanceof Frame.Message) {
+                    assertThat(goAway).as("a message after GOAWAY").isFalse();
+                    messages++;
+                } else if (f instanceof Frame.GoAway) {
+                    goAway = true;
+                }
+            }
+            stopSending.set(true);
+            chatter.join(30_000);
+            raw.close();
+            stopped.get(30, TimeUnit.SECONDS);
+            assertThat(messages).isEqualTo(count);
+            assertThat(goAway).isTrue();
         }
     }
 }

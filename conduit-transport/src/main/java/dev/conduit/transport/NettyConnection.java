@@ -9,6 +9,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.PlatformDependent;
 import java.nio.ByteBuffer;
@@ -34,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * body; what the view saves is the second copy into the batch.)
  *
  * <p>Lifecycle ({@link State}): OPEN; {@link #close()} moves it to CLOSING, where what was queued
- * before the close is still written; {@link #abort()} or the channel closing moves it to CLOSED,
- * where nothing more is written and whatever is queued is discarded.
+ * before the close is still written, then the output is shut down (FIN) and the connection closes
+ * when the peer closes its side, or after a short linger; {@link #abort()} or the channel closing
+ * moves it to CLOSED, where nothing more is written and whatever is queued is discarded.
  */
 final class NettyConnection implements Connection {
     private static final Logger log = LoggerFactory.getLogger(NettyConnection.class);
@@ -47,6 +49,8 @@ final class NettyConnection implements Connection {
     private static final int BATCH_BUFFER_BYTES = 32 << 10;
     /** Frames written per drain before yielding the event loop to other connections. */
     private static final int MAX_FRAMES_PER_DRAIN = 4096;
+    /** After a graceful close has sent FIN: how long the peer gets to close its side. */
+    private static final long LINGER_MILLIS = 2_000;
 
     private enum State {
         /** Sends are accepted. */
@@ -139,7 +143,7 @@ final class NettyConnection implements Connection {
                 // Before closing: on this loop the close listener may run at once, and it discards
                 // (and subtracts) only what is still queued.
                 queuedBytes.addAndGet(-drained);
-                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> channel.close());
+                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> closeGracefully(f.isSuccess()));
                 return;
             }
             int length;
@@ -175,6 +179,28 @@ final class NettyConnection implements Connection {
         channel.flush();
         if (!outbound.isEmpty()) {
             scheduleDrain();
+        }
+    }
+
+    /**
+     * Runs on the event loop once everything queued is written: sends FIN and waits (up to {@link
+     * #LINGER_MILLIS}) for the peer to close its side, reading and handing on what it still sends,
+     * before closing. Closing at once with the peer's bytes unread would make the kernel answer
+     * with a reset, and a reset makes the peer's kernel throw away what it had received and not
+     * yet read: the last frames before a GOAWAY or a fatal ERROR would be lost.
+     */
+    private void closeGracefully(boolean written) {
+        if (written && channel instanceof DuplexChannel duplex && channel.isActive()) {
+            duplex.shutdownOutput().addListener(f -> {
+                if (!f.isSuccess()) {
+                    channel.close();
+                }
+            });
+            loop.schedule(() -> {
+                channel.close();
+            }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        } else {
+            channel.close();
         }
     }
 
