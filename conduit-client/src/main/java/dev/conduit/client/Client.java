@@ -22,6 +22,13 @@ import java.util.concurrent.CompletableFuture;
  * (virtual threads by default), never on an I/O thread; the messages of one subscription are handled
  * one at a time, in order.
  *
+ * <p>With {@link ClientOptions#poolSize()} above 1 the client keeps that many connections, each with
+ * a session of its own. The first holds every subscription and carries every publish, so ordering
+ * and exactly-once delivery are as with one connection; requests are spread over all of them, each
+ * to the open connection with the fewest in flight. Connections that close are replaced in the
+ * background, and with {@link ClientOptions#maxConnectionAge()} all but the first are replaced
+ * when they reach that age. {@link #state()} and {@link #serverInfo()} are the first connection's.
+ *
  * <p>Arguments are checked at the call: a bad subject or an oversized payload throws at once, with
  * the bad value in the message, and nothing is sent.
  */
@@ -39,7 +46,7 @@ public interface Client extends AutoCloseable {
      *                                {@link ClientOptions#connectTimeout()}
      */
     static Client connect(ClientOptions options) {
-        return ConduitClient.connect(options, null);
+        return connect(options, null);
     }
 
     /**
@@ -47,7 +54,7 @@ public interface Client extends AutoCloseable {
      * connector, or a test's.
      */
     static Client connect(ClientOptions options, Connector connector) {
-        return ConduitClient.connect(options, connector);
+        return options.poolSize() > 1 ? PooledClient.connect(options, connector) : ConduitClient.connect(options, connector);
     }
 
     /**

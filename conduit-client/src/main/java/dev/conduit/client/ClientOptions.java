@@ -45,6 +45,15 @@ import java.util.random.RandomGenerator;
  *                                     behind
  * @param clock                        time for backoff, heartbeats and deadlines
  * @param random                       randomness for jitter (tests pass a seeded one)
+ * @param poolSize                     connections (each with its own session) the client keeps open;
+ *                                     see {@link Client} for how work is spread over them
+ * @param maxRequestsPerConnection     requests in flight on one pooled connection; past it a request
+ *                                     goes to another, or waits for room as {@link #bufferFull} says
+ * @param maxConnectionAge             pooled connections other than the first are replaced once this
+ *                                     old, so that load spreads again over servers added since;
+ *                                     {@link Duration#ZERO} for never
+ * @param maxConnectionAgeJitter       a random extra age up to this, so that connections opened
+ *                                     together are not replaced together
  */
 public record ClientOptions(List<Endpoint> endpoints, String clientName, Duration connectTimeout,
                             Duration drainTimeout, Executor executor, ClientListener listener,
@@ -52,7 +61,8 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
                             Duration reconnectBackoffBase, Duration reconnectBackoffCap, int maxReconnectAttempts,
                             Duration initialConnectJitter, boolean retryInitialConnect, long maxBufferedBytes,
                             BufferFullPolicy bufferFull, Duration bufferFullWait, boolean disconnectWhenSlow,
-                            Clock clock, RandomGenerator random) {
+                            Clock clock, RandomGenerator random, int poolSize, int maxRequestsPerConnection,
+                            Duration maxConnectionAge, Duration maxConnectionAgeJitter) {
 
     public ClientOptions {
         endpoints = List.copyOf(endpoints);
@@ -85,6 +95,30 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         requireNotNegative(bufferFullWait, "bufferFullWait");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(random, "random");
+        if (poolSize < 1) {
+            throw new IllegalArgumentException("poolSize must be > 0: " + poolSize);
+        }
+        if (maxRequestsPerConnection < 1) {
+            throw new IllegalArgumentException("maxRequestsPerConnection must be > 0: " + maxRequestsPerConnection);
+        }
+        requireNotNegative(maxConnectionAge, "maxConnectionAge");
+        requireNotNegative(maxConnectionAgeJitter, "maxConnectionAgeJitter");
+        if (!maxConnectionAge.isZero() && poolSize < 2) {
+            throw new IllegalArgumentException("maxConnectionAge " + maxConnectionAge
+                    + " needs poolSize >= 2: the first connection holds the subscriptions and is never replaced");
+        }
+    }
+
+    /**
+     * The options of one connection of a pool: this client's, with its own listener and name, and
+     * (for connections opened in the background) retrying the first connection until it succeeds.
+     */
+    ClientOptions forPoolMember(int index, ClientListener memberListener, boolean retryFirstConnect) {
+        return new ClientOptions(endpoints, clientName + "#" + index, connectTimeout, drainTimeout, executor,
+                memberListener, maxPendingMessagesPerSubscription, transport, reconnectBackoffBase,
+                reconnectBackoffCap, maxReconnectAttempts, initialConnectJitter,
+                retryInitialConnect || retryFirstConnect, maxBufferedBytes, bufferFull, bufferFullWait,
+                disconnectWhenSlow, clock, random, 1, maxRequestsPerConnection, Duration.ZERO, Duration.ZERO);
     }
 
     public static Builder builder() {
@@ -108,7 +142,8 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
     /**
      * Collects options. Defaults: tcp://127.0.0.1:7440; 5 s connect and drain timeouts; reconnect
      * forever with backoff from 100 ms up to 5 s; first connect jittered up to 1 s; 64 MiB buffer,
-     * waiting up to 10 s for room; slow subscriptions skip with a gap notice.
+     * waiting up to 10 s for room; slow subscriptions skip with a gap notice; one connection, at
+     * most 1,024 requests in flight on each, never replaced for its age.
      */
     public static final class Builder {
         private final List<Endpoint> endpoints = new ArrayList<>();
@@ -130,6 +165,10 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         private boolean disconnectWhenSlow;
         private Clock clock = Clock.system();
         private RandomGenerator random = RandomGenerator.getDefault();
+        private int poolSize = 1;
+        private int maxRequestsPerConnection = 1024;
+        private Duration maxConnectionAge = Duration.ZERO;
+        private Duration maxConnectionAgeJitter = Duration.ZERO;
 
         private Builder() {
         }
@@ -233,12 +272,30 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
             return this;
         }
 
+        public Builder poolSize(int size) {
+            this.poolSize = size;
+            return this;
+        }
+
+        public Builder maxRequestsPerConnection(int max) {
+            this.maxRequestsPerConnection = max;
+            return this;
+        }
+
+        /** {@link Duration#ZERO} for never; see {@link ClientOptions#maxConnectionAge()}. */
+        public Builder maxConnectionAge(Duration age, Duration jitter) {
+            this.maxConnectionAge = age;
+            this.maxConnectionAgeJitter = jitter;
+            return this;
+        }
+
         public ClientOptions build() {
             List<Endpoint> list = endpoints.isEmpty() ? List.of(Endpoint.parse(Endpoint.DEFAULT_URL)) : endpoints;
             return new ClientOptions(list, clientName, connectTimeout, drainTimeout, executor, listener,
                     maxPendingMessagesPerSubscription, transport, reconnectBackoffBase, reconnectBackoffCap,
                     maxReconnectAttempts, initialConnectJitter, retryInitialConnect, maxBufferedBytes, bufferFull,
-                    bufferFullWait, disconnectWhenSlow, clock, random);
+                    bufferFullWait, disconnectWhenSlow, clock, random, poolSize, maxRequestsPerConnection,
+                    maxConnectionAge, maxConnectionAgeJitter);
         }
     }
 }

@@ -166,6 +166,18 @@ final class ConduitClient implements Client {
         }
     }
 
+    /**
+     * Starts connecting in the background and returns at once: for the connections of a pool opened
+     * after the first. Until it is connected the client buffers like one that is resuming.
+     */
+    static Client startInBackground(ClientOptions options, Connector connector) {
+        Objects.requireNonNull(options, "options");
+        Transport transport = connector == null ? Transport.create(options.transport()) : null;
+        ConduitClient client = new ConduitClient(options, connector == null ? transport : connector, transport);
+        client.start();
+        return client;
+    }
+
     private synchronized void start() {
         long jitter = options.initialConnectJitter().toNanos();
         long delay = jitter == 0 ? 0 : options.random().nextLong(jitter + 1);
