@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  *       refused it for good) is replaced in the background, with backoff between replacements that
  *       fail before they connect. If the home closes, the whole client closes.
  *   <li>With {@link ClientOptions#maxConnectionAge()}, a connection other than the home is replaced
- *       once it is that old (plus a random jitter): its replacement is opened first, then the old
- *       one drains (its requests get their replies) and closes.
+ *       once it is that old (plus a random jitter): its successor is opened first and takes its
+ *       place once open (or after the connect timeout); then the old one takes no new requests,
+ *       drains (its requests get their replies) and closes.
  * </ul>
  *
  * <p>Counts of requests in flight are kept per connection and decremented when each request's
@@ -66,6 +67,11 @@ final class PooledClient implements Client {
         volatile boolean retiring;
         volatile boolean everOpen;
         Connection.Cancellable ageTimer;
+        /** While this one replaces an aged connection: that connection, until this one takes its place. */
+        Member predecessor;
+        /** The connection opened to replace this aged one, not yet in its place. */
+        Member successor;
+        Connection.Cancellable promoteTimer;
 
         Member(int slot, MemberListener listener) {
             this.slot = slot;
@@ -201,25 +207,54 @@ final class PooledClient implements Client {
         Member m = newMember(slot);
         m.client = factory.start(nextIndex++, m.listener);
         slots[slot] = m;
+        armAge(m);
+    }
+
+    /** Under the monitor: replaces {@code m} once it reaches the maximum age, if one is set. */
+    private void armAge(Member m) {
         long age = options.maxConnectionAge().toNanos();
-        if (slot > 0 && age > 0) {
+        if (m.slot > 0 && age > 0) {
             long jitter = options.maxConnectionAgeJitter().toNanos();
             long at = age + (jitter == 0 ? 0 : options.random().nextLong(jitter + 1));
             m.ageTimer = clock.schedule(() -> recycle(m), at, TimeUnit.NANOSECONDS);
         }
     }
 
-    /** {@code m} is old enough: replace it, then let it drain. */
+    /**
+     * {@code m} is old enough: opens its successor, which takes its place once open (or after the
+     * connect timeout); {@code m} keeps serving until then.
+     */
     private void recycle(Member m) {
         synchronized (this) {
-            if (closing || slots[m.slot] != m) {
+            if (closing || slots[m.slot] != m || m.successor != null) {
                 return;
             }
-            m.retiring = true;
-            log.debug("replacing pooled connection {} after its maximum age", m.slot);
-            startMember(m.slot);
+            log.debug("opening a successor to pooled connection {}, which reached its maximum age", m.slot);
+            Member next = newMember(m.slot);
+            next.predecessor = m;
+            m.successor = next;
+            next.client = factory.start(nextIndex++, next.listener);
+            next.promoteTimer = clock.schedule(() -> promote(next), options.connectTimeout().toNanos(),
+                    TimeUnit.NANOSECONDS);
         }
-        retire(m);
+    }
+
+    /** {@code next} is open (or has had its time): it takes its predecessor's place, which drains. */
+    private void promote(Member next) {
+        Member old;
+        synchronized (this) {
+            old = next.predecessor;
+            if (old == null || closing || slots[next.slot] != old) {
+                return;
+            }
+            next.predecessor = null;
+            next.promoteTimer.cancel();
+            old.successor = null;
+            old.retiring = true;
+            slots[next.slot] = next;
+            armAge(next);
+        }
+        retire(old);
     }
 
     private void retire(Member m) {
@@ -238,6 +273,18 @@ final class PooledClient implements Client {
     private void memberClosed(Member m) {
         boolean closeAll = false;
         synchronized (this) {
+            if (m.predecessor != null) {
+                // A successor that closed before taking its place: the aged one stays, and tries again later.
+                Member aged = m.predecessor;
+                m.predecessor = null;
+                m.promoteTimer.cancel();
+                aged.successor = null;
+                if (!closing) {
+                    clock.schedule(() -> recycle(aged), replaceBackoff.delayNanos(++failedReplacements),
+                            TimeUnit.NANOSECONDS);
+                }
+                return;
+            }
             if (closing || m.retiring || slots[m.slot] != m) {
                 return;
             }
@@ -437,6 +484,10 @@ final class PooledClient implements Client {
                     m.ageTimer.cancel();
                 }
                 all.add(m.client.drain());
+                if (m.successor != null) {
+                    m.successor.promoteTimer.cancel();
+                    all.add(m.successor.client.drain());
+                }
             }
             all.addAll(retired);
         }
@@ -503,6 +554,7 @@ final class PooledClient implements Client {
                 synchronized (PooledClient.this) {
                     PooledClient.this.notifyAll();
                 }
+                promote(m);
             }
             if (home) {
                 user.onStateChange(from, to);

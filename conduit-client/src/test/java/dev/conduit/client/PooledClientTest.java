@@ -360,24 +360,68 @@ class PooledClientTest {
     }
 
     @Test
-    void connectionsOtherThanTheHomeAreReplacedAtTheirMaximumAgeAfterTheReplacementIsOpened() {
-        PooledClient pool = pool(b -> b.poolSize(3).maxConnectionAge(Duration.ofMinutes(10), Duration.ofMinutes(1)));
+    void connectionsOtherThanTheHomeAreReplacedAtTheirMaximumAgeOnceTheirSuccessorIsOpen() {
+        PooledClient pool = pool(b -> b.poolSize(3).maxConnectionAge(Duration.ofMinutes(10), Duration.ofSeconds(1)));
         members.get(1).become(ConnectionState.OPEN);
         members.get(2).become(ConnectionState.OPEN);
 
         clock.advance(Duration.ofMinutes(10).minusNanos(1));
         assertThat(members.count()).isEqualTo(3);
-        clock.advance(Duration.ofMinutes(1).plusNanos(1));
+        clock.advance(Duration.ofSeconds(1).plusNanos(1));
 
+        // Successors are opening; the aged connections serve until they are open.
         assertThat(members.count()).isEqualTo(5);
+        assertThat(pool.connections()).containsExactly(members.get(0), members.get(1), members.get(2));
+        assertThat(members.get(1).drained).isFalse();
+        members.get(3).become(ConnectionState.OPEN);
+        members.get(4).become(ConnectionState.OPEN);
+
         assertThat(members.get(0).drained).as("the home is never replaced").isFalse();
         assertThat(members.get(1).drained).isTrue();
         assertThat(members.get(2).drained).isTrue();
-        assertThat(pool.connections()).containsExactly(members.get(0), members.get(3), members.get(4));
-        // The replacements are aged too.
-        members.get(3).become(ConnectionState.OPEN);
+        assertThat(pool.connections()).containsExactlyInAnyOrder(members.get(0), members.get(3), members.get(4));
+        assertThat(pool.connections().get(0)).isSameAs(members.get(0));
+        // The successors age in their turn.
         clock.advance(Duration.ofMinutes(11));
         assertThat(members.count()).isEqualTo(7);
+    }
+
+    @Test
+    void aSuccessorSlowToOpenTakesItsPlaceAfterTheConnectTimeout() {
+        PooledClient pool = pool(b -> b.poolSize(2).maxConnectionAge(Duration.ofMinutes(1), Duration.ZERO)
+                .connectTimeout(Duration.ofSeconds(5)));
+        members.get(1).become(ConnectionState.OPEN);
+        clock.advance(Duration.ofMinutes(1));
+        assertThat(members.count()).isEqualTo(3);
+
+        clock.advance(Duration.ofSeconds(5));
+
+        assertThat(pool.connections()).containsExactly(members.get(0), members.get(2));
+        assertThat(members.get(1).drained).isTrue();
+    }
+
+    @Test
+    void aSuccessorThatClosesBeforeOpeningLeavesTheAgedConnectionInPlaceToTryAgain() {
+        PooledClient pool = pool(b -> b.poolSize(2).maxConnectionAge(Duration.ofMinutes(1), Duration.ZERO));
+        members.get(1).become(ConnectionState.OPEN);
+        clock.advance(Duration.ofMinutes(1));
+
+        members.get(2).become(ConnectionState.CLOSED);
+
+        assertThat(pool.connections()).containsExactly(members.get(0), members.get(1));
+        assertThat(members.get(1).drained).isFalse();
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(members.count()).as("a new successor after a backoff").isEqualTo(4);
+    }
+
+    @Test
+    void drainAlsoClosesASuccessorNotYetInPlace() {
+        PooledClient pool = pool(b -> b.poolSize(2).maxConnectionAge(Duration.ofMinutes(1), Duration.ZERO));
+        clock.advance(Duration.ofMinutes(1));
+
+        pool.close();
+
+        assertThat(members.opened).hasSize(3).allSatisfy(c -> assertThat(c.drained).isTrue());
     }
 
     @Test
