@@ -186,9 +186,11 @@ final class PooledClient implements Client {
     static PooledClient connect(ClientOptions options, Members factory) {
         Objects.requireNonNull(options, "options");
         PooledClient pool = new PooledClient(options, Objects.requireNonNull(factory, "factory"));
+        Member home = pool.newMember(0);
+        // Outside the monitor: this waits for the network, and the home's listener takes the monitor.
+        home.client = factory.open(0, home.listener);
         synchronized (pool) {
-            Member home = pool.newMember(0);
-            home.client = factory.open(pool.nextIndex++, home.listener);
+            pool.nextIndex = 1;
             home.everOpen = true;
             pool.slots[0] = home;
             for (int i = 1; i < pool.slots.length; i++) {
