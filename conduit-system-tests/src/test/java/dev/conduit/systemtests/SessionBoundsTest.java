@@ -9,6 +9,7 @@ import dev.conduit.client.BufferFullPolicy;
 import dev.conduit.client.Client;
 import dev.conduit.client.ClientListener;
 import dev.conduit.client.ConnectionState;
+import dev.conduit.client.NoRespondersException;
 import dev.conduit.client.PublishExpiredException;
 import dev.conduit.client.SessionLost;
 import dev.conduit.protocol.Headers;
@@ -48,9 +49,13 @@ class SessionBoundsTest {
             assertThat(ts.server.sessionCount()).isEqualTo(1);
             serverClock.advance(Duration.ofMillis(1));
             await().atMost(WAIT).until(() -> ts.server.sessionCount() == 0);
+            // Its subscriptions went with it: nothing listens on "kept" any more.
+            Client other = ts.client();
+            assertThatThrownBy(() -> other.requestAndWait("kept", new byte[0], WAIT))
+                    .isInstanceOf(NoRespondersException.class);
             proxy.refuse(false);
             assertThat(lost.get(30, TimeUnit.SECONDS).reason()).contains("unknown or has expired");
-            await().atMost(WAIT).until(() -> client.state() == ConnectionState.OPEN && ts.server.sessionCount() == 1);
+            await().atMost(WAIT).until(() -> client.state() == ConnectionState.OPEN && ts.server.sessionCount() == 2);
         }
     }
 
