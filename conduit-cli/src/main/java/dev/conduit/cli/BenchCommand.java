@@ -18,6 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
@@ -116,9 +117,18 @@ final class BenchCommand implements Callable<Integer> {
                 description = "Subject to publish to (default: bench.pubsub.<random>).")
         String subject;
 
+        @Option(names = "--rate", paramLabel = "MSGS_PER_S", defaultValue = "0",
+                description = "Publish at most this many messages a second, evenly spaced; 0 for as fast as "
+                        + "possible (default). At full speed the latency includes the time messages queue "
+                        + "behind each other; pace below the throughput to see the latency of one message.")
+        long rate;
+
         @Override
         public Integer call() throws Exception {
             checkCommon();
+            if (rate < 0) {
+                throw new IllegalArgumentException("--rate must be 0 or more: " + rate);
+            }
             String s = subject != null ? Commands.checkSubject(subject) : defaultSubject("pubsub");
             long deadline = System.nanoTime() + timeout.toNanos();
             boolean timestamps = size >= 8;
@@ -166,6 +176,16 @@ final class BenchCommand implements Callable<Integer> {
                 try (Progress bar = Progress.start(progress, errIsTerminal, err(), received::get, count,
                         deadline - start)) {
                     for (long i = 0; i < count; i++) {
+                        if (rate > 0) {
+                            long due = start + (long) (i * 1e9 / rate);
+                            if (due > deadline) {
+                                throw new IllegalStateException("published only " + i + " of " + count
+                                        + " messages within " + timeout.toMillis() + " ms at " + rate + " a second");
+                            }
+                            for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                                LockSupport.parkNanos(wait);
+                            }
+                        }
                         if (timestamps) {
                             stamp.putLong(0, System.nanoTime());
                         }
@@ -187,8 +207,9 @@ final class BenchCommand implements Callable<Integer> {
                 long n = received.get();
                 double seconds = Math.max(1, lastDelivery[0] - start) / 1e9;
                 PrintWriter out = out();
-                out.println(String.format(Locale.ROOT, "pubsub: %d messages of %d B in %.3f s: %.0f msg/s, %.2f MB/s%s",
+                out.println(String.format(Locale.ROOT, "pubsub: %d messages of %d B in %.3f s: %.0f msg/s, %.2f MB/s%s%s",
                         n, size, seconds, n / seconds, n * (double) size / seconds / 1e6,
+                        rate == 0 ? "" : " (paced at " + rate + " msg/s)",
                         dropped.get() == 0 ? "" : ", " + dropped.get() + " dropped"));
                 out.println(timestamps ? Latency.summary(latency, "publish to delivery")
                         : "latency: not measured (--size below 8 bytes leaves no room for a timestamp)");

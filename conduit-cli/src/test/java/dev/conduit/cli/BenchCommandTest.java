@@ -69,6 +69,16 @@ class BenchCommandTest {
     }
 
     @Test
+    void pubsubRateSpacesThePublishes() {
+        // 50 messages at 1,000 a second: the last is published 49 ms after the first, at the earliest.
+        Run r = run("bench", "pubsub", "--server", url, "--count", "50", "--size", "16", "--rate", "1000");
+        assertThat(r.code()).as(r.err()).isZero();
+        String first = r.out().lines().findFirst().orElseThrow();
+        assertThat(first).matches("pubsub: 50 messages of 16 B in \\d+\\.\\d{3} s: \\d+ msg/s, \\d+\\.\\d{2} MB/s \\(paced at 1000 msg/s\\)");
+        assertThat(Double.parseDouble(first.split(" ")[7])).isGreaterThanOrEqualTo(0.049);
+    }
+
+    @Test
     void reqreplyPrintsRepliesPerSecondAndTheRequestLatency() {
         Run r = run("bench", "reqreply", "--server", url, "--count", "100", "--size", "32", "--inflight", "4");
         assertThat(r.code()).as(r.err()).isZero();
@@ -96,6 +106,7 @@ class BenchCommandTest {
                 {"bench", "pubsub", "--subject", "a.*"},
                 {"bench", "pubsub", "--progress", "sometimes"},
                 {"bench", "pubsub", "--count", "ten"},
+                {"bench", "pubsub", "--rate", "-1"},
                 {"bench", "pubsub", "--timeout", "soon"},
                 {"bench", "reqreply", "--inflight", "0"},
                 {"bench", "reqreply", "--count", "-5"},
