@@ -205,7 +205,8 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
                 long n = received.get();
-                double seconds = Math.max(1, lastDelivery[0] - start) / 1e9;
+                long last = n == 0 ? System.nanoTime() : lastDelivery[0]; // none if every message was dropped
+                double seconds = Math.max(1, last - start) / 1e9;
                 PrintWriter out = out();
                 out.println(String.format(Locale.ROOT, "pubsub: %d messages of %d B in %.3f s: %.0f msg/s, %.2f MB/s%s%s",
                         n, size, seconds, n / seconds, n * (double) size / seconds / 1e6,
