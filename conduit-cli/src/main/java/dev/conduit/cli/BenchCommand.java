@@ -56,6 +56,11 @@ final class BenchCommand implements Callable<Integer> {
                 description = "Payload bytes of each message or request (default: ${DEFAULT-VALUE}).")
         int size;
 
+        @Option(names = "--warmup", paramLabel = "N", defaultValue = "0",
+                description = "Send N messages or requests first, not measured, so that the JIT has compiled "
+                        + "the paths (default: ${DEFAULT-VALUE}). Short runs without it mostly measure a cold JVM.")
+        long warmup;
+
         @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
                 description = "Give up if the run has not finished by then (default: ${DEFAULT-VALUE}).")
         Duration timeout;
@@ -76,6 +81,14 @@ final class BenchCommand implements Callable<Integer> {
             if (size < 0) {
                 throw new IllegalArgumentException("--size must be 0 or more: " + size);
             }
+            if (warmup < 0) {
+                throw new IllegalArgumentException("--warmup must be 0 or more: " + warmup);
+            }
+        }
+
+        /** The summary's note on the warm-up, if there was one. */
+        String warmupNote(String what) {
+            return warmup == 0 ? "" : " after " + warmup + " warm-up " + what;
         }
 
         PrintWriter out() {
@@ -135,6 +148,8 @@ final class BenchCommand implements Callable<Integer> {
             Histogram latency = new Histogram(Latency.HIGHEST_NANOS, Latency.DIGITS);
             AtomicLong received = new AtomicLong();
             AtomicLong dropped = new AtomicLong();
+            long total = warmup + count;
+            CountDownLatch warmedUp = new CountDownLatch(warmup == 0 ? 0 : 1);
             CountDownLatch done = new CountDownLatch(1);
             long[] lastDelivery = new long[1]; // written by the handler before done, read after it
             ClientListener drops = new ClientListener() {
@@ -149,7 +164,8 @@ final class BenchCommand implements Callable<Integer> {
                 }
 
                 private void lost(long n) {
-                    if (received.get() + dropped.addAndGet(n) >= count) {
+                    warmedUp.countDown(); // the run has failed: stop waiting for the warm-up too
+                    if (received.get() + dropped.addAndGet(n) >= total) {
                         done.countDown();
                     }
                 }
@@ -158,59 +174,51 @@ final class BenchCommand implements Callable<Integer> {
                  Client pub = server.connect("conduit-bench-pub")) {
                 Subscription subscription = sub.subscribe(s, m -> {
                     long now = System.nanoTime();
-                    byte[] p = m.payload();
-                    if (timestamps && p.length >= 8) {
-                        Latency.record(latency, now - ByteBuffer.wrap(p).getLong(0));
+                    long k = received.incrementAndGet();
+                    if (k > warmup) {
+                        byte[] p = m.payload();
+                        if (timestamps && p.length >= 8) {
+                            Latency.record(latency, now - ByteBuffer.wrap(p).getLong(0));
+                        }
+                        lastDelivery[0] = now;
+                    } else if (k == warmup) {
+                        warmedUp.countDown();
                     }
-                    lastDelivery[0] = now;
-                    if (received.incrementAndGet() + dropped.get() >= count) {
+                    if (k + dropped.get() >= total) {
                         done.countDown();
                     }
                 });
-                subscription.unsubscribeAfter(count);
+                subscription.unsubscribeAfter(total);
                 Commands.await(sub.flush(remaining(deadline)));
 
                 byte[] payload = new byte[size];
-                ByteBuffer stamp = ByteBuffer.wrap(payload);
-                long start = System.nanoTime();
-                try (Progress bar = Progress.start(progress, errIsTerminal, err(), received::get, count,
-                        deadline - start)) {
-                    for (long i = 0; i < count; i++) {
-                        if (rate > 0) {
-                            long due = start + (long) (i * 1e9 / rate);
-                            if (due > deadline) {
-                                throw new IllegalStateException("published only " + i + " of " + count
-                                        + " messages within " + timeout.toMillis() + " ms at " + rate + " a second");
-                            }
-                            for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
-                                LockSupport.parkNanos(wait);
-                            }
-                        }
-                        if (timestamps) {
-                            stamp.putLong(0, System.nanoTime());
-                        }
-                        pub.publish(s, payload); // copies the payload
-                        if ((i & 1023) == 0 && System.nanoTime() > deadline) {
-                            throw new IllegalStateException("published only " + i + " of " + count
-                                    + " messages within " + timeout.toMillis() + " ms");
-                        }
+                if (warmup > 0) {
+                    publish(pub, s, payload, warmup, deadline);
+                    if (!warmedUp.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                        throw new IllegalStateException("only " + received.get() + " of " + warmup
+                                + " warm-up messages arrived within " + timeout.toMillis() + " ms");
                     }
+                }
+                long start = System.nanoTime();
+                try (Progress bar = Progress.start(progress, errIsTerminal, err(),
+                        () -> Math.max(0, received.get() - warmup), count, deadline - start)) {
+                    publish(pub, s, payload, count, deadline);
                     Commands.await(pub.flush(remaining(deadline)));
                     if (!done.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                        throw new IllegalStateException("only " + received.get() + " of " + count
-                                + " messages arrived within " + timeout.toMillis() + " ms");
+                        throw new IllegalStateException("only " + Math.max(0, received.get() - warmup) + " of "
+                                + count + " messages arrived within " + timeout.toMillis() + " ms");
                     }
                     if (bar != null) {
                         bar.finish();
                     }
                 }
-                long n = received.get();
+                long n = Math.max(0, received.get() - warmup);
                 long last = n == 0 ? System.nanoTime() : lastDelivery[0]; // none if every message was dropped
                 double seconds = Math.max(1, last - start) / 1e9;
                 PrintWriter out = out();
-                out.println(String.format(Locale.ROOT, "pubsub: %d messages of %d B in %.3f s: %.0f msg/s, %.2f MB/s%s%s",
+                out.println(String.format(Locale.ROOT, "pubsub: %d messages of %d B in %.3f s: %.0f msg/s, %.2f MB/s%s%s%s",
                         n, size, seconds, n / seconds, n * (double) size / seconds / 1e6,
-                        rate == 0 ? "" : " (paced at " + rate + " msg/s)",
+                        rate == 0 ? "" : " (paced at " + rate + " msg/s)", warmupNote("messages"),
                         dropped.get() == 0 ? "" : ", " + dropped.get() + " dropped"));
                 out.println(timestamps ? Latency.summary(latency, "publish to delivery")
                         : "latency: not measured (--size below 8 bytes leaves no room for a timestamp)");
@@ -219,6 +227,33 @@ final class BenchCommand implements Callable<Integer> {
                     throw new IllegalStateException(dropped.get() + " messages were dropped: the subscriber fell behind");
                 }
                 return ExitCode.OK.code;
+            }
+        }
+
+        /** Publishes n messages, at --rate if set, each stamped with the time when there is room. */
+        private void publish(Client pub, String s, byte[] payload, long n, long deadline) {
+            boolean timestamps = payload.length >= 8;
+            ByteBuffer stamp = ByteBuffer.wrap(payload);
+            long start = System.nanoTime();
+            for (long i = 0; i < n; i++) {
+                if (rate > 0) {
+                    long due = start + (long) (i * 1e9 / rate);
+                    if (due > deadline) {
+                        throw new IllegalStateException("published only " + i + " of " + n
+                                + " messages within " + timeout.toMillis() + " ms at " + rate + " a second");
+                    }
+                    for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                        LockSupport.parkNanos(wait);
+                    }
+                }
+                if (timestamps) {
+                    stamp.putLong(0, System.nanoTime());
+                }
+                pub.publish(s, payload); // copies the payload
+                if ((i & 1023) == 0 && System.nanoTime() > deadline) {
+                    throw new IllegalStateException("published only " + i + " of " + n
+                            + " messages within " + timeout.toMillis() + " ms");
+                }
             }
         }
     }
@@ -247,8 +282,6 @@ final class BenchCommand implements Callable<Integer> {
             long deadline = System.nanoTime() + timeout.toNanos();
             ConcurrentHistogram latency = new ConcurrentHistogram(Latency.HIGHEST_NANOS, Latency.DIGITS);
             AtomicLong replies = new AtomicLong();
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            Semaphore permits = new Semaphore(inflight);
             try (Client responder = server.connect("conduit-bench-responder");
                  Client requester = server.connect("conduit-bench-requester")) {
                 responder.subscribe(s, m -> {
@@ -259,50 +292,65 @@ final class BenchCommand implements Callable<Integer> {
                 Commands.await(responder.flush(remaining(deadline)));
 
                 byte[] payload = new byte[size];
+                if (warmup > 0) {
+                    requests(requester, s, payload, warmup, deadline, null, new AtomicLong());
+                }
                 long start = System.nanoTime();
-                long end;
                 try (Progress bar = Progress.start(progress, errIsTerminal, err(), replies::get, count,
                         deadline - start)) {
-                    for (long i = 0; i < count && failure.get() == null; i++) {
-                        long left = deadline - System.nanoTime();
-                        if (left <= 0 || !permits.tryAcquire(left, TimeUnit.NANOSECONDS)) {
-                            throw new RequestTimeoutException(s, timeout);
-                        }
-                        long sent = System.nanoTime();
-                        requester.request(s, payload, Duration.ofNanos(Math.max(1_000_000, deadline - sent)))
-                                .whenComplete((reply, e) -> {
-                                    if (e == null) {
-                                        Latency.record(latency, System.nanoTime() - sent);
-                                        replies.incrementAndGet();
-                                    } else {
-                                        failure.compareAndSet(null, e instanceof CompletionException c ? c.getCause() : e);
-                                    }
-                                    permits.release();
-                                });
-                    }
-                    long left = deadline - System.nanoTime();
-                    if (!permits.tryAcquire(inflight, Math.max(0, left), TimeUnit.NANOSECONDS)) {
-                        throw new RequestTimeoutException(s, timeout);
-                    }
-                    end = System.nanoTime();
-                    Throwable f = failure.get();
-                    if (f instanceof ConduitException ce) {
-                        throw ce;
-                    } else if (f != null) {
-                        throw new IllegalStateException(f);
-                    }
+                    requests(requester, s, payload, count, deadline, latency, replies);
                     if (bar != null) {
                         bar.finish();
                     }
                 }
+                long end = System.nanoTime();
                 long n = replies.get();
                 double seconds = Math.max(1, end - start) / 1e9;
                 PrintWriter out = out();
-                out.println(String.format(Locale.ROOT, "reqreply: %d requests of %d B, %d in flight, in %.3f s: %.0f replies/s",
-                        n, size, inflight, seconds, n / seconds));
+                out.println(String.format(Locale.ROOT, "reqreply: %d requests of %d B, %d in flight, in %.3f s: %.0f replies/s%s",
+                        n, size, inflight, seconds, n / seconds, warmupNote("requests")));
                 out.println(Latency.summary(latency, "request to reply"));
                 out.flush();
                 return ExitCode.OK.code;
+            }
+        }
+
+        /**
+         * Sends n requests, at most --inflight at a time, and returns once every one has its reply;
+         * records their latency unless {@code latency} is null. Rethrows the first failure.
+         */
+        private void requests(Client requester, String s, byte[] payload, long n, long deadline,
+                              ConcurrentHistogram latency, AtomicLong replies) throws InterruptedException {
+            Semaphore permits = new Semaphore(inflight);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            for (long i = 0; i < n && failure.get() == null; i++) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !permits.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                    throw new RequestTimeoutException(s, timeout);
+                }
+                long sent = System.nanoTime();
+                requester.request(s, payload, Duration.ofNanos(Math.max(1_000_000, deadline - sent)))
+                        .whenComplete((reply, e) -> {
+                            if (e == null) {
+                                if (latency != null) {
+                                    Latency.record(latency, System.nanoTime() - sent);
+                                }
+                                replies.incrementAndGet();
+                            } else {
+                                failure.compareAndSet(null, e instanceof CompletionException c ? c.getCause() : e);
+                            }
+                            permits.release();
+                        });
+            }
+            long left = deadline - System.nanoTime();
+            if (!permits.tryAcquire(inflight, Math.max(0, left), TimeUnit.NANOSECONDS)) {
+                throw new RequestTimeoutException(s, timeout);
+            }
+            Throwable f = failure.get();
+            if (f instanceof ConduitException ce) {
+                throw ce;
+            } else if (f != null) {
+                throw new IllegalStateException(f);
             }
         }
     }

@@ -90,6 +90,20 @@ class BenchCommandTest {
     }
 
     @Test
+    void theWarmUpIsSentFirstAndLeftOutOfTheNumbers() {
+        Run pubsub = run("bench", "pubsub", "--server", url, "--count", "100", "--warmup", "50", "--size", "8");
+        assertThat(pubsub.code()).as(pubsub.err()).isZero();
+        assertThat(pubsub.out().lines().toList()).satisfiesExactly(
+                l -> assertThat(l).matches("pubsub: 100 messages of 8 B in .* MB/s after 50 warm-up messages"),
+                l -> assertThat(l).startsWith("latency (publish to delivery, 100 samples): p50="));
+        Run reqreply = run("bench", "reqreply", "--server", url, "--count", "30", "--warmup", "10", "--inflight", "3");
+        assertThat(reqreply.code()).as(reqreply.err()).isZero();
+        assertThat(reqreply.out().lines().toList()).satisfiesExactly(
+                l -> assertThat(l).matches("reqreply: 30 requests of 128 B, 3 in flight, in .* replies/s after 10 warm-up requests"),
+                l -> assertThat(l).startsWith("latency (request to reply, 30 samples): p50="));
+    }
+
+    @Test
     void progressAlwaysDrawsABarOnStderrThatEndsFull() {
         Run r = run("bench", "reqreply", "--server", url, "--count", "20", "--progress", "always");
         assertThat(r.code()).as(r.err()).isZero();
@@ -107,6 +121,7 @@ class BenchCommandTest {
                 {"bench", "pubsub", "--progress", "sometimes"},
                 {"bench", "pubsub", "--count", "ten"},
                 {"bench", "pubsub", "--rate", "-1"},
+                {"bench", "reqreply", "--warmup", "-1"},
                 {"bench", "pubsub", "--timeout", "soon"},
                 {"bench", "reqreply", "--inflight", "0"},
                 {"bench", "reqreply", "--count", "-5"},
