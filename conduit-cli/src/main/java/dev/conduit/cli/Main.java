@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Conduit: messaging that keeps the parts of a distributed system talking.",
         subcommands = {ServerCommand.class, PubCommand.class, SubCommand.class, ReqCommand.class,
-                ReplyCommand.class, CommandLine.HelpCommand.class})
+                ReplyCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     private Main() {
     }
@@ -22,7 +22,8 @@ public final class Main {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", server ? "info" : "warn");
         }
         ProcessStop stop = ProcessStop.forCurrentThread();
-        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), stop);
+        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), stop,
+                Progress.stderrIsTerminal());
         stop.exit(code);
         if (!server || code != 0) {
             System.exit(code);
@@ -36,8 +37,21 @@ public final class Main {
 
     /** As {@link #run(String[], PrintWriter, PrintWriter)}; commands that stop on a signal use {@code stop}. */
     static int run(String[] args, PrintWriter out, PrintWriter err, ProcessStop stop) {
+        return run(args, out, err, stop, false);
+    }
+
+    /**
+     * As {@link #run(String[], PrintWriter, PrintWriter, ProcessStop)}; {@code errIsTerminal} says
+     * whether {@code err} is a terminal, where {@code bench} shows its progress bar by default.
+     */
+    static int run(String[] args, PrintWriter out, PrintWriter err, ProcessStop stop, boolean errIsTerminal) {
         CommandLine cli = new CommandLine(new Main());
         ((SubCommand) cli.getSubcommands().get("sub").getCommand()).processStop = stop;
+        for (CommandLine mode : cli.getSubcommands().get("bench").getSubcommands().values()) {
+            if (mode.getCommand() instanceof BenchCommand.Mode m) {
+                m.errIsTerminal = errIsTerminal;
+            }
+        }
         cli.setOut(out);
         cli.setErr(err);
         cli.getCommandSpec().usageMessage().footer(ExitCode.helpFooter());
