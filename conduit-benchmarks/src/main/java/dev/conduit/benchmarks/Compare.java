@@ -277,9 +277,10 @@ public final class Compare {
                 connection) and W3 (ping-pong) against a length-prefixed echo server on raw Netty: the column \
                 "Conduit relative" is the fraction of that upper bound Conduit reaches.
                 - W8 holds idle Conduit sessions (heartbeats every 5 s both ways, the default) open to one \
-                server process, the clients sharing one I/O thread; heap is the server's used heap after \
+                server process, the clients sharing one I/O thread; measured 3 s after the last session opened; heap is the server's used heap after \
                 System.gc() (asked over its stdin) minus the same before, RSS is VmRSS from /proc, CPU is \
-                utime+stime from /proc over the idle window; each repeat uses a fresh server.
+                utime+stime of the whole server process (JIT and GC threads included) from /proc over the idle \
+                window; each repeat uses a fresh server.
                 - "Conduit / peer" is the ratio of the medians; "Conduit relative" turns it so that higher \
                 is better for Conduit (peer / Conduit for latencies). The chart shows that column.
                 """);

@@ -83,6 +83,8 @@ final class ConnectionScale {
                 for (CompletableFuture<Client> f : opening) {
                     clients.add(f.get(deadline.remainingNanos() + 1_000_000, TimeUnit.NANOSECONDS));
                 }
+                // let the last handshakes and the JIT settle before measuring (a window, not a condition)
+                Thread.sleep(Math.min(Math.min(SETTLE.toMillis(), idle.toMillis()), Math.max(1, deadline.remaining().toMillis() / 4)));
                 long heap1 = target.heapAfterGc();
                 long rss1 = rssKiB(target.pid());
                 long cpu0 = cpuTicks(target.pid());
@@ -108,6 +110,9 @@ final class ConnectionScale {
             }
         }
     }
+
+    /** Time between opening the last session and measuring (at most the idle window). */
+    static final Duration SETTLE = Duration.ofSeconds(3);
 
     /** Linux's USER_HZ, the unit of utime and stime in /proc/PID/stat: 100 on every common kernel. */
     private static final int CLOCK_TICKS = 100;
