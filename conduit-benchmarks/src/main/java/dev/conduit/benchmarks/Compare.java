@@ -218,15 +218,19 @@ public final class Compare {
         }
         if (wanted("W8")) {
             Runs.log("W8 %,d idle sessions, %s idle", c.sessions(), c.idle());
-            List<Series> scale = Runs.repeat("W8 sessions", c, 4, (k, d) -> {
-                try (ServerProcess server = ServerProcess.java(ServerMain.class)) {
-                    return ConnectionScale.run(ConnectionScale.of(server), k.sessions(), k.idle(), d);
-                }
-            });
+            List<Series> scale;
+            try (ServerProcess server = ServerProcess.java(ServerMain.class)) {
+                long freshRss = ConnectionScale.rssKiB(server.pid());
+                scale = Runs.repeat("W8 sessions", c, 5, (k, d) ->
+                        ConnectionScale.run(ConnectionScale.of(server), k.sessions(), k.idle(), d, freshRss));
+            } catch (Exception e) {
+                scale = failed(5, "FAILED: " + e);
+            }
             String w = "W8 " + c.sessions() + " idle sessions";
             rows.add(new Row(w, "server heap per session", "KiB", false, scale.get(0), null, null));
-            rows.add(new Row(w, "server RSS per session", "KiB", false, scale.get(1), null, null));
-            rows.add(new Row(w, "server idle CPU", "% of a core", false, scale.get(2), null, null));
+            rows.add(new Row(w, "server RSS growth per session", "KiB", false, scale.get(1), null, null));
+            rows.add(new Row(w, "server idle CPU, whole process", "% of a core", false, scale.get(2), null, null));
+            rows.add(new Row(w, "server idle CPU, conduit-* threads", "% of a core", false, scale.get(4), null, null));
         }
     }
 
@@ -278,9 +282,12 @@ public final class Compare {
                 "Conduit relative" is the fraction of that upper bound Conduit reaches.
                 - W8 holds idle Conduit sessions (heartbeats every 5 s both ways, the default) open to one \
                 server process, the clients sharing one I/O thread; measured 3 s after the last session opened; heap is the server's used heap after \
-                System.gc() (asked over its stdin) minus the same before, RSS is VmRSS from /proc, CPU is \
-                utime+stime of the whole server process (JIT and GC threads included) from /proc over the idle \
-                window; each repeat uses a fresh server.
+                System.gc() (asked over its stdin) minus the same before the sessions opened, RSS growth is VmRSS \
+                from /proc minus VmRSS of the freshly started server (divided by the sessions), CPU is \
+                utime+stime from /proc over the idle window, of the whole server process (JIT compiler and GC \
+                threads included) and of its own threads only (named conduit-*: the I/O event loops and the \
+                clock that runs heartbeat timers); the warm-up and the repeats use one server, each run starting \
+                once the sessions of the one before are gone.
                 - "Conduit / peer" is the ratio of the medians; "Conduit relative" turns it so that higher \
                 is better for Conduit (peer / Conduit for latencies). The chart shows that column.
                 """);

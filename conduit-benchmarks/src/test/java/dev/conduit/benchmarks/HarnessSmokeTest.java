@@ -118,8 +118,13 @@ class HarnessSmokeTest {
             public long heapAfterGc() {
                 return ServerMain.usedHeapAfterGc();
             }
+
+            @Override
+            public long sessions() {
+                return server.sessionCount();
+            }
         };
-        List<Series> s = Runs.repeat("smoke", TINY, 4,
+        List<Series> s = Runs.repeat("smoke", TINY, 5,
                 (k, d) -> ConnectionScale.run(inProcess, k.sessions(), k.idle(), d));
         assertThat(s.get(3).ok()).as(String.valueOf(s.get(3).failure())).isTrue();
         assertThat(s.get(3).median()).isEqualTo(TINY.sessions());
