@@ -30,7 +30,7 @@ record BenchConfig(int messages, int fanoutMessages, int fanout, int requests, i
 
     static BenchConfig full() {
         return new BenchConfig(2_000_000, 500_000, 4, 20_000, 200_000, 64, 1_000_000, 4, 4_000,
-                Duration.ofSeconds(10), 10, 3, Duration.ofSeconds(180));
+                Duration.ofSeconds(10), 10, 5, Duration.ofSeconds(180));
     }
 
     static BenchConfig quick() {
