@@ -11,7 +11,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
@@ -22,8 +21,6 @@ final class ConduitBench {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
     private final int port;
-    /** Messages the server skipped (GAP) or the client dropped (slow consumer), over all runs. */
-    final AtomicLong skippedTotal = new AtomicLong();
 
     ConduitBench(int port) {
         this.port = port;
@@ -33,7 +30,6 @@ final class ConduitBench {
         ClientListener listener = new ClientListener() {
             @Override
             public void onGap(Subscription subscription, long dropped) {
-                skippedTotal.addAndGet(dropped);
                 if (arrivals != null) {
                     arrivals.skipped(dropped);
                 }
@@ -41,7 +37,6 @@ final class ConduitBench {
 
             @Override
             public void onSlowConsumer(Subscription subscription, long dropped) {
-                skippedTotal.addAndGet(dropped);
                 if (arrivals != null) {
                     arrivals.skipped(dropped);
                 }
