@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks: Conduit against nats-server (jnats), JeroMQ and a raw Netty echo server.
+#
+#   bench/compare.sh                  full counts; writes docs/benchmarks.md and docs/benchmarks.png
+#   bench/compare.sh --quick          small counts, to try it (writes the docs only with --docs)
+#   bench/compare.sh --only W1,W3     some workloads only
+#   bench/compare.sh --no-docs        print the table only
+#
+# Counts can be overridden with BENCH_MESSAGES, BENCH_FANOUT_MESSAGES, BENCH_REQUESTS,
+# BENCH_INFLIGHT_REQUESTS, BENCH_QUEUE_MESSAGES, BENCH_SESSIONS, BENCH_IDLE_SECONDS, BENCH_REPEATS,
+# BENCH_RUN_TIMEOUT_SECONDS. Every server listens on 127.0.0.1 only.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+docs=docs
+docs_given=0
+args=()
+quick=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1; args+=("$1") ;;
+    --no-docs) docs="" ;;
+    --docs) docs="$2"; docs_given=1; shift ;;
+    --only) args+=("$1" "$2"); shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+# a quick run does not overwrite the committed figures unless asked with --docs
+if [ "$quick" = 1 ] && [ "$docs_given" = 0 ]; then docs=""; fi
+
+# nats-server: install it if missing (we run as root on a Debian/Ubuntu machine)
+if ! command -v nats-server >/dev/null 2>&1; then
+  echo "installing nats-server" >&2
+  if ! apt-get install -y nats-server >&2; then
+    apt-get update >&2
+    apt-get install -y nats-server >&2
+  fi
+fi
+nats="$(command -v nats-server)"
+
+# a JDK >= 21 to run the harness (Maven finds its own through the toolchains plugin)
+java=""
+for j in "${JAVA_HOME:-}/bin/java" /usr/lib/jvm/*/bin/java "$(command -v java || true)"; do
+  [ -x "$j" ] || continue
+  v="$("$j" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+  if [ -n "$v" ] && [ "${v%%.*}" -ge 21 ]; then java="$j"; fi
+done
+if [ -z "$java" ]; then echo "no JDK >= 21 found under JAVA_HOME, /usr/lib/jvm or PATH" >&2; exit 1; fi
+
+echo "building conduit-benchmarks" >&2
+./mvnw -B -ntp -q -pl conduit-benchmarks -am package -DskipTests \
+  org.apache.maven.plugins:maven-dependency-plugin:3.7.0:build-classpath \
+  -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime >&2
+cp="conduit-benchmarks/target/classes:$(cat conduit-benchmarks/target/classpath.txt)"
+
+command="bench/compare.sh${args[*]:+ ${args[*]}}"
+docargs=()
+[ -n "$docs" ] && docargs=(--docs "$docs")
+exec "$java" --enable-native-access=ALL-UNNAMED -Xms512m -cp "$cp" dev.conduit.benchmarks.Compare \
+  --nats "$nats" --command "$command" "${args[@]}" "${docargs[@]}"

@@ -1,0 +1,323 @@
+package dev.conduit.benchmarks;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The side-by-side harness that {@code bench/compare.sh} runs: W1-W8 against Conduit servers, a
+ * nats-server, JeroMQ and a raw Netty echo server, each server in its own process on 127.0.0.1.
+ *
+ * <p>Arguments: {@code [--quick] [--only W1,W3,...] [--docs DIR] [--nats PATH] [--command TEXT]}.
+ * Counts come from {@link BenchConfig} and may be overridden by {@code BENCH_*} environment
+ * variables. Prints the table; with {@code --docs} also writes benchmarks.md and benchmarks.png there.
+ */
+public final class Compare {
+    /** The Conduit server's slow-consumer bound, raised from the 64 MiB default for the stream workloads. */
+    static final long SERVER_MAX_PENDING = 256L << 20;
+
+    private final BenchConfig config;
+    private final String nats;
+    private final Set<String> only;
+    private final List<Row> rows = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+
+    private Compare(BenchConfig config, String nats, Set<String> only) {
+        this.config = config;
+        this.nats = nats;
+        this.only = only;
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean quick = false;
+        String docs = null;
+        String nats = "nats-server";
+        String command = "bench/compare.sh";
+        Set<String> only = new LinkedHashSet<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--docs" -> docs = args[++i];
+                case "--nats" -> nats = args[++i];
+                case "--command" -> command = args[++i];
+                case "--only" -> only.addAll(Arrays.asList(args[++i].toUpperCase(Locale.ROOT).split(",")));
+                default -> {
+                    System.err.println("usage: Compare [--quick] [--only W1,W2,...] [--docs DIR] [--nats PATH]"
+                            + " [--command TEXT]; counts from BENCH_* environment variables");
+                    System.exit(2);
+                }
+            }
+        }
+        BenchConfig config = (quick ? BenchConfig.quick() : BenchConfig.full()).withEnvironment(System.getenv());
+        Runs.log("config: %s", config);
+        Compare compare = new Compare(config, nats, only);
+        long t0 = System.nanoTime();
+        compare.runAll();
+        double minutes = (System.nanoTime() - t0) / 60e9;
+        Runs.log("all workloads: %.1f min", minutes);
+        String table = Report.table(compare.rows);
+        System.out.println();
+        System.out.println(table);
+        if (docs != null) {
+            Report.write(Path.of(docs), compare.rows, compare.header(command, minutes), compare.notes);
+            Runs.log("wrote %s/benchmarks.md and benchmarks.png", docs);
+        }
+        boolean failed = compare.rows.stream().anyMatch(r -> !r.conduit().ok()
+                || (r.peerSeries() != null && !r.peerSeries().ok()));
+        System.exit(failed ? 1 : 0);
+    }
+
+    private boolean wanted(String workload) {
+        return only.isEmpty() || only.contains(workload);
+    }
+
+    interface ConduitPart {
+        List<Series> run(ConduitBench bench) throws Exception;
+    }
+
+    interface NatsPart {
+        List<Series> run(NatsBench bench) throws Exception;
+    }
+
+    /** Runs {@code part} against a fresh Conduit server process. */
+    private List<Series> conduit(String name, int metrics, ConduitPart part) {
+        try (ServerProcess server = ServerProcess.java(ServerMain.class, Long.toString(SERVER_MAX_PENDING))) {
+            return part.run(new ConduitBench(server.port()));
+        } catch (Exception e) {
+            return failed(metrics, "FAILED: " + e);
+        }
+    }
+
+    /** Runs {@code part} against a fresh nats-server. */
+    private List<Series> nats(int metrics, NatsPart part) {
+        try (ServerProcess server = ServerProcess.nats(nats, SERVER_MAX_PENDING)) {
+            return part.run(new NatsBench(server.port()));
+        } catch (Exception e) {
+            return failed(metrics, "FAILED: " + e);
+        }
+    }
+
+    /**
+     * The rate series of a stream workload's result (rate, delivered, skipped); notes the measured
+     * runs in which the system skipped messages.
+     */
+    private Series rate(String workload, String system, List<Series> result, long expected) {
+        Series skipped = result.get(2);
+        if (skipped.ok()) {
+            long runs = skipped.values().stream().filter(v -> v > 0).count();
+            if (runs > 0) {
+                notes.add(String.format(Locale.ROOT, "%s: %s skipped messages in %d of %d measured runs (at most "
+                        + "%,.0f of %,d; %s); the rate counts delivered messages only", workload, system, runs,
+                        skipped.values().size(), skipped.max(), expected,
+                        system.equals("Conduit") ? "the server's slow-consumer bound, reported with GAP"
+                                : "dropped by the client's dispatcher"));
+            }
+        }
+        return result.get(0);
+    }
+
+    private static List<Series> failed(int metrics, String why) {
+        Runs.log("  %s", why);
+        List<Series> out = new ArrayList<>();
+        for (int i = 0; i < metrics; i++) {
+            out.add(Series.failed(why));
+        }
+        return out;
+    }
+
+    private void runAll() throws Exception {
+        BenchConfig c = config;
+        String[] sizes = {"16 B", "1 KiB"};
+        int[] bytes = {BenchConfig.SMALL, BenchConfig.LARGE};
+        List<Series> w1 = new ArrayList<>();
+        List<Series> w3 = null;
+
+        if (wanted("W1") || wanted("W7")) {
+            for (int i = 0; i < bytes.length; i++) {
+                int size = bytes[i];
+                String name = "W1 " + sizes[i];
+                Runs.log("%s pub/sub 1 -> 1, %,d messages", name, c.messages());
+                Series conduit = rate(name, "Conduit", conduit(name, 3, b -> Runs.repeat(name + " conduit", c, 3,
+                        (k, d) -> b.stream(k.messages(), size, 1, null, d))), c.messages());
+                w1.add(conduit);
+                if (wanted("W1")) {
+                    Series peer = rate(name, "NATS", nats(3, n -> Runs.repeat(name + " nats", c, 3,
+                            (k, d) -> n.stream(k.messages(), size, 1, null, d))), c.messages());
+                    rows.add(new Row("W1 pub/sub 1->1 " + sizes[i], "delivered", "msg/s", true, conduit, "NATS", peer));
+                }
+            }
+        }
+        if (wanted("W2")) {
+            Runs.log("W2 fan-out 1 -> %d, %,d messages", c.fanout(), c.fanoutMessages());
+            long deliveries = (long) c.fanoutMessages() * c.fanout();
+            Series conduit = rate("W2", "Conduit", conduit("W2", 3, b -> Runs.repeat("W2 conduit", c, 3,
+                    (k, d) -> b.stream(k.fanoutMessages(), BenchConfig.SMALL, k.fanout(), null, d))), deliveries);
+            Series peer = rate("W2", "NATS", nats(3, n -> Runs.repeat("W2 nats", c, 3,
+                    (k, d) -> n.stream(k.fanoutMessages(), BenchConfig.SMALL, k.fanout(), null, d))), deliveries);
+            rows.add(new Row("W2 fan-out 1->" + c.fanout() + " 16 B", "deliveries", "msg/s", true, conduit, "NATS", peer));
+        }
+        if (wanted("W3") || wanted("W6") || wanted("W7")) {
+            Runs.log("W3 request/reply, 1 in flight, %,d requests", c.requests());
+            w3 = conduit("W3", 3, b -> Runs.repeat("W3 conduit", c, 3,
+                    (k, d) -> b.pingPong(k.requests(), BenchConfig.SMALL, d)));
+            if (wanted("W3")) {
+                List<Series> peer = nats(3, n -> Runs.repeat("W3 nats", c, 3,
+                        (k, d) -> n.pingPong(k.requests(), BenchConfig.SMALL, d)));
+                String[] p = {"p50", "p99", "p99.9"};
+                for (int i = 0; i < 3; i++) {
+                    rows.add(new Row("W3 request/reply 16 B", p[i] + " round trip", "us", false, w3.get(i), "NATS",
+                            peer.get(i)));
+                }
+            }
+        }
+        if (wanted("W4")) {
+            Runs.log("W4 request/reply, %d in flight, %,d requests", c.inflight(), c.inflightTotal());
+            List<Series> conduit = conduit("W4", 2, b -> Runs.repeat("W4 conduit", c, 2,
+                    (k, d) -> b.pipelined(k.inflightTotal(), k.inflight(), BenchConfig.SMALL, d)));
+            List<Series> peer = nats(2, n -> Runs.repeat("W4 nats", c, 2,
+                    (k, d) -> n.pipelined(k.inflightTotal(), k.inflight(), BenchConfig.SMALL, d)));
+            String w = "W4 request/reply " + c.inflight() + " in flight";
+            rows.add(new Row(w, "replies", "msg/s", true, conduit.get(0), "NATS", peer.get(0)));
+            rows.add(new Row(w, "p99 round trip", "us", false, conduit.get(1), "NATS", peer.get(1)));
+        }
+        if (wanted("W5")) {
+            Runs.log("W5 queue group 1 -> %d workers, %,d messages", c.workers(), c.queueMessages());
+            Series conduit = rate("W5", "Conduit", conduit("W5", 3, b -> Runs.repeat("W5 conduit", c, 3,
+                    (k, d) -> b.stream(k.queueMessages(), BenchConfig.SMALL, k.workers(), "workers", d))),
+                    c.queueMessages());
+            Series peer = rate("W5", "NATS", nats(3, n -> Runs.repeat("W5 nats", c, 3,
+                    (k, d) -> n.stream(k.queueMessages(), BenchConfig.SMALL, k.workers(), "workers", d))),
+                    c.queueMessages());
+            rows.add(new Row("W5 queue group 1->" + c.workers() + " 16 B", "delivered", "msg/s", true, conduit, "NATS",
+                    peer));
+        }
+        if (wanted("W6")) {
+            Runs.log("W6 vs JeroMQ: %,d messages to 1 worker; %,d requests", c.queueMessages(), c.requests());
+            Series conduit = rate("W6", "Conduit", conduit("W6", 3, b -> Runs.repeat("W6 conduit queue 1 worker", c, 3,
+                    (k, d) -> b.stream(k.queueMessages(), BenchConfig.SMALL, 1, "workers", d))), c.queueMessages());
+            ZmqBench zmq = new ZmqBench();
+            Series push = Runs.repeat("W6 jeromq push/pull", c, 2,
+                    (k, d) -> zmq.pushPull(k.queueMessages(), BenchConfig.SMALL, d)).get(0);
+            rows.add(new Row("W6 queue 1 worker / PUSH-PULL 16 B", "delivered", "msg/s", true, conduit, "JeroMQ", push));
+            List<Series> rr = Runs.repeat("W6 jeromq req/rep", c, 3,
+                    (k, d) -> zmq.reqRep(k.requests(), BenchConfig.SMALL, d));
+            rows.add(new Row("W6 request / REQ-REP 16 B", "p50 round trip", "us", false, w3.get(0), "JeroMQ", rr.get(0)));
+            rows.add(new Row("W6 request / REQ-REP 16 B", "p99 round trip", "us", false, w3.get(1), "JeroMQ", rr.get(1)));
+        }
+        if (wanted("W7")) {
+            Runs.log("W7 vs raw Netty echo: %,d frames; %,d round trips", c.messages(), c.requests());
+            try (ServerProcess echo = ServerProcess.java(NettyEcho.class)) {
+                for (int i = 0; i < bytes.length; i++) {
+                    int size = bytes[i];
+                    Series netty = Runs.repeat("W7 netty stream " + sizes[i], c, 2, (k, d) -> {
+                        try (NettyEcho.Client client = new NettyEcho.Client(echo.port())) {
+                            return client.stream(k.messages(), size, d);
+                        }
+                    }).get(0);
+                    rows.add(new Row("W7 stream (as W1) " + sizes[i], "delivered", "msg/s", true, w1.get(i), "Netty echo",
+                            netty));
+                }
+                List<Series> netty = Runs.repeat("W7 netty ping-pong", c, 3, (k, d) -> {
+                    try (NettyEcho.Client client = new NettyEcho.Client(echo.port())) {
+                        return client.pingPong(k.requests(), BenchConfig.SMALL, d);
+                    }
+                });
+                rows.add(new Row("W7 ping-pong (as W3) 16 B", "p50 round trip", "us", false, w3.get(0), "Netty echo",
+                        netty.get(0)));
+                rows.add(new Row("W7 ping-pong (as W3) 16 B", "p99 round trip", "us", false, w3.get(1), "Netty echo",
+                        netty.get(1)));
+            }
+        }
+        if (wanted("W8")) {
+            Runs.log("W8 %,d idle sessions, %s idle", c.sessions(), c.idle());
+            List<Series> scale;
+            try (ServerProcess server = ServerProcess.java(ServerMain.class)) {
+                long freshRss = ConnectionScale.rssKiB(server.pid());
+                scale = Runs.repeat("W8 sessions", c, 5, (k, d) ->
+                        ConnectionScale.run(ConnectionScale.of(server), k.sessions(), k.idle(), d, freshRss));
+            } catch (Exception e) {
+                scale = failed(5, "FAILED: " + e);
+            }
+            String w = "W8 " + c.sessions() + " idle sessions";
+            rows.add(new Row(w, "server heap per session", "KiB", false, scale.get(0), null, null));
+            rows.add(new Row(w, "server RSS growth per session", "KiB", false, scale.get(1), null, null));
+            rows.add(new Row(w, "server idle CPU, whole process", "% of a core", false, scale.get(2), null, null));
+            rows.add(new Row(w, "server idle CPU, conduit-* threads", "% of a core", false, scale.get(4), null, null));
+        }
+    }
+
+    private String header(String command, double minutes) {
+        BenchConfig c = config;
+        StringBuilder sb = new StringBuilder();
+        sb.append("# Benchmarks\n\n");
+        sb.append("Side-by-side figures from `bench/compare.sh` (").append(Report.today())
+                .append(", ").append(String.format(Locale.ROOT, "%.0f", minutes)).append(" min). ")
+                .append("Conduit against nats-server with jnats, JeroMQ, and a raw Netty echo server as an upper ")
+                .append("bound. Every workload ran once with a tenth of its counts to warm up, then ")
+                .append(c.repeats()).append(c.repeats() == 1 ? " time" : " times").append("; each cell is the median with the spread (min - max) of those ")
+                .append("runs. Each run had ").append(c.runTimeout().toSeconds())
+                .append(" s; a run past it is reported as a failure.\n\n");
+        sb.append("**These figures come from a shared 2-core machine that other engineers were using at the same ")
+                .append("time**: treat them as indicative; the run will be repeated on a quiet machine.\n\n");
+        sb.append("## Machine\n\n");
+        Report.machine().forEach(l -> sb.append(l).append('\n'));
+        sb.append("- peers: ").append(natsVersion()).append(", jnats 2.21.1, JeroMQ 0.6.0, Netty ")
+                .append(io.netty.util.Version.identify().values().stream().findFirst()
+                        .map(v -> v.artifactVersion()).orElse("?"))
+                .append(io.netty.channel.epoll.Epoll.isAvailable() ? " (native epoll)" : " (NIO)").append('\n');
+        sb.append("\n## How it was run\n\n```sh\n").append(command).append("\n```\n\n");
+        sb.append("Counts: W1 ").append(String.format(Locale.ROOT, "%,d", c.messages()))
+                .append(" messages per run and payload size; W2 ")
+                .append(String.format(Locale.ROOT, "%,d", c.fanoutMessages())).append(" messages to ")
+                .append(c.fanout()).append(" subscribers; W3 ").append(String.format(Locale.ROOT, "%,d", c.requests()))
+                .append(" requests; W4 ").append(String.format(Locale.ROOT, "%,d", c.inflightTotal()))
+                .append(" requests, ").append(c.inflight()).append(" in flight; W5 and W6 ")
+                .append(String.format(Locale.ROOT, "%,d", c.queueMessages())).append(" messages; W8 ")
+                .append(String.format(Locale.ROOT, "%,d", c.sessions())).append(" sessions, idle CPU over ")
+                .append(c.idle().toSeconds()).append(" s.\n\n");
+        sb.append("""
+                Setup:
+
+                - Every server runs in its own process on 127.0.0.1 (a fresh one per workload): a JVM running \
+                `dev.conduit.benchmarks.ServerMain` (Conduit's defaults, 2 I/O threads), `nats-server` (its \
+                defaults), a JVM running `dev.conduit.benchmarks.NettyEcho`. The clients all run in the harness JVM, \
+                each publisher, subscriber, requester and responder on its own connection. JeroMQ is brokerless: \
+                its PUSH/PULL and REQ/REP ends connect directly, with no server hop in between.
+                - Both brokers' per-connection slow-consumer bound is raised from 64 MiB to 256 MiB for the \
+                stream workloads (Conduit `maxPendingBytesPerConnection`, nats-server `max_pending`); \
+                nats-server's write deadline is 10 s. A message a broker skips is not counted as delivered.
+                - Rates are measured at the receiving side from the first to the last message; round trips \
+                with HdrHistogram, one request at a time (W3) or 64 in flight (W4).
+                - W6 compares Conduit's queue group with one worker to PUSH/PULL, and W3's request to REQ/REP.
+                - W7 runs W1 (a pipelined one-way stream, through the echo server back to the sending \
+                connection) and W3 (ping-pong) against a length-prefixed echo server on raw Netty: the column \
+                "Conduit relative" is the fraction of that upper bound Conduit reaches.
+                - W8 holds idle Conduit sessions (heartbeats every 5 s both ways, the default) open to one \
+                server process, the clients sharing one I/O thread; measured 3 s after the last session opened; heap is the server's used heap after \
+                System.gc() (asked over its stdin) minus the same before the sessions opened, RSS growth is VmRSS \
+                from /proc minus VmRSS of the freshly started server (divided by the sessions), CPU is \
+                utime+stime from /proc over the idle window, of the whole server process (JIT compiler and GC \
+                threads included) and of its own threads only (named conduit-*: the I/O event loops and the \
+                clock that runs heartbeat timers); the warm-up and the repeats use one server, each run starting \
+                once the sessions of the one before are gone.
+                - "Conduit / peer" is the ratio of the medians; "Conduit relative" turns it so that higher \
+                is better for Conduit (peer / Conduit for latencies). The chart shows that column.
+                """);
+        return sb.toString();
+    }
+
+    private String natsVersion() {
+        try {
+            Process p = new ProcessBuilder(nats, "--version").redirectErrorStream(true).start();
+            String v = new String(p.getInputStream().readAllBytes()).trim();
+            p.waitFor();
+            return v;
+        } catch (Exception e) {
+            return "nats-server (version unknown: " + e.getMessage() + ")";
+        }
+    }
+}

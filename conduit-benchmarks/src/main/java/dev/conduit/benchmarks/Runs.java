@@ -1,0 +1,87 @@
+package dev.conduit.benchmarks;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+
+/** Warm-up, repeats and the figures of a run. */
+final class Runs {
+
+    private Runs() {
+    }
+
+    /** One bounded run of a workload; returns its metrics in a fixed order. */
+    @FunctionalInterface
+    interface Run {
+        double[] run(BenchConfig config, Deadline deadline) throws Exception;
+    }
+
+    /**
+     * Runs once with the warm-up counts (not measured), then {@code config.repeats()} times; the
+     * result holds one series per metric. A failed run (timeout, error) fails every series with its
+     * reason.
+     */
+    static List<Series> repeat(String name, BenchConfig config, int metrics, Run run) {
+        List<List<Double>> values = new ArrayList<>();
+        for (int i = 0; i < metrics; i++) {
+            values.add(new ArrayList<>());
+        }
+        try {
+            run.run(config.warmup(), Deadline.in(config.runTimeout()));
+            for (int r = 0; r < config.repeats(); r++) {
+                double[] v = run.run(config, Deadline.in(config.runTimeout()));
+                for (int i = 0; i < metrics; i++) {
+                    values.get(i).add(v[i]);
+                }
+                log("  %s run %d: %s", name, r + 1, format(v));
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            String why = (e instanceof java.util.concurrent.TimeoutException ? "TIMEOUT: " : "FAILED: ")
+                    + e.getClass().getSimpleName() + ": " + e.getMessage();
+            log("  %s %s", name, why);
+            List<Series> failed = new ArrayList<>();
+            for (int i = 0; i < metrics; i++) {
+                failed.add(Series.failed(why));
+            }
+            return failed;
+        }
+        List<Series> out = new ArrayList<>();
+        for (List<Double> v : values) {
+            out.add(Series.of(v));
+        }
+        return out;
+    }
+
+    static Histogram histogram() {
+        return new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    }
+
+    /** p50, p99, p99.9 in microseconds. */
+    static double[] percentilesMicros(Histogram h) {
+        return new double[] {h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
+            h.getValueAtPercentile(99.9) / 1e3};
+    }
+
+    /** Events per second between two nano times. */
+    static double rate(long events, long firstNanos, long lastNanos) {
+        long span = Math.max(1, lastNanos - firstNanos);
+        return events * 1e9 / span;
+    }
+
+    static String format(double[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (double d : v) {
+            sb.append(sb.isEmpty() ? "" : ", ").append(String.format("%.1f", d));
+        }
+        return sb.toString();
+    }
+
+    static void log(String format, Object... args) {
+        System.err.printf(format + "%n", args);
+        System.err.flush();
+    }
+}

@@ -1,0 +1,58 @@
+package dev.conduit.benchmarks;
+
+import dev.conduit.server.Server;
+import dev.conduit.server.ServerConfig;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A Conduit server in its own process for the harness: {@code ServerMain [maxPendingBytesPerConnection]}
+ * listens on 127.0.0.1, a free port, prints {@code PORT n}, then answers commands on stdin, one a
+ * line: {@code heap} (prints {@code HEAP <bytes used after System.gc()>}), {@code sessions}
+ * (prints {@code SESSIONS n}), {@code quit} (or end of input) stops it.
+ */
+public final class ServerMain {
+
+    private ServerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        ServerConfig.Builder config = ServerConfig.builder().host("127.0.0.1").port(0);
+        if (args.length > 0) {
+            config.maxPendingBytesPerConnection(Long.parseLong(args[0]));
+        }
+        try (Server server = Server.create(config.build()).start()) {
+            System.out.println("PORT " + server.address().getPort());
+            System.out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            String line;
+            while ((line = in.readLine()) != null && !line.equals("quit")) {
+                if (line.equals("sessions")) {
+                    System.out.println("SESSIONS " + server.sessionCount());
+                    System.out.flush();
+                } else {
+                    answer(line);
+                }
+            }
+        }
+    }
+
+    /** The admin commands every harness server process answers. */
+    static void answer(String line) {
+        if (line.equals("heap")) {
+            System.out.println("HEAP " + usedHeapAfterGc());
+        } else {
+            System.out.println("ERROR unknown command " + line);
+        }
+        System.out.flush();
+    }
+
+    static long usedHeapAfterGc() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+}
