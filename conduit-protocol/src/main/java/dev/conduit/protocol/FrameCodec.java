@@ -285,13 +285,13 @@ public final class FrameCodec {
             case PUBLISH -> {
                 allowFlags(type, flags, FLAG_REQUEST);
                 long seq = in.getLong();
-                yield new Frame.Publish(seq, (flags & FLAG_REQUEST) != 0, body(in));
+                yield new Frame.Publish(seq, (flags & FLAG_REQUEST) != 0, body(in, true));
             }
             case MESSAGE -> {
                 noFlags(type, flags);
                 long seq = in.getLong();
                 int sid = in.getInt();
-                yield new Frame.Message(seq, sid, body(in));
+                yield new Frame.Message(seq, sid, body(in, false));
             }
             case SUBSCRIBE -> {
                 allowFlags(type, flags, FLAG_DISCONNECT_WHEN_SLOW);
@@ -362,7 +362,14 @@ public final class FrameCodec {
         };
     }
 
-    private MessageBody body(ByteBuffer in) {
+    /**
+     * The message body that ends a PUBLISH or MESSAGE frame. With {@code keepWire} (PUBLISH, which a
+     * server passes on as it came), the body's bytes are kept as one array, checked as always, and
+     * the payload is left in it: the server then writes those bytes to each subscriber without
+     * encoding the body again.
+     */
+    private MessageBody body(ByteBuffer in, boolean keepWire) {
+        int bodyStart = in.position();
         String subject = cachedSubject(in);
         String reply = subject(in, "reply subject");
         if (!reply.isEmpty()) {
@@ -376,6 +383,13 @@ public final class FrameCodec {
         if (payloadLength > in.remaining()) {
             throw new MalformedFrameException("payload length " + payloadLength + " overruns the frame ("
                     + in.remaining() + " bytes left)");
+        }
+        if (keepWire) {
+            int bodyEnd = in.position() + (int) payloadLength;
+            byte[] wire = new byte[bodyEnd - bodyStart];
+            in.get(bodyStart, wire);
+            in.position(bodyEnd);
+            return MessageBody.decoded(subject, reply, headers, wire, (int) payloadLength);
         }
         byte[] payload = new byte[(int) payloadLength];
         in.get(payload);
