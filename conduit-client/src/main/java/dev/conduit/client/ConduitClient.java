@@ -571,7 +571,7 @@ final class ConduitClient implements Client {
     ClientSubscription subscribeInternal(String pattern, String queueGroup, MessageHandler handler, boolean user) {
         int id = nextSubscriptionId.incrementAndGet();
         ClientSubscription s = new ClientSubscription(this, id, pattern, queueGroup, handler,
-                new SerialExecutor(executor), options.maxPendingMessagesPerSubscription(), options.disconnectWhenSlow());
+                executor, options.maxPendingMessagesPerSubscription(), options.disconnectWhenSlow());
         synchronized (this) {
             if (user) {
                 requireOpen();
@@ -1021,6 +1021,8 @@ final class ConduitClient implements Client {
         final Connection connection;
         final Endpoint endpoint;
         Connection.Cancellable welcomeTimer = () -> { };
+        /** Subscriptions given messages in the current read, dispatched at its end; I/O thread only. */
+        private final List<ClientSubscription> toDispatch = new ArrayList<>();
         /** Why the server refused the handshake, if it said. */
         volatile ConduitException handshakeFailure;
         /** Closed by drain on purpose. */
@@ -1086,7 +1088,9 @@ final class ConduitClient implements Client {
                     inSeq++;
                     ClientSubscription s = subscriptions.get(m.subscriptionId());
                     if (s != null) {
-                        s.onMessage(m.body());
+                        if (s.onMessage(m.body())) {
+                            toDispatch.add(s);
+                        }
                     } else {
                         log.debug("message for ended subscription {} ignored", m.subscriptionId());
                     }
@@ -1166,8 +1170,17 @@ final class ConduitClient implements Client {
             connection.abort();
         }
 
+        /** Hands the messages of this read to the subscriptions' executors: one hand-off each. */
+        private void dispatchReceived() {
+            for (int i = 0; i < toDispatch.size(); i++) {
+                toDispatch.get(i).dispatch();
+            }
+            toDispatch.clear();
+        }
+
         @Override
         public void onReadComplete() {
+            dispatchReceived();
             if (active != this) {
                 return;
             }
@@ -1184,6 +1197,7 @@ final class ConduitClient implements Client {
 
         @Override
         public void onProtocolError(ProtocolException error, boolean inSync) {
+            dispatchReceived();
             log.warn("undecodable frame from the server at {}: {}", endpoint, error.getMessage());
             handshakeFailure = error;
             connection.abort();
@@ -1191,6 +1205,7 @@ final class ConduitClient implements Client {
 
         @Override
         public void onClosed(Throwable cause) {
+            dispatchReceived();
             linkClosed(this, cause);
         }
     }
