@@ -123,6 +123,13 @@ final class ConduitClient implements Client {
         }
     }
 
+    /** A subject that passed {@link Subjects#checkSubject} with this maximum. */
+    private record CheckedSubject(String subject, int maxBytes) {
+    }
+
+    /** The subject that last passed the check in {@link #body}; written by any publishing thread. */
+    private volatile CheckedSubject lastChecked;
+
     /** A flush: done when everything up to {@code target} is confirmed. */
     private record Flush(long target, CompletableFuture<Void> future, Connection.Cancellable timer) {
     }
@@ -796,7 +803,7 @@ final class ConduitClient implements Client {
 
     MessageBody body(String subject, String replyTo, Headers headers, byte[] payload) {
         ProtocolLimits l = limits;
-        Subjects.checkSubject(subject, l.maxSubjectBytes());
+        checkSubject(subject, l.maxSubjectBytes());
         if (replyTo != null) {
             Subjects.checkSubject(replyTo, l.maxSubjectBytes());
         }
@@ -812,6 +819,20 @@ final class ConduitClient implements Client {
         }
         // Copied so that the caller may reuse its array as soon as the call returns.
         return MessageBody.of(subject, replyTo, h, payload.clone());
+    }
+
+    /**
+     * {@link Subjects#checkSubject}, skipped for the very String (the same instance: Strings are
+     * immutable) that last passed it under the same limit, as when a publisher sends many messages
+     * to one subject.
+     */
+    private void checkSubject(String subject, int maxBytes) {
+        CheckedSubject c = lastChecked;
+        if (c != null && c.subject == subject && c.maxBytes == maxBytes) {
+            return;
+        }
+        Subjects.checkSubject(subject, maxBytes);
+        lastChecked = new CheckedSubject(subject, maxBytes);
     }
 
     /**
