@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One subscription of a {@link ConduitClient}. Messages arrive on the I/O thread ({@link
- * #onMessage}) and are handed to the handler in order through a {@link SerialExecutor}; at most
+ * #onMessage}) and are handed to the handler in order through a {@link SerialExecutor} (as items for
+ * its sink, {@link #handle}, not as a task each); at most
  * {@code maxPending} wait at a time, and the excess is dropped and reported.
  *
  * <p>Both sides count the messages delivered to the subscription since it began, identically, so an
@@ -32,23 +33,32 @@ final class ClientSubscription implements Subscription {
     /** Total received at which the subscription ends; Long.MAX_VALUE for never. */
     private volatile long limit = Long.MAX_VALUE;
     private volatile boolean active = true;
+    /** Messages were queued since the last {@link #dispatch()}; used only by the I/O thread. */
+    private boolean awaitingDispatch;
 
     ClientSubscription(ConduitClient client, int id, String pattern, String queueGroup, MessageHandler handler,
-                       SerialExecutor dispatch, int maxPending, boolean disconnectWhenSlow) {
+                       java.util.concurrent.Executor executor, int maxPending, boolean disconnectWhenSlow) {
         this.disconnectWhenSlow = disconnectWhenSlow;
         this.client = client;
         this.id = id;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
         this.handler = handler;
-        this.dispatch = dispatch;
+        this.dispatch = new SerialExecutor(executor, this::handle);
         this.maxPending = maxPending;
     }
 
-    /** Runs on the I/O thread. */
-    void onMessage(MessageBody body) {
+    /**
+     * Runs on the I/O thread: queues the message for the handler without starting the handler's
+     * drain; the connection calls {@link #dispatch()} at the end of the read, so a batch of messages
+     * costs one hand-off to the executor.
+     *
+     * @return true if the message was queued and this subscription now awaits {@link #dispatch()}
+     *     (false if it already did, or the message was dropped)
+     */
+    boolean onMessage(MessageBody body) {
         if (!active) {
-            return;
+            return false;
         }
         long n = received.incrementAndGet();
         if (n >= limit) {
@@ -60,13 +70,24 @@ final class ClientSubscription implements Subscription {
                 // Not through dispatch: that queue is stuck behind the handler that is too slow.
                 client.reportSlowConsumer(this);
             }
-            return;
+            return false;
         }
-        ReceivedMessage message = new ReceivedMessage(client, body);
-        dispatch.execute(() -> handle(message));
+        dispatch.offer(new ReceivedMessage(client, body));
+        if (awaitingDispatch) {
+            return false;
+        }
+        awaitingDispatch = true;
+        return true;
     }
 
-    private void handle(ReceivedMessage message) {
+    /** On the I/O thread, at the end of a read: hands what {@link #onMessage} queued to the executor. */
+    void dispatch() {
+        awaitingDispatch = false;
+        dispatch.kick();
+    }
+
+    /** The dispatch's sink: runs the handler on one message, on the client's executor. */
+    void handle(ReceivedMessage message) {
         pending.decrementAndGet();
         try {
             handler.onMessage(message);

@@ -123,6 +123,13 @@ final class ConduitClient implements Client {
         }
     }
 
+    /** A subject that passed {@link Subjects#checkSubject} with this maximum. */
+    private record CheckedSubject(String subject, int maxBytes) {
+    }
+
+    /** The subject that last passed the check in {@link #body}; written by any publishing thread. */
+    private volatile CheckedSubject lastChecked;
+
     /** A flush: done when everything up to {@code target} is confirmed. */
     private record Flush(long target, CompletableFuture<Void> future, Connection.Cancellable timer) {
     }
@@ -571,7 +578,7 @@ final class ConduitClient implements Client {
     ClientSubscription subscribeInternal(String pattern, String queueGroup, MessageHandler handler, boolean user) {
         int id = nextSubscriptionId.incrementAndGet();
         ClientSubscription s = new ClientSubscription(this, id, pattern, queueGroup, handler,
-                new SerialExecutor(executor), options.maxPendingMessagesPerSubscription(), options.disconnectWhenSlow());
+                executor, options.maxPendingMessagesPerSubscription(), options.disconnectWhenSlow());
         synchronized (this) {
             if (user) {
                 requireOpen();
@@ -796,7 +803,7 @@ final class ConduitClient implements Client {
 
     MessageBody body(String subject, String replyTo, Headers headers, byte[] payload) {
         ProtocolLimits l = limits;
-        Subjects.checkSubject(subject, l.maxSubjectBytes());
+        checkSubject(subject, l.maxSubjectBytes());
         if (replyTo != null) {
             Subjects.checkSubject(replyTo, l.maxSubjectBytes());
         }
@@ -812,6 +819,20 @@ final class ConduitClient implements Client {
         }
         // Copied so that the caller may reuse its array as soon as the call returns.
         return MessageBody.of(subject, replyTo, h, payload.clone());
+    }
+
+    /**
+     * {@link Subjects#checkSubject}, skipped for the very String (the same instance: Strings are
+     * immutable) that last passed it under the same limit, as when a publisher sends many messages
+     * to one subject.
+     */
+    private void checkSubject(String subject, int maxBytes) {
+        CheckedSubject c = lastChecked;
+        if (c != null && c.subject == subject && c.maxBytes == maxBytes) {
+            return;
+        }
+        Subjects.checkSubject(subject, maxBytes);
+        lastChecked = new CheckedSubject(subject, maxBytes);
     }
 
     /**
@@ -1021,6 +1042,8 @@ final class ConduitClient implements Client {
         final Connection connection;
         final Endpoint endpoint;
         Connection.Cancellable welcomeTimer = () -> { };
+        /** Subscriptions given messages in the current read, dispatched at its end; I/O thread only. */
+        private final List<ClientSubscription> toDispatch = new ArrayList<>();
         /** Why the server refused the handshake, if it said. */
         volatile ConduitException handshakeFailure;
         /** Closed by drain on purpose. */
@@ -1086,7 +1109,9 @@ final class ConduitClient implements Client {
                     inSeq++;
                     ClientSubscription s = subscriptions.get(m.subscriptionId());
                     if (s != null) {
-                        s.onMessage(m.body());
+                        if (s.onMessage(m.body())) {
+                            toDispatch.add(s);
+                        }
                     } else {
                         log.debug("message for ended subscription {} ignored", m.subscriptionId());
                     }
@@ -1166,8 +1191,17 @@ final class ConduitClient implements Client {
             connection.abort();
         }
 
+        /** Hands the messages of this read to the subscriptions' executors: one hand-off each. */
+        private void dispatchReceived() {
+            for (int i = 0; i < toDispatch.size(); i++) {
+                toDispatch.get(i).dispatch();
+            }
+            toDispatch.clear();
+        }
+
         @Override
         public void onReadComplete() {
+            dispatchReceived();
             if (active != this) {
                 return;
             }
@@ -1184,6 +1218,7 @@ final class ConduitClient implements Client {
 
         @Override
         public void onProtocolError(ProtocolException error, boolean inSync) {
+            dispatchReceived();
             log.warn("undecodable frame from the server at {}: {}", endpoint, error.getMessage());
             handshakeFailure = error;
             connection.abort();
@@ -1191,6 +1226,7 @@ final class ConduitClient implements Client {
 
         @Override
         public void onClosed(Throwable cause) {
+            dispatchReceived();
             linkClosed(this, cause);
         }
     }

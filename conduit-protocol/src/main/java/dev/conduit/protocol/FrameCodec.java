@@ -2,6 +2,7 @@ package dev.conduit.protocol;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -146,8 +147,9 @@ import java.util.List;
  * +-------+--------+---------+-----+-----------+------------+
  * </pre>
  *
- * <p>Instances are immutable and thread-safe; encoding needs no instance because limits are
- * enforced by whoever builds the frame.
+ * <p>Instances are thread-safe; encoding needs no instance because limits are enforced by whoever
+ * builds the frame. Decoding keeps a small cache of the message subjects it has checked, so that a
+ * stream of messages on a few subjects does not decode and check each one again.
  */
 public final class FrameCodec {
     /** Bytes of the length prefix. */
@@ -168,8 +170,12 @@ public final class FrameCodec {
     /** GOAWAY: a list of alternate endpoints follows the reason. */
     public static final int FLAG_ALTERNATES = 0x01;
 
+    private static final int SUBJECT_CACHE_SIZE = 64;
+
     private final ProtocolLimits limits;
     private final int maxFrameBytes;
+    /** Subjects recently decoded and checked against {@link #limits}; see {@link #cachedSubject}. */
+    private final String[] subjectCache = new String[SUBJECT_CACHE_SIZE];
 
     public FrameCodec(ProtocolLimits limits) {
         this.limits = limits;
@@ -213,13 +219,23 @@ public final class FrameCodec {
             return null;
         }
         int start = in.position();
-        ByteBuffer frame = in.slice(start + HEAD_BYTES, size - HEAD_BYTES);
+        int end = start + size;
         int typeCode = in.get(start + 4) & 0xFF;
         int flags = in.get(start + 5) & 0xFF;
-        in.position(start + size);
         FrameType type = FrameType.of(typeCode);
         if (type == null) {
+            in.position(end);
             throw new UnknownFrameTypeException(typeCode);
+        }
+        // The body is read in place, with the limit moved to the frame's end, rather than through a
+        // slice: one buffer object less per frame. Fields read absolute indexes from the position.
+        boolean inPlace = in.order() == ByteOrder.BIG_ENDIAN;
+        ByteBuffer frame = inPlace ? in : in.slice(start + HEAD_BYTES, size - HEAD_BYTES);
+        int limit = in.limit();
+        if (inPlace) {
+            in.limit(end).position(start + HEAD_BYTES);
+        } else {
+            in.position(end);
         }
         try {
             Frame f = decodeBody(type, flags, frame);
@@ -229,6 +245,10 @@ public final class FrameCodec {
             return f;
         } catch (BufferUnderflowException e) {
             throw new MalformedFrameException(type + " frame ends before its last field");
+        } finally {
+            if (inPlace) {
+                in.limit(limit).position(end);
+            }
         }
     }
 
@@ -265,13 +285,13 @@ public final class FrameCodec {
             case PUBLISH -> {
                 allowFlags(type, flags, FLAG_REQUEST);
                 long seq = in.getLong();
-                yield new Frame.Publish(seq, (flags & FLAG_REQUEST) != 0, body(in));
+                yield new Frame.Publish(seq, (flags & FLAG_REQUEST) != 0, body(in, true));
             }
             case MESSAGE -> {
                 noFlags(type, flags);
                 long seq = in.getLong();
                 int sid = in.getInt();
-                yield new Frame.Message(seq, sid, body(in));
+                yield new Frame.Message(seq, sid, body(in, false));
             }
             case SUBSCRIBE -> {
                 allowFlags(type, flags, FLAG_DISCONNECT_WHEN_SLOW);
@@ -342,8 +362,15 @@ public final class FrameCodec {
         };
     }
 
-    private MessageBody body(ByteBuffer in) {
-        String subject = Subjects.checkSubject(subject(in, "subject"), limits.maxSubjectBytes());
+    /**
+     * The message body that ends a PUBLISH or MESSAGE frame. With {@code keepWire} (PUBLISH, which a
+     * server passes on as it came), the body's bytes are kept as one array, checked as always, and
+     * the payload is left in it: the server then writes those bytes to each subscriber without
+     * encoding the body again.
+     */
+    private MessageBody body(ByteBuffer in, boolean keepWire) {
+        int bodyStart = in.position();
+        String subject = cachedSubject(in);
         String reply = subject(in, "reply subject");
         if (!reply.isEmpty()) {
             Subjects.checkSubject(reply, limits.maxSubjectBytes());
@@ -356,6 +383,13 @@ public final class FrameCodec {
         if (payloadLength > in.remaining()) {
             throw new MalformedFrameException("payload length " + payloadLength + " overruns the frame ("
                     + in.remaining() + " bytes left)");
+        }
+        if (keepWire) {
+            int bodyEnd = in.position() + (int) payloadLength;
+            byte[] wire = new byte[bodyEnd - bodyStart];
+            in.get(bodyStart, wire);
+            in.position(bodyEnd);
+            return MessageBody.decoded(subject, reply, headers, wire, (int) payloadLength);
         }
         byte[] payload = new byte[(int) payloadLength];
         in.get(payload);
@@ -402,6 +436,57 @@ public final class FrameCodec {
         } catch (BufferUnderflowException e) {
             throw new MalformedFrameException("header block ends inside a header");
         }
+    }
+
+    /**
+     * The subject of a message body, checked like any ({@link Subjects#checkSubject}); a subject
+     * whose bytes equal those of one recently decoded and checked by this codec is not decoded or
+     * checked again: the earlier String is returned. Only ASCII subjects are remembered, so that
+     * equal bytes mean equal characters. The cache is an array of immutable Strings, so a codec
+     * shared between threads stays correct (racing threads at worst miss or overwrite an entry).
+     */
+    private String cachedSubject(ByteBuffer in) {
+        int len = u16(in);
+        int max = limits.maxSubjectBytes();
+        if (len > max) {
+            throw new InvalidSubjectException("subject of " + len + " bytes is longer than " + max + " bytes");
+        }
+        if (len > in.remaining()) {
+            throw new MalformedFrameException("subject length " + len + " overruns the frame (" + in.remaining()
+                    + " bytes left)");
+        }
+        int pos = in.position();
+        int hash = len;
+        boolean ascii = true;
+        for (int i = 0; i < len; i++) {
+            byte b = in.get(pos + i);
+            ascii &= b >= 0;
+            hash = 31 * hash + b;
+        }
+        if (!ascii) {
+            return Subjects.checkSubject(stringOfLength(in, len, "subject"), max);
+        }
+        int slot = (hash ^ (hash >>> 16)) & (SUBJECT_CACHE_SIZE - 1);
+        String cached = subjectCache[slot];
+        if (cached != null && sameAscii(cached, in, pos, len)) {
+            in.position(pos + len);
+            return cached;
+        }
+        String subject = Subjects.checkSubject(stringOfLength(in, len, "subject"), max);
+        subjectCache[slot] = subject;
+        return subject;
+    }
+
+    private static boolean sameAscii(String s, ByteBuffer in, int pos, int len) {
+        if (s.length() != len) {
+            return false;
+        }
+        for (int i = 0; i < len; i++) {
+            if (s.charAt(i) != in.get(pos + i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private String subject(ByteBuffer in, String field) {
@@ -452,6 +537,14 @@ public final class FrameCodec {
 
     /** Total bytes the frame takes on the wire, length prefix included. */
     public static int encodedLength(Frame frame) {
+        // The two frames of every message first, ahead of the pattern switch over all types: this
+        // runs several times per message (queue and replay accounting on both sides).
+        if (frame instanceof Frame.Message m) {
+            return MESSAGE_HEAD_BYTES + m.body().encodedLength();
+        }
+        if (frame instanceof Frame.Publish p) {
+            return HEAD_BYTES + 8 + p.body().encodedLength();
+        }
         return HEAD_BYTES + bodyLength(frame);
     }
 

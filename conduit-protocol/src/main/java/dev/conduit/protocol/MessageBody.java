@@ -13,7 +13,9 @@ import java.util.Objects;
  * <p>What is shared is the encoding, not the copying: the encoded bytes live in a heap buffer, and
  * each subscriber's connection still copies them on the way to its socket (into its write batch for
  * small bodies; for large ones Netty copies the heap buffer into a direct buffer as it writes). A
- * fan-out to N subscribers encodes once and copies N times; it is not zero-copy.
+ * fan-out to N subscribers encodes once and copies N times; it is not zero-copy. A body the server
+ * decoded from a PUBLISH is not encoded at all: it keeps the bytes it was decoded from (after the
+ * codec checked them) and those are what each subscriber's connection copies.
  *
  * <p>Immutable and safe to share across threads, provided nobody modifies the payload array after
  * handing it over.
@@ -22,8 +24,18 @@ public final class MessageBody {
     private final String subject;
     private final String replyTo;
     private final Headers headers;
-    private final byte[] payload;
+    private final int payloadLength;
     private final int encodedLength;
+    /**
+     * The payload; for a body decoded with its wire form kept ({@link #decoded}), null until first
+     * asked for, then copied out of {@link #wire}. Volatile for the same reason as {@link #encoded}.
+     */
+    private volatile byte[] payload;
+    /**
+     * The body as on the wire, when it was decoded from it (the server's PUBLISH frames): written to
+     * each subscriber as it is, never encoded again. Null otherwise.
+     */
+    private final byte[] wire;
     /**
      * The cached wire form, computed on first use. Volatile so that a buffer computed on one thread
      * is seen whole (contents, position, limit) by another; threads racing the first use may each
@@ -36,8 +48,19 @@ public final class MessageBody {
         this.replyTo = replyTo == null || replyTo.isEmpty() ? null : replyTo;
         this.headers = headers == null ? Headers.EMPTY : headers;
         this.payload = Objects.requireNonNull(payload, "payload");
+        this.payloadLength = payload.length;
+        this.wire = null;
         this.encodedLength = 2 + Utf8.length(subject) + 2 + (this.replyTo == null ? 0 : Utf8.length(this.replyTo))
                 + 4 + this.headers.encodedLength() + 4 + payload.length;
+    }
+
+    private MessageBody(String subject, String replyTo, Headers headers, byte[] wire, int payloadLength) {
+        this.subject = subject;
+        this.replyTo = replyTo == null || replyTo.isEmpty() ? null : replyTo;
+        this.headers = headers == null ? Headers.EMPTY : headers;
+        this.wire = wire;
+        this.payloadLength = payloadLength;
+        this.encodedLength = wire.length;
     }
 
     /**
@@ -47,6 +70,14 @@ public final class MessageBody {
      */
     public static MessageBody of(String subject, String replyTo, Headers headers, byte[] payload) {
         return new MessageBody(subject, replyTo, headers, payload);
+    }
+
+    /**
+     * A body decoded by the codec whose wire form, {@code wire}, is kept whole: the payload is its
+     * last {@code payloadLength} bytes.
+     */
+    static MessageBody decoded(String subject, String replyTo, Headers headers, byte[] wire, int payloadLength) {
+        return new MessageBody(subject, replyTo, headers, wire, payloadLength);
     }
 
     public String subject() {
@@ -64,7 +95,17 @@ public final class MessageBody {
 
     /** The payload array itself, not a copy: do not modify it. */
     public byte[] payload() {
-        return payload;
+        byte[] p = payload;
+        if (p == null) {
+            p = Arrays.copyOfRange(wire, wire.length - payloadLength, wire.length);
+            payload = p;
+        }
+        return p;
+    }
+
+    /** Bytes of the payload; the same as {@code payload().length}, without copying a decoded payload out. */
+    public int payloadLength() {
+        return payloadLength;
     }
 
     /** Bytes this body takes on the wire. */
@@ -80,15 +121,41 @@ public final class MessageBody {
     public ByteBuffer encoded() {
         ByteBuffer e = encoded;
         if (e == null) {
-            ByteBuffer b = ByteBuffer.allocate(encodedLength);
-            writeTo(b);
-            e = b.flip().asReadOnlyBuffer();
+            if (wire != null) {
+                e = ByteBuffer.wrap(wire).asReadOnlyBuffer();
+            } else {
+                ByteBuffer b = ByteBuffer.allocate(encodedLength);
+                writeTo(b);
+                e = b.flip().asReadOnlyBuffer();
+            }
             encoded = e;
         }
         return e.duplicate();
     }
 
+    /**
+     * Writes the body as on the wire at the buffer's position, which must have {@link
+     * #encodedLength()} bytes of room: a copy of the bytes it was decoded from, or of the cached
+     * encoding, else encoded afresh. Allocates nothing. Safe to call from any thread.
+     */
+    public void writeEncoded(ByteBuffer out) {
+        if (wire != null) {
+            out.put(wire);
+            return;
+        }
+        ByteBuffer e = encoded;
+        if (e != null) {
+            out.put(e.duplicate());
+        } else {
+            writeTo(out);
+        }
+    }
+
     void writeTo(ByteBuffer out) {
+        if (wire != null) {
+            out.put(wire);
+            return;
+        }
         FrameCodec.putString(out, subject);
         FrameCodec.putString(out, replyTo == null ? "" : replyTo);
         int headerLen = headers.encodedLength();
@@ -100,24 +167,25 @@ public final class MessageBody {
                 FrameCodec.putString(out, value);
             });
         }
-        out.putInt(payload.length);
-        out.put(payload);
+        byte[] p = payload();
+        out.putInt(p.length);
+        out.put(p);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof MessageBody b && subject.equals(b.subject) && Objects.equals(replyTo, b.replyTo)
-                && headers.equals(b.headers) && Arrays.equals(payload, b.payload);
+                && headers.equals(b.headers) && Arrays.equals(payload(), b.payload());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(subject, replyTo, headers, Arrays.hashCode(payload));
+        return Objects.hash(subject, replyTo, headers, Arrays.hashCode(payload()));
     }
 
     @Override
     public String toString() {
         return "MessageBody[subject=" + subject + ", replyTo=" + replyTo + ", headers=" + headers
-                + ", payload=" + payload.length + " bytes]";
+                + ", payload=" + payloadLength + " bytes]";
     }
 }

@@ -66,6 +66,9 @@ final class Utf8 {
      * rejected rather than replaced, so that two peers never disagree about a subject.
      */
     static String read(ByteBuffer in, int len, String field) {
+        if (len == 0) {
+            return ""; // an absent reply subject, in every message: no arrays for nothing
+        }
         int pos = in.position();
         boolean ascii = true;
         for (int i = 0; i < len; i++) {

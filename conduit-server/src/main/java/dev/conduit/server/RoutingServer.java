@@ -4,6 +4,7 @@ import dev.conduit.client.Client;
 import dev.conduit.client.ClientOptions;
 import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
+import dev.conduit.protocol.MessageBody;
 import dev.conduit.transport.Connection;
 import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.InMemoryConnector;
@@ -146,8 +147,10 @@ final class RoutingServer implements Server {
                 }
                 return;
             }
-            for (ServerSubscription target : targets) {
-                target.session.deliver(target, publish.body());
+            MessageBody body = publish.body();
+            for (int i = 0, n = targets.size(); i < n; i++) { // indexed: no iterator per message
+                ServerSubscription target = targets.get(i);
+                target.session.deliver(target, body);
             }
         } finally {
             targets.clear();

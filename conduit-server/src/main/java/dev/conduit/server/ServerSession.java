@@ -253,8 +253,8 @@ final class ServerSession {
     private void publish(ServerConnection from, Frame.Publish p) {
         // TCP frames were checked by the decoder; in-process ones arrive as objects and are checked here.
         int max = config.limits().maxPayloadBytes();
-        if (p.body().payload().length > max) {
-            from.fatal(ErrorCode.PAYLOAD_TOO_LARGE, "payload of " + p.body().payload().length
+        if (p.body().payloadLength() > max) {
+            from.fatal(ErrorCode.PAYLOAD_TOO_LARGE, "payload of " + p.body().payloadLength()
                     + " bytes exceeds the maximum of " + max + " bytes");
             return;
         }

@@ -14,11 +14,24 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Reads ({@link #match}) take no lock and may run on every I/O thread at once: children live in
  * concurrent maps and each node's subscriptions in an array that writers replace whole. Writes
  * ({@link #add}, {@link #remove}) are serialized on the index and prune nodes left empty.
+ *
+ * <p>What the trie yields for a subject (before one member per queue group is picked) is cached,
+ * per subject, in a {@link MatchCache} that every write replaces with an empty one once it has
+ * changed the trie. A match that read the current cache after a write finished therefore sees that
+ * write, exactly as a walk of the trie would; a match racing a write may fill the cache being
+ * replaced, which nobody reads afterwards. The cache holds at most {@value #CACHE_MAX} subjects and
+ * starts empty again when full, so unique subjects (request inboxes) cannot grow it.
  */
 final class SubjectIndex {
     private static final ServerSubscription[] NONE = new ServerSubscription[0];
+    private static final int CACHE_MAX = 1024;
+
+    private static final class MatchCache {
+        final Map<String, ServerSubscription[]> matches = new ConcurrentHashMap<>();
+    }
 
     private final Node root = new Node(null, null);
+    private volatile MatchCache cache = new MatchCache();
     private final Map<String, QueueGroup> groups = new HashMap<>();
     private int size;
 
@@ -61,6 +74,7 @@ final class SubjectIndex {
             node.exact = append(node.exact, s);
         }
         size++;
+        cache = new MatchCache();
     }
 
     /** Removes a subscription; does nothing if it is not in the index. */
@@ -93,6 +107,7 @@ final class SubjectIndex {
             node.parent.children.remove(node.token, node);
             node = node.parent;
         }
+        cache = new MatchCache();
     }
 
     synchronized int size() {
@@ -104,9 +119,21 @@ final class SubjectIndex {
      * plain matches, and one member of each matching queue group.
      */
     void match(String subject, List<ServerSubscription> out) {
-        String[] tokens = tokens(subject);
+        MatchCache c = cache;
+        ServerSubscription[] matched = c.matches.get(subject);
         int start = out.size();
-        collect(root, tokens, 0, out);
+        if (matched == null) {
+            collect(root, tokens(subject), 0, out);
+            List<ServerSubscription> found = out.subList(start, out.size());
+            matched = found.isEmpty() ? NONE : found.toArray(NONE);
+            found.clear();
+            if (c.matches.size() >= CACHE_MAX) {
+                cache = new MatchCache(); // an empty cache is always right
+            } else {
+                c.matches.put(subject, matched);
+            }
+        }
+        addAll(out, matched);
         pickQueueMembers(out, start);
     }
 

@@ -168,7 +168,7 @@ final class NettyConnection implements Connection {
             ByteBuffer out = nio(batch, length);
             if (frame instanceof Frame.Message m) {
                 FrameCodec.encodeMessageHead(out, m.sequence(), m.subscriptionId(), m.body());
-                out.put(m.body().encoded());
+                m.body().writeEncoded(out);
             } else {
                 FrameCodec.encode(frame, out);
             }
