@@ -947,7 +947,8 @@ final class ConduitClient implements Client {
                 notifyAll();
             }
         }
-        notices.forEach(executor::execute);
+        // Through the events queue: onPublishFailed is a listener call, serialized with the others.
+        notices.forEach(events::execute);
     }
 
     /** Removes a request that timed out before it was sent, so it is never sent late. */

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -97,6 +98,11 @@ final class PooledClient implements Client {
     private CompletableFuture<Void> draining;
     /** Callers waiting in {@link #acquire()} for a place; only then does a completed request notify. */
     private int waiters;
+    /**
+     * The application's listener hears every connection through this one queue, so that its calls
+     * are serialized for the whole client as they are for one connection.
+     */
+    private final SerialExecutor userEvents;
 
     private PooledClient(ClientOptions options, Members factory) {
         this.options = options;
@@ -104,6 +110,9 @@ final class PooledClient implements Client {
         this.clock = options.clock();
         this.replaceBackoff = new Backoff(options.reconnectBackoffBase(), options.reconnectBackoffCap(), options.random());
         this.slots = new Member[options.poolSize()];
+        Executor executor = options.executor() != null ? options.executor()
+                : task -> Thread.ofVirtual().name("conduit-pool-events").start(task);
+        this.userEvents = new SerialExecutor(executor);
     }
 
     /** A pool of connections over the network (or {@code connector}), sharing one set of I/O threads. */
@@ -536,8 +545,9 @@ final class PooledClient implements Client {
     }
 
     /**
-     * Hears one connection's events: passes them on to the application's listener (state changes
-     * only from the home, whose state is the client's), and notices when the connection closes.
+     * Hears one connection's events: passes them on to the application's listener through {@link
+     * #userEvents} (state changes only from the home, whose state is the client's), and notices
+     * when the connection closes.
      */
     private final class MemberListener implements ClientListener {
         private final boolean home;
@@ -559,7 +569,7 @@ final class PooledClient implements Client {
                 promote(m);
             }
             if (home) {
-                user.onStateChange(from, to);
+                userEvents.execute(() -> user.onStateChange(from, to));
             }
             if (to == ConnectionState.CLOSED && m != null) {
                 memberClosed(m);
@@ -568,37 +578,37 @@ final class PooledClient implements Client {
 
         @Override
         public void onError(ConduitException error) {
-            user.onError(error);
+            userEvents.execute(() -> user.onError(error));
         }
 
         @Override
         public void onSlowConsumer(Subscription subscription, long dropped) {
-            user.onSlowConsumer(subscription, dropped);
+            userEvents.execute(() -> user.onSlowConsumer(subscription, dropped));
         }
 
         @Override
         public void onHandlerFailure(Subscription subscription, Throwable failure) {
-            user.onHandlerFailure(subscription, failure);
+            userEvents.execute(() -> user.onHandlerFailure(subscription, failure));
         }
 
         @Override
         public void onResumed(ServerInfo server) {
-            user.onResumed(server);
+            userEvents.execute(() -> user.onResumed(server));
         }
 
         @Override
         public void onSessionLost(SessionLost lost) {
-            user.onSessionLost(lost);
+            userEvents.execute(() -> user.onSessionLost(lost));
         }
 
         @Override
         public void onGap(Subscription subscription, long dropped) {
-            user.onGap(subscription, dropped);
+            userEvents.execute(() -> user.onGap(subscription, dropped));
         }
 
         @Override
         public void onPublishFailed(String subject, ConduitException reason) {
-            user.onPublishFailed(subject, reason);
+            userEvents.execute(() -> user.onPublishFailed(subject, reason));
         }
     }
 }

@@ -436,6 +436,41 @@ class PooledClientTest {
     }
 
     @Test
+    void theApplicationsListenerHearsEveryConnectionOneCallAtATime() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger maxActive = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch firstEntered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch releaseFirst = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch bothDone = new java.util.concurrent.CountDownLatch(2);
+        ClientListener listener = new ClientListener() {
+            @Override
+            public void onResumed(ServerInfo server) {
+                maxActive.accumulateAndGet(active.incrementAndGet(), Math::max);
+                if (firstEntered.getCount() == 1) {
+                    firstEntered.countDown();
+                    try {
+                        releaseFirst.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                active.decrementAndGet();
+                bothDone.countDown();
+            }
+        };
+        pool(b -> b.poolSize(2).listener(listener));
+
+        Thread.ofPlatform().start(() -> members.get(0).listener.onResumed(null));
+        assertThat(firstEntered.await(30, TimeUnit.SECONDS)).isTrue();
+        // A second connection's event while the first call is still running: it waits its turn.
+        members.get(1).listener.onResumed(null);
+        releaseFirst.countDown();
+
+        assertThat(bothDone.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(maxActive.get()).isEqualTo(1);
+    }
+
+    @Test
     void maxConnectionAgeNeedsMoreThanOneConnection() {
         assertThatThrownBy(() -> ClientOptions.builder().maxConnectionAge(Duration.ofMinutes(1), Duration.ZERO).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("poolSize");
