@@ -32,6 +32,9 @@ public final class Compare {
         this.only = only;
     }
 
+    /** The 1-minute load average when the harness started, to tell a quiet machine from a busy one. */
+    private static final String LOAD_AT_START = loadAverage();
+
     public static void main(String[] args) throws Exception {
         boolean quick = false;
         String docs = null;
@@ -250,6 +253,14 @@ public final class Compare {
         }
     }
 
+    private static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
     private String header(String command, double minutes) {
         BenchConfig c = config;
         StringBuilder sb = new StringBuilder();
@@ -261,8 +272,11 @@ public final class Compare {
                 .append(c.repeats()).append(c.repeats() == 1 ? " time" : " times").append("; each cell is the median with the spread (min - max) of those ")
                 .append("runs. Each run had ").append(c.runTimeout().toSeconds())
                 .append(" s; a run past it is reported as a failure.\n\n");
-        sb.append("**These figures come from a shared 2-core machine that other engineers were using at the same ")
-                .append("time**: treat them as indicative; the run will be repeated on a quiet machine.\n\n");
+        sb.append("Load average (1 minute) when the run started: ").append(LOAD_AT_START).append("; when it ended: ")
+                .append(loadAverage()).append(" (on ").append(Runtime.getRuntime().availableProcessors())
+                .append(" cores; a figure well above 1 at the start means something else was running). ")
+                .append("These machines are shared cloud VMs: absolute figures drift from run to run, and the ")
+                .append("ratios within one run are what to compare.\n\n");
         sb.append("## Machine\n\n");
         Report.machine().forEach(l -> sb.append(l).append('\n'));
         sb.append("- peers: ").append(natsVersion()).append(", jnats 2.21.1, JeroMQ 0.6.0, Netty ")
