@@ -56,6 +56,12 @@ import org.slf4j.LoggerFactory;
  * lifecycle are guarded by this object's monitor; no lock is held while user code runs, and user
  * code never runs on an I/O or clock thread. The inbound sequence number is written only by the
  * current connection's I/O thread.
+ *
+ * <p>This file is long because the session's state machine (connect, resume, lose, drain) and its
+ * two buffers share one monitor, and keeping every step that takes it in one place is what lets
+ * the locking be read and checked. Subscriptions ({@link ClientSubscription}), requests ({@link
+ * Requests}) and pooling ({@link PooledClient}) live in their own files; splitting it further is
+ * worth doing once the session code settles.
  */
 final class ConduitClient implements Client {
     private static final Logger log = LoggerFactory.getLogger(ConduitClient.class);

@@ -5,7 +5,6 @@ import dev.conduit.protocol.Headers;
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connection;
 import dev.conduit.transport.Connector;
-import dev.conduit.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,19 +45,6 @@ import org.slf4j.LoggerFactory;
 final class PooledClient implements Client {
     private static final Logger log = LoggerFactory.getLogger(PooledClient.class);
 
-    /** Opens the pool's connections; tests give fake ones. */
-    interface Members {
-        /** Opens a connection and waits for its first handshake; throws {@link ConnectFailedException}. */
-        Client open(int index, ClientListener listener);
-
-        /** Starts a connection that keeps trying in the background until it connects or is closed. */
-        Client start(int index, ClientListener listener);
-
-        /** Releases what the connections share, after the last one closed. */
-        default void release() {
-        }
-    }
-
     /** One connection of the pool. */
     private final class Member {
         final int slot;
@@ -87,7 +73,7 @@ final class PooledClient implements Client {
     }
 
     private final ClientOptions options;
-    private final Members factory;
+    private final PoolMembers factory;
     private final Clock clock;
     private final Backoff replaceBackoff;
     private final Member[] slots;
@@ -104,7 +90,7 @@ final class PooledClient implements Client {
      */
     private final SerialExecutor userEvents;
 
-    private PooledClient(ClientOptions options, Members factory) {
+    private PooledClient(ClientOptions options, PoolMembers factory) {
         this.options = options;
         this.factory = factory;
         this.clock = options.clock();
@@ -117,26 +103,7 @@ final class PooledClient implements Client {
 
     /** A pool of connections over the network (or {@code connector}), sharing one set of I/O threads. */
     static Client connect(ClientOptions options, Connector connector) {
-        Transport owned = connector == null ? Transport.create(options.transport()) : null;
-        Connector shared = connector == null ? owned : connector;
-        Members members = new Members() {
-            @Override
-            public Client open(int index, ClientListener listener) {
-                return ConduitClient.connect(options.forPoolMember(index, listener, false), shared);
-            }
-
-            @Override
-            public Client start(int index, ClientListener listener) {
-                return ConduitClient.startInBackground(options.forPoolMember(index, listener, true), shared);
-            }
-
-            @Override
-            public void release() {
-                if (owned != null) {
-                    owned.close();
-                }
-            }
-        };
+        PoolMembers members = PoolMembers.network(options, connector);
         PooledClient pool;
         try {
             pool = connect(options, members);
@@ -192,7 +159,7 @@ final class PooledClient implements Client {
      * Opens the home connection and waits for it (failing as {@link Client#connect} does), and
      * starts the others in the background, so that the pool is warm from the start.
      */
-    static PooledClient connect(ClientOptions options, Members factory) {
+    static PooledClient connect(ClientOptions options, PoolMembers factory) {
         Objects.requireNonNull(options, "options");
         PooledClient pool = new PooledClient(options, Objects.requireNonNull(factory, "factory"));
         Member home = pool.newMember(0);

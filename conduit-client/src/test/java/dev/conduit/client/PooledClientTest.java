@@ -114,7 +114,7 @@ class PooledClientTest {
     }
 
     /** Opens fake connections: the first (home) open at once, the others CONNECTING until the test says. */
-    static final class FakeMembers implements PooledClient.Members {
+    static final class FakeMembers implements PoolMembers {
         final List<FakeConnection> opened = new ArrayList<>();
         boolean released;
 

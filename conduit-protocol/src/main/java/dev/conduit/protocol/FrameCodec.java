@@ -147,6 +147,10 @@ import java.util.List;
  * +-------+--------+---------+-----+-----------+------------+
  * </pre>
  *
+ * <p>This file is long because every frame's layout is drawn above, next to the code that encodes
+ * and decodes it: one place to read the wire format in code, checked against docs/protocol.md by
+ * the golden tests.
+ *
  * <p>Instances are thread-safe; encoding needs no instance because limits are enforced by whoever
  * builds the frame. Decoding keeps a small cache of the message subjects it has checked, so that a
  * stream of messages on a few subjects does not decode and check each one again.
@@ -170,12 +174,10 @@ public final class FrameCodec {
     /** GOAWAY: a list of alternate endpoints follows the reason. */
     public static final int FLAG_ALTERNATES = 0x01;
 
-    private static final int SUBJECT_CACHE_SIZE = 64;
-
     private final ProtocolLimits limits;
     private final int maxFrameBytes;
     /** Subjects recently decoded and checked against {@link #limits}; see {@link #cachedSubject}. */
-    private final String[] subjectCache = new String[SUBJECT_CACHE_SIZE];
+    private final SubjectCache subjectCache = new SubjectCache();
 
     public FrameCodec(ProtocolLimits limits) {
         this.limits = limits;
@@ -441,9 +443,7 @@ public final class FrameCodec {
     /**
      * The subject of a message body, checked like any ({@link Subjects#checkSubject}); a subject
      * whose bytes equal those of one recently decoded and checked by this codec is not decoded or
-     * checked again: the earlier String is returned. Only ASCII subjects are remembered, so that
-     * equal bytes mean equal characters. The cache is an array of immutable Strings, so a codec
-     * shared between threads stays correct (racing threads at worst miss or overwrite an entry).
+     * checked again: the earlier String is returned ({@link SubjectCache}).
      */
     private String cachedSubject(ByteBuffer in) {
         int len = u16(in);
@@ -456,37 +456,15 @@ public final class FrameCodec {
                     + " bytes left)");
         }
         int pos = in.position();
-        int hash = len;
-        boolean ascii = true;
-        for (int i = 0; i < len; i++) {
-            byte b = in.get(pos + i);
-            ascii &= b >= 0;
-            hash = 31 * hash + b;
-        }
-        if (!ascii) {
-            return Subjects.checkSubject(stringOfLength(in, len, "subject"), max);
-        }
-        int slot = (hash ^ (hash >>> 16)) & (SUBJECT_CACHE_SIZE - 1);
-        String cached = subjectCache[slot];
-        if (cached != null && sameAscii(cached, in, pos, len)) {
+        int slot = subjectCache.slotOf(in, pos, len);
+        String cached = subjectCache.get(slot, in, pos, len);
+        if (cached != null) {
             in.position(pos + len);
             return cached;
         }
         String subject = Subjects.checkSubject(stringOfLength(in, len, "subject"), max);
-        subjectCache[slot] = subject;
+        subjectCache.put(slot, subject);
         return subject;
-    }
-
-    private static boolean sameAscii(String s, ByteBuffer in, int pos, int len) {
-        if (s.length() != len) {
-            return false;
-        }
-        for (int i = 0; i < len; i++) {
-            if (s.charAt(i) != in.get(pos + i)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private String subject(ByteBuffer in, String field) {
