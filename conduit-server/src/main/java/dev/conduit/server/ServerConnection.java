@@ -63,7 +63,7 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         switch (frame) {
-            case Frame.Ping p -> connection.send(new Frame.Pong(p.token()));
+            case Frame.Ping p -> pong(p);
             case Frame.Pong p -> { } // a sign of life, noted by onReadComplete
             case Frame.GoAway g -> {
                 log.debug("{} is going away: {}", this, g.reason());
@@ -167,6 +167,22 @@ final class ServerConnection implements FrameHandler {
         }
         connection.sendAndClose(new Frame.Error(code, true, message));
         connection.schedule(connection::abort, Math.max(100, config.drainTimeout().toMillis()), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Answers a PING, unless the peer has stopped reading: what is queued for it beyond twice the
+     * session's bound cannot be messages (those stop at the bound), only answers to what it keeps
+     * sending, so it would grow without end. Such a peer is ended with 429.
+     */
+    private void pong(Frame.Ping p) {
+        long queued = connection.pendingOutboundBytes();
+        long limit = 2 * config.maxPendingBytesPerConnection();
+        if (queued > limit) {
+            fatal(ErrorCode.SLOW_CONSUMER, "the peer is not reading: " + queued + " bytes are queued for it, more than "
+                    + limit);
+            return;
+        }
+        connection.send(new Frame.Pong(p.token()));
     }
 
     /** Server stopping: tells the peer, then closes after what is queued is written. */

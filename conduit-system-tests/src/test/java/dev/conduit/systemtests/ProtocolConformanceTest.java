@@ -218,4 +218,32 @@ class ProtocolConformanceTest {
             assertThat(ts.server.connectionCount()).as("nobody was disconnected").isEqualTo(3);
         }
     }
+
+    @Test
+    void aPeerThatSendsPingsButReadsNothingIsCutOffBeforeItsAnswersPileUp() throws Exception {
+        try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerConnection(2 << 20).drainTimeout(Duration.ofMillis(500)));
+             RawConnection deaf = RawConnection.open(ts.server.address())) {
+            var healthy = ts.client();
+            healthy.subscribe("svc.ok", m -> m.reply(m.payload()));
+            healthy.flush(Duration.ofSeconds(30)).get();
+            java.io.ByteArrayOutputStream pings = new java.io.ByteArrayOutputStream();
+            for (int i = 0; i < 1_000; i++) {
+                java.nio.ByteBuffer b = dev.conduit.protocol.FrameCodec.encode(new Frame.Ping(7));
+                pings.write(b.array(), b.arrayOffset(), b.remaining());
+            }
+            byte[] batch = pings.toByteArray();
+            boolean cut = false;
+            // Bounded: at most 20,000 batches (about 280 MB); the server cuts it off once 4 MiB of PONGs wait.
+            for (int i = 0; i < 20_000 && !cut; i++) {
+                try {
+                    deaf.sendBytes(batch);
+                } catch (java.io.IOException e) {
+                    cut = true;
+                }
+            }
+            assertThat(cut).as("the server closed the connection of the peer that reads nothing").isTrue();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> ts.server.connectionCount() == 1);
+            assertThat(healthy.requestAndWait("svc.ok", new byte[] {1}, Duration.ofSeconds(30)).payload()).containsExactly(1);
+        }
+    }
 }
