@@ -107,38 +107,11 @@ final class NatsBench {
     double[] pipelined(int count, int inflight, int size, Deadline deadline) throws Exception {
         String subject = subject("rr4");
         byte[] payload = new byte[size];
-        Histogram h = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Semaphore window = new Semaphore(inflight);
-        long start;
-        long end;
         try (Connection responder = connect(); Connection requester = connect()) {
             Dispatcher d = responder.createDispatcher(m -> responder.publish(m.getReplyTo(), m.getData()));
             d.subscribe(subject);
             responder.flush(deadline.remaining());
-            start = System.nanoTime();
-            for (int i = 0; i < count && failure.get() == null; i++) {
-                if (!window.tryAcquire(deadline.remainingNanos(), TimeUnit.NANOSECONDS)) {
-                    throw new TimeoutException("requests in flight: no reply within " + deadline.budget());
-                }
-                long t0 = System.nanoTime();
-                requester.requestWithTimeout(subject, payload, REQUEST_TIMEOUT).whenComplete((m, e) -> {
-                    if (e != null) {
-                        failure.compareAndSet(null, e);
-                    } else {
-                        h.recordValue(System.nanoTime() - t0);
-                    }
-                    window.release();
-                });
-            }
-            if (!window.tryAcquire(inflight, deadline.remainingNanos(), TimeUnit.NANOSECONDS)) {
-                throw new TimeoutException("last requests in flight: not answered within " + deadline.budget());
-            }
-            end = System.nanoTime();
+            return Runs.inFlight(count, inflight, deadline, () -> requester.requestWithTimeout(subject, payload, REQUEST_TIMEOUT));
         }
-        if (failure.get() != null) {
-            throw new IllegalStateException("a request failed: " + failure.get(), failure.get());
-        }
-        return new double[] {Runs.rate(count, start, end), h.getValueAtPercentile(99) / 1e3};
     }
 }

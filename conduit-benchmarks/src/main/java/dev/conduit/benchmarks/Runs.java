@@ -84,4 +84,44 @@ final class Runs {
         System.err.printf(format + "%n", args);
         System.err.flush();
     }
+
+    /**
+     * W4's loop, the same for every system: keeps {@code inflight} requests going until {@code count}
+     * were sent, and records each one's round trip.
+     *
+     * @param send sends one request; its future completes with the reply
+     * @return replies per second and the p99 round trip in microseconds
+     */
+    static double[] inFlight(int count, int inflight, Deadline deadline,
+                             java.util.function.Supplier<java.util.concurrent.CompletableFuture<?>> send)
+            throws Exception {
+        org.HdrHistogram.Histogram h = new org.HdrHistogram.ConcurrentHistogram(
+                java.util.concurrent.TimeUnit.SECONDS.toNanos(60), 3);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(inflight);
+        long start = System.nanoTime();
+        for (int i = 0; i < count && failure.get() == null; i++) {
+            if (!window.tryAcquire(deadline.remainingNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+                throw new java.util.concurrent.TimeoutException("requests in flight: no reply within " + deadline.budget());
+            }
+            long t0 = System.nanoTime();
+            send.get().whenComplete((m, e) -> {
+                if (e != null) {
+                    failure.compareAndSet(null, e);
+                } else {
+                    h.recordValue(System.nanoTime() - t0);
+                }
+                window.release();
+            });
+        }
+        if (!window.tryAcquire(inflight, deadline.remainingNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+            throw new java.util.concurrent.TimeoutException("last requests in flight: not answered within "
+                    + deadline.budget());
+        }
+        long end = System.nanoTime();
+        if (failure.get() != null) {
+            throw new IllegalStateException("a request failed: " + failure.get(), failure.get());
+        }
+        return new double[] {rate(count, start, end), h.getValueAtPercentile(99) / 1e3};
+    }
 }
