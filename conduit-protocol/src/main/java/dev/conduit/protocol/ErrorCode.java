@@ -14,6 +14,13 @@ public enum ErrorCode {
     PERMISSION_DENIED(403, false),
     /** The handshake did not finish before the server's deadline. */
     HANDSHAKE_TIMEOUT(408, false),
+    /** The session's credentials expired and were not renewed in time; the session ends. */
+    CREDENTIALS_EXPIRED(419, false),
+    /**
+     * The session sends more messages or bytes per second than it is allowed: the server reads from
+     * it more slowly until it is back under its rate. A notice, not fatal.
+     */
+    RATE_LIMITED(420, true),
     /**
      * A HELLO asked to resume a session the server cannot resume (unknown, expired, from an earlier
      * server incarnation, or missing frames); a new session starts instead.
@@ -36,6 +43,12 @@ public enum ErrorCode {
     SLOW_CONSUMER(429, true),
     /** A header block is larger than the announced maximum, or a header is malformed. */
     HEADERS_TOO_LARGE(431, false),
+    /** A SUBSCRIBE would take the session past its maximum number of subscriptions; it is refused. */
+    TOO_MANY_SUBSCRIPTIONS(432, false),
+    /** The server holds as many connections as it is allowed to; this one is refused. */
+    TOO_MANY_CONNECTIONS(433, true),
+    /** The server holds as many connections from this remote address as it allows; this one is refused. */
+    TOO_MANY_CONNECTIONS_FROM_ADDRESS(434, true),
     /** A frame arrived that is not allowed in the current state (e.g. PUBLISH before HELLO). */
     UNEXPECTED_FRAME(460, false),
     /** The server failed in a way that is not the peer's fault. */

@@ -2,6 +2,8 @@ package dev.conduit.transport;
 
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.ProtocolLimits;
+import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -60,8 +62,16 @@ public interface Connection {
     /** The peer's address, for logs. */
     String remoteAddress();
 
-    /** {@code tcp} or {@code memory}. */
+    /** {@code tcp}, {@code tls}, {@code ws}, {@code wss} or {@code memory}. */
     String transportName();
+
+    /**
+     * The certificate chain the peer presented in the TLS handshake, its own certificate first; empty
+     * if the link is not TLS or the peer presented none. Valid once the first frame has arrived.
+     */
+    default List<X509Certificate> peerCertificates() {
+        return List.of();
+    }
 
     /** A scheduled task that can be cancelled. */
     interface Cancellable {

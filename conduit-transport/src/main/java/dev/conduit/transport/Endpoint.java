@@ -4,24 +4,32 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 
 /**
- * Where a server listens, as a URL: {@code tcp://host:port}. The port defaults to {@value
- * #DEFAULT_PORT}. Later transports add their own schemes.
+ * Where a server listens, as a URL: {@code tcp://host:port}, {@code tls://host:port}, {@code
+ * ws://host:port/path} or {@code wss://host:port/path}. The port defaults to {@value #DEFAULT_PORT}
+ * for {@code tcp} and {@code tls}, and to {@value #DEFAULT_HTTP_PORT} for {@code ws} and {@code wss};
+ * the path, which only WebSocket endpoints have, defaults to {@value #DEFAULT_WEBSOCKET_PATH}.
  *
- * @param scheme lower-case scheme, {@code tcp}
+ * @param scheme lower-case scheme: {@code tcp}, {@code tls}, {@code ws} or {@code wss}
  * @param host   host name or address literal (IPv6 without brackets)
  * @param port   TCP port, 1 to 65535
+ * @param path   the HTTP path of a WebSocket endpoint, starting with {@code /}; empty for tcp and tls
  */
-public record Endpoint(String scheme, String host, int port) {
+public record Endpoint(String scheme, String host, int port, String path) {
     public static final int DEFAULT_PORT = 7440;
+    public static final int DEFAULT_HTTP_PORT = 7480;
+    public static final String DEFAULT_WEBSOCKET_PATH = "/conduit";
     public static final String DEFAULT_URL = "tcp://127.0.0.1:" + DEFAULT_PORT;
+    private static final Set<String> SCHEMES = Set.of("tcp", "tls", "ws", "wss");
 
     public Endpoint {
         Objects.requireNonNull(scheme, "scheme");
         Objects.requireNonNull(host, "host");
-        if (!scheme.equals("tcp")) {
-            throw new IllegalArgumentException("unsupported scheme '" + scheme + "': expected tcp");
+        Objects.requireNonNull(path, "path");
+        if (!SCHEMES.contains(scheme)) {
+            throw new IllegalArgumentException("unsupported scheme '" + scheme + "': expected tcp, tls, ws or wss");
         }
         if (host.isEmpty()) {
             throw new IllegalArgumentException("host must not be empty");
@@ -29,11 +37,34 @@ public record Endpoint(String scheme, String host, int port) {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be between 1 and 65535: " + port);
         }
+        boolean web = scheme.equals("ws") || scheme.equals("wss");
+        if (web && !path.startsWith("/")) {
+            throw new IllegalArgumentException("a WebSocket endpoint's path must start with '/': " + path);
+        }
+        if (!web && !path.isEmpty()) {
+            throw new IllegalArgumentException("a " + scheme + " endpoint has no path: " + path);
+        }
+    }
+
+    /** A {@code tcp} or {@code tls} endpoint, which has no path. */
+    public Endpoint(String scheme, String host, int port) {
+        this(scheme, host, port, scheme.equals("ws") || scheme.equals("wss") ? DEFAULT_WEBSOCKET_PATH : "");
+    }
+
+    /** Whether the link is encrypted: {@code tls} or {@code wss}. */
+    public boolean secure() {
+        return scheme.equals("tls") || scheme.equals("wss");
+    }
+
+    /** Whether frames travel in WebSocket messages: {@code ws} or {@code wss}. */
+    public boolean webSocket() {
+        return scheme.equals("ws") || scheme.equals("wss");
     }
 
     /**
-     * Parses {@code tcp://host:port}, {@code tcp://host} or {@code host:port}. A path (other than a
-     * lone {@code /}), a query, a fragment or user info is rejected, not ignored.
+     * Parses {@code scheme://host:port[/path]}, {@code scheme://host} or {@code host:port} (which is
+     * tcp). A path on a tcp or tls endpoint (other than a lone {@code /}), a query, a fragment or user
+     * info is rejected, not ignored.
      *
      * @throws IllegalArgumentException naming the URL and what is wrong with it
      */
@@ -50,8 +81,19 @@ public record Endpoint(String scheme, String host, int port) {
         if (uri.getScheme() == null || host == null) {
             throw new IllegalArgumentException("invalid endpoint '" + url + "': expected tcp://host:port");
         }
-        if (uri.getPath() != null && !uri.getPath().isEmpty() && !uri.getPath().equals("/")) {
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!SCHEMES.contains(scheme)) {
+            throw new IllegalArgumentException("invalid endpoint '" + url + "': unsupported scheme '" + scheme
+                    + "': expected tcp, tls, ws or wss");
+        }
+        boolean web = scheme.equals("ws") || scheme.equals("wss");
+        String path = uri.getPath() == null ? "" : uri.getPath();
+        if (web) {
+            path = path.isEmpty() ? DEFAULT_WEBSOCKET_PATH : path;
+        } else if (!path.isEmpty() && !path.equals("/")) {
             throw new IllegalArgumentException("invalid endpoint '" + url + "': unexpected path " + uri.getPath());
+        } else {
+            path = "";
         }
         // An endpoint is only where to connect: anything else in the URL would be silently ignored.
         if (uri.getRawUserInfo() != null) {
@@ -68,9 +110,9 @@ public record Endpoint(String scheme, String host, int port) {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        int port = uri.getPort() == -1 ? DEFAULT_PORT : uri.getPort();
+        int port = uri.getPort() != -1 ? uri.getPort() : web ? DEFAULT_HTTP_PORT : DEFAULT_PORT;
         try {
-            return new Endpoint(uri.getScheme().toLowerCase(Locale.ROOT), host, port);
+            return new Endpoint(scheme, host, port, path);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid endpoint '" + url + "': " + e.getMessage());
         }
@@ -78,6 +120,6 @@ public record Endpoint(String scheme, String host, int port) {
 
     @Override
     public String toString() {
-        return scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        return scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + path;
     }
 }

@@ -96,6 +96,11 @@ final class NettyTransport implements Transport {
     public CompletableFuture<Connection> connect(Endpoint endpoint, Duration timeout,
                                                  Function<Connection, FrameHandler> handlerFactory) {
         CompletableFuture<Connection> result = new CompletableFuture<>();
+        if (!endpoint.scheme().equals("tcp")) {
+            result.completeExceptionally(new UnsupportedOperationException(
+                    "this transport cannot connect to " + endpoint.scheme() + " endpoints yet: " + endpoint));
+            return result;
+        }
         // Netty fulfils the connect promise before channelActive, where the handler is made: hand
         // the connection out only once its handler exists.
         Function<Connection, FrameHandler> factory = c -> {

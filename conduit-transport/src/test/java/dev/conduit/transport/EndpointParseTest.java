@@ -106,7 +106,21 @@ class EndpointParseTest {
     void theConstructorChecksItsFields() {
         assertThatThrownBy(() -> new Endpoint("tcp", "", 1)).hasMessageContaining("host");
         assertThatThrownBy(() -> new Endpoint("tcp", "h", -1)).hasMessageContaining("-1");
-        assertThatThrownBy(() -> new Endpoint("ws", "h", 1)).hasMessageContaining("ws");
+        assertThatThrownBy(() -> new Endpoint("udp", "h", 1)).hasMessageContaining("udp");
+        assertThatThrownBy(() -> new Endpoint("ws", "h", 1, "conduit")).hasMessageContaining("must start with '/'");
+        assertThatThrownBy(() -> new Endpoint("tls", "h", 1, "/x")).hasMessageContaining("has no path");
+    }
+
+    @Test
+    void webSocketAndTlsEndpointsHaveTheirOwnDefaults() {
+        assertThat(Endpoint.parse("ws://h")).isEqualTo(new Endpoint("ws", "h", 7480, "/conduit"));
+        assertThat(Endpoint.parse("wss://h:9/x/y")).isEqualTo(new Endpoint("wss", "h", 9, "/x/y"));
+        assertThat(Endpoint.parse("tls://h")).isEqualTo(new Endpoint("tls", "h", 7440));
+        assertThat(Endpoint.parse("ws://h:1").toString()).isEqualTo("ws://h:1/conduit");
+        assertThat(Endpoint.parse("tls://h:1").secure()).isTrue();
+        assertThat(Endpoint.parse("ws://h:1").secure()).isFalse();
+        assertThat(Endpoint.parse("wss://h:1").webSocket()).isTrue();
+        assertThat(Endpoint.parse("tcp://h:1").webSocket()).isFalse();
         assertThatThrownBy(() -> Endpoint.parse(null)).isInstanceOf(NullPointerException.class);
     }
 }
