@@ -55,9 +55,16 @@ final class RoutingServer implements Server {
     private final ExecutorService localExecutor = Executors.newVirtualThreadPerTaskExecutor();
     private Transport transport;
     private Listener listener;
+    private final ConnectionCounter connectionCounter;
+    private final Map<String, LimitLog> limitLogs = new ConcurrentHashMap<>();
+    private final LimitLog connectionsLog;
+    private final LimitLog perAddressLog;
 
     private RoutingServer(ServerConfig config) {
         this.config = config;
+        this.connectionCounter = new ConnectionCounter(config.peerLimits());
+        this.connectionsLog = limitLog("maxConnections");
+        this.perAddressLog = limitLog("maxConnectionsPerAddress");
     }
 
     static RoutingServer create(ServerConfig config) {
@@ -88,6 +95,10 @@ final class RoutingServer implements Server {
 
     /** Makes the handler of a new connection; runs on its I/O thread. */
     private FrameHandler accept(Connection connection) {
+        ErrorCode refused = connectionCounter.admit(connection.remoteHost());
+        if (refused != null) {
+            return refuse(connection, refused);
+        }
         ServerConnection c = new ServerConnection(this, connection);
         connections.add(c);
         if (state.get() != State.RUNNING) {
@@ -158,7 +169,35 @@ final class RoutingServer implements Server {
     }
 
     void connectionClosed(ServerConnection c) {
-        connections.remove(c);
+        if (connections.remove(c)) {
+            connectionCounter.release(c.remoteHost);
+        }
+    }
+
+    /** Over maxConnections or maxConnectionsPerAddress: one fatal ERROR, then closed; no session. */
+    private FrameHandler refuse(Connection connection, ErrorCode code) {
+        String message;
+        LimitLog limitLog;
+        if (code == ErrorCode.TOO_MANY_CONNECTIONS) {
+            message = "the server holds its maximum of " + connectionCounter.maxTotal() + " connections";
+            limitLog = connectionsLog;
+        } else {
+            message = "the server holds its maximum of " + connectionCounter.maxPerAddress()
+                    + " connections from " + connection.remoteHost();
+            limitLog = perAddressLog;
+        }
+        limitLog.hit("connection from " + connection.remoteAddress(), "refused: " + message, code);
+        return new RefusedConnection(connection, code, message + "; try again later");
+    }
+
+    /** Connections counted against the limits now (as {@link #connectionCount()}, from the counter). */
+    int countedConnections() {
+        return connectionCounter.total();
+    }
+
+    /** Log lines for a limit's hits, held to a few per interval. */
+    LimitLog limitLog(String limit) {
+        return limitLogs.computeIfAbsent(limit, l -> new LimitLog(l, config.clock()));
     }
 
     void sessionEnded(ServerSession session) {

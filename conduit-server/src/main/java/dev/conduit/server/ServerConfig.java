@@ -42,11 +42,13 @@ import java.util.Objects;
  * @param alternates                   endpoint URLs named in the GOAWAY sent when the server stops,
  *                                     where clients may reconnect
  * @param clock                        time for heartbeats and resume windows (tests pass a manual one)
+ * @param peerLimits                   connection, subscription, subject-depth and rate limits against
+ *                                     hostile peers
  */
 public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
                            Duration drainTimeout, long maxPendingBytesPerConnection, TransportOptions transport,
                            Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
-                           List<String> alternates, Clock clock) {
+                           List<String> alternates, Clock clock, PeerLimits peerLimits) {
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -78,6 +80,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         alternates = List.copyOf(alternates);
         alternates.forEach(Endpoint::parse);
         Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(peerLimits, "peerLimits");
     }
 
     private static void notNegative(Duration d, String name) {
@@ -141,6 +144,12 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private Duration resumeWindow = Duration.ofMinutes(2);
         private final List<String> alternates = new ArrayList<>();
         private Clock clock = Clock.system();
+        private int maxConnections = PeerLimits.DEFAULT.maxConnections();
+        private int maxConnectionsPerAddress = PeerLimits.DEFAULT.maxConnectionsPerAddress();
+        private int maxSubscriptionsPerSession = PeerLimits.DEFAULT.maxSubscriptionsPerSession();
+        private int maxSubjectTokens = PeerLimits.DEFAULT.maxSubjectTokens();
+        private long maxMessagesPerSecond = PeerLimits.DEFAULT.maxMessagesPerSecond();
+        private long maxBytesPerSecond = PeerLimits.DEFAULT.maxBytesPerSecond();
         /** Where each setting's current value came from, for settings last set through {@link #set}. */
         private final Map<String, String> sources = new HashMap<>();
 
@@ -177,6 +186,64 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
+        }
+
+        /** Default 10,000; see {@link PeerLimits}. */
+        public Builder maxConnections(int connections) {
+            new PeerLimits(connections, 1, 1, 1, 0, 0); // checks the range, as PeerLimits defines it
+            this.maxConnections = connections;
+            sources.remove("maxConnections");
+            return this;
+        }
+
+        /** Default 1,000; see {@link PeerLimits}. */
+        public Builder maxConnectionsPerAddress(int connections) {
+            new PeerLimits(1, connections, 1, 1, 0, 0); // checks the range, as PeerLimits defines it
+            this.maxConnectionsPerAddress = connections;
+            sources.remove("maxConnectionsPerAddress");
+            return this;
+        }
+
+        /** Default 10,000; see {@link PeerLimits}. */
+        public Builder maxSubscriptionsPerSession(int subscriptions) {
+            new PeerLimits(1, 1, subscriptions, 1, 0, 0); // checks the range, as PeerLimits defines it
+            this.maxSubscriptionsPerSession = subscriptions;
+            sources.remove("maxSubscriptionsPerSession");
+            return this;
+        }
+
+        /** Default 32, at most 65535; see {@link PeerLimits}. */
+        public Builder maxSubjectTokens(int tokens) {
+            new PeerLimits(1, 1, 1, tokens, 0, 0); // checks the range, as PeerLimits defines it
+            this.maxSubjectTokens = tokens;
+            sources.remove("maxSubjectTokens");
+            return this;
+        }
+
+        /**
+         * Default 0: off. The benchmarks push about a million messages a second through one session,
+         * and one session is already held to its share of one event loop, so the rate limits are for
+         * deployments that want to cap a tenant; memory is bounded without them. See {@link PeerLimits}.
+         */
+        public Builder maxMessagesPerSecond(long messages) {
+            new PeerLimits(1, 1, 1, 1, messages, 0); // checks the range, as PeerLimits defines it
+            this.maxMessagesPerSecond = messages;
+            sources.remove("maxMessagesPerSecond");
+            return this;
+        }
+
+        /** Default 0: off; see {@link #maxMessagesPerSecond} and {@link PeerLimits}. */
+        public Builder maxBytesPerSecond(long bytes) {
+            new PeerLimits(1, 1, 1, 1, 0, bytes); // checks the range, as PeerLimits defines it
+            this.maxBytesPerSecond = bytes;
+            sources.remove("maxBytesPerSecond");
+            return this;
+        }
+
+        /** The peer limits as set so far. */
+        private PeerLimits peerLimits() {
+            return new PeerLimits(maxConnections, maxConnectionsPerAddress, maxSubscriptionsPerSession,
+                    maxSubjectTokens, maxMessagesPerSecond, maxBytesPerSecond);
         }
 
         public Builder host(String host) {
@@ -304,6 +371,12 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "heartbeatInterval" -> heartbeatInterval(ConfigSettings.duration(value));
                     case "heartbeatMisses" -> heartbeatMisses(Integer.parseInt(value.trim()));
                     case "resumeWindow" -> resumeWindow(ConfigSettings.duration(value));
+                    case "maxConnections" -> maxConnections(Integer.parseInt(value.trim()));
+                    case "maxConnectionsPerAddress" -> maxConnectionsPerAddress(Integer.parseInt(value.trim()));
+                    case "maxSubscriptionsPerSession" -> maxSubscriptionsPerSession(Integer.parseInt(value.trim()));
+                    case "maxSubjectTokens" -> maxSubjectTokens(Integer.parseInt(value.trim()));
+                    case "maxMessagesPerSecond" -> maxMessagesPerSecond(Long.parseLong(value.trim()));
+                    case "maxBytesPerSecond" -> maxBytesPerSecond(Long.parseLong(value.trim()));
                     case "alternates" -> alternates(value.isBlank() ? List.of()
                             : List.of(value.trim().split("\\s*,\\s*")));
                     default -> throw new IllegalArgumentException("unknown setting");
@@ -334,7 +407,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             TransportOptions transport = TransportOptions.builder().ioThreads(ioThreads).kind(transportKind).build();
             return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
                     maxPendingBytesPerConnection, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
-                    alternates, clock);
+                    alternates, clock, peerLimits());
         }
 
         /** {@code "<source>: invalid <key>: "} if the key's value came through {@link #set}, else empty. */

@@ -27,12 +27,16 @@ final class ServerConnection implements FrameHandler {
     private enum State { AWAITING_HELLO, ATTACHED, CLOSED }
 
     final Connection connection;
+    /** The peer's IP address as counted against maxConnectionsPerAddress; null in process. */
+    final String remoteHost;
     private final RoutingServer server;
     private final ServerConfig config;
     private final Connection.Cancellable handshakeTimer;
     /** Written once on the I/O thread before ATTACHED; read by the session under its locks. */
     private volatile ServerSession session;
     private volatile State state = State.AWAITING_HELLO;
+    /** WELCOME was sent: the handshake deadline no longer applies. */
+    private volatile boolean established;
     private volatile String clientName = "?";
     private Heartbeat heartbeat;
     /** The client said goodbye (GOAWAY): its session ends with this connection instead of waiting. */
@@ -42,6 +46,7 @@ final class ServerConnection implements FrameHandler {
         this.server = server;
         this.config = server.config();
         this.connection = connection;
+        this.remoteHost = connection.remoteHost();
         this.handshakeTimer = connection.schedule(this::handshakeExpired,
                 config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
     }
@@ -97,6 +102,9 @@ final class ServerConnection implements FrameHandler {
         ServerSession s = session;
         if (s != null && state == State.ATTACHED) {
             s.acknowledge(this);
+            if (s.rate != null) {
+                s.checkRate(this);
+            }
         }
     }
 
@@ -107,7 +115,6 @@ final class ServerConnection implements FrameHandler {
                     + ProtocolVersion.MAX + ", client offered " + hello.minVersion() + ".." + hello.maxVersion());
             return;
         }
-        handshakeTimer.cancel();
         clientName = hello.clientName();
         // Attached first, so that frames the session sends (WELCOME, then any replay) are not refused.
         state = State.ATTACHED;
@@ -117,6 +124,9 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         session = s;
+        // The deadline covers the whole handshake, authentication included: it ends with WELCOME.
+        established = true;
+        handshakeTimer.cancel();
         if (!config.heartbeatInterval().isZero()) {
             heartbeat = new Heartbeat(config.clock(), config.heartbeatInterval(), config.heartbeatMisses(),
                     () -> connection.send(new Frame.Ping(0)), this::dead).start();
@@ -133,9 +143,11 @@ final class ServerConnection implements FrameHandler {
         connection.abort();
     }
 
+    /** Started when the connection is accepted; runs unless WELCOME was sent by then. */
     private void handshakeExpired() {
-        if (state == State.AWAITING_HELLO) {
-            fatal(ErrorCode.HANDSHAKE_TIMEOUT, "no HELLO within " + config.handshakeTimeout().toMillis() + " ms");
+        if (!established && state != State.CLOSED) {
+            fatal(ErrorCode.HANDSHAKE_TIMEOUT, "handshake (HELLO and authentication) not completed within "
+                    + config.handshakeTimeout().toMillis() + " ms of connecting (limit handshakeTimeout)");
         }
     }
 
@@ -149,7 +161,7 @@ final class ServerConnection implements FrameHandler {
     }
 
     void error(ErrorCode code, String message) {
-        log.info("{}: {}", this, message);
+        server.limitLog(code.name()).hit(this, message, code);
         connection.send(new Frame.Error(code, false, message));
     }
 
@@ -158,7 +170,8 @@ final class ServerConnection implements FrameHandler {
      * resumption), then closes: at once if the peer does not read the error in time.
      */
     void fatal(ErrorCode code, String message) {
-        log.warn("closing {}: {} ({})", this, message, code);
+        // Held to a few lines per code and interval: a flood of bad peers must not flood the log.
+        server.limitLog(code.name()).hit("closing " + this, message, code);
         state = State.CLOSED;
         leaving = true;
         ServerSession s = session;

@@ -65,6 +65,8 @@ final class ServerSession {
     private boolean behind;
     private volatile String clientName;
     private String endReason;
+    /** The session's inbound rate, or null if unlimited; guarded by inLock. */
+    final RateLimiter rate;
 
     ServerSession(RoutingServer server, String id, ServerConnection first, String clientName) {
         this.server = server;
@@ -72,6 +74,9 @@ final class ServerSession {
         this.id = id;
         this.attached = first;
         this.clientName = clientName;
+        PeerLimits limits = config.peerLimits();
+        this.rate = limits.rateLimited()
+                ? new RateLimiter(limits.maxMessagesPerSecond(), limits.maxBytesPerSecond(), config.clock()) : null;
         first.attachedTo(this);
     }
 
@@ -224,6 +229,9 @@ final class ServerSession {
             }
             if (frame.sequenced()) {
                 inSeq++;
+                if (rate != null) {
+                    rate.charge(frame instanceof Frame.Publish p ? p.body().encodedLength() : 0);
+                }
                 if (frame instanceof Frame.Publish p && p.sequence() != 0 && p.sequence() != inSeq) {
                     from.fatal(ErrorCode.PROTOCOL_ERROR, "PUBLISH carries sequence " + p.sequence() + " where "
                             + inSeq + " was due");
@@ -250,6 +258,65 @@ final class ServerSession {
         }
     }
 
+    /**
+     * End of a read batch with a rate limit: if the session is over its rate, its connection stops
+     * reading until the buckets have refilled, and the first time in an episode the client is told
+     * with a non-fatal 420. Never disconnects.
+     */
+    void checkRate(ServerConnection from) {
+        long pause;
+        boolean tell;
+        synchronized (inLock) {
+            if (attached != from || !rate.overdrawn()) {
+                return;
+            }
+            pause = rate.endOfBatch();
+            if (pause == 0) {
+                return;
+            }
+            tell = rate.startEpisode();
+        }
+        from.connection.pauseReading(pause);
+        if (tell) {
+            PeerLimits l = config.peerLimits();
+            from.error(ErrorCode.RATE_LIMITED, "over the session's rate of "
+                    + (l.maxMessagesPerSecond() > 0 ? l.maxMessagesPerSecond() + " messages/s (maxMessagesPerSecond)" : "")
+                    + (l.maxMessagesPerSecond() > 0 && l.maxBytesPerSecond() > 0 ? " and " : "")
+                    + (l.maxBytesPerSecond() > 0 ? l.maxBytesPerSecond() + " bytes/s (maxBytesPerSecond)" : "")
+                    + ": reading from it is slowed until it is back under the rate");
+        }
+    }
+
+    /**
+     * Whether {@code subject} has more than {@code max} tokens. One comparison for a subject too short
+     * to have that many (each token is at least one character, plus a dot between two).
+     */
+    static boolean tooManyTokens(String subject, int max) {
+        int length = subject.length();
+        if (length < 2 * max + 1) {
+            return false;
+        }
+        int tokens = 1;
+        for (int i = 0; i < length; i++) {
+            if (subject.charAt(i) == '.' && ++tokens > max) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A 422 for a subject deeper than maxSubjectTokens; the frame is dropped, the session goes on. */
+    private boolean subjectTooDeep(ServerConnection from, String what, String subject) {
+        int max = config.peerLimits().maxSubjectTokens();
+        if (subject == null || !tooManyTokens(subject, max)) {
+            return false;
+        }
+        String shown = subject.length() > 64 ? subject.substring(0, 64) + "..." : subject;
+        from.error(ErrorCode.INVALID_SUBJECT, what + " '" + shown + "' has more than the maximum of " + max
+                + " tokens (maxSubjectTokens); dropped");
+        return true;
+    }
+
     private void publish(ServerConnection from, Frame.Publish p) {
         // TCP frames were checked by the decoder; in-process ones arrive as objects and are checked here.
         int max = config.limits().maxPayloadBytes();
@@ -258,10 +325,24 @@ final class ServerSession {
                     + " bytes exceeds the maximum of " + max + " bytes");
             return;
         }
+        if (subjectTooDeep(from, "subject", p.body().subject())
+                || subjectTooDeep(from, "reply subject", p.body().replyTo())) {
+            return;
+        }
         server.route(this, p);
     }
 
     private void subscribe(ServerConnection from, Frame.Subscribe s) {
+        if (subjectTooDeep(from, "pattern", s.pattern())) {
+            return;
+        }
+        int max = config.peerLimits().maxSubscriptionsPerSession();
+        if (subscriptions.size() >= max && !subscriptions.containsKey(s.subscriptionId())) {
+            // Only this SUBSCRIBE fails; an id in use is still a duplicate (409) below.
+            from.error(ErrorCode.TOO_MANY_SUBSCRIPTIONS, "subscription " + s.subscriptionId() + " '" + s.pattern()
+                    + "' refused: the session has its maximum of " + max + " subscriptions (maxSubscriptionsPerSession)");
+            return;
+        }
         ServerSubscription sub = new ServerSubscription(this, s.subscriptionId(), s.pattern(), s.queueGroup(),
                 s.disconnectWhenSlow());
         if (subscriptions.putIfAbsent(s.subscriptionId(), sub) != null) {

@@ -62,6 +62,28 @@ public interface Connection {
     /** The peer's address, for logs. */
     String remoteAddress();
 
+    /**
+     * The peer's IP address without its port, for limits per address; null if the link has none (in
+     * process). This default reads it from {@link #remoteAddress()} when that has the form {@code
+     * host/ip:port} or {@code /ip:port}.
+     */
+    default String remoteHost() {
+        String a = remoteAddress();
+        int slash = a == null ? -1 : a.indexOf('/');
+        int colon = a == null ? -1 : a.lastIndexOf(':');
+        return slash < 0 || colon <= slash + 1 ? null : a.substring(slash + 1, colon);
+    }
+
+    /**
+     * Stops reading from the peer for about {@code nanos} (whatever it sends meanwhile waits in its
+     * socket buffers, and TCP flow control slows it down), then reads again: for a peer over its rate.
+     * Frames already read are still handed on. Call it from the connection's own thread (its {@link
+     * FrameHandler}); a second call while paused extends the pause if it ends later. Sending is not
+     * affected. The default does nothing.
+     */
+    default void pauseReading(long nanos) {
+    }
+
     /** {@code tcp}, {@code tls}, {@code ws}, {@code wss} or {@code memory}. */
     String transportName();
 

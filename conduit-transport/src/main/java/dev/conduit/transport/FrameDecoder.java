@@ -80,6 +80,13 @@ final class FrameDecoder extends ByteToMessageDecoder {
         if (h != null && !broken) {
             h.onReadComplete();
         }
+        if (connection.readingPaused()) {
+            // The superclass would ask for another read, as auto-read is off and no message went up
+            // the pipeline: that would undo the pause.
+            discardSomeReadBytes();
+            ctx.fireChannelReadComplete();
+            return;
+        }
         super.channelReadComplete(ctx);
     }
 

@@ -76,6 +76,10 @@ final class NettyConnection implements Connection {
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private final Runnable drainTask = this::drain;
     private volatile FrameCodec inbound;
+    /** Read and written on the event loop only: see {@link #pauseReading}. */
+    private boolean readingPaused;
+    private long pausedUntil;
+    private ScheduledFuture<?> resumeReading;
 
     NettyConnection(Channel channel, ProtocolLimits limits) {
         this.channel = channel;
@@ -279,6 +283,43 @@ final class NettyConnection implements Connection {
     @Override
     public String remoteAddress() {
         return String.valueOf(channel.remoteAddress());
+    }
+
+    @Override
+    public String remoteHost() {
+        return channel.remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null
+                ? a.getAddress().getHostAddress() : null;
+    }
+
+    /**
+     * Turns auto-read off and schedules it back on; on the event loop. {@link FrameDecoder} does not
+     * ask for a read of its own while {@link #readingPaused()}.
+     */
+    @Override
+    public void pauseReading(long nanos) {
+        long until = System.nanoTime() + nanos;
+        if (readingPaused && until - pausedUntil <= 0) {
+            return;
+        }
+        pausedUntil = until;
+        if (!readingPaused) {
+            readingPaused = true;
+            channel.config().setAutoRead(false);
+        }
+        ScheduledFuture<?> previous = resumeReading;
+        if (previous != null) {
+            previous.cancel(false);
+        }
+        resumeReading = loop.schedule(() -> {
+            resumeReading = null;
+            readingPaused = false;
+            channel.config().setAutoRead(true);
+        }, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Whether reading is paused by {@link #pauseReading}; on the event loop. */
+    boolean readingPaused() {
+        return readingPaused;
     }
 
     @Override

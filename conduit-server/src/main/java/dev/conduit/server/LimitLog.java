@@ -1,0 +1,64 @@
+package dev.conduit.server;
+
+import dev.conduit.protocol.ErrorCode;
+import dev.conduit.transport.Clock;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The log line written when a peer hits a limit or is closed for what it sent, one per event, held
+ * to {@value #LINES_PER_WINDOW} lines per kind (a limit, an error code) every {@value
+ * #WINDOW_SECONDS} seconds, so that a flood of hostile peers cannot flood the log as well. The first
+ * line written after some were left out says how many.
+ *
+ * <p>Thread-safe; costs nothing unless a limit is hit.
+ */
+final class LimitLog {
+    private static final Logger log = LoggerFactory.getLogger("dev.conduit.server.limits");
+    static final int LINES_PER_WINDOW = 20;
+    static final int WINDOW_SECONDS = 10;
+    private static final long WINDOW_NANOS = TimeUnit.SECONDS.toNanos(WINDOW_SECONDS);
+
+    private final String kind;
+    private final Clock clock;
+    private final AtomicLong windowStart;
+    private final AtomicInteger lines = new AtomicInteger();
+    private final AtomicLong suppressed = new AtomicLong();
+
+    /** @param kind what the lines are about (a setting's name, an error code), named in each line */
+    LimitLog(String kind, Clock clock) {
+        this.kind = kind;
+        this.clock = clock;
+        this.windowStart = new AtomicLong(clock.nanoTime());
+    }
+
+    /**
+     * Logs {@code "<peer>: <what> (<kind>, <code> <name>)"} at WARN, unless over the log's own rate.
+     */
+    void hit(Object peer, String what, ErrorCode code) {
+        long now = clock.nanoTime();
+        long start = windowStart.get();
+        if (now - start >= WINDOW_NANOS && windowStart.compareAndSet(start, now)) {
+            lines.set(0);
+        }
+        if (lines.incrementAndGet() > LINES_PER_WINDOW) {
+            suppressed.incrementAndGet();
+            return;
+        }
+        long left = suppressed.getAndSet(0);
+        if (left > 0) {
+            log.warn("{}: {} ({}, {} {}); {} similar lines left out in the last {} s", peer, what, kind, code.code(),
+                    code, left, WINDOW_SECONDS);
+        } else {
+            log.warn("{}: {} ({}, {} {})", peer, what, kind, code.code(), code);
+        }
+    }
+
+    /** Lines left out since the last one written. */
+    long suppressed() {
+        return suppressed.get();
+    }
+}
