@@ -8,8 +8,8 @@ import dev.conduit.transport.Clock;
  * ends past it, one frame larger than the bucket), and the debt is paid by not reading until it has
  * refilled.
  *
- * <p>Cheap on the hot path: {@link #charge} is two subtractions; the clock is read only at the end of
- * a read batch, and only when a bucket is empty ({@link #overdrawn()}) or an episode is open.
+ * <p>Cheap on the hot path: {@link #charge} is two subtractions and a sign test; the clock is read
+ * only when a bucket has run dry ({@link #check()}).
  *
  * <p>Not thread-safe: used under the session's inbound lock.
  */
@@ -30,28 +30,30 @@ final class RateLimiter {
         this.bytes = bytesPerSecond > 0 ? new Bucket(bytesPerSecond, now) : null;
     }
 
-    /** One frame of {@code frameBytes} was read. */
-    void charge(long frameBytes) {
+    /**
+     * One frame of {@code frameBytes} was read.
+     *
+     * @return true if a bucket is now in debt, so that {@link #check()} should be called
+     */
+    boolean charge(long frameBytes) {
+        long m = 0;
+        long b = 0;
         if (messages != null) {
-            messages.tokens--;
+            m = --messages.tokens;
         }
         if (bytes != null) {
-            bytes.tokens -= frameBytes;
+            b = bytes.tokens -= frameBytes;
         }
-    }
-
-    /** Whether {@link #endOfBatch()} has work: a bucket is empty, or an episode is open. */
-    boolean overdrawn() {
-        return limited || (messages != null && messages.tokens < 0) || (bytes != null && bytes.tokens < 0);
+        return (m | b) < 0;
     }
 
     /**
-     * At the end of a read batch: refills the buckets from the clock, and if either is still in
-     * debt, says how long reading must pause to pay it.
+     * Refills the buckets from the clock, and if either is still in debt, says how long reading
+     * must stop to pay it. Ends the episode once both buckets are half full again.
      *
-     * @return nanoseconds to pause reading, or 0 to read on
+     * @return nanoseconds to stop reading, or 0 to read on
      */
-    long endOfBatch() {
+    long check() {
         long now = clock.nanoTime();
         long wait = 0;
         boolean halfFull = true;
@@ -141,8 +143,8 @@ final class RateLimiter {
         if (hi == 0 && lo >= 0) {
             return lo / c;
         }
-        double r = (double) a * b / c;
-        return r >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) r;
+        return saturate(java.math.BigInteger.valueOf(a).multiply(java.math.BigInteger.valueOf(b))
+                .divide(java.math.BigInteger.valueOf(c)));
     }
 
     /** {@code a * b / c} rounded up, for non-negative values, saturating instead of overflowing. */
@@ -152,7 +154,13 @@ final class RateLimiter {
         if (hi == 0 && lo >= 0) {
             return lo / c + (lo % c == 0 ? 0 : 1);
         }
-        double r = Math.ceil((double) a * b / c);
-        return r >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) r;
+        java.math.BigInteger[] qr = java.math.BigInteger.valueOf(a).multiply(java.math.BigInteger.valueOf(b))
+                .divideAndRemainder(java.math.BigInteger.valueOf(c));
+        return saturate(qr[1].signum() == 0 ? qr[0] : qr[0].add(java.math.BigInteger.ONE));
+    }
+
+    /** Only for rates beyond 9 * 10^9 a second, where 64 bits overflow: never on a sane config's path. */
+    private static long saturate(java.math.BigInteger v) {
+        return v.bitLength() < 64 ? v.longValue() : Long.MAX_VALUE;
     }
 }

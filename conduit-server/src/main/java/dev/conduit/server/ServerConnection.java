@@ -102,9 +102,6 @@ final class ServerConnection implements FrameHandler {
         ServerSession s = session;
         if (s != null && state == State.ATTACHED) {
             s.acknowledge(this);
-            if (s.rate != null) {
-                s.checkRate(this);
-            }
         }
     }
 
@@ -136,6 +133,31 @@ final class ServerConnection implements FrameHandler {
     /** Called by the session once it has chosen this connection; before WELCOME is sent. */
     void attachedTo(ServerSession s) {
         this.session = s;
+    }
+
+    /**
+     * Over the session's rate: stops reading for {@code nanos}, and tells the client if {@code
+     * notice} is not null; on the I/O thread. Reading resumes once the session is out of debt.
+     */
+    void suspendForRate(long nanos, String notice) {
+        connection.suspendReading();
+        if (notice != null) {
+            error(ErrorCode.RATE_LIMITED, notice);
+        }
+        connection.schedule(this::rateWaitOver, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void rateWaitOver() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        ServerSession s = session;
+        long more = s == null ? 0 : s.rateDebt(this);
+        if (more > 0) {
+            connection.schedule(this::rateWaitOver, more, TimeUnit.NANOSECONDS);
+        } else {
+            connection.resumeReading();
+        }
     }
 
     private void dead() {

@@ -229,8 +229,8 @@ final class ServerSession {
             }
             if (frame.sequenced()) {
                 inSeq++;
-                if (rate != null) {
-                    rate.charge(frame instanceof Frame.Publish p ? p.body().encodedLength() : 0);
+                if (rate != null && rate.charge(frame instanceof Frame.Publish p ? p.body().encodedLength() : 0)) {
+                    overRate(from);
                 }
                 if (frame instanceof Frame.Publish p && p.sequence() != 0 && p.sequence() != inSeq) {
                     from.fatal(ErrorCode.PROTOCOL_ERROR, "PUBLISH carries sequence " + p.sequence() + " where "
@@ -259,31 +259,31 @@ final class ServerSession {
     }
 
     /**
-     * End of a read batch with a rate limit: if the session is over its rate, its connection stops
-     * reading until the buckets have refilled, and the first time in an episode the client is told
-     * with a non-fatal 420. Never disconnects.
+     * A bucket ran dry under inLock: if the refill does not cover it, the connection stops reading
+     * until it does, and the first time in an episode the client is told with a non-fatal 420. The
+     * frame that ran it dry is still processed. Never disconnects.
      */
-    void checkRate(ServerConnection from) {
-        long pause;
-        boolean tell;
-        synchronized (inLock) {
-            if (attached != from || !rate.overdrawn()) {
-                return;
-            }
-            pause = rate.endOfBatch();
-            if (pause == 0) {
-                return;
-            }
-            tell = rate.startEpisode();
+    private void overRate(ServerConnection from) {
+        long wait = rate.check();
+        if (wait == 0) {
+            return;
         }
-        from.connection.pauseReading(pause);
-        if (tell) {
+        String notice = null;
+        if (rate.startEpisode()) {
             PeerLimits l = config.peerLimits();
-            from.error(ErrorCode.RATE_LIMITED, "over the session's rate of "
+            notice = "over the session's rate of "
                     + (l.maxMessagesPerSecond() > 0 ? l.maxMessagesPerSecond() + " messages/s (maxMessagesPerSecond)" : "")
                     + (l.maxMessagesPerSecond() > 0 && l.maxBytesPerSecond() > 0 ? " and " : "")
                     + (l.maxBytesPerSecond() > 0 ? l.maxBytesPerSecond() + " bytes/s (maxBytesPerSecond)" : "")
-                    + ": reading from it is slowed until it is back under the rate");
+                    + ": reading from it is slowed until it is back under the rate";
+        }
+        from.suspendForRate(wait, notice);
+    }
+
+    /** While reading is suspended for the rate: how much longer, or 0 to read on. */
+    long rateDebt(ServerConnection from) {
+        synchronized (inLock) {
+            return attached == from ? rate.check() : 0;
         }
     }
 

@@ -30,7 +30,13 @@ final class RawFrameClient implements AutoCloseable {
     private long nextToken = 1;
 
     RawFrameClient(InetSocketAddress address) throws IOException {
-        socket = new Socket(address.getAddress(), address.getPort());
+        this(address, null);
+    }
+
+    /** Connects from {@code local} (another loopback address such as 127.0.0.2), or any if null. */
+    RawFrameClient(InetSocketAddress address, java.net.InetAddress local) throws IOException {
+        socket = local == null ? new Socket(address.getAddress(), address.getPort())
+                : new Socket(address.getAddress(), address.getPort(), local, 0);
         socket.setSoTimeout(10_000);
         socket.setTcpNoDelay(true);
         in = new DataInputStream(socket.getInputStream());
@@ -135,6 +141,11 @@ final class RawFrameClient implements AutoCloseable {
             before.add(f);
         }
         throw new AssertionError("no PONG within " + MAX_FRAMES + " frames");
+    }
+
+    /** How long a read waits before it throws {@link java.net.SocketTimeoutException}; 10 s unless set. */
+    void readTimeout(java.time.Duration timeout) throws IOException {
+        socket.setSoTimeout((int) timeout.toMillis());
     }
 
     @Override

@@ -75,13 +75,20 @@ public interface Connection {
     }
 
     /**
-     * Stops reading from the peer for about {@code nanos} (whatever it sends meanwhile waits in its
-     * socket buffers, and TCP flow control slows it down), then reads again: for a peer over its rate.
-     * Frames already read are still handed on. Call it from the connection's own thread (its {@link
-     * FrameHandler}); a second call while paused extends the pause if it ends later. Sending is not
-     * affected. The default does nothing.
+     * Stops handing on frames from the peer, and reading from it, until {@link #resumeReading()}:
+     * for a peer over its rate. What it sends meanwhile waits in socket buffers, and TCP flow control
+     * slows it down; a frame already being handed on is finished, the frames behind it wait. Sending
+     * is not affected. Call it from the connection's own thread (its {@link FrameHandler} or a task
+     * {@link #schedule}d on it). The default does nothing.
      */
-    default void pauseReading(long nanos) {
+    default void suspendReading() {
+    }
+
+    /**
+     * Undoes {@link #suspendReading()}: the frames that waited are handed on first. From a task
+     * {@link #schedule}d on the connection, not from inside {@link FrameHandler#onFrame}.
+     */
+    default void resumeReading() {
     }
 
     /** {@code tcp}, {@code tls}, {@code ws}, {@code wss} or {@code memory}. */

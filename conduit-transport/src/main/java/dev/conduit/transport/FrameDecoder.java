@@ -44,7 +44,7 @@ final class FrameDecoder extends ByteToMessageDecoder {
         ByteBuffer bytes = in.nioBuffer(in.readerIndex(), in.readableBytes());
         int start = bytes.position();
         try {
-            while (!broken && bytes.hasRemaining()) {
+            while (!broken && bytes.hasRemaining() && !connection.readingSuspended()) {
                 FrameCodec codec = connection.inboundCodec();
                 int size;
                 try {
@@ -80,7 +80,7 @@ final class FrameDecoder extends ByteToMessageDecoder {
         if (h != null && !broken) {
             h.onReadComplete();
         }
-        if (connection.readingPaused()) {
+        if (connection.readingSuspended()) {
             // The superclass would ask for another read, as auto-read is off and no message went up
             // the pipeline: that would undo the pause.
             discardSomeReadBytes();

@@ -50,10 +50,8 @@ final class InMemoryConnection implements Connection {
      * task at a time; the flag's compare-and-set orders one drain's writes before the next's reads.
      */
     private boolean finished;
-    /** Set by {@link #pauseReading}: frames wait in the inbox (and timers and the close behind them). */
-    private volatile boolean readingPaused;
-    /** Counts pauses, so that only the latest one's end resumes reading. */
-    private final AtomicLong pauses = new AtomicLong();
+    /** Set by {@link #suspendReading}: frames wait in the inbox (and timers and the close behind them). */
+    private volatile boolean readingSuspended;
 
     InMemoryConnection(String name, Executor executor, Clock clock) {
         this.name = name;
@@ -123,7 +121,7 @@ final class InMemoryConnection implements Connection {
         FrameHandler h = handler;
         try {
             Object item;
-            while (!(readingPaused && inbox.peek() instanceof Frame) && (item = inbox.poll()) != null) {
+            while (!(readingSuspended && inbox.peek() instanceof Frame) && (item = inbox.poll()) != null) {
                 if (item instanceof Timer timer) {
                     timer.run();
                 } else if (item instanceof Frame frame) {
@@ -215,21 +213,20 @@ final class InMemoryConnection implements Connection {
         return timer;
     }
 
-    /** Frames stay in the inbox until the pause ends, measured by the clock. */
+    /** Frames (and the timers and close behind them) stay in the inbox until {@link #resumeReading}. */
     @Override
-    public void pauseReading(long nanos) {
-        long pause = pauses.incrementAndGet();
-        readingPaused = true;
-        clock.schedule(() -> {
-            if (pauses.get() == pause) {
-                readingPaused = false;
-                try {
-                    scheduleDrain();
-                } catch (RejectedExecutionException e) {
-                    log.debug("{}: not resuming, the executor is shut down", name);
-                }
-            }
-        }, nanos, TimeUnit.NANOSECONDS);
+    public void suspendReading() {
+        readingSuspended = true;
+    }
+
+    @Override
+    public void resumeReading() {
+        readingSuspended = false;
+        try {
+            scheduleDrain();
+        } catch (RejectedExecutionException e) {
+            log.debug("{}: not resuming, the executor is shut down", name);
+        }
     }
 
     @Override

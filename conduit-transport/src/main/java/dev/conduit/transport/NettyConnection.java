@@ -76,10 +76,8 @@ final class NettyConnection implements Connection {
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private final Runnable drainTask = this::drain;
     private volatile FrameCodec inbound;
-    /** Read and written on the event loop only: see {@link #pauseReading}. */
-    private boolean readingPaused;
-    private long pausedUntil;
-    private ScheduledFuture<?> resumeReading;
+    /** Read and written on the event loop only: see {@link #suspendReading}. */
+    private boolean readingSuspended;
 
     NettyConnection(Channel channel, ProtocolLimits limits) {
         this.channel = channel;
@@ -291,35 +289,37 @@ final class NettyConnection implements Connection {
                 ? a.getAddress().getHostAddress() : null;
     }
 
-    /**
-     * Turns auto-read off and schedules it back on; on the event loop. {@link FrameDecoder} does not
-     * ask for a read of its own while {@link #readingPaused()}.
-     */
+    /** Turns auto-read off; {@link FrameDecoder} stops at the next frame and asks for no read of its own. */
     @Override
-    public void pauseReading(long nanos) {
-        long until = System.nanoTime() + nanos;
-        if (readingPaused && until - pausedUntil <= 0) {
-            return;
-        }
-        pausedUntil = until;
-        if (!readingPaused) {
-            readingPaused = true;
+    public void suspendReading() {
+        if (!readingSuspended) {
+            readingSuspended = true;
             channel.config().setAutoRead(false);
         }
-        ScheduledFuture<?> previous = resumeReading;
-        if (previous != null) {
-            previous.cancel(false);
-        }
-        resumeReading = loop.schedule(() -> {
-            resumeReading = null;
-            readingPaused = false;
-            channel.config().setAutoRead(true);
-        }, nanos, TimeUnit.NANOSECONDS);
     }
 
-    /** Whether reading is paused by {@link #pauseReading}; on the event loop. */
-    boolean readingPaused() {
-        return readingPaused;
+    /**
+     * Turns auto-read back on, and has the decoder go on with the bytes it holds (none may arrive to
+     * wake it: the peer may have sent everything already). Not from inside the handler's {@code
+     * onFrame}: from a task scheduled on the event loop.
+     */
+    @Override
+    public void resumeReading() {
+        if (readingSuspended && channel.isActive()) {
+            readingSuspended = false;
+            channel.pipeline().fireChannelRead(Unpooled.EMPTY_BUFFER);
+            channel.pipeline().fireChannelReadComplete();
+            if (!readingSuspended) { // not suspended again by what was handed on
+                channel.config().setAutoRead(true);
+            }
+        } else {
+            readingSuspended = false;
+        }
+    }
+
+    /** Whether reading is suspended by {@link #suspendReading}; on the event loop. */
+    boolean readingSuspended() {
+        return readingSuspended;
     }
 
     @Override
