@@ -19,7 +19,10 @@ public final class ServerMain {
     }
 
     public static void main(String[] args) throws Exception {
-        ServerConfig.Builder config = ServerConfig.builder().host("127.0.0.1").port(0);
+        // W8 holds 16,000 sessions, all from 127.0.0.1: above the default connection limits (10,000
+        // in total, 1,000 per address), which are for servers facing many hosts.
+        ServerConfig.Builder config = ServerConfig.builder().host("127.0.0.1").port(0)
+                .maxConnections(50_000).maxConnectionsPerAddress(50_000);
         if (args.length > 0) {
             config.maxPendingBytesPerConnection(Long.parseLong(args[0]));
         }

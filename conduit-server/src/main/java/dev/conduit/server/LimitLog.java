@@ -36,9 +36,24 @@ final class LimitLog {
     }
 
     /**
-     * Logs {@code "<peer>: <what> (<kind>, <code> <name>)"} at WARN, unless over the log's own rate.
+     * Logs {@code "<peer>: <what> (<kind>, <code> <name>)"} (the kind left out when it is the code's
+     * name) at WARN, unless over the log's own rate.
      */
     void hit(Object peer, String what, ErrorCode code) {
+        if (admit()) {
+            write(peer, what, kind.equals(code.name()) ? code.code() + " " + code : kind + ", " + code.code() + " " + code);
+        }
+    }
+
+    /** Logs {@code "<peer>: <what> (<kind>)"} at WARN, unless over the log's own rate. */
+    void note(Object peer, String what) {
+        if (admit()) {
+            write(peer, what, kind);
+        }
+    }
+
+    /** Whether a line may be written now; counts it as left out if not. */
+    private boolean admit() {
         long now = clock.nanoTime();
         long start = windowStart.get();
         if (now - start >= WINDOW_NANOS && windowStart.compareAndSet(start, now)) {
@@ -46,14 +61,17 @@ final class LimitLog {
         }
         if (lines.incrementAndGet() > LINES_PER_WINDOW) {
             suppressed.incrementAndGet();
-            return;
+            return false;
         }
+        return true;
+    }
+
+    private void write(Object peer, String what, String tag) {
         long left = suppressed.getAndSet(0);
         if (left > 0) {
-            log.warn("{}: {} ({}, {} {}); {} similar lines left out in the last {} s", peer, what, kind, code.code(),
-                    code, left, WINDOW_SECONDS);
+            log.warn("{}: {} ({}); {} similar lines left out since the last one", peer, what, tag, left);
         } else {
-            log.warn("{}: {} ({}, {} {})", peer, what, kind, code.code(), code);
+            log.warn("{}: {} ({})", peer, what, tag);
         }
     }
 

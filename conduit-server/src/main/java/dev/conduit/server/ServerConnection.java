@@ -77,7 +77,7 @@ final class ServerConnection implements FrameHandler {
                 connection.close();
             }
             case Frame.Error e -> {
-                log.info("{} reported error {}: {}", this, e.code(), e.message());
+                server.limitLog("clientError").note(this, "reported error " + e.code() + ": " + e.message());
                 if (e.fatal()) {
                     leaving = true;
                     session.end("client reported a fatal error");
@@ -175,6 +175,9 @@ final class ServerConnection implements FrameHandler {
 
     @Override
     public void onProtocolError(ProtocolException error, boolean inSync) {
+        if (state == State.CLOSED) {
+            return; // already closing for an earlier error: one ERROR, one log line
+        }
         if (inSync && state == State.ATTACHED && error.code() == ErrorCode.INVALID_SUBJECT) {
             error(error.code(), error.getMessage());
         } else {
