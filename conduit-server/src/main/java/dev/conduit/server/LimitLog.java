@@ -75,6 +75,21 @@ final class LimitLog {
         }
     }
 
+    /**
+     * What the log lines for an error code are about: the setting behind it where the message does
+     * not name it already, so that every line names its limit; else the code's name.
+     */
+    static String kindOf(ErrorCode code) {
+        return switch (code) {
+            case PAYLOAD_TOO_LARGE -> "maxPayloadBytes";
+            case HEADERS_TOO_LARGE -> "maxHeaderBytes";
+            case FRAME_TOO_LARGE -> "frame size from maxPayloadBytes, maxHeaderBytes and maxSubjectBytes";
+            case HANDSHAKE_TIMEOUT -> "handshakeTimeout";
+            case SLOW_CONSUMER -> "maxPendingBytesPerConnection";
+            default -> code.name();
+        };
+    }
+
     /** Lines left out since the last one written. */
     long suppressed() {
         return suppressed.get();

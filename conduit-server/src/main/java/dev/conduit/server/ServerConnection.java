@@ -169,7 +169,7 @@ final class ServerConnection implements FrameHandler {
     private void handshakeExpired() {
         if (!established && state != State.CLOSED) {
             fatal(ErrorCode.HANDSHAKE_TIMEOUT, "handshake (HELLO and authentication) not completed within "
-                    + config.handshakeTimeout().toMillis() + " ms of connecting (limit handshakeTimeout)");
+                    + config.handshakeTimeout().toMillis() + " ms of connecting");
         }
     }
 
@@ -186,7 +186,7 @@ final class ServerConnection implements FrameHandler {
     }
 
     void error(ErrorCode code, String message) {
-        server.limitLog(code.name()).hit(this, message, code);
+        server.limitLog(LimitLog.kindOf(code)).hit(this, message, code);
         connection.send(new Frame.Error(code, false, message));
     }
 
@@ -196,7 +196,7 @@ final class ServerConnection implements FrameHandler {
      */
     void fatal(ErrorCode code, String message) {
         // Held to a few lines per code and interval: a flood of bad peers must not flood the log.
-        server.limitLog(code.name()).hit("closing " + this, message, code);
+        server.limitLog(LimitLog.kindOf(code)).hit("closing " + this, message, code);
         state = State.CLOSED;
         leaving = true;
         ServerSession s = session;
