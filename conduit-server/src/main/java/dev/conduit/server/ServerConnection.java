@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ServerConnection implements FrameHandler {
     private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
+    /** While reading is suspended for the rate, the session's debt is looked at least this often. */
+    private static final long MAX_RATE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** AWAITING_HELLO, then ATTACHED (to {@link #session}), then CLOSED. */
     private enum State { AWAITING_HELLO, ATTACHED, CLOSED }
@@ -35,6 +37,8 @@ final class ServerConnection implements FrameHandler {
     /** Written once on the I/O thread before ATTACHED; read by the session under its locks. */
     private volatile ServerSession session;
     private volatile State state = State.AWAITING_HELLO;
+    /** When reading was suspended for the rate, or a PING last sent meanwhile; on the I/O thread. */
+    private long lastRatePing;
     /** WELCOME was sent: the handshake deadline no longer applies. */
     private volatile boolean established;
     private volatile String clientName = "?";
@@ -144,7 +148,19 @@ final class ServerConnection implements FrameHandler {
         if (notice != null) {
             error(ErrorCode.RATE_LIMITED, notice);
         }
-        connection.schedule(this::rateWaitOver, nanos, TimeUnit.NANOSECONDS);
+        lastRatePing = config.clock().nanoTime();
+        connection.schedule(this::rateWaitOver, Math.min(nanos, maxRateWait()), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Resumes reading once the session is out of debt, else looks again later. Meanwhile the peer is
+     * not read, so it cannot show it is alive: the heartbeat counts it alive, and a PING now and then
+     * keeps the peer's own heartbeat fed (its PONG waits with the rest).
+     */
+    /** At most a second, and at most a heartbeat interval, so that the heartbeat is fed in time. */
+    private long maxRateWait() {
+        long interval = config.heartbeatInterval().toNanos();
+        return interval == 0 ? MAX_RATE_WAIT_NANOS : Math.min(interval, MAX_RATE_WAIT_NANOS);
     }
 
     private void rateWaitOver() {
@@ -154,7 +170,16 @@ final class ServerConnection implements FrameHandler {
         ServerSession s = session;
         long more = s == null ? 0 : s.rateDebt(this);
         if (more > 0) {
-            connection.schedule(this::rateWaitOver, more, TimeUnit.NANOSECONDS);
+            Heartbeat h = heartbeat;
+            if (h != null) {
+                h.received();
+                long now = config.clock().nanoTime();
+                if (now - lastRatePing >= config.heartbeatInterval().toNanos()) {
+                    lastRatePing = now;
+                    connection.send(new Frame.Ping(0));
+                }
+            }
+            connection.schedule(this::rateWaitOver, Math.min(more, maxRateWait()), TimeUnit.NANOSECONDS);
         } else {
             connection.resumeReading();
         }

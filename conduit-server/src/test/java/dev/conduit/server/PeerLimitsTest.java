@@ -218,6 +218,31 @@ class PeerLimitsTest {
     }
 
     @Test
+    void aResumedSessionKeepsItsSubscriptionsAndTheirCount() throws Exception {
+        start(b -> b.maxSubscriptionsPerSession(2));
+        Frame.Welcome welcome;
+        try (RawFrameClient c = new RawFrameClient(server.address())) {
+            c.send(Frame.Hello.anonymous(1, "resumer"));
+            welcome = (Frame.Welcome) c.next();
+            c.send(new Frame.Subscribe(1, "r.1", null, false), new Frame.Subscribe(2, "r.2", null, false));
+            assertThat(c.sync()).isEmpty();
+        } // dropped without a goodbye: the session is kept for a resume
+        await().atMost(WAIT).until(() -> server.connectionCount() == 1);
+        try (RawFrameClient c = new RawFrameClient(server.address())) {
+            c.send(new Frame.Hello(1, 1, "resumer", "", new byte[0],
+                    RoutingServer.resumeToken(welcome.epoch(), welcome.sessionId()), 0));
+            assertThat(((Frame.Welcome) c.next()).resumed()).isTrue();
+            c.send(new Frame.Subscribe(3, "r.3", null, false));
+            error(c.sync().getFirst(), ErrorCode.TOO_MANY_SUBSCRIPTIONS, false);
+            c.send(new Frame.Unsubscribe(1, 0), new Frame.Subscribe(4, "r.4", null, false));
+            assertThat(c.sync()).isEmpty();
+            c.send(publish("r.4", new byte[] {4}));
+            assertThat(((Frame.Message) c.next()).subscriptionId()).isEqualTo(4);
+        }
+        assertBystanderWorks();
+    }
+
+    @Test
     void theJavaClientReportsA432ThroughItsListenerAsOther409sAre() throws Exception {
         start(b -> b.maxSubscriptionsPerSession(2));
         BlockingQueue<ConduitException> errors = new LinkedBlockingQueue<>();
@@ -358,6 +383,22 @@ class PeerLimitsTest {
             assertThat(e.message()).contains("10000 bytes/s").contains("maxBytesPerSecond");
             clock.advance(Duration.ofSeconds(5));
             assertThat(c.sync()).isEmpty();
+        }
+        assertBystanderWorks();
+    }
+
+    @Test
+    void aSuspensionLongerThanTheHeartbeatDoesNotMakeTheServerTakeThePeerForDead() throws Exception {
+        // Real time: one 30,000-byte publish at 10,000 bytes/s is 2 s of debt, twice the 1 s after
+        // which a silent peer would be declared dead; the server is not reading it, so it must not count.
+        start(b -> b.maxBytesPerSecond(10_000).heartbeatInterval(Duration.ofMillis(250)).heartbeatMisses(4));
+        try (RawFrameClient c = RawFrameClient.open(server)) {
+            c.send(publish("rate.z", new byte[10_000]), publish("rate.z", new byte[30_000]));
+            error(c.next(), ErrorCode.RATE_LIMITED, false);
+            // The server's PINGs meanwhile are answered by read(); the PONG to this one comes once
+            // reading resumes, on the same connection.
+            assertThat(c.sync()).isEmpty();
+            assertThat(server.connectionCount()).isEqualTo(2);
         }
         assertBystanderWorks();
     }
