@@ -388,6 +388,25 @@ class PeerLimitsTest {
     }
 
     @Test
+    void anInProcessClientOverTheRateIsSuspendedAndResumedAndLosesNothing() throws Exception {
+        // In process, the timer that resumes reading must run although frames wait ahead of it.
+        start(b -> b.maxMessagesPerSecond(100));
+        BlockingQueue<Message> got = new LinkedBlockingQueue<>();
+        bystander.subscribe("local.x", got::add);
+        bystander.flush(WAIT).join();
+        Client local = server.connectLocal();
+        clients.add(local);
+        for (int i = 0; i < 150; i++) {
+            local.publish("local.x", new byte[] {(byte) i});
+        }
+        local.flush(WAIT).join();
+        await().atMost(WAIT).until(() -> got.size() == 150);
+        assertThat(local.requestAndWait("bystander.echo", "local".getBytes(UTF_8), WAIT).payloadAsString())
+                .isEqualTo("local");
+        assertBystanderWorks();
+    }
+
+    @Test
     void aSuspensionLongerThanTheHeartbeatDoesNotMakeTheServerTakeThePeerForDead() throws Exception {
         // Real time: one 30,000-byte publish at 10,000 bytes/s is 2 s of debt, twice the 1 s after
         // which a silent peer would be declared dead; the server is not reading it, so it must not count.

@@ -50,8 +50,13 @@ final class InMemoryConnection implements Connection {
      * task at a time; the flag's compare-and-set orders one drain's writes before the next's reads.
      */
     private boolean finished;
-    /** Set by {@link #suspendReading}: frames wait in the inbox (and timers and the close behind them). */
+    /**
+     * Set by {@link #suspendReading}: frames and the close then wait in {@link #held}, in order,
+     * while timers still run (so that a task scheduled to resume reading can).
+     */
     private volatile boolean readingSuspended;
+    /** What arrived while reading was suspended; used only inside the drain. */
+    private final java.util.ArrayDeque<Object> held = new java.util.ArrayDeque<>();
 
     InMemoryConnection(String name, Executor executor, Clock clock) {
         this.name = name;
@@ -120,15 +125,27 @@ final class InMemoryConnection implements Connection {
     private void drain() {
         FrameHandler h = handler;
         try {
-            Object item;
-            while (!(readingSuspended && inbox.peek() instanceof Frame) && (item = inbox.poll()) != null) {
+            while (true) {
+                Object item;
+                if (!readingSuspended && !held.isEmpty()) {
+                    item = held.poll();
+                } else {
+                    item = inbox.poll();
+                    if (item == null) {
+                        break;
+                    }
+                    if (readingSuspended && !(item instanceof Timer)) {
+                        held.add(item); // frames and the close wait; timers (the resume among them) run
+                        continue;
+                    }
+                }
                 if (item instanceof Timer timer) {
                     timer.run();
                 } else if (item instanceof Frame frame) {
                     inboxBytes.addAndGet(-FrameCodec.encodedLength(frame));
                     if (!finished) {
                         deliverToHandler(h, frame);
-                        if (!finished && inbox.isEmpty()) {
+                        if (!finished && inbox.isEmpty() && (held.isEmpty() || readingSuspended)) {
                             h.onReadComplete();
                         }
                     }
@@ -139,7 +156,7 @@ final class InMemoryConnection implements Connection {
         } finally {
             // Even if something escaped (a VirtualMachineError), the next item gets its own drain.
             draining.set(false);
-            if (!inbox.isEmpty()) {
+            if (!inbox.isEmpty() || (!readingSuspended && !held.isEmpty())) {
                 scheduleDrain();
             }
         }
@@ -213,7 +230,7 @@ final class InMemoryConnection implements Connection {
         return timer;
     }
 
-    /** Frames (and the timers and close behind them) stay in the inbox until {@link #resumeReading}. */
+    /** Frames and the close wait until {@link #resumeReading}; timers still run. */
     @Override
     public void suspendReading() {
         readingSuspended = true;

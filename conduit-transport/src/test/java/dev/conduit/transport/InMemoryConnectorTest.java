@@ -406,4 +406,37 @@ class InMemoryConnectorTest {
         executor.runAll();
         assertThat(server.events).containsExactly(new Frame.Ping(1), "closed", "timer after close");
     }
+
+    @Test
+    void suspendedReadingHoldsFramesButRunsTimersSoThatOneCanResume() {
+        ManualExecutor executor = new ManualExecutor();
+        ManualClock clock = new ManualClock();
+        Side server = new Side() {
+            @Override
+            public void onFrame(Frame frame) {
+                super.onFrame(frame);
+                if (frame instanceof Frame.Ping p && p.token() == 1) {
+                    connection.suspendReading(); // as a server over its rate does, mid-batch
+                    connection.schedule(connection::resumeReading, 1, TimeUnit.SECONDS);
+                }
+            }
+        };
+        Side client = new Side();
+        Connection c = connect(executor, clock, server, client);
+        c.send(new Frame.Ping(1));
+        c.send(new Frame.Ping(2));
+        c.send(new Frame.Ping(3));
+        executor.runAll();
+        assertThat(server.frames).containsExactly(new Frame.Ping(1));
+        server.connection.send(new Frame.Pong(9));
+        executor.runAll();
+        assertThat(client.frames).as("sending is not suspended").containsExactly(new Frame.Pong(9));
+        c.close();
+        executor.runAll();
+        assertThat(server.closes()).as("the close waits behind the held frames").isZero();
+        clock.fireAll(); // the resume timer joins the inbox behind the frames and the close, and runs
+        executor.runAll();
+        assertThat(server.frames).containsExactly(new Frame.Ping(1), new Frame.Ping(2), new Frame.Ping(3));
+        assertThat(server.closes()).isEqualTo(1);
+    }
 }

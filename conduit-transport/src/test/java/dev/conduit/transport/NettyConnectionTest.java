@@ -102,6 +102,22 @@ class NettyConnectionTest {
     }
 
     @Test
+    void suspendedReadingStopsAtTheNextFrameAndResumingHandsOnWhatWasHeldWithoutNewBytes() {
+        EmbeddedChannel ch = channel();
+        Frame[] frames = {new Frame.Ping(1), new Frame.Ping(2), new Frame.Ping(3)};
+        connection.suspendReading();
+        assertThat(ch.config().isAutoRead()).isFalse();
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes(frames)));
+        assertThat(received).as("nothing is handed on while suspended").isEmpty();
+        ch.runPendingTasks();
+        connection.resumeReading();
+        assertThat(ch.config().isAutoRead()).isTrue();
+        assertThat(received).containsExactly(frames);
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes(new Frame.Ping(4))));
+        assertThat(received).hasSize(4);
+    }
+
+    @Test
     void anOversizedLengthStopsDecodingForGood() {
         EmbeddedChannel ch = channel();
         ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {0x7f, 0, 0, 0, 8, 0}));
