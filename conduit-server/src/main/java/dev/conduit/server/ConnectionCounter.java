@@ -64,10 +64,6 @@ final class ConnectionCounter {
         return total.get();
     }
 
-    int fromAddress(String host) {
-        return perAddress.getOrDefault(host, 0);
-    }
-
     int maxTotal() {
         return maxTotal;
     }

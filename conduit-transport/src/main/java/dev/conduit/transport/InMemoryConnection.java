@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
  * everything that acts on the side's state (frames, timers, the close) runs in that one drain, one at
  * a time, as it does on a socket's event loop. Timer tasks keep running after the close (frames that
  * arrive then are discarded), because {@link Connection#schedule} promises they run regardless.
+ * While reading is suspended ({@link #suspendReading}), frames and the close are set aside in
+ * order and timers run ahead of them.
  *
  * <p>A handler that throws from {@link FrameHandler#onFrame} closes the pair, as over TCP: frames
  * after it are discarded and the handler's {@link FrameHandler#onClosed} receives the exception.
