@@ -195,9 +195,12 @@ final class RoutingServer implements Server {
         return connectionCounter.total();
     }
 
-    /** Log lines for a limit's hits, held to a few per interval. */
+    /**
+     * Log lines for a limit's hits, held to a few per interval of real time (not the configured
+     * clock: under a manual one, lines would stay held for good).
+     */
     LimitLog limitLog(String limit) {
-        return limitLogs.computeIfAbsent(limit, l -> new LimitLog(l, config.clock()));
+        return limitLogs.computeIfAbsent(limit, l -> new LimitLog(l, dev.conduit.transport.Clock.system()));
     }
 
     void sessionEnded(ServerSession session) {
