@@ -1,6 +1,7 @@
 /**
- * Connections that carry Conduit frames: TCP over Netty (native epoll or io_uring when they load,
- * NIO otherwise) and in-memory pairs for in-process use and tests. Netty stays behind this API.
+ * Connections that carry Conduit frames: TCP, and WebSocket on an HTTP port, over Netty (native epoll
+ * or io_uring when they load, NIO otherwise), and in-memory pairs for in-process use and tests. Netty
+ * stays behind this API.
  */
 module dev.conduit.transport {
     requires transitive dev.conduit.protocol;
@@ -9,6 +10,7 @@ module dev.conduit.transport {
     requires io.netty.transport;
     requires io.netty.handler;
     requires io.netty.codec;
+    requires io.netty.codec.http;
     requires io.netty.transport.classes.epoll;
     requires io.netty.transport.classes.io_uring;
     requires io.netty.transport.unix.common;

@@ -20,6 +20,11 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "PORT", description = "TCP port (default 7440; 0 for any free port).")
     Integer port;
 
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "HTTP port for WebSocket links and health checks (default 7480, or 0 when --port is 0;"
+                    + " 0 for any free port; -1 for none).")
+    Integer httpPort;
+
     @Option(names = "--host", paramLabel = "HOST", description = "Address to bind (default 127.0.0.1).")
     String host;
 
@@ -38,7 +43,11 @@ final class ServerCommand implements Callable<Integer> {
         if (port != null) {
             builder.set("port", String.valueOf(port), "--port");
         }
-        Server server = Server.create(builder.build()).start();
+        if (httpPort != null) {
+            builder.set("httpPort", String.valueOf(httpPort), "--http-port");
+        }
+        ServerConfig serverConfig = builder.build();
+        Server server = Server.create(serverConfig).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -47,8 +56,17 @@ final class ServerCommand implements Callable<Integer> {
         InetSocketAddress address = server.address();
         spec.commandLine().getOut().printf("conduit server %s listening on tcp://%s:%d%n", server.serverId(),
                 address.getHostString(), address.getPort());
+        if (serverConfig.http().enabled()) {
+            InetSocketAddress http = server.httpAddress();
+            spec.commandLine().getOut().printf("conduit server %s http on http://%s:%d/%n", server.serverId(),
+                    hostForUrl(http.getHostString()), http.getPort());
+        }
         spec.commandLine().getOut().flush();
         stopped.await(); // until SIGINT or SIGTERM runs the shutdown hook
         return ExitCode.OK.code;
+    }
+
+    private static String hostForUrl(String host) {
+        return host.contains(":") ? "[" + host + "]" : host;
     }
 }

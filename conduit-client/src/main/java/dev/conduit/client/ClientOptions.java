@@ -173,7 +173,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         private Builder() {
         }
 
-        /** Endpoints as URLs, e.g. {@code tcp://127.0.0.1:7440}; replaces any set before. */
+        /** Endpoints as URLs, e.g. {@code tcp://127.0.0.1:7440} or {@code ws://127.0.0.1:7480/conduit}; replaces any set before. */
         public Builder endpoints(String... urls) {
             endpoints.clear();
             for (String url : urls) {

@@ -7,6 +7,7 @@ import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.transport.Connection;
 import dev.conduit.transport.FrameHandler;
+import dev.conduit.transport.HttpService;
 import dev.conduit.transport.InMemoryConnector;
 import dev.conduit.transport.Listener;
 import dev.conduit.transport.Transport;
@@ -59,6 +60,8 @@ final class RoutingServer implements Server {
     private final Map<String, LimitLog> limitLogs = new ConcurrentHashMap<>();
     private final LimitLog connectionsLog;
     private final LimitLog perAddressLog;
+    /** The HTTP port's listener; null if it is turned off. */
+    private Listener httpListener;
 
     private RoutingServer(ServerConfig config) {
         this.config = config;
@@ -90,7 +93,28 @@ final class RoutingServer implements Server {
         log.info("conduit server {} listening on tcp://{}:{} ({} I/O threads, {})", serverId,
                 listener.address().getHostString(), listener.address().getPort(), config.transport().ioThreads(),
                 transport.kind());
+        if (config.http().enabled()) {
+            startHttp(new ServerHttp());
+        }
         return this;
+    }
+
+    /** Opens the HTTP port (WebSocket links and {@code service}); on failure undoes the start. */
+    private void startHttp(HttpService service) {
+        InetSocketAddress address = new InetSocketAddress(config.httpHost(), config.httpPort());
+        try {
+            httpListener = transport.listenHttp(address, config.limits(), config.http().webSocketOptions(),
+                    this::accept, service);
+        } catch (Exception e) { // Netty rethrows the bind failure's IOException unchecked
+            listener.close().join();
+            transport.close();
+            state.set(State.STOPPED);
+            stopped.complete(null);
+            throw new UncheckedIOException("cannot listen for HTTP on " + config.httpHost() + ":" + config.httpPort()
+                    + ": " + e.getMessage(), e instanceof IOException io ? io : new IOException(e));
+        }
+        log.info("conduit server {} http on http://{}:{}/ (WebSocket at {})", serverId,
+                httpListener.address().getHostString(), httpListener.address().getPort(), config.webSocketPath());
     }
 
     /** Makes the handler of a new connection; runs on its I/O thread. */
@@ -237,6 +261,17 @@ final class RoutingServer implements Server {
     }
 
     @Override
+    public InetSocketAddress httpAddress() {
+        if (listener == null) {
+            throw new IllegalStateException("server is not started");
+        }
+        if (httpListener == null) {
+            throw new IllegalStateException("the server has no HTTP port (httpPort is -1)");
+        }
+        return httpListener.address();
+    }
+
+    @Override
     public String serverId() {
         return serverId;
     }
@@ -273,6 +308,9 @@ final class RoutingServer implements Server {
         log.info("conduit server {} stopping: closing {} connections within {} ms", serverId, connections.size(),
                 drainMillis);
         listener.close().join();
+        if (httpListener != null) {
+            httpListener.close().join();
+        }
         List<CompletableFuture<Void>> closing = connections.stream().map(c -> {
             c.goAway((int) Math.min(Integer.MAX_VALUE, drainMillis));
             return c.connection.closeFuture();

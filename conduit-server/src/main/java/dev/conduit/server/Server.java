@@ -37,6 +37,14 @@ public interface Server extends AutoCloseable {
     /** The bound TCP address (with the real port when port 0 was configured). */
     InetSocketAddress address();
 
+    /**
+     * The bound HTTP address (WebSocket links at {@link ServerConfig#webSocketPath()}, health and
+     * admin pages), with the real port when port 0 was configured.
+     *
+     * @throws IllegalStateException if the server is not started or has no HTTP port
+     */
+    InetSocketAddress httpAddress();
+
     /** This server incarnation's id, sent to clients in WELCOME. */
     String serverId();
 
@@ -46,7 +54,7 @@ public interface Server extends AutoCloseable {
      */
     Client connectLocal();
 
-    /** Connections currently open (TCP and in-process). */
+    /** Connections currently open (TCP, WebSocket and in-process). */
     int connectionCount();
 
     /**

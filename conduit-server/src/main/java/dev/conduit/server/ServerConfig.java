@@ -4,6 +4,7 @@ import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.TransportOptions;
+import dev.conduit.transport.WebSocketOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,11 +45,14 @@ import java.util.Objects;
  * @param clock                        time for heartbeats and resume windows (tests pass a manual one)
  * @param peerLimits                   connection, subscription, subject-depth and rate limits against
  *                                     hostile peers
+ * @param http                         the HTTP port (WebSocket links, health and admin pages): keys
+ *                                     {@code httpPort} (-1 turns it off), {@code httpHost}, {@code
+ *                                     webSocketPath}, {@code allowedOrigins}
  */
 public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
                            Duration drainTimeout, long maxPendingBytesPerConnection, TransportOptions transport,
                            Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
-                           List<String> alternates, Clock clock, PeerLimits peerLimits) {
+                           List<String> alternates, Clock clock, PeerLimits peerLimits, HttpConfig http) {
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -81,6 +85,27 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         alternates.forEach(Endpoint::parse);
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(peerLimits, "peerLimits");
+        Objects.requireNonNull(http, "http");
+    }
+
+    /** The HTTP port; 0 for any free one, {@link HttpConfig#DISABLED} for none. */
+    public int httpPort() {
+        return http.port();
+    }
+
+    /** The address the HTTP port binds: {@code httpHost} if set, else {@link #host()}. */
+    public String httpHost() {
+        return http.host().isEmpty() ? host : http.host();
+    }
+
+    /** The HTTP path of WebSocket links. */
+    public String webSocketPath() {
+        return http.webSocketPath();
+    }
+
+    /** Browser origins allowed besides same-host pages; {@code *} for any. */
+    public List<String> allowedOrigins() {
+        return http.allowedOrigins();
     }
 
     private static void notNegative(Duration d, String name) {
@@ -150,6 +175,11 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private int maxSubjectTokens = PeerLimits.DEFAULT.maxSubjectTokens();
         private long maxMessagesPerSecond = PeerLimits.DEFAULT.maxMessagesPerSecond();
         private long maxBytesPerSecond = PeerLimits.DEFAULT.maxBytesPerSecond();
+        /** Null until set: then it follows {@link #port} (0 if that is 0, else the default). */
+        private Integer httpPort;
+        private String httpHost = HttpConfig.DEFAULT.host();
+        private String webSocketPath = HttpConfig.DEFAULT.webSocketPath();
+        private List<String> allowedOrigins = HttpConfig.DEFAULT.allowedOrigins();
         /** Where each setting's current value came from, for settings last set through {@link #set}. */
         private final Map<String, String> sources = new HashMap<>();
 
@@ -244,6 +274,41 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private PeerLimits peerLimits() {
             return new PeerLimits(maxConnections, maxConnectionsPerAddress, maxSubscriptionsPerSession,
                     maxSubjectTokens, maxMessagesPerSecond, maxBytesPerSecond);
+        }
+
+        /**
+         * Default {@value Endpoint#DEFAULT_HTTP_PORT}, or 0 (any free port) when {@link #port} is 0, so
+         * that servers started on free ports do not contend for the fixed one; -1 for no HTTP port.
+         */
+        public Builder httpPort(int port) {
+            HttpConfig.checkPort(port);
+            this.httpPort = port;
+            sources.remove("httpPort");
+            return this;
+        }
+
+        /** Default: the same as {@link #host}. */
+        public Builder httpHost(String host) {
+            Objects.requireNonNull(host, "httpHost");
+            if (host.isBlank()) {
+                throw new IllegalArgumentException("httpHost must not be blank");
+            }
+            this.httpHost = host;
+            return this;
+        }
+
+        /** Default {@value Endpoint#DEFAULT_WEBSOCKET_PATH}. */
+        public Builder webSocketPath(String path) {
+            new WebSocketOptions(path, List.of());
+            this.webSocketPath = path;
+            return this;
+        }
+
+        /** Origins such as {@code https://app.example.com}, or {@code *}; replaces any set before. */
+        public Builder allowedOrigins(List<String> origins) {
+            new WebSocketOptions(Endpoint.DEFAULT_WEBSOCKET_PATH, origins);
+            this.allowedOrigins = List.copyOf(origins);
+            return this;
         }
 
         public Builder host(String host) {
@@ -379,6 +444,11 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "maxBytesPerSecond" -> maxBytesPerSecond(Long.parseLong(value.trim()));
                     case "alternates" -> alternates(value.isBlank() ? List.of()
                             : List.of(value.trim().split("\\s*,\\s*")));
+                    case "httpPort" -> httpPort(Integer.parseInt(value.trim()));
+                    case "httpHost" -> httpHost(value.trim());
+                    case "webSocketPath" -> webSocketPath(value.trim());
+                    case "allowedOrigins" -> allowedOrigins(value.isBlank() ? List.of()
+                            : List.of(value.trim().split("\\s*,\\s*")));
                     default -> throw new IllegalArgumentException("unknown setting");
                 }
             } catch (IllegalArgumentException e) {
@@ -405,9 +475,15 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                         + maxPendingBytesPerConnection);
             }
             TransportOptions transport = TransportOptions.builder().ioThreads(ioThreads).kind(transportKind).build();
+            String boundHttpHost = httpHost.isEmpty() ? host : httpHost;
+            int httpPort = this.httpPort != null ? this.httpPort : port == 0 ? 0 : HttpConfig.DEFAULT.port();
+            if (httpPort == port && port != 0 && boundHttpHost.equals(host)) {
+                throw new IllegalArgumentException(attributed("httpPort") + "httpPort must differ from port "
+                        + port + sourceOf("port") + " (-1 turns the HTTP port off): " + httpPort);
+            }
             return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
                     maxPendingBytesPerConnection, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
-                    alternates, clock, peerLimits());
+                    alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins));
         }
 
         /** {@code "<source>: invalid <key>: "} if the key's value came through {@link #set}, else empty. */

@@ -54,7 +54,7 @@ class FailoverTest {
                 proxy.cutAll();
                 first.close();
                 await().atMost(WAIT).until(() -> sub.state() == ConnectionState.RESUMING);
-                second = Server.create(ServerConfig.builder().port(port).build()).start();
+                second = Server.create(ServerConfig.builder().port(port).httpPort(0).build()).start();
                 proxy.refuse(false);
 
                 SessionLost lost = watcher.lost.get(30, TimeUnit.SECONDS);

@@ -43,7 +43,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * bring it back on the same port, as a client that reconnects would expect.
  *
  * <p>The server is configured as {@link ServerConfig#builder()} makes it, except host {@code
- * 127.0.0.1}, port 0 and two I/O threads; {@link #create(UnaryOperator)} changes more. Thread-safe,
+ * 127.0.0.1}, port 0, HTTP port 0 ({@link #webSocketEndpoint()}, {@link #connectWebSocket()}) and
+ * two I/O threads; {@link #create(UnaryOperator)} changes more. Thread-safe,
  * but meant for tests that do not run concurrently with each other on the same extension.
  */
 public final class ConduitServerExtension
@@ -55,6 +56,10 @@ public final class ConduitServerExtension
     private boolean running;
     /** The port to bind next; 0 until a server has bound one, and again after a per-test server. */
     private int port;
+    /** Likewise for the HTTP port (WebSocket links); 0 also when the server has none. */
+    private int httpPort;
+    /** The running (or last) server's configuration. */
+    private ServerConfig config;
     /** How many class-level scopes ({@code @BeforeAll}, nested classes included) are open. */
     private int classScopes;
     private boolean inTest;
@@ -106,6 +111,38 @@ public final class ConduitServerExtension
     public synchronized String endpoint() {
         InetSocketAddress a = address();
         return "tcp://" + a.getHostString() + ":" + a.getPort();
+    }
+
+    /**
+     * The address of the server's HTTP port (WebSocket links, {@code /healthz}).
+     *
+     * @throws IllegalStateException if no server is running or it has no HTTP port
+     */
+    public synchronized InetSocketAddress httpAddress() {
+        return server().httpAddress();
+    }
+
+    /** The HTTP port the server is bound to, kept across {@link #restart()}. */
+    public synchronized int httpPort() {
+        return httpAddress().getPort();
+    }
+
+    /** Where WebSocket clients connect: {@code ws://127.0.0.1:HTTPPORT/conduit} (the configured path). */
+    public synchronized String webSocketEndpoint() {
+        InetSocketAddress a = httpAddress();
+        return "ws://" + a.getHostString() + ":" + a.getPort() + config.webSocketPath();
+    }
+
+    /** Like {@link #connect()}, over a WebSocket link to {@link #webSocketEndpoint()}. */
+    public Client connectWebSocket() {
+        return connectWebSocket(b -> b);
+    }
+
+    /** Like {@link #connect(UnaryOperator)}, over a WebSocket link to {@link #webSocketEndpoint()}. */
+    public Client connectWebSocket(UnaryOperator<ClientOptions.Builder> options) {
+        Objects.requireNonNull(options, "options");
+        ClientOptions built = options.apply(ClientOptions.builder().endpoints(webSocketEndpoint())).build();
+        return track(Client.connect(built));
     }
 
     /**
@@ -166,14 +203,19 @@ public final class ConduitServerExtension
      */
     public synchronized Server start() {
         if (!running) {
-            ServerConfig.Builder defaults = ServerConfig.builder().host("127.0.0.1").port(0).ioThreads(2);
+            ServerConfig.Builder defaults = ServerConfig.builder().host("127.0.0.1").port(0).httpPort(0).ioThreads(2);
             ServerConfig.Builder builder = configurer.apply(defaults);
             if (port != 0) {
                 builder.port(port);
             }
-            server = Server.create(builder.build()).start();
+            if (httpPort != 0) {
+                builder.httpPort(httpPort);
+            }
+            config = builder.build();
+            server = Server.create(config).start();
             running = true;
             port = server.address().getPort();
+            httpPort = config.http().enabled() ? server.httpAddress().getPort() : 0;
         }
         return server;
     }
@@ -205,6 +247,7 @@ public final class ConduitServerExtension
                 if (classScopes == 0) {
                     stop();
                     port = 0;
+                    httpPort = 0;
                 }
             }
         }
@@ -226,6 +269,7 @@ public final class ConduitServerExtension
             synchronized (this) {
                 stop();
                 port = 0;
+                httpPort = 0;
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.conduit.transport;
 
+import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.ProtocolException;
@@ -23,16 +24,57 @@ final class FrameDecoder extends ByteToMessageDecoder {
     private Throwable failure;
     /** Set once the stream can no longer be framed: everything after is discarded. */
     private boolean broken;
+    /**
+     * For WebSocket links: each read is one whole message, which must hold whole frames only; the
+     * handler is made when the decoder is added (after the upgrade), not when the channel activates.
+     */
+    private final boolean wholeMessages;
 
     FrameDecoder(NettyConnection connection, Function<Connection, FrameHandler> handlerFactory) {
+        this(connection, handlerFactory, false);
+    }
+
+    private FrameDecoder(NettyConnection connection, Function<Connection, FrameHandler> handlerFactory,
+                         boolean wholeMessages) {
         this.connection = connection;
         this.handlerFactory = handlerFactory;
+        this.wholeMessages = wholeMessages;
+    }
+
+    /**
+     * A decoder for a link whose reads are whole WebSocket messages: a frame that does not end
+     * within its message is a fatal protocol error. Add it to the pipeline once the upgrade is done.
+     */
+    static FrameDecoder forMessages(NettyConnection connection, Function<Connection, FrameHandler> handlerFactory) {
+        return new FrameDecoder(connection, handlerFactory, true);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        super.handlerAdded(ctx);
+        if (wholeMessages && handler == null) {
+            handler = handlerFactory.apply(connection);
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        handler = handlerFactory.apply(connection);
+        if (handler == null) {
+            handler = handlerFactory.apply(connection);
+        }
         super.channelActive(ctx);
+    }
+
+    /**
+     * Runs on the event loop: the link itself broke the protocol (a text message, a bad or oversized
+     * WebSocket frame). Nothing more is delivered; the handler hears it as a fatal protocol error.
+     */
+    void fail(ProtocolException error) {
+        if (broken || handler == null) {
+            return;
+        }
+        broken = true;
+        handler.onProtocolError(error, false);
     }
 
     @Override
@@ -56,6 +98,13 @@ final class FrameDecoder extends ByteToMessageDecoder {
                     return;
                 }
                 if (size < 0 || bytes.remaining() < size) {
+                    if (wholeMessages) {
+                        broken = true;
+                        handler.onProtocolError(new ProtocolException(ErrorCode.PROTOCOL_ERROR,
+                                "a frame does not end within its WebSocket message (" + bytes.remaining()
+                                        + " bytes left over)"), false);
+                        bytes.position(bytes.limit());
+                    }
                     return;
                 }
                 int frameStart = bytes.position();

@@ -9,7 +9,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.PlatformDependent;
 import java.nio.ByteBuffer;
@@ -23,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A TCP connection. Outbound frames go through a lock-free queue that the channel's event loop
+ * A TCP or WebSocket connection ({@link LinkStyle}). Outbound frames go through a lock-free queue that the channel's event loop
  * drains: everything queued by the time the drain runs is encoded into as few buffers as possible,
  * written, and flushed once. A burst of small frames therefore leaves in one syscall, and a lone
  * frame leaves as soon as the event loop gets to it, with no timer holding it back.
@@ -78,8 +77,14 @@ final class NettyConnection implements Connection {
     private volatile FrameCodec inbound;
     /** Read and written on the event loop only: see {@link #suspendReading}. */
     private boolean readingSuspended;
+    private final LinkStyle style;
 
     NettyConnection(Channel channel, ProtocolLimits limits) {
+        this(channel, limits, LinkStyle.TCP);
+    }
+
+    NettyConnection(Channel channel, ProtocolLimits limits, LinkStyle style) {
+        this.style = style;
         this.channel = channel;
         this.loop = channel.eventLoop();
         this.inbound = new FrameCodec(limits);
@@ -136,6 +141,7 @@ final class NettyConnection implements Connection {
         }
         ByteBuf batch = null;
         long drained = 0;
+        long sinceFlush = 0;
         int frames = 0;
         Frame frame;
         while (frames < MAX_FRAMES_PER_DRAIN && (frame = outbound.poll()) != null) {
@@ -155,6 +161,14 @@ final class NettyConnection implements Connection {
                 log.warn("dropping a frame that cannot be encoded: {}", e.getMessage());
                 continue;
             }
+            if (sinceFlush > 0 && sinceFlush + length > style.flushBytes()) {
+                // A WebSocket link makes one message of each flush: keep messages within the peer's bound.
+                write(batch);
+                batch = null;
+                channel.flush();
+                sinceFlush = 0;
+            }
+            sinceFlush += length;
             drained += length;
             if (frame instanceof Frame.Message m && m.body().encodedLength() >= SHARE_BODY_BYTES) {
                 batch = ensure(batch, FrameCodec.MESSAGE_HEAD_BYTES);
@@ -185,22 +199,14 @@ final class NettyConnection implements Connection {
     }
 
     /**
-     * Runs on the event loop once everything queued is written: sends FIN and waits (up to {@link
-     * #LINGER_MILLIS}) for the peer to close its side, reading and handing on what it still sends,
-     * before closing. Closing at once with the peer's bytes unread would make the kernel answer
-     * with a reset, and a reset makes the peer's kernel throw away what it had received and not
-     * yet read: the last frames before a GOAWAY or a fatal ERROR would be lost.
+     * Runs on the event loop once everything queued is written: ends the link the way its {@link
+     * LinkStyle} does (for TCP: FIN, then up to {@link #LINGER_MILLIS} for the peer to close its side,
+     * reading and handing on what it still sends), so the last frames before a GOAWAY or a fatal
+     * ERROR are not lost to a reset.
      */
     private void closeGracefully(boolean written) {
-        if (written && channel instanceof DuplexChannel duplex && channel.isActive()) {
-            duplex.shutdownOutput().addListener(f -> {
-                if (!f.isSuccess()) {
-                    channel.close();
-                }
-            });
-            loop.schedule(() -> {
-                channel.close();
-            }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        if (written && channel.isActive()) {
+            style.closeGracefully(channel, LINGER_MILLIS);
         } else {
             channel.close();
         }
@@ -324,11 +330,11 @@ final class NettyConnection implements Connection {
 
     @Override
     public String transportName() {
-        return "tcp";
+        return style.name();
     }
 
     @Override
     public String toString() {
-        return "tcp:" + remoteAddress();
+        return style.name() + ":" + remoteAddress();
     }
 }

@@ -96,7 +96,7 @@ final class NettyTransport implements Transport {
     public CompletableFuture<Connection> connect(Endpoint endpoint, Duration timeout,
                                                  Function<Connection, FrameHandler> handlerFactory) {
         CompletableFuture<Connection> result = new CompletableFuture<>();
-        if (!endpoint.scheme().equals("tcp")) {
+        if (!endpoint.scheme().equals("tcp") && !endpoint.scheme().equals("ws")) {
             result.completeExceptionally(new UnsupportedOperationException(
                     "this transport cannot connect to " + endpoint.scheme() + " endpoints yet: " + endpoint));
             return result;
@@ -117,7 +117,11 @@ final class NettyTransport implements Transport {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new FrameDecoder(new NettyConnection(ch, ProtocolLimits.DEFAULT), factory));
+                        if (endpoint.webSocket()) {
+                            WebSocketPipelines.client(ch, endpoint, timeout, factory, result);
+                        } else {
+                            ch.pipeline().addLast(new FrameDecoder(new NettyConnection(ch, ProtocolLimits.DEFAULT), factory));
+                        }
                     }
                 });
         ChannelFuture future;
@@ -138,6 +142,28 @@ final class NettyTransport implements Transport {
     @Override
     public Listener listen(InetSocketAddress address, ProtocolLimits limits,
                            Function<Connection, FrameHandler> acceptor) {
+        return bind(address, new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                NettyConnection c = new NettyConnection(ch, limits);
+                ch.pipeline().addLast(new FrameDecoder(c, acceptor));
+            }
+        });
+    }
+
+    @Override
+    public Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket,
+                               Function<Connection, FrameHandler> acceptor, HttpService http) {
+        OriginPolicy origins = new OriginPolicy(webSocket, false);
+        return bind(address, new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                WebSocketPipelines.server(ch, limits, webSocket, origins, acceptor, http);
+            }
+        });
+    }
+
+    private Listener bind(InetSocketAddress address, ChannelInitializer<Channel> initializer) {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannelType)
@@ -145,13 +171,7 @@ final class NettyTransport implements Transport {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        NettyConnection c = new NettyConnection(ch, limits);
-                        ch.pipeline().addLast(new FrameDecoder(c, acceptor));
-                    }
-                });
+                .childHandler(initializer);
         Channel server = bootstrap.bind(address).syncUninterruptibly().channel();
         InetSocketAddress bound = (InetSocketAddress) server.localAddress();
         return new Listener() {

@@ -26,6 +26,17 @@ public interface Transport extends Connector, AutoCloseable {
      */
     Listener listen(InetSocketAddress address, ProtocolLimits limits, Function<Connection, FrameHandler> acceptor);
 
+    /**
+     * Binds an HTTP port and starts accepting. A WebSocket upgrade at {@code webSocket.path()} from
+     * an allowed origin becomes a {@link Connection} (transport name {@code ws}) whose frames travel
+     * in binary WebSocket messages, each holding one or more whole frames; {@code acceptor} is called
+     * on its I/O thread once the upgrade is done, and frames are decoded within {@code limits}, as
+     * for {@link #listen}. A refused origin gets 403. Every other request is answered by {@code http}
+     * on the I/O thread (GET and HEAD only; other methods get 405).
+     */
+    Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket,
+                        Function<Connection, FrameHandler> acceptor, HttpService http);
+
     /** Shuts the event loops down; open connections are closed. */
     CompletableFuture<Void> shutdown();
 
