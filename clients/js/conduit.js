@@ -1102,7 +1102,7 @@ export class Client {
         this._lastFailure = null;
         /** @private */
         this._stats = { inMsgs: 0, outMsgs: 0, inBytes: 0, outBytes: 0, reconnects: 0, resumes: 0, sessionsLost: 0,
-            duplicatesDropped: 0, gaps: 0, droppedByServer: 0 };
+            duplicatesDropped: 0, gaps: 0, droppedByServer: 0, pingsReceived: 0, pongsReceived: 0 };
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1742,6 +1742,11 @@ export class Client {
         return this._WS;
     }
 
+    /** @internal @param {'pingsReceived' | 'pongsReceived'} what */
+    _count(what) {
+        this._stats[what]++;
+    }
+
     /** @internal @param {number} n */
     _countOut(n) {
         this._stats.outBytes += n;
@@ -1938,9 +1943,11 @@ class Link {
                 c._acknowledged(this, f);
                 return;
             case 'PING':
+                c._count('pingsReceived');
                 this.send({ type: 'PONG', token: f.token });
                 return;
             case 'PONG':
+                c._count('pongsReceived');
                 return;
             case 'ERROR': {
                 const e = new ServerError(f.code, f.fatal, f.message);
