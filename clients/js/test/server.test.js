@@ -140,6 +140,8 @@ describe('resumption', () => {
             await Promise.all([near.flush(), far.flush()]);
             const replies = [];
             const cutsAt = new Set([300, 900, 1500, 2100, 2700]);
+            /** @type {number[]} */
+            const inFlightAtCut = [];
             for (let i = 1; i <= N; i++) {
                 far.publish('flow.up', String(i));
                 near.publish('flow.down', String(i));
@@ -147,6 +149,11 @@ describe('resumption', () => {
                     replies.push(far.request('svc.double', String(i), { timeoutMs: 60000 }).then((r) => Number(r.text())));
                 }
                 if (cutsAt.has(i)) {
+                    // Cut only a live, resumed connection, with publishes still unconfirmed in it.
+                    await until(() => far.state === 'open', 'the far client to be connected again');
+                    far.publish('flow.up', String(++i));
+                    near.publish('flow.down', String(i));
+                    inFlightAtCut.push(far.stats().unacked);
                     proxy.cut();
                 }
                 if (i % 50 === 0) {
@@ -162,7 +169,9 @@ describe('resumption', () => {
             assert.deepEqual(doubled, Array.from({ length: N / 30 }, (_, i) => 60 * (i + 1)));
             assert.equal(proxy.cuts, cutsAt.size);
             assert.equal(events.filter((e) => e === 'sessionLost').length, 0, `events: ${events}`);
-            assert.ok(events.filter((e) => e === 'resumed').length >= 1, `events: ${events}`);
+            await until(() => far.state === 'open', 'the far client to be connected again');
+            assert.equal(events.filter((e) => e === 'resumed').length, cutsAt.size, `events: ${events}`);
+            assert.ok(inFlightAtCut.every((n) => n > 0), `unconfirmed frames at each cut: ${inFlightAtCut}`);
             assert.equal(far.stats().sessionsLost, 0);
         } finally {
             await proxy.close();
@@ -203,7 +212,7 @@ describe('resumption', () => {
         }
     });
 
-    test('a resume window of 0: a cut connection loses the session, reported with what was unconfirmed', async () => {
+    test('a resume window of 0: a cut connection loses the session, and the client carries on in a new one', async () => {
         const server = await startServer({ CONDUIT_RESUME_WINDOW: '0s' });
         const proxy = await startProxy(server.httpPort);
         try {
