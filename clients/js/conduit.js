@@ -1133,7 +1133,11 @@ export class Client {
     /** @internal @param {EventName} event @param {any} arg */
     _emit(event, arg) {
         const set = this._listeners.get(event);
-        if (!set) {
+        if (!set || set.size === 0) {
+            if (event === 'error') {
+                // Nothing is dropped silently: without a listener, errors go to the console.
+                console.warn('conduit:', arg instanceof Error ? arg.message : arg);
+            }
             return;
         }
         for (const h of [...set]) {
@@ -1667,12 +1671,18 @@ export class Client {
     /**
      * A sequenced frame from the server on the current link: counts it and acts on it. Returns
      * false for a replayed duplicate, which is dropped.
-     * @internal @param {MessageFrame | NoRespondersFrame | GapFrame} f
+     * @internal @param {Link} link @param {MessageFrame | NoRespondersFrame | GapFrame} f
      */
-    _sequenced(f) {
-        if (f.type === 'MESSAGE' && f.sequence !== 0 && f.sequence <= this._inSeq) {
-            this._stats.duplicatesDropped++;
-            return;
+    _sequenced(link, f) {
+        if (f.type === 'MESSAGE' && f.sequence !== 0) {
+            if (f.sequence <= this._inSeq) {
+                this._stats.duplicatesDropped++;
+                return;
+            }
+            if (f.sequence !== this._inSeq + 1) {
+                link.abort(new ProtocolError(`MESSAGE ${f.sequence} after ${this._inSeq}: frames are missing`));
+                return;
+            }
         }
         this._inSeq++;
         if (f.type === 'MESSAGE') {
@@ -1937,7 +1947,7 @@ class Link {
             case 'MESSAGE':
             case 'NO_RESPONDERS':
             case 'GAP':
-                c._sequenced(f);
+                c._sequenced(this, f);
                 return;
             case 'ACK':
                 c._acknowledged(this, f);

@@ -365,3 +365,11 @@ test('options are validated', async () => {
     await assert.rejects(connect(/** @type {any} */ ({ url: 'ws://x' })), /no WebSocket class/);
     assert.equal(net.sockets.length, 0);
 });
+
+test('a MESSAGE that skips sequence numbers ends the connection (the resume then sorts it out)', async () => {
+    const ctx = await start();
+    const sub = ctx.client.subscribe('a', () => {});
+    ctx.sock.deliver(message(1, sub.id, 'a', 'x'), message(3, sub.id, 'a', 'y'));
+    assert.equal(ctx.sock.closedByClient, true);
+    assert.match(ctx.events[0][1].reason, /frames are missing/);
+});
