@@ -10,6 +10,7 @@ import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.InMemoryConnector;
 import dev.conduit.transport.Listener;
 import dev.conduit.transport.Transport;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.UncheckedIOException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -17,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,15 +55,27 @@ final class RoutingServer implements Server {
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final ExecutorService localExecutor = Executors.newVirtualThreadPerTaskExecutor();
+    private final ServerMetrics metrics;
+    private final SubjectSampler subjects = new SubjectSampler();
+    private final StatsPublisher stats;
+    /** Scratch space for {@link #publishInternal}, which runs on the stats tick only. */
+    private final List<ServerSubscription> internalTargets = new java.util.ArrayList<>();
     private Transport transport;
     private Listener listener;
 
-    private RoutingServer(ServerConfig config) {
+    private RoutingServer(ServerConfig config, MeterRegistry registry) {
         this.config = config;
+        this.metrics = new ServerMetrics(registry, sessions.values());
+        this.metrics.bindServer(this);
+        this.stats = new StatsPublisher(this, config.clock(), System::currentTimeMillis);
     }
 
     static RoutingServer create(ServerConfig config) {
-        return new RoutingServer(config);
+        return new RoutingServer(config, null);
+    }
+
+    static RoutingServer create(ServerConfig config, MeterRegistry registry) {
+        return new RoutingServer(config, java.util.Objects.requireNonNull(registry, "registry"));
     }
 
     @Override
@@ -83,6 +97,7 @@ final class RoutingServer implements Server {
         log.info("conduit server {} listening on tcp://{}:{} ({} I/O threads, {})", serverId,
                 listener.address().getHostString(), listener.address().getPort(), config.transport().ioThreads(),
                 transport.kind());
+        stats.start();
         return this;
     }
 
@@ -90,6 +105,7 @@ final class RoutingServer implements Server {
     private FrameHandler accept(Connection connection) {
         ServerConnection c = new ServerConnection(this, connection);
         connections.add(c);
+        metrics.connectionOpened(connection.transportName());
         if (state.get() != State.RUNNING) {
             c.goAway(0);
         }
@@ -116,6 +132,7 @@ final class RoutingServer implements Server {
                 } else {
                     refusal = s.resume(c, hello.resumeLastReceived(), version, hello.clientName());
                     if (refusal == null) {
+                        metrics.sessionResumed();
                         return s;
                     }
                     s.end("resume refused: " + refusal);
@@ -139,15 +156,19 @@ final class RoutingServer implements Server {
 
     void route(ServerSession from, Frame.Publish publish) {
         List<ServerSubscription> targets = from.targets;
-        index.match(publish.body().subject(), targets);
+        MessageBody body = publish.body();
+        subjects.offer(from.stats.received(body.payloadLength()), body.subject());
+        index.match(body.subject(), targets);
         try {
             if (targets.isEmpty()) {
-                if (publish.request() && publish.body().replyTo() != null) {
-                    from.noResponders(publish.body().replyTo());
+                if (publish.request() && body.replyTo() != null) {
+                    from.noResponders(body.replyTo());
                 }
                 return;
             }
-            MessageBody body = publish.body();
+            if (publish.request() && body.replyTo() != null && from.stats.sampleFree()) {
+                from.stats.requestRouted(body.replyTo(), config.clock().nanoTime());
+            }
             for (int i = 0, n = targets.size(); i < n; i++) { // indexed: no iterator per message
                 ServerSubscription target = targets.get(i);
                 target.session.deliver(target, body);
@@ -157,12 +178,65 @@ final class RoutingServer implements Server {
         }
     }
 
+    /**
+     * Publishes a message from the server itself (such as {@code $SYS.stats}) to the sessions
+     * subscribed; on the stats tick only, which serializes the use of its scratch list.
+     */
+    void publishInternal(String subject, byte[] payload) {
+        List<ServerSubscription> targets = internalTargets;
+        index.match(subject, targets);
+        try {
+            if (targets.isEmpty()) {
+                return;
+            }
+            MessageBody body = MessageBody.of(subject, null, null, payload);
+            for (int i = 0, n = targets.size(); i < n; i++) {
+                ServerSubscription target = targets.get(i);
+                target.session.deliver(target, body);
+            }
+        } finally {
+            targets.clear();
+        }
+    }
+
     void connectionClosed(ServerConnection c) {
-        connections.remove(c);
+        if (connections.remove(c)) {
+            metrics.connectionClosed(c.connection.transportName());
+        }
     }
 
     void sessionEnded(ServerSession session) {
-        sessions.remove(session.id, session);
+        if (sessions.remove(session.id, session)) {
+            metrics.retire(session.stats);
+        }
+    }
+
+    ServerMetrics metrics() {
+        return metrics;
+    }
+
+    SubjectSampler subjects() {
+        return subjects;
+    }
+
+    Collection<ServerSession> sessionList() {
+        return sessions.values();
+    }
+
+    /** Sessions in this state now; counted when read (a gauge), not kept. */
+    int sessionsIn(ServerSession.State s) {
+        int n = 0;
+        for (ServerSession session : sessions.values()) {
+            if (session.state() == s) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Whether the server is accepting connections: started and not stopping. */
+    boolean accepting() {
+        return state.get() == State.RUNNING;
     }
 
     void countSlowConsumer(boolean dropped) {
@@ -209,6 +283,11 @@ final class RoutingServer implements Server {
     }
 
     @Override
+    public MeterRegistry meterRegistry() {
+        return metrics.registry();
+    }
+
+    @Override
     public int connectionCount() {
         return connections.size();
     }
@@ -227,6 +306,7 @@ final class RoutingServer implements Server {
         if (!state.compareAndSet(State.RUNNING, State.STOPPING)) {
             return stopped;
         }
+        stats.stop();
         long drainMillis = config.drainTimeout().toMillis();
         log.info("conduit server {} stopping: closing {} connections within {} ms", serverId, connections.size(),
                 drainMillis);
@@ -244,6 +324,7 @@ final class RoutingServer implements Server {
                     sessions.values().forEach(s -> s.end("server stopped"));
                     transport.shutdown().whenComplete((x, y) -> {
                         localExecutor.shutdown();
+                        metrics.close();
                         state.set(State.STOPPED);
                         log.info("conduit server {} stopped", serverId);
                         stopped.complete(null);

@@ -150,6 +150,7 @@ final class ServerConnection implements FrameHandler {
 
     void error(ErrorCode code, String message) {
         log.info("{}: {}", this, message);
+        server.metrics().errorSent(connection.remoteAddress(), code, message);
         connection.send(new Frame.Error(code, false, message));
     }
 
@@ -159,6 +160,14 @@ final class ServerConnection implements FrameHandler {
      */
     void fatal(ErrorCode code, String message) {
         log.warn("closing {}: {} ({})", this, message, code);
+        if (state == State.AWAITING_HELLO) {
+            server.metrics().handshakeFailed(switch (code) {
+                case HANDSHAKE_TIMEOUT -> "timeout";
+                case UNSUPPORTED_VERSION -> "unsupported_version";
+                default -> "protocol_error";
+            });
+        }
+        server.metrics().errorSent(connection.remoteAddress(), code, message);
         state = State.CLOSED;
         leaving = true;
         ServerSession s = session;

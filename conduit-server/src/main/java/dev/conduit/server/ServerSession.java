@@ -65,6 +65,8 @@ final class ServerSession {
     private boolean behind;
     private volatile String clientName;
     private String endReason;
+    /** Traffic counters and the timed request, for metrics and {@code $SYS.stats}. */
+    final SessionStats stats;
 
     ServerSession(RoutingServer server, String id, ServerConnection first, String clientName) {
         this.server = server;
@@ -72,6 +74,7 @@ final class ServerSession {
         this.id = id;
         this.attached = first;
         this.clientName = clientName;
+        this.stats = new SessionStats(config.clock().nanoTime());
         first.attachedTo(this);
     }
 
@@ -115,6 +118,7 @@ final class ServerSession {
                 clientName = newClientName;
                 to.attachedTo(this);
                 state = State.ATTACHED;
+                stats.resumed();
                 Connection c = to.connection;
                 c.send(welcome(version, true));
                 for (Frame f : replay) {
@@ -169,6 +173,7 @@ final class ServerSession {
                 endLocked("not resumed within " + config.resumeWindow().toMillis() + " ms");
             }
         }
+        server.metrics().sessionLost();
         released();
     }
 
@@ -343,6 +348,11 @@ final class ServerSession {
                 sendSequenced(new Frame.Gap(sub.id, dropped));
             }
             sendSequenced(new Frame.Message(outSeq + 1, sub.id, body));
+            stats.delivered(body.payloadLength());
+            long roundTrip = stats.replyDelivered(body.subject(), config.clock());
+            if (roundTrip >= 0) {
+                server.metrics().roundTrip(roundTrip);
+            }
             last = count == 1;
         }
         if (last) {
@@ -413,6 +423,16 @@ final class ServerSession {
             c.goAway(drainMillis);
         } else {
             end("server stopping");
+        }
+    }
+
+    /** What {@code $SYS.stats} shows of this session. */
+    StatsPublisher.SessionInfo info() {
+        synchronized (outLock) {
+            ServerConnection c = attached;
+            return new StatsPublisher.SessionInfo(id, clientName, state,
+                    c == null ? null : c.connection.remoteAddress(), c == null ? null : c.connection.transportName(),
+                    subscriptions.size(), replayBytes, stats);
         }
     }
 
