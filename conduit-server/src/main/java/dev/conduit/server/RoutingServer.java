@@ -219,6 +219,10 @@ final class RoutingServer implements Server {
         return subjects;
     }
 
+    StatsPublisher stats() {
+        return stats;
+    }
+
     Collection<ServerSession> sessionList() {
         return sessions.values();
     }
@@ -300,6 +304,7 @@ final class RoutingServer implements Server {
     @Override
     public CompletableFuture<Void> stop() {
         if (state.compareAndSet(State.NEW, State.STOPPED)) {
+            metrics.close();
             stopped.complete(null);
             return stopped;
         }
