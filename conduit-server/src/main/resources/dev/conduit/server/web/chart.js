@@ -45,7 +45,7 @@ export class RateChart {
         const canvas = this.canvas;
         const ratio = window.devicePixelRatio || 1;
         const width = canvas.clientWidth;
-        const height = canvas.clientHeight || 220;
+        const height = canvas.clientHeight || 240;
         if (width === 0) return;
         if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
             canvas.width = Math.round(width * ratio);
