@@ -199,6 +199,14 @@ final class RoutingServer implements Server {
         }
     }
 
+    /** Whether any subscription matches {@code subject}; on the stats tick only, as {@link #publishInternal}. */
+    boolean hasSubscribers(String subject) {
+        index.match(subject, internalTargets);
+        boolean any = !internalTargets.isEmpty();
+        internalTargets.clear();
+        return any;
+    }
+
     void connectionClosed(ServerConnection c) {
         if (connections.remove(c)) {
             metrics.connectionClosed(c.connection.transportName());

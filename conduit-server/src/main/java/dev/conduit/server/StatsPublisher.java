@@ -79,16 +79,36 @@ final class StatsPublisher {
         }
     }
 
-    /** Builds one snapshot and publishes it; schedules the next. Never throws. */
+    /**
+     * Builds one snapshot and publishes it, or, when nobody subscribes, only keeps the readings that
+     * the next snapshot's rates start from; schedules the next tick. Never throws.
+     */
     void tick(long nowNanos) {
         try {
-            ObjectNode snapshot = snapshot(nowNanos);
-            server.publishInternal(SUBJECT, JSON.writeValueAsBytes(snapshot));
+            if (server.hasSubscribers(SUBJECT)) {
+                server.publishInternal(SUBJECT, JSON.writeValueAsBytes(snapshot(nowNanos)));
+            } else {
+                idle(nowNanos);
+            }
         } catch (Exception e) { // a failed snapshot must not stop the next ones
             log.warn("cannot publish {}: {}", SUBJECT, e.toString());
         } finally {
             schedule();
         }
+    }
+
+    /** A tick without subscribers: no snapshot (a server of idle sessions stays idle), only the readings. */
+    synchronized void idle(long nowNanos) {
+        long[] traffic = server.metrics().traffic();
+        server.subjects().roll(Math.max(0, traffic[0] - lastTraffic[0]), 0);
+        lastTraffic = traffic;
+        Timer rtt = server.metrics().roundTripTimer();
+        lastRequests = rtt.count();
+        lastRequestNanos = rtt.totalTime(TimeUnit.NANOSECONDS);
+        for (ServerSession s : server.sessionList()) {
+            s.stats.expireSample(nowNanos, SAMPLE_MAX_AGE_NANOS);
+        }
+        lastNanos = nowNanos;
     }
 
     /**

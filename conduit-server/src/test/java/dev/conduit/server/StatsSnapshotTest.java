@@ -117,6 +117,28 @@ class StatsSnapshotTest {
     }
 
     @Test
+    void aTickWithoutSubscribersPublishesNothingButTheNextSnapshotsRatesStartFromIt() throws Exception {
+        try (Client pub = server.connectLocal()) {
+            for (int i = 0; i < 10; i++) {
+                pub.publish("early", new byte[1]);
+            }
+            pub.flush(WAIT).get(10, TimeUnit.SECONDS);
+            clock.advanceNanos(SECOND);
+            server.stats().tick(clock.nanoTime()); // nobody listens: only the readings move on
+            for (int i = 0; i < 4; i++) {
+                pub.publish("late", new byte[1]);
+            }
+            pub.flush(WAIT).get(10, TimeUnit.SECONDS);
+            JsonNode s = snapshotAfter(2 * SECOND);
+            assertThat(s.at("/messages/in").asLong()).isEqualTo(14);
+            assertThat(s.at("/messages/inPerSecond").asDouble()).isEqualTo(2.0);
+            assertThat(s.get("intervalSeconds").asDouble()).isEqualTo(2.0);
+            assertThat(s.get("topSubjects")).singleElement()
+                    .satisfies(t -> assertThat(t.get("subject").asText()).isEqualTo("late"));
+        }
+    }
+
+    @Test
     void theLatestErrorsAreInTheSnapshotNewestFirst() throws Exception {
         try (RawFrameClient c = new RawFrameClient(server.address())) {
             c.send(new Frame.Hello(7, 9, "future", "", new byte[0], new byte[0], 0));
