@@ -96,7 +96,7 @@ function render(s) {
         code.className = 'code';
         code.textContent = `${e.code} ${e.name}`;
         const text = document.createElement('span');
-        text.textContent = `${e.peer}: ${e.message}`;
+        text.textContent = `${e.peer.replace(/^\//, '')}: ${e.message}`;
         li.append(when, code, text);
         errors.append(li);
     }
@@ -108,7 +108,7 @@ function render(s) {
         const row = sessions.insertRow();
         row.className = `state-${r.state}`;
         cell(row, r.client || '-');
-        cell(row, r.remote ?? 'detached', 'mono');
+        cell(row, r.remote ? r.remote.replace(/^\//, '') : 'detached', 'mono'); // Java writes /host:port
         cell(row, r.transport ?? '-');
         cell(row, duration(r.ageSeconds), 'num');
         cell(row, String(r.subscriptions), 'num');
