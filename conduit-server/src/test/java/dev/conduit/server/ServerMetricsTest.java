@@ -113,6 +113,17 @@ class ServerMetricsTest {
     }
 
     @Test
+    void authenticationFailuresAreCountedByTheReasonTheAuthenticatorGives() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        start(registry);
+        server.metrics().authenticationFailed("bad_token");
+        server.metrics().authenticationFailed("bad_token");
+        server.metrics().authenticationFailed("no_credentials");
+        assertThat(count(registry, "conduit.auth.failures", "reason", "bad_token")).isEqualTo(2);
+        assertThat(count(registry, "conduit.auth.failures", "reason", "no_credentials")).isEqualTo(1);
+    }
+
+    @Test
     void aRequestsRoundTripIsTimedOnTheServersClockFromRoutingToTheReplysDelivery() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         start(registry);
