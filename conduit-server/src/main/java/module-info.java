@@ -7,6 +7,8 @@ module dev.conduit.server {
     requires transitive dev.conduit.transport;
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.dataformat.yaml;
+    requires transitive micrometer.core;
+    requires micrometer.registry.prometheus;
     requires org.slf4j;
 
     exports dev.conduit.server;

@@ -11,6 +11,7 @@ import dev.conduit.transport.HttpService;
 import dev.conduit.transport.InMemoryConnector;
 import dev.conduit.transport.Listener;
 import dev.conduit.transport.Transport;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.UncheckedIOException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -18,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,6 +56,11 @@ final class RoutingServer implements Server {
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final ExecutorService localExecutor = Executors.newVirtualThreadPerTaskExecutor();
+    private final ServerMetrics metrics;
+    private final SubjectSampler subjects = new SubjectSampler();
+    private final StatsPublisher stats;
+    /** Scratch space for {@link #publishInternal}, which runs on the stats tick only. */
+    private final List<ServerSubscription> internalTargets = new java.util.ArrayList<>();
     private Transport transport;
     private Listener listener;
     private final ConnectionCounter connectionCounter;
@@ -63,15 +70,22 @@ final class RoutingServer implements Server {
     /** The HTTP port's listener; null if it is turned off. */
     private Listener httpListener;
 
-    private RoutingServer(ServerConfig config) {
+    private RoutingServer(ServerConfig config, MeterRegistry registry) {
         this.config = config;
         this.connectionCounter = new ConnectionCounter(config.peerLimits());
         this.connectionsLog = limitLog("maxConnections");
         this.perAddressLog = limitLog("maxConnectionsPerAddress");
+        this.metrics = new ServerMetrics(registry, sessions.values());
+        this.metrics.bindServer(this);
+        this.stats = new StatsPublisher(this, config.clock(), System::currentTimeMillis);
     }
 
     static RoutingServer create(ServerConfig config) {
-        return new RoutingServer(config);
+        return new RoutingServer(config, null);
+    }
+
+    static RoutingServer create(ServerConfig config, MeterRegistry registry) {
+        return new RoutingServer(config, java.util.Objects.requireNonNull(registry, "registry"));
     }
 
     @Override
@@ -94,8 +108,9 @@ final class RoutingServer implements Server {
                 listener.address().getHostString(), listener.address().getPort(), config.transport().ioThreads(),
                 transport.kind());
         if (config.http().enabled()) {
-            startHttp(new ServerHttp());
+            startHttp(new ServerHttp(this));
         }
+        stats.start();
         return this;
     }
 
@@ -125,6 +140,7 @@ final class RoutingServer implements Server {
         }
         ServerConnection c = new ServerConnection(this, connection);
         connections.add(c);
+        metrics.connectionOpened(connection.transportName());
         if (state.get() != State.RUNNING) {
             c.goAway(0);
         }
@@ -151,6 +167,7 @@ final class RoutingServer implements Server {
                 } else {
                     refusal = s.resume(c, hello.resumeLastReceived(), version, hello.clientName());
                     if (refusal == null) {
+                        metrics.sessionResumed();
                         return s;
                     }
                     s.end("resume refused: " + refusal);
@@ -174,15 +191,19 @@ final class RoutingServer implements Server {
 
     void route(ServerSession from, Frame.Publish publish) {
         List<ServerSubscription> targets = from.targets;
-        index.match(publish.body().subject(), targets);
+        MessageBody body = publish.body();
+        subjects.offer(from.stats.received(body.payloadLength()), body.subject());
+        index.match(body.subject(), targets);
         try {
             if (targets.isEmpty()) {
-                if (publish.request() && publish.body().replyTo() != null) {
-                    from.noResponders(publish.body().replyTo());
+                if (publish.request() && body.replyTo() != null) {
+                    from.noResponders(body.replyTo());
                 }
                 return;
             }
-            MessageBody body = publish.body();
+            if (publish.request() && body.replyTo() != null && from.stats.sampleFree()) {
+                from.stats.requestRouted(body.replyTo(), config.clock().nanoTime());
+            }
             for (int i = 0, n = targets.size(); i < n; i++) { // indexed: no iterator per message
                 ServerSubscription target = targets.get(i);
                 target.session.deliver(target, body);
@@ -192,9 +213,39 @@ final class RoutingServer implements Server {
         }
     }
 
+    /**
+     * Publishes a message from the server itself (such as {@code $SYS.stats}) to the sessions
+     * subscribed; on the stats tick only, which serializes the use of its scratch list.
+     */
+    void publishInternal(String subject, byte[] payload) {
+        List<ServerSubscription> targets = internalTargets;
+        index.match(subject, targets);
+        try {
+            if (targets.isEmpty()) {
+                return;
+            }
+            MessageBody body = MessageBody.of(subject, null, null, payload);
+            for (int i = 0, n = targets.size(); i < n; i++) {
+                ServerSubscription target = targets.get(i);
+                target.session.deliver(target, body);
+            }
+        } finally {
+            targets.clear();
+        }
+    }
+
+    /** Whether any subscription matches {@code subject}; on the stats tick only, as {@link #publishInternal}. */
+    boolean hasSubscribers(String subject) {
+        index.match(subject, internalTargets);
+        boolean any = !internalTargets.isEmpty();
+        internalTargets.clear();
+        return any;
+    }
+
     void connectionClosed(ServerConnection c) {
         if (connections.remove(c)) {
             connectionCounter.release(c.remoteHost);
+            metrics.connectionClosed(c.connection.transportName());
         }
     }
 
@@ -228,7 +279,41 @@ final class RoutingServer implements Server {
     }
 
     void sessionEnded(ServerSession session) {
-        sessions.remove(session.id, session);
+        if (sessions.remove(session.id, session)) {
+            metrics.retire(session.stats);
+        }
+    }
+
+    ServerMetrics metrics() {
+        return metrics;
+    }
+
+    SubjectSampler subjects() {
+        return subjects;
+    }
+
+    StatsPublisher stats() {
+        return stats;
+    }
+
+    Collection<ServerSession> sessionList() {
+        return sessions.values();
+    }
+
+    /** Sessions in this state now; counted when read (a gauge), not kept. */
+    int sessionsIn(ServerSession.State s) {
+        int n = 0;
+        for (ServerSession session : sessions.values()) {
+            if (session.state() == s) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Whether the server is accepting connections: started and not stopping. */
+    boolean accepting() {
+        return state.get() == State.RUNNING;
     }
 
     void countSlowConsumer(boolean dropped) {
@@ -286,6 +371,11 @@ final class RoutingServer implements Server {
     }
 
     @Override
+    public MeterRegistry meterRegistry() {
+        return metrics.registry();
+    }
+
+    @Override
     public int connectionCount() {
         return connections.size();
     }
@@ -298,12 +388,14 @@ final class RoutingServer implements Server {
     @Override
     public CompletableFuture<Void> stop() {
         if (state.compareAndSet(State.NEW, State.STOPPED)) {
+            metrics.close();
             stopped.complete(null);
             return stopped;
         }
         if (!state.compareAndSet(State.RUNNING, State.STOPPING)) {
             return stopped;
         }
+        stats.stop();
         long drainMillis = config.drainTimeout().toMillis();
         log.info("conduit server {} stopping: closing {} connections within {} ms", serverId, connections.size(),
                 drainMillis);
@@ -324,6 +416,7 @@ final class RoutingServer implements Server {
                     sessions.values().forEach(s -> s.end("server stopped"));
                     transport.shutdown().whenComplete((x, y) -> {
                         localExecutor.shutdown();
+                        metrics.close();
                         state.set(State.STOPPED);
                         log.info("conduit server {} stopped", serverId);
                         stopped.complete(null);

@@ -1,6 +1,7 @@
 package dev.conduit.server;
 
 import dev.conduit.client.Client;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 
@@ -23,6 +24,17 @@ public interface Server extends AutoCloseable {
     /** A server with this configuration, not yet listening. */
     static Server create(ServerConfig config) {
         return RoutingServer.create(config);
+    }
+
+    /**
+     * A server with this configuration whose meters go to {@code registry}, the embedding
+     * application's, instead of a Prometheus registry of its own. The HTTP port's {@code /metrics}
+     * serves them only if {@code registry} is a {@code PrometheusMeterRegistry}. The server removes
+     * its meters from the registry when it stops; give each server its own registry (or one with a
+     * distinguishing common tag), as two servers' meters would share names.
+     */
+    static Server create(ServerConfig config, MeterRegistry registry) {
+        return RoutingServer.create(config, registry);
     }
 
     /**
@@ -53,6 +65,12 @@ public interface Server extends AutoCloseable {
      * {@link Client}: publish, subscribe, request and reply as over TCP.
      */
     Client connectLocal();
+
+    /**
+     * The registry holding this server's meters (names in docs/operations.md): its own Prometheus
+     * registry, or the one given to {@link #create(ServerConfig, MeterRegistry)}.
+     */
+    MeterRegistry meterRegistry();
 
     /** Connections currently open (TCP, WebSocket and in-process). */
     int connectionCount();

@@ -212,6 +212,7 @@ final class ServerConnection implements FrameHandler {
 
     void error(ErrorCode code, String message) {
         server.limitLog(LimitLog.kindOf(code)).hit(this, message, code);
+        server.metrics().errorSent(connection.remoteAddress(), code, message);
         connection.send(new Frame.Error(code, false, message));
     }
 
@@ -222,6 +223,14 @@ final class ServerConnection implements FrameHandler {
     void fatal(ErrorCode code, String message) {
         // Held to a few lines per code and interval: a flood of bad peers must not flood the log.
         server.limitLog(LimitLog.kindOf(code)).hit("closing " + this, message, code);
+        if (state == State.AWAITING_HELLO) {
+            server.metrics().handshakeFailed(switch (code) {
+                case HANDSHAKE_TIMEOUT -> "timeout";
+                case UNSUPPORTED_VERSION -> "unsupported_version";
+                default -> "protocol_error";
+            });
+        }
+        server.metrics().errorSent(connection.remoteAddress(), code, message);
         state = State.CLOSED;
         leaving = true;
         ServerSession s = session;

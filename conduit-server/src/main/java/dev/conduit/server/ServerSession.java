@@ -67,6 +67,8 @@ final class ServerSession {
     private String endReason;
     /** The session's inbound rate, or null if unlimited; guarded by inLock. */
     final RateLimiter rate;
+    /** Traffic counters and the timed request, for metrics and {@code $SYS.stats}. */
+    final SessionStats stats;
 
     ServerSession(RoutingServer server, String id, ServerConnection first, String clientName) {
         this.server = server;
@@ -77,6 +79,7 @@ final class ServerSession {
         PeerLimits limits = config.peerLimits();
         this.rate = limits.rateLimited()
                 ? new RateLimiter(limits.maxMessagesPerSecond(), limits.maxBytesPerSecond(), config.clock()) : null;
+        this.stats = new SessionStats(config.clock().nanoTime());
         first.attachedTo(this);
     }
 
@@ -120,6 +123,7 @@ final class ServerSession {
                 clientName = newClientName;
                 to.attachedTo(this);
                 state = State.ATTACHED;
+                stats.resumed();
                 Connection c = to.connection;
                 c.send(welcome(version, true));
                 for (Frame f : replay) {
@@ -174,6 +178,7 @@ final class ServerSession {
                 endLocked("not resumed within " + config.resumeWindow().toMillis() + " ms");
             }
         }
+        server.metrics().sessionLost();
         released();
     }
 
@@ -424,6 +429,11 @@ final class ServerSession {
                 sendSequenced(new Frame.Gap(sub.id, dropped));
             }
             sendSequenced(new Frame.Message(outSeq + 1, sub.id, body));
+            stats.delivered(body.payloadLength());
+            long roundTrip = stats.replyDelivered(body.subject(), config.clock());
+            if (roundTrip >= 0) {
+                server.metrics().roundTrip(roundTrip);
+            }
             last = count == 1;
         }
         if (last) {
@@ -494,6 +504,16 @@ final class ServerSession {
             c.goAway(drainMillis);
         } else {
             end("server stopping");
+        }
+    }
+
+    /** What {@code $SYS.stats} shows of this session. */
+    StatsPublisher.SessionInfo info() {
+        synchronized (outLock) {
+            ServerConnection c = attached;
+            return new StatsPublisher.SessionInfo(id, clientName, state,
+                    c == null ? null : c.connection.remoteAddress(), c == null ? null : c.connection.transportName(),
+                    subscriptions.size(), replayBytes, stats);
         }
     }
 

@@ -1,0 +1,235 @@
+// The client against a real server started by the test (./conduit server, port 0, loopback).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { connect, NoRespondersError, TimeoutError } from '../conduit.js';
+import { startServer, startProxy, conduit, exited, until } from './harness.js';
+
+/** @type {import('../conduit.js').Client[]} */
+const clients = [];
+
+/** @param {string | string[]} url @param {object} [extra] */
+async function client(url, extra = {}) {
+    const c = await connect({ url, name: 'js-test', WebSocket: /** @type {any} */ (WebSocket), reconnect: { initialDelayMs: 20, maxDelayMs: 200, jitter: 0.5 }, ...extra });
+    clients.push(c);
+    return c;
+}
+
+after(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => {})));
+});
+
+describe('against one server', () => {
+    /** @type {import('./harness.js').TestServer} */
+    let server;
+    before(async () => {
+        server = await startServer({ CONDUIT_HEARTBEAT_INTERVAL: '200ms', CONDUIT_HEARTBEAT_MISSES: '3' });
+    });
+    after(async () => {
+        await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
+        await server?.stop();
+    });
+
+    test('publish and subscribe with wildcards and headers', async () => {
+        const sub = await client(server.wsUrl);
+        const pub = await client(server.wsUrl);
+        /** @type {Record<string, string[]>} */
+        const got = { exact: [], star: [], tail: [] };
+        sub.subscribe('chat.room1', (m) => got.exact.push(`${m.subject}:${m.text()}:${m.header('K')}`));
+        sub.subscribe('chat.*', (m) => got.star.push(m.subject));
+        sub.subscribe('chat.>', (m) => got.tail.push(m.subject));
+        await sub.flush();
+        pub.publish('chat.room1', 'hello', { headers: { k: 'v' } });
+        pub.publish('chat.room1.thread', new Uint8Array([1]));
+        pub.publish('other', 'x');
+        pub.publish('chat.room2', { json: true });
+        await pub.flush();
+        await until(() => got.tail.length === 3, 'three messages on chat.>');
+        assert.deepEqual(got.exact, ['chat.room1:hello:v']);
+        assert.deepEqual(got.star, ['chat.room1', 'chat.room2']);
+        assert.deepEqual(got.tail, ['chat.room1', 'chat.room1.thread', 'chat.room2']);
+    });
+
+    test('a queue group spreads the work; a plain subscriber still gets every message', async () => {
+        const workers = await Promise.all([0, 1, 2].map(() => client(server.wsUrl)));
+        const counts = [0, 0, 0];
+        let all = 0;
+        workers.forEach((w, i) => w.subscribe('jobs.*', () => { counts[i]++; }, { queue: 'workers' }));
+        const watcher = await client(server.wsUrl);
+        watcher.subscribe('jobs.>', () => { all++; });
+        await Promise.all([...workers, watcher].map((w) => w.flush()));
+        const pub = await client(server.wsUrl);
+        for (let i = 0; i < 30; i++) {
+            pub.publish(`jobs.${i}`, String(i));
+        }
+        await pub.flush();
+        await until(() => counts[0] + counts[1] + counts[2] === 30 && all === 30, '30 jobs handled');
+        for (const c of counts) {
+            assert.ok(c > 0, `every worker got work: ${counts}`);
+        }
+    });
+
+    test('request/reply: a reply, a timeout, no responders', async () => {
+        const responder = await client(server.wsUrl);
+        responder.subscribe('svc.echo', (m) => m.respond(`echo ${m.text()}`, { headers: { from: m.header('who') ?? '' } }));
+        responder.subscribe('svc.silent', () => {});
+        await responder.flush();
+        const requester = await client(server.wsUrl, { requestTimeoutMs: 300 });
+        const reply = await requester.request('svc.echo', 'ping', { headers: { who: 'js' }, timeoutMs: 5000 });
+        assert.equal(reply.text(), 'echo ping');
+        assert.equal(reply.header('from'), 'js');
+        await assert.rejects(requester.request('svc.silent', 'x'), TimeoutError);
+        await assert.rejects(requester.request('svc.nobody', 'x', { timeoutMs: 5000 }), NoRespondersError);
+        const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => requester.request('svc.echo', String(i), { timeoutMs: 5000 })));
+        assert.deepEqual(replies.map((r) => r.text()), Array.from({ length: 50 }, (_, i) => `echo ${i}`));
+    });
+
+    test('interop with the Java command line: ./conduit pub reaches JS, JS reaches ./conduit sub', async () => {
+        const js = await client(server.wsUrl);
+        const got = [];
+        js.subscribe('interop.java', (m) => got.push([m.text(), m.header('lang')]));
+        await js.flush();
+        const pub = conduit(['pub', '--server', server.tcpUrl, '--header', 'lang=java', '--seq', '--count', '3', 'interop.java', 'hi']);
+        assert.equal(await exited(pub, 60000), 0);
+        await until(() => got.length === 3, 'three messages from ./conduit pub');
+        assert.deepEqual(got, [['1 hi', 'java'], ['2 hi', 'java'], ['3 hi', 'java']]);
+
+        const sub = conduit(['sub', '--server', server.tcpUrl, '--count', '1', 'interop.js']);
+        let printed = '';
+        sub.stdout?.on('data', (d) => { printed += d; });
+        let ready = '';
+        sub.stderr?.on('data', (d) => { ready += d; });
+        await until(() => ready.includes('subscribed to interop.js'), './conduit sub to subscribe', 60000);
+        js.publish('interop.js', 'from javascript ü');
+        assert.equal(await exited(sub, 30000), 0);
+        assert.equal(printed.trim(), 'from javascript ü');
+    });
+
+    test('heartbeats keep an idle connection alive', async () => {
+        const idle = await client(server.wsUrl);
+        let drops = 0;
+        idle.on('disconnected', () => { drops++; });
+        assert.equal(idle.info?.heartbeatMs, 200);
+        // Six heartbeat intervals pass with no application traffic; each side pings the silent other.
+        await until(() => idle.stats().pingsReceived + idle.stats().pongsReceived >= 6, 'six heartbeat exchanges');
+        assert.equal(drops, 0);
+        assert.equal(idle.state, 'open');
+        assert.equal(idle.stats().reconnects, 0);
+    });
+});
+
+describe('resumption', () => {
+    test('through a connection cut mid-stream several times, nothing is lost or duplicated, both ways', async () => {
+        const server = await startServer();
+        const proxy = await startProxy(server.httpPort); // in front of the HTTP (WebSocket) port
+        try {
+            const far = await client(proxy.url, { maxBufferedBytes: 64 * 1024 * 1024 });
+            const near = await client(server.wsUrl);
+            const events = [];
+            for (const e of /** @type {const} */ (['resumed', 'sessionLost', 'disconnected'])) {
+                far.on(e, () => events.push(e));
+            }
+            const N = 3000;
+            /** @type {number[]} */
+            const up = [];
+            /** @type {number[]} */
+            const down = [];
+            near.subscribe('flow.up', (m) => up.push(Number(m.text())));
+            near.subscribe('svc.double', (m) => m.respond(String(2 * Number(m.text()))));
+            far.subscribe('flow.down', (m) => down.push(Number(m.text())));
+            await Promise.all([near.flush(), far.flush()]);
+            const replies = [];
+            const cutsAt = new Set([300, 900, 1500, 2100, 2700]);
+            /** @type {number[]} */
+            const inFlightAtCut = [];
+            for (let i = 1; i <= N; i++) {
+                far.publish('flow.up', String(i));
+                near.publish('flow.down', String(i));
+                if (i % 30 === 0) {
+                    replies.push(far.request('svc.double', String(i), { timeoutMs: 60000 }).then((r) => Number(r.text())));
+                }
+                if (cutsAt.has(i)) {
+                    // Cut only a live, resumed connection, with publishes still unconfirmed in it.
+                    await until(() => far.state === 'open', 'the far client to be connected again');
+                    far.publish('flow.up', String(++i));
+                    near.publish('flow.down', String(i));
+                    inFlightAtCut.push(far.stats().unacked);
+                    proxy.cut();
+                }
+                if (i % 50 === 0) {
+                    await new Promise((r) => setImmediate(r)); // let frames flow between the cuts
+                }
+            }
+            await far.flush({ timeoutMs: 60000 });
+            await near.flush({ timeoutMs: 60000 });
+            await until(() => up.length >= N && down.length >= N, 'every message both ways', 60000);
+            const doubled = await Promise.all(replies);
+            assert.deepEqual(up, Array.from({ length: N }, (_, i) => i + 1), 'far to near: all, once, in order');
+            assert.deepEqual(down, Array.from({ length: N }, (_, i) => i + 1), 'near to far: all, once, in order');
+            assert.deepEqual(doubled, Array.from({ length: N / 30 }, (_, i) => 60 * (i + 1)));
+            assert.equal(proxy.cuts, cutsAt.size);
+            assert.equal(events.filter((e) => e === 'sessionLost').length, 0, `events: ${events}`);
+            await until(() => far.state === 'open', 'the far client to be connected again');
+            assert.equal(events.filter((e) => e === 'resumed').length, cutsAt.size, `events: ${events}`);
+            assert.ok(inFlightAtCut.every((n) => n > 0), `unconfirmed frames at each cut: ${inFlightAtCut}`);
+            assert.equal(far.stats().sessionsLost, 0);
+        } finally {
+            await proxy.close();
+            await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
+            await server.stop();
+        }
+    });
+
+    test('a restarted server cannot resume: sessionLost, and the subscriptions live on in the new session', async () => {
+        const first = await startServer();
+        const proxy = await startProxy(first.httpPort);
+        let second;
+        try {
+            const c = await client(proxy.url);
+            const got = [];
+            c.subscribe('after.restart', (m) => got.push(m.text()));
+            await c.flush();
+            /** @type {any[]} */
+            const lost = [];
+            c.on('sessionLost', (l) => lost.push(l));
+            await first.stop();
+            second = await startServer();
+            proxy.retarget(second.httpPort);
+            c.publish('after.restart', 'sent while the server was away');
+            await until(() => lost.length === 1, 'sessionLost', 30000);
+            assert.match(lost[0].reason, /./);
+            await c.flush();
+            const other = await client(second.wsUrl);
+            other.publish('after.restart', 'to the new session');
+            await other.flush();
+            await until(() => got.length === 2, 'both messages on the remade subscription');
+            assert.deepEqual(got.sort(), ['sent while the server was away', 'to the new session'].sort());
+        } finally {
+            await proxy.close();
+            await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
+            await first.stop();
+            await second?.stop();
+        }
+    });
+
+    test('a resume window of 0: a cut connection loses the session, and the client carries on in a new one', async () => {
+        const server = await startServer({ CONDUIT_RESUME_WINDOW: '0s' });
+        const proxy = await startProxy(server.httpPort);
+        try {
+            const c = await client(proxy.url);
+            /** @type {any[]} */
+            const lost = [];
+            c.on('sessionLost', (l) => lost.push(l));
+            c.subscribe('w0', () => {});
+            await c.flush();
+            proxy.cut();
+            await until(() => lost.length === 1, 'sessionLost', 30000);
+            assert.equal(c.state, 'open');
+            assert.match(lost[0].reason, /resum|session|not/i);
+        } finally {
+            await proxy.close();
+            await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
+            await server.stop();
+        }
+    });
+});

@@ -1,0 +1,231 @@
+package dev.conduit.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.conduit.transport.Clock;
+import dev.conduit.transport.Connection;
+import io.micrometer.core.instrument.Timer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes a compact JSON snapshot of the server on {@value #SUBJECT} every {@link #INTERVAL_NANOS}
+ * nanoseconds of the server's clock, through the server's own routing, so that only sessions
+ * subscribed (and allowed) receive it. The schema is in docs/operations.md.
+ *
+ * <p>Written as "given now, act, and schedule the next": {@link #tick(long)} builds and publishes one
+ * snapshot; tests call {@link #snapshot(long)} with times of their choosing. Runs on the clock's
+ * thread, one tick at a time; it reads the server's state without blocking anybody (a brief outbound
+ * lock per session) and allocates only its snapshot.
+ */
+final class StatsPublisher {
+    private static final Logger log = LoggerFactory.getLogger(StatsPublisher.class);
+    static final String SUBJECT = "$SYS.stats";
+    static final long INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    static final int TOP_SUBJECTS = 10;
+    static final int SESSION_ROWS = 50;
+    /** A timed request whose reply has not come by then is given up, so that the next can be timed. */
+    static final long SAMPLE_MAX_AGE_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+    /** What the snapshot shows of one session, read under its outbound lock. */
+    record SessionInfo(String id, String clientName, ServerSession.State state, String remoteAddress,
+                       String transport, int subscriptions, long pendingBytes, SessionStats stats) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RoutingServer server;
+    private final Clock clock;
+    private final LongSupplier wallClockMillis;
+    private final long startNanos;
+    // The previous snapshot's readings, for rates; touched only by the tick (one at a time).
+    private long lastNanos;
+    private long[] lastTraffic = new long[4];
+    private long lastRequests;
+    private double lastRequestNanos;
+    private volatile boolean stopped;
+    private Connection.Cancellable next;
+
+    StatsPublisher(RoutingServer server, Clock clock, LongSupplier wallClockMillis) {
+        this.server = server;
+        this.clock = clock;
+        this.wallClockMillis = wallClockMillis;
+        this.startNanos = clock.nanoTime();
+        this.lastNanos = startNanos;
+    }
+
+    void start() {
+        schedule();
+    }
+
+    private synchronized void schedule() {
+        if (!stopped) {
+            next = clock.schedule(() -> tick(clock.nanoTime()), INTERVAL_NANOS, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    synchronized void stop() {
+        stopped = true;
+        if (next != null) {
+            next.cancel();
+        }
+    }
+
+    /**
+     * Builds one snapshot and publishes it, or, when nobody subscribes, only keeps the readings that
+     * the next snapshot's rates start from; schedules the next tick. Never throws.
+     */
+    void tick(long nowNanos) {
+        try {
+            if (server.hasSubscribers(SUBJECT)) {
+                server.publishInternal(SUBJECT, JSON.writeValueAsBytes(snapshot(nowNanos)));
+            } else {
+                idle(nowNanos);
+            }
+        } catch (Exception e) { // a failed snapshot must not stop the next ones
+            log.warn("cannot publish {}: {}", SUBJECT, e.toString());
+        } finally {
+            schedule();
+        }
+    }
+
+    /** A tick without subscribers: no snapshot (a server of idle sessions stays idle), only the readings. */
+    synchronized void idle(long nowNanos) {
+        long[] traffic = server.metrics().traffic();
+        server.subjects().roll(Math.max(0, traffic[0] - lastTraffic[0]), 0);
+        lastTraffic = traffic;
+        Timer rtt = server.metrics().roundTripTimer();
+        lastRequests = rtt.count();
+        lastRequestNanos = rtt.totalTime(TimeUnit.NANOSECONDS);
+        for (ServerSession s : server.sessionList()) {
+            s.stats.expireSample(nowNanos, SAMPLE_MAX_AGE_NANOS);
+        }
+        lastNanos = nowNanos;
+    }
+
+    /**
+     * The snapshot at {@code nowNanos}; rates are over the time since the previous snapshot (or since
+     * start), whose readings this replaces.
+     */
+    synchronized ObjectNode snapshot(long nowNanos) {
+        ServerMetrics metrics = server.metrics();
+        double seconds = Math.max(1e-9, (nowNanos - lastNanos) / 1e9);
+        ObjectNode root = JSON.createObjectNode();
+        root.put("serverId", server.serverId());
+        root.put("time", wallClockMillis.getAsLong());
+        root.put("uptimeSeconds", round((nowNanos - startNanos) / 1e9));
+        root.put("intervalSeconds", round(seconds));
+
+        ObjectNode connections = root.putObject("connections");
+        metrics.openConnections().forEach(connections::put);
+
+        List<SessionInfo> infos = new ArrayList<>();
+        for (ServerSession s : server.sessionList()) {
+            s.stats.expireSample(nowNanos, SAMPLE_MAX_AGE_NANOS);
+            infos.add(s.info());
+        }
+        int attached = 0;
+        int detached = 0;
+        Map<String, Integer> byTransport = new TreeMap<>();
+        for (SessionInfo i : infos) {
+            if (i.state() == ServerSession.State.ATTACHED && i.transport() != null) {
+                attached++;
+                byTransport.merge(i.transport(), 1, Integer::sum);
+            } else if (i.state() == ServerSession.State.DETACHED) {
+                detached++;
+            }
+        }
+        ObjectNode sessions = root.putObject("sessions");
+        sessions.put("total", attached + detached);
+        sessions.put("attached", attached);
+        sessions.put("detached", detached);
+        ObjectNode sessionsByTransport = sessions.putObject("byTransport");
+        byTransport.forEach(sessionsByTransport::put);
+        root.put("subscriptions", server.index().size());
+
+        long[] traffic = metrics.traffic();
+        ObjectNode messages = root.putObject("messages");
+        messages.put("in", traffic[0]);
+        messages.put("out", traffic[2]);
+        messages.put("inPerSecond", rate(traffic[0] - lastTraffic[0], seconds));
+        messages.put("outPerSecond", rate(traffic[2] - lastTraffic[2], seconds));
+        ObjectNode bytes = root.putObject("bytes");
+        bytes.put("in", traffic[1]);
+        bytes.put("out", traffic[3]);
+        bytes.put("inPerSecond", rate(traffic[1] - lastTraffic[1], seconds));
+        bytes.put("outPerSecond", rate(traffic[3] - lastTraffic[3], seconds));
+        long messagesInWindow = Math.max(0, traffic[0] - lastTraffic[0]);
+        lastTraffic = traffic;
+
+        root.put("resumes", metrics.resumes());
+        root.put("sessionsLost", metrics.sessionsLost());
+        long[] slow = server.slowConsumerCounts();
+        ObjectNode slowConsumers = root.putObject("slowConsumers");
+        slowConsumers.put("dropped", slow[0]);
+        slowConsumers.put("disconnected", slow[1]);
+
+        Timer rtt = metrics.roundTripTimer();
+        long requests = rtt.count();
+        double requestNanos = rtt.totalTime(TimeUnit.NANOSECONDS);
+        ObjectNode req = root.putObject("requests");
+        req.put("sampled", requests);
+        req.put("sampledPerSecond", rate(requests - lastRequests, seconds));
+        req.put("meanMillis", requests > lastRequests
+                ? round((requestNanos - lastRequestNanos) / (requests - lastRequests) / 1e6) : 0);
+        req.put("maxMillis", round(rtt.max(TimeUnit.NANOSECONDS) / 1e6));
+        lastRequests = requests;
+        lastRequestNanos = requestNanos;
+
+        long step = server.subjects().step();
+        ArrayNode top = root.putArray("topSubjects");
+        for (SubjectSampler.SubjectCount c : server.subjects().roll(messagesInWindow, TOP_SUBJECTS)) {
+            top.addObject().put("subject", c.subject()).put("perSecond", rate(c.messages(), seconds));
+        }
+        root.put("topSubjectsSampleStep", step);
+
+        infos.sort(Comparator.comparingLong((SessionInfo i) -> i.stats().messagesIn() + i.stats().messagesOut())
+                .reversed().thenComparingLong(i -> i.stats().createdNanos));
+        ObjectNode table = root.putObject("sessionList");
+        table.put("total", infos.size());
+        table.put("shown", Math.min(SESSION_ROWS, infos.size()));
+        ArrayNode rows = table.putArray("rows");
+        for (SessionInfo i : infos.subList(0, Math.min(SESSION_ROWS, infos.size()))) {
+            ObjectNode row = rows.addObject();
+            row.put("id", i.id());
+            row.put("client", i.clientName());
+            row.put("state", i.state().name().toLowerCase(java.util.Locale.ROOT));
+            row.put("remote", i.remoteAddress());
+            row.put("transport", i.transport());
+            row.put("ageSeconds", round((nowNanos - i.stats().createdNanos) / 1e9));
+            row.put("subscriptions", i.subscriptions());
+            row.put("pendingBytes", i.pendingBytes());
+            row.put("resumes", i.stats().resumes());
+            row.put("messagesIn", i.stats().messagesIn());
+            row.put("messagesOut", i.stats().messagesOut());
+        }
+
+        ArrayNode errors = root.putArray("errors");
+        for (RecentErrors.Entry e : metrics.recentErrors().latest()) {
+            errors.addObject().put("time", e.timeMillis()).put("peer", e.peer()).put("code", e.code())
+                    .put("name", e.name()).put("message", e.message());
+        }
+        lastNanos = nowNanos;
+        return root;
+    }
+
+    private static double rate(long delta, double seconds) {
+        return round(Math.max(0, delta) / seconds);
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}
