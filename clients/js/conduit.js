@@ -1011,6 +1011,11 @@ export class Client {
         if (this._endpoints.length === 0) {
             throw new InvalidArgumentError('options.url names no endpoint');
         }
+        for (const u of this._endpoints) {
+            if (typeof u !== 'string' || !/^wss?:\/\/[^/]/i.test(u)) {
+                throw new InvalidArgumentError(`options.url: '${u}' is not a ws:// or wss:// URL (e.g. ws://127.0.0.1:7480/conduit)`);
+            }
+        }
         /** @private */
         this._endpointIndex = 0;
         /** @private */
@@ -1101,6 +1106,10 @@ export class Client {
         this._inbox = null;
         /** @private */
         this._nextRequestId = 0;
+        /** @private @type {string | null} the subject that last passed the check, under _lastSubjectMax */
+        this._lastSubject = null;
+        /** @private */
+        this._lastSubjectMax = 0;
         /** @private @type {Map<number, PendingRequest>} */
         this._requests = new Map();
         /** @private @type {((e?: Error) => void) | null} settles connect() */
@@ -1342,9 +1351,14 @@ export class Client {
      */
     _publishFrame(subject, data, headers, replyTo, request) {
         const l = this._limits;
-        const problem = subjectProblem(subject, false, l.maxSubject);
-        if (problem) {
-            throw new InvalidArgumentError(`invalid subject '${subject}': ${problem}`, 422);
+        // A publisher often sends to one subject many times: check it once per limit.
+        if (subject !== this._lastSubject || l.maxSubject !== this._lastSubjectMax) {
+            const problem = subjectProblem(subject, false, l.maxSubject);
+            if (problem) {
+                throw new InvalidArgumentError(`invalid subject '${subject}': ${problem}`, 422);
+            }
+            this._lastSubject = subject;
+            this._lastSubjectMax = l.maxSubject;
         }
         if (replyTo !== undefined && replyTo !== '') {
             const rp = subjectProblem(replyTo, false, l.maxSubject);

@@ -388,6 +388,7 @@ test('options are validated', async () => {
     await assert.rejects(connect({ url: 'ws://x', WebSocket: net.WebSocket, reconnect: { jitter: 2 } }), /jitter/);
     await assert.rejects(connect({ url: 'ws://x', WebSocket: net.WebSocket, requestTimeoutMs: -1 }), InvalidArgumentError);
     await assert.rejects(connect(/** @type {any} */ ({ url: 'ws://x' })), /no WebSocket class/);
+    await assert.rejects(connect({ url: 'tcp://127.0.0.1:7440', WebSocket: net.WebSocket }), /not a ws:\/\/ or wss:\/\/ URL/);
     assert.equal(net.sockets.length, 0);
 });
 
@@ -397,4 +398,16 @@ test('a MESSAGE that skips sequence numbers ends the connection (the resume then
     ctx.sock.deliver(message(1, sub.id, 'a', 'x'), message(3, sub.id, 'a', 'y'));
     assert.equal(ctx.sock.closedByClient, true);
     assert.match(ctx.events[0][1].reason, /frames are missing/);
+});
+
+test('the limits announced in WELCOME are kept before sending', async () => {
+    const { client, sock } = await start({}, { maxPayload: 10, maxHeader: 8, maxSubject: 4 });
+    client.publish('abcd', new Uint8Array(10), { headers: { k: 'v' } });
+    assert.throws(() => client.publish('abcd', new Uint8Array(11)), (e) => e instanceof InvalidArgumentError && e.code === 414);
+    assert.throws(() => client.publish('abcde', 'x'), (e) => e instanceof InvalidArgumentError && e.code === 422);
+    assert.throws(() => client.publish('abcd', 'x', { headers: { kk: 'v' } }), (e) => e instanceof InvalidArgumentError && e.code === 431);
+    assert.throws(() => client.subscribe('a.>>', () => {}), InvalidArgumentError);
+    assert.throws(() => client.subscribe('abcde', () => {}), InvalidArgumentError);
+    await tick();
+    assert.deepEqual(sock.take().map((f) => f.type), ['PUBLISH']);
 });
