@@ -952,6 +952,8 @@ export function backoffDelay(backoff, attempt, random) {
  * @property {boolean} [disconnectWhenSlow] make subscriptions with DISCONNECT_WHEN_SLOW by default
  * @property {Timers} [timers] time source (tests)
  * @property {() => number} [random] random numbers in [0, 1) for jitter (tests)
+ * @property {Partial<Record<EventName, (arg: any) => void>>} [on] listeners added before connecting,
+ *     so that even the first 'connected' is heard
  */
 
 /**
@@ -965,7 +967,7 @@ export function backoffDelay(backoff, attempt, random) {
 /**
  * A sequenced frame waiting to be sent, or sent and waiting to be acknowledged.
  * @typedef {{ frame: Frame, bytes: number, bounded: boolean }} Outgoing
- * @typedef {{ subject: string, frame: PublishFrame, resolve: (m: Msg) => void, reject: (e: Error) => void, timer: unknown }} PendingRequest
+ * @typedef {{ subject: string, frame: PublishFrame, resolve: (m: Msg) => void, reject: (e: Error) => void, timer: unknown, settled?: Promise<void> }} PendingRequest
  * @typedef {{ target: number, resolve: () => void, reject: (e: Error) => void, timer: unknown }} PendingFlush
  */
 
@@ -1008,6 +1010,11 @@ export class Client {
         this._endpoints = Array.isArray(options.url) ? [...options.url] : [options.url];
         if (this._endpoints.length === 0) {
             throw new InvalidArgumentError('options.url names no endpoint');
+        }
+        for (const u of this._endpoints) {
+            if (typeof u !== 'string' || !/^wss?:\/\/[^/]/i.test(u)) {
+                throw new InvalidArgumentError(`options.url: '${u}' is not a ws:// or wss:// URL (e.g. ws://127.0.0.1:7480/conduit)`);
+            }
         }
         /** @private */
         this._endpointIndex = 0;
@@ -1052,6 +1059,11 @@ export class Client {
         this.info = null;
         /** @private @type {Map<string, Set<(arg: any) => void>>} */
         this._listeners = new Map();
+        for (const [event, handler] of Object.entries(options.on || {})) {
+            if (typeof handler === 'function') {
+                this.on(/** @type {EventName} */ (event), handler);
+            }
+        }
         /** @private @type {Map<number, Subscription>} */
         this._subs = new Map();
         /** @private */
@@ -1094,6 +1106,10 @@ export class Client {
         this._inbox = null;
         /** @private */
         this._nextRequestId = 0;
+        /** @private @type {string | null} the subject that last passed the check, under _lastSubjectMax */
+        this._lastSubject = null;
+        /** @private */
+        this._lastSubjectMax = 0;
         /** @private @type {Map<number, PendingRequest>} */
         this._requests = new Map();
         /** @private @type {((e?: Error) => void) | null} settles connect() */
@@ -1111,7 +1127,7 @@ export class Client {
     /**
      * Adds a listener: 'connected' (ServerInfo), 'disconnected' ({ reason }), 'reconnected' (ServerInfo),
      * 'resumed' (ServerInfo), 'sessionLost' (SessionLost), 'error' (Error), 'slowConsumer'
-     * ({ subscription, dropped }), 'closed' ({ reason }).
+     * ({ subscription, dropped }), 'closed' ({ reason, unconfirmed }: the publishes never confirmed).
      * @param {EventName} event @param {(arg: any) => void} handler
      * @returns {() => void} removes the listener
      */
@@ -1211,7 +1227,7 @@ export class Client {
             }
             const id = ++this._nextRequestId;
             const frame = this._publishFrame(subject, data, options.headers, this._inboxPrefix + id, true);
-            return new Promise((resolve, reject) => {
+            const promise = new Promise((resolve, reject) => {
                 const timer = this._timers.setTimeout(() => {
                     const p = this._requests.get(id);
                     if (p) {
@@ -1229,6 +1245,11 @@ export class Client {
                     reject(e);
                 }
             });
+            const pending = this._requests.get(id);
+            if (pending) {
+                pending.settled = promise.then(() => {}, () => {});
+            }
+            return /** @type {Promise<Msg>} */ (promise);
         } catch (e) {
             return Promise.reject(e);
         }
@@ -1265,8 +1286,9 @@ export class Client {
     }
 
     /**
-     * Closes the client: waits (up to closeTimeoutMs) for the server to confirm what was sent,
-     * then says GOAWAY, which ends the session. What is still unconfirmed fails with ClosedError.
+     * Closes the client: ends its subscriptions, waits (up to closeTimeoutMs in all) for the
+     * requests in flight to be answered and for the server to confirm what was sent, then says
+     * GOAWAY, which ends the session. What is still unconfirmed fails with ClosedError.
      * @returns {Promise<void>}
      */
     async close() {
@@ -1279,11 +1301,23 @@ export class Client {
                 s.unsubscribe();
             }
         }
-        if (this._ready && this._closeTimeoutMs > 0) {
-            try {
-                await this.flush({ timeoutMs: this._closeTimeoutMs });
-            } catch {
-                // Reported below as unconfirmed.
+        if (this._closeTimeoutMs > 0 && this._sessionId !== null) {
+            const deadline = this._timers.now() + this._closeTimeoutMs;
+            const requests = [...this._requests.values()].map((p) => p.settled);
+            if (requests.length > 0) {
+                /** @type {unknown} */
+                let timer = null;
+                await Promise.race([Promise.all(requests),
+                    new Promise((resolve) => { timer = this._timers.setTimeout(() => resolve(undefined), this._closeTimeoutMs); })]);
+                this._timers.clearTimeout(timer);
+            }
+            const left = deadline - this._timers.now();
+            if (left > 0) {
+                try {
+                    await this.flush({ timeoutMs: left });
+                } catch {
+                    // Reported below as unconfirmed.
+                }
             }
         }
         const link = this._ready ? this._link : null;
@@ -1317,9 +1351,14 @@ export class Client {
      */
     _publishFrame(subject, data, headers, replyTo, request) {
         const l = this._limits;
-        const problem = subjectProblem(subject, false, l.maxSubject);
-        if (problem) {
-            throw new InvalidArgumentError(`invalid subject '${subject}': ${problem}`, 422);
+        // A publisher often sends to one subject many times: check it once per limit.
+        if (subject !== this._lastSubject || l.maxSubject !== this._lastSubjectMax) {
+            const problem = subjectProblem(subject, false, l.maxSubject);
+            if (problem) {
+                throw new InvalidArgumentError(`invalid subject '${subject}': ${problem}`, 422);
+            }
+            this._lastSubject = subject;
+            this._lastSubjectMax = l.maxSubject;
         }
         if (replyTo !== undefined && replyTo !== '') {
             const rp = subjectProblem(replyTo, false, l.maxSubject);
@@ -1786,7 +1825,14 @@ export class Client {
             f.reject(failure);
         }
         this._flushes = [];
-        const unconfirmed = [...this._unacked, ...this._pending].filter((o) => o.frame.type === 'PUBLISH').length;
+        /** @type {Unconfirmed[]} */
+        const unconfirmed = [];
+        for (const o of [...this._unacked, ...this._pending]) {
+            if (o.frame.type === 'PUBLISH' && !o.frame.request) {
+                const f = o.frame;
+                unconfirmed.push({ subject: f.subject, replyTo: f.replyTo || undefined, headers: f.headers, data: f.payload });
+            }
+        }
         this._unacked = [];
         this._pending = [];
         this._bufferedBytes = 0;
@@ -2082,7 +2128,8 @@ class Link {
         this.out = [];
         this.finish();
         try {
-            this.ws.close(cause instanceof ProtocolError ? 1002 : 1000);
+            // 1000: browsers accept only 1000 and 3000-4999 from a page.
+            this.ws.close(1000);
         } catch {
             // already closing
         }

@@ -45,8 +45,6 @@ try {
 </script>`;
 
 test('conduit.js works in a browser', { skip: chromium ? false : 'no chromium on this machine', timeout: 120000 }, async () => {
-    const server = await startServer();
-    const node = await connect({ url: server.wsUrl, WebSocket: /** @type {any} */ (WebSocket) });
     /** @type {any} */
     let result = null;
     const http = createServer((req, res) => {
@@ -64,6 +62,9 @@ test('conduit.js works in a browser', { skip: chromium ? false : 'no chromium on
     });
     await new Promise((resolve) => http.listen(0, '127.0.0.1', () => resolve(undefined)));
     const port = /** @type {import('node:net').AddressInfo} */ (http.address()).port;
+    // The page comes from this test's origin, not the server's: the server must allow it.
+    const server = await startServer({ CONDUIT_ALLOWED_ORIGINS: `http://127.0.0.1:${port}` });
+    const node = await connect({ url: server.wsUrl, WebSocket: /** @type {any} */ (WebSocket) });
     const profile = mkdtempSync(path.join(tmpdir(), 'conduit-chromium-'));
     /** @type {import('node:child_process').ChildProcess | null} */
     let browser = null;

@@ -338,7 +338,7 @@ test('connect rejects when the server refuses the handshake', async () => {
     await assert.rejects(p2, /no WELCOME/);
 });
 
-test('close waits for confirmation, says GOAWAY 200 and rejects what is left', async () => {
+test('close lets requests in flight be answered, waits for confirmation, says GOAWAY 200', async () => {
     const ctx = await start();
     ctx.client.subscribe('a', () => {});
     ctx.client.publish('a', 'x');
@@ -348,14 +348,39 @@ test('close waits for confirmation, says GOAWAY 200 and rejects what is left', a
     assert.throws(() => ctx.client.publish('a', 'y'), ClosedError);
     const sent = ctx.sock.take();
     assert.deepEqual(sent.map((f) => f.type), ['SUBSCRIBE', 'PUBLISH', 'SUBSCRIBE', 'PUBLISH', 'UNSUBSCRIBE']);
+    ctx.sock.deliver(message(1, sent[2].subscriptionId, sent[3].replyTo, 'answer'));
+    assert.equal((await req).text(), 'answer');
+    await tick();
+    assert.deepEqual(ctx.sock.take().map((f) => f.type), ['ACK'], 'no GOAWAY before the server confirmed');
     ctx.sock.deliver({ type: 'ACK', sequence: 5 });
     await closing;
     assert.deepEqual(ctx.sock.take().map((f) => [f.type, f.code]), [['GOAWAY', 200]]);
     assert.equal(ctx.sock.closedByClient, true);
     assert.equal(ctx.client.state, 'closed');
-    await assert.rejects(req, ClosedError);
     assert.deepEqual(ctx.events.map((e) => e[0]), ['closed']);
     assert.deepEqual(ctx.timers.pending(), [], 'no timer left behind');
+});
+
+test('close gives up after closeTimeoutMs: what is unanswered or unconfirmed fails', async () => {
+    const ctx = await start({ closeTimeoutMs: 1000 });
+    ctx.client.publish('a', 'x');
+    const req = ctx.client.request('svc', 'x', { timeoutMs: 60000 });
+    req.catch(() => {});
+    const closing = ctx.client.close();
+    await tick();
+    ctx.timers.advance(1000);
+    await tick();
+    ctx.timers.advance(0);
+    await closing;
+    await assert.rejects(req, ClosedError);
+    assert.deepEqual(ctx.events.find((e) => e[0] === 'closed')[1].unconfirmed.map((u) => [u.subject, text(u.data)]), [['a', 'x']]);
+    assert.deepEqual(ctx.timers.pending(), []);
+});
+
+test('listeners given to connect hear the first connected', async () => {
+    const heard = [];
+    await start({ on: { connected: (info) => heard.push(info.sessionId) } });
+    assert.deepEqual(heard, ['sess1']);
 });
 
 test('options are validated', async () => {
@@ -363,6 +388,7 @@ test('options are validated', async () => {
     await assert.rejects(connect({ url: 'ws://x', WebSocket: net.WebSocket, reconnect: { jitter: 2 } }), /jitter/);
     await assert.rejects(connect({ url: 'ws://x', WebSocket: net.WebSocket, requestTimeoutMs: -1 }), InvalidArgumentError);
     await assert.rejects(connect(/** @type {any} */ ({ url: 'ws://x' })), /no WebSocket class/);
+    await assert.rejects(connect({ url: 'tcp://127.0.0.1:7440', WebSocket: net.WebSocket }), /not a ws:\/\/ or wss:\/\/ URL/);
     assert.equal(net.sockets.length, 0);
 });
 
@@ -372,4 +398,16 @@ test('a MESSAGE that skips sequence numbers ends the connection (the resume then
     ctx.sock.deliver(message(1, sub.id, 'a', 'x'), message(3, sub.id, 'a', 'y'));
     assert.equal(ctx.sock.closedByClient, true);
     assert.match(ctx.events[0][1].reason, /frames are missing/);
+});
+
+test('the limits announced in WELCOME are kept before sending', async () => {
+    const { client, sock } = await start({}, { maxPayload: 10, maxHeader: 8, maxSubject: 4 });
+    client.publish('abcd', new Uint8Array(10), { headers: { k: 'v' } });
+    assert.throws(() => client.publish('abcd', new Uint8Array(11)), (e) => e instanceof InvalidArgumentError && e.code === 414);
+    assert.throws(() => client.publish('abcde', 'x'), (e) => e instanceof InvalidArgumentError && e.code === 422);
+    assert.throws(() => client.publish('abcd', 'x', { headers: { kk: 'v' } }), (e) => e instanceof InvalidArgumentError && e.code === 431);
+    assert.throws(() => client.subscribe('a.>>', () => {}), InvalidArgumentError);
+    assert.throws(() => client.subscribe('abcde', () => {}), InvalidArgumentError);
+    await tick();
+    assert.deepEqual(sock.take().map((f) => f.type), ['PUBLISH']);
 });

@@ -5,9 +5,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root: CONDUIT_REPO_ROOT (set by the Maven build), else two levels above clients/js. */
-export const repoRoot = process.env.CONDUIT_REPO_ROOT
-    ? path.resolve(process.env.CONDUIT_REPO_ROOT)
+/** The repository root: JS_TEST_REPO_ROOT (set by the Maven build), else two levels above clients/js. */
+export const repoRoot = process.env.JS_TEST_REPO_ROOT
+    ? path.resolve(process.env.JS_TEST_REPO_ROOT)
     : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const launcher = path.join(repoRoot, 'conduit');
 
