@@ -8,6 +8,9 @@ module dev.conduit.server {
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.dataformat.yaml;
     requires org.slf4j;
+    requires com.nimbusds.jose.jwt;
+    requires java.naming;
 
     exports dev.conduit.server;
+    exports dev.conduit.server.spi;
 }

@@ -53,11 +53,13 @@ final class RoutingServer implements Server {
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final ExecutorService localExecutor = Executors.newVirtualThreadPerTaskExecutor();
+    private final Authentication authentication;
     private Transport transport;
     private Listener listener;
 
     private RoutingServer(ServerConfig config) {
         this.config = config;
+        this.authentication = new Authentication(config.auth(), config.clock());
     }
 
     static RoutingServer create(ServerConfig config) {
@@ -68,6 +70,13 @@ final class RoutingServer implements Server {
     public Server start() {
         if (!state.compareAndSet(State.NEW, State.RUNNING)) {
             throw new IllegalStateException("server is " + state.get() + ": it can be started once");
+        }
+        try {
+            config.auth().checkExposure(config.host());
+        } catch (IllegalStateException e) {
+            state.set(State.STOPPED);
+            stopped.complete(null);
+            throw e;
         }
         transport = Transport.create(config.transport());
         InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
@@ -100,7 +109,7 @@ final class RoutingServer implements Server {
      * After a valid HELLO: resumes the session it names, or starts a new one (telling the client
      * first, with a non-fatal 410, why its session could not be resumed). Sends WELCOME.
      */
-    ServerSession openSession(ServerConnection c, Frame.Hello hello, int version) {
+    ServerSession openSession(ServerConnection c, Frame.Hello hello, int version, dev.conduit.server.spi.Principal principal) {
         if (hello.resumeToken().length > 0) {
             String refusal;
             ByteBuffer token = ByteBuffer.wrap(hello.resumeToken());
@@ -113,8 +122,12 @@ final class RoutingServer implements Server {
                 ServerSession s = sessions.get(id);
                 if (s == null) {
                     refusal = "the session is unknown or has expired";
+                } else if (!s.principalName().equals(principal.name())) {
+                    refusal = "the session belongs to another principal";
+                    log.warn("{}: principal {} tried to resume session {} of principal {}", c, principal.name(), s.id,
+                            s.principalName());
                 } else {
-                    refusal = s.resume(c, hello.resumeLastReceived(), version, hello.clientName());
+                    refusal = s.resume(c, hello.resumeLastReceived(), version, hello.clientName(), principal);
                     if (refusal == null) {
                         return s;
                     }
@@ -125,6 +138,7 @@ final class RoutingServer implements Server {
             c.connection.send(new Frame.Error(ErrorCode.SESSION_NOT_RESUMED, false, "session not resumed: " + refusal));
         }
         ServerSession s = new ServerSession(this, randomId(12), c, hello.clientName());
+        s.access(authentication.accessFor(principal), principal);
         sessions.put(s.id, s);
         s.welcomeNew(version);
         log.debug("{} opened (protocol {})", s, version);
@@ -148,8 +162,14 @@ final class RoutingServer implements Server {
                 return;
             }
             MessageBody body = publish.body();
+            // $SYS subjects reach only subscriptions whose pattern names $SYS, which needed permission:
+            // a '>' or '*.stats' subscriber does not see them.
+            boolean system = dev.conduit.server.spi.Permissions.isSystem(body.subject());
             for (int i = 0, n = targets.size(); i < n; i++) { // indexed: no iterator per message
                 ServerSubscription target = targets.get(i);
+                if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
+                    continue;
+                }
                 target.session.deliver(target, body);
             }
         } finally {
@@ -180,6 +200,10 @@ final class RoutingServer implements Server {
 
     ServerConfig config() {
         return config;
+    }
+
+    Authentication authentication() {
+        return authentication;
     }
 
     long epoch() {

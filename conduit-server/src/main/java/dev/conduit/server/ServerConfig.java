@@ -42,11 +42,12 @@ import java.util.Objects;
  * @param alternates                   endpoint URLs named in the GOAWAY sent when the server stops,
  *                                     where clients may reconnect
  * @param clock                        time for heartbeats and resume windows (tests pass a manual one)
+ * @param auth                         authentication and permissions (see {@link AuthConfig})
  */
 public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
                            Duration drainTimeout, long maxPendingBytesPerConnection, TransportOptions transport,
                            Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
-                           List<String> alternates, Clock clock) {
+                           List<String> alternates, Clock clock, AuthConfig auth) {
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -78,6 +79,11 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         alternates = List.copyOf(alternates);
         alternates.forEach(Endpoint::parse);
         Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(auth, "auth");
+        if (auth.failedAuthDelay().compareTo(handshakeTimeout) >= 0) {
+            throw new IllegalArgumentException("failedAuthDelay (" + auth.failedAuthDelay()
+                    + ") must be shorter than handshakeTimeout (" + handshakeTimeout + ")");
+        }
     }
 
     private static void notNegative(Duration d, String name) {
@@ -113,6 +119,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
     public static Builder load(Path yamlFile) {
         Builder b = builder();
         ConfigSettings.fromYaml(yamlFile).forEach((key, value) -> b.set(key, value, yamlFile.toString()));
+        b.authSettings.fromYaml(ConfigSettings.section(yamlFile, "auth"), ConfigSettings.section(yamlFile, "permissions"),
+                yamlFile, (key, value) -> b.set(key, value, yamlFile + " (auth)"));
         return b;
     }
 
@@ -141,6 +149,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private Duration resumeWindow = Duration.ofMinutes(2);
         private final List<String> alternates = new ArrayList<>();
         private Clock clock = Clock.system();
+        private final AuthConfig.Builder authSettings = AuthConfig.builder();
+        private AuthConfig auth;
         /** Where each setting's current value came from, for settings last set through {@link #set}. */
         private final Map<String, String> sources = new HashMap<>();
 
@@ -171,6 +181,12 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             urls.forEach(Endpoint::parse);
             alternates.clear();
             alternates.addAll(urls);
+            return this;
+        }
+
+        /** Authentication and permissions; replaces whatever auth settings came through {@link #set}. */
+        public Builder auth(AuthConfig auth) {
+            this.auth = Objects.requireNonNull(auth, "auth");
             return this;
         }
 
@@ -306,7 +322,11 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "resumeWindow" -> resumeWindow(ConfigSettings.duration(value));
                     case "alternates" -> alternates(value.isBlank() ? List.of()
                             : List.of(value.trim().split("\\s*,\\s*")));
-                    default -> throw new IllegalArgumentException("unknown setting");
+                    default -> {
+                        if (!authSettings.set(key, value)) {
+                            throw new IllegalArgumentException("unknown setting");
+                        }
+                    }
                 }
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(source + ": invalid " + key + " '" + value + "': " + e.getMessage(), e);
@@ -332,9 +352,16 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                         + maxPendingBytesPerConnection);
             }
             TransportOptions transport = TransportOptions.builder().ioThreads(ioThreads).kind(transportKind).build();
+            AuthConfig a;
+            try {
+                a = auth != null ? auth : authSettings.build();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid auth settings" + sourceOf("jwtAlgorithm") + ": "
+                        + e.getMessage(), e);
+            }
             return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
                     maxPendingBytesPerConnection, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
-                    alternates, clock);
+                    alternates, clock, a);
         }
 
         /** {@code "<source>: invalid <key>: "} if the key's value came through {@link #set}, else empty. */
