@@ -46,6 +46,25 @@ public final class AuthConfig {
         this.plugins = List.copyOf(b.plugins);
     }
 
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AuthConfig a && Objects.equals(allowAnonymous, a.allowAnonymous)
+                && failedAuthDelay.equals(a.failedAuthDelay) && tokens.equals(a.tokens) && Objects.equals(jwt, a.jwt)
+                && mtls == a.mtls && permissions.equals(a.permissions) && plugins.equals(a.plugins);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(allowAnonymous, failedAuthDelay, tokens, jwt, mtls, permissions, plugins);
+    }
+
+    @Override
+    public String toString() {
+        return "AuthConfig[allowAnonymous=" + allowAnonymous + ", failedAuthDelay=" + failedAuthDelay + ", tokens="
+                + tokens.size() + ", jwt=" + jwt + ", mtls=" + mtls + ", permissions=" + permissions.keySet()
+                + ", plugins=" + plugins.size() + "]";
+    }
+
     /** No authentication: anonymous access, everything allowed. */
     public static AuthConfig none() {
         return builder().build();

@@ -80,10 +80,6 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         alternates.forEach(Endpoint::parse);
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(auth, "auth");
-        if (auth.failedAuthDelay().compareTo(handshakeTimeout) >= 0) {
-            throw new IllegalArgumentException("failedAuthDelay (" + auth.failedAuthDelay()
-                    + ") must be shorter than handshakeTimeout (" + handshakeTimeout + ")");
-        }
     }
 
     private static void notNegative(Duration d, String name) {

@@ -139,7 +139,9 @@ final class ServerConnection implements FrameHandler {
         leaving = true;
         log.warn("authentication failed for {} ({}): {}", this, connection.transportName(), reason);
         connection.schedule(() -> fatal(ErrorCode.AUTHENTICATION_FAILED, "authentication failed"),
-                server.config().auth().failedAuthDelay().toNanos(), TimeUnit.NANOSECONDS);
+                // Within the handshake deadline: a delay longer than it is cut to it.
+                Math.min(config.auth().failedAuthDelay().toNanos(), config.handshakeTimeout().toNanos()),
+                TimeUnit.NANOSECONDS);
     }
 
     /** AUTH: fresh credentials, which must name the session's principal. */
