@@ -10,6 +10,9 @@ module dev.conduit.server {
     requires transitive micrometer.core;
     requires micrometer.registry.prometheus;
     requires org.slf4j;
+    requires com.nimbusds.jose.jwt;
+    requires java.naming;
 
     exports dev.conduit.server;
+    exports dev.conduit.server.spi;
 }

@@ -54,6 +54,9 @@ import java.util.random.RandomGenerator;
  *                                     {@link Duration#ZERO} for never
  * @param maxConnectionAgeJitter       a random extra age up to this, so that connections opened
  *                                     together are not replaced together
+ * @param credentials                  what the client authenticates with: asked for on every connect
+ *                                     (new session or resume) and before its credentials expire, on the
+ *                                     client's executor; it must return quickly (fetch tokens ahead)
  */
 public record ClientOptions(List<Endpoint> endpoints, String clientName, Duration connectTimeout,
                             Duration drainTimeout, Executor executor, ClientListener listener,
@@ -62,7 +65,8 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
                             Duration initialConnectJitter, boolean retryInitialConnect, long maxBufferedBytes,
                             BufferFullPolicy bufferFull, Duration bufferFullWait, boolean disconnectWhenSlow,
                             Clock clock, RandomGenerator random, int poolSize, int maxRequestsPerConnection,
-                            Duration maxConnectionAge, Duration maxConnectionAgeJitter) {
+                            Duration maxConnectionAge, Duration maxConnectionAgeJitter,
+                            java.util.function.Supplier<Credentials> credentials) {
 
     public ClientOptions {
         endpoints = List.copyOf(endpoints);
@@ -103,6 +107,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         }
         requireNotNegative(maxConnectionAge, "maxConnectionAge");
         requireNotNegative(maxConnectionAgeJitter, "maxConnectionAgeJitter");
+        Objects.requireNonNull(credentials, "credentials");
         if (!maxConnectionAge.isZero() && poolSize < 2) {
             throw new IllegalArgumentException("maxConnectionAge " + maxConnectionAge
                     + " needs poolSize >= 2: the first connection holds the subscriptions and is never replaced");
@@ -118,7 +123,8 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
                 memberListener, maxPendingMessagesPerSubscription, transport, reconnectBackoffBase,
                 reconnectBackoffCap, maxReconnectAttempts, initialConnectJitter,
                 retryInitialConnect || retryFirstConnect, maxBufferedBytes, bufferFull, bufferFullWait,
-                disconnectWhenSlow, clock, random, 1, maxRequestsPerConnection, Duration.ZERO, Duration.ZERO);
+                disconnectWhenSlow, clock, random, 1, maxRequestsPerConnection, Duration.ZERO, Duration.ZERO,
+                credentials);
     }
 
     public static Builder builder() {
@@ -146,6 +152,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
      * most 1,024 requests in flight on each, never replaced for its age.
      */
     public static final class Builder {
+        private java.util.function.Supplier<Credentials> credentials = () -> Credentials.NONE;
         private final List<Endpoint> endpoints = new ArrayList<>();
         private String clientName = "conduit-java";
         private Duration connectTimeout = Duration.ofSeconds(5);
@@ -262,6 +269,23 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
             return this;
         }
 
+        /** Authenticates with a static token (scheme {@code token}). */
+        public Builder token(String token) {
+            Credentials c = Credentials.token(Objects.requireNonNull(token, "token"));
+            this.credentials = () -> c;
+            return this;
+        }
+
+        /**
+         * Authenticates with whatever the supplier returns, asked anew on every connect and before the
+         * server says the credentials expire (a JWT source that hands out fresh tokens). Runs on the
+         * client's executor; it must not block for long.
+         */
+        public Builder credentials(java.util.function.Supplier<Credentials> credentials) {
+            this.credentials = Objects.requireNonNull(credentials, "credentials");
+            return this;
+        }
+
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
@@ -295,7 +319,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
                     maxPendingMessagesPerSubscription, transport, reconnectBackoffBase, reconnectBackoffCap,
                     maxReconnectAttempts, initialConnectJitter, retryInitialConnect, maxBufferedBytes, bufferFull,
                     bufferFullWait, disconnectWhenSlow, clock, random, poolSize, maxRequestsPerConnection,
-                    maxConnectionAge, maxConnectionAgeJitter);
+                    maxConnectionAge, maxConnectionAgeJitter, credentials);
         }
     }
 }

@@ -99,6 +99,8 @@ final class ConduitClient implements Client {
     private final List<Flush> flushes = new ArrayList<>();
     private Connection.Cancellable retryTimer;
     private Connection.Cancellable expiryTimer;
+    /** Sends fresh credentials before the server's announced expiry; under the monitor. */
+    private Connection.Cancellable renewTimer;
     private long expiryAt = Long.MAX_VALUE;
     private volatile Heartbeat heartbeat;
     private boolean moveOn;
@@ -317,6 +319,7 @@ final class ConduitClient implements Client {
             ready = true;
             active = l;
             sendPending(notices);
+            scheduleRenewal(l, w.credentialsValidMillis());
             if (w.heartbeatIntervalMillis() > 0) {
                 heartbeat = new Heartbeat(clock, Duration.ofMillis(w.heartbeatIntervalMillis()),
                         Math.max(1, w.heartbeatMisses()), () -> l.connection.send(new Frame.Ping(0)),
@@ -511,6 +514,10 @@ final class ConduitClient implements Client {
             if (heartbeat != null) {
                 heartbeat.stop();
                 heartbeat = null;
+            }
+            if (renewTimer != null) {
+                renewTimer.cancel();
+                renewTimer = null;
             }
             if (state == ConnectionState.CLOSED) {
                 return;
@@ -759,6 +766,9 @@ final class ConduitClient implements Client {
             if (heartbeat != null) {
                 heartbeat.stop();
             }
+            if (renewTimer != null) {
+                renewTimer.cancel();
+            }
             ConnectionClosedException failure = cause instanceof ConnectionClosedException c ? c
                     : new ConnectionClosedException(cause.getMessage(), cause);
             for (ArrayDeque<Outgoing> q : List.of(unacked, pending)) {
@@ -985,6 +995,60 @@ final class ConduitClient implements Client {
                 : new ConnectionClosedException(what + ": " + cause.getMessage(), cause);
     }
 
+    /**
+     * Under the monitor: once four fifths of the credentials' validity have passed, asks the
+     * credentials supplier (on the executor) for fresh ones and sends them in AUTH; the server's
+     * AUTH_OK schedules the next renewal. 0: the credentials do not expire.
+     */
+    private void scheduleRenewal(Link l, long validMillis) {
+        if (renewTimer != null) {
+            renewTimer.cancel();
+            renewTimer = null;
+        }
+        if (validMillis <= 0) {
+            return;
+        }
+        long delayNanos = TimeUnit.MILLISECONDS.toNanos(validMillis) / 5 * 4;
+        renewTimer = clock.schedule(() -> executor.execute(() -> {
+            synchronized (this) {
+                if (active != l) {
+                    return;
+                }
+            }
+            Credentials c = options.credentials().get();
+            log.debug("renewing credentials ({}) before they expire", c.scheme());
+            l.connection.send(new Frame.Auth(c.scheme(), c.credentials()));
+        }), delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A non-fatal 403: a denied subscribe ends the subscription; a denied request fails at once. */
+    private void permissionDenied(ServerErrorException error) {
+        String m = error.getMessage();
+        String sub = quoted(m, "subscribe to '");
+        if (sub != null) {
+            for (ClientSubscription s : subscriptions.values()) {
+                if (s.pattern().equals(sub)) {
+                    log.warn("{}: the server denied it: {}", s, m);
+                    s.end();
+                }
+            }
+        }
+        String pub = quoted(m, "publish to '");
+        if (pub != null) {
+            requests.onDenied(pub, error);
+        }
+    }
+
+    private static String quoted(String message, String after) {
+        int i = message.indexOf(after);
+        if (i < 0) {
+            return null;
+        }
+        int start = i + after.length();
+        int end = message.indexOf("' (", start); // the server's text: ... to '<subject>' (why)
+        return end < 0 ? null : message.substring(start, end);
+    }
+
     void forget(ClientSubscription s) {
         subscriptions.remove(s.id(), s);
     }
@@ -1090,8 +1154,9 @@ final class ConduitClient implements Client {
                 link = this;
                 ready = false;
                 byte[] token = sessionId == null ? new byte[0] : resumeToken(epoch, sessionId);
-                connection.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(), "",
-                        new byte[0], token, sessionId == null ? 0 : inSeq));
+                Credentials creds = options.credentials().get();
+                connection.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(),
+                        creds.scheme(), creds.credentials(), token, sessionId == null ? 0 : inSeq));
                 welcomeTimer = clock.schedule(() -> {
                     synchronized (ConduitClient.this) {
                         if (link != this || ready) {
@@ -1141,6 +1206,9 @@ final class ConduitClient implements Client {
                 case Frame.Error e -> {
                     ServerErrorException error = new ServerErrorException(e.code(), e.fatal(), e.message());
                     log.warn("server error: {}", error.getMessage());
+                    if (!e.fatal() && e.errorCode() == ErrorCode.PERMISSION_DENIED) {
+                        permissionDenied(error);
+                    }
                     if (e.fatal()) {
                         synchronized (ConduitClient.this) {
                             closeCause = error;
@@ -1151,6 +1219,13 @@ final class ConduitClient implements Client {
                 }
                 case Frame.GoAway g -> goAway(g);
                 case Frame.Welcome w -> protocolViolation("a second WELCOME");
+                case Frame.AuthOk a -> {
+                    synchronized (ConduitClient.this) {
+                        if (active == this) {
+                            scheduleRenewal(this, a.credentialsValidMillis());
+                        }
+                    }
+                }
                 default -> protocolViolation("a " + frame.type() + " frame, which servers do not send");
             }
         }

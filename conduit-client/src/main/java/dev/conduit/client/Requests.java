@@ -122,6 +122,21 @@ final class Requests {
         }
     }
 
+    /**
+     * On the I/O thread: the server refused to route a publish to {@code subject} (403); the oldest
+     * request in flight to that subject fails with it, at once rather than at its timeout.
+     */
+    void onDenied(String subject, ServerErrorException error) {
+        for (var e : pending.entrySet()) {
+            if (e.getValue().subject.equals(subject) && pending.remove(e.getKey(), e.getValue())) {
+                Pending p = e.getValue();
+                p.timer.cancel();
+                executor.execute(() -> p.future.completeExceptionally(error));
+                return;
+            }
+        }
+    }
+
     private Pending take(String replySubject) {
         if (!replySubject.startsWith(inboxPrefix)) {
             return null;

@@ -80,10 +80,21 @@ public sealed interface Frame {
      */
     record Welcome(int version, String serverId, String sessionId, long epoch, boolean resumed,
                    long lastReceived, int maxPayloadBytes, int maxHeaderBytes, int maxSubjectBytes,
-                   int heartbeatIntervalMillis, int heartbeatMisses) implements Frame {
+                   int heartbeatIntervalMillis, int heartbeatMisses, long credentialsValidMillis) implements Frame {
         public Welcome {
             Objects.requireNonNull(serverId, "serverId");
             Objects.requireNonNull(sessionId, "sessionId");
+            if (credentialsValidMillis < 0) {
+                throw new IllegalArgumentException("credentialsValidMillis must be >= 0: " + credentialsValidMillis);
+            }
+        }
+
+        /** A WELCOME whose credentials do not expire ({@code credentialsValidMillis} 0). */
+        public Welcome(int version, String serverId, String sessionId, long epoch, boolean resumed,
+                       long lastReceived, int maxPayloadBytes, int maxHeaderBytes, int maxSubjectBytes,
+                       int heartbeatIntervalMillis, int heartbeatMisses) {
+            this(version, serverId, sessionId, epoch, resumed, lastReceived, maxPayloadBytes, maxHeaderBytes,
+                    maxSubjectBytes, heartbeatIntervalMillis, heartbeatMisses, 0);
         }
 
         /** The limits announced here, as the codec takes them. */
@@ -318,6 +329,55 @@ public sealed interface Frame {
         @Override
         public FrameType type() {
             return FrameType.ACK;
+        }
+    }
+
+    /**
+     * Client to server, after WELCOME: fresh credentials for the session (a renewed token before the
+     * old one expires). The server answers {@link AuthOk}, or a fatal 401 after its failed-auth delay.
+     * Not sequenced: it is not replayed after a resume (the resuming HELLO carries credentials).
+     */
+    record Auth(String authScheme, byte[] credentials) implements Frame {
+        public Auth {
+            Objects.requireNonNull(authScheme, "authScheme");
+            Objects.requireNonNull(credentials, "credentials");
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.AUTH;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Auth a && authScheme.equals(a.authScheme) && Arrays.equals(credentials, a.credentials);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(authScheme, Arrays.hashCode(credentials));
+        }
+
+        @Override
+        public String toString() {
+            return "Auth[authScheme=" + authScheme + ", credentials=" + credentials.length + " bytes]";
+        }
+    }
+
+    /**
+     * Server to client: the credentials of an {@link Auth} were accepted; they are valid for {@code
+     * credentialsValidMillis} more milliseconds from when the server sent this (0: they do not expire).
+     */
+    record AuthOk(long credentialsValidMillis) implements Frame {
+        public AuthOk {
+            if (credentialsValidMillis < 0) {
+                throw new IllegalArgumentException("credentialsValidMillis must be >= 0: " + credentialsValidMillis);
+            }
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.AUTH_OK;
         }
     }
 }

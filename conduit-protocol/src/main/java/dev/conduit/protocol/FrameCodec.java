@@ -56,7 +56,7 @@ import java.util.List;
  * | bytes16     | bytes16      | u64                       |
  * +-------------+--------------+---------------------------+
  *
- * WELCOME 0x02, server to client, flags: 0x01 RESUMED
+ * WELCOME 0x02, server to client, flags: 0x01 RESUMED, 0x02 EXPIRES
  * +-------------+------------+-------------+--------------+------------------+
  * | version     | server id  | session id  | epoch        | last received    |
  * | u16         | str16      | str16       | u64          | u64              |
@@ -64,6 +64,9 @@ import java.util.List;
  * | max payload | max header | max subject | heartbeat ms | heartbeat misses |
  * | u32         | u32        | u16         | u32          | u16              |
  * +-------------+------------+-------------+--------------+------------------+
+ * | only with EXPIRES: credentials valid ms |
+ * | u64                                     |
+ * +-----------------------------------------+
  *
  * PUBLISH 0x03, client to server, flags: 0x01 REQUEST
  * +----------+-------------------------------------+
@@ -124,6 +127,18 @@ import java.util.List;
  * | subscription id | dropped |
  * | u32             | u64     |
  * +-----------------+---------+
+ *
+ * AUTH 0x0E, client to server, flags: none
+ * +-------------+-------------+
+ * | auth scheme | credentials |
+ * | str16       | bytes16     |
+ * +-------------+-------------+
+ *
+ * AUTH_OK 0x0F, server to client, flags: none
+ * +--------------------------------------+
+ * | credentials valid ms (0 = no expiry) |
+ * | u64                                  |
+ * +--------------------------------------+
  * </pre>
  *
  * <p>PUBLISH and MESSAGE end with the same message body, so that a server fanning one publish out
@@ -169,6 +184,8 @@ public final class FrameCodec {
     public static final int FLAG_FATAL = 0x01;
     /** WELCOME: the session named in HELLO was resumed. */
     public static final int FLAG_RESUMED = 0x01;
+    /** WELCOME: the client's credentials expire; how long they are valid follows the last field. */
+    public static final int FLAG_EXPIRES = 0x02;
     /** SUBSCRIBE: end the session rather than drop this subscription's messages when it is too slow. */
     public static final int FLAG_DISCONNECT_WHEN_SLOW = 0x01;
     /** GOAWAY: a list of alternate endpoints follows the reason. */
@@ -262,7 +279,7 @@ public final class FrameCodec {
                         bytes(in, "credentials"), bytes(in, "resume token"), in.getLong());
             }
             case WELCOME -> {
-                allowFlags(type, flags, FLAG_RESUMED);
+                allowFlags(type, flags, FLAG_RESUMED | FLAG_EXPIRES);
                 int version = u16(in);
                 String serverId = string(in, "server id");
                 String sessionId = string(in, "session id");
@@ -281,8 +298,16 @@ public final class FrameCodec {
                 if (heartbeat < 0) {
                     throw new MalformedFrameException("WELCOME announces a negative heartbeat interval: " + heartbeat);
                 }
+                long validMillis = 0;
+                if ((flags & FLAG_EXPIRES) != 0) {
+                    validMillis = in.getLong();
+                    if (validMillis <= 0) {
+                        throw new MalformedFrameException("WELCOME with EXPIRES must announce a positive validity: "
+                                + validMillis);
+                    }
+                }
                 yield new Frame.Welcome(version, serverId, sessionId, epoch, (flags & FLAG_RESUMED) != 0,
-                        lastReceived, maxPayload, maxHeader, maxSubject, heartbeat, misses);
+                        lastReceived, maxPayload, maxHeader, maxSubject, heartbeat, misses, validMillis);
             }
             case PUBLISH -> {
                 allowFlags(type, flags, FLAG_REQUEST);
@@ -360,6 +385,18 @@ public final class FrameCodec {
                     throw new MalformedFrameException("GAP must report at least one dropped message: " + dropped);
                 }
                 yield new Frame.Gap(sid, dropped);
+            }
+            case AUTH -> {
+                noFlags(type, flags);
+                yield new Frame.Auth(string(in, "auth scheme"), bytes(in, "credentials"));
+            }
+            case AUTH_OK -> {
+                noFlags(type, flags);
+                long valid = in.getLong();
+                if (valid < 0) {
+                    throw new MalformedFrameException("AUTH_OK announces a negative validity: " + valid);
+                }
+                yield new Frame.AuthOk(valid);
             }
         };
     }
@@ -554,13 +591,16 @@ public final class FrameCodec {
                 out.putLong(h.resumeLastReceived());
             }
             case Frame.Welcome w -> {
-                out.put((byte) (w.resumed() ? FLAG_RESUMED : 0));
+                out.put((byte) ((w.resumed() ? FLAG_RESUMED : 0) | (w.credentialsValidMillis() > 0 ? FLAG_EXPIRES : 0)));
                 out.putShort((short) w.version());
                 putString(out, w.serverId());
                 putString(out, w.sessionId());
                 out.putLong(w.epoch()).putLong(w.lastReceived());
                 out.putInt(w.maxPayloadBytes()).putInt(w.maxHeaderBytes()).putShort((short) w.maxSubjectBytes());
                 out.putInt(w.heartbeatIntervalMillis()).putShort((short) w.heartbeatMisses());
+                if (w.credentialsValidMillis() > 0) {
+                    out.putLong(w.credentialsValidMillis());
+                }
             }
             case Frame.Publish p -> {
                 out.put((byte) (p.request() ? FLAG_REQUEST : 0));
@@ -606,6 +646,12 @@ public final class FrameCodec {
             }
             case Frame.Ack a -> out.put((byte) 0).putLong(a.sequence());
             case Frame.Gap g -> out.put((byte) 0).putInt(g.subscriptionId()).putLong(g.dropped());
+            case Frame.Auth a -> {
+                out.put((byte) 0);
+                putString(out, a.authScheme());
+                putBytes(out, a.credentials());
+            }
+            case Frame.AuthOk a -> out.put((byte) 0).putLong(a.credentialsValidMillis());
         }
     }
 
@@ -623,7 +669,8 @@ public final class FrameCodec {
         return switch (frame) {
             case Frame.Hello h -> 4 + str(h.clientName()) + str(h.authScheme()) + bytes(h.credentials())
                     + bytes(h.resumeToken()) + 8;
-            case Frame.Welcome w -> 2 + str(w.serverId()) + str(w.sessionId()) + 8 + 8 + 4 + 4 + 2 + 4 + 2;
+            case Frame.Welcome w -> 2 + str(w.serverId()) + str(w.sessionId()) + 8 + 8 + 4 + 4 + 2 + 4 + 2
+                    + (w.credentialsValidMillis() > 0 ? 8 : 0);
             case Frame.Publish p -> 8 + p.body().encodedLength();
             case Frame.Message m -> 8 + 4 + m.body().encodedLength();
             case Frame.Subscribe s -> 4 + str(s.pattern()) + str(s.queueGroup() == null ? "" : s.queueGroup());
@@ -636,6 +683,8 @@ public final class FrameCodec {
                     + (g.alternates().isEmpty() ? 0 : 2 + g.alternates().stream().mapToInt(FrameCodec::str).sum());
             case Frame.Ack a -> 8;
             case Frame.Gap g -> 4 + 8;
+            case Frame.Auth a -> str(a.authScheme()) + bytes(a.credentials());
+            case Frame.AuthOk a -> 8;
         };
     }
 

@@ -14,7 +14,9 @@ public enum FrameType {
     ERROR(0x0A),
     GOAWAY(0x0B),
     ACK(0x0C),
-    GAP(0x0D);
+    GAP(0x0D),
+    AUTH(0x0E),
+    AUTH_OK(0x0F);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

@@ -65,7 +65,10 @@ class FrameCodecGoldenTest {
             new Example("GOAWAY", new Frame.GoAway(503, 5000, "bye"), "0000000d 0b 00 01f7 00001388 0003 627965"),
             new Example("GOAWAY normal close", new Frame.GoAway(200, 0, ""), "0000000a 0b 00 00c8 00000000 0000"),
             new Example("ACK", new Frame.Ack(42), "0000000a 0c 00 000000000000002a"),
-            new Example("GAP", new Frame.Gap(3, 17), "0000000e 0d 00 00000003 0000000000000011"));
+            new Example("GAP", new Frame.Gap(3, 17), "0000000e 0d 00 00000003 0000000000000011"),
+            new Example("AUTH", new Frame.Auth("token", "s3cret".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                    "00000011 0e 00 0005 746f6b656e 0006 733363726574"),
+            new Example("AUTH_OK", new Frame.AuthOk(60000), "0000000a 0f 00 000000000000ea60"));
 
     static Stream<Arguments> examples() {
         return EXAMPLES.stream().map(e -> Arguments.of(e));
@@ -118,6 +121,12 @@ class FrameCodecGoldenTest {
         assertThat(resumed.get(5)).isEqualTo((byte) FrameCodec.FLAG_RESUMED);
         assertThat(new FrameCodec(ProtocolLimits.DEFAULT).decode(resumed)).isInstanceOfSatisfying(Frame.Welcome.class,
                 w -> assertThat(w.resumed()).isTrue());
+        ByteBuffer expires = FrameCodec.encode(new Frame.Welcome(1, "s", "t", 0, false, 9, 10, 10, 10, 0, 0, 60_000));
+        assertThat(expires.get(5)).isEqualTo((byte) FrameCodec.FLAG_EXPIRES);
+        assertThat(expires.remaining()).isEqualTo(FrameCodec.encode(
+                new Frame.Welcome(1, "s", "t", 0, false, 9, 10, 10, 10, 0, 0)).remaining() + 8);
+        assertThat(new FrameCodec(ProtocolLimits.DEFAULT).decode(expires)).isInstanceOfSatisfying(Frame.Welcome.class,
+                w -> assertThat(w.credentialsValidMillis()).isEqualTo(60_000));
         assertThat(FrameCodec.FLAG_REQUEST).isEqualTo(0x01);
         assertThat(FrameCodec.FLAG_FATAL).isEqualTo(0x01);
     }

@@ -38,7 +38,7 @@ final class RandomFrames {
             case WELCOME -> new Frame.Welcome(u16(), text(16), text(16), anyLong(), random.nextBoolean(), anyLong(),
                     random.nextInt(ProtocolLimits.MAX_PAYLOAD_BYTES_CAP + 1), random.nextInt((1 << 20) + 1),
                     1 + random.nextInt(0xFFFF), random.nextBoolean() ? Integer.MAX_VALUE : random.nextInt(Integer.MAX_VALUE),
-                    u16());
+                    u16(), random.nextBoolean() ? 0 : 1 + (random.nextLong() >>> 1) % (Long.MAX_VALUE - 1));
             case PUBLISH -> new Frame.Publish(anyLong(), random.nextBoolean(), body());
             case MESSAGE -> new Frame.Message(anyLong(), random.nextInt(), body());
             case SUBSCRIBE -> new Frame.Subscribe(random.nextInt(), pattern(), random.nextBoolean() ? null : queueGroup(),
@@ -54,6 +54,8 @@ final class RandomFrames {
                             : java.util.stream.IntStream.range(0, random.nextInt(4)).mapToObj(i -> "tcp://" + token() + ":" + i).toList());
             case ACK -> new Frame.Ack(anyLong());
             case GAP -> new Frame.Gap(random.nextInt(), random.nextBoolean() ? Long.MAX_VALUE : 1 + (random.nextLong() >>> 2));
+            case AUTH -> new Frame.Auth(text(8), bytes(random.nextInt(8) == 0 ? 4096 : 64));
+            case AUTH_OK -> new Frame.AuthOk(random.nextBoolean() ? 0 : random.nextLong() >>> 1);
         };
     }
 

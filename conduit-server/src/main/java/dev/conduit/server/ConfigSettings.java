@@ -16,6 +16,8 @@ import java.util.Map;
 /** Reads settings as text from a YAML file and environment variable names, for {@link ServerConfig}. */
 final class ConfigSettings {
     static final String ENV_PREFIX = "CONDUIT_";
+    /** Top-level YAML keys that hold structured settings (read by {@link #section}), not plain values. */
+    static final java.util.Set<String> SECTIONS = java.util.Set.of("auth", "permissions");
 
     private ConfigSettings() {
     }
@@ -39,6 +41,9 @@ final class ConfigSettings {
             throw new IllegalArgumentException(file + ": expected a mapping of settings at the top level");
         }
         root.fields().forEachRemaining(e -> {
+            if (SECTIONS.contains(e.getKey())) {
+                return; // structured: see section()
+            }
             if (e.getValue().isNull()) {
                 throw new IllegalArgumentException(file + ": setting '" + e.getKey()
                         + "' has no value (remove the line to keep the default)");
@@ -49,6 +54,25 @@ final class ConfigSettings {
             settings.put(e.getKey(), e.getValue().asText());
         });
         return settings;
+    }
+
+    /** A structured top-level section of a YAML file ({@link #SECTIONS}), or null if it is absent. */
+    static JsonNode section(Path file, String key) {
+        try {
+            JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+            return root == null || !root.isObject() ? null : root.get(key);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code true} or {@code false}, nothing else. */
+    static boolean bool(String text) {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("expected true or false");
+        };
     }
 
     /** {@code CONDUIT_MAX_PAYLOAD_BYTES} to {@code maxPayloadBytes}. */

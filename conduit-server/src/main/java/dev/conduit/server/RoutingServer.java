@@ -61,6 +61,7 @@ final class RoutingServer implements Server {
     private final StatsPublisher stats;
     /** Scratch space for {@link #publishInternal}, which runs on the stats tick only. */
     private final List<ServerSubscription> internalTargets = new java.util.ArrayList<>();
+    private final Authentication authentication;
     private Transport transport;
     private Listener listener;
     private final ConnectionCounter connectionCounter;
@@ -78,6 +79,7 @@ final class RoutingServer implements Server {
         this.metrics = new ServerMetrics(registry, sessions.values());
         this.metrics.bindServer(this);
         this.stats = new StatsPublisher(this, config.clock(), System::currentTimeMillis);
+        this.authentication = new Authentication(config.auth(), config.clock());
     }
 
     static RoutingServer create(ServerConfig config) {
@@ -92,6 +94,13 @@ final class RoutingServer implements Server {
     public Server start() {
         if (!state.compareAndSet(State.NEW, State.RUNNING)) {
             throw new IllegalStateException("server is " + state.get() + ": it can be started once");
+        }
+        try {
+            config.auth().checkExposure(config.host());
+        } catch (IllegalStateException e) {
+            state.set(State.STOPPED);
+            stopped.complete(null);
+            throw e;
         }
         transport = Transport.create(config.transport());
         InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
@@ -151,7 +160,7 @@ final class RoutingServer implements Server {
      * After a valid HELLO: resumes the session it names, or starts a new one (telling the client
      * first, with a non-fatal 410, why its session could not be resumed). Sends WELCOME.
      */
-    ServerSession openSession(ServerConnection c, Frame.Hello hello, int version) {
+    ServerSession openSession(ServerConnection c, Frame.Hello hello, int version, dev.conduit.server.spi.Principal principal) {
         if (hello.resumeToken().length > 0) {
             String refusal;
             ByteBuffer token = ByteBuffer.wrap(hello.resumeToken());
@@ -164,8 +173,12 @@ final class RoutingServer implements Server {
                 ServerSession s = sessions.get(id);
                 if (s == null) {
                     refusal = "the session is unknown or has expired";
+                } else if (!s.principalName().equals(principal.name())) {
+                    refusal = "the session belongs to another principal";
+                    log.warn("{}: principal {} tried to resume session {} of principal {}", c, principal.name(), s.id,
+                            s.principalName());
                 } else {
-                    refusal = s.resume(c, hello.resumeLastReceived(), version, hello.clientName());
+                    refusal = s.resume(c, hello.resumeLastReceived(), version, hello.clientName(), principal);
                     if (refusal == null) {
                         metrics.sessionResumed();
                         return s;
@@ -177,6 +190,7 @@ final class RoutingServer implements Server {
             c.connection.send(new Frame.Error(ErrorCode.SESSION_NOT_RESUMED, false, "session not resumed: " + refusal));
         }
         ServerSession s = new ServerSession(this, randomId(12), c, hello.clientName());
+        s.access(authentication.accessFor(principal), principal);
         sessions.put(s.id, s);
         s.welcomeNew(version);
         log.debug("{} opened (protocol {})", s, version);
@@ -204,8 +218,14 @@ final class RoutingServer implements Server {
             if (publish.request() && body.replyTo() != null && from.stats.sampleFree()) {
                 from.stats.requestRouted(body.replyTo(), config.clock().nanoTime());
             }
+            // $SYS subjects reach only subscriptions whose pattern names $SYS, which needed permission:
+            // a '>' or '*.stats' subscriber does not see them.
+            boolean system = dev.conduit.server.spi.Permissions.isSystem(body.subject());
             for (int i = 0, n = targets.size(); i < n; i++) { // indexed: no iterator per message
                 ServerSubscription target = targets.get(i);
+                if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
+                    continue;
+                }
                 target.session.deliver(target, body);
             }
         } finally {
@@ -225,8 +245,12 @@ final class RoutingServer implements Server {
                 return;
             }
             MessageBody body = MessageBody.of(subject, null, null, payload);
+            boolean system = dev.conduit.server.spi.Permissions.isSystem(subject);
             for (int i = 0, n = targets.size(); i < n; i++) {
                 ServerSubscription target = targets.get(i);
+                if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
+                    continue; // as in route: only subscriptions that name $SYS, which needed permission
+                }
                 target.session.deliver(target, body);
             }
         } finally {
@@ -331,6 +355,10 @@ final class RoutingServer implements Server {
 
     ServerConfig config() {
         return config;
+    }
+
+    Authentication authentication() {
+        return authentication;
     }
 
     long epoch() {

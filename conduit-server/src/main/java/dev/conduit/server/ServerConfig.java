@@ -48,11 +48,13 @@ import java.util.Objects;
  * @param http                         the HTTP port (WebSocket links, health and admin pages): keys
  *                                     {@code httpPort} (-1 turns it off), {@code httpHost}, {@code
  *                                     webSocketPath}, {@code allowedOrigins}
+ * @param auth                         authentication and permissions (see {@link AuthConfig})
  */
 public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
                            Duration drainTimeout, long maxPendingBytesPerConnection, TransportOptions transport,
                            Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
-                           List<String> alternates, Clock clock, PeerLimits peerLimits, HttpConfig http) {
+                           List<String> alternates, Clock clock, PeerLimits peerLimits, HttpConfig http,
+                           AuthConfig auth) {
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -86,6 +88,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(peerLimits, "peerLimits");
         Objects.requireNonNull(http, "http");
+        Objects.requireNonNull(auth, "auth");
     }
 
     /** The HTTP port; 0 for any free one, {@link HttpConfig#DISABLED} for none. */
@@ -141,6 +144,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
     public static Builder load(Path yamlFile) {
         Builder b = builder();
         ConfigSettings.fromYaml(yamlFile).forEach((key, value) -> b.set(key, value, yamlFile.toString()));
+        b.authSettings.fromYaml(ConfigSettings.section(yamlFile, "auth"), ConfigSettings.section(yamlFile, "permissions"),
+                yamlFile, (key, value) -> b.set(key, value, yamlFile + " (auth)"));
         return b;
     }
 
@@ -180,6 +185,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private String httpHost = HttpConfig.DEFAULT.host();
         private String webSocketPath = HttpConfig.DEFAULT.webSocketPath();
         private List<String> allowedOrigins = HttpConfig.DEFAULT.allowedOrigins();
+        private final AuthConfig.Builder authSettings = AuthConfig.builder();
+        private AuthConfig auth;
         /** Where each setting's current value came from, for settings last set through {@link #set}. */
         private final Map<String, String> sources = new HashMap<>();
 
@@ -210,6 +217,12 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             urls.forEach(Endpoint::parse);
             alternates.clear();
             alternates.addAll(urls);
+            return this;
+        }
+
+        /** Authentication and permissions; replaces whatever auth settings came through {@link #set}. */
+        public Builder auth(AuthConfig auth) {
+            this.auth = Objects.requireNonNull(auth, "auth");
             return this;
         }
 
@@ -449,7 +462,11 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "webSocketPath" -> webSocketPath(value.trim());
                     case "allowedOrigins" -> allowedOrigins(value.isBlank() ? List.of()
                             : List.of(value.trim().split("\\s*,\\s*")));
-                    default -> throw new IllegalArgumentException("unknown setting");
+                    default -> {
+                        if (!authSettings.set(key, value)) {
+                            throw new IllegalArgumentException("unknown setting");
+                        }
+                    }
                 }
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(source + ": invalid " + key + " '" + value + "': " + e.getMessage(), e);
@@ -481,9 +498,16 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                 throw new IllegalArgumentException(attributed("httpPort") + "httpPort must differ from port "
                         + port + sourceOf("port") + " (-1 turns the HTTP port off): " + httpPort);
             }
+            AuthConfig a;
+            try {
+                a = auth != null ? auth : authSettings.build();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid auth settings" + sourceOf("jwtAlgorithm") + ": "
+                        + e.getMessage(), e);
+            }
             return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
                     maxPendingBytesPerConnection, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
-                    alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins));
+                    alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins), a);
         }
 
         /** {@code "<source>: invalid <key>: "} if the key's value came through {@link #set}, else empty. */

@@ -93,6 +93,7 @@ final class ServerConnection implements FrameHandler {
             case Frame.Subscribe sub -> session.inbound(this, sub);
             case Frame.Unsubscribe u -> session.inbound(this, u);
             case Frame.Ack a -> session.inbound(this, a);
+            case Frame.Auth a -> renew(a);
             default -> fatal(ErrorCode.UNEXPECTED_FRAME, frame.type() + " is not a frame a client may send");
         }
     }
@@ -117,9 +118,16 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         clientName = hello.clientName();
+        dev.conduit.server.spi.AuthResult auth = server.authentication().authenticate(hello.authScheme(),
+                hello.credentials(), connection);
+        if (auth instanceof dev.conduit.server.spi.AuthResult.Refused r) {
+            refuse(r.reason());
+            return;
+        }
+        dev.conduit.server.spi.Principal principal = ((dev.conduit.server.spi.AuthResult.Accepted) auth).principal();
         // Attached first, so that frames the session sends (WELCOME, then any replay) are not refused.
         state = State.ATTACHED;
-        ServerSession s = server.openSession(this, hello, version);
+        ServerSession s = server.openSession(this, hello, version, principal);
         if (s == null) {
             state = State.CLOSED;
             return;
@@ -132,6 +140,35 @@ final class ServerConnection implements FrameHandler {
             heartbeat = new Heartbeat(config.clock(), config.heartbeatInterval(), config.heartbeatMisses(),
                     () -> connection.send(new Frame.Ping(0)), this::dead).start();
         }
+    }
+
+    /**
+     * Credentials refused: nothing more from the peer is processed, and after the failed-auth delay
+     * it gets a fatal 401. The log names the peer and the reason, never the credential.
+     */
+    private void refuse(String reason) {
+        leaving = true;
+        log.warn("authentication failed for {} ({}): {}", this, connection.transportName(), reason);
+        connection.schedule(() -> fatal(ErrorCode.AUTHENTICATION_FAILED, "authentication failed"),
+                // Within the handshake deadline: a delay longer than it is cut to it.
+                Math.min(config.auth().failedAuthDelay().toNanos(), config.handshakeTimeout().toNanos()),
+                TimeUnit.NANOSECONDS);
+    }
+
+    /** AUTH: fresh credentials, which must name the session's principal. */
+    private void renew(Frame.Auth a) {
+        dev.conduit.server.spi.AuthResult auth = server.authentication().authenticate(a.authScheme(), a.credentials(),
+                connection);
+        if (auth instanceof dev.conduit.server.spi.AuthResult.Refused r) {
+            refuse("renewal refused: " + r.reason());
+            return;
+        }
+        dev.conduit.server.spi.Principal p = ((dev.conduit.server.spi.AuthResult.Accepted) auth).principal();
+        if (!p.name().equals(session.principalName())) {
+            refuse("renewal names principal " + p.name() + ", the session's is " + session.principalName());
+            return;
+        }
+        connection.send(new Frame.AuthOk(session.renewed(p)));
     }
 
     /** Called by the session once it has chosen this connection; before WELCOME is sent. */

@@ -69,6 +69,10 @@ final class ServerSession {
     final RateLimiter rate;
     /** Traffic counters and the timed request, for metrics and {@code $SYS.stats}. */
     final SessionStats stats;
+    /** The principal and its permissions; set before WELCOME, its credentials replaced on renewal. */
+    private volatile SessionAccess access;
+    /** Milliseconds the credentials of the next WELCOME are valid (0: no expiry); under inLock. */
+    private long credentialsValidMillis;
 
     ServerSession(RoutingServer server, String id, ServerConnection first, String clientName) {
         this.server = server;
@@ -81,6 +85,57 @@ final class ServerSession {
                 ? new RateLimiter(limits.maxMessagesPerSecond(), limits.maxBytesPerSecond(), config.clock()) : null;
         this.stats = new SessionStats(config.clock().nanoTime());
         first.attachedTo(this);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Principal and credentials
+
+    /** Sets who the session acts for, before its first WELCOME. */
+    void access(SessionAccess a, dev.conduit.server.spi.Principal principal) {
+        synchronized (inLock) {
+            this.access = a;
+            credentialsValidMillis = a.credentials(principal, server.authentication().now(), this::credentialsExpired);
+        }
+    }
+
+    String principalName() {
+        return access.name();
+    }
+
+    /**
+     * The client presented new credentials for the same principal (AUTH): replaces the expiry.
+     *
+     * @return milliseconds the new credentials are valid, 0 for no expiry
+     */
+    long renewed(dev.conduit.server.spi.Principal principal) {
+        synchronized (inLock) {
+            long valid = access.credentials(principal, server.authentication().now(), this::credentialsExpired);
+            log.debug("{} renewed its credentials: valid {} ms", this, valid);
+            return valid;
+        }
+    }
+
+    /** The credentials' time is up without a renewal: the session ends with 419. Runs on the clock's thread. */
+    private void credentialsExpired() {
+        java.time.Instant exp = access.principal().expiresAt();
+        if (exp == null || exp.isAfter(server.authentication().now())) {
+            return; // renewed meanwhile
+        }
+        String message = "the credentials of " + access.name() + " expired at " + exp;
+        ServerConnection c;
+        synchronized (inLock) {
+            c = attached;
+        }
+        if (c != null) {
+            c.connection.schedule(() -> c.fatal(ErrorCode.CREDENTIALS_EXPIRED, message), 0, TimeUnit.NANOSECONDS);
+        } else {
+            end(message);
+        }
+    }
+
+    private void denied(ServerConnection from, String message) {
+        access.logDenied(this, message);
+        from.connection.send(new Frame.Error(ErrorCode.PERMISSION_DENIED, false, message));
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -101,7 +156,8 @@ final class ServerSession {
      *
      * @return null if resumed, else why the session cannot be resumed
      */
-    String resume(ServerConnection to, long lastReceived, int version, String newClientName) {
+    String resume(ServerConnection to, long lastReceived, int version, String newClientName,
+                  dev.conduit.server.spi.Principal principal) {
         ServerConnection old;
         synchronized (inLock) {
             synchronized (outLock) {
@@ -114,6 +170,8 @@ final class ServerSession {
                             + outSeq;
                 }
                 confirm(lastReceived);
+                credentialsValidMillis = access.credentials(principal, server.authentication().now(),
+                        this::credentialsExpired);
                 old = attached;
                 if (expiry != null) {
                     expiry.cancel();
@@ -143,7 +201,7 @@ final class ServerSession {
         ProtocolLimits l = config.limits();
         return new Frame.Welcome(version, server.serverId(), id, server.epoch(), resumed, inSeq,
                 l.maxPayloadBytes(), l.maxHeaderBytes(), l.maxSubjectBytes(),
-                (int) config.heartbeatInterval().toMillis(), config.heartbeatMisses());
+                (int) config.heartbeatInterval().toMillis(), config.heartbeatMisses(), credentialsValidMillis);
     }
 
     /** The connection dropped without a goodbye: keep the session for a resume, within the window. */
@@ -207,6 +265,9 @@ final class ServerSession {
         if (expiry != null) {
             expiry.cancel();
             expiry = null;
+        }
+        if (access != null) {
+            access.cancelExpiry();
         }
         log.debug("{} ended: {}", this, reason);
     }
@@ -334,11 +395,21 @@ final class ServerSession {
                 || subjectTooDeep(from, "reply subject", p.body().replyTo())) {
             return;
         }
+        String denied = access.checkPublish(p.body().subject());
+        if (denied != null) {
+            denied(from, denied);
+            return;
+        }
         server.route(this, p);
     }
 
     private void subscribe(ServerConnection from, Frame.Subscribe s) {
         if (subjectTooDeep(from, "pattern", s.pattern())) {
+            return;
+        }
+        String denied = access.checkSubscribe(s.pattern());
+        if (denied != null) {
+            denied(from, denied);
             return;
         }
         int max = config.peerLimits().maxSubscriptionsPerSession();
@@ -435,6 +506,9 @@ final class ServerSession {
                 server.metrics().roundTrip(roundTrip);
             }
             last = count == 1;
+            if (body.replyTo() != null && access.recordsResponses()) {
+                access.granted(body.replyTo());
+            }
         }
         if (last) {
             endSubscription(sub);
