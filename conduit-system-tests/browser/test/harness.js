@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const repoRoot = resolve(process.env.CONDUIT_REPO_ROOT || join(here, '..', '..', '..'));
+export const repoRoot = resolve(process.env.BROWSER_TEST_REPO_ROOT || join(here, '..', '..', '..'));
 export const launcher = join(repoRoot, 'conduit');
 export const targetDir = join(repoRoot, 'conduit-system-tests', 'target');
 export const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
