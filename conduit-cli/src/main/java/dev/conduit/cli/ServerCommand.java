@@ -54,12 +54,13 @@ final class ServerCommand implements Callable<Integer> {
             stopped.countDown();
         }, "conduit-shutdown"));
         InetSocketAddress address = server.address();
-        spec.commandLine().getOut().printf("conduit server %s listening on tcp://%s:%d%n", server.serverId(),
-                address.getHostString(), address.getPort());
+        boolean tls = serverConfig.tlsEnabled();
+        spec.commandLine().getOut().printf("conduit server %s listening on %s://%s:%d%n", server.serverId(),
+                tls ? "tls" : "tcp", hostForUrl(address.getHostString()), address.getPort());
         if (serverConfig.http().enabled()) {
             InetSocketAddress http = server.httpAddress();
-            spec.commandLine().getOut().printf("conduit server %s http on http://%s:%d/%n", server.serverId(),
-                    hostForUrl(http.getHostString()), http.getPort());
+            spec.commandLine().getOut().printf("conduit server %s http on %s://%s:%d/%n", server.serverId(),
+                    tls ? "https" : "http", hostForUrl(http.getHostString()), http.getPort());
         }
         spec.commandLine().getOut().flush();
         stopped.await(); // until SIGINT or SIGTERM runs the shutdown hook

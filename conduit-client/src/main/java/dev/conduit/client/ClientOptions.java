@@ -2,6 +2,7 @@ package dev.conduit.client;
 
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Endpoint;
+import dev.conduit.transport.ClientTls;
 import dev.conduit.transport.TransportOptions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,6 +58,9 @@ import java.util.random.RandomGenerator;
  * @param credentials                  what the client authenticates with: asked for on every connect
  *                                     (new session or resume) and before its credentials expire, on the
  *                                     client's executor; it must return quickly (fetch tokens ahead)
+ * @param tls                          TLS for {@code tls://} and {@code wss://} endpoints: trusted
+ *                                     authorities, a client certificate, host-name verification (on by
+ *                                     default)
  */
 public record ClientOptions(List<Endpoint> endpoints, String clientName, Duration connectTimeout,
                             Duration drainTimeout, Executor executor, ClientListener listener,
@@ -66,7 +70,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
                             BufferFullPolicy bufferFull, Duration bufferFullWait, boolean disconnectWhenSlow,
                             Clock clock, RandomGenerator random, int poolSize, int maxRequestsPerConnection,
                             Duration maxConnectionAge, Duration maxConnectionAgeJitter,
-                            java.util.function.Supplier<Credentials> credentials) {
+                            java.util.function.Supplier<Credentials> credentials, ClientTls tls) {
 
     public ClientOptions {
         endpoints = List.copyOf(endpoints);
@@ -108,6 +112,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         requireNotNegative(maxConnectionAge, "maxConnectionAge");
         requireNotNegative(maxConnectionAgeJitter, "maxConnectionAgeJitter");
         Objects.requireNonNull(credentials, "credentials");
+        Objects.requireNonNull(tls, "tls");
         if (!maxConnectionAge.isZero() && poolSize < 2) {
             throw new IllegalArgumentException("maxConnectionAge " + maxConnectionAge
                     + " needs poolSize >= 2: the first connection holds the subscriptions and is never replaced");
@@ -124,7 +129,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
                 reconnectBackoffCap, maxReconnectAttempts, initialConnectJitter,
                 retryInitialConnect || retryFirstConnect, maxBufferedBytes, bufferFull, bufferFullWait,
                 disconnectWhenSlow, clock, random, 1, maxRequestsPerConnection, Duration.ZERO, Duration.ZERO,
-                credentials);
+                credentials, tls);
     }
 
     public static Builder builder() {
@@ -153,6 +158,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
      */
     public static final class Builder {
         private java.util.function.Supplier<Credentials> credentials = () -> Credentials.NONE;
+        private ClientTls tls = ClientTls.DEFAULT;
         private final List<Endpoint> endpoints = new ArrayList<>();
         private String clientName = "conduit-java";
         private Duration connectTimeout = Duration.ofSeconds(5);
@@ -269,6 +275,12 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
             return this;
         }
 
+        /** Default {@link ClientTls#DEFAULT}: the JDK's trusted authorities, host names checked, TLS 1.3. */
+        public Builder tls(ClientTls tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
         /** Authenticates with a static token (scheme {@code token}). */
         public Builder token(String token) {
             Credentials c = Credentials.token(Objects.requireNonNull(token, "token"));
@@ -319,7 +331,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
                     maxPendingMessagesPerSubscription, transport, reconnectBackoffBase, reconnectBackoffCap,
                     maxReconnectAttempts, initialConnectJitter, retryInitialConnect, maxBufferedBytes, bufferFull,
                     bufferFullWait, disconnectWhenSlow, clock, random, poolSize, maxRequestsPerConnection,
-                    maxConnectionAge, maxConnectionAgeJitter, credentials);
+                    maxConnectionAge, maxConnectionAgeJitter, credentials, tls);
         }
     }
 }

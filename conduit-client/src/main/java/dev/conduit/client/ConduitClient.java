@@ -222,7 +222,7 @@ final class ConduitClient implements Client {
         Link[] created = new Link[1];
         CompletableFuture<Connection> f;
         try {
-            f = connector.connect(endpoint, options.connectTimeout(), c -> created[0] = new Link(c, endpoint));
+            f = connector.connect(endpoint, options.connectTimeout(), options.tls(), c -> created[0] = new Link(c, endpoint));
         } catch (RuntimeException e) {
             attemptFailed(endpoint, e);
             return;

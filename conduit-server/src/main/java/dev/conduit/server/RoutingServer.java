@@ -10,6 +10,7 @@ import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.HttpService;
 import dev.conduit.transport.InMemoryConnector;
 import dev.conduit.transport.Listener;
+import dev.conduit.transport.TlsProvider;
 import dev.conduit.transport.Transport;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.UncheckedIOException;
@@ -105,7 +106,7 @@ final class RoutingServer implements Server {
         transport = Transport.create(config.transport());
         InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
         try {
-            listener = transport.listen(address, config.limits(), this::accept);
+            listener = transport.listen(address, config.limits(), config.tls(), this::accept);
         } catch (Exception e) { // Netty rethrows the bind failure's IOException unchecked
             transport.close();
             state.set(State.STOPPED);
@@ -113,9 +114,11 @@ final class RoutingServer implements Server {
             throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port() + ": "
                     + e.getMessage(), e instanceof IOException io ? io : new IOException(e));
         }
-        log.info("conduit server {} listening on tcp://{}:{} ({} I/O threads, {})", serverId,
-                listener.address().getHostString(), listener.address().getPort(), config.transport().ioThreads(),
-                transport.kind());
+        log.info("conduit server {} listening on {}://{}:{} ({} I/O threads, {}{})", serverId,
+                config.tlsEnabled() ? "tls" : "tcp", listener.address().getHostString(), listener.address().getPort(), config.transport().ioThreads(),
+                transport.kind(), config.tlsEnabled() ? ", TLS " + config.tls().protocols() + " with "
+                        + (config.tls().provider() == TlsProvider.AUTO ? (TlsProvider.openSslAvailable() ? "OpenSSL" : "JDK")
+                        : config.tls().provider()) + ", client certificates " + config.tls().clientAuth() : "");
         if (config.http().enabled()) {
             startHttp(new ServerHttp(this));
         }
@@ -128,7 +131,7 @@ final class RoutingServer implements Server {
         InetSocketAddress address = new InetSocketAddress(config.httpHost(), config.httpPort());
         try {
             httpListener = transport.listenHttp(address, config.limits(), config.http().webSocketOptions(),
-                    this::accept, service);
+                    config.tls(), this::accept, service);
         } catch (Exception e) { // Netty rethrows the bind failure's IOException unchecked
             listener.close().join();
             transport.close();
@@ -137,7 +140,7 @@ final class RoutingServer implements Server {
             throw new UncheckedIOException("cannot listen for HTTP on " + config.httpHost() + ":" + config.httpPort()
                     + ": " + e.getMessage(), e instanceof IOException io ? io : new IOException(e));
         }
-        log.info("conduit server {} http on http://{}:{}/ (WebSocket at {})", serverId,
+        log.info("conduit server {} http on {}://{}:{}/ (WebSocket at {})", serverId, config.tlsEnabled() ? "https" : "http",
                 httpListener.address().getHostString(), httpListener.address().getPort(), config.webSocketPath());
     }
 

@@ -1,8 +1,11 @@
 package dev.conduit.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Endpoint;
+import dev.conduit.transport.ServerTls;
+import dev.conduit.transport.TlsProvider;
 import dev.conduit.transport.TransportOptions;
 import dev.conduit.transport.WebSocketOptions;
 import java.nio.file.Path;
@@ -12,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Everything a server is configured with. Immutable; every value is checked when set, and a bad one
@@ -49,12 +53,20 @@ import java.util.Objects;
  *                                     {@code httpPort} (-1 turns it off), {@code httpHost}, {@code
  *                                     webSocketPath}, {@code allowedOrigins}
  * @param auth                         authentication and permissions (see {@link AuthConfig})
+ * @param tls                          TLS for the TCP port ({@code tls://}) and the HTTP port (https and
+ *                                     {@code wss://}); null for none (see docs/security.md)
  */
 public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
                            Duration drainTimeout, long maxPendingBytesPerConnection, TransportOptions transport,
                            Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
                            List<String> alternates, Clock clock, PeerLimits peerLimits, HttpConfig http,
-                           AuthConfig auth) {
+                           AuthConfig auth, ServerTls tls) {
+
+    /** The settings whose values are file names; in a YAML file they are relative to the file's folder. */
+    static final Set<String> PATH_SETTINGS = Set.of("tlsCert", "tlsKey", "tlsKeyStore", "tlsClientCa");
+    /** The keys of the YAML {@code tls} section; each is the setting {@code tls} + the key capitalised. */
+    static final List<String> TLS_SECTION_KEYS = List.of("cert", "key", "keyPassword", "keyStore", "keyStorePassword",
+            "clientAuth", "clientCa", "protocols", "provider", "reloadInterval");
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -89,6 +101,15 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         Objects.requireNonNull(peerLimits, "peerLimits");
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(auth, "auth");
+        if (auth.mtls() != null && (tls == null || tls.clientAuth() == ServerTls.ClientAuth.NONE)) {
+            throw new IllegalArgumentException("authentication by client certificate (mtlsPrincipalFrom) needs TLS "
+                    + "that asks for client certificates: set tlsClientAuth to request or require, and tlsClientCa");
+        }
+    }
+
+    /** Whether the ports speak TLS. */
+    public boolean tlsEnabled() {
+        return tls != null;
     }
 
     /** The HTTP port; 0 for any free one, {@link HttpConfig#DISABLED} for none. */
@@ -143,7 +164,38 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
     /** A builder holding the defaults overridden by the settings in a YAML file. */
     public static Builder load(Path yamlFile) {
         Builder b = builder();
-        ConfigSettings.fromYaml(yamlFile).forEach((key, value) -> b.set(key, value, yamlFile.toString()));
+        Path folder = yamlFile.toAbsolutePath().getParent();
+        ConfigSettings.fromYaml(yamlFile).forEach((key, value) -> b.set(key,
+                PATH_SETTINGS.contains(key) && !value.isBlank() ? folder.resolve(value.trim()).toString() : value,
+                yamlFile.toString()));
+        JsonNode tls = ConfigSettings.section(yamlFile, "tls");
+        if (tls != null && !tls.isNull()) {
+            if (!tls.isObject()) {
+                throw new IllegalArgumentException(yamlFile + ": tls must be a mapping of settings (cert, key, ...)");
+            }
+            tls.fields().forEachRemaining(e -> {
+                if (!TLS_SECTION_KEYS.contains(e.getKey())) {
+                    throw new IllegalArgumentException(yamlFile + ": unknown setting 'tls." + e.getKey() + "' (expected "
+                            + String.join(", ", TLS_SECTION_KEYS) + ")");
+                }
+                String key = "tls" + Character.toUpperCase(e.getKey().charAt(0)) + e.getKey().substring(1);
+                JsonNode v = e.getValue();
+                String text;
+                if (v.isArray()) {
+                    List<String> items = new ArrayList<>();
+                    v.forEach(item -> items.add(item.asText()));
+                    text = String.join(",", items);
+                } else if (v.isValueNode() && !v.isNull()) {
+                    text = v.asText();
+                } else {
+                    throw new IllegalArgumentException(yamlFile + ": setting 'tls." + e.getKey() + "' must be a plain value");
+                }
+                if (PATH_SETTINGS.contains(key) && !text.isBlank()) {
+                    text = folder.resolve(text.trim()).toString();
+                }
+                b.set(key, text, yamlFile + " (tls." + e.getKey() + ")");
+            });
+        }
         b.authSettings.fromYaml(ConfigSettings.section(yamlFile, "auth"), ConfigSettings.section(yamlFile, "permissions"),
                 yamlFile, (key, value) -> b.set(key, value, yamlFile + " (auth)"));
         return b;
@@ -186,6 +238,18 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private String webSocketPath = HttpConfig.DEFAULT.webSocketPath();
         private List<String> allowedOrigins = HttpConfig.DEFAULT.allowedOrigins();
         private final AuthConfig.Builder authSettings = AuthConfig.builder();
+        private Path tlsCert;
+        private Path tlsKey;
+        private String tlsKeyPassword;
+        private Path tlsKeyStore;
+        private String tlsKeyStorePassword;
+        private ServerTls.ClientAuth tlsClientAuth = ServerTls.ClientAuth.NONE;
+        private Path tlsClientCa;
+        private List<String> tlsProtocols = List.of("TLSv1.3");
+        private TlsProvider tlsProvider = TlsProvider.AUTO;
+        private Duration tlsReloadInterval = ServerTls.DEFAULT_RELOAD_INTERVAL;
+        /** Set by {@link #tls(ServerTls)}: replaces the {@code tls*} settings. */
+        private ServerTls tls;
         private AuthConfig auth;
         /** Where each setting's current value came from, for settings last set through {@link #set}. */
         private final Map<String, String> sources = new HashMap<>();
@@ -223,6 +287,15 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         /** Authentication and permissions; replaces whatever auth settings came through {@link #set}. */
         public Builder auth(AuthConfig auth) {
             this.auth = Objects.requireNonNull(auth, "auth");
+            return this;
+        }
+
+        /** TLS for both ports; replaces whatever {@code tls*} settings came through {@link #set}. Null for none. */
+        public Builder tls(ServerTls tls) {
+            this.tls = tls;
+            tlsCert = null;
+            tlsKey = null;
+            tlsKeyStore = null;
             return this;
         }
 
@@ -462,6 +535,16 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "webSocketPath" -> webSocketPath(value.trim());
                     case "allowedOrigins" -> allowedOrigins(value.isBlank() ? List.of()
                             : List.of(value.trim().split("\\s*,\\s*")));
+                    case "tlsCert" -> tlsCert = path(value);
+                    case "tlsKey" -> tlsKey = path(value);
+                    case "tlsKeyPassword" -> tlsKeyPassword = value;
+                    case "tlsKeyStore" -> tlsKeyStore = path(value);
+                    case "tlsKeyStorePassword" -> tlsKeyStorePassword = value;
+                    case "tlsClientAuth" -> tlsClientAuth = ServerTls.ClientAuth.parse(value);
+                    case "tlsClientCa" -> tlsClientCa = path(value);
+                    case "tlsProtocols" -> tlsProtocols = ServerTls.checkProtocols(List.of(value.trim().split("\\s*,\\s*")));
+                    case "tlsProvider" -> tlsProvider = TlsProvider.parse(value);
+                    case "tlsReloadInterval" -> tlsReloadInterval = ConfigSettings.duration(value);
                     default -> {
                         if (!authSettings.set(key, value)) {
                             throw new IllegalArgumentException("unknown setting");
@@ -507,7 +590,36 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             }
             return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
                     maxPendingBytesPerConnection, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
-                    alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins), a);
+                    alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins), a,
+                    tls != null ? tls : tlsFromSettings());
+        }
+
+        /** The {@code tls*} settings as a {@link ServerTls}; null if no certificate is set (then nothing else may be). */
+        private ServerTls tlsFromSettings() {
+            if (tlsCert == null && tlsKey == null && tlsKeyStore == null) {
+                for (String key : List.of("tlsClientAuth", "tlsClientCa", "tlsProtocols", "tlsProvider", "tlsKeyPassword",
+                        "tlsKeyStorePassword", "tlsReloadInterval")) {
+                    if (sources.containsKey(key)) {
+                        throw new IllegalArgumentException(attributed(key) + key + " is set, but TLS is not: set tlsCert "
+                                + "and tlsKey (PEM files), or tlsKeyStore (PKCS#12)");
+                    }
+                }
+                return null;
+            }
+            try {
+                return new ServerTls(tlsCert, tlsKey, tlsKeyPassword, tlsKeyStore, tlsKeyStorePassword, tlsClientAuth,
+                        tlsClientCa, tlsProtocols, tlsProvider, tlsReloadInterval);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid TLS settings" + sourceOf("tlsCert") + sourceOf("tlsKeyStore")
+                        + ": " + e.getMessage(), e);
+            }
+        }
+
+        private static Path path(String value) {
+            if (value.isBlank()) {
+                throw new IllegalArgumentException("expected a file name");
+            }
+            return Path.of(value.trim());
         }
 
         /** {@code "<source>: invalid <key>: "} if the key's value came through {@link #set}, else empty. */

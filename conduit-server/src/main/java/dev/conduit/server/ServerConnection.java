@@ -8,6 +8,7 @@ import dev.conduit.transport.Connection;
 import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.Heartbeat;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -319,9 +320,23 @@ final class ServerConnection implements FrameHandler {
             }
         }
         server.connectionClosed(this);
-        if (cause != null) {
+        SSLException tls = s == null ? tlsFailure(cause) : null;
+        if (tls != null) {
+            server.metrics().handshakeFailed("tls");
+            server.limitLog("tls").note(this, "TLS handshake failed: " + tls.getMessage());
+        } else if (cause != null) {
             log.debug("{} closed: {}", this, cause.toString());
         }
+    }
+
+    /** The TLS failure behind a close (a refused handshake, bytes that are not TLS), or null. */
+    private static SSLException tlsFailure(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SSLException e) {
+                return e;
+            }
+        }
+        return null;
     }
 
     String clientName() {

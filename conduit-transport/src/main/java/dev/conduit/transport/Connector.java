@@ -15,4 +15,15 @@ public interface Connector {
      */
     CompletableFuture<Connection> connect(Endpoint endpoint, Duration timeout,
                                           Function<Connection, FrameHandler> handlerFactory);
+
+    /**
+     * As {@link #connect(Endpoint, Duration, Function)}, with the TLS settings for {@code tls://} and
+     * {@code wss://} endpoints (the other form uses {@link ClientTls#DEFAULT}). For a TLS endpoint the
+     * returned future completes once the TLS handshake is done, and fails with its reason (an {@link
+     * javax.net.ssl.SSLException} as cause) if it fails. Connectors without TLS ignore {@code tls}.
+     */
+    default CompletableFuture<Connection> connect(Endpoint endpoint, Duration timeout, ClientTls tls,
+                                                  Function<Connection, FrameHandler> handlerFactory) {
+        return connect(endpoint, timeout, handlerFactory);
+    }
 }

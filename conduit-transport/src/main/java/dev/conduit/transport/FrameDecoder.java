@@ -29,16 +29,19 @@ final class FrameDecoder extends ByteToMessageDecoder {
      * handler is made when the decoder is added (after the upgrade), not when the channel activates.
      */
     private final boolean wholeMessages;
+    /** Whether the handler is made when the decoder is added (the channel being active by then). */
+    private final boolean makeHandlerWhenAdded;
 
     FrameDecoder(NettyConnection connection, Function<Connection, FrameHandler> handlerFactory) {
-        this(connection, handlerFactory, false);
+        this(connection, handlerFactory, false, false);
     }
 
     private FrameDecoder(NettyConnection connection, Function<Connection, FrameHandler> handlerFactory,
-                         boolean wholeMessages) {
+                         boolean wholeMessages, boolean makeHandlerWhenAdded) {
         this.connection = connection;
         this.handlerFactory = handlerFactory;
         this.wholeMessages = wholeMessages;
+        this.makeHandlerWhenAdded = makeHandlerWhenAdded;
     }
 
     /**
@@ -46,13 +49,21 @@ final class FrameDecoder extends ByteToMessageDecoder {
      * within its message is a fatal protocol error. Add it to the pipeline once the upgrade is done.
      */
     static FrameDecoder forMessages(NettyConnection connection, Function<Connection, FrameHandler> handlerFactory) {
-        return new FrameDecoder(connection, handlerFactory, true);
+        return new FrameDecoder(connection, handlerFactory, true, true);
+    }
+
+    /**
+     * A decoder for a byte stream whose link was set up before the decoder is added (a client's TLS
+     * link, once its handshake is done): the handler is made when the decoder is added.
+     */
+    static FrameDecoder afterHandshake(NettyConnection connection, Function<Connection, FrameHandler> handlerFactory) {
+        return new FrameDecoder(connection, handlerFactory, false, true);
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         super.handlerAdded(ctx);
-        if (wholeMessages && handler == null) {
+        if (makeHandlerWhenAdded && handler == null) {
             handler = handlerFactory.apply(connection);
         }
     }

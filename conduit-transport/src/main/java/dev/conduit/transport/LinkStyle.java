@@ -2,6 +2,7 @@ package dev.conduit.transport;
 
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -59,6 +60,35 @@ interface LinkStyle {
             } else {
                 channel.close();
             }
+        }
+    };
+
+    /**
+     * TLS over TCP: sends the TLS close_notify, then ends the TCP stream as {@link #TCP} does, so the
+     * peer can tell an orderly end from a truncation.
+     */
+    LinkStyle TLS = new LinkStyle() {
+        @Override
+        public String name() {
+            return "tls";
+        }
+
+        @Override
+        public long flushBytes() {
+            return Long.MAX_VALUE;
+        }
+
+        @Override
+        public void closeGracefully(Channel channel, long lingerMillis) {
+            SslHandler tls = channel.pipeline().get(SslHandler.class);
+            if (tls == null) {
+                TCP.closeGracefully(channel, lingerMillis);
+                return;
+            }
+            tls.closeOutbound().addListener(f -> TCP.closeGracefully(channel, lingerMillis));
+            channel.eventLoop().schedule(() -> {
+                channel.close();
+            }, lingerMillis, TimeUnit.MILLISECONDS);
         }
     };
 }

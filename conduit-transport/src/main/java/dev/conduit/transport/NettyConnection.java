@@ -9,15 +9,21 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.PlatformDependent;
 import java.nio.ByteBuffer;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -331,6 +337,25 @@ final class NettyConnection implements Connection {
     @Override
     public String transportName() {
         return style.name();
+    }
+
+    @Override
+    public List<X509Certificate> peerCertificates() {
+        SslHandler tls = channel.pipeline().get(SslHandler.class);
+        if (tls == null) {
+            return List.of();
+        }
+        try {
+            List<X509Certificate> chain = new ArrayList<>();
+            for (Certificate c : tls.engine().getSession().getPeerCertificates()) {
+                if (c instanceof X509Certificate x509) {
+                    chain.add(x509);
+                }
+            }
+            return List.copyOf(chain);
+        } catch (SSLPeerUnverifiedException e) {
+            return List.of(); // no certificate presented, or the handshake is not done
+        }
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.conduit.transport;
 
 import dev.conduit.protocol.ProtocolLimits;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -25,6 +27,8 @@ import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -39,6 +43,8 @@ final class NettyTransport implements Transport {
     private final Class<? extends Channel> channelType;
     private final Class<? extends ServerChannel> serverChannelType;
     private final String kind;
+    /** Client TLS contexts by configuration, so that reconnects do not read the files again. */
+    private final Map<ClientTls, SslContext> clientContexts = new ConcurrentHashMap<>();
 
     private NettyTransport(EventLoopGroup group, Class<? extends Channel> channelType,
                            Class<? extends ServerChannel> serverChannelType, String kind) {
@@ -95,10 +101,18 @@ final class NettyTransport implements Transport {
     @Override
     public CompletableFuture<Connection> connect(Endpoint endpoint, Duration timeout,
                                                  Function<Connection, FrameHandler> handlerFactory) {
+        return connect(endpoint, timeout, ClientTls.DEFAULT, handlerFactory);
+    }
+
+    @Override
+    public CompletableFuture<Connection> connect(Endpoint endpoint, Duration timeout, ClientTls tls,
+                                                 Function<Connection, FrameHandler> handlerFactory) {
         CompletableFuture<Connection> result = new CompletableFuture<>();
-        if (!endpoint.scheme().equals("tcp") && !endpoint.scheme().equals("ws")) {
-            result.completeExceptionally(new UnsupportedOperationException(
-                    "this transport cannot connect to " + endpoint.scheme() + " endpoints yet: " + endpoint));
+        SslContext ssl;
+        try {
+            ssl = endpoint.secure() ? clientContexts.computeIfAbsent(tls, TlsContexts::client) : null;
+        } catch (RuntimeException e) {
+            result.completeExceptionally(e);
             return result;
         }
         // Netty fulfils the connect promise before channelActive, where the handler is made: hand
@@ -108,17 +122,26 @@ final class NettyTransport implements Transport {
             result.complete(c);
             return handler;
         };
+        long timeoutMillis = Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
                 .channel(channelType)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeoutMillis)
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (ssl != null) {
+                            SslHandler handler = ssl.newHandler(ch.alloc(), endpoint.host(), endpoint.port());
+                            handler.setHandshakeTimeoutMillis(timeoutMillis);
+                            ch.pipeline().addLast("tls", handler);
+                        }
                         if (endpoint.webSocket()) {
                             WebSocketPipelines.client(ch, endpoint, timeout, factory, result);
+                        } else if (ssl != null) {
+                            ch.pipeline().addLast("tls-handshake", new TlsHandshakeGate(
+                                    new NettyConnection(ch, ProtocolLimits.DEFAULT, LinkStyle.TLS), factory, result));
                         } else {
                             ch.pipeline().addLast(new FrameDecoder(new NettyConnection(ch, ProtocolLimits.DEFAULT), factory));
                         }
@@ -140,12 +163,16 @@ final class NettyTransport implements Transport {
     }
 
     @Override
-    public Listener listen(InetSocketAddress address, ProtocolLimits limits,
+    public Listener listen(InetSocketAddress address, ProtocolLimits limits, ServerTls tls,
                            Function<Connection, FrameHandler> acceptor) {
-        return bind(address, new ChannelInitializer<>() {
+        ServerTlsContext ssl = tls == null ? null : new ServerTlsContext(tls);
+        return bind(address, ssl, new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                NettyConnection c = new NettyConnection(ch, limits);
+                if (ssl != null) {
+                    ch.pipeline().addLast("tls", ssl.current().newHandler(ch.alloc()));
+                }
+                NettyConnection c = new NettyConnection(ch, limits, ssl != null ? LinkStyle.TLS : LinkStyle.TCP);
                 ch.pipeline().addLast(new FrameDecoder(c, acceptor));
             }
         });
@@ -153,17 +180,22 @@ final class NettyTransport implements Transport {
 
     @Override
     public Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket,
-                               Function<Connection, FrameHandler> acceptor, HttpService http) {
+                               ServerTls tls, Function<Connection, FrameHandler> acceptor, HttpService http) {
         OriginPolicy origins = new OriginPolicy(webSocket, false);
-        return bind(address, new ChannelInitializer<>() {
+        ServerTlsContext ssl = tls == null ? null : new ServerTlsContext(tls);
+        return bind(address, ssl, new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
+                if (ssl != null) {
+                    ch.pipeline().addLast("tls", ssl.current().newHandler(ch.alloc()));
+                }
                 WebSocketPipelines.server(ch, limits, webSocket, origins, acceptor, http);
             }
         });
     }
 
-    private Listener bind(InetSocketAddress address, ChannelInitializer<Channel> initializer) {
+    /** Binds, or fails (closing {@code tls}); the listener's close closes {@code tls} too. */
+    private Listener bind(InetSocketAddress address, ServerTlsContext tls, ChannelInitializer<Channel> initializer) {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannelType)
@@ -172,7 +204,15 @@ final class NettyTransport implements Transport {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childHandler(initializer);
-        Channel server = bootstrap.bind(address).syncUninterruptibly().channel();
+        Channel server;
+        try {
+            server = bootstrap.bind(address).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            if (tls != null) {
+                tls.close();
+            }
+            throw e;
+        }
         InetSocketAddress bound = (InetSocketAddress) server.localAddress();
         return new Listener() {
             @Override
@@ -183,6 +223,9 @@ final class NettyTransport implements Transport {
             @Override
             public CompletableFuture<Void> close() {
                 CompletableFuture<Void> done = new CompletableFuture<>();
+                if (tls != null) {
+                    tls.close();
+                }
                 server.close().addListener(f -> done.complete(null));
                 return done;
             }

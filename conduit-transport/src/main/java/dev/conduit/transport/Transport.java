@@ -24,7 +24,19 @@ public interface Transport extends Connector, AutoCloseable {
      * thread to make the handler that receives its frames; frames are decoded within {@code limits}
      * until {@link Connection#inboundLimits} changes them.
      */
-    Listener listen(InetSocketAddress address, ProtocolLimits limits, Function<Connection, FrameHandler> acceptor);
+    default Listener listen(InetSocketAddress address, ProtocolLimits limits, Function<Connection, FrameHandler> acceptor) {
+        return listen(address, limits, null, acceptor);
+    }
+
+    /**
+     * As {@link #listen(InetSocketAddress, ProtocolLimits, Function)}, speaking TLS when {@code tls}
+     * is not null: each accepted connection first completes a TLS handshake (its transport name is
+     * then {@code tls}); bytes that are not TLS close it. The certificate files are read at once (a
+     * bad one fails here, with an {@link IllegalArgumentException} naming it) and again when they
+     * change; the returned listener's close stops watching them.
+     */
+    Listener listen(InetSocketAddress address, ProtocolLimits limits, ServerTls tls,
+                    Function<Connection, FrameHandler> acceptor);
 
     /**
      * Binds an HTTP port and starts accepting. A WebSocket upgrade at {@code webSocket.path()} from
@@ -34,7 +46,17 @@ public interface Transport extends Connector, AutoCloseable {
      * for {@link #listen}. A refused origin gets 403. Every other request is answered by {@code http}
      * on the I/O thread (GET and HEAD only; other methods get 405).
      */
-    Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket,
+    default Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket,
+                                Function<Connection, FrameHandler> acceptor, HttpService http) {
+        return listenHttp(address, limits, webSocket, null, acceptor, http);
+    }
+
+    /**
+     * As {@link #listenHttp(InetSocketAddress, ProtocolLimits, WebSocketOptions, Function,
+     * HttpService)}, speaking TLS (https, and wss for WebSocket links) when {@code tls} is not null,
+     * as {@link #listen(InetSocketAddress, ProtocolLimits, ServerTls, Function)} does.
+     */
+    Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket, ServerTls tls,
                         Function<Connection, FrameHandler> acceptor, HttpService http);
 
     /** Shuts the event loops down; open connections are closed. */

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +51,11 @@ final class WebSocketLink extends ChannelDuplexHandler implements LinkStyle {
     /** The close code sent when the link closes: set by the protocol error that ends it. */
     private WebSocketCloseStatus closeStatus = WebSocketCloseStatus.NORMAL_CLOSURE;
 
+    /** {@code ws}, or {@code wss} over TLS. */
+    private final String name;
+
     private WebSocketLink(Channel channel, ProtocolLimits limits, Function<Connection, FrameHandler> handlerFactory) {
+        this.name = channel.pipeline().get(SslHandler.class) != null ? "wss" : "ws";
         this.connection = new NettyConnection(channel, limits, this);
         this.decoder = FrameDecoder.forMessages(connection, handlerFactory);
     }
@@ -67,7 +72,7 @@ final class WebSocketLink extends ChannelDuplexHandler implements LinkStyle {
 
     @Override
     public String name() {
-        return "ws";
+        return name;
     }
 
     @Override
