@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Conduit: messaging that keeps the parts of a distributed system talking.",
         subcommands = {ServerCommand.class, PubCommand.class, SubCommand.class, ReqCommand.class,
-                ReplyCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                ReplyCommand.class, BenchCommand.class, CertsCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     private Main() {
     }

@@ -301,7 +301,7 @@ class CliTest {
 
     @Test
     void everyCommandHasTheHelpOptionItsErrorsPointTo() {
-        for (String command : new String[] {"server", "pub", "sub", "req", "reply", "bench"}) {
+        for (String command : new String[] {"server", "pub", "sub", "req", "reply", "bench", "certs"}) {
             Run help = run(command, "--help");
             assertThat(help.code()).as(command).isZero();
             assertThat(help.out()).as(command).startsWith("Usage: conduit " + command);
