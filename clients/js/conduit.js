@@ -15,6 +15,7 @@ export const PROTOCOL_VERSION = 1;
 export const FrameType = Object.freeze({
     HELLO: 0x01, WELCOME: 0x02, PUBLISH: 0x03, MESSAGE: 0x04, SUBSCRIBE: 0x05, UNSUBSCRIBE: 0x06,
     NO_RESPONDERS: 0x07, PING: 0x08, PONG: 0x09, ERROR: 0x0a, GOAWAY: 0x0b, ACK: 0x0c, GAP: 0x0d,
+    AUTH: 0x0e, AUTH_OK: 0x0f,
 });
 
 /** @type {Record<number, string>} */
@@ -24,7 +25,12 @@ for (const [name, code] of Object.entries(FrameType)) {
 }
 
 /** The flag bits each frame type defines; any other bit is a protocol error. */
-const DEFINED_FLAGS = { 0x01: 0, 0x02: 1, 0x03: 1, 0x04: 0, 0x05: 1, 0x06: 0, 0x07: 0, 0x08: 0, 0x09: 0, 0x0a: 1, 0x0b: 1, 0x0c: 0, 0x0d: 0 };
+const DEFINED_FLAGS = { 0x01: 0, 0x02: 3, 0x03: 1, 0x04: 0, 0x05: 1, 0x06: 0, 0x07: 0, 0x08: 0, 0x09: 0, 0x0a: 1, 0x0b: 1, 0x0c: 0, 0x0d: 0,
+    0x0e: 0, 0x0f: 0 };
+
+/** WELCOME flags (section 4). */
+const FLAG_RESUMED = 0x01;
+const FLAG_EXPIRES = 0x02;
 
 /**
  * The limits of protocol.md section 10.
@@ -289,9 +295,11 @@ function toHeaderList(h) {
 
 /**
  * One Conduit frame as a plain object, tagged by `type`. u64 fields that are counts (sequence
- * numbers, `dropped`) are numbers; `epoch` and PING/PONG tokens are bigints.
+ * numbers, `dropped`) are numbers; `epoch` and PING/PONG tokens are bigints. `credentialsValidMs`
+ * (WELCOME, AUTH_OK) is a number of milliseconds, 0 when the credentials do not expire: WELCOME
+ * carries it on the wire only with the EXPIRES flag, which the encoder sets when it is above 0.
  * @typedef {{ type: 'HELLO', minVersion: number, maxVersion: number, clientName: string, authScheme: string, credentials: Uint8Array, resumeToken: Uint8Array, resumeLastReceived: number }} HelloFrame
- * @typedef {{ type: 'WELCOME', resumed: boolean, version: number, serverId: string, sessionId: string, epoch: bigint, lastReceived: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number }} WelcomeFrame
+ * @typedef {{ type: 'WELCOME', resumed: boolean, version: number, serverId: string, sessionId: string, epoch: bigint, lastReceived: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number, credentialsValidMs: number }} WelcomeFrame
  * @typedef {{ subject: string, replyTo: string, headers: HeaderList, payload: Uint8Array }} MessageBody
  * @typedef {{ type: 'PUBLISH', request: boolean, sequence: number } & MessageBody} PublishFrame
  * @typedef {{ type: 'MESSAGE', sequence: number, subscriptionId: number } & MessageBody} MessageFrame
@@ -303,7 +311,9 @@ function toHeaderList(h) {
  * @typedef {{ type: 'GOAWAY', code: number, drainMillis: number, reason: string, alternates: string[] }} GoAwayFrame
  * @typedef {{ type: 'ACK', sequence: number }} AckFrame
  * @typedef {{ type: 'GAP', subscriptionId: number, dropped: number }} GapFrame
- * @typedef {HelloFrame | WelcomeFrame | PublishFrame | MessageFrame | SubscribeFrame | UnsubscribeFrame | NoRespondersFrame | PingFrame | ErrorFrame | GoAwayFrame | AckFrame | GapFrame} Frame
+ * @typedef {{ type: 'AUTH', authScheme: string, credentials: Uint8Array }} AuthFrame
+ * @typedef {{ type: 'AUTH_OK', credentialsValidMs: number }} AuthOkFrame
+ * @typedef {HelloFrame | WelcomeFrame | PublishFrame | MessageFrame | SubscribeFrame | UnsubscribeFrame | NoRespondersFrame | PingFrame | ErrorFrame | GoAwayFrame | AckFrame | GapFrame | AuthFrame | AuthOkFrame} Frame
  */
 
 class Writer {
@@ -389,7 +399,7 @@ export function encodeFrame(f) {
     w.u8(code);
     let flags = 0;
     switch (f.type) {
-        case 'WELCOME': flags = f.resumed ? 1 : 0; break;
+        case 'WELCOME': flags = (f.resumed ? FLAG_RESUMED : 0) | (f.credentialsValidMs > 0 ? FLAG_EXPIRES : 0); break;
         case 'PUBLISH': flags = f.request ? 1 : 0; break;
         case 'SUBSCRIBE': flags = f.disconnectWhenSlow ? 1 : 0; break;
         case 'ERROR': flags = f.fatal ? 1 : 0; break;
@@ -405,6 +415,9 @@ export function encodeFrame(f) {
         case 'WELCOME':
             w.u16(f.version); w.str16(f.serverId); w.str16(f.sessionId); w.u64(f.epoch); w.u64(f.lastReceived);
             w.u32(f.maxPayload); w.u32(f.maxHeader); w.u16(f.maxSubject); w.u32(f.heartbeatMs); w.u16(f.heartbeatMisses);
+            if (f.credentialsValidMs > 0) {
+                w.u64(f.credentialsValidMs);
+            }
             break;
         case 'PUBLISH':
             w.u64(f.sequence); w.body(f);
@@ -443,6 +456,12 @@ export function encodeFrame(f) {
         case 'GAP':
             w.u32(f.subscriptionId); w.u64(f.dropped);
             break;
+        case 'AUTH':
+            w.str16(f.authScheme); w.bytes16(f.credentials);
+            break;
+        case 'AUTH_OK':
+            w.u64(f.credentialsValidMs);
+            break;
     }
     w.view.setUint32(0, w.pos - 4);
     return w.buf.slice(0, w.pos);
@@ -479,6 +498,19 @@ class Reader {
         const v = this.u64(what);
         if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
             throw new ProtocolError(`${what} ${v} is beyond this client's range`);
+        }
+        return Number(v);
+    }
+
+    /**
+     * A u64 duration in milliseconds whose bit 63 must be clear (as Java's signed long). Beyond
+     * 2^53 (285,000 years) a JavaScript number cannot hold every value: such a time is rounded.
+     * @param {string} what
+     */
+    millis(what) {
+        const v = this.u64(what);
+        if (v >= 1n << 63n) {
+            throw new ProtocolError(`${what} has bit 63 set`);
         }
         return Number(v);
     }
@@ -603,8 +635,15 @@ function decodeAt(buf, start, length, limits) {
             if (maxPayload > 64 * 1024 * 1024 || maxHeader > 1024 * 1024 || maxSubject === 0 || heartbeatMs > 0x7fffffff) {
                 throw new ProtocolError('WELCOME announces impossible limits');
             }
-            f = { type: 'WELCOME', resumed: (flags & 1) !== 0, version, serverId, sessionId, epoch, lastReceived,
-                maxPayload, maxHeader, maxSubject, heartbeatMs, heartbeatMisses };
+            let credentialsValidMs = 0;
+            if ((flags & FLAG_EXPIRES) !== 0) {
+                credentialsValidMs = r.millis('credentials valid ms');
+                if (credentialsValidMs === 0) {
+                    throw new ProtocolError('WELCOME with EXPIRES must announce a positive credentials valid ms');
+                }
+            }
+            f = { type: 'WELCOME', resumed: (flags & FLAG_RESUMED) !== 0, version, serverId, sessionId, epoch, lastReceived,
+                maxPayload, maxHeader, maxSubject, heartbeatMs, heartbeatMisses, credentialsValidMs };
             break;
         }
         case 0x03: {
@@ -659,8 +698,14 @@ function decodeAt(buf, start, length, limits) {
         case 0x0c:
             f = { type: 'ACK', sequence: r.count('sequence') };
             break;
-        default:
+        case 0x0d:
             f = { type: 'GAP', subscriptionId: r.u32('subscription id'), dropped: r.count('dropped') };
+            break;
+        case 0x0e:
+            f = { type: 'AUTH', authScheme: r.str16('auth scheme'), credentials: r.bytes16('credentials').slice() };
+            break;
+        default:
+            f = { type: 'AUTH_OK', credentialsValidMs: r.millis('credentials valid ms') };
             break;
     }
     if (r.pos !== r.end) {
