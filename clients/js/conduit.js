@@ -872,6 +872,8 @@ export class Subscription {
         /** Total received at which it ends. */
         this.limit = Infinity;
         this.active = true;
+        /** @type {ServerError | null} why the server ended it (403: the principal may not subscribe to the pattern) */
+        this.error = null;
     }
 
     /** @internal @param {MessageBody} body */
@@ -981,11 +983,28 @@ export function backoffDelay(backoff, attempt, random) {
  */
 
 /**
+ * What the client presents in HELLO and AUTH (protocol.md section 6a, docs/security.md): a scheme
+ * (`token`, `jwt`, a plug-in's, or '' for none) and its credentials (a string is sent as UTF-8).
+ * @typedef {{ scheme: string, credentials: string | Uint8Array }} Credentials
+ */
+
+/**
+ * Called for every HELLO (first connect and each reconnect) and for every renewal: returns the
+ * credentials to present now, or a promise of them (e.g. a fresh JWT fetched from an identity
+ * provider).
+ * @typedef {() => Credentials | Promise<Credentials>} CredentialsSupplier
+ */
+
+/**
  * @typedef {object} ConnectOptions
  * @property {string | string[]} url one endpoint (ws:// or wss://, path /conduit) or several to rotate through
  * @property {string} [name] client name shown in the server's logs
  * @property {string} [token] credentials for the static-token scheme
  * @property {string} [authScheme] the HELLO auth scheme used with `token` (default 'token')
+ * @property {string} [jwt] a JWT (compact JWS), sent with the scheme 'jwt'; one that expires cannot be
+ *     renewed: use `credentials` with a function for that
+ * @property {Credentials | CredentialsSupplier} [credentials] the credentials, or a function that supplies
+ *     them, called again for each HELLO and each renewal. At most one of `token`, `jwt` and `credentials`.
  * @property {WebSocketConstructor} [WebSocket] the WebSocket class (default globalThis.WebSocket)
  * @property {{ initialDelayMs?: number, maxDelayMs?: number, jitter?: number, maxAttempts?: number }} [reconnect]
  * @property {number} [requestTimeoutMs] default request timeout (2000)
@@ -1002,11 +1021,12 @@ export function backoffDelay(backoff, attempt, random) {
  */
 
 /**
- * @typedef {{ serverId: string, sessionId: string, version: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number }} ServerInfo
+ * `credentialsValidMs`: how long the credentials were valid when WELCOME was sent (0: they do not expire).
+ * @typedef {{ serverId: string, sessionId: string, version: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number, credentialsValidMs: number }} ServerInfo
  * @typedef {{ subject: string, replyTo: string | undefined, headers: HeaderList, data: Uint8Array }} Unconfirmed
  * @typedef {{ reason: string, unconfirmed: Unconfirmed[], failedRequests: number }} SessionLost
  * @typedef {'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed'} ClientState
- * @typedef {'connected' | 'disconnected' | 'reconnected' | 'resumed' | 'sessionLost' | 'error' | 'slowConsumer' | 'closed'} EventName
+ * @typedef {'connected' | 'disconnected' | 'reconnected' | 'resumed' | 'sessionLost' | 'error' | 'slowConsumer' | 'renewed' | 'closed'} EventName
  */
 
 /**
@@ -1066,9 +1086,7 @@ export class Client {
         /** @private */
         this._name = options.name || '';
         /** @private */
-        this._authScheme = options.token === undefined ? '' : options.authScheme || 'token';
-        /** @private */
-        this._credentials = options.token === undefined ? new Uint8Array(0) : utf8Encoder.encode(options.token);
+        this._supplier = credentialsSupplier(options);
         const r = options.reconnect || {};
         /** @private */
         this._backoff = { initialDelayMs: positive(r.initialDelayMs, 100, 'reconnect.initialDelayMs', true),
@@ -1172,7 +1190,8 @@ export class Client {
     /**
      * Adds a listener: 'connected' (ServerInfo), 'disconnected' ({ reason }), 'reconnected' (ServerInfo),
      * 'resumed' (ServerInfo), 'sessionLost' (SessionLost), 'error' (Error), 'slowConsumer'
-     * ({ subscription, dropped }), 'closed' ({ reason, unconfirmed }: the publishes never confirmed).
+     * ({ subscription, dropped }), 'renewed' ({ credentialsValidMs }: the server accepted renewed
+     * credentials, AUTH_OK), 'closed' ({ reason, unconfirmed }: the publishes never confirmed).
      * @param {EventName} event @param {(arg: any) => void} handler
      * @returns {() => void} removes the listener
      */
@@ -1596,7 +1615,8 @@ export class Client {
         link.reader.limits = this._limits;
         /** @type {ServerInfo} */
         const info = { serverId: w.serverId, sessionId: w.sessionId, version: w.version, maxPayload: w.maxPayload,
-            maxHeader: w.maxHeader, maxSubject: w.maxSubject, heartbeatMs: w.heartbeatMs, heartbeatMisses: w.heartbeatMisses };
+            maxHeader: w.maxHeader, maxSubject: w.maxSubject, heartbeatMs: w.heartbeatMs, heartbeatMisses: w.heartbeatMisses,
+            credentialsValidMs: w.credentialsValidMs };
         this.info = info;
         const first = this._sessionId === null;
         const resumed = w.resumed && !first && this._sessionId === w.sessionId && this._epoch === w.epoch;
@@ -1800,11 +1820,11 @@ export class Client {
         }
     }
 
-    /** @internal */
-    _helloFrame() {
+    /** @internal @param {EncodedCredentials} c the credentials to present */
+    _helloFrame(c) {
         /** @type {HelloFrame} */
         const hello = { type: 'HELLO', minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, clientName: this._name,
-            authScheme: this._authScheme, credentials: this._credentials, resumeToken: new Uint8Array(0), resumeLastReceived: 0 };
+            authScheme: c.scheme, credentials: c.bytes, resumeToken: new Uint8Array(0), resumeLastReceived: 0 };
         if (this._sessionId !== null) {
             const id = utf8Encoder.encode(this._sessionId);
             const token = new Uint8Array(8 + id.length);
@@ -1814,6 +1834,104 @@ export class Client {
             hello.resumeLastReceived = this._inSeq;
         }
         return hello;
+    }
+
+    /**
+     * Asks the supplier for the credentials to present now: calls `ready` at once when it returns
+     * them, later when it returns a promise; `failed` when it throws, rejects or returns something
+     * that is not credentials.
+     * @internal @param {(c: EncodedCredentials) => void} ready @param {(e: Error) => void} failed
+     */
+    _freshCredentials(ready, failed) {
+        /** @param {unknown} e */
+        const fail = (e) => failed(e instanceof InvalidArgumentError ? e
+            : new ConduitError(`the credentials supplier failed: ${e instanceof Error ? e.message : String(e)}`));
+        /** @param {unknown} c */
+        const take = (c) => {
+            let encoded;
+            try {
+                encoded = encodeCredentials(c);
+            } catch (e) {
+                fail(e);
+                return;
+            }
+            ready(encoded);
+        };
+        let supplied;
+        try {
+            supplied = this._supplier();
+        } catch (e) {
+            fail(e);
+            return;
+        }
+        if (supplied !== null && typeof supplied === 'object' && typeof (/** @type {any} */ (supplied)).then === 'function') {
+            Promise.resolve(supplied).then(take, fail);
+        } else {
+            take(supplied);
+        }
+    }
+
+    /**
+     * Four fifths of the credentials' validity have passed on `link`: send AUTH with fresh ones. If
+     * the supplier fails, say so and try again when half of the time left has passed.
+     * @internal @param {Link} link
+     */
+    _renew(link) {
+        this._freshCredentials((c) => {
+            if (this._link === link && this._ready && !link.closed) {
+                link.sendNow({ type: 'AUTH', authScheme: c.scheme, credentials: c.bytes });
+            }
+        }, (e) => {
+            if (this._link === link && !link.closed) {
+                this._emit('error', new ConduitError(`cannot renew the credentials: ${e.message}`, e instanceof ConduitError ? e.code : undefined));
+                link.retryRenewal();
+            }
+        });
+    }
+
+    /** @internal AUTH_OK: the renewed credentials are valid for `validMs` (0: no expiry). @param {Link} link @param {number} validMs */
+    _renewed(link, validMs) {
+        if (this._link === link) {
+            this._emit('renewed', { credentialsValidMs: validMs });
+        }
+    }
+
+    /**
+     * ERROR 403 (not fatal): the server refused one frame for the session's principal. As in the
+     * Java client, a denied subscribe ends the subscriptions with that pattern, and a denied request
+     * fails at once; the server's message names them ("permission denied: subscribe to 'p' (...)").
+     * @internal @param {ServerError} e
+     */
+    _denied(e) {
+        const pattern = quoted(e.serverMessage, "subscribe to '");
+        if (pattern !== null) {
+            for (const s of [...this._subs.values()]) {
+                if (s.active && s.pattern === pattern) {
+                    s.error = e;
+                    s._end();
+                    if (s === this._inbox) {
+                        // No reply can arrive: fail the requests waiting for one, and try anew next time.
+                        this._inbox = null;
+                        for (const [id, p] of [...this._requests]) {
+                            this._requests.delete(id);
+                            this._timers.clearTimeout(p.timer);
+                            p.reject(e);
+                        }
+                    }
+                }
+            }
+        }
+        const subject = quoted(e.serverMessage, "publish to '");
+        if (subject !== null) {
+            for (const [id, p] of this._requests) {
+                if (p.subject === subject) {
+                    this._requests.delete(id);
+                    this._timers.clearTimeout(p.timer);
+                    p.reject(e);
+                    break;
+                }
+            }
+        }
     }
 
     /** @internal @param {string} reason */
@@ -1898,6 +2016,87 @@ export class Client {
     }
 }
 
+/**
+ * Credentials as they go on the wire.
+ * @typedef {{ scheme: string, bytes: Uint8Array }} EncodedCredentials
+ */
+
+/** @type {Credentials} */
+const NO_CREDENTIALS = Object.freeze({ scheme: '', credentials: '' });
+
+/**
+ * The supplier the options describe: `token`, `jwt` or `credentials`, at most one; none: anonymous.
+ * @param {ConnectOptions} options @returns {CredentialsSupplier}
+ */
+function credentialsSupplier(options) {
+    const given = /** @type {const} */ (['token', 'jwt', 'credentials']).filter((k) => options[k] !== undefined);
+    if (given.length > 1) {
+        throw new InvalidArgumentError(`options ${given.join(' and ')} exclude each other: give one way to authenticate`);
+    }
+    if (options.token !== undefined) {
+        /** @type {Credentials} */
+        const c = { scheme: options.authScheme || 'token', credentials: options.token };
+        encodeCredentials(c, 'options.token');
+        return () => c;
+    }
+    if (options.jwt !== undefined) {
+        /** @type {Credentials} */
+        const c = { scheme: 'jwt', credentials: options.jwt };
+        encodeCredentials(c, 'options.jwt');
+        return () => c;
+    }
+    const c = options.credentials;
+    if (c === undefined) {
+        return () => NO_CREDENTIALS;
+    }
+    if (typeof c === 'function') {
+        return c;
+    }
+    encodeCredentials(c, 'options.credentials');
+    return () => c;
+}
+
+/**
+ * Checks credentials and encodes them for HELLO or AUTH.
+ * @param {unknown} c @param {string} [what] where they come from, for the error message
+ * @returns {EncodedCredentials}
+ */
+function encodeCredentials(c, what = 'the credentials supplier') {
+    if (c === null || typeof c !== 'object') {
+        throw new InvalidArgumentError(`${what} must give { scheme, credentials }, not ${c === null ? 'null' : typeof c}`);
+    }
+    const { scheme, credentials } = /** @type {{ scheme?: unknown, credentials?: unknown }} */ (c);
+    if (typeof scheme !== 'string') {
+        throw new InvalidArgumentError(`${what}: the scheme must be a string ('token', 'jwt', ...), not ${typeof scheme}`);
+    }
+    const bytes = typeof credentials === 'string' ? utf8Encoder.encode(credentials)
+        : credentials instanceof Uint8Array ? credentials : null;
+    if (bytes === null) {
+        throw new InvalidArgumentError(`${what}: the credentials must be a string or a Uint8Array, not ${typeof credentials}`);
+    }
+    if (bytes.length > 0xffff || utf8Length(scheme) > 0xffff) {
+        throw new InvalidArgumentError(`${what}: a scheme or credentials of more than 65535 bytes do not fit HELLO or AUTH`);
+    }
+    return { scheme, bytes };
+}
+
+/**
+ * The text between `after` and the next "' (" in a server's message, or null.
+ * @param {string} message @param {string} after
+ */
+function quoted(message, after) {
+    const i = message.indexOf(after);
+    if (i < 0) {
+        return null;
+    }
+    const start = i + after.length;
+    const end = message.indexOf("' (", start);
+    return end < 0 ? null : message.substring(start, end);
+}
+
+/** The longest delay a timer takes (browsers and Node fire a longer one at once). */
+const MAX_TIMER_MS = 0x7fffffff;
+
 /** @param {number} code */
 function retryable(code) {
     return code === 429 || code === 500 || code === 503 || code === 433 || code === 434 || code === 419;
@@ -1956,12 +2155,22 @@ class Link {
         this.lastReceived = t.now();
         this.heartbeatMs = 0;
         this.deadAfterMs = 0;
+        /** @type {unknown} */
+        this.renewTimer = null;
+        /** when the credentials expire, on the client's clock (Infinity: never) */
+        this.expiresAt = Infinity;
         this.ws = new (client._socketClass)(url);
         this.ws.binaryType = 'arraybuffer';
         this.ws.onopen = () => {
-            if (!this.closed) {
-                this.sendNow(client._helloFrame());
+            if (this.closed) {
+                return;
             }
+            // The HELLO of every connection carries the credentials the supplier gives now.
+            client._freshCredentials((c) => {
+                if (!this.closed) {
+                    this.sendNow(client._helloFrame(c));
+                }
+            }, (e) => this.abort(e));
         };
         this.ws.onmessage = (ev) => this.onData(ev.data);
         this.ws.onerror = (ev) => {
@@ -2053,12 +2262,20 @@ class Link {
             case 'ERROR': {
                 const e = new ServerError(f.code, f.fatal, f.message);
                 if (f.fatal) {
+                    // 401 (a renewal refused), 419 (credentials expired), ...: the session ends on
+                    // the server; the client reconnects with the supplier's credentials.
                     this.failure = e;
                     this.close();
+                } else if (f.code === 403) {
+                    c._denied(e);
                 }
                 c._emit('error', e);
                 return;
             }
+            case 'AUTH_OK':
+                this.scheduleRenewal(f.credentialsValidMs);
+                c._renewed(this, f.credentialsValidMs);
+                return;
             case 'GOAWAY':
                 this.failure = new ConduitError(`server is going away (${f.code}): ${f.reason}`, f.code);
                 c._goAway(this, f.alternates);
@@ -2068,15 +2285,63 @@ class Link {
         }
     }
 
-    /** WELCOME accepted: start the heartbeat it announced. @param {WelcomeFrame} w */
+    /** WELCOME accepted: start the heartbeat it announced, and plan the renewal. @param {WelcomeFrame} w */
     welcomed(w) {
         this.isWelcomed = true;
+        this.scheduleRenewal(w.credentialsValidMs);
         if (w.heartbeatMs > 0) {
             this.heartbeatMs = w.heartbeatMs;
             this.deadAfterMs = w.heartbeatMs * Math.max(1, w.heartbeatMisses);
             this.lastReceived = this.client._time.now();
             this.scheduleHeartbeat(this.heartbeatMs);
         }
+    }
+
+    /**
+     * The credentials are valid for `validMs` from now (WELCOME, AUTH_OK): renew them when four
+     * fifths of that have passed, as the Java client does. 0: they do not expire.
+     * @param {number} validMs
+     */
+    scheduleRenewal(validMs) {
+        const t = this.client._time;
+        if (this.renewTimer !== null) {
+            t.clearTimeout(this.renewTimer);
+            this.renewTimer = null;
+        }
+        if (validMs <= 0) {
+            this.expiresAt = Infinity;
+            return;
+        }
+        const now = t.now();
+        this.expiresAt = now + validMs;
+        this.renewAt(now + validMs / 5 * 4);
+    }
+
+    /** The supplier failed: try again when half of the time left has passed, if any is. */
+    retryRenewal() {
+        const now = this.client._time.now();
+        const left = this.expiresAt - now;
+        if (left > 1 && left !== Infinity && this.renewTimer === null) {
+            this.renewAt(now + left / 2);
+        }
+    }
+
+    /** Renews at time `at`, waiting in pieces a timer can hold. @param {number} at */
+    renewAt(at) {
+        const t = this.client._time;
+        const left = at - t.now();
+        const capped = left > MAX_TIMER_MS;
+        this.renewTimer = t.setTimeout(() => {
+            this.renewTimer = null;
+            if (this.closed) {
+                return;
+            }
+            if (capped) {
+                this.renewAt(at);
+            } else {
+                this.client._renew(this);
+            }
+        }, capped ? MAX_TIMER_MS : Math.max(0, left));
     }
 
     /** @param {number} ms */
@@ -2188,6 +2453,10 @@ class Link {
         if (this.heartbeatTimer !== null) {
             t.clearTimeout(this.heartbeatTimer);
             this.heartbeatTimer = null;
+        }
+        if (this.renewTimer !== null) {
+            t.clearTimeout(this.renewTimer);
+            this.renewTimer = null;
         }
         this.ws.onmessage = null;
         this.client._linkClosed(this, this.failure);
