@@ -15,6 +15,7 @@ export const PROTOCOL_VERSION = 1;
 export const FrameType = Object.freeze({
     HELLO: 0x01, WELCOME: 0x02, PUBLISH: 0x03, MESSAGE: 0x04, SUBSCRIBE: 0x05, UNSUBSCRIBE: 0x06,
     NO_RESPONDERS: 0x07, PING: 0x08, PONG: 0x09, ERROR: 0x0a, GOAWAY: 0x0b, ACK: 0x0c, GAP: 0x0d,
+    AUTH: 0x0e, AUTH_OK: 0x0f,
 });
 
 /** @type {Record<number, string>} */
@@ -24,7 +25,12 @@ for (const [name, code] of Object.entries(FrameType)) {
 }
 
 /** The flag bits each frame type defines; any other bit is a protocol error. */
-const DEFINED_FLAGS = { 0x01: 0, 0x02: 1, 0x03: 1, 0x04: 0, 0x05: 1, 0x06: 0, 0x07: 0, 0x08: 0, 0x09: 0, 0x0a: 1, 0x0b: 1, 0x0c: 0, 0x0d: 0 };
+const DEFINED_FLAGS = { 0x01: 0, 0x02: 3, 0x03: 1, 0x04: 0, 0x05: 1, 0x06: 0, 0x07: 0, 0x08: 0, 0x09: 0, 0x0a: 1, 0x0b: 1, 0x0c: 0, 0x0d: 0,
+    0x0e: 0, 0x0f: 0 };
+
+/** WELCOME flags (section 4). */
+const FLAG_RESUMED = 0x01;
+const FLAG_EXPIRES = 0x02;
 
 /**
  * The limits of protocol.md section 10.
@@ -289,9 +295,11 @@ function toHeaderList(h) {
 
 /**
  * One Conduit frame as a plain object, tagged by `type`. u64 fields that are counts (sequence
- * numbers, `dropped`) are numbers; `epoch` and PING/PONG tokens are bigints.
+ * numbers, `dropped`) are numbers; `epoch` and PING/PONG tokens are bigints. `credentialsValidMs`
+ * (WELCOME, AUTH_OK) is a number of milliseconds, 0 when the credentials do not expire: WELCOME
+ * carries it on the wire only with the EXPIRES flag, which the encoder sets when it is above 0.
  * @typedef {{ type: 'HELLO', minVersion: number, maxVersion: number, clientName: string, authScheme: string, credentials: Uint8Array, resumeToken: Uint8Array, resumeLastReceived: number }} HelloFrame
- * @typedef {{ type: 'WELCOME', resumed: boolean, version: number, serverId: string, sessionId: string, epoch: bigint, lastReceived: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number }} WelcomeFrame
+ * @typedef {{ type: 'WELCOME', resumed: boolean, version: number, serverId: string, sessionId: string, epoch: bigint, lastReceived: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number, credentialsValidMs: number }} WelcomeFrame
  * @typedef {{ subject: string, replyTo: string, headers: HeaderList, payload: Uint8Array }} MessageBody
  * @typedef {{ type: 'PUBLISH', request: boolean, sequence: number } & MessageBody} PublishFrame
  * @typedef {{ type: 'MESSAGE', sequence: number, subscriptionId: number } & MessageBody} MessageFrame
@@ -303,7 +311,9 @@ function toHeaderList(h) {
  * @typedef {{ type: 'GOAWAY', code: number, drainMillis: number, reason: string, alternates: string[] }} GoAwayFrame
  * @typedef {{ type: 'ACK', sequence: number }} AckFrame
  * @typedef {{ type: 'GAP', subscriptionId: number, dropped: number }} GapFrame
- * @typedef {HelloFrame | WelcomeFrame | PublishFrame | MessageFrame | SubscribeFrame | UnsubscribeFrame | NoRespondersFrame | PingFrame | ErrorFrame | GoAwayFrame | AckFrame | GapFrame} Frame
+ * @typedef {{ type: 'AUTH', authScheme: string, credentials: Uint8Array }} AuthFrame
+ * @typedef {{ type: 'AUTH_OK', credentialsValidMs: number }} AuthOkFrame
+ * @typedef {HelloFrame | WelcomeFrame | PublishFrame | MessageFrame | SubscribeFrame | UnsubscribeFrame | NoRespondersFrame | PingFrame | ErrorFrame | GoAwayFrame | AckFrame | GapFrame | AuthFrame | AuthOkFrame} Frame
  */
 
 class Writer {
@@ -389,7 +399,7 @@ export function encodeFrame(f) {
     w.u8(code);
     let flags = 0;
     switch (f.type) {
-        case 'WELCOME': flags = f.resumed ? 1 : 0; break;
+        case 'WELCOME': flags = (f.resumed ? FLAG_RESUMED : 0) | (f.credentialsValidMs > 0 ? FLAG_EXPIRES : 0); break;
         case 'PUBLISH': flags = f.request ? 1 : 0; break;
         case 'SUBSCRIBE': flags = f.disconnectWhenSlow ? 1 : 0; break;
         case 'ERROR': flags = f.fatal ? 1 : 0; break;
@@ -405,6 +415,9 @@ export function encodeFrame(f) {
         case 'WELCOME':
             w.u16(f.version); w.str16(f.serverId); w.str16(f.sessionId); w.u64(f.epoch); w.u64(f.lastReceived);
             w.u32(f.maxPayload); w.u32(f.maxHeader); w.u16(f.maxSubject); w.u32(f.heartbeatMs); w.u16(f.heartbeatMisses);
+            if (f.credentialsValidMs > 0) {
+                w.u64(f.credentialsValidMs);
+            }
             break;
         case 'PUBLISH':
             w.u64(f.sequence); w.body(f);
@@ -443,6 +456,12 @@ export function encodeFrame(f) {
         case 'GAP':
             w.u32(f.subscriptionId); w.u64(f.dropped);
             break;
+        case 'AUTH':
+            w.str16(f.authScheme); w.bytes16(f.credentials);
+            break;
+        case 'AUTH_OK':
+            w.u64(f.credentialsValidMs);
+            break;
     }
     w.view.setUint32(0, w.pos - 4);
     return w.buf.slice(0, w.pos);
@@ -479,6 +498,19 @@ class Reader {
         const v = this.u64(what);
         if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
             throw new ProtocolError(`${what} ${v} is beyond this client's range`);
+        }
+        return Number(v);
+    }
+
+    /**
+     * A u64 duration in milliseconds whose bit 63 must be clear (as Java's signed long). Beyond
+     * 2^53 (285,000 years) a JavaScript number cannot hold every value: such a time is rounded.
+     * @param {string} what
+     */
+    millis(what) {
+        const v = this.u64(what);
+        if (v >= 1n << 63n) {
+            throw new ProtocolError(`${what} has bit 63 set`);
         }
         return Number(v);
     }
@@ -603,8 +635,15 @@ function decodeAt(buf, start, length, limits) {
             if (maxPayload > 64 * 1024 * 1024 || maxHeader > 1024 * 1024 || maxSubject === 0 || heartbeatMs > 0x7fffffff) {
                 throw new ProtocolError('WELCOME announces impossible limits');
             }
-            f = { type: 'WELCOME', resumed: (flags & 1) !== 0, version, serverId, sessionId, epoch, lastReceived,
-                maxPayload, maxHeader, maxSubject, heartbeatMs, heartbeatMisses };
+            let credentialsValidMs = 0;
+            if ((flags & FLAG_EXPIRES) !== 0) {
+                credentialsValidMs = r.millis('credentials valid ms');
+                if (credentialsValidMs === 0) {
+                    throw new ProtocolError('WELCOME with EXPIRES must announce a positive credentials valid ms');
+                }
+            }
+            f = { type: 'WELCOME', resumed: (flags & FLAG_RESUMED) !== 0, version, serverId, sessionId, epoch, lastReceived,
+                maxPayload, maxHeader, maxSubject, heartbeatMs, heartbeatMisses, credentialsValidMs };
             break;
         }
         case 0x03: {
@@ -659,8 +698,14 @@ function decodeAt(buf, start, length, limits) {
         case 0x0c:
             f = { type: 'ACK', sequence: r.count('sequence') };
             break;
-        default:
+        case 0x0d:
             f = { type: 'GAP', subscriptionId: r.u32('subscription id'), dropped: r.count('dropped') };
+            break;
+        case 0x0e:
+            f = { type: 'AUTH', authScheme: r.str16('auth scheme'), credentials: r.bytes16('credentials').slice() };
+            break;
+        default:
+            f = { type: 'AUTH_OK', credentialsValidMs: r.millis('credentials valid ms') };
             break;
     }
     if (r.pos !== r.end) {
@@ -827,6 +872,8 @@ export class Subscription {
         /** Total received at which it ends. */
         this.limit = Infinity;
         this.active = true;
+        /** @type {ServerError | null} why the server ended it (403: the principal may not subscribe to the pattern) */
+        this.error = null;
     }
 
     /** @internal @param {MessageBody} body */
@@ -936,11 +983,28 @@ export function backoffDelay(backoff, attempt, random) {
  */
 
 /**
+ * What the client presents in HELLO and AUTH (protocol.md section 6a, docs/security.md): a scheme
+ * (`token`, `jwt`, a plug-in's, or '' for none) and its credentials (a string is sent as UTF-8).
+ * @typedef {{ scheme: string, credentials: string | Uint8Array }} Credentials
+ */
+
+/**
+ * Called for every HELLO (first connect and each reconnect) and for every renewal: returns the
+ * credentials to present now, or a promise of them (e.g. a fresh JWT fetched from an identity
+ * provider).
+ * @typedef {() => Credentials | Promise<Credentials>} CredentialsSupplier
+ */
+
+/**
  * @typedef {object} ConnectOptions
  * @property {string | string[]} url one endpoint (ws:// or wss://, path /conduit) or several to rotate through
  * @property {string} [name] client name shown in the server's logs
  * @property {string} [token] credentials for the static-token scheme
  * @property {string} [authScheme] the HELLO auth scheme used with `token` (default 'token')
+ * @property {string} [jwt] a JWT (compact JWS), sent with the scheme 'jwt'; one that expires cannot be
+ *     renewed: use `credentials` with a function for that
+ * @property {Credentials | CredentialsSupplier} [credentials] the credentials, or a function that supplies
+ *     them, called again for each HELLO and each renewal. At most one of `token`, `jwt` and `credentials`.
  * @property {WebSocketConstructor} [WebSocket] the WebSocket class (default globalThis.WebSocket)
  * @property {{ initialDelayMs?: number, maxDelayMs?: number, jitter?: number, maxAttempts?: number }} [reconnect]
  * @property {number} [requestTimeoutMs] default request timeout (2000)
@@ -957,11 +1021,12 @@ export function backoffDelay(backoff, attempt, random) {
  */
 
 /**
- * @typedef {{ serverId: string, sessionId: string, version: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number }} ServerInfo
+ * `credentialsValidMs`: how long the credentials were valid when WELCOME was sent (0: they do not expire).
+ * @typedef {{ serverId: string, sessionId: string, version: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number, credentialsValidMs: number }} ServerInfo
  * @typedef {{ subject: string, replyTo: string | undefined, headers: HeaderList, data: Uint8Array }} Unconfirmed
  * @typedef {{ reason: string, unconfirmed: Unconfirmed[], failedRequests: number }} SessionLost
  * @typedef {'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed'} ClientState
- * @typedef {'connected' | 'disconnected' | 'reconnected' | 'resumed' | 'sessionLost' | 'error' | 'slowConsumer' | 'closed'} EventName
+ * @typedef {'connected' | 'disconnected' | 'reconnected' | 'resumed' | 'sessionLost' | 'error' | 'slowConsumer' | 'renewed' | 'closed'} EventName
  */
 
 /**
@@ -1021,9 +1086,7 @@ export class Client {
         /** @private */
         this._name = options.name || '';
         /** @private */
-        this._authScheme = options.token === undefined ? '' : options.authScheme || 'token';
-        /** @private */
-        this._credentials = options.token === undefined ? new Uint8Array(0) : utf8Encoder.encode(options.token);
+        this._supplier = credentialsSupplier(options);
         const r = options.reconnect || {};
         /** @private */
         this._backoff = { initialDelayMs: positive(r.initialDelayMs, 100, 'reconnect.initialDelayMs', true),
@@ -1127,7 +1190,8 @@ export class Client {
     /**
      * Adds a listener: 'connected' (ServerInfo), 'disconnected' ({ reason }), 'reconnected' (ServerInfo),
      * 'resumed' (ServerInfo), 'sessionLost' (SessionLost), 'error' (Error), 'slowConsumer'
-     * ({ subscription, dropped }), 'closed' ({ reason, unconfirmed }: the publishes never confirmed).
+     * ({ subscription, dropped }), 'renewed' ({ credentialsValidMs }: the server accepted renewed
+     * credentials, AUTH_OK), 'closed' ({ reason, unconfirmed }: the publishes never confirmed).
      * @param {EventName} event @param {(arg: any) => void} handler
      * @returns {() => void} removes the listener
      */
@@ -1551,7 +1615,8 @@ export class Client {
         link.reader.limits = this._limits;
         /** @type {ServerInfo} */
         const info = { serverId: w.serverId, sessionId: w.sessionId, version: w.version, maxPayload: w.maxPayload,
-            maxHeader: w.maxHeader, maxSubject: w.maxSubject, heartbeatMs: w.heartbeatMs, heartbeatMisses: w.heartbeatMisses };
+            maxHeader: w.maxHeader, maxSubject: w.maxSubject, heartbeatMs: w.heartbeatMs, heartbeatMisses: w.heartbeatMisses,
+            credentialsValidMs: w.credentialsValidMs };
         this.info = info;
         const first = this._sessionId === null;
         const resumed = w.resumed && !first && this._sessionId === w.sessionId && this._epoch === w.epoch;
@@ -1755,11 +1820,11 @@ export class Client {
         }
     }
 
-    /** @internal */
-    _helloFrame() {
+    /** @internal @param {EncodedCredentials} c the credentials to present */
+    _helloFrame(c) {
         /** @type {HelloFrame} */
         const hello = { type: 'HELLO', minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, clientName: this._name,
-            authScheme: this._authScheme, credentials: this._credentials, resumeToken: new Uint8Array(0), resumeLastReceived: 0 };
+            authScheme: c.scheme, credentials: c.bytes, resumeToken: new Uint8Array(0), resumeLastReceived: 0 };
         if (this._sessionId !== null) {
             const id = utf8Encoder.encode(this._sessionId);
             const token = new Uint8Array(8 + id.length);
@@ -1769,6 +1834,104 @@ export class Client {
             hello.resumeLastReceived = this._inSeq;
         }
         return hello;
+    }
+
+    /**
+     * Asks the supplier for the credentials to present now: calls `ready` at once when it returns
+     * them, later when it returns a promise; `failed` when it throws, rejects or returns something
+     * that is not credentials.
+     * @internal @param {(c: EncodedCredentials) => void} ready @param {(e: Error) => void} failed
+     */
+    _freshCredentials(ready, failed) {
+        /** @param {unknown} e */
+        const fail = (e) => failed(e instanceof InvalidArgumentError ? e
+            : new ConduitError(`the credentials supplier failed: ${e instanceof Error ? e.message : String(e)}`));
+        /** @param {unknown} c */
+        const take = (c) => {
+            let encoded;
+            try {
+                encoded = encodeCredentials(c);
+            } catch (e) {
+                fail(e);
+                return;
+            }
+            ready(encoded);
+        };
+        let supplied;
+        try {
+            supplied = this._supplier();
+        } catch (e) {
+            fail(e);
+            return;
+        }
+        if (supplied !== null && typeof supplied === 'object' && typeof (/** @type {any} */ (supplied)).then === 'function') {
+            Promise.resolve(supplied).then(take, fail);
+        } else {
+            take(supplied);
+        }
+    }
+
+    /**
+     * Four fifths of the credentials' validity have passed on `link`: send AUTH with fresh ones. If
+     * the supplier fails, say so and try again when half of the time left has passed.
+     * @internal @param {Link} link
+     */
+    _renew(link) {
+        this._freshCredentials((c) => {
+            if (this._link === link && this._ready && !link.closed) {
+                link.sendNow({ type: 'AUTH', authScheme: c.scheme, credentials: c.bytes });
+            }
+        }, (e) => {
+            if (this._link === link && !link.closed) {
+                this._emit('error', new ConduitError(`cannot renew the credentials: ${e.message}`, e instanceof ConduitError ? e.code : undefined));
+                link.retryRenewal();
+            }
+        });
+    }
+
+    /** @internal AUTH_OK: the renewed credentials are valid for `validMs` (0: no expiry). @param {Link} link @param {number} validMs */
+    _renewed(link, validMs) {
+        if (this._link === link) {
+            this._emit('renewed', { credentialsValidMs: validMs });
+        }
+    }
+
+    /**
+     * ERROR 403 (not fatal): the server refused one frame for the session's principal. As in the
+     * Java client, a denied subscribe ends the subscriptions with that pattern, and a denied request
+     * fails at once; the server's message names them ("permission denied: subscribe to 'p' (...)").
+     * @internal @param {ServerError} e
+     */
+    _denied(e) {
+        const pattern = quoted(e.serverMessage, "subscribe to '");
+        if (pattern !== null) {
+            for (const s of [...this._subs.values()]) {
+                if (s.active && s.pattern === pattern) {
+                    s.error = e;
+                    s._end();
+                    if (s === this._inbox) {
+                        // No reply can arrive: fail the requests waiting for one, and try anew next time.
+                        this._inbox = null;
+                        for (const [id, p] of [...this._requests]) {
+                            this._requests.delete(id);
+                            this._timers.clearTimeout(p.timer);
+                            p.reject(e);
+                        }
+                    }
+                }
+            }
+        }
+        const subject = quoted(e.serverMessage, "publish to '");
+        if (subject !== null) {
+            for (const [id, p] of this._requests) {
+                if (p.subject === subject) {
+                    this._requests.delete(id);
+                    this._timers.clearTimeout(p.timer);
+                    p.reject(e);
+                    break;
+                }
+            }
+        }
     }
 
     /** @internal @param {string} reason */
@@ -1853,6 +2016,87 @@ export class Client {
     }
 }
 
+/**
+ * Credentials as they go on the wire.
+ * @typedef {{ scheme: string, bytes: Uint8Array }} EncodedCredentials
+ */
+
+/** @type {Credentials} */
+const NO_CREDENTIALS = Object.freeze({ scheme: '', credentials: '' });
+
+/**
+ * The supplier the options describe: `token`, `jwt` or `credentials`, at most one; none: anonymous.
+ * @param {ConnectOptions} options @returns {CredentialsSupplier}
+ */
+function credentialsSupplier(options) {
+    const given = /** @type {const} */ (['token', 'jwt', 'credentials']).filter((k) => options[k] !== undefined);
+    if (given.length > 1) {
+        throw new InvalidArgumentError(`options ${given.join(' and ')} exclude each other: give one way to authenticate`);
+    }
+    if (options.token !== undefined) {
+        /** @type {Credentials} */
+        const c = { scheme: options.authScheme || 'token', credentials: options.token };
+        encodeCredentials(c, 'options.token');
+        return () => c;
+    }
+    if (options.jwt !== undefined) {
+        /** @type {Credentials} */
+        const c = { scheme: 'jwt', credentials: options.jwt };
+        encodeCredentials(c, 'options.jwt');
+        return () => c;
+    }
+    const c = options.credentials;
+    if (c === undefined) {
+        return () => NO_CREDENTIALS;
+    }
+    if (typeof c === 'function') {
+        return c;
+    }
+    encodeCredentials(c, 'options.credentials');
+    return () => c;
+}
+
+/**
+ * Checks credentials and encodes them for HELLO or AUTH.
+ * @param {unknown} c @param {string} [what] where they come from, for the error message
+ * @returns {EncodedCredentials}
+ */
+function encodeCredentials(c, what = 'the credentials supplier') {
+    if (c === null || typeof c !== 'object') {
+        throw new InvalidArgumentError(`${what} must give { scheme, credentials }, not ${c === null ? 'null' : typeof c}`);
+    }
+    const { scheme, credentials } = /** @type {{ scheme?: unknown, credentials?: unknown }} */ (c);
+    if (typeof scheme !== 'string') {
+        throw new InvalidArgumentError(`${what}: the scheme must be a string ('token', 'jwt', ...), not ${typeof scheme}`);
+    }
+    const bytes = typeof credentials === 'string' ? utf8Encoder.encode(credentials)
+        : credentials instanceof Uint8Array ? credentials : null;
+    if (bytes === null) {
+        throw new InvalidArgumentError(`${what}: the credentials must be a string or a Uint8Array, not ${typeof credentials}`);
+    }
+    if (bytes.length > 0xffff || utf8Length(scheme) > 0xffff) {
+        throw new InvalidArgumentError(`${what}: a scheme or credentials of more than 65535 bytes do not fit HELLO or AUTH`);
+    }
+    return { scheme, bytes };
+}
+
+/**
+ * The text between `after` and the next "' (" in a server's message, or null.
+ * @param {string} message @param {string} after
+ */
+function quoted(message, after) {
+    const i = message.indexOf(after);
+    if (i < 0) {
+        return null;
+    }
+    const start = i + after.length;
+    const end = message.indexOf("' (", start);
+    return end < 0 ? null : message.substring(start, end);
+}
+
+/** The longest delay a timer takes (browsers and Node fire a longer one at once). */
+const MAX_TIMER_MS = 0x7fffffff;
+
 /** @param {number} code */
 function retryable(code) {
     return code === 429 || code === 500 || code === 503 || code === 433 || code === 434 || code === 419;
@@ -1911,12 +2155,22 @@ class Link {
         this.lastReceived = t.now();
         this.heartbeatMs = 0;
         this.deadAfterMs = 0;
+        /** @type {unknown} */
+        this.renewTimer = null;
+        /** when the credentials expire, on the client's clock (Infinity: never) */
+        this.expiresAt = Infinity;
         this.ws = new (client._socketClass)(url);
         this.ws.binaryType = 'arraybuffer';
         this.ws.onopen = () => {
-            if (!this.closed) {
-                this.sendNow(client._helloFrame());
+            if (this.closed) {
+                return;
             }
+            // The HELLO of every connection carries the credentials the supplier gives now.
+            client._freshCredentials((c) => {
+                if (!this.closed) {
+                    this.sendNow(client._helloFrame(c));
+                }
+            }, (e) => this.abort(e));
         };
         this.ws.onmessage = (ev) => this.onData(ev.data);
         this.ws.onerror = (ev) => {
@@ -2008,12 +2262,20 @@ class Link {
             case 'ERROR': {
                 const e = new ServerError(f.code, f.fatal, f.message);
                 if (f.fatal) {
+                    // 401 (a renewal refused), 419 (credentials expired), ...: the session ends on
+                    // the server; the client reconnects with the supplier's credentials.
                     this.failure = e;
                     this.close();
+                } else if (f.code === 403) {
+                    c._denied(e);
                 }
                 c._emit('error', e);
                 return;
             }
+            case 'AUTH_OK':
+                this.scheduleRenewal(f.credentialsValidMs);
+                c._renewed(this, f.credentialsValidMs);
+                return;
             case 'GOAWAY':
                 this.failure = new ConduitError(`server is going away (${f.code}): ${f.reason}`, f.code);
                 c._goAway(this, f.alternates);
@@ -2023,15 +2285,63 @@ class Link {
         }
     }
 
-    /** WELCOME accepted: start the heartbeat it announced. @param {WelcomeFrame} w */
+    /** WELCOME accepted: start the heartbeat it announced, and plan the renewal. @param {WelcomeFrame} w */
     welcomed(w) {
         this.isWelcomed = true;
+        this.scheduleRenewal(w.credentialsValidMs);
         if (w.heartbeatMs > 0) {
             this.heartbeatMs = w.heartbeatMs;
             this.deadAfterMs = w.heartbeatMs * Math.max(1, w.heartbeatMisses);
             this.lastReceived = this.client._time.now();
             this.scheduleHeartbeat(this.heartbeatMs);
         }
+    }
+
+    /**
+     * The credentials are valid for `validMs` from now (WELCOME, AUTH_OK): renew them when four
+     * fifths of that have passed, as the Java client does. 0: they do not expire.
+     * @param {number} validMs
+     */
+    scheduleRenewal(validMs) {
+        const t = this.client._time;
+        if (this.renewTimer !== null) {
+            t.clearTimeout(this.renewTimer);
+            this.renewTimer = null;
+        }
+        if (validMs <= 0) {
+            this.expiresAt = Infinity;
+            return;
+        }
+        const now = t.now();
+        this.expiresAt = now + validMs;
+        this.renewAt(now + validMs / 5 * 4);
+    }
+
+    /** The supplier failed: try again when half of the time left has passed, if any is. */
+    retryRenewal() {
+        const now = this.client._time.now();
+        const left = this.expiresAt - now;
+        if (left > 1 && left !== Infinity && this.renewTimer === null) {
+            this.renewAt(now + left / 2);
+        }
+    }
+
+    /** Renews at time `at`, waiting in pieces a timer can hold. @param {number} at */
+    renewAt(at) {
+        const t = this.client._time;
+        const left = at - t.now();
+        const capped = left > MAX_TIMER_MS;
+        this.renewTimer = t.setTimeout(() => {
+            this.renewTimer = null;
+            if (this.closed) {
+                return;
+            }
+            if (capped) {
+                this.renewAt(at);
+            } else {
+                this.client._renew(this);
+            }
+        }, capped ? MAX_TIMER_MS : Math.max(0, left));
     }
 
     /** @param {number} ms */
@@ -2143,6 +2453,10 @@ class Link {
         if (this.heartbeatTimer !== null) {
             t.clearTimeout(this.heartbeatTimer);
             this.heartbeatTimer = null;
+        }
+        if (this.renewTimer !== null) {
+            t.clearTimeout(this.renewTimer);
+            this.renewTimer = null;
         }
         this.ws.onmessage = null;
         this.client._linkClosed(this, this.failure);

@@ -1,7 +1,7 @@
 // The client's session logic against an in-memory WebSocket and a manual clock: no network, no waiting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, backoffDelay, TimeoutError, NoRespondersError, SessionLostError, BufferFullError, InvalidArgumentError, ClosedError } from '../conduit.js';
+import { connect, backoffDelay, TimeoutError, NoRespondersError, SessionLostError, BufferFullError, InvalidArgumentError, ClosedError, ServerError } from '../conduit.js';
 import { FakeNet, ManualTimers, tick, welcome, message } from './fakes.js';
 
 const text = (b) => new TextDecoder().decode(b);
@@ -16,7 +16,7 @@ async function start(options = {}, welcomeOverrides = {}) {
     const [hello] = sock.take();
     sock.deliver(welcome(welcomeOverrides));
     const client = await promise;
-    for (const e of ['connected', 'disconnected', 'reconnected', 'resumed', 'sessionLost', 'error', 'slowConsumer', 'closed']) {
+    for (const e of ['connected', 'disconnected', 'reconnected', 'resumed', 'sessionLost', 'error', 'slowConsumer', 'renewed', 'closed']) {
         client.on(/** @type {any} */ (e), (arg) => events.push([e, arg]));
     }
     return { net, timers, client, sock, hello, events };
@@ -410,4 +410,214 @@ test('the limits announced in WELCOME are kept before sending', async () => {
     assert.throws(() => client.subscribe('abcde', () => {}), InvalidArgumentError);
     await tick();
     assert.deepEqual(sock.take().map((f) => f.type), ['PUBLISH']);
+});
+
+// -------------------------------------------------------------------------------------------------
+// Credentials: renewal (AUTH, AUTH_OK) and the server's authentication and permission errors
+
+/** A supplier of JWTs 'jwt-1', 'jwt-2', ... that records each call. */
+function jwtSupplier() {
+    const supplier = () => ({ scheme: 'jwt', credentials: `jwt-${++supplier.calls}` });
+    supplier.calls = 0;
+    return supplier;
+}
+
+const auths = (frames) => frames.filter((f) => f.type === 'AUTH').map((f) => [f.authScheme, text(f.credentials)]);
+
+test('expiring credentials are renewed with AUTH at four fifths of their validity; AUTH_OK plans the next renewal', async () => {
+    const credentials = jwtSupplier();
+    const ctx = await start({ credentials }, { credentialsValidMs: 60000 });
+    const { client, sock, timers } = ctx;
+    assert.deepEqual([ctx.hello.authScheme, text(ctx.hello.credentials)], ['jwt', 'jwt-1']);
+    assert.equal(client.info?.credentialsValidMs, 60000);
+    assert.deepEqual(timers.pending(), [48000]);
+    timers.advance(47999);
+    await tick();
+    assert.deepEqual(sock.take(), [], 'nothing before four fifths');
+    timers.advance(1);
+    await tick();
+    assert.deepEqual(auths(sock.take()), [['jwt', 'jwt-2']]);
+    assert.deepEqual(timers.pending(), [], 'one AUTH per renewal: the next waits for AUTH_OK');
+    sock.deliver({ type: 'AUTH_OK', credentialsValidMs: 10000 });
+    assert.deepEqual(ctx.events, [['renewed', { credentialsValidMs: 10000 }]]);
+    assert.deepEqual(timers.pending(), [8000]);
+    timers.advance(8000);
+    await tick();
+    assert.deepEqual(auths(sock.take()), [['jwt', 'jwt-3']]);
+    sock.deliver({ type: 'AUTH_OK', credentialsValidMs: 0 });
+    assert.deepEqual(timers.pending(), [], 'credentials that no longer expire are not renewed');
+    assert.equal(credentials.calls, 3);
+    assert.equal(sock.closedByClient, false);
+});
+
+test('credentials that do not expire are not renewed; closing leaves no renewal timer behind', async () => {
+    const plain = await start({ token: 's3cret' });
+    assert.equal(plain.client.info?.credentialsValidMs, 0);
+    assert.deepEqual(plain.timers.pending(), []);
+    const expiring = await start({ jwt: 'a.b.c' }, { credentialsValidMs: 1000 });
+    assert.equal(expiring.hello.authScheme, 'jwt');
+    assert.deepEqual(expiring.timers.pending(), [800]);
+    await expiring.client.close();
+    assert.deepEqual(expiring.timers.pending(), []);
+});
+
+test('a supplier that returns a promise: HELLO and AUTH wait for it', async () => {
+    const net = new FakeNet();
+    const timers = new ManualTimers();
+    let calls = 0;
+    const credentials = async () => ({ scheme: 'jwt', credentials: new TextEncoder().encode(`async-${++calls}`) });
+    const promise = connect({ url: 'ws://test/conduit', WebSocket: net.WebSocket, timers, credentials });
+    const sock = net.last();
+    sock.open();
+    assert.deepEqual(sock.take(), [], 'no HELLO before the supplier answered');
+    await tick();
+    const [hello] = sock.take();
+    assert.deepEqual([hello.type, hello.authScheme, text(hello.credentials)], ['HELLO', 'jwt', 'async-1']);
+    sock.deliver(welcome({ credentialsValidMs: 1000 }));
+    const client = await promise;
+    timers.advance(800);
+    await tick();
+    assert.deepEqual(auths(sock.take()), [['jwt', 'async-2']]);
+    await client.close();
+});
+
+test('a supplier that fails: connect rejects; a failed renewal is reported and tried again when half of the time left has passed', async () => {
+    const net = new FakeNet();
+    const timers = new ManualTimers();
+    const p = connect({ url: 'ws://test/conduit', WebSocket: net.WebSocket, timers, credentials: () => Promise.reject(new Error('identity provider down')) });
+    net.last().open();
+    await assert.rejects(p, /credentials supplier failed: identity provider down/);
+    const junk = connect({ url: 'ws://test/conduit', WebSocket: net.WebSocket, timers, credentials: () => /** @type {any} */ ({ scheme: 'jwt' }) });
+    net.last().open();
+    await assert.rejects(junk, /the credentials supplier: the credentials must be a string or a Uint8Array/);
+
+    let failing = true;
+    let calls = 0;
+    const ctx = await start({ credentials: () => {
+        calls++;
+        if (calls > 1 && failing) {
+            throw new Error('identity provider down');
+        }
+        return { scheme: 'jwt', credentials: `jwt-${calls}` };
+    } }, { credentialsValidMs: 10000 });
+    ctx.timers.advance(8000);
+    await tick();
+    assert.deepEqual(ctx.sock.take(), []);
+    assert.equal(ctx.events.length, 1);
+    assert.equal(ctx.events[0][0], 'error');
+    assert.match(ctx.events[0][1].message, /cannot renew the credentials: the credentials supplier failed: identity provider down/);
+    assert.deepEqual(ctx.timers.pending(), [1000], 'half of the 2000 ms left');
+    ctx.timers.advance(1000);
+    await tick();
+    assert.deepEqual(ctx.timers.pending(), [500]);
+    failing = false;
+    ctx.timers.advance(500);
+    await tick();
+    assert.deepEqual(auths(ctx.sock.take()), [['jwt', 'jwt-4']]);
+    assert.equal(ctx.sock.closedByClient, false);
+});
+
+test('a validity longer than a timer can wait is waited in pieces', async () => {
+    const validMs = 5_000_000_000; // 58 days; renewal after 4e9 ms, beyond a timer's 2^31 - 1
+    const { sock, timers } = await start({ credentials: jwtSupplier() }, { credentialsValidMs: validMs });
+    assert.deepEqual(timers.pending(), [2 ** 31 - 1]);
+    timers.advance(2 ** 31 - 1);
+    await tick();
+    assert.deepEqual(sock.take(), []);
+    assert.deepEqual(timers.pending(), [4_000_000_000 - (2 ** 31 - 1)]);
+    timers.advance(timers.pending()[0]);
+    await tick();
+    assert.deepEqual(auths(sock.take()), [['jwt', 'jwt-2']]);
+});
+
+test('on reconnect the HELLO carries the current credentials, and the renewal follows the new WELCOME', async () => {
+    const credentials = jwtSupplier();
+    const ctx = await start({ credentials }, { credentialsValidMs: 60000 });
+    const first = ctx.sock;
+    ctx.timers.advance(30000);
+    const hello = await reconnect(ctx);
+    assert.deepEqual([hello.authScheme, text(hello.credentials), text(hello.resumeToken.subarray(8))], ['jwt', 'jwt-2', 'sess1']);
+    ctx.sock.deliver(welcome({ resumed: true, credentialsValidMs: 5000 }));
+    assert.equal(ctx.client.info?.credentialsValidMs, 5000);
+    assert.deepEqual(ctx.timers.pending(), [4000], 'the dropped connection renews nothing');
+    ctx.timers.advance(4000);
+    await tick();
+    assert.deepEqual(auths(ctx.sock.take()), [['jwt', 'jwt-3']]);
+    assert.deepEqual(first.take(), []);
+});
+
+for (const [code, message] of [[419, 'the credentials of alice expired at 2026-01-01T00:00:00Z'], [401, 'authentication failed']]) {
+    test(`ERROR ${code} after WELCOME ends the connection; the client reconnects with fresh credentials, in a new session`, async () => {
+        const credentials = jwtSupplier();
+        const ctx = await start({ credentials }, { credentialsValidMs: 1000 });
+        ctx.sock.deliver({ type: 'ERROR', code, fatal: true, message });
+        assert.equal(ctx.sock.closedByClient, true);
+        assert.equal(ctx.client.state, 'reconnecting');
+        assert.deepEqual(ctx.events.map((e) => e[0]), ['disconnected', 'error']);
+        assert.match(ctx.events[0][1].reason, new RegExp(`server error ${code} \\(fatal\\)`));
+        assert.ok(ctx.events[1][1] instanceof ServerError && ctx.events[1][1].code === code);
+        ctx.timers.advance(ctx.timers.pending()[0]);
+        const next = ctx.net.last();
+        next.open();
+        const [hello] = next.take();
+        assert.equal(text(hello.credentials), 'jwt-2');
+        next.deliver({ type: 'ERROR', code: 410, fatal: false, message: 'session ended' }, welcome({ sessionId: 'sess2', credentialsValidMs: 1000 }));
+        assert.deepEqual(ctx.events.map((e) => e[0]), ['disconnected', 'error', 'reconnected', 'sessionLost']);
+        assert.deepEqual(ctx.timers.pending(), [800]);
+    });
+}
+
+test('ERROR 403: a denied subscribe ends the subscription, a denied request fails at once, a denied publish is reported', async () => {
+    const ctx = await start({ token: 'alice-token' });
+    const { client, sock } = ctx;
+    const secret = client.subscribe('secret.>', () => {});
+    const allowed = client.subscribe('public.>', () => {});
+    const denied = client.request('svc.secret', 'x', { timeoutMs: 60000 });
+    const other = client.request('svc.open', 'x', { timeoutMs: 60000 });
+    let otherSettled = false;
+    other.then(() => { otherSettled = true; }, () => { otherSettled = true; });
+    await tick();
+    const inbox = sock.take().find((f) => f.type === 'SUBSCRIBE' && f.pattern.startsWith('_INBOX.'));
+    sock.deliver({ type: 'ERROR', code: 403, fatal: false, message: "permission denied: subscribe to 'secret.>' (principal alice)" },
+        { type: 'ERROR', code: 403, fatal: false, message: "permission denied: publish to 'svc.secret' (principal alice)" },
+        { type: 'ERROR', code: 403, fatal: false, message: "permission denied: publish to 'news' (principal alice)" });
+    assert.equal(secret.active, false);
+    assert.equal(secret.error?.code, 403);
+    assert.equal(allowed.active, true);
+    assert.equal(allowed.error, null);
+    await assert.rejects(denied, (e) => e instanceof ServerError && e.code === 403 && /svc\.secret/.test(e.message));
+    await tick();
+    assert.equal(otherSettled, false, 'only the denied request fails');
+    assert.deepEqual(ctx.events.map((e) => [e[0], e[1].code]), [['error', 403], ['error', 403], ['error', 403]]);
+    assert.equal(sock.closedByClient, false, '403 is not fatal');
+    // Messages for the ended subscription are dropped; nothing is sent for it.
+    sock.deliver(message(1, secret.id, 'secret.x', 'late'));
+    await tick();
+    assert.deepEqual(sock.take(), [{ type: 'ACK', sequence: 1 }]);
+    // A denied inbox fails the requests waiting for a reply.
+    sock.deliver({ type: 'ERROR', code: 403, fatal: false, message: `permission denied: subscribe to '${inbox.pattern}' (principal alice)` });
+    await assert.rejects(other, (e) => e instanceof ServerError && e.code === 403);
+});
+
+test('credential options: token, jwt and credentials exclude each other and are checked', async () => {
+    const net = new FakeNet();
+    await assert.rejects(connect({ url: 'ws://x', WebSocket: net.WebSocket, token: 't', jwt: 'a.b.c' }), /token and jwt exclude each other/);
+    await assert.rejects(connect({ url: 'ws://x', WebSocket: net.WebSocket, jwt: 'a.b.c', credentials: () => ({ scheme: 'jwt', credentials: 'x' }) }), InvalidArgumentError);
+    await assert.rejects(connect({ url: 'ws://x', WebSocket: net.WebSocket, credentials: /** @type {any} */ ('secret') }), /must give \{ scheme, credentials \}/);
+    await assert.rejects(connect({ url: 'ws://x', WebSocket: net.WebSocket, token: 'x'.repeat(65536) }), /65535 bytes/);
+    assert.equal(net.sockets.length, 0);
+    const fixed = await start({ credentials: { scheme: 'custom', credentials: new Uint8Array([1, 2, 3]) } });
+    assert.deepEqual([fixed.hello.authScheme, [...fixed.hello.credentials]], ['custom', [1, 2, 3]]);
+    const custom = await start({ token: 'k', authScheme: 'apikey' });
+    assert.deepEqual([custom.hello.authScheme, text(custom.hello.credentials)], ['apikey', 'k']);
+});
+
+test('AUTH_OK before WELCOME is a protocol violation', async () => {
+    const net = new FakeNet();
+    const timers = new ManualTimers();
+    const p = connect({ url: 'ws://test/conduit', WebSocket: net.WebSocket, timers, token: 't' });
+    net.last().open();
+    net.last().deliver({ type: 'AUTH_OK', credentialsValidMs: 1000 });
+    assert.equal(net.last().closedByClient, true);
+    await assert.rejects(p, /AUTH_OK frame before WELCOME/);
 });

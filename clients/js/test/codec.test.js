@@ -22,7 +22,7 @@ function workedExamples() {
 const none = new Uint8Array(0);
 const expected = [
     { type: 'HELLO', minVersion: 1, maxVersion: 1, clientName: 'demo', authScheme: '', credentials: none, resumeToken: none, resumeLastReceived: 0 },
-    { type: 'WELCOME', resumed: false, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0 },
+    { type: 'WELCOME', resumed: false, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0, credentialsValidMs: 0 },
     { type: 'SUBSCRIBE', subscriptionId: 1, pattern: 'demo.>', queueGroup: '', disconnectWhenSlow: false },
     { type: 'SUBSCRIBE', subscriptionId: 2, pattern: 'jobs.*', queueGroup: 'workers', disconnectWhenSlow: false },
     { type: 'UNSUBSCRIBE', subscriptionId: 2, afterMessages: 5 },
@@ -39,6 +39,8 @@ const expected = [
     { type: 'GOAWAY', code: 200, drainMillis: 0, reason: '', alternates: [] },
     { type: 'ACK', sequence: 42 },
     { type: 'GAP', subscriptionId: 3, dropped: 17 },
+    { type: 'AUTH', authScheme: 'token', credentials: enc.encode('s3cret') },
+    { type: 'AUTH_OK', credentialsValidMs: 60000 },
 ];
 
 test('protocol.md section 12 has one worked example per expected frame', () => {
@@ -55,7 +57,7 @@ for (const [i, frame] of expected.entries()) {
 
 test('round trips: resumed WELCOME, sequenced PUBLISH with repeated headers, GOAWAY with alternates, big u64', () => {
     const frames = [
-        { type: 'WELCOME', resumed: true, version: 1, serverId: 'x', sessionId: 'abc', epoch: 0xfedcba9876543210n, lastReceived: 2 ** 40, maxPayload: 10, maxHeader: 0, maxSubject: 65535, heartbeatMs: 5000, heartbeatMisses: 3 },
+        { type: 'WELCOME', resumed: true, version: 1, serverId: 'x', sessionId: 'abc', epoch: 0xfedcba9876543210n, lastReceived: 2 ** 40, maxPayload: 10, maxHeader: 0, maxSubject: 65535, heartbeatMs: 5000, heartbeatMisses: 3, credentialsValidMs: 0 },
         { type: 'PUBLISH', request: false, sequence: 123456789, subject: 'a.b', replyTo: 'r', headers: [['A', '1'], ['a', '2'], ['A', '']], payload: new Uint8Array([0, 255, 1]) },
         { type: 'GOAWAY', code: 503, drainMillis: 10, reason: 'moving', alternates: ['tcp://h1:1', 'ws://h2:2/conduit'] },
         { type: 'HELLO', minVersion: 1, maxVersion: 1, clientName: '日本', authScheme: 'token', credentials: enc.encode('s3cret'), resumeToken: new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1, 115]), resumeLastReceived: 16 },
@@ -133,4 +135,48 @@ test('subjects, patterns and queue groups follow section 8', () => {
     for (const [p, s, m] of table) {
         assert.equal(subjectMatches(p, s), m, `${p} ~ ${s}`);
     }
+});
+
+// Bytes written by the Java codec (FrameCodec.encode) for frames section 12 does not show.
+const javaBytes = [
+    ['000000360203000100044344543100027331000000000000000100000000000000050010000000010000020000001388000300000000000927c0',
+        { type: 'WELCOME', resumed: true, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 5, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 5000, heartbeatMisses: 3, credentialsValidMs: 600000 }],
+    ['00000036020200010004434454310002733100000000000000010000000000000000001000000001000002000000000000000000000000000001',
+        { type: 'WELCOME', resumed: false, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0, credentialsValidMs: 1 }],
+    ['0000000a0f000000000000000000', { type: 'AUTH_OK', credentialsValidMs: 0 }],
+    ['000000140e0000036a7774000b65794a2e6533302e736967', { type: 'AUTH', authScheme: 'jwt', credentials: enc.encode('eyJ.e30.sig') }],
+    ['000000060e0000000000', { type: 'AUTH', authScheme: '', credentials: none }],
+];
+
+test('WELCOME with EXPIRES, AUTH and AUTH_OK match the Java codec byte for byte', () => {
+    for (const [hex, frame] of javaBytes) {
+        assert.equal(Buffer.from(encodeFrame(/** @type {any} */ (frame))).toString('hex'), hex);
+        assert.deepEqual(decodeFrame(new Uint8Array(Buffer.from(hex, 'hex'))), frame);
+    }
+});
+
+test('the decoder rejects a bad EXPIRES validity, AUTH or AUTH_OK as the Java codec does', () => {
+    const bytes = (hex) => new Uint8Array(Buffer.from(hex.replace(/\s/g, ''), 'hex'));
+    const bad = (hex, why) => assert.throws(() => decodeFrame(bytes(hex)), (e) => e instanceof ProtocolError && e.code === 400, why);
+    const welcomeHead = '0002 0004 43445431 0002 7331 0000000000000001 0000000000000000 00100000 00010000 0200 00000000 0000';
+    const welcome = (flags, tail) => {
+        const body = `${welcomeHead}${tail}`.replace(/\s/g, '');
+        return `${(body.length / 2 + 2).toString(16).padStart(8, '0')}02${flags}${body}`;
+    };
+    assert.equal(decodeFrame(bytes(welcome('02', '00000000000927c0'))).credentialsValidMs, 600000);
+    bad(welcome('02', '0000000000000000'), 'EXPIRES with a validity of 0');
+    bad(welcome('02', '8000000000000001'), 'EXPIRES with bit 63 set');
+    bad(welcome('02', ''), 'EXPIRES without its field');
+    bad(welcome('02', '000000000927c0'), 'EXPIRES with a truncated field');
+    bad(welcome('00', '00000000000927c0'), 'the field without EXPIRES: bytes left over');
+    bad(welcome('04', ''), 'an undefined WELCOME flag');
+    assert.equal(decodeFrame(bytes('0000000a0f007fffffffffffffff')).credentialsValidMs, 2 ** 63 - 1);
+    bad('0000000a0f008000000000000000', 'AUTH_OK with bit 63 set');
+    bad('0000000a0f010000000000000001', 'AUTH_OK with a flag');
+    bad('000000090f0000000000000001', 'AUTH_OK cut short');
+    bad('0000000b0f00000000000000000100', 'AUTH_OK with a byte left over');
+    bad('000000060e0100000000', 'AUTH with a flag');
+    bad('000000070e0000000001', 'AUTH whose credentials run past the end');
+    bad('000000090e000002c0af0000', 'AUTH with an overlong UTF-8 scheme');
+    bad('000000070e000000000000', 'AUTH with a byte left over');
 });

@@ -57,10 +57,11 @@ export function exited(child, ms) {
 
 /**
  * @param {Record<string, string>} [env] CONDUIT_* settings
+ * @param {string[]} [args] more arguments of `./conduit server`, e.g. `--config <file>`
  * @returns {Promise<TestServer>}
  */
-export function startServer(env = {}) {
-    const child = conduit(['server', '--host', '127.0.0.1', '--port', '0', '--http-port', '0'], env);
+export function startServer(env = {}, args = []) {
+    const child = conduit(['server', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...args], env);
     let out = '';
     let err = '';
     child.stderr?.on('data', (d) => { err += d; });

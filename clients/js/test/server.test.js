@@ -1,8 +1,12 @@
 // The client against a real server started by the test (./conduit server, port 0, loopback).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import WebSocket from 'ws';
-import { connect, NoRespondersError, TimeoutError } from '../conduit.js';
+import { connect, NoRespondersError, TimeoutError, ServerError } from '../conduit.js';
 import { startServer, startProxy, conduit, exited, until } from './harness.js';
 
 /** @type {import('../conduit.js').Client[]} */
@@ -231,5 +235,134 @@ describe('resumption', () => {
             await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
             await server.stop();
         }
+    });
+});
+
+describe('authentication', () => {
+    const SECRET = 'a shared HS256 secret of at least 32 bytes';
+    /** @param {string} token */
+    const sha256 = (token) => `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`;
+    /**
+     * An HS256 JWT for `sub` that expires in `seconds`.
+     * @param {string} sub @param {number} seconds
+     */
+    const jwt = (sub, seconds) => {
+        const part = (/** @type {object} */ o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+        const signed = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub, exp: Math.floor(Date.now() / 1000) + seconds })}`;
+        return `${signed}.${createHmac('sha256', SECRET).update(signed).digest('base64url')}`;
+    };
+    /** @type {import('./harness.js').TestServer} */
+    let server;
+    /** @type {string} */
+    let dir;
+    before(async () => {
+        dir = mkdtempSync(path.join(os.tmpdir(), 'conduit-js-auth-'));
+        const config = path.join(dir, 'conduit.yaml');
+        // Static tokens are configured by their hash only; bob may use chat.> alone (and his inbox).
+        writeFileSync(config, [
+            'auth:',
+            '  failedAuthDelay: 0s',
+            '  tokens:',
+            `    - { principal: alice, hash: "${sha256('alice-token')}" }`,
+            `    - { principal: bob, hash: "${sha256('bob-token')}" }`,
+            '  jwt:',
+            '    algorithm: HS256',
+            `    secret: "${SECRET}"`,
+            'permissions:',
+            '  bob:',
+            '    publish: { allow: ["chat.>"] }',
+            '    subscribe: { allow: ["chat.>"] }',
+            '',
+        ].join('\n'));
+        server = await startServer({}, ['--config', config]);
+    });
+    after(async () => {
+        await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
+        await server?.stop();
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('a client with a static token publishes and subscribes; a wrong token, or none, is refused with 401', async () => {
+        const alice = await client(server.wsUrl, { token: 'alice-token' });
+        const bob = await client(server.wsUrl, { credentials: () => ({ scheme: 'token', credentials: 'bob-token' }) });
+        assert.equal(alice.info?.credentialsValidMs, 0, 'static tokens do not expire');
+        const got = [];
+        alice.subscribe('chat.>', (m) => got.push(`alice got ${m.text()}`));
+        bob.subscribe('chat.room', (m) => got.push(`bob got ${m.text()}`));
+        await Promise.all([alice.flush(), bob.flush()]);
+        bob.publish('chat.room', 'hi from bob');
+        await bob.flush();
+        await until(() => got.length === 2, 'both subscribers to get the message');
+        assert.deepEqual(got.sort(), ['alice got hi from bob', 'bob got hi from bob']);
+        for (const options of [{ token: 'wrong-token' }, {}, { jwt: jwt('alice', -60) }]) {
+            await assert.rejects(connect({ url: server.wsUrl, WebSocket: /** @type {any} */ (WebSocket), ...options }),
+                (e) => e instanceof Error && /** @type {any} */ (e).code === 401 && /401/.test(e.message), JSON.stringify(options));
+        }
+    });
+
+    test('permissions: a denied subscribe ends the subscription, a denied request fails with 403, the session goes on', async () => {
+        const bob = await client(server.wsUrl, { token: 'bob-token' });
+        /** @type {Error[]} */
+        const errors = [];
+        bob.on('error', (e) => errors.push(e));
+        const secret = bob.subscribe('secret.>', () => {});
+        await bob.flush();
+        await until(() => !secret.active, 'the denied subscription to end');
+        assert.equal(secret.error?.code, 403);
+        assert.match(secret.error?.message ?? '', /subscribe to 'secret\.>'/);
+        await assert.rejects(bob.request('svc.secret', 'x', { timeoutMs: 30000 }),
+            (e) => e instanceof ServerError && e.code === 403 && /publish to 'svc\.secret'/.test(e.message));
+        const got = [];
+        bob.subscribe('chat.ok', (m) => got.push(m.text()));
+        await bob.flush();
+        bob.publish('chat.ok', 'still here');
+        await until(() => got.length === 1, 'a message on an allowed subject');
+        assert.equal(bob.state, 'open');
+        assert.deepEqual(errors.map((e) => /** @type {any} */ (e).code), [403, 403]);
+    });
+
+    test('JWT: expiring credentials are renewed with AUTH and accepted with AUTH_OK; a renewal for another principal is refused', async () => {
+        // The renewal timer (four fifths of an hour) is held here and fired by the test: no waiting.
+        /** @type {Array<() => void>} */
+        const renewals = [];
+        const timers = {
+            now: () => performance.now(),
+            /** @param {() => void} fn @param {number} ms */
+            setTimeout: (fn, ms) => (ms >= 600000 ? renewals.push(fn) && null : setTimeout(fn, ms)),
+            /** @param {any} h */
+            clearTimeout: (h) => clearTimeout(h),
+        };
+        let subject = 'alice';
+        let calls = 0;
+        const c = await client(server.wsUrl, { timers, credentials: async () => {
+            calls++;
+            return { scheme: 'jwt', credentials: jwt(subject, 3600) };
+        } });
+        /** @type {any[]} */
+        const events = [];
+        for (const e of /** @type {const} */ (['renewed', 'error', 'disconnected', 'sessionLost'])) {
+            c.on(e, (arg) => events.push([e, arg]));
+        }
+        const validMs = c.info?.credentialsValidMs ?? 0;
+        assert.ok(validMs > 3500000 && validMs <= 3600000, `WELCOME announces about an hour: ${validMs}`);
+        assert.equal(renewals.length, 1);
+        renewals.shift()?.();
+        await until(() => events.length > 0, 'AUTH_OK');
+        assert.equal(events[0][0], 'renewed', JSON.stringify(events));
+        assert.ok(events[0][1].credentialsValidMs > 3500000);
+        assert.equal(calls, 2);
+        assert.equal(renewals.length, 1, 'the next renewal is planned');
+        const got = [];
+        c.subscribe('renewed.ok', (m) => got.push(m.text()));
+        await c.flush();
+        c.publish('renewed.ok', 'after renewal');
+        await until(() => got.length === 1, 'a message after the renewal');
+
+        subject = 'mallory';
+        renewals.shift()?.();
+        await until(() => events.some((e) => e[0] === 'error'), 'the refusal');
+        const refusal = events.find((e) => e[0] === 'error')[1];
+        assert.ok(refusal instanceof ServerError && refusal.code === 401 && refusal.fatal, String(refusal));
+        assert.ok(events.some((e) => e[0] === 'disconnected'));
     });
 });
