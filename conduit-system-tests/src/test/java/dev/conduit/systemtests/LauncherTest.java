@@ -2,6 +2,11 @@ package dev.conduit.systemtests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,12 +15,17 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's walk-through, run for real: {@code ./conduit} processes started the way a user
@@ -166,5 +176,59 @@ class LauncherTest {
 
         signal("TERM", server.process);
         assertThat(server.exitCode()).isNotNegative();
+    }
+
+    @Test
+    void theTlsAndJwtExampleServesClientsWithTheMatchingFlags(@TempDir Path dir) throws Exception {
+        Path certs = dir.resolve("certs");
+        assertThat(new Run("certs", "--out", certs.toString(), "--client", "alice").exitCode()).isZero();
+        // The example as it is, next to the certificates it names relative to itself.
+        Path config = dir.resolve("tls-jwt.yaml");
+        Files.copy(ROOT.resolve("examples/tls-jwt.yaml"), config);
+        String port = Integer.toString(freePort());
+        String url = "tls://127.0.0.1:" + port;
+        Run server = new Run("server", "--config", config.toString(), "--port", port, "--http-port", "0");
+        server.awaitLine(server.out, "listening on " + url);
+
+        Matcher secret = Pattern.compile("secret: \"([^\"]+)\"").matcher(Files.readString(config));
+        assertThat(secret.find()).isTrue();
+        SignedJWT signed = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject("bob")
+                .expirationTime(Date.from(Instant.now().plusSeconds(3600))).build());
+        signed.sign(new MACSigner(secret.group(1).getBytes(StandardCharsets.UTF_8)));
+        String jwt = signed.serialize();
+        String ca = certs.resolve("ca.pem").toString();
+        String[] certificate = {"--cert", certs.resolve("client.pem").toString(), "--key", certs.resolve("client-key.pem").toString()};
+
+        Run sub = new Run("sub", "demo.>", "--count", "1", "--server", url, "--tls-ca", ca, "--token", jwt);
+        sub.awaitLine(sub.err, "subscribed to demo.>");
+        Run pub = new Run(concat(new String[] {"pub", "demo.x", "hi", "--server", url, "--tls-ca", ca}, certificate));
+        assertThat(pub.exitCode()).as("pub with a client certificate; stderr %s", pub.err).isZero();
+        assertThat(sub.exitCode()).isZero();
+        sub.awaitLine(sub.out, "hi");
+        assertThat(sub.out).containsExactly("hi");
+
+        Run reply = new Run(concat(new String[] {"reply", "svc.echo", "--echo", "--server", url, "--tls-ca", ca}, certificate));
+        reply.awaitLine(reply.err, "replying on svc.echo");
+        Run req = new Run("req", "svc.echo", "ping", "--server", url, "--tls-ca", ca, "--token", jwt);
+        assertThat(req.exitCode()).as("req with a JWT; stderr %s", req.err).isZero();
+        assertThat(req.out).containsExactly("ping");
+
+        // Refused: no credentials at all, an authority the client does not trust, plaintext.
+        Run anonymous = new Run("pub", "demo.x", "hi", "--server", url, "--tls-ca", ca, "--reconnect-attempts", "0");
+        assertThat(anonymous.exitCode()).isEqualTo(3);
+        anonymous.awaitLine(anonymous.err, "401");
+        Run untrusted = new Run("pub", "demo.x", "hi", "--server", url, "--token", jwt, "--reconnect-attempts", "0");
+        assertThat(untrusted.exitCode()).isEqualTo(3);
+        untrusted.awaitLine(untrusted.err, "TLS handshake failed");
+        Run plaintext = new Run("pub", "demo.x", "hi", "--server", "tcp://127.0.0.1:" + port, "--token", jwt,
+                "--reconnect-attempts", "0");
+        assertThat(plaintext.exitCode()).isEqualTo(3);
+        reply.process.destroy();
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 }
