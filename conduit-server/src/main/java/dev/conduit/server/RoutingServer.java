@@ -98,6 +98,9 @@ final class RoutingServer implements Server {
         }
         try {
             config.auth().checkExposure(config.host());
+            if (config.http().enabled()) {
+                config.auth().checkExposure(config.httpHost()); // WebSocket clients come in there too
+            }
         } catch (IllegalStateException e) {
             state.set(State.STOPPED);
             stopped.complete(null);
