@@ -316,6 +316,47 @@ class TlsTest {
     }
 
     @Test
+    void connectionsThatNeverFinishTheTlsHandshakeAreClosedByTheHandshakeDeadline() throws Exception {
+        DevCertificates.Written pki = pki("a");
+        Server server = start(ServerTls.pem(pki.serverCert(), pki.serverKey()).build(),
+                b -> b.handshakeTimeout(Duration.ofMillis(500)).drainTimeout(Duration.ofMillis(200)));
+        byte[] hello = tls11ClientHello();
+        List<Socket> stalled = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            Socket s = new Socket(server.address().getAddress(), server.address().getPort());
+            open.add(s);
+            s.setSoTimeout((int) WAIT.toMillis());
+            if (i % 2 == 1) {
+                s.getOutputStream().write(hello, 0, 7); // half a record header and a bit: then nothing
+                s.getOutputStream().flush();
+            }
+            stalled.add(s);
+        }
+        ClientTls tls = ClientTls.builder().trustedCertificates(pki.caCert()).build();
+        roundTrip(connect(tlsUrl(server, "localhost"), tls, b -> b), connect(tlsUrl(server, "localhost"), tls, b -> b));
+        for (Socket s : stalled) {
+            assertThat(readUntilClosed(s)).as("bytes before the close").isLessThan(4096);
+        }
+        Counter timeouts = registry.find("conduit.handshake.failures").tag("reason", "timeout").counter();
+        assertThat(timeouts).isNotNull();
+        assertThat(timeouts.count()).isEqualTo(100);
+    }
+
+    /** Reads until the peer closes (or resets); returns how many bytes came. */
+    private static int readUntilClosed(Socket s) throws IOException {
+        int total = 0;
+        byte[] buf = new byte[1024];
+        try {
+            for (int n = s.getInputStream().read(buf); n >= 0; n = s.getInputStream().read(buf)) {
+                total += n;
+            }
+        } catch (java.net.SocketException reset) {
+            // closed by a reset: closed all the same
+        }
+        return total;
+    }
+
+    @Test
     void badTlsFilesFailTheStartNamingTheFile() {
         Path missing = dir.resolve("missing.pem");
         assertThatThrownBy(() -> start(ServerTls.pem(missing, missing).build(), b -> b))
