@@ -7,7 +7,9 @@ import java.util.Objects;
 /**
  * How a client speaks TLS to {@code tls://} and {@code wss://} endpoints: which certificate
  * authorities it trusts, the certificate it presents (for mutual TLS), and whether it checks that
- * the server's certificate names the host it connected to (on by default).
+ * the server's certificate names the host it connected to (on by default). The files are read when
+ * a transport first connects with these settings, and the context is kept for its later
+ * connections (reconnects); a new client reads them again.
  *
  * @param trustedCertificates PEM file of the certificate authorities to trust; null for {@code
  *                            trustStore}, or, if that is null too, the JDK's default trust store

@@ -170,7 +170,11 @@ final class NettyTransport implements Transport {
             @Override
             protected void initChannel(Channel ch) {
                 if (ssl != null) {
-                    ch.pipeline().addLast("tls", ssl.current().newHandler(ch.alloc()));
+                    SslHandler handler = ssl.current().newHandler(ch.alloc());
+                    // The acceptor's own handshake deadline (from accept to WELCOME) bounds the TLS
+                    // handshake too; Netty's fixed 10 s would cut a longer configured one short.
+                    handler.setHandshakeTimeoutMillis(0);
+                    ch.pipeline().addLast("tls", handler);
                 }
                 NettyConnection c = new NettyConnection(ch, limits, ssl != null ? LinkStyle.TLS : LinkStyle.TCP);
                 ch.pipeline().addLast(new FrameDecoder(c, acceptor));
