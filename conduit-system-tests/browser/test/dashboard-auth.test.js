@@ -1,9 +1,9 @@
-// The dashboard against a server that requires authentication (a static token; docs/security.md):
+// The dashboard against a server that requires authentication (static tokens, JWT; docs/security.md):
 // the page asks for a token, keeps it in sessionStorage only, and shows live figures once the
 // principal may read $SYS.stats; a principal that may not gets a clear 403 message; a token in the
 // URL fragment (#token=...) is taken once and removed from the address bar.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,13 @@ import { ensureTargetDir, startBrowser, startServer, STEP_MS } from './harness.j
 const OPS_TOKEN = 'ops-dashboard-token-7f3c9a1e';
 const VIEWER_TOKEN = 'viewer-token-without-sys-42b8';
 const sha256 = (token) => `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`;
+const JWT_SECRET = 'a shared HS256 secret of at least 32 bytes, for the test';
+/** An HS256 JWT for `sub`, valid for an hour. */
+function jwt(sub) {
+    const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const signed = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+    return `${signed}.${createHmac('sha256', JWT_SECRET).update(signed).digest('base64url')}`;
+}
 
 let dir;
 let server;
@@ -29,6 +36,9 @@ before(async () => {
         '  tokens:',
         `    - { principal: ops, hash: "${sha256(OPS_TOKEN)}" }`,
         `    - { principal: viewer, hash: "${sha256(VIEWER_TOKEN)}" }`,
+        '  jwt:',
+        '    algorithm: HS256',
+        `    secret: "${JWT_SECRET}"`,
         'permissions:',
         '  ops:',
         '    subscribe: { allow: ["$SYS.>", ">"] }',
@@ -144,6 +154,21 @@ test('a wrong token in the fragment is refused (401) and forgotten', { timeout: 
     assert.match(refused.message, /refused these credentials \(401\)/);
     assert.equal(refused.href, `${server.http}/`);
     assert.deepEqual(refused.session, {});
+    assert.deepEqual(problems, []);
+    await page.close();
+});
+
+test('a JWT typed into the form is sent as a JWT', { timeout: 4 * STEP_MS }, async () => {
+    const page = await browser.context.newPage();
+    const problems = problemsOf(page);
+    await page.goto(`${server.http}/`);
+    await page.locator('#auth').waitFor({ state: 'visible', timeout: STEP_MS });
+    await page.fill('#auth-token', jwt('ops'));
+    await page.click('#auth-submit');
+    await page.waitForFunction(() => window.conduitDashboard.snapshots >= 1, null, { timeout: STEP_MS });
+    const live = await readPage(page);
+    assert.equal(live.formShown, false);
+    assert.equal(live.status, 'live');
     assert.deepEqual(problems, []);
     await page.close();
 });
