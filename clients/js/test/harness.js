@@ -51,8 +51,11 @@ export function exited(child, ms) {
 }
 
 /**
- * A running server: `./conduit server --port 0 --http-port 0` on loopback.
- * @typedef {{ tcpUrl: string, httpPort: number, wsUrl: string, httpUrl: string, output: () => string, stop: () => Promise<void> }} TestServer
+ * A running server: `./conduit server --port 0 --http-port 0` on loopback. With TLS configured it
+ * prints "listening on tls://..." and "http on https://...": then `tcpUrl` is the tls:// one, `tls`
+ * is true and `wsUrl`/`httpUrl` are wss:// and https:// URLs naming `localhost` (the name a
+ * `./conduit certs` server certificate carries).
+ * @typedef {{ tcpUrl: string, httpPort: number, tls: boolean, wsUrl: string, httpUrl: string, output: () => string, stop: () => Promise<void> }} TestServer
  */
 
 /**
@@ -76,17 +79,20 @@ export function startServer(env = {}, args = []) {
         });
         child.stdout?.on('data', (d) => {
             out += d;
-            const tcp = /listening on (tcp:\/\/\S+:\d+)/.exec(out);
-            const http = /http on http:\/\/(\S+):(\d+)\//.exec(out);
+            const tcp = /listening on ((?:tcp|tls):\/\/\S+:\d+)/.exec(out);
+            const http = /http on (https?):\/\/(\S+):(\d+)\//.exec(out);
             if (tcp && http) {
                 clearTimeout(timer);
                 child.removeAllListeners('exit');
-                const httpPort = Number(http[2]);
+                const tls = http[1] === 'https';
+                const httpPort = Number(http[3]);
+                const host = tls ? 'localhost' : '127.0.0.1';
                 resolve({
                     tcpUrl: tcp[1],
                     httpPort,
-                    wsUrl: `ws://127.0.0.1:${httpPort}/conduit`,
-                    httpUrl: `http://127.0.0.1:${httpPort}/`,
+                    tls,
+                    wsUrl: `${tls ? 'wss' : 'ws'}://${host}:${httpPort}/conduit`,
+                    httpUrl: `${http[1]}://${host}:${httpPort}/`,
                     output: () => out + err,
                     stop: async () => {
                         child.kill('SIGTERM');

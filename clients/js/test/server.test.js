@@ -2,7 +2,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -364,5 +364,78 @@ describe('authentication', () => {
         const refusal = events.find((e) => e[0] === 'error')[1];
         assert.ok(refusal instanceof ServerError && refusal.code === 401 && refusal.fatal, String(refusal));
         assert.ok(events.some((e) => e[0] === 'disconnected'));
+    });
+});
+
+describe('TLS: wss:// with a certificate from ./conduit certs', () => {
+    /** @type {import('./harness.js').TestServer} */
+    let server;
+    /** @type {string} */
+    let dir;
+    /** @type {Buffer} */
+    let ca;
+    /**
+     * The `ws` class with the test's CA trusted: the client builds its sockets with `new
+     * WebSocket(url)`, so the TLS options go in through a subclass (ws's third argument).
+     */
+    /** @type {any} */
+    let TrustingWebSocket;
+    before(async () => {
+        dir = mkdtempSync(path.join(os.tmpdir(), 'conduit-js-tls-'));
+        const certs = conduit(['certs', '--out', dir]);
+        let certsOutput = '';
+        certs.stdout?.on('data', (d) => { certsOutput += d; });
+        certs.stderr?.on('data', (d) => { certsOutput += d; });
+        assert.equal(await exited(certs, 120000), 0, `./conduit certs failed: ${certsOutput}`);
+        ca = readFileSync(path.join(dir, 'ca.pem'));
+        const trusted = ca;
+        TrustingWebSocket = class extends WebSocket {
+            /** @param {string} url */
+            constructor(url) {
+                super(url, [], { ca: trusted });
+            }
+        };
+        const config = path.join(dir, 'conduit.yaml');
+        writeFileSync(config, ['tls:', '  cert: server.pem', '  key: server-key.pem', ''].join('\n'));
+        server = await startServer({}, ['--config', config]);
+    });
+    after(async () => {
+        await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
+        await server?.stop();
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('the server prints tls:// and https:// addresses, and the harness turns them into wss://localhost', () => {
+        assert.ok(server.tls);
+        assert.match(server.tcpUrl, /^tls:\/\/\S+:\d+$/);
+        assert.equal(server.wsUrl, `wss://localhost:${server.httpPort}/conduit`);
+    });
+
+    test('a client trusting the CA publishes, subscribes and makes requests over wss://', async () => {
+        const sub = await client(server.wsUrl, { WebSocket: TrustingWebSocket });
+        const pub = await client(server.wsUrl, { WebSocket: TrustingWebSocket });
+        /** @type {string[]} */
+        const got = [];
+        sub.subscribe('secure.>', (m) => got.push(`${m.subject}:${m.text()}`));
+        sub.subscribe('svc.secure-echo', (m) => m.respond(`echo ${m.text()}`));
+        await sub.flush();
+        pub.publish('secure.a', 'one');
+        pub.publish('secure.b.c', 'two');
+        await pub.flush();
+        await until(() => got.length === 2, 'two messages over wss://');
+        assert.deepEqual(got, ['secure.a:one', 'secure.b.c:two']);
+        const reply = await pub.request('svc.secure-echo', 'ping', { timeoutMs: 10000 });
+        assert.equal(reply.text(), 'echo ping');
+        assert.equal(pub.state, 'open');
+    });
+
+    test('a client that does not trust the CA cannot connect', async () => {
+        const started = Date.now();
+        await assert.rejects(
+            connect({ url: server.wsUrl, WebSocket: /** @type {any} */ (WebSocket), connectTimeoutMs: 20000 }),
+            (e) => e instanceof Error && /cannot connect to wss:\/\/localhost/.test(e.message)
+                && /certificate/i.test(e.message),
+        );
+        assert.ok(Date.now() - started < 20000, 'refused in the handshake, not by the connect timeout');
     });
 });

@@ -18,10 +18,11 @@ export const STEP_MS = 60_000;
 
 /**
  * Starts `./conduit server --port 0 --http-port 0` and waits for the lines naming its addresses.
+ * @param {string[]} [args] more arguments of `./conduit server`, e.g. `['--config', file]`
  * @returns {Promise<{ tcp: string, http: string, stop: () => Promise<void> }>}
  */
-export function startServer() {
-    const child = spawn(launcher, ['server', '--port', '0', '--http-port', '0'], {
+export function startServer(args = []) {
+    const child = spawn(launcher, ['server', '--port', '0', '--http-port', '0', ...args], {
         cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -127,21 +127,175 @@ function status(text, className) {
     el.className = `pill ${className}`;
 }
 
+// Authentication. On a server that requires it, the first connection is refused with 401 (or the
+// principal may not read $SYS.stats: 403); the page then asks for a token or JWT. What the user
+// gives is kept in this tab's sessionStorage only: never in localStorage, never in the URL. For
+// automation, #token=... in the address is read once, stored the same way, and removed from the
+// address bar (history.replaceState) before anything else happens.
+const STORAGE_KEY = 'conduit.dashboard.credentials';
+let memorySecret = null; // if sessionStorage is unavailable (a sandboxed frame): this page load only
+
+function loadSecret() {
+    try {
+        return sessionStorage.getItem(STORAGE_KEY) || null;
+    } catch {
+        return memorySecret;
+    }
+}
+
+function storeSecret(secret) {
+    memorySecret = secret;
+    try {
+        sessionStorage.setItem(STORAGE_KEY, secret);
+    } catch {
+        // memorySecret holds it
+    }
+}
+
+function forgetSecret() {
+    memorySecret = null;
+    try {
+        sessionStorage.removeItem(STORAGE_KEY);
+    } catch {
+        // nothing stored
+    }
+}
+
+/** Moves `token=` from the URL fragment to sessionStorage; true if there was one. */
+function takeTokenFromFragment() {
+    const fragment = location.hash.replace(/^#/, '');
+    if (!fragment) return false;
+    let token = null;
+    const rest = [];
+    for (const part of fragment.split('&')) {
+        if (part.startsWith('token=')) {
+            const raw = part.slice('token='.length);
+            try {
+                token = decodeURIComponent(raw); // not URLSearchParams: it would turn a base64 '+' into a space
+            } catch {
+                token = raw;
+            }
+        } else if (part) {
+            rest.push(part);
+        }
+    }
+    if (token === null) return false;
+    history.replaceState(history.state, '', location.pathname + location.search + (rest.length ? `#${rest.join('&')}` : ''));
+    if (token) storeSecret(token);
+    return true;
+}
+
+/** A compact JWS (header.payload.signature, the header being base64url JSON: "eyJ...") goes as a JWT. */
+function credentialOptions(secret) {
+    if (!secret) return {};
+    return /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(secret) ? { jwt: secret } : { token: secret };
+}
+
+function askForCredentials(message) {
+    $('auth-message').textContent = message;
+    $('auth').hidden = false;
+    const input = $('auth-token');
+    input.value = '';
+    input.focus();
+}
+
 const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/conduit`;
-try {
-    const client = await connect({ url, name: 'dashboard', retryInitialConnect: true });
+let client = null;
+let generation = 0; // a newer start() makes an older one's late results moot
+
+function stop() {
+    generation++;
+    const c = client;
+    client = null;
+    c?.close().catch(() => {});
+}
+
+async function start() {
+    stop();
+    const mine = generation;
+    const secret = loadSecret();
+    $('auth').hidden = true;
+    $('forget').hidden = !secret;
+    status('connecting', '');
+    setText('server-id', 'connecting...');
+    let c;
+    try {
+        c = await connect({ url, name: 'dashboard', retryInitialConnect: true, ...credentialOptions(secret) });
+    } catch (err) {
+        if (mine !== generation) return;
+        status('not connected', 'disconnected');
+        if (err.code === 401) {
+            // A refused token is of no more use: drop it, so that a reload asks again.
+            forgetSecret();
+            $('forget').hidden = true;
+            const why = secret ? 'The server refused these credentials (401).' : 'This server requires authentication (401).';
+            setText('server-id', why);
+            askForCredentials(`${why} Enter a token or JWT.`);
+        } else {
+            setText('server-id', `cannot connect to ${url}: ${err.message}`);
+        }
+        return;
+    }
+    if (mine !== generation) {
+        c.close().catch(() => {});
+        return;
+    }
+    client = c;
     status('live', 'connected');
-    client.on('disconnected', () => status('reconnecting', 'disconnected'));
-    client.on('reconnected', () => status('live', 'connected'));
-    client.on('resumed', () => status('live', 'connected'));
-    client.on('error', (err) => console.warn('conduit:', err.message));
-    client.subscribe('$SYS.stats', (msg) => {
+    setText('server-id', c.info?.serverId ?? '');
+    const current = (fn) => (arg) => {
+        if (mine === generation) fn(arg);
+    };
+    c.on('disconnected', current(() => status('reconnecting', 'disconnected')));
+    c.on('reconnected', current(() => status('live', 'connected')));
+    c.on('resumed', current(() => status('live', 'connected')));
+    const sub = c.subscribe('$SYS.stats', (msg) => {
         const s = msg.json();
         window.conduitDashboard.snapshots++;
         window.conduitDashboard.latest = s;
         render(s);
     });
-} catch (err) {
-    status('not connected', 'disconnected');
-    setText('server-id', `cannot connect to ${url}: ${err.message}`);
+    c.on('error', current((err) => {
+        if (err.code === 403 && !sub.active) {
+            stop();
+            status('forbidden', 'disconnected');
+            setText('server-id', 'this principal may not read $SYS.stats (403)');
+            askForCredentials('403: this principal may not read $SYS.stats. Enter a token or JWT of a principal '
+                + 'allowed to subscribe to $SYS.stats.');
+        } else if (err.fatal && (err.code === 401 || err.code === 419)) {
+            // The credentials expired (419) or were refused on renewal (401): reconnecting with the
+            // same ones would be refused again.
+            stop();
+            forgetSecret();
+            $('forget').hidden = true;
+            status('not connected', 'disconnected');
+            const why = err.code === 419 ? 'The credentials expired (419).' : 'The server refused the credentials (401).';
+            setText('server-id', why);
+            askForCredentials(`${why} Enter a token or JWT.`);
+        } else {
+            console.warn('conduit:', err.message);
+        }
+    }));
 }
+
+$('auth-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const value = $('auth-token').value.trim();
+    $('auth-token').value = '';
+    if (!value) return;
+    storeSecret(value);
+    start();
+});
+
+$('forget').addEventListener('click', () => {
+    forgetSecret();
+    start();
+});
+
+// A #token=... set later (automation driving an open page) is taken the same way.
+window.addEventListener('hashchange', () => {
+    if (takeTokenFromFragment()) start();
+});
+
+takeTokenFromFragment();
+start();
