@@ -80,7 +80,7 @@ test('conduit.js works in a browser', { skip: chromium ? false : 'no chromium on
         await node.flush();
         const url = `http://127.0.0.1:${port}/test.html?ws=${encodeURIComponent(server.wsUrl)}`;
         browser = spawn(/** @type {string} */ (chromium), ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run',
-            `--user-data-dir=${profile}`, url], { stdio: 'ignore' });
+            `--user-data-dir=${profile}`, url], { stdio: 'ignore', detached: true });
         await until(() => result !== null, 'the page to report', 60000);
         assert.equal(result.ok, true, result.error);
         assert.equal(result.reply, 'node got: from the browser');
@@ -88,11 +88,18 @@ test('conduit.js works in a browser', { skip: chromium ? false : 'no chromium on
         await until(() => fromBrowser.length === 1, 'the browser publish');
         assert.deepEqual(fromBrowser, [{ hello: 'from chromium', typed: true }]);
     } finally {
-        if (browser) {
-            browser.kill('SIGTERM');
+        if (browser && browser.pid !== undefined) {
+            // Chromium's helpers (renderer, GPU, utility) share its process group: end them all, or
+            // one still writing into the profile makes removing it fail with ENOTEMPTY.
+            try {
+                process.kill(-browser.pid, 'SIGKILL');
+            } catch {
+                // already gone
+            }
             await exited(browser, 5000);
         }
-        rmSync(profile, { recursive: true, force: true });
+        // A helper killed a moment ago may leave a file behind as it dies: a few quick retries.
+        rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
         http.closeAllConnections();
         http.close();
         await node.close();
