@@ -98,11 +98,12 @@ test('conduit.js works in a browser', { skip: chromium ? false : 'no chromium on
             }
             await exited(browser, 5000);
         }
-        // A helper killed a moment ago may leave a file behind as it dies: a few quick retries.
-        rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
         http.closeAllConnections();
         http.close();
         await node.close();
         await server.stop();
+        // Last, so that a failure here cannot leave the server running (and the test file hanging).
+        // A helper killed a moment ago may leave a file behind as it dies: a few quick retries.
+        rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     }
 });
