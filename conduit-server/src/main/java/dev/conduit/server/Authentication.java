@@ -23,6 +23,10 @@ import java.util.Map;
 final class Authentication {
     /** The principal of in-process connections ({@link Server#connectLocal()}): the embedding code itself. */
     static final String IN_PROCESS = "in-process";
+    /** Meter tag: no credentials (anonymous) where anonymous access is not allowed. */
+    static final String NO_CREDENTIALS = "no_credentials";
+    /** Meter tag: credentials whose time is already up. */
+    static final String EXPIRED = "expired";
 
     private final AuthConfig config;
     private final Clock clock;
@@ -66,15 +70,40 @@ final class Authentication {
         return config;
     }
 
+    /**
+     * What {@link #authenticate} decided: a principal, or a refusal with its reason for the log and
+     * a short tag for the meter {@code conduit.auth.failures} (docs/operations.md).
+     *
+     * @param principal the accepted principal, or null if refused
+     * @param reason    why the credentials were refused (for the log, never the credential); null if accepted
+     * @param tag       the meter's {@code reason}: {@code no_credentials}, {@code unknown_scheme}, {@code
+     *                  bad_token}, {@code bad_jwt}, {@code bad_certificate}, {@code expired}, {@code refused}
+     *                  (a plug-in's refusal) or {@code error} (an authenticator that threw or returned
+     *                  nothing); null if accepted
+     */
+    record Outcome(Principal principal, String reason, String tag) {
+        static Outcome accepted(Principal p) {
+            return new Outcome(p, null, null);
+        }
+
+        static Outcome refused(String tag, String reason) {
+            return new Outcome(null, reason, tag);
+        }
+
+        boolean isAccepted() {
+            return principal != null;
+        }
+    }
+
     /** Checks what a client presented on {@code connection}. Never throws. */
-    AuthResult authenticate(String scheme, byte[] credentials, Connection connection) {
+    Outcome authenticate(String scheme, byte[] credentials, Connection connection) {
         if (connection.transportName().equals("memory")) {
-            return AuthResult.accepted(Principal.named(IN_PROCESS));
+            return Outcome.accepted(Principal.named(IN_PROCESS));
         }
         if (!config.authenticationConfigured()) {
             // A server without authentication ignores credentials (docs/protocol.md, HELLO).
-            return config.anonymousAllowed() ? AuthResult.accepted(Principal.named(Principal.ANONYMOUS))
-                    : AuthResult.refused("anonymous access is not allowed and no authentication is configured");
+            return config.anonymousAllowed() ? Outcome.accepted(Principal.named(Principal.ANONYMOUS))
+                    : Outcome.refused(NO_CREDENTIALS, "anonymous access is not allowed and no authentication is configured");
         }
         AuthRequest request = new AuthRequest(scheme, credentials, connection.remoteAddress(),
                 connection.transportName(), connection.peerCertificates());
@@ -83,13 +112,13 @@ final class Authentication {
             if (certificates != null && !request.peerCertificates().isEmpty()) {
                 a = certificates;
             } else {
-                return config.anonymousAllowed() ? AuthResult.accepted(Principal.named(Principal.ANONYMOUS))
-                        : AuthResult.refused("anonymous access is not allowed");
+                return config.anonymousAllowed() ? Outcome.accepted(Principal.named(Principal.ANONYMOUS))
+                        : Outcome.refused(NO_CREDENTIALS, "anonymous access is not allowed");
             }
         } else {
             a = byScheme.get(scheme);
             if (a == null) {
-                return AuthResult.refused("unknown auth scheme '" + printable(scheme) + "' (the server accepts "
+                return Outcome.refused("unknown_scheme", "unknown auth scheme '" + printable(scheme) + "' (the server accepts "
                         + byScheme.keySet().stream().sorted().toList() + ")");
             }
         }
@@ -97,17 +126,28 @@ final class Authentication {
         try {
             result = a.authenticate(request);
         } catch (RuntimeException e) {
-            return AuthResult.refused("authenticator for '" + a.scheme() + "' failed: " + e);
+            return Outcome.refused("error", "authenticator for '" + a.scheme() + "' failed: " + e);
         }
         if (result == null) {
-            return AuthResult.refused("authenticator for '" + a.scheme() + "' returned nothing");
+            return Outcome.refused("error", "authenticator for '" + a.scheme() + "' returned nothing");
         }
-        if (result instanceof AuthResult.Accepted ok && ok.principal().expiresAt() != null
-                && !ok.principal().expiresAt().isAfter(now())) {
-            return AuthResult.refused("credentials of " + ok.principal().name() + " expired at "
-                    + ok.principal().expiresAt());
-        }
-        return result;
+        return switch (result) {
+            case AuthResult.Refused r -> Outcome.refused(refusalTag(a, r.reason()), r.reason());
+            case AuthResult.Accepted ok when ok.principal().expiresAt() != null
+                    && !ok.principal().expiresAt().isAfter(now()) -> Outcome.refused(EXPIRED,
+                    "credentials of " + ok.principal().name() + " expired at " + ok.principal().expiresAt());
+            case AuthResult.Accepted ok -> Outcome.accepted(ok.principal());
+        };
+    }
+
+    /** The meter tag of an authenticator's refusal: by the built-in scheme, {@code refused} for a plug-in. */
+    private static String refusalTag(Authenticator a, String reason) {
+        return switch (a) {
+            case TokenAuthenticator t -> "bad_token";
+            case JwtAuthenticator j -> reason.startsWith(JwtAuthenticator.EXPIRED) ? EXPIRED : "bad_jwt";
+            case CertificateAuthenticator c -> "bad_certificate";
+            default -> "refused";
+        };
     }
 
     /** What a session of this principal may do. */

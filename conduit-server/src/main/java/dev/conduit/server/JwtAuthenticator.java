@@ -44,6 +44,8 @@ final class JwtAuthenticator implements Authenticator {
     static final String SCHEME = "jwt";
     /** Tokens longer than this are refused before parsing. HELLO's credentials are at most 65535 bytes anyway. */
     private static final int MAX_TOKEN_CHARS = 16 * 1024;
+    /** How the refusal of a token past its {@code exp} begins (told apart for the meter's reason). */
+    static final String EXPIRED = "jwt expired at ";
 
     private final JwtSettings settings;
     private final JWSAlgorithm algorithm;
@@ -123,7 +125,7 @@ final class JwtAuthenticator implements Authenticator {
             return AuthResult.refused("jwt has no exp claim");
         }
         if (!exp.toInstant().isAfter(t)) {
-            return AuthResult.refused("jwt expired at " + exp.toInstant());
+            return AuthResult.refused(EXPIRED + exp.toInstant());
         }
         Date nbf = claims.getNotBeforeTime();
         if (nbf != null && nbf.toInstant().isAfter(t)) {

@@ -25,6 +25,8 @@ final class ServerConnection implements FrameHandler {
     private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
     /** While reading is suspended for the rate, the session's debt is looked at least this often. */
     private static final long MAX_RATE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** The {@link LimitLog} kind of the authentication failure lines. */
+    static final String AUTH_LOG = "authentication";
 
     /** AWAITING_HELLO, then ATTACHED (to {@link #session}), then CLOSED. */
     private enum State { AWAITING_HELLO, ATTACHED, CLOSED }
@@ -44,6 +46,8 @@ final class ServerConnection implements FrameHandler {
     private volatile boolean established;
     private volatile String clientName = "?";
     private Heartbeat heartbeat;
+    /** The delayed 401 of a refusal, cancelled if the connection closes first; on the I/O thread. */
+    private Connection.Cancellable pendingRefusal;
     /** The client said goodbye (GOAWAY): its session ends with this connection instead of waiting. */
     private volatile boolean leaving;
 
@@ -119,13 +123,13 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         clientName = hello.clientName();
-        dev.conduit.server.spi.AuthResult auth = server.authentication().authenticate(hello.authScheme(),
-                hello.credentials(), connection);
-        if (auth instanceof dev.conduit.server.spi.AuthResult.Refused r) {
-            refuse(r.reason());
+        Authentication.Outcome auth = server.authentication().authenticate(hello.authScheme(), hello.credentials(),
+                connection);
+        if (!auth.isAccepted()) {
+            refuse(auth.tag(), auth.reason());
             return;
         }
-        dev.conduit.server.spi.Principal principal = ((dev.conduit.server.spi.AuthResult.Accepted) auth).principal();
+        dev.conduit.server.spi.Principal principal = auth.principal();
         // Attached first, so that frames the session sends (WELCOME, then any replay) are not refused.
         state = State.ATTACHED;
         ServerSession s = server.openSession(this, hello, version, principal);
@@ -147,10 +151,16 @@ final class ServerConnection implements FrameHandler {
      * Credentials refused: nothing more from the peer is processed, and after the failed-auth delay
      * it gets a fatal 401. The log names the peer and the reason, never the credential.
      */
-    private void refuse(String reason) {
+    private void refuse(String tag, String reason) {
         leaving = true;
-        log.warn("authentication failed for {} ({}): {}", this, connection.transportName(), reason);
-        connection.schedule(() -> fatal(ErrorCode.AUTHENTICATION_FAILED, "authentication failed"),
+        server.metrics().authenticationFailed(tag);
+        // Held to a few lines per interval, like the limit lines: a flood of guessing peers must not flood the log.
+        server.limitLog(AUTH_LOG).note(this + " (" + connection.transportName() + ")", "authentication failed: " + reason);
+        Connection.Cancellable previous = pendingRefusal;
+        if (previous != null) {
+            previous.cancel();
+        }
+        pendingRefusal = connection.schedule(() -> fatal(ErrorCode.AUTHENTICATION_FAILED, "authentication failed"),
                 // Within the handshake deadline: a delay longer than it is cut to it.
                 Math.min(config.auth().failedAuthDelay().toNanos(), config.handshakeTimeout().toNanos()),
                 TimeUnit.NANOSECONDS);
@@ -158,15 +168,15 @@ final class ServerConnection implements FrameHandler {
 
     /** AUTH: fresh credentials, which must name the session's principal. */
     private void renew(Frame.Auth a) {
-        dev.conduit.server.spi.AuthResult auth = server.authentication().authenticate(a.authScheme(), a.credentials(),
-                connection);
-        if (auth instanceof dev.conduit.server.spi.AuthResult.Refused r) {
-            refuse("renewal refused: " + r.reason());
+        Authentication.Outcome auth = server.authentication().authenticate(a.authScheme(), a.credentials(), connection);
+        if (!auth.isAccepted()) {
+            refuse(auth.tag(), "renewal refused: " + auth.reason());
             return;
         }
-        dev.conduit.server.spi.Principal p = ((dev.conduit.server.spi.AuthResult.Accepted) auth).principal();
+        dev.conduit.server.spi.Principal p = auth.principal();
         if (!p.name().equals(session.principalName())) {
-            refuse("renewal names principal " + p.name() + ", the session's is " + session.principalName());
+            refuse("wrong_principal", "renewal names principal " + p.name() + ", the session's is "
+                    + session.principalName());
             return;
         }
         connection.send(new Frame.AuthOk(session.renewed(p)));
@@ -259,6 +269,16 @@ final class ServerConnection implements FrameHandler {
      * resumption), then closes: at once if the peer does not read the error in time.
      */
     void fatal(ErrorCode code, String message) {
+        if (state == State.CLOSED) {
+            // Already failed or closed (a delayed 401 after the handshake deadline's 408, an expiry
+            // or a slow consumer noticed as the peer left): one ERROR, one log line, one count per
+            // connection. The session is ended all the same, as it would have been (end is idempotent).
+            ServerSession s = session;
+            if (s != null) {
+                s.end(code + ": " + message);
+            }
+            return;
+        }
         // Held to a few lines per code and interval: a flood of bad peers must not flood the log.
         server.limitLog(LimitLog.kindOf(code)).hit("closing " + this, message, code);
         if (state == State.AWAITING_HELLO) {
@@ -308,6 +328,10 @@ final class ServerConnection implements FrameHandler {
     public void onClosed(Throwable cause) {
         state = State.CLOSED;
         handshakeTimer.cancel();
+        Connection.Cancellable refusal = pendingRefusal;
+        if (refusal != null) {
+            refusal.cancel();
+        }
         if (heartbeat != null) {
             heartbeat.stop();
         }

@@ -50,8 +50,9 @@ public final class TokenHashes {
     static byte[] parse(String stored) {
         String s = stored.trim();
         if (!s.toLowerCase(Locale.ROOT).startsWith(PREFIX)) {
-            throw new IllegalArgumentException("a token hash must look like sha256:<64 hex digits> (make one with"
-                    + " './conduit token new' or './conduit token hash'), not a plain token");
+            throw new IllegalArgumentException("a token hash must look like sha256:<64 hex digits>, not a plain token;"
+                    + " hash a token with: printf '%s' \"$TOKEN\" | sha256sum | awk '{print \"sha256:\" $1}'"
+                    + " (docs/security.md, Static tokens)");
         }
         String hex = s.substring(PREFIX.length());
         if (hex.length() != 64) {
