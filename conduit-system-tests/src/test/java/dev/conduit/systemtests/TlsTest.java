@@ -258,6 +258,28 @@ class TlsTest {
     }
 
     @Test
+    void withRequestedCertificatesAClientWithoutOneOrWithoutThePartThatNamesThePrincipalIs401() throws Exception {
+        DevCertificates.Written pki = pki("a"); // the client certificate has a CN but no URI
+        Server server = start(ServerTls.pem(pki.serverCert(), pki.serverKey())
+                .clientAuth(ServerTls.ClientAuth.REQUEST, pki.caCert()).build(),
+                b -> b.auth(AuthConfig.builder().mtls(CertificatePrincipal.SAN_URI).build()));
+        ClientTls noCertificate = ClientTls.builder().trustedCertificates(pki.caCert()).build();
+        ClientTls noUri = ClientTls.builder().trustedCertificates(pki.caCert())
+                .certificate(pki.clientCert(), pki.clientKey(), null).build();
+        for (ClientTls tls : List.of(noCertificate, noUri)) {
+            assertThatThrownBy(() -> connect(tlsUrl(server, "localhost"), tls, b -> b))
+                    .isInstanceOf(ConnectFailedException.class).hasMessageContaining("401");
+        }
+        await().atMost(WAIT).until(() -> authFailures("no_credentials") == 1 && authFailures("bad_certificate") == 1);
+        assertThat(tlsHandshakeFailures()).isZero();
+    }
+
+    private double authFailures(String reason) {
+        Counter c = registry.find("conduit.auth.failures").tag("reason", reason).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
     void requestedClientCertificatesAreOptional() throws Exception {
         DevCertificates.Written pki = pki("a");
         Server server = start(ServerTls.pem(pki.serverCert(), pki.serverKey())
