@@ -280,6 +280,37 @@ class TlsTest {
     }
 
     @Test
+    void aSubjectAlternativeNameCanNameThePrincipal() throws Exception {
+        DevCertificates.Written pki = DevCertificates.write(dir.resolve("uri"), DevCertificates.Options.builder()
+                .clientName("ignored-cn").clientUri("spiffe://conduit.test/billing").build());
+        Permissions billingOnly = new Permissions(List.of("billing.>", "tls.>"), List.of(), null, List.of(), true);
+        Server server = start(ServerTls.pem(pki.serverCert(), pki.serverKey())
+                .clientAuth(ServerTls.ClientAuth.REQUIRE, pki.caCert()).build(), b -> b.auth(AuthConfig.builder()
+                .mtls(CertificatePrincipal.SAN_URI).permissions("spiffe://conduit.test/billing", billingOnly)
+                .permissions(AuthConfig.DEFAULT_PERMISSIONS, new Permissions(List.of(), List.of(), List.of(), List.of(), false))
+                .build()));
+        ClientTls billing = ClientTls.builder().trustedCertificates(pki.caCert())
+                .keyStore(pki.clientP12(), DevCertificates.Options.DEFAULT_P12_PASSWORD).build();
+        // Only the entry of the URI principal allows tls.>: the default entry allows nothing.
+        roundTrip(connect(tlsUrl(server, "localhost"), billing, b -> b), connect(tlsUrl(server, "localhost"), billing, b -> b));
+    }
+
+    @Test
+    void aPkcs12KeyStoreOnTheServerAndAPkcs12TrustStoreOnTheClientWork() throws Exception {
+        DevCertificates.Written pki = pki("a");
+        Server server = start(ServerTls.pkcs12(pki.serverP12(), DevCertificates.Options.DEFAULT_P12_PASSWORD).build(), b -> b);
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", pki.pki().ca().certificate());
+        Path trustStore = dir.resolve("trust.p12");
+        try (var out = Files.newOutputStream(trustStore)) {
+            trust.store(out, "trust-pass".toCharArray());
+        }
+        ClientTls tls = ClientTls.builder().trustStore(trustStore, "trust-pass").build();
+        roundTrip(connect(tlsUrl(server, "localhost"), tls, b -> b), connect(tlsUrl(server, "127.0.0.1"), tls, b -> b));
+    }
+
+    @Test
     void requestedClientCertificatesAreOptional() throws Exception {
         DevCertificates.Written pki = pki("a");
         Server server = start(ServerTls.pem(pki.serverCert(), pki.serverKey())
