@@ -211,7 +211,7 @@ final class NettyTransport implements Transport {
         Channel server;
         try {
             server = bootstrap.bind(address).syncUninterruptibly().channel();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // Netty rethrows a bind failure's IOException unchecked
             if (tls != null) {
                 tls.close();
             }
