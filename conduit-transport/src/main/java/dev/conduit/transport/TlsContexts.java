@@ -8,11 +8,24 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -32,6 +45,9 @@ final class TlsContexts {
             "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
             "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
             "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    private static final Pattern PKCS8_PEM =
+            Pattern.compile("-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END PRIVATE KEY-----");
 
     private TlsContexts() {
     }
@@ -58,6 +74,9 @@ final class TlsContexts {
      */
     static SslContext server(ServerTls tls) {
         try {
+            if (tls.keyStore() == null && tls.privateKeyPassword() == null) {
+                checkKeyMatchesCertificate(readable(tls.certificateChain()), readable(tls.privateKey()));
+            }
             SslContextBuilder b = tls.keyStore() != null
                     ? SslContextBuilder.forServer(keyManagers(tls.keyStore(), tls.keyStorePassword()))
                     : SslContextBuilder.forServer(readable(tls.certificateChain()).toFile(),
@@ -104,6 +123,50 @@ final class TlsContexts {
             return b.build();
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot set up TLS with " + tls + ": " + message(e), e);
+        }
+    }
+
+    /**
+     * Fails unless the PKCS#8 key signs what the chain's first certificate verifies. Not every
+     * provider checks this when a context is built; without it a rotation caught between writing the
+     * key and the certificate would serve a context that fails every handshake. A key in another
+     * form (encrypted, PKCS#1) is left to the provider.
+     */
+    static void checkKeyMatchesCertificate(Path certificateChain, Path privateKey) throws IOException, GeneralSecurityException {
+        X509Certificate certificate;
+        try (InputStream in = Files.newInputStream(certificateChain)) {
+            Collection<? extends Certificate> all = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            if (all.isEmpty()) {
+                throw new IllegalArgumentException(certificateChain + " holds no certificate");
+            }
+            certificate = (X509Certificate) all.iterator().next();
+        }
+        Matcher pem = PKCS8_PEM.matcher(Files.readString(privateKey, StandardCharsets.US_ASCII));
+        if (!pem.find()) {
+            return;
+        }
+        PublicKey publicKey = certificate.getPublicKey();
+        PrivateKey key = KeyFactory.getInstance(publicKey.getAlgorithm())
+                .generatePrivate(new PKCS8EncodedKeySpec(Base64.getMimeDecoder().decode(pem.group(1))));
+        String algorithm = switch (publicKey.getAlgorithm()) {
+            case "EC" -> "SHA256withECDSA";
+            case "RSA" -> "SHA256withRSA";
+            case "Ed25519", "Ed448" -> publicKey.getAlgorithm();
+            default -> null;
+        };
+        if (algorithm == null) {
+            return;
+        }
+        byte[] probe = "conduit: does this key belong to this certificate?".getBytes(StandardCharsets.US_ASCII);
+        Signature sign = Signature.getInstance(algorithm);
+        sign.initSign(key);
+        sign.update(probe);
+        Signature verify = Signature.getInstance(algorithm);
+        verify.initVerify(publicKey);
+        verify.update(probe);
+        if (!verify.verify(sign.sign())) {
+            throw new IllegalArgumentException("the private key in " + privateKey + " does not belong to the certificate "
+                    + certificate.getSubjectX500Principal() + " in " + certificateChain);
         }
     }
 
