@@ -31,7 +31,9 @@ import java.util.Set;
  *                                     server is not reachable from other machines
  * @param port                         TCP port; 0 for any free port
  * @param limits                       frame, payload, header and subject limits announced to clients
- * @param handshakeTimeout             a connection that has not sent HELLO by then is closed
+ * @param handshakeTimeout             a connection that has not completed its handshake (TLS, HELLO
+ *                                     and authentication, up to WELCOME) this long after it was
+ *                                     accepted is closed with 408
  * @param drainTimeout                 graceful stop: time given to clients after GOAWAY
  * @param maxPendingBytesPerConnection bytes of deliveries the server holds for one session until
  *                                     its client acknowledges them (queued, in flight, or buffered
