@@ -28,6 +28,13 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--host", paramLabel = "HOST", description = "Address to bind (default 127.0.0.1).")
     String host;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate chain: both ports then speak only TLS (tls://, https, wss://); needs --tls-key.")
+    String tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert.")
+    String tlsKey;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML settings file; environment variables (CONDUIT_*) override it, flags override both.")
     Path config;
@@ -45,6 +52,12 @@ final class ServerCommand implements Callable<Integer> {
         }
         if (httpPort != null) {
             builder.set("httpPort", String.valueOf(httpPort), "--http-port");
+        }
+        if (tlsCert != null) {
+            builder.set("tlsCert", tlsCert, "--tls-cert");
+        }
+        if (tlsKey != null) {
+            builder.set("tlsKey", tlsKey, "--tls-key");
         }
         ServerConfig serverConfig = builder.build();
         Server server = Server.create(serverConfig).start();

@@ -7,6 +7,7 @@ import dev.conduit.server.Server;
 import dev.conduit.server.ServerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -14,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The commands run in-process against an embedded server, with their output captured. */
 class CliTest {
@@ -297,6 +299,18 @@ class CliTest {
         Run badPort = run("server", "--port", "70000");
         assertThat(badPort.code()).isEqualTo(2);
         assertThat(badPort.err().lines()).singleElement().asString().startsWith("conduit: --port: invalid port '70000'");
+    }
+
+    @Test
+    void serverTlsFlagsNameWhatIsMissingOrUnreadable(@TempDir Path dir) {
+        Run certOnly = run("server", "--port", "0", "--http-port", "-1", "--tls-cert", "server.pem");
+        assertThat(certOnly.code()).isNotZero();
+        assertThat(certOnly.err()).contains("certificate chain and a private key");
+        Path missing = dir.resolve("missing.pem");
+        Run unreadable = run("server", "--port", "0", "--http-port", "-1", "--tls-cert", missing.toString(),
+                "--tls-key", missing.toString());
+        assertThat(unreadable.code()).isNotZero();
+        assertThat(unreadable.err()).contains(missing.toString()).contains("cannot be read");
     }
 
     @Test
