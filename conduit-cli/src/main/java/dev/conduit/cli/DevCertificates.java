@@ -63,6 +63,10 @@ import org.bouncycastle.util.IPAddress;
  * A throw-away PKI for local testing: a self-signed CA, a server certificate and a client
  * certificate signed by it, as PEM files and PKCS#12 stores ({@code conduit certs}), or in memory.
  *
+ * <p>One file on purpose: the options, the generation and the writing share the names and defaults
+ * that {@code conduit certs}, its tests and the system tests rely on; about half of it is the
+ * options record and its builder.
+ *
  * <p>Nothing here is fit for production: the CA's key sits next to its certificate, unencrypted.
  * Certificates are built with BouncyCastle's lightweight API and signed with the JDK's providers;
  * no provider is registered.

@@ -1098,19 +1098,11 @@ final class ConduitClient implements Client {
         if (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
             t = t.getCause();
         }
-        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
         if (t instanceof javax.net.ssl.SSLException) {
-            // TLS providers wrap the reason ("General OpenSslEngine problem"): name the innermost one too.
-            Throwable root = t;
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-            }
-            if (root != t && root.getMessage() != null && !m.contains(root.getMessage())) {
-                m = m + ": " + root.getMessage();
-            }
-            m = "TLS handshake failed: " + m;
+            return "TLS handshake failed: " + dev.conduit.transport.TlsErrors.describe(t);
         }
-        return m;
+        String m = t.getMessage();
+        return m == null ? t.getClass().getSimpleName() : m;
     }
 
     /** The token that names this session to the server in HELLO: the server's epoch, then the session id. */

@@ -19,7 +19,8 @@ import java.util.Set;
 
 /**
  * Everything a server is configured with. Immutable; every value is checked when set, and a bad one
- * fails at once with the value in the message.
+ * fails at once with the value in the message. (Long because it is the one place that knows every setting: its
+ * key, its check, its default and how a file, the environment or a flag sets it.)
  *
  * <p>Settings come in layers, each overriding the last: defaults, an optional YAML file ({@link
  * #load(Path)}), environment variables ({@link Builder#applyEnvironment}), then whatever the caller

@@ -7,6 +7,7 @@ import dev.conduit.protocol.ProtocolVersion;
 import dev.conduit.transport.Connection;
 import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.Heartbeat;
+import dev.conduit.transport.TlsErrors;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -347,20 +348,10 @@ final class ServerConnection implements FrameHandler {
         SSLException tls = s == null ? tlsFailure(cause) : null;
         if (tls != null) {
             server.metrics().handshakeFailed("tls");
-            server.limitLog("tls").note(this, "TLS handshake failed: " + describe(tls));
+            server.limitLog("tls").note(this, "TLS handshake failed: " + TlsErrors.describe(tls));
         } else if (cause != null) {
             log.debug("{} closed: {}", this, cause.toString());
         }
-    }
-
-    /** The exception's message and, when a provider wrapped it ("General OpenSslEngine problem"), its root cause's. */
-    private static String describe(SSLException e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String m = String.valueOf(e.getMessage());
-        return root == e || root.getMessage() == null || m.contains(root.getMessage()) ? m : m + ": " + root.getMessage();
     }
 
     /** The TLS failure behind a close (a refused handshake, bytes that are not TLS), or null. */

@@ -170,11 +170,9 @@ final class NettyTransport implements Transport {
             @Override
             protected void initChannel(Channel ch) {
                 if (ssl != null) {
-                    SslHandler handler = ssl.current().newHandler(ch.alloc());
                     // The acceptor's own handshake deadline (from accept to WELCOME) bounds the TLS
                     // handshake too; Netty's fixed 10 s would cut a longer configured one short.
-                    handler.setHandshakeTimeoutMillis(0);
-                    ch.pipeline().addLast("tls", handler);
+                    ssl.addHandler(ch).setHandshakeTimeoutMillis(0);
                 }
                 NettyConnection c = new NettyConnection(ch, limits, ssl != null ? LinkStyle.TLS : LinkStyle.TCP);
                 ch.pipeline().addLast(new FrameDecoder(c, acceptor));
@@ -191,7 +189,7 @@ final class NettyTransport implements Transport {
             @Override
             protected void initChannel(Channel ch) {
                 if (ssl != null) {
-                    ch.pipeline().addLast("tls", ssl.current().newHandler(ch.alloc()));
+                    ssl.addHandler(ch);
                 }
                 WebSocketPipelines.server(ch, limits, webSocket, origins, acceptor, http);
             }

@@ -1,6 +1,8 @@
 package dev.conduit.transport;
 
+import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,6 +62,13 @@ final class ServerTlsContext implements AutoCloseable {
     /** The context for a connection accepted now. */
     SslContext current() {
         return current;
+    }
+
+    /** Adds a TLS handler made from {@link #current()} to an accepted channel, before anything else. */
+    SslHandler addHandler(Channel channel) {
+        SslHandler handler = current.newHandler(channel.alloc());
+        channel.pipeline().addLast("tls", handler);
+        return handler;
     }
 
     /**

@@ -91,7 +91,7 @@ final class TlsContexts {
             }
             return b.build();
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot set up TLS from " + describe(tls.files()) + ": " + message(e), e);
+            throw new IllegalArgumentException("cannot set up TLS from " + describe(tls.files()) + ": " + TlsErrors.describe(e), e);
         }
     }
 
@@ -122,7 +122,7 @@ final class TlsContexts {
             }
             return b.build();
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot set up TLS with " + tls + ": " + message(e), e);
+            throw new IllegalArgumentException("cannot set up TLS with " + tls + ": " + TlsErrors.describe(e), e);
         }
     }
 
@@ -193,14 +193,5 @@ final class TlsContexts {
 
     private static String describe(List<Path> files) {
         return String.join(", ", files.stream().map(Path::toString).toList());
-    }
-
-    /** The innermost message, which is the one that says what is wrong. */
-    private static String message(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t.getMessage() + ")";
     }
 }
