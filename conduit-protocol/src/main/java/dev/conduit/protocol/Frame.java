@@ -158,18 +158,53 @@ public sealed interface Frame {
      * subscription's messages and later reports them with a {@link Gap}; with {@code
      * disconnectWhenSlow} it ends the session with a fatal SLOW_CONSUMER error instead.
      */
-    record Subscribe(int subscriptionId, String pattern, String queueGroup, boolean disconnectWhenSlow)
-            implements Frame {
+    record Subscribe(int subscriptionId, String pattern, String queueGroup, boolean disconnectWhenSlow,
+                     long creditMessages, long creditBytes) implements Frame {
         public Subscribe {
             Objects.requireNonNull(pattern, "pattern");
             if (queueGroup != null && queueGroup.isEmpty()) {
                 queueGroup = null;
             }
+            if ((creditMessages == 0) != (creditBytes == 0)) {
+                throw new IllegalArgumentException("creditMessages and creditBytes are both 0 (lossy) or both > 0: "
+                        + creditMessages + ", " + creditBytes);
+            }
+            if (creditMessages < 0 || creditMessages > 0xFFFF_FFFFL || creditBytes < 0 || creditBytes > 0xFFFF_FFFFL) {
+                throw new IllegalArgumentException("credit must fit in 32 unsigned bits: " + creditMessages + ", "
+                        + creditBytes);
+            }
+            if (disconnectWhenSlow && creditMessages > 0) {
+                throw new IllegalArgumentException("disconnectWhenSlow applies to lossy subscriptions only");
+            }
         }
 
-        /** A subscription whose messages are dropped, with a GAP notice, when the session is too slow. */
+        /** A lossy subscription, ending the session rather than dropping when {@code disconnectWhenSlow}. */
+        public Subscribe(int subscriptionId, String pattern, String queueGroup, boolean disconnectWhenSlow) {
+            this(subscriptionId, pattern, queueGroup, disconnectWhenSlow, 0, 0);
+        }
+
+        /** A lossy subscription whose messages are dropped, with a GAP notice, when the session is too slow. */
         public Subscribe(int subscriptionId, String pattern, String queueGroup) {
             this(subscriptionId, pattern, queueGroup, false);
+        }
+
+        /**
+         * A reliable subscription: the server sends at most {@code creditMessages} messages (and about
+         * {@code creditBytes} payload bytes) beyond what the client has reported consumed in {@link
+         * Credit}, and holds the rest; it never drops them.
+         */
+        public static Subscribe reliable(int subscriptionId, String pattern, String queueGroup, long creditMessages,
+                                         long creditBytes) {
+            if (creditMessages < 1 || creditBytes < 1) {
+                throw new IllegalArgumentException("a reliable subscription needs credit > 0: " + creditMessages + ", "
+                        + creditBytes);
+            }
+            return new Subscribe(subscriptionId, pattern, queueGroup, false, creditMessages, creditBytes);
+        }
+
+        /** Whether the subscription is reliable (credit-based) rather than lossy. */
+        public boolean reliable() {
+            return creditMessages > 0;
         }
 
         @Override
@@ -180,6 +215,27 @@ public sealed interface Frame {
         @Override
         public boolean sequenced() {
             return true;
+        }
+    }
+
+    /**
+     * Client to server: how much of a reliable subscription the client has consumed since its
+     * SUBSCRIBE, as totals (messages, and payload bytes) that never go down. The server may then have
+     * {@code creditMessages + consumedMessages - sent} messages in flight to it. Cumulative, so a lost
+     * or repeated CREDIT does no harm: the client sends its current totals again after a resume. Not
+     * sequenced. Ignored for a lossy or unknown subscription.
+     */
+    record Credit(int subscriptionId, long consumedMessages, long consumedBytes) implements Frame {
+        public Credit {
+            if (consumedMessages < 0 || consumedBytes < 0) {
+                throw new IllegalArgumentException("consumed totals must be >= 0: " + consumedMessages + ", "
+                        + consumedBytes);
+            }
+        }
+
+        @Override
+        public FrameType type() {
+            return FrameType.CREDIT;
         }
     }
 
@@ -299,15 +355,21 @@ public sealed interface Frame {
     }
 
     /**
-     * Server to client: {@code dropped} messages for the subscription were not delivered because the
-     * session fell too far behind (see {@link Subscribe}). Sent before the next message the
-     * subscription receives.
+     * Server to client: {@code dropped} messages for the subscription were not delivered: a lossy
+     * subscription whose session fell too far behind (see {@link Subscribe}), sent before the next
+     * message the subscription receives; or, with {@code ended}, a subscription the server ended (a
+     * reliable one that granted no credit for the server's {@code maxStall}), {@code dropped} then
+     * counting the messages it held for it (0 or more). No MESSAGE for it follows an ended GAP.
      */
-    record Gap(int subscriptionId, long dropped) implements Frame {
+    record Gap(int subscriptionId, long dropped, boolean ended) implements Frame {
         public Gap {
-            if (dropped < 1) {
-                throw new IllegalArgumentException("dropped must be > 0: " + dropped);
+            if (dropped < (ended ? 0 : 1)) {
+                throw new IllegalArgumentException("dropped must be > 0" + (ended ? "= 0" : "") + ": " + dropped);
             }
+        }
+
+        public Gap(int subscriptionId, long dropped) {
+            this(subscriptionId, dropped, false);
         }
 
         @Override

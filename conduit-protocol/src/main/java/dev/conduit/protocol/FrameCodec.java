@@ -80,11 +80,14 @@ import java.util.List;
  * | u64      | u32             | subject, reply to, headers, payload |
  * +----------+-----------------+-------------------------------------+
  *
- * SUBSCRIBE 0x05, client to server, flags: 0x01 DISCONNECT_WHEN_SLOW
+ * SUBSCRIBE 0x05, client to server, flags: 0x01 DISCONNECT_WHEN_SLOW, 0x02 CREDIT
  * +-----------------+---------+----------------------------+
  * | subscription id | pattern | queue group (empty = none) |
  * | u32             | str16   | str16                      |
  * +-----------------+---------+----------------------------+
+ * | only with CREDIT: credit messages | credit bytes       |
+ * | u32 (> 0)                         | u32 (> 0)          |
+ * +-----------------------------------+--------------------+
  *
  * UNSUBSCRIBE 0x06, client to server, flags: none
  * +-----------------+----------------------------------------+
@@ -122,7 +125,7 @@ import java.util.List;
  * | u64      |
  * +----------+
  *
- * GAP 0x0D, server to client, flags: none
+ * GAP 0x0D, server to client, flags: 0x01 ENDED
  * +-----------------+---------+
  * | subscription id | dropped |
  * | u32             | u64     |
@@ -139,6 +142,12 @@ import java.util.List;
  * | credentials valid ms (0 = no expiry) |
  * | u64                                  |
  * +--------------------------------------+
+ *
+ * CREDIT 0x10, client to server, flags: none
+ * +-----------------+-------------------+----------------+
+ * | subscription id | consumed messages | consumed bytes |
+ * | u32             | u64               | u64            |
+ * +-----------------+-------------------+----------------+
  * </pre>
  *
  * <p>PUBLISH and MESSAGE end with the same message body, so that a server fanning one publish out
@@ -188,6 +197,10 @@ public final class FrameCodec {
     public static final int FLAG_EXPIRES = 0x02;
     /** SUBSCRIBE: end the session rather than drop this subscription's messages when it is too slow. */
     public static final int FLAG_DISCONNECT_WHEN_SLOW = 0x01;
+    /** SUBSCRIBE: a reliable subscription; its credit (messages, bytes) follows the queue group. */
+    public static final int FLAG_CREDIT = 0x02;
+    /** GAP: the server ended the subscription; no MESSAGE for it follows. */
+    public static final int FLAG_ENDED = 0x01;
     /** GOAWAY: a list of alternate endpoints follows the reason. */
     public static final int FLAG_ALTERNATES = 0x01;
 
@@ -321,13 +334,26 @@ public final class FrameCodec {
                 yield new Frame.Message(seq, sid, body(in, false));
             }
             case SUBSCRIBE -> {
-                allowFlags(type, flags, FLAG_DISCONNECT_WHEN_SLOW);
+                allowFlags(type, flags, FLAG_DISCONNECT_WHEN_SLOW | FLAG_CREDIT);
+                if (flags == (FLAG_DISCONNECT_WHEN_SLOW | FLAG_CREDIT)) {
+                    throw new MalformedFrameException("SUBSCRIBE cannot be both DISCONNECT_WHEN_SLOW and CREDIT");
+                }
                 int sid = in.getInt();
                 String pattern = Subjects.checkPattern(subject(in, "pattern"), limits.maxSubjectBytes());
                 String group = subject(in, "queue group");
+                long creditMessages = 0;
+                long creditBytes = 0;
+                if ((flags & FLAG_CREDIT) != 0) {
+                    creditMessages = Integer.toUnsignedLong(in.getInt());
+                    creditBytes = Integer.toUnsignedLong(in.getInt());
+                    if (creditMessages == 0 || creditBytes == 0) {
+                        throw new MalformedFrameException("SUBSCRIBE with CREDIT needs credit > 0: " + creditMessages
+                                + " messages, " + creditBytes + " bytes");
+                    }
+                }
                 yield new Frame.Subscribe(sid, pattern,
                         group.isEmpty() ? null : Subjects.checkQueueGroup(group, limits.maxSubjectBytes()),
-                        (flags & FLAG_DISCONNECT_WHEN_SLOW) != 0);
+                        (flags & FLAG_DISCONNECT_WHEN_SLOW) != 0, creditMessages, creditBytes);
             }
             case UNSUBSCRIBE -> {
                 noFlags(type, flags);
@@ -378,13 +404,26 @@ public final class FrameCodec {
                 yield new Frame.Ack(in.getLong());
             }
             case GAP -> {
-                noFlags(type, flags);
+                allowFlags(type, flags, FLAG_ENDED);
+                boolean ended = (flags & FLAG_ENDED) != 0;
                 int sid = in.getInt();
                 long dropped = in.getLong();
-                if (dropped < 1) {
-                    throw new MalformedFrameException("GAP must report at least one dropped message: " + dropped);
+                if (dropped < (ended ? 0 : 1)) {
+                    throw new MalformedFrameException("GAP must report " + (ended ? "a count of" : "at least one")
+                            + " dropped message" + (ended ? "s" : "") + ": " + dropped);
                 }
-                yield new Frame.Gap(sid, dropped);
+                yield new Frame.Gap(sid, dropped, ended);
+            }
+            case CREDIT -> {
+                noFlags(type, flags);
+                int sid = in.getInt();
+                long messages = in.getLong();
+                long bytes = in.getLong();
+                if (messages < 0 || bytes < 0) {
+                    throw new MalformedFrameException("CREDIT totals must be below 2^63: " + Long.toUnsignedString(messages)
+                            + " messages, " + Long.toUnsignedString(bytes) + " bytes");
+                }
+                yield new Frame.Credit(sid, messages, bytes);
             }
             case AUTH -> {
                 noFlags(type, flags);
@@ -613,10 +652,14 @@ public final class FrameCodec {
                 m.body().writeTo(out);
             }
             case Frame.Subscribe s -> {
-                out.put((byte) (s.disconnectWhenSlow() ? FLAG_DISCONNECT_WHEN_SLOW : 0));
+                out.put((byte) ((s.disconnectWhenSlow() ? FLAG_DISCONNECT_WHEN_SLOW : 0)
+                        | (s.reliable() ? FLAG_CREDIT : 0)));
                 out.putInt(s.subscriptionId());
                 putString(out, s.pattern());
                 putString(out, s.queueGroup() == null ? "" : s.queueGroup());
+                if (s.reliable()) {
+                    out.putInt((int) s.creditMessages()).putInt((int) s.creditBytes());
+                }
             }
             case Frame.Unsubscribe u -> {
                 out.put((byte) 0);
@@ -645,7 +688,9 @@ public final class FrameCodec {
                 }
             }
             case Frame.Ack a -> out.put((byte) 0).putLong(a.sequence());
-            case Frame.Gap g -> out.put((byte) 0).putInt(g.subscriptionId()).putLong(g.dropped());
+            case Frame.Gap g -> out.put((byte) (g.ended() ? FLAG_ENDED : 0)).putInt(g.subscriptionId()).putLong(g.dropped());
+            case Frame.Credit c -> out.put((byte) 0).putInt(c.subscriptionId()).putLong(c.consumedMessages())
+                    .putLong(c.consumedBytes());
             case Frame.Auth a -> {
                 out.put((byte) 0);
                 putString(out, a.authScheme());
@@ -673,7 +718,8 @@ public final class FrameCodec {
                     + (w.credentialsValidMillis() > 0 ? 8 : 0);
             case Frame.Publish p -> 8 + p.body().encodedLength();
             case Frame.Message m -> 8 + 4 + m.body().encodedLength();
-            case Frame.Subscribe s -> 4 + str(s.pattern()) + str(s.queueGroup() == null ? "" : s.queueGroup());
+            case Frame.Subscribe s -> 4 + str(s.pattern()) + str(s.queueGroup() == null ? "" : s.queueGroup())
+                    + (s.reliable() ? 8 : 0);
             case Frame.Unsubscribe u -> 8;
             case Frame.NoResponders n -> str(n.replySubject());
             case Frame.Ping p -> 8;
@@ -683,6 +729,7 @@ public final class FrameCodec {
                     + (g.alternates().isEmpty() ? 0 : 2 + g.alternates().stream().mapToInt(FrameCodec::str).sum());
             case Frame.Ack a -> 8;
             case Frame.Gap g -> 4 + 8;
+            case Frame.Credit c -> 4 + 8 + 8;
             case Frame.Auth a -> str(a.authScheme()) + bytes(a.credentials());
             case Frame.AuthOk a -> 8;
         };

@@ -16,7 +16,8 @@ public enum FrameType {
     ACK(0x0C),
     GAP(0x0D),
     AUTH(0x0E),
-    AUTH_OK(0x0F);
+    AUTH_OK(0x0F),
+    CREDIT(0x10);
 
     private static final FrameType[] BY_CODE = new FrameType[256];
 

@@ -41,6 +41,8 @@ class FrameCodecGoldenTest {
                     "00000010 05 00 00000001 0006 64656d6f2e3e 0000"),
             new Example("SUBSCRIBE with queue group", new Frame.Subscribe(2, "jobs.*", "workers"),
                     "00000017 05 00 00000002 0006 6a6f62732e2a 0007 776f726b657273"),
+            new Example("SUBSCRIBE reliable, with credit", Frame.Subscribe.reliable(3, "seq.>", null, 1024, 1048576),
+                    "00000017 05 02 00000003 0005 7365712e3e 0000 00000400 00100000"),
             new Example("UNSUBSCRIBE", new Frame.Unsubscribe(2, 5), "0000000a 06 00 00000002 00000005"),
             new Example("PUBLISH", new Frame.Publish(0, false, body("demo.x", null, Headers.EMPTY, "hi")),
                     "0000001e 03 00 0000000000000000 0006 64656d6f2e78 0000 00000000 00000002 6869"),
@@ -66,9 +68,12 @@ class FrameCodecGoldenTest {
             new Example("GOAWAY normal close", new Frame.GoAway(200, 0, ""), "0000000a 0b 00 00c8 00000000 0000"),
             new Example("ACK", new Frame.Ack(42), "0000000a 0c 00 000000000000002a"),
             new Example("GAP", new Frame.Gap(3, 17), "0000000e 0d 00 00000003 0000000000000011"),
+            new Example("GAP, subscription ended", new Frame.Gap(3, 250, true), "0000000e 0d 01 00000003 00000000000000fa"),
             new Example("AUTH", new Frame.Auth("token", "s3cret".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
                     "00000011 0e 00 0005 746f6b656e 0006 733363726574"),
-            new Example("AUTH_OK", new Frame.AuthOk(60000), "0000000a 0f 00 000000000000ea60"));
+            new Example("AUTH_OK", new Frame.AuthOk(60000), "0000000a 0f 00 000000000000ea60"),
+            new Example("CREDIT", new Frame.Credit(3, 512, 8192),
+                    "00000016 10 00 00000003 0000000000000200 0000000000002000"));
 
     static Stream<Arguments> examples() {
         return EXAMPLES.stream().map(e -> Arguments.of(e));

@@ -42,7 +42,7 @@ class FrameCodecRejectionTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0x00, 0x10, 0x7E, 0xFF})
+    @ValueSource(ints = {0x00, 0x11, 0x7E, 0xFF})
     void anUnknownTypeIs400AndSkipped(int type) {
         UnknownFrameTypeException e = rejectedInSync(UnknownFrameTypeException.class, frame(type, 0, new Body().u64(1)));
         assertThat(e.type()).isEqualTo(type);
@@ -54,9 +54,10 @@ class FrameCodecRejectionTest {
     void undefinedFlagBitsAre400(FrameType type) {
         byte[] valid = FrameCodec.encode(new RandomFrames(new java.util.Random(type.code()), 100).next(type)).array();
         boolean hasFlag = type == FrameType.WELCOME || type == FrameType.PUBLISH || type == FrameType.ERROR
-                || type == FrameType.SUBSCRIBE || type == FrameType.GOAWAY;
-        // WELCOME defines two flags (RESUMED, EXPIRES); the others one each.
-        for (int bit = type == FrameType.WELCOME ? 2 : hasFlag ? 1 : 0; bit < 8; bit++) {
+                || type == FrameType.SUBSCRIBE || type == FrameType.GOAWAY || type == FrameType.GAP;
+        // WELCOME (RESUMED, EXPIRES) and SUBSCRIBE (DISCONNECT_WHEN_SLOW, CREDIT) define two flags; the others one each.
+        boolean twoFlags = type == FrameType.WELCOME || type == FrameType.SUBSCRIBE;
+        for (int bit = twoFlags ? 2 : hasFlag ? 1 : 0; bit < 8; bit++) {
             byte[] bad = valid.clone();
             bad[5] = (byte) (1 << bit);
             MalformedFrameException e = rejectedInSync(MalformedFrameException.class, bad);

@@ -41,8 +41,11 @@ final class RandomFrames {
                     u16(), random.nextBoolean() ? 0 : 1 + (random.nextLong() >>> 1) % (Long.MAX_VALUE - 1));
             case PUBLISH -> new Frame.Publish(anyLong(), random.nextBoolean(), body());
             case MESSAGE -> new Frame.Message(anyLong(), random.nextInt(), body());
-            case SUBSCRIBE -> new Frame.Subscribe(random.nextInt(), pattern(), random.nextBoolean() ? null : queueGroup(),
-                    random.nextInt(4) == 0);
+            case SUBSCRIBE -> random.nextInt(3) == 0
+                    ? Frame.Subscribe.reliable(random.nextInt(), pattern(), random.nextBoolean() ? null : queueGroup(),
+                            1 + (random.nextLong() & 0x7FFF_FFFFL), 1 + (random.nextLong() & 0x7FFF_FFFFL))
+                    : new Frame.Subscribe(random.nextInt(), pattern(), random.nextBoolean() ? null : queueGroup(),
+                            random.nextInt(4) == 0);
             case UNSUBSCRIBE -> new Frame.Unsubscribe(random.nextInt(),
                     random.nextInt(4) == 0 ? 0xFFFF_FFFFL : random.nextLong() & 0xFFFF_FFFFL);
             case NO_RESPONDERS -> new Frame.NoResponders(subject());
@@ -53,7 +56,9 @@ final class RandomFrames {
                     text(20), random.nextBoolean() ? java.util.List.of()
                             : java.util.stream.IntStream.range(0, random.nextInt(4)).mapToObj(i -> "tcp://" + token() + ":" + i).toList());
             case ACK -> new Frame.Ack(anyLong());
-            case GAP -> new Frame.Gap(random.nextInt(), random.nextBoolean() ? Long.MAX_VALUE : 1 + (random.nextLong() >>> 2));
+            case GAP -> random.nextInt(4) == 0 ? new Frame.Gap(random.nextInt(), random.nextLong() >>> 2, true)
+                    : new Frame.Gap(random.nextInt(), random.nextBoolean() ? Long.MAX_VALUE : 1 + (random.nextLong() >>> 2));
+            case CREDIT -> new Frame.Credit(random.nextInt(), random.nextLong() >>> 1, random.nextLong() >>> 1);
             case AUTH -> new Frame.Auth(text(8), bytes(random.nextInt(8) == 0 ? 4096 : 64));
             case AUTH_OK -> new Frame.AuthOk(random.nextBoolean() ? 0 : random.nextLong() >>> 1);
         };
