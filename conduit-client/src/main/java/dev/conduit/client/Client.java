@@ -101,7 +101,16 @@ public interface Client extends AutoCloseable {
      * Subscribes as a member of a queue group: each message goes to one member of the group.
      * A {@code null} group means a plain subscription.
      */
-    Subscription subscribe(String pattern, String queueGroup, MessageHandler handler);
+    default Subscription subscribe(String pattern, String queueGroup, MessageHandler handler) {
+        return subscribe(pattern, queueGroup, Delivery.RELIABLE, handler);
+    }
+
+    /**
+     * Subscribes, reliable or lossy ({@link Delivery}), optionally as a member of a queue group
+     * ({@code null} for none). With {@link ClientOptions#disconnectWhenSlow()} every subscription is
+     * lossy.
+     */
+    Subscription subscribe(String pattern, String queueGroup, Delivery delivery, MessageHandler handler);
 
     /** Sends a request and completes with the first reply; see {@link #request(String, Headers, byte[], Duration)}. */
     default CompletableFuture<Message> request(String subject, byte[] payload, Duration timeout) {

@@ -24,9 +24,13 @@ import java.util.random.RandomGenerator;
  * @param executor                     runs handlers and listener calls; {@code null} for a virtual
  *                                     thread per task
  * @param listener                     hears state changes, session events and asynchronous errors
- * @param maxPendingMessagesPerSubscription messages held for a handler that has not caught up;
- *                                     past it messages are dropped and {@link
- *                                     ClientListener#onSlowConsumer} is told
+ * @param maxPendingMessagesPerSubscription messages held for a handler that has not caught up: a
+ *                                     reliable subscription's credit in messages (the server sends
+ *                                     no more); a lossy one drops the excess and tells {@link
+ *                                     ClientListener#onSlowConsumer}
+ * @param maxPendingBytesPerSubscription payload bytes a reliable subscription's credit allows
+ *                                     beyond what its handler has taken (one larger message still
+ *                                     comes alone)
  * @param transport                    I/O threads and native transport choice
  * @param reconnectBackoffBase         backoff before reconnect attempt n: random in [0, min(cap,
  *                                     base x 2^n)]
@@ -64,7 +68,8 @@ import java.util.random.RandomGenerator;
  */
 public record ClientOptions(List<Endpoint> endpoints, String clientName, Duration connectTimeout,
                             Duration drainTimeout, Executor executor, ClientListener listener,
-                            int maxPendingMessagesPerSubscription, TransportOptions transport,
+                            int maxPendingMessagesPerSubscription, long maxPendingBytesPerSubscription,
+                            TransportOptions transport,
                             Duration reconnectBackoffBase, Duration reconnectBackoffCap, int maxReconnectAttempts,
                             Duration initialConnectJitter, boolean retryInitialConnect, long maxBufferedBytes,
                             BufferFullPolicy bufferFull, Duration bufferFullWait, boolean disconnectWhenSlow,
@@ -84,6 +89,10 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         if (maxPendingMessagesPerSubscription < 1) {
             throw new IllegalArgumentException(
                     "maxPendingMessagesPerSubscription must be > 0: " + maxPendingMessagesPerSubscription);
+        }
+        if (maxPendingBytesPerSubscription < 1 || maxPendingBytesPerSubscription > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("maxPendingBytesPerSubscription must be between 1 and 4294967295: "
+                    + maxPendingBytesPerSubscription);
         }
         Objects.requireNonNull(transport, "transport");
         requireNotNegative(reconnectBackoffBase, "reconnectBackoffBase");
@@ -125,7 +134,8 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
      */
     ClientOptions forPoolMember(int index, ClientListener memberListener, boolean retryFirstConnect) {
         return new ClientOptions(endpoints, clientName + "#" + index, connectTimeout, drainTimeout, executor,
-                memberListener, maxPendingMessagesPerSubscription, transport, reconnectBackoffBase,
+                memberListener, maxPendingMessagesPerSubscription, maxPendingBytesPerSubscription, transport,
+                reconnectBackoffBase,
                 reconnectBackoffCap, maxReconnectAttempts, initialConnectJitter,
                 retryInitialConnect || retryFirstConnect, maxBufferedBytes, bufferFull, bufferFullWait,
                 disconnectWhenSlow, clock, random, 1, maxRequestsPerConnection, Duration.ZERO, Duration.ZERO,
@@ -166,6 +176,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         private Executor executor;
         private ClientListener listener = new ClientListener() { };
         private int maxPendingMessagesPerSubscription = 65_536;
+        private long maxPendingBytesPerSubscription = 8L << 20;
         private TransportOptions transport = TransportOptions.builder().ioThreads(1).daemon(true).build();
         private Duration reconnectBackoffBase = Duration.ofMillis(100);
         private Duration reconnectBackoffCap = Duration.ofSeconds(5);
@@ -229,6 +240,12 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
 
         public Builder maxPendingMessagesPerSubscription(int max) {
             this.maxPendingMessagesPerSubscription = max;
+            return this;
+        }
+
+        /** Default 8 MiB; see {@link ClientOptions#maxPendingBytesPerSubscription()}. */
+        public Builder maxPendingBytesPerSubscription(long max) {
+            this.maxPendingBytesPerSubscription = max;
             return this;
         }
 
@@ -328,7 +345,8 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         public ClientOptions build() {
             List<Endpoint> list = endpoints.isEmpty() ? List.of(Endpoint.parse(Endpoint.DEFAULT_URL)) : endpoints;
             return new ClientOptions(list, clientName, connectTimeout, drainTimeout, executor, listener,
-                    maxPendingMessagesPerSubscription, transport, reconnectBackoffBase, reconnectBackoffCap,
+                    maxPendingMessagesPerSubscription, maxPendingBytesPerSubscription, transport, reconnectBackoffBase,
+                    reconnectBackoffCap,
                     maxReconnectAttempts, initialConnectJitter, retryInitialConnect, maxBufferedBytes, bufferFull,
                     bufferFullWait, disconnectWhenSlow, clock, random, poolSize, maxRequestsPerConnection,
                     maxConnectionAge, maxConnectionAgeJitter, credentials, tls);

@@ -10,8 +10,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One subscription of a {@link ConduitClient}. Messages arrive on the I/O thread ({@link
  * #onMessage}) and are handed to the handler in order through a {@link SerialExecutor} (as items for
- * its sink, {@link #handle}, not as a task each); at most
- * {@code maxPending} wait at a time, and the excess is dropped and reported.
+ * its sink, {@link #handle}, not as a task each).
+ *
+ * <p>A reliable subscription ({@link Delivery#RELIABLE}) never drops: the server sends it no more
+ * than its credit (a window of {@code maxPending} messages and {@code maxPendingBytes} payload bytes
+ * beyond what the handler has taken), so its queue is bounded by that window, and the subscription
+ * reports what the handler takes with CREDIT frames (docs/protocol.md section 7b). A lossy one lets
+ * at most {@code maxPending} wait, and drops and reports the excess.
  *
  * <p>Both sides count the messages delivered to the subscription since it began, identically, so an
  * automatic unsubscribe ({@link #unsubscribeAfter}) ends it at the same message on both.
@@ -25,6 +30,22 @@ final class ClientSubscription implements Subscription {
     private final SerialExecutor dispatch;
     private final int maxPending;
     private final boolean disconnectWhenSlow;
+    private final boolean reliable;
+    private final long maxPendingBytes;
+    /** Payload bytes queued for the handler. */
+    private final AtomicLong pendingBytes = new AtomicLong();
+    /** Messages and payload bytes the handler has taken since the subscription began, in all sessions. */
+    private final AtomicLong consumed = new AtomicLong();
+    private final AtomicLong consumedBytes = new AtomicLong();
+    /** {@link #consumed} and {@link #consumedBytes} when the current session's SUBSCRIBE was made. */
+    private volatile long consumedBase;
+    private volatile long consumedBytesBase;
+    /** The credit of the current session's SUBSCRIBE. */
+    private volatile long windowMessages;
+    private volatile long windowBytes;
+    /** Totals last reported with CREDIT (relative to the bases); guarded by this. */
+    private long reported;
+    private long reportedBytes;
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong delivered = new AtomicLong();
@@ -37,8 +58,13 @@ final class ClientSubscription implements Subscription {
     private boolean awaitingDispatch;
 
     ClientSubscription(ConduitClient client, int id, String pattern, String queueGroup, MessageHandler handler,
-                       java.util.concurrent.Executor executor, int maxPending, boolean disconnectWhenSlow) {
+                       java.util.concurrent.Executor executor, int maxPending, long maxPendingBytes,
+                       Delivery delivery, boolean disconnectWhenSlow) {
         this.disconnectWhenSlow = disconnectWhenSlow;
+        this.reliable = delivery == Delivery.RELIABLE && !disconnectWhenSlow;
+        this.maxPendingBytes = maxPendingBytes;
+        this.windowMessages = maxPending;
+        this.windowBytes = maxPendingBytes;
         this.client = client;
         this.id = id;
         this.pattern = pattern;
@@ -64,7 +90,11 @@ final class ClientSubscription implements Subscription {
         if (n >= limit) {
             end();
         }
-        if (pending.incrementAndGet() > maxPending) {
+        if (reliable) {
+            // Never dropped: the server sent it within the credit, so the queue stays within the window.
+            pending.incrementAndGet();
+            pendingBytes.addAndGet(body.payloadLength());
+        } else if (pending.incrementAndGet() > maxPending) {
             pending.decrementAndGet();
             if (dropped.getAndIncrement() == 0) {
                 // Not through dispatch: that queue is stuck behind the handler that is too slow.
@@ -88,7 +118,7 @@ final class ClientSubscription implements Subscription {
 
     /** The dispatch's sink: runs the handler on one message, on the client's executor. */
     void handle(ReceivedMessage message) {
-        pending.decrementAndGet();
+        int left = pending.decrementAndGet();
         try {
             handler.onMessage(message);
         } catch (Exception | Error e) {
@@ -98,11 +128,46 @@ final class ClientSubscription implements Subscription {
             client.notifyHandlerFailure(this, e);
         } finally {
             delivered.incrementAndGet();
+            if (reliable) {
+                int bytes = message.payloadLength();
+                pendingBytes.addAndGet(-bytes);
+                consumed.incrementAndGet();
+                consumedBytes.addAndGet(bytes);
+                reportCredit(left == 0);
+            }
         }
     }
 
+    /**
+     * Tells the server what the handler has taken, once half of either window has been taken since
+     * the last report, or when the queue ran empty with something unreported (so that a message too
+     * big for what is left of the byte window is never stuck). On the handler's turn.
+     */
+    private synchronized void reportCredit(boolean idle) {
+        long taken = consumed.get() - consumedBase;
+        long takenBytes = consumedBytes.get() - consumedBytesBase;
+        if (taken - reported >= Math.max(1, windowMessages / 2) || takenBytes - reportedBytes >= windowBytes / 2
+                || (idle && (taken > reported || takenBytes > reportedBytes))) {
+            if (active && client.sendCredit(new Frame.Credit(id, taken, takenBytes))) {
+                reported = taken;
+                reportedBytes = takenBytes;
+            }
+        }
+    }
+
+    /** The consumed totals of the current session, for the CREDIT sent again after a resume. */
+    Frame.Credit creditFrame() {
+        return new Frame.Credit(id, Math.max(0, consumed.get() - consumedBase),
+                Math.max(0, consumedBytes.get() - consumedBytesBase));
+    }
+
+    boolean reliable() {
+        return reliable;
+    }
+
     Frame.Subscribe subscribeFrame() {
-        return new Frame.Subscribe(id, pattern, queueGroup, disconnectWhenSlow);
+        return reliable ? Frame.Subscribe.reliable(id, pattern, queueGroup, windowMessages, windowBytes)
+                : new Frame.Subscribe(id, pattern, queueGroup, disconnectWhenSlow);
     }
 
     /**
@@ -112,12 +177,31 @@ final class ClientSubscription implements Subscription {
      */
     List<Frame> resubscribeFrames() {
         long got = received.getAndSet(0);
+        if (reliable) {
+            newSessionCredit();
+        }
         long max = limit;
         if (max == Long.MAX_VALUE) {
             return List.of(subscribeFrame());
         }
         limit = max - got;
         return List.of(subscribeFrame(), new Frame.Unsubscribe(id, max - got));
+    }
+
+    /**
+     * The new session counts from zero: what is still queued from the old one (read before the
+     * consumed totals, so it is never under-counted) is taken from the window, and counts as consumed
+     * in the new session once handled, so the queue stays within the first window.
+     */
+    private synchronized void newSessionCredit() {
+        long queued = pending.get();
+        long queuedBytes = pendingBytes.get();
+        consumedBase = consumed.get();
+        consumedBytesBase = consumedBytes.get();
+        windowMessages = Math.max(1, maxPending - queued);
+        windowBytes = Math.max(1, maxPendingBytes - queuedBytes);
+        reported = 0;
+        reportedBytes = 0;
     }
 
     /** Completes once every message handed to this subscription so far has been handled. */

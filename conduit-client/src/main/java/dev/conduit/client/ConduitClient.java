@@ -297,6 +297,12 @@ final class ConduitClient implements Client {
                 for (Outgoing o : unacked) {
                     l.connection.send(o.frame);
                 }
+                // The server may have missed the last CREDIT: the totals again (they are cumulative).
+                for (ClientSubscription s : subscriptions.values()) {
+                    if (s.reliable() && s.isActive()) {
+                        l.connection.send(s.creditFrame());
+                    }
+                }
                 log.info("session {} resumed on {} ({} frames sent again)", sessionId, l.endpoint, unacked.size());
                 notices.add(() -> options.listener().onResumed(info));
             } else {
@@ -577,21 +583,24 @@ final class ConduitClient implements Client {
     }
 
     @Override
-    public Subscription subscribe(String pattern, String queueGroup, MessageHandler handler) {
+    public Subscription subscribe(String pattern, String queueGroup, Delivery delivery, MessageHandler handler) {
         Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(delivery, "delivery");
         ProtocolLimits l = limits;
         Subjects.checkPattern(pattern, l.maxSubjectBytes());
         if (queueGroup != null) {
             Subjects.checkQueueGroup(queueGroup, l.maxSubjectBytes());
         }
-        return subscribeInternal(pattern, queueGroup, handler, true);
+        return subscribeInternal(pattern, queueGroup, delivery, handler, true);
     }
 
     /** Makes a subscription; the request inbox is made even while draining, for requests already sent. */
-    ClientSubscription subscribeInternal(String pattern, String queueGroup, MessageHandler handler, boolean user) {
+    ClientSubscription subscribeInternal(String pattern, String queueGroup, Delivery delivery, MessageHandler handler,
+                                         boolean user) {
         int id = nextSubscriptionId.incrementAndGet();
         ClientSubscription s = new ClientSubscription(this, id, pattern, queueGroup, handler,
-                executor, options.maxPendingMessagesPerSubscription(), options.disconnectWhenSlow());
+                executor, options.maxPendingMessagesPerSubscription(), options.maxPendingBytesPerSubscription(),
+                delivery, options.disconnectWhenSlow());
         synchronized (this) {
             if (user) {
                 requireOpen();
@@ -1070,6 +1079,21 @@ final class ConduitClient implements Client {
         events.execute(() -> options.listener().onHandlerFailure(s, e));
     }
 
+    /**
+     * Sends a CREDIT on the open connection, if there is one; otherwise the totals go with the
+     * resume. From the subscription's handler turn.
+     *
+     * @return whether it was handed to a connection
+     */
+    boolean sendCredit(Frame.Credit credit) {
+        Link l = active;
+        if (l == null) {
+            return false;
+        }
+        l.connection.send(credit);
+        return true;
+    }
+
     /** Reports what the subscription has dropped so far, and keeps counting from zero. */
     void reportSlowConsumer(ClientSubscription s) {
         events.execute(() -> {
@@ -1199,7 +1223,12 @@ final class ConduitClient implements Client {
                 case Frame.Gap g -> {
                     inSeq++;
                     ClientSubscription s = subscriptions.get(g.subscriptionId());
-                    if (s != null) {
+                    if (s != null && g.ended()) {
+                        log.warn("{}: the server ended it: its handler took nothing for the server's maxStall; {} "
+                                + "messages held for it were not delivered", s, g.dropped());
+                        s.end();
+                        events.execute(() -> options.listener().onSlowConsumer(s, g.dropped()));
+                    } else if (s != null) {
                         log.warn("{}: the server dropped {} messages because this client fell behind", s, g.dropped());
                         events.execute(() -> options.listener().onGap(s, g.dropped()));
                     }

@@ -306,8 +306,8 @@ final class PooledClient implements Client {
     }
 
     @Override
-    public Subscription subscribe(String pattern, String queueGroup, MessageHandler handler) {
-        return home().client.subscribe(pattern, queueGroup, handler);
+    public Subscription subscribe(String pattern, String queueGroup, Delivery delivery, MessageHandler handler) {
+        return home().client.subscribe(pattern, queueGroup, delivery, handler);
     }
 
     @Override

@@ -13,6 +13,11 @@ final class ReceivedMessage implements Message {
         this.body = body;
     }
 
+    /** The payload's length, for credit accounting, without copying it. */
+    int payloadLength() {
+        return body.payloadLength();
+    }
+
     @Override
     public String subject() {
         return body.subject();

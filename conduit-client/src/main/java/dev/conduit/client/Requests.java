@@ -92,7 +92,7 @@ final class Requests {
         }
         synchronized (this) {
             if (inbox == null) {
-                inbox = client.subscribeInternal(inboxPrefix + "*", null, this::onReply, false);
+                inbox = client.subscribeInternal(inboxPrefix + "*", null, Delivery.RELIABLE, this::onReply, false);
             }
         }
     }

@@ -65,7 +65,7 @@ class PooledClientTest {
         }
 
         @Override
-        public Subscription subscribe(String pattern, String queueGroup, MessageHandler handler) {
+        public Subscription subscribe(String pattern, String queueGroup, Delivery delivery, MessageHandler handler) {
             subscribed.add(pattern);
             return null;
         }

@@ -209,7 +209,7 @@ final class RoutingServer implements Server {
         return ByteBuffer.allocate(8 + id.length).putLong(epoch).put(id).array();
     }
 
-    void route(ServerSession from, Frame.Publish publish) {
+    void route(ServerSession from, ServerConnection publisher, Frame.Publish publish) {
         List<ServerSubscription> targets = from.targets;
         MessageBody body = publish.body();
         subjects.offer(from.stats.received(body.payloadLength()), body.subject());
@@ -232,7 +232,9 @@ final class RoutingServer implements Server {
                 if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
                     continue;
                 }
-                target.session.deliver(target, body);
+                if (target.session.deliver(target, body, publisher)) {
+                    publisher.waitForCredit(target);
+                }
             }
         } finally {
             targets.clear();
@@ -257,7 +259,7 @@ final class RoutingServer implements Server {
                 if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
                     continue; // as in route: only subscriptions that name $SYS, which needed permission
                 }
-                target.session.deliver(target, body);
+                target.session.deliver(target, body, null); // held like any other; the stats tick never waits
             }
         } finally {
             targets.clear();

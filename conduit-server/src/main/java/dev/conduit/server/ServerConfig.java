@@ -58,12 +58,15 @@ import java.util.Set;
  * @param auth                         authentication and permissions (see {@link AuthConfig})
  * @param tls                          TLS for the TCP port ({@code tls://}) and the HTTP port (https and
  *                                     {@code wss://}); null for none (see docs/security.md)
+ * @param flow                         pacing of reliable subscriptions: keys {@code
+ *                                     maxHeldBytesPerSubscription}, {@code maxStall} (see {@link
+ *                                     FlowControl})
  */
 public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
                            Duration drainTimeout, long maxPendingBytesPerConnection, TransportOptions transport,
                            Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
                            List<String> alternates, Clock clock, PeerLimits peerLimits, HttpConfig http,
-                           AuthConfig auth, ServerTls tls) {
+                           AuthConfig auth, ServerTls tls, FlowControl flow) {
 
     /** The settings whose values are file names; in a YAML file they are relative to the file's folder. */
     static final Set<String> PATH_SETTINGS = Set.of("tlsCert", "tlsKey", "tlsKeyStore", "tlsClientCa");
@@ -104,6 +107,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         Objects.requireNonNull(peerLimits, "peerLimits");
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(auth, "auth");
+        Objects.requireNonNull(flow, "flow");
         if (auth.mtls() != null && (tls == null || tls.clientAuth() == ServerTls.ClientAuth.NONE)) {
             throw new IllegalArgumentException("authentication by client certificate (mtlsPrincipalFrom) needs TLS "
                     + "that asks for client certificates: set tlsClientAuth to request or require, and tlsClientCa");
@@ -227,6 +231,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private Duration heartbeatInterval = Duration.ofSeconds(5);
         private int heartbeatMisses = 3;
         private Duration resumeWindow = Duration.ofMinutes(2);
+        private long maxHeldBytesPerSubscription = FlowControl.DEFAULT.maxHeldBytesPerSubscription();
+        private Duration maxStall = FlowControl.DEFAULT.maxStall();
         private final List<String> alternates = new ArrayList<>();
         private Clock clock = Clock.system();
         private int maxConnections = PeerLimits.DEFAULT.maxConnections();
@@ -276,6 +282,20 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         public Builder resumeWindow(Duration window) {
             notNegative(window, "resumeWindow");
             this.resumeWindow = window;
+            return this;
+        }
+
+        /** Default 1 MiB: see {@link FlowControl#maxHeldBytesPerSubscription()}. */
+        public Builder maxHeldBytesPerSubscription(long bytes) {
+            this.maxHeldBytesPerSubscription = bytes;
+            new FlowControl(bytes, maxStall);
+            return this;
+        }
+
+        /** Default 30 s; zero: never. See {@link FlowControl#maxStall()}. */
+        public Builder maxStall(Duration stall) {
+            notNegative(stall, "maxStall");
+            this.maxStall = stall;
             return this;
         }
 
@@ -525,6 +545,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "heartbeatInterval" -> heartbeatInterval(ConfigSettings.duration(value));
                     case "heartbeatMisses" -> heartbeatMisses(Integer.parseInt(value.trim()));
                     case "resumeWindow" -> resumeWindow(ConfigSettings.duration(value));
+                    case "maxHeldBytesPerSubscription" -> maxHeldBytesPerSubscription(Long.parseLong(value.trim()));
+                    case "maxStall" -> maxStall(ConfigSettings.duration(value));
                     case "maxConnections" -> maxConnections(Integer.parseInt(value.trim()));
                     case "maxConnectionsPerAddress" -> maxConnectionsPerAddress(Integer.parseInt(value.trim()));
                     case "maxSubscriptionsPerSession" -> maxSubscriptionsPerSession(Integer.parseInt(value.trim()));
@@ -594,7 +616,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
                     maxPendingBytesPerConnection, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
                     alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins), a,
-                    tls != null ? tls : tlsFromSettings());
+                    tls != null ? tls : tlsFromSettings(), new FlowControl(maxHeldBytesPerSubscription, maxStall));
         }
 
         /** The {@code tls*} settings as a {@link ServerTls}; null if no certificate is set (then nothing else may be). */

@@ -51,6 +51,13 @@ final class ServerConnection implements FrameHandler {
     private Connection.Cancellable pendingRefusal;
     /** The client said goodbye (GOAWAY): its session ends with this connection instead of waiting. */
     private volatile boolean leaving;
+    /** Reading is suspended for the rate ({@link #suspendForRate}); on the I/O thread. */
+    private boolean rateSuspended;
+    /**
+     * Reliable subscriptions over their held bound that this connection's publishes routed to:
+     * reading is suspended while any is here (docs/protocol.md section 7b). On the I/O thread.
+     */
+    private final java.util.Set<ServerSubscription> creditWaits = new java.util.HashSet<>();
 
     ServerConnection(RoutingServer server, Connection connection) {
         this.server = server;
@@ -99,6 +106,7 @@ final class ServerConnection implements FrameHandler {
             case Frame.Subscribe sub -> session.inbound(this, sub);
             case Frame.Unsubscribe u -> session.inbound(this, u);
             case Frame.Ack a -> session.inbound(this, a);
+            case Frame.Credit c -> session.inbound(this, c);
             case Frame.Auth a -> renew(a);
             default -> fatal(ErrorCode.UNEXPECTED_FRAME, frame.type() + " is not a frame a client may send");
         }
@@ -193,6 +201,7 @@ final class ServerConnection implements FrameHandler {
      * notice} is not null; on the I/O thread. Reading resumes once the session is out of debt.
      */
     void suspendForRate(long nanos, String notice) {
+        rateSuspended = true;
         connection.suspendReading();
         if (notice != null) {
             error(ErrorCode.RATE_LIMITED, notice);
@@ -230,8 +239,58 @@ final class ServerConnection implements FrameHandler {
             }
             connection.schedule(this::rateWaitOver, Math.min(more, maxRateWait()), TimeUnit.NANOSECONDS);
         } else {
-            connection.resumeReading();
+            rateSuspended = false;
+            if (creditWaits.isEmpty()) {
+                connection.resumeReading();
+            }
         }
+    }
+
+    /**
+     * A publish from this connection took a reliable subscription past its held bound: stop reading
+     * until the subscription drains ({@link #creditFreed}). On the I/O thread, while routing.
+     */
+    void waitForCredit(ServerSubscription sub) {
+        if (creditWaits.add(sub) && creditWaits.size() == 1) {
+            server.metrics().publisherWaiting(1);
+            if (!rateSuspended) {
+                connection.suspendReading();
+            }
+            lastRatePing = config.clock().nanoTime();
+            connection.schedule(this::creditWaitTick, maxRateWait(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** {@code sub} drained below half its bound, or ended: read on if nothing else holds us. Any thread. */
+    void creditFreed(ServerSubscription sub) {
+        connection.schedule(() -> {
+            if (creditWaits.remove(sub) && creditWaits.isEmpty()) {
+                server.metrics().publisherWaiting(-1);
+                if (!rateSuspended && state != State.CLOSED) {
+                    connection.resumeReading();
+                }
+            }
+        }, 0, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * While reading waits for credit the peer cannot show it is alive: the heartbeat counts it alive,
+     * and a PING now and then keeps the peer's own heartbeat fed (its PONG waits with the rest).
+     */
+    private void creditWaitTick() {
+        if (state == State.CLOSED || creditWaits.isEmpty()) {
+            return;
+        }
+        Heartbeat h = heartbeat;
+        if (h != null) {
+            h.received();
+            long now = config.clock().nanoTime();
+            if (now - lastRatePing >= config.heartbeatInterval().toNanos()) {
+                lastRatePing = now;
+                connection.send(new Frame.Ping(0));
+            }
+        }
+        connection.schedule(this::creditWaitTick, maxRateWait(), TimeUnit.NANOSECONDS);
     }
 
     private void dead() {
@@ -335,6 +394,10 @@ final class ServerConnection implements FrameHandler {
         }
         if (heartbeat != null) {
             heartbeat.stop();
+        }
+        if (!creditWaits.isEmpty()) {
+            creditWaits.clear();
+            server.metrics().publisherWaiting(-1);
         }
         ServerSession s = session;
         if (s != null) {

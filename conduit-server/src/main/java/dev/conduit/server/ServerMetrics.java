@@ -52,6 +52,9 @@ final class ServerMetrics {
     private final LongAdder retiredMessagesOut = new LongAdder();
     private final LongAdder retiredBytesOut = new LongAdder();
     private final Counter resumes;
+    private final AtomicLong heldBytes = new AtomicLong();
+    private final AtomicInteger publishersWaiting = new AtomicInteger();
+    private final Counter stalls;
     private final Counter sessionsLost;
     private final Timer roundTrip;
     private final Collection<ServerSession> sessions;
@@ -79,6 +82,14 @@ final class ServerMetrics {
                 .description("sessions resumed on a new connection").register(this.registry));
         sessionsLost = keep(Counter.builder("conduit.sessions.lost")
                 .description("detached sessions that ended because their resume window expired").register(this.registry));
+        keep(Gauge.builder("conduit.flow.held", heldBytes, AtomicLong::get).baseUnit("bytes")
+                .description("payload bytes held for reliable subscriptions that have no credit (each bounded by "
+                        + "maxHeldBytesPerSubscription)").register(this.registry));
+        keep(Gauge.builder("conduit.flow.publishers.waiting", publishersWaiting, AtomicInteger::get)
+                .description("connections not read because their publishes wait for a reliable subscription's "
+                        + "credit").register(this.registry));
+        stalls = keep(Counter.builder("conduit.flow.stalls")
+                .description("reliable subscriptions ended for granting no credit for maxStall").register(this.registry));
         roundTrip = keep(Timer.builder("conduit.request.round.trip")
                 .description("sampled, at most one request per session at a time: from routing a request to "
                         + "delivering the first message on its reply subject to the requester")
@@ -86,6 +97,21 @@ final class ServerMetrics {
                 .minimumExpectedValue(Duration.ofNanos(10_000))
                 .maximumExpectedValue(Duration.ofSeconds(30))
                 .register(this.registry));
+    }
+
+    /** Payload bytes held for reliable subscriptions went up (or down, negative). */
+    void held(long deltaBytes) {
+        heldBytes.addAndGet(deltaBytes);
+    }
+
+    /** A connection started (1) or stopped (-1) waiting for credit. */
+    void publisherWaiting(int delta) {
+        publishersWaiting.addAndGet(delta);
+    }
+
+    /** A reliable subscription was ended for stalling. */
+    void stalled() {
+        stalls.increment();
     }
 
     /** Gauges and counters that read the server's own state; registered by the server once it exists. */

@@ -258,6 +258,12 @@ final class ServerSession {
 
     private void endLocked(String reason) {
         state = State.CLOSED;
+        for (ServerSubscription sub : subscriptions.values()) {
+            if (sub.reliable()) {
+                server.metrics().held(-sub.heldBytes());
+                sub.dropHeld();
+            }
+        }
         endReason = reason;
         attached = null;
         replay.clear();
@@ -309,6 +315,7 @@ final class ServerSession {
                 case Frame.Subscribe s -> subscribe(from, s);
                 case Frame.Unsubscribe u -> unsubscribe(u);
                 case Frame.Ack a -> acknowledged(from, a.sequence());
+                case Frame.Credit c -> credit(c);
                 default -> throw new IllegalArgumentException("not a session frame: " + frame.type());
             }
         }
@@ -400,7 +407,7 @@ final class ServerSession {
             denied(from, denied);
             return;
         }
-        server.route(this, p);
+        server.route(this, from, p);
     }
 
     private void subscribe(ServerConnection from, Frame.Subscribe s) {
@@ -420,7 +427,7 @@ final class ServerSession {
             return;
         }
         ServerSubscription sub = new ServerSubscription(this, s.subscriptionId(), s.pattern(), s.queueGroup(),
-                s.disconnectWhenSlow());
+                s.disconnectWhenSlow(), s.creditMessages(), s.creditBytes());
         if (subscriptions.putIfAbsent(s.subscriptionId(), sub) != null) {
             from.error(ErrorCode.DUPLICATE_SUBSCRIPTION, "subscription id " + s.subscriptionId() + " is already in use");
             return;
@@ -441,6 +448,17 @@ final class ServerSession {
     private void endSubscription(ServerSubscription sub) {
         if (subscriptions.remove(sub.id, sub)) {
             server.index().remove(sub);
+        }
+        if (sub.reliable()) {
+            List<ServerConnection> waiting;
+            synchronized (outLock) {
+                sub.ended = true;
+                server.metrics().held(-sub.heldBytes());
+                sub.dropHeld();
+                stopStallTimer(sub);
+                waiting = sub.takeWaiters();
+            }
+            wake(waiting, sub);
         }
     }
 
@@ -476,43 +494,183 @@ final class ServerSession {
     // ---------------------------------------------------------------------------------------------
     // Outbound
 
-    /** Delivers a routed message; runs on the publisher's I/O thread. */
-    void deliver(ServerSubscription sub, MessageBody body) {
+    /**
+     * Delivers a routed message; runs on the publisher's I/O thread. A reliable subscription without
+     * credit holds it instead; past its bound the publisher must wait.
+     *
+     * @param publisher the connection whose PUBLISH this is, to be woken when the subscription drains;
+     *                  null for the server's own messages
+     * @return true if {@code publisher} must stop reading until woken ({@link ServerConnection#creditFreed})
+     */
+    boolean deliver(ServerSubscription sub, MessageBody body, ServerConnection publisher) {
         boolean last;
         synchronized (outLock) {
             if (state == State.CLOSED) {
-                return;
+                return false;
             }
-            if (replayBytes > config.maxPendingBytesPerConnection()) {
-                if (!tooSlow(sub, body)) {
-                    return;
+            if (sub.reliable()) {
+                if (sub.ended) {
+                    return false;
                 }
-            } else if (behind) {
-                behind = false;
-                log.info("{} caught up", this);
-            }
-            int count = sub.countDelivery();
-            if (count < 0) {
-                return;
-            }
-            long dropped = sub.takeDropped();
-            if (dropped > 0) {
-                sendSequenced(new Frame.Gap(sub.id, dropped));
-            }
-            sendSequenced(new Frame.Message(outSeq + 1, sub.id, body));
-            stats.delivered(body.payloadLength());
-            long roundTrip = stats.replyDelivered(body.subject(), config.clock());
-            if (roundTrip >= 0) {
-                server.metrics().roundTrip(roundTrip);
-            }
-            last = count == 1;
-            if (body.replyTo() != null && access.recordsResponses()) {
-                access.granted(body.replyTo());
+                if (sub.holding() || !sub.mayStart(body.payloadLength())) {
+                    return hold(sub, body, publisher);
+                }
+                last = emit(sub, body);
+            } else {
+                if (replayBytes > config.maxPendingBytesPerConnection()) {
+                    if (!tooSlow(sub, body)) {
+                        return false;
+                    }
+                } else if (behind) {
+                    behind = false;
+                    log.info("{} caught up", this);
+                }
+                last = emit(sub, body);
             }
         }
         if (last) {
             endSubscription(sub);
         }
+        return false;
+    }
+
+    /**
+     * Numbers and sends one MESSAGE for {@code sub} (after a GAP for what it dropped, if anything);
+     * under outLock.
+     *
+     * @return whether it was the subscription's last (its limit reached): end it outside the lock
+     */
+    private boolean emit(ServerSubscription sub, MessageBody body) {
+        int count = sub.countDelivery();
+        if (count < 0) {
+            return false;
+        }
+        long dropped = sub.takeDropped();
+        if (dropped > 0) {
+            sendSequenced(new Frame.Gap(sub.id, dropped));
+        }
+        if (sub.reliable()) {
+            sub.sent(body.payloadLength());
+        }
+        sendSequenced(new Frame.Message(outSeq + 1, sub.id, body));
+        stats.delivered(body.payloadLength());
+        long roundTrip = stats.replyDelivered(body.subject(), config.clock());
+        if (roundTrip >= 0) {
+            server.metrics().roundTrip(roundTrip);
+        }
+        if (body.replyTo() != null && access.recordsResponses()) {
+            access.granted(body.replyTo());
+        }
+        return count == 1;
+    }
+
+    /**
+     * A reliable subscription has no credit for {@code body}: holds it, starts the stall clock, and
+     * past the bound asks the publisher to wait; under outLock.
+     */
+    private boolean hold(ServerSubscription sub, MessageBody body, ServerConnection publisher) {
+        boolean first = !sub.holding();
+        long heldBytes = sub.hold(body);
+        server.metrics().held(body.payloadLength());
+        if (first) {
+            startStall(sub);
+        }
+        if (heldBytes > config.flow().maxHeldBytesPerSubscription() && publisher != null) {
+            sub.addWaiter(publisher);
+            return true;
+        }
+        return false;
+    }
+
+    /** CREDIT from the client: sends what the new room allows, and wakes publishers once drained. */
+    private void credit(Frame.Credit c) {
+        ServerSubscription sub = subscriptions.get(c.subscriptionId());
+        if (sub == null || !sub.reliable()) {
+            return; // ended meanwhile, or lossy: nothing to pace
+        }
+        boolean last = false;
+        List<ServerConnection> waiting = List.of();
+        synchronized (outLock) {
+            if (sub.ended || !sub.consumed(c.consumedMessages(), c.consumedBytes())) {
+                return;
+            }
+            MessageBody next;
+            while (!last && (next = sub.peekHeld()) != null && sub.mayStart(next.payloadLength())) {
+                sub.pollHeld();
+                server.metrics().held(-next.payloadLength());
+                last = emit(sub, next);
+            }
+            if (sub.holding()) {
+                sub.stalledSince = config.clock().nanoTime(); // credit came: the stall starts again
+            } else {
+                sub.stalledSince = -1;
+                stopStallTimer(sub);
+            }
+            if (sub.heldBytes() <= config.flow().maxHeldBytesPerSubscription() / 2) {
+                waiting = sub.takeWaiters();
+            }
+        }
+        wake(waiting, sub);
+        if (last) {
+            endSubscription(sub);
+        }
+    }
+
+    private static void wake(List<ServerConnection> waiting, ServerSubscription sub) {
+        for (int i = 0; i < waiting.size(); i++) {
+            waiting.get(i).creditFreed(sub);
+        }
+    }
+
+    /** Messages are now held for {@code sub}: the stall clock runs until credit comes; under outLock. */
+    private void startStall(ServerSubscription sub) {
+        sub.stalledSince = config.clock().nanoTime();
+        long stall = config.flow().maxStall().toNanos();
+        if (stall > 0 && sub.stallTimer == null) {
+            sub.stallTimer = config.clock().schedule(() -> stallCheck(sub), stall, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private static void stopStallTimer(ServerSubscription sub) {
+        if (sub.stallTimer != null) {
+            sub.stallTimer.cancel();
+            sub.stallTimer = null;
+        }
+    }
+
+    /**
+     * The stall timer fired: if credit came meanwhile, waits for the rest of the stall limit from
+     * then; otherwise ends the subscription (GAP with ENDED, a non-fatal 429). On the clock's thread.
+     */
+    private void stallCheck(ServerSubscription sub) {
+        long limit = config.flow().maxStall().toNanos();
+        String message;
+        synchronized (outLock) {
+            sub.stallTimer = null;
+            if (sub.ended || sub.stalledSince < 0 || state == State.CLOSED) {
+                return;
+            }
+            long stalled = config.clock().nanoTime() - sub.stalledSince;
+            if (stalled < limit) {
+                sub.stallTimer = config.clock().schedule(() -> stallCheck(sub), limit - stalled, TimeUnit.NANOSECONDS);
+                return;
+            }
+            long heldBytes = sub.heldBytes();
+            long dropped = sub.dropHeld();
+            server.metrics().held(-heldBytes);
+            sub.ended = true;
+            sendSequenced(new Frame.Gap(sub.id, dropped, true));
+            message = "subscription " + sub.id + " '" + sub.pattern + "' of session " + id + " granted no credit for "
+                    + TimeUnit.NANOSECONDS.toMillis(stalled) + " ms (maxStall): ended, " + dropped
+                    + " held messages not delivered";
+            ServerConnection c = attached;
+            if (c != null) {
+                c.connection.send(new Frame.Error(ErrorCode.SLOW_CONSUMER, false, message));
+            }
+        }
+        server.metrics().stalled();
+        server.limitLog("maxStall").note(this, message);
+        endSubscription(sub);
     }
 
     /**

@@ -1,10 +1,22 @@
 package dev.conduit.server;
 
+import dev.conduit.protocol.MessageBody;
+import dev.conduit.transport.Connection;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A subscription as the server holds it: which session, under which id, for which pattern and queue
  * group. Delivered from whatever I/O thread routes a publish, so its counters are atomic.
+ *
+ * <p>A <em>reliable</em> subscription (SUBSCRIBE with credit, docs/protocol.md section 7b) also
+ * keeps its credit: the client's window, what was sent, what the client reported consumed, and the
+ * messages held while the window is closed, with the publishers' connections waiting for them to
+ * drain. All of that is guarded by the session's outbound lock.
  */
 final class ServerSubscription {
     final ServerSession session;
@@ -22,16 +34,130 @@ final class ServerSubscription {
     /** Messages dropped since the last GAP; guarded by the session's outbound lock. */
     private long dropped;
 
-    ServerSubscription(ServerSession session, int id, String pattern, String queueGroup, boolean disconnectWhenSlow) {
+    // Credit of a reliable subscription (windowMessages > 0); guarded by the session's outbound lock.
+    final long windowMessages;
+    final long windowBytes;
+    private long sentMessages;
+    private long sentBytes;
+    private long consumedMessages;
+    private long consumedBytes;
+    /** Messages the window has no room for yet, in order. */
+    private final ArrayDeque<MessageBody> held = new ArrayDeque<>();
+    private long heldBytes;
+    /** Publishers' connections not read until {@link #heldBytes} is back under half the bound. */
+    private final Set<ServerConnection> waiters = new LinkedHashSet<>();
+    /** Clock nanos since which messages have been held without new credit; -1 when not stalled. */
+    long stalledSince = -1;
+    /** The timer that ends the subscription if the stall lasts; null when none is set. */
+    Connection.Cancellable stallTimer;
+    /** Ended by the server (stalled) or the session: nothing more is held or sent. */
+    boolean ended;
+
+    ServerSubscription(ServerSession session, int id, String pattern, String queueGroup, boolean disconnectWhenSlow,
+                       long windowMessages, long windowBytes) {
         this.session = session;
         this.id = id;
         this.pattern = pattern;
         this.queueGroup = queueGroup;
         this.disconnectWhenSlow = disconnectWhenSlow;
+        this.windowMessages = windowMessages;
+        this.windowBytes = windowBytes;
+    }
+
+    ServerSubscription(ServerSession session, int id, String pattern, String queueGroup, boolean disconnectWhenSlow) {
+        this(session, id, pattern, queueGroup, disconnectWhenSlow, 0, 0);
     }
 
     ServerSubscription(ServerSession session, int id, String pattern, String queueGroup) {
         this(session, id, pattern, queueGroup, false);
+    }
+
+    /** Credit-based (never skipped) rather than lossy. */
+    boolean reliable() {
+        return windowMessages > 0;
+    }
+
+    /** Whether the window has room for a message of {@code payloadBytes} now. */
+    boolean mayStart(int payloadBytes) {
+        if (sentMessages - consumedMessages >= windowMessages) {
+            return false;
+        }
+        long inFlight = sentBytes - consumedBytes;
+        return inFlight <= 0 || inFlight + payloadBytes <= windowBytes;
+    }
+
+    /** Counts a message sent against the window. */
+    void sent(int payloadBytes) {
+        sentMessages++;
+        sentBytes += payloadBytes;
+    }
+
+    /**
+     * The client's consumed totals (CREDIT); smaller totals than known are ignored.
+     *
+     * @return whether either total grew: new credit
+     */
+    boolean consumed(long messages, long bytes) {
+        boolean more = messages > consumedMessages || bytes > consumedBytes;
+        consumedMessages = Math.max(consumedMessages, messages);
+        consumedBytes = Math.max(consumedBytes, bytes);
+        return more;
+    }
+
+    /** Holds a message the window has no room for; returns the bytes now held. */
+    long hold(MessageBody body) {
+        held.addLast(body);
+        heldBytes += body.payloadLength();
+        return heldBytes;
+    }
+
+    /** The oldest held message, or null. */
+    MessageBody peekHeld() {
+        return held.peekFirst();
+    }
+
+    MessageBody pollHeld() {
+        MessageBody b = held.pollFirst();
+        if (b != null) {
+            heldBytes -= b.payloadLength();
+        }
+        return b;
+    }
+
+    boolean holding() {
+        return !held.isEmpty();
+    }
+
+    long heldBytes() {
+        return heldBytes;
+    }
+
+    /** Forgets what is held; returns how many messages that was. */
+    long dropHeld() {
+        long n = held.size();
+        held.clear();
+        heldBytes = 0;
+        return n;
+    }
+
+    /** A publisher's connection to wake when the held bytes drain. */
+    void addWaiter(ServerConnection publisher) {
+        waiters.add(publisher);
+    }
+
+    /** Takes the waiting publishers, to wake them outside the lock. */
+    List<ServerConnection> takeWaiters() {
+        if (waiters.isEmpty()) {
+            return List.of();
+        }
+        List<ServerConnection> w = new ArrayList<>(waiters);
+        waiters.clear();
+        return w;
+    }
+
+    /** Messages sent, not yet reported consumed: what the client may hold of this subscription. */
+    long inFlightMessages() {
+        return Math.max(0, sentMessages - consumedMessages);
     }
 
     void dropOne() {
