@@ -82,7 +82,7 @@ class ConduitClientTest {
             CountDownLatch release = new CountDownLatch(1);
             CountDownLatch first = new CountDownLatch(1);
             CopyOnWriteArrayList<String> handled = new CopyOnWriteArrayList<>();
-            Subscription s = client.subscribe("slow", m -> {
+            Subscription s = client.subscribe("slow", null, Delivery.LOSSY, m -> {
                 first.countDown();
                 release.await();
                 handled.add(m.payloadAsString());
@@ -99,6 +99,35 @@ class ConduitClientTest {
             release.countDown();
             await().atMost(WAIT).until(() -> s.delivered() == 3);
             assertThat(handled).containsExactly("0", "1", "2");
+        }
+    }
+
+    @Test
+    void aReliableSubscriptionAsksForItsCreditAndReportsWhatItsHandlerTook() throws Exception {
+        try (ScriptedServer server = new ScriptedServer(ProtocolLimits.DEFAULT);
+             Client client = server.connect(options().maxPendingMessagesPerSubscription(4)
+                     .maxPendingBytesPerSubscription(1000))) {
+            CopyOnWriteArrayList<String> handled = new CopyOnWriteArrayList<>();
+            client.subscribe("r", m -> handled.add(m.payloadAsString()));
+            Frame.Subscribe sub = server.next(Frame.Subscribe.class);
+            assertThat(sub.reliable()).isTrue();
+            assertThat(sub.creditMessages()).isEqualTo(4);
+            assertThat(sub.creditBytes()).isEqualTo(1000);
+            for (int i = 0; i < 4; i++) {
+                server.send(message(sub.subscriptionId(), "r", "m" + i));
+            }
+            await().atMost(WAIT).until(() -> handled.size() == 4);
+            // Reported once half the window is taken, or when the queue runs empty: totals that only
+            // grow, with bytes matching messages (2-byte payloads), up to all four.
+            long lastTotal = 0;
+            while (lastTotal < 4) {
+                Frame.Credit c = server.next(Frame.Credit.class);
+                assertThat(c.subscriptionId()).isEqualTo(sub.subscriptionId());
+                assertThat(c.consumedMessages()).isGreaterThan(lastTotal).isLessThanOrEqualTo(4);
+                assertThat(c.consumedBytes()).isEqualTo(2 * c.consumedMessages());
+                lastTotal = c.consumedMessages();
+            }
+            assertThat(handled).containsExactly("m0", "m1", "m2", "m3");
         }
     }
 
