@@ -20,11 +20,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * changed the trie. A match that read the current cache after a write finished therefore sees that
  * write, exactly as a walk of the trie would; a match racing a write may fill the cache being
  * replaced, which nobody reads afterwards. The cache holds at most {@value #CACHE_MAX} subjects and
- * starts empty again when full, so unique subjects (request inboxes) cannot grow it.
+ * starts empty again when full, so unique subjects cannot grow it. Reply subjects ({@code _INBOX.}
+ * ...) are never cached: each is used once, and caching them would evict the subjects that repeat.
  */
 final class SubjectIndex {
     private static final ServerSubscription[] NONE = new ServerSubscription[0];
     private static final int CACHE_MAX = 1024;
+    private static final String INBOX_PREFIX = "_INBOX.";
 
     private static final class MatchCache {
         final Map<String, ServerSubscription[]> matches = new ConcurrentHashMap<>();
@@ -110,6 +112,11 @@ final class SubjectIndex {
         cache = new MatchCache();
     }
 
+    /** Subjects whose matches are cached now; for tests. */
+    int cachedSubjects() {
+        return cache.matches.size();
+    }
+
     synchronized int size() {
         return size;
     }
@@ -127,7 +134,9 @@ final class SubjectIndex {
             List<ServerSubscription> found = out.subList(start, out.size());
             matched = found.isEmpty() ? NONE : found.toArray(NONE);
             found.clear();
-            if (c.matches.size() >= CACHE_MAX) {
+            if (subject.startsWith(INBOX_PREFIX)) {
+                // A reply subject is used once: caching it would only evict the subjects that repeat.
+            } else if (c.matches.size() >= CACHE_MAX) {
                 cache = new MatchCache(); // an empty cache is always right
             } else {
                 c.matches.put(subject, matched);

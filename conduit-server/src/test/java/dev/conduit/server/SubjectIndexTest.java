@@ -119,6 +119,25 @@ class SubjectIndexTest {
         return sb.toString();
     }
 
+    @Test
+    void replySubjectsAreMatchedButNeverCached() {
+        SubjectIndex index = new SubjectIndex();
+        ServerSubscription inbox = new ServerSubscription(null, 1, "_INBOX.abc.*", null);
+        ServerSubscription orders = new ServerSubscription(null, 2, "orders.>", null);
+        index.add(inbox);
+        index.add(orders);
+        List<ServerSubscription> out = new ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            index.match("_INBOX.abc." + i, out);
+            assertThat(out).containsExactly(inbox);
+            out.clear();
+        }
+        assertThat(index.cachedSubjects()).isZero();
+        index.match("orders.eu", out);
+        assertThat(out).containsExactly(orders);
+        assertThat(index.cachedSubjects()).isEqualTo(1);
+    }
+
     private static String pattern(Random random) {
         String[] tokens = subject(random).split("\\.");
         for (int i = 0; i < tokens.length; i++) {
