@@ -146,8 +146,10 @@ public interface Client extends AutoCloseable {
 
     /**
      * Completes once the server has confirmed everything this client sent or buffered before the
-     * call: publishes routed, subscriptions in effect. Fails with {@link RequestTimeoutException}-like
-     * {@link ConnectionClosedException} after the timeout, or {@link SessionLostException}.
+     * call: publishes routed, subscriptions in effect. Fails with {@link ConnectionClosedException}
+     * when the server confirms nothing at all for {@code timeout} (a server that confirms slowly, as
+     * when a reliable subscriber's credit holds this publisher back, keeps the flush waiting), or with
+     * {@link SessionLostException}.
      */
     CompletableFuture<Void> flush(Duration timeout);
 

@@ -139,7 +139,23 @@ final class ConduitClient implements Client {
     private volatile CheckedSubject lastChecked;
 
     /** A flush: done when everything up to {@code target} is confirmed. */
-    private record Flush(long target, CompletableFuture<Void> future, Connection.Cancellable timer) {
+    /**
+     * A {@link #flush} waiting for the server to confirm up to {@code target}. Its timer fails it only
+     * when nothing more was confirmed for a whole timeout ({@code confirmed} is what had been when
+     * the timer was set): a publisher held back by a subscriber's credit is slow, not failed.
+     * Guarded by the client's monitor.
+     */
+    private static final class Flush {
+        final long target;
+        final CompletableFuture<Void> future;
+        Connection.Cancellable timer;
+        long confirmed;
+
+        Flush(long target, CompletableFuture<Void> future, long confirmed) {
+            this.target = target;
+            this.future = future;
+            this.confirmed = confirmed;
+        }
     }
 
     private ConduitClient(ClientOptions options, Connector connector, Transport ownedTransport) {
@@ -638,21 +654,34 @@ final class ConduitClient implements Client {
                 f.complete(null);
                 return f;
             }
-            Flush[] self = new Flush[1];
-            Connection.Cancellable timer = clock.schedule(() -> {
-                boolean removed;
-                synchronized (this) {
-                    removed = flushes.remove(self[0]);
-                }
-                if (removed) {
-                    executor.execute(() -> f.completeExceptionally(new ConnectionClosedException(
-                            "the server did not confirm within " + timeout.toMillis() + " ms")));
-                }
-            }, timeout.toNanos(), TimeUnit.NANOSECONDS);
-            self[0] = new Flush(target, f, timer);
-            flushes.add(self[0]);
+            Flush flush = new Flush(target, f, outSeq - unacked.size());
+            armFlush(flush, timeout);
+            flushes.add(flush);
         }
         return f;
+    }
+
+    /** Under the monitor: the flush fails if nothing more is confirmed within {@code timeout}. */
+    private void armFlush(Flush flush, Duration timeout) {
+        flush.timer = clock.schedule(() -> {
+            boolean failed;
+            synchronized (this) {
+                long confirmed = outSeq - unacked.size();
+                if (!flushes.contains(flush)) {
+                    return;
+                }
+                if (confirmed > flush.confirmed) {
+                    flush.confirmed = confirmed; // progress: the server is slow, not gone
+                    armFlush(flush, timeout);
+                    return;
+                }
+                failed = flushes.remove(flush);
+            }
+            if (failed) {
+                executor.execute(() -> flush.future.completeExceptionally(new ConnectionClosedException(
+                        "the server confirmed nothing for " + timeout.toMillis() + " ms")));
+            }
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     @Override
