@@ -15,7 +15,7 @@ export const PROTOCOL_VERSION = 1;
 export const FrameType = Object.freeze({
     HELLO: 0x01, WELCOME: 0x02, PUBLISH: 0x03, MESSAGE: 0x04, SUBSCRIBE: 0x05, UNSUBSCRIBE: 0x06,
     NO_RESPONDERS: 0x07, PING: 0x08, PONG: 0x09, ERROR: 0x0a, GOAWAY: 0x0b, ACK: 0x0c, GAP: 0x0d,
-    AUTH: 0x0e, AUTH_OK: 0x0f,
+    AUTH: 0x0e, AUTH_OK: 0x0f, CREDIT: 0x10,
 });
 
 /** @type {Record<number, string>} */
@@ -25,8 +25,8 @@ for (const [name, code] of Object.entries(FrameType)) {
 }
 
 /** The flag bits each frame type defines; any other bit is a protocol error. */
-const DEFINED_FLAGS = { 0x01: 0, 0x02: 3, 0x03: 1, 0x04: 0, 0x05: 1, 0x06: 0, 0x07: 0, 0x08: 0, 0x09: 0, 0x0a: 1, 0x0b: 1, 0x0c: 0, 0x0d: 0,
-    0x0e: 0, 0x0f: 0 };
+const DEFINED_FLAGS = { 0x01: 0, 0x02: 3, 0x03: 1, 0x04: 0, 0x05: 3, 0x06: 0, 0x07: 0, 0x08: 0, 0x09: 0, 0x0a: 1, 0x0b: 1, 0x0c: 0, 0x0d: 1,
+    0x0e: 0, 0x0f: 0, 0x10: 0 };
 
 /** WELCOME flags (section 4). */
 const FLAG_RESUMED = 0x01;
@@ -303,17 +303,18 @@ function toHeaderList(h) {
  * @typedef {{ subject: string, replyTo: string, headers: HeaderList, payload: Uint8Array }} MessageBody
  * @typedef {{ type: 'PUBLISH', request: boolean, sequence: number } & MessageBody} PublishFrame
  * @typedef {{ type: 'MESSAGE', sequence: number, subscriptionId: number } & MessageBody} MessageFrame
- * @typedef {{ type: 'SUBSCRIBE', subscriptionId: number, pattern: string, queueGroup: string, disconnectWhenSlow: boolean }} SubscribeFrame
+ * @typedef {{ type: 'SUBSCRIBE', subscriptionId: number, pattern: string, queueGroup: string, disconnectWhenSlow: boolean, creditMessages: number, creditBytes: number }} SubscribeFrame
  * @typedef {{ type: 'UNSUBSCRIBE', subscriptionId: number, afterMessages: number }} UnsubscribeFrame
  * @typedef {{ type: 'NO_RESPONDERS', replySubject: string }} NoRespondersFrame
  * @typedef {{ type: 'PING' | 'PONG', token: bigint }} PingFrame
  * @typedef {{ type: 'ERROR', code: number, fatal: boolean, message: string }} ErrorFrame
  * @typedef {{ type: 'GOAWAY', code: number, drainMillis: number, reason: string, alternates: string[] }} GoAwayFrame
  * @typedef {{ type: 'ACK', sequence: number }} AckFrame
- * @typedef {{ type: 'GAP', subscriptionId: number, dropped: number }} GapFrame
+ * @typedef {{ type: 'GAP', subscriptionId: number, dropped: number, ended: boolean }} GapFrame
+ * @typedef {{ type: 'CREDIT', subscriptionId: number, consumedMessages: number, consumedBytes: number }} CreditFrame
  * @typedef {{ type: 'AUTH', authScheme: string, credentials: Uint8Array }} AuthFrame
  * @typedef {{ type: 'AUTH_OK', credentialsValidMs: number }} AuthOkFrame
- * @typedef {HelloFrame | WelcomeFrame | PublishFrame | MessageFrame | SubscribeFrame | UnsubscribeFrame | NoRespondersFrame | PingFrame | ErrorFrame | GoAwayFrame | AckFrame | GapFrame | AuthFrame | AuthOkFrame} Frame
+ * @typedef {HelloFrame | WelcomeFrame | PublishFrame | MessageFrame | SubscribeFrame | UnsubscribeFrame | NoRespondersFrame | PingFrame | ErrorFrame | GoAwayFrame | AckFrame | GapFrame | AuthFrame | AuthOkFrame | CreditFrame} Frame
  */
 
 class Writer {
@@ -401,7 +402,8 @@ export function encodeFrame(f) {
     switch (f.type) {
         case 'WELCOME': flags = (f.resumed ? FLAG_RESUMED : 0) | (f.credentialsValidMs > 0 ? FLAG_EXPIRES : 0); break;
         case 'PUBLISH': flags = f.request ? 1 : 0; break;
-        case 'SUBSCRIBE': flags = f.disconnectWhenSlow ? 1 : 0; break;
+        case 'SUBSCRIBE': flags = (f.disconnectWhenSlow ? 1 : 0) | (f.creditMessages > 0 ? 2 : 0); break;
+        case 'GAP': flags = f.ended ? 1 : 0; break;
         case 'ERROR': flags = f.fatal ? 1 : 0; break;
         case 'GOAWAY': flags = f.alternates && f.alternates.length > 0 ? 1 : 0; break;
         default: break;
@@ -427,6 +429,12 @@ export function encodeFrame(f) {
             break;
         case 'SUBSCRIBE':
             w.u32(f.subscriptionId); w.str16(f.pattern); w.str16(f.queueGroup || '');
+            if (f.creditMessages > 0) {
+                w.u32(f.creditMessages); w.u32(f.creditBytes);
+            }
+            break;
+        case 'CREDIT':
+            w.u32(f.subscriptionId); w.u64(f.consumedMessages); w.u64(f.consumedBytes);
             break;
         case 'UNSUBSCRIBE':
             w.u32(f.subscriptionId); w.u32(f.afterMessages);
@@ -657,11 +665,22 @@ function decodeAt(buf, start, length, limits) {
             f = { type: 'MESSAGE', sequence, subscriptionId, ...r.body() };
             break;
         }
-        case 0x05:
+        case 0x05: {
+            if (flags === 3) {
+                throw new ProtocolError('SUBSCRIBE cannot be both DISCONNECT_WHEN_SLOW and CREDIT');
+            }
             f = { type: 'SUBSCRIBE', subscriptionId: r.u32('subscription id'),
                 pattern: r.str16('pattern', limits.maxSubject, 422), queueGroup: r.str16('queue group', limits.maxSubject, 422),
-                disconnectWhenSlow: (flags & 1) !== 0 };
+                disconnectWhenSlow: (flags & 1) !== 0, creditMessages: 0, creditBytes: 0 };
+            if ((flags & 2) !== 0) {
+                f.creditMessages = r.u32('credit messages');
+                f.creditBytes = r.u32('credit bytes');
+                if (f.creditMessages === 0 || f.creditBytes === 0) {
+                    throw new ProtocolError('SUBSCRIBE with CREDIT needs credit > 0');
+                }
+            }
             break;
+        }
         case 0x06:
             f = { type: 'UNSUBSCRIBE', subscriptionId: r.u32('subscription id'), afterMessages: r.u32('after messages') };
             break;
@@ -699,7 +718,14 @@ function decodeAt(buf, start, length, limits) {
             f = { type: 'ACK', sequence: r.count('sequence') };
             break;
         case 0x0d:
-            f = { type: 'GAP', subscriptionId: r.u32('subscription id'), dropped: r.count('dropped') };
+            f = { type: 'GAP', subscriptionId: r.u32('subscription id'), dropped: r.count('dropped'), ended: (flags & 1) !== 0 };
+            if (!f.ended && f.dropped < 1) {
+                throw new ProtocolError('GAP must report at least one dropped message');
+            }
+            break;
+        case 0x10:
+            f = { type: 'CREDIT', subscriptionId: r.u32('subscription id'), consumedMessages: r.count('consumed messages'),
+                consumedBytes: r.count('consumed bytes') };
             break;
         case 0x0e:
             f = { type: 'AUTH', authScheme: r.str16('auth scheme'), credentials: r.bytes16('credentials').slice() };
@@ -853,8 +879,9 @@ export class Subscription {
     /**
      * @param {Client} client @param {number} id @param {string} pattern @param {string | undefined} queue
      * @param {(msg: Msg) => void} handler @param {boolean} disconnectWhenSlow
+     * @param {{ messages: number, bytes: number } | null} [credit] the window of a reliable subscription; null: lossy
      */
-    constructor(client, id, pattern, queue, handler, disconnectWhenSlow) {
+    constructor(client, id, pattern, queue, handler, disconnectWhenSlow, credit = null) {
         /** @private */
         this._client = client;
         this.id = id;
@@ -874,6 +901,46 @@ export class Subscription {
         this.active = true;
         /** @type {ServerError | null} why the server ended it (403: the principal may not subscribe to the pattern) */
         this.error = null;
+        /** Reliable (credit-based, never skipped) unless made lossy or with disconnectWhenSlow (protocol.md 7b). */
+        this.reliable = credit !== null && !disconnectWhenSlow;
+        /** @private */
+        this._window = credit || { messages: 0, bytes: 0 };
+        /** @private messages and payload bytes the handler has taken in this session */
+        this._consumed = 0;
+        /** @private */
+        this._consumedBytes = 0;
+        /** @private totals last reported with CREDIT */
+        this._reported = 0;
+        /** @private */
+        this._reportedBytes = 0;
+    }
+
+    /**
+     * @internal The handler took a message of `bytes` payload bytes: reports it at once when half a
+     * window has been taken since the last report; the rest goes at the end of the read.
+     * @param {number} bytes
+     */
+    _taken(bytes) {
+        this._consumed++;
+        this._consumedBytes += bytes;
+        if (this._consumed - this._reported >= Math.max(1, this._window.messages / 2)
+                || this._consumedBytes - this._reportedBytes >= this._window.bytes / 2) {
+            this._reportCredit();
+        }
+    }
+
+    /** @internal Sends CREDIT if anything taken is unreported. */
+    _reportCredit() {
+        if (this.reliable && this.active && (this._consumed > this._reported || this._consumedBytes > this._reportedBytes)
+                && this._client._sendCredit(this._creditFrame())) {
+            this._reported = this._consumed;
+            this._reportedBytes = this._consumedBytes;
+        }
+    }
+
+    /** @internal @returns {CreditFrame} the consumed totals of this session */
+    _creditFrame() {
+        return { type: 'CREDIT', subscriptionId: this.id, consumedMessages: this._consumed, consumedBytes: this._consumedBytes };
     }
 
     /** @internal @param {MessageBody} body */
@@ -892,18 +959,27 @@ export class Subscription {
         } catch (e) {
             this._client._emit('error', new ConduitError(`handler of subscription ${this.id} '${this.pattern}' failed: ${e instanceof Error ? e.message : String(e)}`));
         }
+        if (this.reliable) {
+            this._taken(body.payload.length);
+        }
     }
 
     /** @internal */
     _subscribeFrame() {
         return /** @type {SubscribeFrame} */ ({ type: 'SUBSCRIBE', subscriptionId: this.id, pattern: this.pattern,
-            queueGroup: this.queue || '', disconnectWhenSlow: this.disconnectWhenSlow });
+            queueGroup: this.queue || '', disconnectWhenSlow: this.disconnectWhenSlow,
+            creditMessages: this.reliable ? this._window.messages : 0, creditBytes: this.reliable ? this._window.bytes : 0 });
     }
 
     /** @internal The frames that make it again in a new session, whose server counts from 0. @returns {Frame[]} */
     _resubscribeFrames() {
         const got = this.received;
         this.received = 0;
+        // The new session counts credit from zero; handlers run as messages arrive, so nothing is queued.
+        this._consumed = 0;
+        this._consumedBytes = 0;
+        this._reported = 0;
+        this._reportedBytes = 0;
         if (this.limit === Infinity) {
             return [this._subscribeFrame()];
         }
@@ -1013,7 +1089,10 @@ export function backoffDelay(backoff, attempt, random) {
  * @property {number} [closeTimeoutMs] how long close() waits for confirmation (5000)
  * @property {number} [maxBufferedBytes] bound of unconfirmed and waiting publishes (8 MiB)
  * @property {boolean} [retryInitialConnect] keep trying when the first connection fails (false: connect() rejects)
- * @property {boolean} [disconnectWhenSlow] make subscriptions with DISCONNECT_WHEN_SLOW by default
+ * @property {boolean} [disconnectWhenSlow] make subscriptions lossy, with DISCONNECT_WHEN_SLOW, by default
+ * @property {number} [creditMessages] a reliable subscription's window in messages (65536): the server sends no more
+ *     than this beyond what its handler has taken
+ * @property {number} [creditBytes] its window in payload bytes (8 MiB)
  * @property {Timers} [timers] time source (tests)
  * @property {() => number} [random] random numbers in [0, 1) for jitter (tests)
  * @property {Partial<Record<EventName, (arg: any) => void>>} [on] listeners added before connecting,
@@ -1111,6 +1190,12 @@ export class Client {
         this._retryInitialConnect = !!options.retryInitialConnect;
         /** @private */
         this._disconnectWhenSlow = !!options.disconnectWhenSlow;
+        /** @private the window of reliable subscriptions */
+        this._credit = { messages: positive(options.creditMessages, 65536, 'creditMessages'),
+            bytes: positive(options.creditBytes, 8 * 1024 * 1024, 'creditBytes') };
+        if (this._credit.messages > 0xffffffff || this._credit.bytes > 0xffffffff) {
+            throw new InvalidArgumentError('creditMessages and creditBytes must fit in 32 bits');
+        }
         /** @private @type {Timers} */
         this._timers = options.timers || realTimers;
         /** @private */
@@ -1252,7 +1337,8 @@ export class Client {
      * Subscribes to a subject pattern (`*` one token, `>` the rest).
      * @param {string} pattern
      * @param {(msg: Msg) => void} handler
-     * @param {{ queue?: string, disconnectWhenSlow?: boolean }} [options]
+     * @param {{ queue?: string, lossy?: boolean, disconnectWhenSlow?: boolean }} [options] `lossy`: skip (and count
+     *     with GAP) rather than slow the publishers when this subscriber falls behind (protocol.md 7b)
      * @returns {Subscription}
      */
     subscribe(pattern, handler, options = {}) {
@@ -1270,7 +1356,8 @@ export class Client {
                 throw new InvalidArgumentError(`invalid queue group '${options.queue}': ${q}`, 422);
             }
         }
-        return this._subscribe(pattern, options.queue, handler, options.disconnectWhenSlow ?? this._disconnectWhenSlow);
+        const dws = options.disconnectWhenSlow ?? this._disconnectWhenSlow;
+        return this._subscribe(pattern, options.queue, handler, dws, !!options.lossy || dws);
     }
 
     /**
@@ -1287,7 +1374,7 @@ export class Client {
             this._requireOpen();
             const timeoutMs = positive(options.timeoutMs, this._requestTimeoutMs, 'timeoutMs');
             if (!this._inbox) {
-                this._inbox = this._subscribe(`${this._inboxPrefix}*`, undefined, (m) => this._onReply(m), false);
+                this._inbox = this._subscribe(`${this._inboxPrefix}*`, undefined, (m) => this._onReply(m), false, false);
             }
             const id = ++this._nextRequestId;
             const frame = this._publishFrame(subject, data, options.headers, this._inboxPrefix + id, true);
@@ -1450,12 +1537,26 @@ export class Client {
     /**
      * @private
      * @param {string} pattern @param {string | undefined} queue @param {(m: Msg) => void} handler @param {boolean} dws
+     * @param {boolean} lossy
      */
-    _subscribe(pattern, queue, handler, dws) {
-        const s = new Subscription(this, ++this._nextSubId, pattern, queue, handler, dws);
+    _subscribe(pattern, queue, handler, dws, lossy) {
+        const s = new Subscription(this, ++this._nextSubId, pattern, queue, handler, dws, lossy ? null : { ...this._credit });
         this._subs.set(s.id, s);
         this._enqueue(s._subscribeFrame(), false);
         return s;
+    }
+
+    /**
+     * @internal Sends a CREDIT on the ready connection, if there is one (after a resume the totals go again).
+     * @param {CreditFrame} f @returns {boolean} whether it was sent
+     */
+    _sendCredit(f) {
+        const link = this._link;
+        if (!link || !link.isWelcomed || !this._ready) {
+            return false;
+        }
+        link.send(f);
+        return true;
     }
 
     /** @internal @param {Subscription} s */
@@ -1632,6 +1733,11 @@ export class Client {
             for (const o of this._unacked) {
                 link.send(o.frame);
             }
+            for (const s of this._subs.values()) {
+                if (s.reliable && s.active) {
+                    link.send(s._creditFrame()); // the server may have missed the last one; totals are cumulative
+                }
+            }
             this._stats.resumes++;
             notices.push(() => this._emit('resumed', info));
         } else {
@@ -1807,13 +1913,23 @@ export class Client {
             const s = this._subs.get(f.subscriptionId);
             if (s) {
                 s.dropped += f.dropped;
-                this._emit('slowConsumer', { subscription: s, dropped: f.dropped });
+                if (f.ended) {
+                    // A reliable subscription that took nothing for the server's maxStall: ended by the server.
+                    s._end();
+                    s.error = new ServerError(429, false, `subscription ${s.id} '${s.pattern}' was ended by the server: its handler took nothing for the server's maxStall`);
+                }
+                this._emit('slowConsumer', { subscription: s, dropped: f.dropped, ended: f.ended });
             }
         }
     }
 
     /** @internal After each batch read: acknowledge what arrived. @param {Link} link */
     _readComplete(link) {
+        if (this._link === link && link.isWelcomed) {
+            for (const s of this._subs.values()) {
+                s._reportCredit();
+            }
+        }
         if (this._link === link && link.isWelcomed && this._inSeq > this._inAcked) {
             this._inAcked = this._inSeq;
             link.send({ type: 'ACK', sequence: this._inSeq });

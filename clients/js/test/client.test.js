@@ -73,10 +73,13 @@ test('messages reach their subscription, one ACK per batch, replayed duplicates 
     assert.deepEqual(sock.take().map((f) => [f.type, f.pattern]), [['SUBSCRIBE', 'chat.>']]);
     sock.deliver(message(1, sub.id, 'chat.a', 'one', { headers: [['unit', '°C']] }), message(2, sub.id, 'chat.b', 'two'), message(3, 999, 'x', 'for nobody'));
     await tick();
-    assert.deepEqual(sock.take(), [{ type: 'ACK', sequence: 3 }]);
+    // A reliable subscription (the default) reports what its handler took, with the batch's ACK.
+    assert.deepEqual(sock.take(), [{ type: 'CREDIT', subscriptionId: sub.id, consumedMessages: 2, consumedBytes: 6 },
+        { type: 'ACK', sequence: 3 }]);
     sock.deliver(message(2, sub.id, 'chat.b', 'two'), message(4, sub.id, 'chat.c', 'three'));
     await tick();
-    assert.deepEqual(sock.take(), [{ type: 'ACK', sequence: 4 }]);
+    assert.deepEqual(sock.take(), [{ type: 'CREDIT', subscriptionId: sub.id, consumedMessages: 3, consumedBytes: 11 },
+        { type: 'ACK', sequence: 4 }]);
     assert.deepEqual(got, [['chat.a', 'one', '°C', sub.id], ['chat.b', 'two', undefined, sub.id], ['chat.c', 'three', undefined, sub.id]]);
     assert.equal(client.stats().duplicatesDropped, 1);
 });
@@ -169,7 +172,10 @@ test('resume: HELLO names the session and what was received; only unconfirmed fr
     // The server had received frame 2 (the SUBSCRIBE and the first publish... up to 2) and replays message 2 again.
     next.deliver(welcome({ resumed: true, lastReceived: 2 }), message(2, sub.id, 'a', 'm2 again'), message(3, sub.id, 'a', 'm3'));
     await tick();
-    const frames = next.take();
+    const all = next.take();
+    // After the resume the reliable subscription's consumed totals go again (the server may have missed them).
+    assert.deepEqual(all.filter((f) => f.type === 'CREDIT')[0], { type: 'CREDIT', subscriptionId: sub.id, consumedMessages: 2, consumedBytes: 4 });
+    const frames = all.filter((f) => f.type !== 'CREDIT');
     assert.deepEqual(frames.map((f) => [f.type, f.sequence]), [['PUBLISH', 3], ['PUBLISH', 4], ['ACK', 3]]);
     assert.equal(text(frames[0].payload), '2');
     assert.equal(text(frames[1].payload), '3 while disconnected');
@@ -351,7 +357,7 @@ test('close lets requests in flight be answered, waits for confirmation, says GO
     ctx.sock.deliver(message(1, sent[2].subscriptionId, sent[3].replyTo, 'answer'));
     assert.equal((await req).text(), 'answer');
     await tick();
-    assert.deepEqual(ctx.sock.take().map((f) => f.type), ['ACK'], 'no GOAWAY before the server confirmed');
+    assert.deepEqual(ctx.sock.take().map((f) => f.type).filter((t) => t !== 'CREDIT'), ['ACK'], 'no GOAWAY before the server confirmed');
     ctx.sock.deliver({ type: 'ACK', sequence: 5 });
     await closing;
     assert.deepEqual(ctx.sock.take().map((f) => [f.type, f.code]), [['GOAWAY', 200]]);
@@ -620,4 +626,24 @@ test('AUTH_OK before WELCOME is a protocol violation', async () => {
     net.last().deliver({ type: 'AUTH_OK', credentialsValidMs: 1000 });
     assert.equal(net.last().closedByClient, true);
     await assert.rejects(p, /AUTH_OK frame before WELCOME/);
+});
+
+test('a reliable subscription asks for its credit and reports it; a lossy one does not; GAP ENDED ends it', async () => {
+    const { client, sock } = await start();
+    const reliable = client.subscribe('r', () => {});
+    const lossy = client.subscribe('l', () => {}, { lossy: true });
+    await tick();
+    const subs = sock.take().filter((f) => f.type === 'SUBSCRIBE');
+    assert.deepEqual(subs.map((f) => [f.pattern, f.creditMessages, f.creditBytes]), [['r', 65536, 8388608], ['l', 0, 0]]);
+    sock.deliver(message(1, lossy.id, 'l', 'x'), message(2, reliable.id, 'r', 'abcd'));
+    await tick();
+    assert.deepEqual(sock.take().filter((f) => f.type === 'CREDIT'),
+        [{ type: 'CREDIT', subscriptionId: reliable.id, consumedMessages: 1, consumedBytes: 4 }]);
+    const events = [];
+    client.on('slowConsumer', (e) => events.push(e));
+    sock.deliver({ type: 'GAP', subscriptionId: reliable.id, dropped: 7, ended: true });
+    await tick();
+    assert.equal(reliable.active, false);
+    assert.equal(reliable.error?.code, 429);
+    assert.deepEqual(events.map((e) => [e.subscription, e.dropped, e.ended]), [[reliable, 7, true]]);
 });

@@ -23,8 +23,9 @@ const none = new Uint8Array(0);
 const expected = [
     { type: 'HELLO', minVersion: 1, maxVersion: 1, clientName: 'demo', authScheme: '', credentials: none, resumeToken: none, resumeLastReceived: 0 },
     { type: 'WELCOME', resumed: false, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0, credentialsValidMs: 0 },
-    { type: 'SUBSCRIBE', subscriptionId: 1, pattern: 'demo.>', queueGroup: '', disconnectWhenSlow: false },
-    { type: 'SUBSCRIBE', subscriptionId: 2, pattern: 'jobs.*', queueGroup: 'workers', disconnectWhenSlow: false },
+    { type: 'SUBSCRIBE', subscriptionId: 1, pattern: 'demo.>', queueGroup: '', disconnectWhenSlow: false, creditMessages: 0, creditBytes: 0 },
+    { type: 'SUBSCRIBE', subscriptionId: 2, pattern: 'jobs.*', queueGroup: 'workers', disconnectWhenSlow: false, creditMessages: 0, creditBytes: 0 },
+    { type: 'SUBSCRIBE', subscriptionId: 3, pattern: 'seq.>', queueGroup: '', disconnectWhenSlow: false, creditMessages: 1024, creditBytes: 1048576 },
     { type: 'UNSUBSCRIBE', subscriptionId: 2, afterMessages: 5 },
     { type: 'PUBLISH', request: false, sequence: 0, subject: 'demo.x', replyTo: '', headers: [], payload: enc.encode('hi') },
     { type: 'PUBLISH', request: true, sequence: 0, subject: 'svc.echo', replyTo: '_INBOX.ab.1', headers: [['k', 'v']], payload: enc.encode('ping') },
@@ -38,9 +39,11 @@ const expected = [
     { type: 'GOAWAY', code: 503, drainMillis: 5000, reason: 'bye', alternates: [] },
     { type: 'GOAWAY', code: 200, drainMillis: 0, reason: '', alternates: [] },
     { type: 'ACK', sequence: 42 },
-    { type: 'GAP', subscriptionId: 3, dropped: 17 },
+    { type: 'GAP', subscriptionId: 3, dropped: 17, ended: false },
+    { type: 'GAP', subscriptionId: 3, dropped: 250, ended: true },
     { type: 'AUTH', authScheme: 'token', credentials: enc.encode('s3cret') },
     { type: 'AUTH_OK', credentialsValidMs: 60000 },
+    { type: 'CREDIT', subscriptionId: 3, consumedMessages: 512, consumedBytes: 8192 },
 ];
 
 test('protocol.md section 12 has one worked example per expected frame', () => {
@@ -84,7 +87,7 @@ test('FrameReader splits a stream at any byte boundary and checks the length bef
 });
 
 test('the decoder rejects what section 2 and 3 forbid', () => {
-    const ping = workedExamples()[10];
+    const ping = workedExamples()[expected.findIndex((f) => f.type === 'PING')];
     const bad = (mutate, code = 400) => {
         const b = Uint8Array.from(ping);
         const m = mutate(b) || b;
