@@ -120,17 +120,18 @@ export class SequencedStream {
     /**
      * A resume: the peer has every frame up to `lastReceived`. If every frame after it is still held,
      * confirms what it has and hands the rest to `resend`, in order, keeping them held. Otherwise
-     * changes nothing.
-     * @param {number} lastReceived @param {(item: T) => void} resend @returns {ReplayOutcome}
+     * changes nothing. What it confirms goes to `confirmed` first, as with `acknowledge`.
+     * @param {number} lastReceived @param {(item: T) => void} resend @param {(item: T) => void} [confirmed]
+     * @returns {ReplayOutcome}
      */
-    replayAfter(lastReceived, resend) {
+    replayAfter(lastReceived, resend, confirmed) {
         if (!isCount(lastReceived) || lastReceived > this._sent) {
             return 'BEYOND_SENT';
         }
         if (lastReceived < this.acknowledged) {
             return 'NO_LONGER_HELD';
         }
-        this._confirm(lastReceived);
+        this._confirm(lastReceived, confirmed);
         for (const item of this._held) {
             resend(item);
         }

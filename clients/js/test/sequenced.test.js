@@ -43,10 +43,14 @@ for (const c of vectors.cases) {
                     assert.equal(stream.acknowledge(wire(s.n), see), s.expect, where);
                     assert.deepEqual(seen, s.confirmed, where);
                     break;
-                case 'replayAfter':
-                    assert.equal(stream.replayAfter(wire(s.n), see), s.expect, where);
+                case 'replayAfter': {
+                    /** @type {number[]} */
+                    const confirmed = [];
+                    assert.equal(stream.replayAfter(wire(s.n), see, (x) => { confirmed.push(x.tag); }), s.expect, where);
+                    assert.deepEqual(confirmed, s.confirmed, where);
                     assert.deepEqual(seen, s.frames, where);
                     break;
+                }
                 case 'reset':
                     stream.reset(see);
                     assert.deepEqual(seen, s.unconfirmed, where);

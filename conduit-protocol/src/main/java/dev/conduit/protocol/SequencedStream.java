@@ -160,13 +160,21 @@ public final class SequencedStream<T> {
      * (they are unconfirmed until the next ACK). Otherwise changes nothing.
      */
     public Replay replayAfter(long lastReceived, Consumer<? super T> resend) {
+        return replayAfter(lastReceived, null, resend);
+    }
+
+    /**
+     * {@link #replayAfter(long, Consumer)}, handing each frame the resume confirms to {@code
+     * confirmed} (if not null) first, in order, as {@link #acknowledge(long, Consumer)} does.
+     */
+    public Replay replayAfter(long lastReceived, Consumer<? super T> confirmed, Consumer<? super T> resend) {
         if (lastReceived < 0 || lastReceived > sent) {
             return Replay.BEYOND_SENT;
         }
         if (lastReceived < acknowledged()) {
             return Replay.NO_LONGER_HELD;
         }
-        confirm(lastReceived, null);
+        confirm(lastReceived, confirmed);
         for (T item : held) {
             resend.accept(item);
         }

@@ -75,15 +75,20 @@ final class SequencedStreamModel {
         return new AckResult("CONFIRMED", confirmed);
     }
 
-    AckResult replayAfter(long n) {
+    /** The outcome, the items the resume confirmed, and the items replayed. */
+    record ReplayResult(String outcome, List<Item> confirmed, List<Item> frames) {
+    }
+
+    ReplayResult replayAfter(long n) {
         if (Long.compareUnsigned(n, Long.MAX_VALUE) > 0 || n > sent()) {
-            return new AckResult("BEYOND_SENT", List.of());
+            return new ReplayResult("BEYOND_SENT", List.of(), List.of());
         }
         if (n < acknowledged) {
-            return new AckResult("NO_LONGER_HELD", List.of());
+            return new ReplayResult("NO_LONGER_HELD", List.of(), List.of());
         }
+        List<Item> confirmed = List.copyOf(sentItems.subList((int) acknowledged, (int) n));
         acknowledged = n;
-        return new AckResult("REPLAYED", held());
+        return new ReplayResult("REPLAYED", confirmed, held());
     }
 
     List<Item> reset() {

@@ -130,12 +130,15 @@ class SequencedStreamPropertyTest {
             inFlight.clear();
             acks.clear();
             long lastReceived = receiver.lastReceived();
-            SequencedStreamModel.AckResult expected = model.replayAfter(lastReceived);
+            SequencedStreamModel.ReplayResult expected = model.replayAfter(lastReceived);
             assertThat(expected.outcome()).as(where() + " the receiver never has less than was acknowledged")
                     .isEqualTo("REPLAYED");
+            List<Item> confirmed = new ArrayList<>();
             List<Item> replayed = new ArrayList<>();
-            assertThat(stream.replayAfter(lastReceived, replayed::add)).as(where()).isEqualTo(SequencedStream.Replay.REPLAYED);
-            assertThat(replayed).as(where() + " replayed after " + lastReceived).isEqualTo(expected.confirmed());
+            assertThat(stream.replayAfter(lastReceived, confirmed::add, replayed::add)).as(where())
+                    .isEqualTo(SequencedStream.Replay.REPLAYED);
+            assertThat(confirmed).as(where() + " confirmed by the resume").isEqualTo(expected.confirmed());
+            assertThat(replayed).as(where() + " replayed after " + lastReceived).isEqualTo(expected.frames());
             long n = lastReceived;
             for (Item i : replayed) {
                 inFlight.add(new long[] {++n, i.tag()});
@@ -214,12 +217,14 @@ class SequencedStreamPropertyTest {
                     }
                     model.acknowledge(acked);
                     stream.acknowledge(acked);
-                    SequencedStreamModel.AckResult expected = model.replayAfter(point);
+                    SequencedStreamModel.ReplayResult expected = model.replayAfter(point);
+                    List<Item> confirmed = new ArrayList<>();
                     List<Item> replayed = new ArrayList<>();
-                    SequencedStream.Replay got = stream.replayAfter(point, replayed::add);
+                    SequencedStream.Replay got = stream.replayAfter(point, confirmed::add, replayed::add);
                     String where = "sent " + sent + " acked " + acked + " resume after " + Long.toUnsignedString(point);
                     assertThat(got.name()).as(where).isEqualTo(expected.outcome());
-                    assertThat(replayed).as(where).isEqualTo(expected.confirmed());
+                    assertThat(confirmed).as(where).isEqualTo(expected.confirmed());
+                    assertThat(replayed).as(where).isEqualTo(expected.frames());
                     assertThat(stream.acknowledged()).as(where).isEqualTo(model.acknowledged);
                     assertThat(stream.heldBytes()).as(where).isEqualTo(model.heldBytes());
                 }

@@ -78,8 +78,10 @@ class SequencedStreamVectorsTest {
                     assertThat(seen).as(where).isEqualTo(ints(s.get("confirmed")));
                 }
                 case "replayAfter" -> {
-                    assertThat(stream.replayAfter(number(s, "n"), x -> seen.add(x.tag())).name()).as(where)
-                            .isEqualTo(s.get("expect").asText());
+                    List<Integer> confirmed = new ArrayList<>();
+                    assertThat(stream.replayAfter(number(s, "n"), x -> confirmed.add(x.tag()), x -> seen.add(x.tag()))
+                            .name()).as(where).isEqualTo(s.get("expect").asText());
+                    assertThat(confirmed).as(where).isEqualTo(ints(s.get("confirmed")));
                     assertThat(seen).as(where).isEqualTo(ints(s.get("frames")));
                 }
                 case "reset" -> {
@@ -147,10 +149,11 @@ class SequencedStreamVectorsTest {
         }
 
         CaseWriter replayAfter(long n) {
-            SequencedStreamModel.AckResult r = model.replayAfter(n);
+            SequencedStreamModel.ReplayResult r = model.replayAfter(n);
             ObjectNode s = steps.addObject().put("op", "replayAfter").put("n", Long.toUnsignedString(n))
                     .put("expect", r.outcome());
-            tags(s.putArray("frames"), r.confirmed());
+            tags(s.putArray("confirmed"), r.confirmed());
+            tags(s.putArray("frames"), r.frames());
             return this;
         }
 
