@@ -11,6 +11,7 @@ import dev.conduit.protocol.PayloadTooLargeException;
 import dev.conduit.protocol.ProtocolException;
 import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.protocol.ProtocolVersion;
+import dev.conduit.protocol.SequencedStream;
 import dev.conduit.protocol.Subjects;
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connection;
@@ -91,8 +92,11 @@ final class ConduitClient implements Client {
     private boolean ready;
     private String sessionId;
     private long epoch;
-    private long outSeq;
-    private final ArrayDeque<Outgoing> unacked = new ArrayDeque<>();
+    /**
+     * Sent and not yet confirmed: numbered, held until the server's ACK, replayed on a resume. Its
+     * bound is not used: {@link #bufferedBytes} bounds it together with {@link #pending}.
+     */
+    private final SequencedStream<Outgoing> unacked = new SequencedStream<>(Long.MAX_VALUE, o -> o.bytes);
     private final ArrayDeque<Outgoing> pending = new ArrayDeque<>();
     private long bufferedBytes;
     private int waiters;
@@ -110,9 +114,12 @@ final class ConduitClient implements Client {
 
     /** The link whose frames count; others' are ignored. Written under the monitor. */
     private volatile Link active;
-    /** Sequenced frames received in this session; written only by the active link's I/O thread. */
-    private volatile long inSeq;
-    private long inAcked;
+    /**
+     * The server's sequenced frames received in this session. Used by the active link's I/O thread;
+     * also read (HELLO) and reset (a new session's WELCOME) under the monitor, only while no link is
+     * active: a link's last frame comes before its close, which takes the monitor.
+     */
+    private final SequencedStream.Receiver inbound = new SequencedStream.Receiver();
     private volatile ServerInfo serverInfo;
     private volatile ProtocolLimits limits = ProtocolLimits.DEFAULT;
 
@@ -303,23 +310,23 @@ final class ConduitClient implements Client {
             serverInfo = info;
             boolean resumed = w.resumed() && sessionId != null && sessionId.equals(w.sessionId()) && epoch == w.epoch();
             if (resumed) {
-                long held = outSeq - unacked.size();
-                if (w.lastReceived() < held || w.lastReceived() > outSeq) {
-                    log.warn("server resumed at frame {} but this client holds {}..{}", w.lastReceived(), held + 1, outSeq);
+                List<CompletableFuture<Void>> done = new ArrayList<>();
+                SequencedStream.Replay replay = unacked.replayAfter(w.lastReceived(), o -> confirmed(o, done),
+                        o -> l.connection.send(o.frame));
+                if (replay != SequencedStream.Replay.REPLAYED) {
+                    log.warn("server resumed at frame {} but this client holds {}..{}", w.lastReceived(),
+                            unacked.acknowledged() + 1, unacked.sent());
                     l.connection.abort();
                     return;
                 }
-                confirm(w.lastReceived(), notices);
-                for (Outgoing o : unacked) {
-                    l.connection.send(o.frame);
-                }
+                confirmedUpTo(w.lastReceived(), done, notices);
                 // The server may have missed the last CREDIT: the totals again (they are cumulative).
                 for (ClientSubscription s : subscriptions.values()) {
                     if (s.reliable() && s.isActive()) {
                         l.connection.send(s.creditFrame());
                     }
                 }
-                log.info("session {} resumed on {} ({} frames sent again)", sessionId, l.endpoint, unacked.size());
+                log.info("session {} resumed on {} ({} frames sent again)", sessionId, l.endpoint, unacked.held());
                 notices.add(() -> options.listener().onResumed(info));
             } else {
                 if (sessionId != null) {
@@ -331,8 +338,7 @@ final class ConduitClient implements Client {
                 }
                 sessionId = w.sessionId();
                 epoch = w.epoch();
-                inSeq = 0;
-                inAcked = 0;
+                inbound.reset();
             }
             refusal = null;
             failures = 0;
@@ -369,7 +375,7 @@ final class ConduitClient implements Client {
         SessionLostException failure = new SessionLostException("session lost before the server confirmed it: " + reason);
         List<SessionLost.Unconfirmed> unconfirmed = new ArrayList<>();
         List<CompletableFuture<Void>> failed = new ArrayList<>();
-        for (Outgoing o : unacked) {
+        unacked.reset(o -> {
             bufferedBytes -= o.bytes;
             if (o.frame instanceof Frame.Publish p && !requests.isRequest(p)) {
                 MessageBody b = p.body();
@@ -378,9 +384,7 @@ final class ConduitClient implements Client {
                     failed.add(o.outcome);
                 }
             }
-        }
-        unacked.clear();
-        outSeq = 0;
+        });
         // Requests: idempotent ones go again, the others fail; both are dropped from what was waiting.
         Requests.Outcome requestOutcome = requests.sessionLost(failure);
         pending.removeIf(o -> {
@@ -455,42 +459,34 @@ final class ConduitClient implements Client {
 
     /** Numbers and sends one frame on the ready link. Under the monitor. */
     private void transmit(Outgoing o) {
-        outSeq++;
         if (o.frame instanceof Frame.Publish p) {
-            o.frame = p.withSequence(outSeq);
+            // A PUBLISH states its number; one sent again after a resume keeps it (it is held as sent).
+            o.frame = p.withSequence(unacked.sent() + 1);
         }
-        unacked.addLast(o);
+        unacked.send(o);
         link.connection.send(o.frame);
     }
 
-    /** The server confirmed everything up to {@code seq}. Under the monitor. */
-    private void confirm(long seq, List<Runnable> notices) {
-        long first = outSeq - unacked.size() + 1;
-        List<CompletableFuture<Void>> done = null;
-        for (long n = first; n <= seq; n++) {
-            Outgoing o = unacked.removeFirst();
-            bufferedBytes -= o.bytes;
-            if (o.outcome != null) {
-                if (done == null) {
-                    done = new ArrayList<>();
-                }
-                done.add(o.outcome);
-            }
+    /** One frame the server confirmed: its bytes are free; its future, if any, completes. Under the monitor. */
+    private void confirmed(Outgoing o, List<CompletableFuture<Void>> done) {
+        bufferedBytes -= o.bytes;
+        if (o.outcome != null) {
+            done.add(o.outcome);
         }
+    }
+
+    /** The server confirmed everything up to {@code seq}: flushes that waited for it complete too. Under the monitor. */
+    private void confirmedUpTo(long seq, List<CompletableFuture<Void>> done, List<Runnable> notices) {
         for (Iterator<Flush> it = flushes.iterator(); it.hasNext(); ) {
             Flush f = it.next();
             if (f.target <= seq) {
                 it.remove();
                 f.timer.cancel();
-                if (done == null) {
-                    done = new ArrayList<>();
-                }
                 done.add(f.future);
             }
         }
-        if (done != null) {
-            List<CompletableFuture<Void>> list = done;
-            notices.add(() -> list.forEach(f -> f.complete(null)));
+        if (!done.isEmpty()) {
+            notices.add(() -> done.forEach(f -> f.complete(null)));
         }
         if (waiters > 0) {
             notifyAll();
@@ -503,13 +499,17 @@ final class ConduitClient implements Client {
             if (link != l || !ready) {
                 return;
             }
-            if (seq > outSeq || seq < outSeq - unacked.size()) {
-                log.warn("server acknowledged frame {} but this client holds {}..{}", seq,
-                        outSeq - unacked.size() + 1, outSeq);
+            List<CompletableFuture<Void>> done = new ArrayList<>();
+            SequencedStream.Ack ack = unacked.acknowledge(seq, o -> confirmed(o, done));
+            if (ack == SequencedStream.Ack.BEYOND_SENT || ack == SequencedStream.Ack.INVALID) {
+                log.warn("server acknowledged frame {} but this client sent only {}", Long.toUnsignedString(seq),
+                        unacked.sent());
                 l.connection.abort();
                 return;
             }
-            confirm(seq, notices);
+            if (ack == SequencedStream.Ack.CONFIRMED) {
+                confirmedUpTo(seq, done, notices);
+            }
         }
         if (!notices.isEmpty()) {
             notices.forEach(executor::execute);
@@ -649,12 +649,12 @@ final class ConduitClient implements Client {
                 f.completeExceptionally(closedException("flush"));
                 return f;
             }
-            long target = outSeq + pending.size();
-            if (target == outSeq - unacked.size()) {
+            long target = unacked.sent() + pending.size();
+            if (target == unacked.acknowledged()) {
                 f.complete(null);
                 return f;
             }
-            Flush flush = new Flush(target, f, outSeq - unacked.size());
+            Flush flush = new Flush(target, f, unacked.acknowledged());
             armFlush(flush, timeout);
             flushes.add(flush);
         }
@@ -666,7 +666,7 @@ final class ConduitClient implements Client {
         flush.timer = clock.schedule(() -> {
             boolean failed;
             synchronized (this) {
-                long confirmed = outSeq - unacked.size();
+                long confirmed = unacked.acknowledged();
                 if (!flushes.contains(flush)) {
                     return;
                 }
@@ -809,18 +809,18 @@ final class ConduitClient implements Client {
             }
             ConnectionClosedException failure = cause instanceof ConnectionClosedException c ? c
                     : new ConnectionClosedException(cause.getMessage(), cause);
-            for (ArrayDeque<Outgoing> q : List.of(unacked, pending)) {
-                for (Outgoing o : q) {
-                    if (o.frame instanceof Frame.Publish p && !requests.isRequest(p)) {
-                        if (o.outcome != null) {
-                            notices.add(() -> o.outcome.completeExceptionally(failure));
-                        } else {
-                            notices.add(() -> options.listener().onPublishFailed(p.body().subject(), failure));
-                        }
+            java.util.function.Consumer<Outgoing> fail = o -> {
+                if (o.frame instanceof Frame.Publish p && !requests.isRequest(p)) {
+                    if (o.outcome != null) {
+                        notices.add(() -> o.outcome.completeExceptionally(failure));
+                    } else {
+                        notices.add(() -> options.listener().onPublishFailed(p.body().subject(), failure));
                     }
                 }
-                q.clear();
-            }
+            };
+            unacked.reset(fail);
+            pending.forEach(fail);
+            pending.clear();
             bufferedBytes = 0;
             for (Flush f : flushes) {
                 f.timer.cancel();
@@ -1212,7 +1212,7 @@ final class ConduitClient implements Client {
                 byte[] token = sessionId == null ? new byte[0] : resumeToken(epoch, sessionId);
                 Credentials creds = options.credentials().get();
                 connection.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(),
-                        creds.scheme(), creds.credentials(), token, sessionId == null ? 0 : inSeq));
+                        creds.scheme(), creds.credentials(), token, sessionId == null ? 0 : inbound.lastReceived()));
                 welcomeTimer = clock.schedule(() -> {
                     synchronized (ConduitClient.this) {
                         if (link != this || ready) {
@@ -1234,7 +1234,9 @@ final class ConduitClient implements Client {
             }
             switch (frame) {
                 case Frame.Message m -> {
-                    inSeq++;
+                    if (!inOrder(m.sequence())) {
+                        return;
+                    }
                     ClientSubscription s = subscriptions.get(m.subscriptionId());
                     if (s != null) {
                         if (s.onMessage(m.body())) {
@@ -1246,11 +1248,11 @@ final class ConduitClient implements Client {
                 }
                 case Frame.Ack a -> acknowledged(this, a.sequence());
                 case Frame.NoResponders n -> {
-                    inSeq++;
+                    inbound.receive(0);
                     requests.onNoResponders(n.replySubject());
                 }
                 case Frame.Gap g -> {
-                    inSeq++;
+                    inbound.receive(0);
                     ClientSubscription s = subscriptions.get(g.subscriptionId());
                     if (s != null && g.ended()) {
                         log.warn("{}: the server ended it: its handler took nothing for the server's maxStall; {} "
@@ -1289,6 +1291,21 @@ final class ConduitClient implements Client {
                 }
                 default -> protocolViolation("a " + frame.type() + " frame, which servers do not send");
             }
+        }
+
+        /**
+         * Counts a MESSAGE if its number is the next one due. One that skips a number, or goes back,
+         * breaks the protocol (section 7a): the connection is dropped, and the resume that follows
+         * names the last frame received in order, so the server sends the rest again.
+         */
+        private boolean inOrder(long sequence) {
+            SequencedStream.Receiver.Received r = inbound.receive(sequence);
+            if (r != SequencedStream.Receiver.Received.IN_ORDER) {
+                protocolViolation("MESSAGE " + Long.toUnsignedString(sequence) + " after " + inbound.lastReceived()
+                        + (r == SequencedStream.Receiver.Received.GAP ? ": frames are missing" : ": a number already received"));
+                return false;
+            }
+            return true;
         }
 
         private void handshakeFrame(Frame frame) {
@@ -1352,10 +1369,9 @@ final class ConduitClient implements Client {
             if (h != null) {
                 h.received();
             }
-            long seq = inSeq;
-            if (seq > inAcked) {
-                inAcked = seq;
-                connection.send(new Frame.Ack(seq));
+            long due = inbound.ackDue();
+            if (due != 0) {
+                connection.send(new Frame.Ack(due));
             }
         }
 

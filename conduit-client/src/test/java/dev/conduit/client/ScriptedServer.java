@@ -22,6 +22,8 @@ final class ScriptedServer implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final ProtocolLimits limits;
     private volatile Connection connection;
+    /** How many connections the client has made. */
+    final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
 
     ScriptedServer(ProtocolLimits limits) {
         this.limits = limits;
@@ -34,6 +36,7 @@ final class ScriptedServer implements AutoCloseable {
     InMemoryConnector connector() {
         return InMemoryConnector.create(c -> {
             connection = c;
+            connections.incrementAndGet();
             return new FrameHandler() {
                 private long sequence;
 

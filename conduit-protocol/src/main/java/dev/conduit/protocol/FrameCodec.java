@@ -277,6 +277,8 @@ public final class FrameCodec {
             return f;
         } catch (BufferUnderflowException e) {
             throw new MalformedFrameException(type + " frame ends before its last field");
+        } catch (InvalidSubjectException e) {
+            throw e.in(type); // the receiver may go on after it, and must know what it skipped
         } finally {
             if (inPlace) {
                 in.limit(limit).position(end);

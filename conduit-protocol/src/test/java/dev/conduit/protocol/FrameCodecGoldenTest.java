@@ -50,11 +50,11 @@ class FrameCodecGoldenTest {
                     new Frame.Publish(0, true, body("svc.echo", "_INBOX.ab.1", Headers.of("k", "v"), "ping")),
                     "00000035 03 01 0000000000000000 0008 7376632e6563686f 000b 5f494e424f582e61622e31"
                             + " 00000008 0001 0001 6b 0001 76 00000004 70696e67"),
-            new Example("MESSAGE", new Frame.Message(0, 1, body("demo.x", null, Headers.EMPTY, "hi")),
-                    "00000022 04 00 0000000000000000 00000001 0006 64656d6f2e78 0000 00000000 00000002 6869"),
+            new Example("MESSAGE", new Frame.Message(1, 1, body("demo.x", null, Headers.EMPTY, "hi")),
+                    "00000022 04 00 0000000000000001 00000001 0006 64656d6f2e78 0000 00000000 00000002 6869"),
             new Example("MESSAGE with non-ASCII subject and header",
-                    new Frame.Message(0, 3, body("temp.zürich", null, Headers.of("unit", "°C"), "21.5")),
-                    "00000037 04 00 0000000000000000 00000003 000c 74656d702e7ac3bc72696368 0000"
+                    new Frame.Message(2, 3, body("temp.zürich", null, Headers.of("unit", "°C"), "21.5")),
+                    "00000037 04 00 0000000000000002 00000003 000c 74656d702e7ac3bc72696368 0000"
                             + " 0000000d 0001 0004 756e6974 0003 c2b043 00000004 32312e35"),
             new Example("NO_RESPONDERS", new Frame.NoResponders("_INBOX.ab.1"),
                     "0000000f 07 00 000b 5f494e424f582e61622e31"),

@@ -107,6 +107,21 @@ class FrameCodecRejectionTest {
     }
 
     @Test
+    void aSubjectErrorNamesTheFrameItWasFoundIn() {
+        // So that a server counts a refused PUBLISH or SUBSCRIBE in the sequence, and answers a
+        // MESSAGE or NO_RESPONDERS from a client with 460 (docs/protocol.md 7a, 11).
+        assertThat(rejectedInSync(InvalidSubjectException.class, publish("a..b", "", 0)).frameType())
+                .isEqualTo(FrameType.PUBLISH);
+        assertThat(rejectedInSync(InvalidSubjectException.class, subscribe("a", "q.1")).frameType())
+                .isEqualTo(FrameType.SUBSCRIBE);
+        assertThat(rejectedInSync(InvalidSubjectException.class, frame(0x07, 0, new Body().str(""))).frameType())
+                .isEqualTo(FrameType.NO_RESPONDERS);
+        assertThat(rejectedInSync(InvalidSubjectException.class, frame(0x04, 0,
+                new Body().u64(1).u32(1).str("a b").str("").u32(0).u32(0))).frameType()).isEqualTo(FrameType.MESSAGE);
+        assertThat(new InvalidSubjectException("not from a frame").frameType()).isNull();
+    }
+
+    @Test
     void aSubjectLengthOverTheLimitIsRefusedEvenIfTheBytesAreNotThere() {
         // The u16 claims 40 bytes but only 1 follows: the limit is checked first, and nothing is read.
         assertThat(rejectedInSync(InvalidSubjectException.class, frame(0x03, 0, new Body().u64(0).u16(40).raw("a"))))

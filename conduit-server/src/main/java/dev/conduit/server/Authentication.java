@@ -150,6 +150,21 @@ final class Authentication {
         };
     }
 
+    /**
+     * Checks an AUTH (a renewal). As {@link #authenticate}, except on a server without
+     * authentication: HELLO's credentials are ignored there, but an AUTH asks for credentials to be
+     * checked, and nothing can check them, so only an anonymous AUTH (empty scheme and credentials)
+     * is accepted; any other is an unknown scheme (401, docs/protocol.md 6a).
+     */
+    Outcome renew(String scheme, byte[] credentials, Connection connection) {
+        if (!config.authenticationConfigured() && !connection.transportName().equals("memory")
+                && !(scheme.isEmpty() && credentials.length == 0)) {
+            return Outcome.refused("unknown_scheme", "unknown auth scheme '" + printable(scheme)
+                    + "' (the server has no authentication configured)");
+        }
+        return authenticate(scheme, credentials, connection);
+    }
+
     /** What a session of this principal may do. */
     SessionAccess accessFor(Principal p) {
         boolean inProcess = p.name().equals(IN_PROCESS);

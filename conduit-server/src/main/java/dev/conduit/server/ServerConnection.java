@@ -2,6 +2,8 @@ package dev.conduit.server;
 
 import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
+import dev.conduit.protocol.FrameType;
+import dev.conduit.protocol.InvalidSubjectException;
 import dev.conduit.protocol.ProtocolException;
 import dev.conduit.protocol.ProtocolVersion;
 import dev.conduit.transport.Connection;
@@ -177,7 +179,7 @@ final class ServerConnection implements FrameHandler {
 
     /** AUTH: fresh credentials, which must name the session's principal. */
     private void renew(Frame.Auth a) {
-        Authentication.Outcome auth = server.authentication().authenticate(a.authScheme(), a.credentials(), connection);
+        Authentication.Outcome auth = server.authentication().renew(a.authScheme(), a.credentials(), connection);
         if (!auth.isAccepted()) {
             refuse(auth.tag(), "renewal refused: " + auth.reason());
             return;
@@ -312,6 +314,15 @@ final class ServerConnection implements FrameHandler {
             return; // already closing for an earlier error: one ERROR, one log line
         }
         if (inSync && state == State.ATTACHED && error.code() == ErrorCode.INVALID_SUBJECT) {
+            FrameType type = error instanceof InvalidSubjectException e ? e.frameType() : null;
+            if (type == FrameType.MESSAGE || type == FrameType.NO_RESPONDERS) {
+                // Not a frame a client may send, whatever its subject (docs/protocol.md 7).
+                fatal(ErrorCode.UNEXPECTED_FRAME, type + " is not a frame a client may send");
+                return;
+            }
+            if (type == FrameType.PUBLISH || type == FrameType.SUBSCRIBE) {
+                session.refused(this); // counted in the sequence, as if the session had refused it
+            }
             error(error.code(), error.getMessage());
         } else {
             fatal(error.code(), error.getMessage());

@@ -5,8 +5,8 @@ import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.ProtocolLimits;
+import dev.conduit.protocol.SequencedStream;
 import dev.conduit.transport.Connection;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,15 +51,13 @@ final class ServerSession {
 
     // Guarded by inLock (written under both locks).
     private ServerConnection attached;
-    private long inSeq;
-    private long inAcked;
+    /** The client's sequenced frames received, and what was acknowledged of them. */
+    private final SequencedStream.Receiver inbound = new SequencedStream.Receiver();
 
     // Guarded by outLock.
     private volatile State state = State.ATTACHED;
-    private long outSeq;
-    /** Sequenced frames sent or buffered and not yet acknowledged: numbers outSeq - size + 1 .. outSeq. */
-    private final ArrayDeque<Frame> replay = new ArrayDeque<>();
-    private long replayBytes;
+    /** Sequenced frames sent or buffered and not yet acknowledged, with their numbering. */
+    private final SequencedStream<Frame> replay;
     private Connection.Cancellable expiry;
     /** The session is over its bound: the slow-consumer policy applies until it catches up. */
     private boolean behind;
@@ -84,6 +82,8 @@ final class ServerSession {
         this.rate = limits.rateLimited()
                 ? new RateLimiter(limits.maxMessagesPerSecond(), limits.maxBytesPerSecond(), config.clock()) : null;
         this.stats = new SessionStats(config.clock().nanoTime());
+        // Bounded by deliver's slow-consumer policy, which looks at heldBytes() itself.
+        this.replay = new SequencedStream<>(config.maxPendingBytesPerConnection(), FrameCodec::encodedLength);
         first.attachedTo(this);
     }
 
@@ -164,12 +164,11 @@ final class ServerSession {
                 if (state == State.CLOSED) {
                     return "the session has ended" + (endReason == null ? "" : " (" + endReason + ")");
                 }
-                long oldest = outSeq - replay.size(); // the highest number no longer held
-                if (lastReceived < oldest || lastReceived > outSeq) {
-                    return "the client names frame " + lastReceived + " but the server holds " + (oldest + 1) + ".."
-                            + outSeq;
+                List<Frame> again = new ArrayList<>(replay.held());
+                if (replay.replayAfter(lastReceived, again::add) != SequencedStream.Replay.REPLAYED) {
+                    return "the client names frame " + Long.toUnsignedString(lastReceived) + " but the server holds "
+                            + (replay.acknowledged() + 1) + ".." + replay.sent();
                 }
-                confirm(lastReceived);
                 credentialsValidMillis = access.credentials(principal, server.authentication().now(),
                         this::credentialsExpired);
                 old = attached;
@@ -184,10 +183,10 @@ final class ServerSession {
                 stats.resumed();
                 Connection c = to.connection;
                 c.send(welcome(version, true));
-                for (Frame f : replay) {
+                for (Frame f : again) {
                     c.send(f);
                 }
-                log.debug("{} resumed: client had {}, replayed {} frames", this, lastReceived, replay.size());
+                log.debug("{} resumed: client had {}, replayed {} frames", this, lastReceived, again.size());
             }
         }
         if (old != null) {
@@ -199,7 +198,7 @@ final class ServerSession {
 
     private Frame.Welcome welcome(int version, boolean resumed) {
         ProtocolLimits l = config.limits();
-        return new Frame.Welcome(version, server.serverId(), id, server.epoch(), resumed, inSeq,
+        return new Frame.Welcome(version, server.serverId(), id, server.epoch(), resumed, inbound.lastReceived(),
                 l.maxPayloadBytes(), l.maxHeaderBytes(), l.maxSubjectBytes(),
                 (int) config.heartbeatInterval().toMillis(), config.heartbeatMisses(), credentialsValidMillis);
     }
@@ -266,8 +265,7 @@ final class ServerSession {
         }
         endReason = reason;
         attached = null;
-        replay.clear();
-        replayBytes = 0;
+        replay.reset(null);
         if (expiry != null) {
             expiry.cancel();
             expiry = null;
@@ -300,14 +298,14 @@ final class ServerSession {
                 return;
             }
             if (frame.sequenced()) {
-                inSeq++;
+                long stated = frame instanceof Frame.Publish p ? p.sequence() : 0;
+                if (inbound.receive(stated) != SequencedStream.Receiver.Received.IN_ORDER) {
+                    from.fatal(ErrorCode.PROTOCOL_ERROR, "PUBLISH carries sequence " + Long.toUnsignedString(stated)
+                            + " where " + (inbound.lastReceived() + 1) + " was due");
+                    return;
+                }
                 if (rate != null && rate.charge(frame instanceof Frame.Publish p ? p.body().encodedLength() : 0)) {
                     overRate(from);
-                }
-                if (frame instanceof Frame.Publish p && p.sequence() != 0 && p.sequence() != inSeq) {
-                    from.fatal(ErrorCode.PROTOCOL_ERROR, "PUBLISH carries sequence " + p.sequence() + " where "
-                            + inSeq + " was due");
-                    return;
                 }
             }
             switch (frame) {
@@ -324,9 +322,24 @@ final class ServerSession {
     /** End of a read batch: one ACK for every sequenced frame processed since the last one. */
     void acknowledge(ServerConnection from) {
         synchronized (inLock) {
-            if (attached == from && inSeq > inAcked) {
-                inAcked = inSeq;
-                from.connection.send(new Frame.Ack(inSeq));
+            if (attached == from) {
+                long due = inbound.ackDue();
+                if (due != 0) {
+                    from.connection.send(new Frame.Ack(due));
+                }
+            }
+        }
+    }
+
+    /**
+     * The decoder refused a PUBLISH or SUBSCRIBE from {@code from} with a non-fatal 422: it still
+     * counts in the sequence, so that the client's numbers and the ACKs stay in step and a resume
+     * does not send a frame that was already handled (docs/protocol.md 7a).
+     */
+    void refused(ServerConnection from) {
+        synchronized (inLock) {
+            if (attached == from) {
+                inbound.receive(0);
             }
         }
     }
@@ -464,12 +477,20 @@ final class ServerSession {
 
     private void acknowledged(ServerConnection from, long seq) {
         synchronized (outLock) {
-            if (seq > outSeq) {
-                from.fatal(ErrorCode.PROTOCOL_ERROR, "ACK for frame " + seq + " but only " + outSeq + " were sent");
-                return;
+            switch (replay.acknowledge(seq)) {
+                case BEYOND_SENT -> {
+                    from.fatal(ErrorCode.PROTOCOL_ERROR, "ACK for frame " + seq + " but only " + replay.sent()
+                            + " were sent");
+                    return;
+                }
+                case INVALID -> {
+                    from.fatal(ErrorCode.PROTOCOL_ERROR, "ACK for frame " + Long.toUnsignedString(seq)
+                            + ": sequence numbers stay below 2^63");
+                    return;
+                }
+                case CONFIRMED, STALE -> { }
             }
-            confirm(seq);
-            if (behind && replayBytes <= config.maxPendingBytesPerConnection()) {
+            if (behind && replay.heldBytes() <= config.maxPendingBytesPerConnection()) {
                 // Caught up: report what was dropped now rather than with the next message, which may never come.
                 behind = false;
                 log.info("{} caught up", this);
@@ -480,14 +501,6 @@ final class ServerSession {
                     }
                 }
             }
-        }
-    }
-
-    /** Drops every buffered frame up to {@code seq}; under outLock. */
-    private void confirm(long seq) {
-        long first = outSeq - replay.size() + 1;
-        for (long n = first; n <= seq; n++) {
-            replayBytes -= FrameCodec.encodedLength(replay.removeFirst());
         }
     }
 
@@ -517,7 +530,7 @@ final class ServerSession {
                 }
                 last = emit(sub, body);
             } else {
-                if (replayBytes > config.maxPendingBytesPerConnection()) {
+                if (replay.heldBytes() > config.maxPendingBytesPerConnection()) {
                     if (!tooSlow(sub, body)) {
                         return false;
                     }
@@ -552,7 +565,7 @@ final class ServerSession {
         if (sub.reliable()) {
             sub.sent(body.payloadLength());
         }
-        sendSequenced(new Frame.Message(outSeq + 1, sub.id, body));
+        sendSequenced(new Frame.Message(replay.sent() + 1, sub.id, body));
         stats.delivered(body.payloadLength());
         long roundTrip = stats.replyDelivered(body.subject(), config.clock());
         if (roundTrip >= 0) {
@@ -717,9 +730,7 @@ final class ServerSession {
 
     /** Numbers, buffers and (when attached) sends a sequenced frame; under outLock. */
     private void sendSequenced(Frame frame) {
-        outSeq++;
-        replay.addLast(frame);
-        replayBytes += FrameCodec.encodedLength(frame);
+        replay.send(frame); // whatever the bound: deliver applied the slow-consumer policy before
         ServerConnection c = attached;
         if (c != null) {
             c.connection.send(frame);
@@ -745,7 +756,7 @@ final class ServerSession {
             ServerConnection c = attached;
             return new StatsPublisher.SessionInfo(id, clientName, state,
                     c == null ? null : c.connection.remoteAddress(), c == null ? null : c.connection.transportName(),
-                    subscriptions.size(), replayBytes, stats);
+                    subscriptions.size(), replay.heldBytes(), stats);
         }
     }
 
@@ -755,7 +766,7 @@ final class ServerSession {
 
     long bufferedBytes() {
         synchronized (outLock) {
-            return replayBytes;
+            return replay.heldBytes();
         }
     }
 
