@@ -333,7 +333,8 @@ class ServerSessionProtocolTest {
 
     @Test
     void aSessionWhoseConnectionDropsKeepsItsSubscriptionsUntilTheResumeWindowEnds() throws Exception {
-        start(b -> b.resumeWindow(Duration.ofMillis(300)));
+        TaskClock clock = new TaskClock();
+        start(b -> b.resumeWindow(Duration.ofSeconds(30)).clock(clock).heartbeatInterval(Duration.ZERO));
         try (RawFrameClient pub = RawFrameClient.open(server)) {
             try (RawFrameClient sub = RawFrameClient.open(server)) {
                 sub.send(new Frame.Subscribe(1, "kept", null));
@@ -343,6 +344,9 @@ class ServerSessionProtocolTest {
             assertThat(server.sessionCount()).as("the detached session is kept").isEqualTo(2);
             pub.send(new Frame.Publish(0, true, MessageBody.of("kept", "_INBOX.z", Headers.EMPTY, new byte[0])));
             assertThat(pub.sync()).as("delivered into the detached session's buffer").isEmpty();
+            clock.advance(Duration.ofSeconds(29));
+            assertThat(server.sessionCount()).as("still within the resume window").isEqualTo(2);
+            clock.advance(Duration.ofSeconds(1));
             await().atMost(Duration.ofSeconds(30)).until(() -> server.sessionCount() == 1);
             pub.send(new Frame.Publish(0, true, MessageBody.of("kept", "_INBOX.z", Headers.EMPTY, new byte[0])));
             assertThat(pub.sync()).containsExactly(new Frame.NoResponders("_INBOX.z"));
