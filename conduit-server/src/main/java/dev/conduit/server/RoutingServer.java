@@ -240,6 +240,25 @@ final class RoutingServer implements Server {
     }
 
     /**
+     * A session ended holding requests that its queue group gave it and it never received: each
+     * requester (whoever subscribes to the reply subject) gets NO_RESPONDERS at once instead of
+     * waiting for its timeout. Called outside every session lock.
+     */
+    void requestsUnanswered(ServerSession ended, List<String> replySubjects) {
+        List<ServerSubscription> targets = new java.util.ArrayList<>();
+        for (String reply : replySubjects) {
+            index.match(reply, targets);
+            for (ServerSubscription target : targets) {
+                target.session.noResponders(reply);
+            }
+            targets.clear();
+        }
+        metrics.requestsUnanswered(replySubjects.size());
+        log.info("{} ended holding {} unanswered requests for its queue groups: their requesters were sent "
+                + "NO_RESPONDERS", ended, replySubjects.size());
+    }
+
+    /**
      * Publishes a message from the server itself (such as {@code $SYS.stats}) to the sessions
      * subscribed; on the stats tick only, which serializes the use of its scratch list.
      */

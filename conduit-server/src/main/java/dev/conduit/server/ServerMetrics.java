@@ -53,6 +53,7 @@ final class ServerMetrics {
     private final LongAdder retiredBytesOut = new LongAdder();
     private final Counter resumes;
     private final Counter sessionsLost;
+    private final Counter requestsUnanswered;
     private final Timer roundTrip;
     private final Collection<ServerSession> sessions;
 
@@ -79,6 +80,9 @@ final class ServerMetrics {
                 .description("sessions resumed on a new connection").register(this.registry));
         sessionsLost = keep(Counter.builder("conduit.sessions.lost")
                 .description("detached sessions that ended because their resume window expired").register(this.registry));
+        requestsUnanswered = keep(Counter.builder("conduit.requests.unanswered")
+                .description("requests a queue group member's session held unreceived when it ended; each "
+                        + "requester was sent NO_RESPONDERS").register(this.registry));
         roundTrip = keep(Timer.builder("conduit.request.round.trip")
                 .description("sampled, at most one request per session at a time: from routing a request to "
                         + "delivering the first message on its reply subject to the requester")
@@ -196,6 +200,14 @@ final class ServerMetrics {
 
     void sessionLost() {
         sessionsLost.increment();
+    }
+
+    void requestsUnanswered(int n) {
+        requestsUnanswered.increment(n);
+    }
+
+    long requestsUnanswered() {
+        return (long) requestsUnanswered.count();
     }
 
     long resumes() {

@@ -65,6 +65,8 @@ final class ServerSession {
     private boolean behind;
     private volatile String clientName;
     private String endReason;
+    /** Reply subjects of requests a queue group gave this session and it never received; set as it ends. */
+    private List<String> unanswered = List.of();
     /** The session's inbound rate, or null if unlimited; guarded by inLock. */
     final RateLimiter rate;
     /** Traffic counters and the timed request, for metrics and {@code $SYS.stats}. */
@@ -260,6 +262,7 @@ final class ServerSession {
         state = State.CLOSED;
         endReason = reason;
         attached = null;
+        unanswered = unansweredRequests();
         replay.clear();
         replayBytes = 0;
         if (expiry != null) {
@@ -272,12 +275,40 @@ final class ServerSession {
         log.debug("{} ended: {}", this, reason);
     }
 
-    /** After the session ended: unhooks it from routing, outside the locks. */
+    /**
+     * The reply subjects of the requests held for this session's queue group members and not
+     * acknowledged: no other member got them, so nobody will answer. Under outLock, as it ends.
+     */
+    private List<String> unansweredRequests() {
+        List<String> replies = null;
+        for (Frame f : replay) {
+            if (f instanceof Frame.Message m && m.body().replyTo() != null) {
+                ServerSubscription sub = subscriptions.get(m.subscriptionId());
+                if (sub != null && sub.queueGroup() != null) {
+                    if (replies == null) {
+                        replies = new ArrayList<>();
+                    }
+                    replies.add(m.body().replyTo());
+                }
+            }
+        }
+        return replies == null ? List.of() : replies;
+    }
+
+    /** After the session ended: unhooks it from routing and reports unanswered requests, outside the locks. */
     private void released() {
         for (ServerSubscription sub : subscriptions.values()) {
             endSubscription(sub);
         }
         server.sessionEnded(this);
+        List<String> replies;
+        synchronized (outLock) {
+            replies = unanswered;
+            unanswered = List.of();
+        }
+        if (!replies.isEmpty()) {
+            server.requestsUnanswered(this, replies);
+        }
     }
 
     State state() {
