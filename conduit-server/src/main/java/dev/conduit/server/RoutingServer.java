@@ -57,7 +57,11 @@ final class RoutingServer implements Server {
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final ExecutorService localExecutor = Executors.newVirtualThreadPerTaskExecutor();
+    /** Runs authentication plug-ins, user code, off the event loops: a virtual thread each. */
+    private final ExecutorService authExecutor =
+            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("conduit-auth-", 0).factory());
     private final ServerMetrics metrics;
+    private final MemoryBudget budget;
     private final SubjectSampler subjects = new SubjectSampler();
     private final StatsPublisher stats;
     /** Scratch space for {@link #publishInternal}, which runs on the stats tick only. */
@@ -77,6 +81,7 @@ final class RoutingServer implements Server {
         this.connectionCounter = new ConnectionCounter(config.peerLimits());
         this.connectionsLog = limitLog("maxConnections");
         this.perAddressLog = limitLog("maxConnectionsPerAddress");
+        this.budget = new MemoryBudget(config.memory(), this);
         this.metrics = new ServerMetrics(registry, sessions.values());
         this.metrics.bindServer(this);
         this.stats = new StatsPublisher(this, config.clock(), System::currentTimeMillis);
@@ -177,7 +182,10 @@ final class RoutingServer implements Server {
             } else {
                 String id = StandardCharsets.UTF_8.decode(token).toString();
                 ServerSession s = sessions.get(id);
-                if (s == null) {
+                String evicted = s == null ? budget.evictedBecause(id) : null;
+                if (evicted != null) {
+                    refusal = evicted;
+                } else if (s == null) {
                     refusal = "the session is unknown or has expired";
                 } else if (!s.principalName().equals(principal.name())) {
                     refusal = "the session belongs to another principal";
@@ -328,9 +336,18 @@ final class RoutingServer implements Server {
     }
 
     void sessionEnded(ServerSession session) {
+        budget.gone(session);
         if (sessions.remove(session.id, session)) {
             metrics.retire(session.stats);
         }
+    }
+
+    MemoryBudget budget() {
+        return budget;
+    }
+
+    java.util.concurrent.Executor authExecutor() {
+        return authExecutor;
     }
 
     ServerMetrics metrics() {
@@ -469,6 +486,7 @@ final class RoutingServer implements Server {
                     sessions.values().forEach(s -> s.end("server stopped"));
                     transport.shutdown().whenComplete((x, y) -> {
                         localExecutor.shutdown();
+                        authExecutor.shutdown();
                         metrics.close();
                         state.set(State.STOPPED);
                         log.info("conduit server {} stopped", serverId);

@@ -54,6 +54,7 @@ final class ServerMetrics {
     private final Counter resumes;
     private final Counter sessionsLost;
     private final Counter requestsUnanswered;
+    private final Counter sessionsEvicted;
     private final Timer roundTrip;
     private final Collection<ServerSession> sessions;
 
@@ -80,6 +81,9 @@ final class ServerMetrics {
                 .description("sessions resumed on a new connection").register(this.registry));
         sessionsLost = keep(Counter.builder("conduit.sessions.lost")
                 .description("detached sessions that ended because their resume window expired").register(this.registry));
+        sessionsEvicted = keep(Counter.builder("conduit.sessions.evicted")
+                .description("detached sessions ended to keep the server within maxDetachedSessions, "
+                        + "maxDetachedBytes or maxMemory (oldest first)").register(this.registry));
         requestsUnanswered = keep(Counter.builder("conduit.requests.unanswered")
                 .description("requests a queue group member's session held unreceived when it ended; each "
                         + "requester was sent NO_RESPONDERS").register(this.registry));
@@ -102,6 +106,22 @@ final class ServerMetrics {
                 .description("subscriptions held").register(registry));
         keep(FunctionCounter.builder("conduit.slow.consumer.dropped", server, s -> s.slowConsumerCounts()[0])
                 .description("messages dropped for sessions that did not keep up (reported with GAP)").register(registry));
+        MemoryBudget budget = server.budget();
+        MemoryLimits limits = budget.limits();
+        keep(Gauge.builder("conduit.memory.held", budget, MemoryBudget::heldBytes).baseUnit("bytes")
+                .description("bytes of sequenced frames held for all sessions until acknowledged (queued, in flight, "
+                        + "or held while detached)").register(registry));
+        keep(Gauge.builder("conduit.memory.max", limits, MemoryLimits::maxMemory).baseUnit("bytes")
+                .description("maxMemory: the bound on conduit_memory_held_bytes").register(registry));
+        keep(Gauge.builder("conduit.sessions.detached.held", budget, MemoryBudget::detachedBytes).baseUnit("bytes")
+                .description("bytes held for detached sessions").register(registry));
+        keep(Gauge.builder("conduit.sessions.detached.max", limits, MemoryLimits::maxDetachedSessions)
+                .description("maxDetachedSessions: the bound on detached sessions").register(registry));
+        keep(Gauge.builder("conduit.sessions.detached.held.max", limits, MemoryLimits::maxDetachedBytes).baseUnit("bytes")
+                .description("maxDetachedBytes: the bound on conduit_sessions_detached_held_bytes").register(registry));
+        keep(FunctionCounter.builder("conduit.memory.refused", budget, MemoryBudget::refusedCount)
+                .description("deliveries refused because the server was over maxMemory and the session over its share "
+                        + "(each then skipped with GAP or its session ended, as for a slow consumer)").register(registry));
         keep(FunctionCounter.builder("conduit.slow.consumer.disconnected", server, s -> s.slowConsumerCounts()[1])
                 .description("sessions ended for not keeping up (SLOW_CONSUMER)").register(registry));
     }
@@ -200,6 +220,14 @@ final class ServerMetrics {
 
     void sessionLost() {
         sessionsLost.increment();
+    }
+
+    void sessionEvicted() {
+        sessionsEvicted.increment();
+    }
+
+    long sessionsEvicted() {
+        return (long) sessionsEvicted.count();
     }
 
     void requestsUnanswered(int n) {

@@ -175,6 +175,9 @@ final class ServerSession {
                 credentialsValidMillis = access.credentials(principal, server.authentication().now(),
                         this::credentialsExpired);
                 old = attached;
+                if (state == State.DETACHED) {
+                    server.budget().moved(-replayBytes);
+                }
                 if (expiry != null) {
                     expiry.cancel();
                     expiry = null;
@@ -192,6 +195,7 @@ final class ServerSession {
                 log.debug("{} resumed: client had {}, replayed {} frames", this, lastReceived, replay.size());
             }
         }
+        server.budget().gone(this);
         if (old != null) {
             // Half-open: the client gave up on a connection we still thought alive.
             old.connection.abort();
@@ -218,6 +222,7 @@ final class ServerSession {
                     endLocked("connection lost and resumption is off");
                 } else {
                     state = State.DETACHED;
+                    server.budget().moved(replayBytes);
                     expiry = config.clock().schedule(this::expire, config.resumeWindow().toNanos(), TimeUnit.NANOSECONDS);
                     log.debug("{} detached ({}); kept {} ms for a resume", this,
                             cause == null ? "closed" : cause.toString(), config.resumeWindow().toMillis());
@@ -226,7 +231,29 @@ final class ServerSession {
         }
         if (state == State.CLOSED) {
             released();
+        } else if (state == State.DETACHED) {
+            server.budget().detached(this); // may end this or older detached sessions
         }
+    }
+
+    /**
+     * A server-wide bound ({@link MemoryLimits}) ends this detached session; the client learns it
+     * with 410 when it tries to resume. Does nothing if the session resumed or ended meanwhile.
+     *
+     * @return whether it ended the session
+     */
+    boolean evict(String reason) {
+        synchronized (inLock) {
+            synchronized (outLock) {
+                if (state != State.DETACHED) {
+                    return false;
+                }
+                endLocked(reason);
+            }
+        }
+        log.info("{} ended: {}", this, reason);
+        released();
+        return true;
     }
 
     private void expire() {
@@ -259,6 +286,7 @@ final class ServerSession {
     }
 
     private void endLocked(String reason) {
+        server.budget().held(-replayBytes, state == State.DETACHED);
         state = State.CLOSED;
         endReason = reason;
         attached = null;
@@ -482,7 +510,7 @@ final class ServerSession {
                 return;
             }
             confirm(seq);
-            if (behind && replayBytes <= config.maxPendingBytesPerConnection()) {
+            if (behind && replayBytes <= config.maxPendingBytesPerSession()) {
                 // Caught up: report what was dropped now rather than with the next message, which may never come.
                 behind = false;
                 log.info("{} caught up", this);
@@ -499,8 +527,13 @@ final class ServerSession {
     /** Drops every buffered frame up to {@code seq}; under outLock. */
     private void confirm(long seq) {
         long first = outSeq - replay.size() + 1;
+        long freed = 0;
         for (long n = first; n <= seq; n++) {
-            replayBytes -= FrameCodec.encodedLength(replay.removeFirst());
+            freed += FrameCodec.encodedLength(replay.removeFirst());
+        }
+        if (freed > 0) {
+            replayBytes -= freed;
+            server.budget().held(-freed, state == State.DETACHED);
         }
     }
 
@@ -514,7 +547,7 @@ final class ServerSession {
             if (state == State.CLOSED) {
                 return;
             }
-            if (replayBytes > config.maxPendingBytesPerConnection()) {
+            if (replayBytes > config.maxPendingBytesPerSession() || server.budget().over(replayBytes)) {
                 if (!tooSlow(sub, body)) {
                     return;
                 }
@@ -554,7 +587,7 @@ final class ServerSession {
      */
     private boolean tooSlow(ServerSubscription sub, MessageBody body) {
         if (sub.disconnectWhenSlow) {
-            String message = "more than " + config.maxPendingBytesPerConnection()
+            String message = "more than " + config.maxPendingBytesPerSession()
                     + " bytes delivered and not acknowledged: the subscriber is not keeping up (subscription "
                     + sub.id + " '" + sub.pattern + "', subject " + body.subject() + ")";
             server.countSlowConsumer(false);
@@ -574,7 +607,7 @@ final class ServerSession {
             behind = true;
             log.warn("{} is not keeping up: more than {} bytes unacknowledged; dropping messages for its "
                     + "subscriptions (first: subscription {} '{}', subject {}) and reporting them with GAP",
-                    this, config.maxPendingBytesPerConnection(), sub.id, sub.pattern, body.subject());
+                    this, config.maxPendingBytesPerSession(), sub.id, sub.pattern, body.subject());
         }
         return false;
     }
@@ -592,7 +625,9 @@ final class ServerSession {
     private void sendSequenced(Frame frame) {
         outSeq++;
         replay.addLast(frame);
-        replayBytes += FrameCodec.encodedLength(frame);
+        int length = FrameCodec.encodedLength(frame);
+        replayBytes += length;
+        server.budget().held(length, state == State.DETACHED);
         ServerConnection c = attached;
         if (c != null) {
             c.connection.send(frame);
