@@ -33,10 +33,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *     messages to "feed" as fast as the server takes them for SECONDS; a fresh client meanwhile
  *     sends a request every 10 ms to a responder on another connection. Prints the server's RSS
  *     (peak) against its budget, and the requests' latency percentiles.
- * BoundsFigures detached PID PORT HTTP_PORT SESSIONS
+ * BoundsFigures detached PID PORT HTTP_PORT SESSIONS [FEED]
  *     SESSIONS sessions are opened, subscribed to "feed" and dropped without a goodbye (100 at a
- *     time) while a client publishes 1 KiB to "feed" every millisecond; prints detached sessions,
- *     evictions and RSS as it goes.
+ *     time) while a client publishes 1 KiB to "feed" every millisecond (unless FEED is false);
+ *     prints detached sessions, evictions and RSS as it goes.
  * </pre>
  *
  * Run against {@code ./conduit server} (see docs/operations.md, "Memory bounds", for the figures).
@@ -53,7 +53,8 @@ public final class BoundsFigures {
         int httpPort = Integer.parseInt(args[3]);
         switch (args[0]) {
             case "slow" -> slow(pid, port, httpPort, Integer.parseInt(args[4]), Integer.parseInt(args[5]));
-            case "detached" -> detached(pid, port, httpPort, Integer.parseInt(args[4]));
+            case "detached" -> detached(pid, port, httpPort, Integer.parseInt(args[4]),
+                    args.length < 6 || Boolean.parseBoolean(args[5]));
             default -> throw new IllegalArgumentException("slow or detached: " + args[0]);
         }
     }
@@ -127,7 +128,7 @@ public final class BoundsFigures {
         }
     }
 
-    private static void detached(long pid, int port, int httpPort, int sessions) throws Exception {
+    private static void detached(long pid, int port, int httpPort, int sessions, boolean feedOn) throws Exception {
         InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
         AtomicBoolean running = new AtomicBoolean(true);
         long peakRss = 0;
@@ -136,7 +137,7 @@ public final class BoundsFigures {
                 .initialConnectJitter(Duration.ZERO).build())) {
             Thread feed = Thread.ofPlatform().name("feed").start(() -> {
                 byte[] payload = new byte[1024];
-                while (running.get()) {
+                while (running.get() && feedOn) {
                     publisher.publish("feed", payload);
                     try {
                         Thread.sleep(1);

@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * serializes numbering, the replay buffer and writing, so numbers go out in order. Lock order is
  * always inLock, then outLock (routing under one session's inLock takes other sessions' outLocks,
  * never their inLocks), so no cycle can form.
+ *
+ * <p>(Past 600 lines because it holds both directions of the stream and the attachment lifecycle
+ * that couple them under the two locks; issue 11 item 7 splits the outbound stream out.)
  */
 final class ServerSession {
     private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
