@@ -302,7 +302,7 @@ public final class Compare {
                 each publisher, subscriber, requester and responder on its own connection. JeroMQ is brokerless: \
                 its PUSH/PULL and REQ/REP ends connect directly, with no server hop in between.
                 - Both brokers' per-connection slow-consumer bound is raised from 64 MiB to 256 MiB for the \
-                stream workloads (Conduit `maxPendingBytesPerConnection`, nats-server `max_pending`); \
+                stream workloads (Conduit `maxPendingBytesPerSession`, nats-server `max_pending`); \
                 nats-server's write deadline is 10 s. A message a broker skips is not counted as delivered.
                 - Rates are measured at the receiving side from the first to the last message; round trips \
                 with HdrHistogram, one request at a time (W3) or 64 in flight (W4).

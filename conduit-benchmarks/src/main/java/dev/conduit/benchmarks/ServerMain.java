@@ -8,7 +8,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A Conduit server in its own process for the harness: {@code ServerMain [maxPendingBytesPerConnection]}
+ * A Conduit server in its own process for the harness: {@code ServerMain [maxPendingBytesPerSession]}
  * listens on 127.0.0.1, a free port, prints {@code PORT n}, then answers commands on stdin, one a
  * line: {@code heap} (prints {@code HEAP <bytes used after System.gc()>}), {@code sessions}
  * (prints {@code SESSIONS n}), {@code quit} (or end of input) stops it.
@@ -24,7 +24,7 @@ public final class ServerMain {
         ServerConfig.Builder config = ServerConfig.builder().host("127.0.0.1").port(0)
                 .maxConnections(50_000).maxConnectionsPerAddress(50_000);
         if (args.length > 0) {
-            config.maxPendingBytesPerConnection(Long.parseLong(args[0]));
+            config.maxPendingBytesPerSession(Long.parseLong(args[0]));
         }
         try (Server server = Server.create(config.build()).start()) {
             System.out.println("PORT " + server.address().getPort());

@@ -27,7 +27,7 @@ class HarnessSmokeTest {
     @BeforeAll
     static void startServer() {
         server = Server.create(ServerConfig.builder().host("127.0.0.1").port(0)
-                .maxPendingBytesPerConnection(Compare.SERVER_MAX_PENDING).build()).start();
+                .maxPendingBytesPerSession(Compare.SERVER_MAX_PENDING).build()).start();
         conduit = new ConduitBench(server.address().getPort());
     }
 

@@ -173,10 +173,10 @@ final class ConduitClient implements Client {
         this.ownedTransport = ownedTransport;
         if (options.executor() == null) {
             this.ownedExecutor = Executors.newVirtualThreadPerTaskExecutor();
-            this.executor = ownedExecutor;
+            this.executor = RejectionSafeExecutor.wrap(ownedExecutor);
         } else {
             this.ownedExecutor = null;
-            this.executor = options.executor();
+            this.executor = RejectionSafeExecutor.wrap(options.executor());
         }
         this.events = new SerialExecutor(executor);
         this.requests = new Requests(this, executor, clock);
@@ -242,10 +242,18 @@ final class ConduitClient implements Client {
             }
             endpoint = endpoints.get(endpointIndex % endpoints.size());
         }
+        // User code: asked here, on the executor and outside the monitor, never on the I/O thread.
+        Credentials creds;
+        try {
+            creds = Objects.requireNonNull(options.credentials().get(), "the credentials supplier returned null");
+        } catch (RuntimeException e) {
+            attemptFailed(endpoint, new ConnectFailedException("the credentials supplier failed: " + e, e));
+            return;
+        }
         Link[] created = new Link[1];
         CompletableFuture<Connection> f;
         try {
-            f = connector.connect(endpoint, options.connectTimeout(), options.tls(), c -> created[0] = new Link(c, endpoint));
+            f = connector.connect(endpoint, options.connectTimeout(), options.tls(), c -> created[0] = new Link(c, endpoint, creds));
         } catch (RuntimeException e) {
             attemptFailed(endpoint, e);
             return;
@@ -1168,6 +1176,8 @@ final class ConduitClient implements Client {
     private final class Link implements FrameHandler {
         final Connection connection;
         final Endpoint endpoint;
+        /** What HELLO presents: asked of the supplier before connecting, off the I/O thread. */
+        private final Credentials credentials;
         Connection.Cancellable welcomeTimer = () -> { };
         /** Subscriptions given messages in the current read, dispatched at its end; I/O thread only. */
         private final List<ClientSubscription> toDispatch = new ArrayList<>();
@@ -1180,9 +1190,10 @@ final class ConduitClient implements Client {
         boolean closedEarly;
         Throwable closeCause;
 
-        Link(Connection connection, Endpoint endpoint) {
+        Link(Connection connection, Endpoint endpoint, Credentials credentials) {
             this.connection = connection;
             this.endpoint = endpoint;
+            this.credentials = credentials;
         }
 
         /** Connected: becomes the client's link and says HELLO. */
@@ -1210,9 +1221,8 @@ final class ConduitClient implements Client {
                 link = this;
                 ready = false;
                 byte[] token = sessionId == null ? new byte[0] : resumeToken(epoch, sessionId);
-                Credentials creds = options.credentials().get();
                 connection.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(),
-                        creds.scheme(), creds.credentials(), token, sessionId == null ? 0 : inbound.lastReceived()));
+                        credentials.scheme(), credentials.credentials(), token, sessionId == null ? 0 : inbound.lastReceived()));
                 welcomeTimer = clock.schedule(() -> {
                     synchronized (ConduitClient.this) {
                         if (link != this || ready) {

@@ -96,7 +96,7 @@ final class PooledClient implements Client {
         this.clock = options.clock();
         this.replaceBackoff = new Backoff(options.reconnectBackoffBase(), options.reconnectBackoffCap(), options.random());
         this.slots = new Member[options.poolSize()];
-        Executor executor = options.executor() != null ? options.executor()
+        Executor executor = options.executor() != null ? RejectionSafeExecutor.wrap(options.executor())
                 : task -> Thread.ofVirtual().name("conduit-pool-events").start(task);
         this.userEvents = new SerialExecutor(executor);
     }

@@ -61,6 +61,15 @@ final class Authentication {
         }
     }
 
+    /**
+     * Whether credentials of this scheme go to a plug-in ({@link AuthConfig.Builder#authenticator}):
+     * user code, which the server runs off the event loop ({@link ServerConnection}).
+     */
+    boolean isPlugin(String scheme) {
+        Authenticator a = byScheme.get(scheme);
+        return a != null && config.plugins().contains(a);
+    }
+
     /** The wall-clock time as the server's clock tells it. */
     Instant now() {
         return anchor.plusNanos(clock.nanoTime() - anchorNanos);

@@ -85,7 +85,7 @@ final class LimitLog {
             case HEADERS_TOO_LARGE -> "maxHeaderBytes";
             case FRAME_TOO_LARGE -> "frame size from maxPayloadBytes, maxHeaderBytes and maxSubjectBytes";
             case HANDSHAKE_TIMEOUT -> "handshakeTimeout";
-            case SLOW_CONSUMER -> "maxPendingBytesPerConnection";
+            case SLOW_CONSUMER -> "maxPendingBytesPerSession";
             default -> code.name();
         };
     }

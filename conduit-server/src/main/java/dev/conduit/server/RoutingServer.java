@@ -57,7 +57,11 @@ final class RoutingServer implements Server {
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final ExecutorService localExecutor = Executors.newVirtualThreadPerTaskExecutor();
+    /** Runs authentication plug-ins, user code, off the event loops: a virtual thread each. */
+    private final ExecutorService authExecutor =
+            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("conduit-auth-", 0).factory());
     private final ServerMetrics metrics;
+    private final MemoryBudget budget;
     private final SubjectSampler subjects = new SubjectSampler();
     private final StatsPublisher stats;
     /** Scratch space for {@link #publishInternal}, which runs on the stats tick only. */
@@ -77,6 +81,7 @@ final class RoutingServer implements Server {
         this.connectionCounter = new ConnectionCounter(config.peerLimits());
         this.connectionsLog = limitLog("maxConnections");
         this.perAddressLog = limitLog("maxConnectionsPerAddress");
+        this.budget = new MemoryBudget(config.memory(), this);
         this.metrics = new ServerMetrics(registry, sessions.values());
         this.metrics.bindServer(this);
         this.stats = new StatsPublisher(this, config.clock(), System::currentTimeMillis);
@@ -177,7 +182,10 @@ final class RoutingServer implements Server {
             } else {
                 String id = StandardCharsets.UTF_8.decode(token).toString();
                 ServerSession s = sessions.get(id);
-                if (s == null) {
+                String evicted = s == null ? budget.evictedBecause(id) : null;
+                if (evicted != null) {
+                    refusal = evicted;
+                } else if (s == null) {
                     refusal = "the session is unknown or has expired";
                 } else if (!s.principalName().equals(principal.name())) {
                     refusal = "the session belongs to another principal";
@@ -239,6 +247,25 @@ final class RoutingServer implements Server {
         } finally {
             targets.clear();
         }
+    }
+
+    /**
+     * A session ended holding requests that its queue group gave it and it never received: each
+     * requester (whoever subscribes to the reply subject) gets NO_RESPONDERS at once instead of
+     * waiting for its timeout. Called outside every session lock.
+     */
+    void requestsUnanswered(ServerSession ended, List<String> replySubjects) {
+        List<ServerSubscription> targets = new java.util.ArrayList<>();
+        for (String reply : replySubjects) {
+            index.match(reply, targets);
+            for (ServerSubscription target : targets) {
+                target.session.noResponders(reply);
+            }
+            targets.clear();
+        }
+        metrics.requestsUnanswered(replySubjects.size());
+        log.info("{} ended holding {} unanswered requests for its queue groups: their requesters were sent "
+                + "NO_RESPONDERS", ended, replySubjects.size());
     }
 
     /**
@@ -311,9 +338,18 @@ final class RoutingServer implements Server {
     }
 
     void sessionEnded(ServerSession session) {
+        budget.gone(session);
         if (sessions.remove(session.id, session)) {
             metrics.retire(session.stats);
         }
+    }
+
+    MemoryBudget budget() {
+        return budget;
+    }
+
+    java.util.concurrent.Executor authExecutor() {
+        return authExecutor;
     }
 
     ServerMetrics metrics() {
@@ -452,6 +488,7 @@ final class RoutingServer implements Server {
                     sessions.values().forEach(s -> s.end("server stopped"));
                     transport.shutdown().whenComplete((x, y) -> {
                         localExecutor.shutdown();
+                        authExecutor.shutdown();
                         metrics.close();
                         state.set(State.STOPPED);
                         log.info("conduit server {} stopped", serverId);

@@ -36,11 +36,12 @@ import java.util.Set;
  *                                     and authentication, up to WELCOME) this long after it was
  *                                     accepted is closed with 408
  * @param drainTimeout                 graceful stop: time given to clients after GOAWAY
- * @param maxPendingBytesPerConnection bytes of deliveries the server holds for one session until
+ * @param maxPendingBytesPerSession    bytes of deliveries the server holds for one session until
  *                                     its client acknowledges them (queued, in flight, or buffered
  *                                     while it is disconnected); past it the session is too slow and
  *                                     each subscription's policy applies: drop with a GAP notice, or
- *                                     disconnect with SLOW_CONSUMER
+ *                                     disconnect with SLOW_CONSUMER. Formerly {@code
+ *                                     maxPendingBytesPerConnection}, still accepted as a key
  * @param transport                    I/O threads and socket implementation
  * @param heartbeatInterval            silence after which either side sends a PING; announced to
  *                                     clients in WELCOME; zero turns heartbeats off
@@ -61,12 +62,16 @@ import java.util.Set;
  * @param flow                         pacing of reliable subscriptions: keys {@code
  *                                     maxHeldBytesPerSubscription}, {@code maxStall} (see {@link
  *                                     FlowControl})
+ * @param memory                       the server-wide bounds on what it buffers: {@code maxMemory},
+ *                                     {@code maxDetachedSessions}, {@code maxDetachedBytes}, {@code
+ *                                     maxPongBacklogBytes} (see {@link MemoryLimits})
  */
 public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
-                           Duration drainTimeout, long maxPendingBytesPerConnection, TransportOptions transport,
+                           Duration drainTimeout, long maxPendingBytesPerSession, TransportOptions transport,
                            Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
                            List<String> alternates, Clock clock, PeerLimits peerLimits, HttpConfig http,
-                           AuthConfig auth, ServerTls tls, FlowControl flow) {
+                           AuthConfig auth, ServerTls tls, FlowControl flow,
+                           MemoryLimits memory) {
 
     /** The settings whose values are file names; in a YAML file they are relative to the file's folder. */
     static final Set<String> PATH_SETTINGS = Set.of("tlsCert", "tlsKey", "tlsKeyStore", "tlsClientCa");
@@ -88,10 +93,11 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         if (drainTimeout.isNegative()) {
             throw new IllegalArgumentException("drainTimeout must be >= 0: " + drainTimeout);
         }
-        if (maxPendingBytesPerConnection < limits.maxFrameBytes()) {
-            throw new IllegalArgumentException("maxPendingBytesPerConnection must be at least the maximum frame size ("
-                    + limits.maxFrameBytes() + "): " + maxPendingBytesPerConnection);
+        if (maxPendingBytesPerSession < limits.maxFrameBytes()) {
+            throw new IllegalArgumentException("maxPendingBytesPerSession must be at least the maximum frame size ("
+                    + limits.maxFrameBytes() + "): " + maxPendingBytesPerSession);
         }
+        Objects.requireNonNull(memory, "memory");
         Objects.requireNonNull(transport, "transport");
         notNegative(heartbeatInterval, "heartbeatInterval");
         if (heartbeatInterval.toMillis() > Integer.MAX_VALUE) {
@@ -112,6 +118,16 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             throw new IllegalArgumentException("authentication by client certificate (mtlsPrincipalFrom) needs TLS "
                     + "that asks for client certificates: set tlsClientAuth to request or require, and tlsClientCa");
         }
+    }
+
+    /**
+     * The former name of {@link #maxPendingBytesPerSession()}: the bound was always per session.
+     *
+     * @deprecated use {@link #maxPendingBytesPerSession()}
+     */
+    @Deprecated
+    public long maxPendingBytesPerConnection() {
+        return maxPendingBytesPerSession;
     }
 
     /** Whether the ports speak TLS. */
@@ -212,7 +228,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
      * Collects settings. Not thread-safe.
      *
      * <p>Each setter checks its value on its own at once. The one check that needs several values
-     * ({@code maxPendingBytesPerConnection} against the frame size the limits allow) is made in {@link
+     * ({@code maxPendingBytesPerSession} against the frame size the limits allow) is made in {@link
      * #build()}; its message names where the values involved came from (the file, the environment
      * variable, or the source given to {@link #set}), so a bad value is traced to its source however it
      * fails.
@@ -225,7 +241,12 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private int maxSubjectBytes = ProtocolLimits.DEFAULT.maxSubjectBytes();
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Duration drainTimeout = Duration.ofSeconds(5);
-        private long maxPendingBytesPerConnection = 64L << 20;
+        private long maxPendingBytesPerSession = 64L << 20;
+        private long maxMemory = MemoryLimits.defaultMaxMemory();
+        private int maxDetachedSessions = MemoryLimits.DEFAULT_MAX_DETACHED_SESSIONS;
+        /** -1 until set: then half of {@link #maxMemory}. */
+        private long maxDetachedBytes = -1;
+        private long maxPongBacklogBytes = MemoryLimits.DEFAULT_MAX_PONG_BACKLOG_BYTES;
         private int ioThreads = Runtime.getRuntime().availableProcessors();
         private TransportOptions.Kind transportKind = TransportOptions.Kind.AUTO;
         private Duration heartbeatInterval = Duration.ofSeconds(5);
@@ -484,9 +505,51 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
          * At least the largest frame the limits allow ({@link ProtocolLimits#maxFrameBytes()}); as that
          * depends on the other limits, this is checked by {@link #build()}.
          */
+        public Builder maxPendingBytesPerSession(long bytes) {
+            this.maxPendingBytesPerSession = bytes;
+            sources.remove("maxPendingBytesPerSession");
+            return this;
+        }
+
+        /**
+         * The former name of {@link #maxPendingBytesPerSession}.
+         *
+         * @deprecated use {@link #maxPendingBytesPerSession}
+         */
+        @Deprecated
         public Builder maxPendingBytesPerConnection(long bytes) {
-            this.maxPendingBytesPerConnection = bytes;
-            sources.remove("maxPendingBytesPerConnection");
+            return maxPendingBytesPerSession(bytes);
+        }
+
+        /** Default a quarter of the heap ({@link Runtime#maxMemory()}), at least 64 MiB; see {@link MemoryLimits}. */
+        public Builder maxMemory(long bytes) {
+            new MemoryLimits(bytes, 1, bytes, MemoryLimits.DEFAULT_MAX_PONG_BACKLOG_BYTES); // checks the range
+            this.maxMemory = bytes;
+            sources.remove("maxMemory");
+            return this;
+        }
+
+        /** Default {@value MemoryLimits#DEFAULT_MAX_DETACHED_SESSIONS}; see {@link MemoryLimits}. */
+        public Builder maxDetachedSessions(int sessions) {
+            new MemoryLimits(1 << 20, sessions, 1 << 20, MemoryLimits.DEFAULT_MAX_PONG_BACKLOG_BYTES);
+            this.maxDetachedSessions = sessions;
+            sources.remove("maxDetachedSessions");
+            return this;
+        }
+
+        /** Default half of {@code maxMemory}; at most {@code maxMemory}; see {@link MemoryLimits}. */
+        public Builder maxDetachedBytes(long bytes) {
+            new MemoryLimits(Long.MAX_VALUE, 1, bytes, MemoryLimits.DEFAULT_MAX_PONG_BACKLOG_BYTES);
+            this.maxDetachedBytes = bytes;
+            sources.remove("maxDetachedBytes");
+            return this;
+        }
+
+        /** Default {@value MemoryLimits#DEFAULT_MAX_PONG_BACKLOG_BYTES}; see {@link MemoryLimits}. */
+        public Builder maxPongBacklogBytes(long bytes) {
+            new MemoryLimits(1 << 20, 1, 1 << 20, bytes);
+            this.maxPongBacklogBytes = bytes;
+            sources.remove("maxPongBacklogBytes");
             return this;
         }
 
@@ -539,7 +602,15 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "maxSubjectBytes" -> maxSubjectBytes(Integer.parseInt(value.trim()));
                     case "handshakeTimeout" -> handshakeTimeout(ConfigSettings.duration(value));
                     case "drainTimeout" -> drainTimeout(ConfigSettings.duration(value));
-                    case "maxPendingBytesPerConnection" -> maxPendingBytesPerConnection(Long.parseLong(value.trim()));
+                    case "maxPendingBytesPerSession" -> maxPendingBytesPerSession(Long.parseLong(value.trim()));
+                    case "maxPendingBytesPerConnection" -> { // the former name, kept as an alias
+                        maxPendingBytesPerSession(Long.parseLong(value.trim()));
+                        sources.put("maxPendingBytesPerSession", source + " (as maxPendingBytesPerConnection)");
+                    }
+                    case "maxMemory" -> maxMemory(Long.parseLong(value.trim()));
+                    case "maxDetachedSessions" -> maxDetachedSessions(Integer.parseInt(value.trim()));
+                    case "maxDetachedBytes" -> maxDetachedBytes(Long.parseLong(value.trim()));
+                    case "maxPongBacklogBytes" -> maxPongBacklogBytes(Long.parseLong(value.trim()));
                     case "ioThreads" -> ioThreads(Integer.parseInt(value.trim()));
                     case "transport" -> transport(ConfigSettings.transportKind(value));
                     case "heartbeatInterval" -> heartbeatInterval(ConfigSettings.duration(value));
@@ -585,20 +656,26 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
 
         /**
          * The config. Every value was checked when set; what is left is {@code
-         * maxPendingBytesPerConnection} against the limits.
+         * maxPendingBytesPerSession} against the limits, and maxDetachedBytes against maxMemory.
          *
          * @throws IllegalArgumentException naming the values involved and where each came from
          */
         public ServerConfig build() {
             ProtocolLimits limits = new ProtocolLimits(maxPayloadBytes, maxHeaderBytes, maxSubjectBytes);
-            if (maxPendingBytesPerConnection < limits.maxFrameBytes()) {
-                throw new IllegalArgumentException(attributed("maxPendingBytesPerConnection")
-                        + "maxPendingBytesPerConnection must be at least the maximum frame size ("
+            if (maxPendingBytesPerSession < limits.maxFrameBytes()) {
+                throw new IllegalArgumentException(attributed("maxPendingBytesPerSession")
+                        + "maxPendingBytesPerSession must be at least the maximum frame size ("
                         + limits.maxFrameBytes() + ", from maxPayloadBytes " + maxPayloadBytes + sourceOf("maxPayloadBytes")
                         + ", maxHeaderBytes " + maxHeaderBytes + sourceOf("maxHeaderBytes")
                         + " and maxSubjectBytes " + maxSubjectBytes + sourceOf("maxSubjectBytes") + "): "
-                        + maxPendingBytesPerConnection);
+                        + maxPendingBytesPerSession);
             }
+            long detachedBytes = maxDetachedBytes < 0 ? maxMemory / 2 : maxDetachedBytes;
+            if (detachedBytes > maxMemory) {
+                throw new IllegalArgumentException(attributed("maxDetachedBytes") + "maxDetachedBytes must be at most "
+                        + "maxMemory (" + maxMemory + sourceOf("maxMemory") + "): " + detachedBytes);
+            }
+            MemoryLimits memory = new MemoryLimits(maxMemory, maxDetachedSessions, detachedBytes, maxPongBacklogBytes);
             TransportOptions transport = TransportOptions.builder().ioThreads(ioThreads).kind(transportKind).build();
             String boundHttpHost = httpHost.isEmpty() ? host : httpHost;
             int httpPort = this.httpPort != null ? this.httpPort : port == 0 ? 0 : HttpConfig.DEFAULT.port();
@@ -614,9 +691,10 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                         + e.getMessage(), e);
             }
             return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
-                    maxPendingBytesPerConnection, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
+                    maxPendingBytesPerSession, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
                     alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins), a,
-                    tls != null ? tls : tlsFromSettings(), new FlowControl(maxHeldBytesPerSubscription, maxStall));
+                    tls != null ? tls : tlsFromSettings(), new FlowControl(maxHeldBytesPerSubscription, maxStall),
+                    memory);
         }
 
         /** The {@code tls*} settings as a {@link ServerTls}; null if no certificate is set (then nothing else may be). */

@@ -70,6 +70,12 @@ final class ServerConnection implements FrameHandler {
                 config.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** Queued outbound bytes past which the peer counts as not reading: the transport's write high mark. */
+    static final long BACKED_UP_BYTES = 512 << 10;
+    private static final int PONG_BYTES = dev.conduit.protocol.FrameCodec.encodedLength(new Frame.Pong(0));
+    /** PONG bytes answered while the output was backed up; on the connection's thread only. */
+    private long pongBacklog;
+
     @Override
     public void onFrame(Frame frame) {
         State s = state;
@@ -134,8 +140,49 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         clientName = hello.clientName();
-        Authentication.Outcome auth = server.authentication().authenticate(hello.authScheme(), hello.credentials(),
-                connection);
+        authenticate(hello.authScheme(), hello.credentials(), false, auth -> authenticated(hello, version, auth));
+    }
+
+    /**
+     * Checks credentials and hands the outcome to {@code then} on this connection's thread. The
+     * built-in authenticators run here at once; a plug-in is user code, so it runs on a virtual
+     * thread ({@link RoutingServer#authExecutor}) while reading from the connection is suspended
+     * (what the peer sends meanwhile waits, unread), and the handshake goes on, here, once it
+     * answers. A closed connection (handshake deadline, peer gone) drops the outcome. If the
+     * executor refuses the task (the server is stopping), the credentials are refused as an error.
+     */
+    private void authenticate(String scheme, byte[] credentials, boolean renewal,
+                              java.util.function.Consumer<Authentication.Outcome> then) {
+        Authentication authentication = server.authentication();
+        java.util.function.Supplier<Authentication.Outcome> check = renewal
+                ? () -> authentication.renew(scheme, credentials, connection)
+                : () -> authentication.authenticate(scheme, credentials, connection);
+        if (!authentication.isPlugin(scheme)) {
+            then.accept(check.get());
+            return;
+        }
+        connection.suspendReading();
+        try {
+            server.authExecutor().execute(() -> continueWith(then, check.get()));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            continueWith(then, Authentication.Outcome.refused("error", "the server is stopping: no authentication"));
+        }
+    }
+
+    /** Back on the connection's thread with an outcome: the handshake (or renewal) goes on, then reading. */
+    private void continueWith(java.util.function.Consumer<Authentication.Outcome> then, Authentication.Outcome outcome) {
+        connection.schedule(() -> {
+            if (state != State.CLOSED) {
+                then.accept(outcome);
+            }
+            if (!rateSuspended && creditWaits.isEmpty()) { // else whoever suspended reading resumes it
+                connection.resumeReading();
+            }
+        }, 0, TimeUnit.NANOSECONDS);
+    }
+
+    /** HELLO's credentials checked: refuses, or opens (or resumes) the session and sends WELCOME. */
+    private void authenticated(Frame.Hello hello, int version, Authentication.Outcome auth) {
         if (!auth.isAccepted()) {
             refuse(auth.tag(), auth.reason());
             return;
@@ -179,7 +226,10 @@ final class ServerConnection implements FrameHandler {
 
     /** AUTH: fresh credentials, which must name the session's principal. */
     private void renew(Frame.Auth a) {
-        Authentication.Outcome auth = server.authentication().renew(a.authScheme(), a.credentials(), connection);
+        authenticate(a.authScheme(), a.credentials(), true, this::renewed);
+    }
+
+    private void renewed(Authentication.Outcome auth) {
         if (!auth.isAccepted()) {
             refuse(auth.tag(), "renewal refused: " + auth.reason());
             return;
@@ -371,17 +421,24 @@ final class ServerConnection implements FrameHandler {
     }
 
     /**
-     * Answers a PING, unless the peer has stopped reading: what is queued for it beyond twice the
-     * session's bound cannot be messages (those stop at the bound), only answers to what it keeps
-     * sending, so it would grow without end. Such a peer is ended with 429.
+     * Answers a PING, unless the peer has stopped reading while it keeps sending PINGs: the PONGs
+     * answered while the connection's output is backed up (more than {@link #BACKED_UP_BYTES}
+     * queued: the peer is not reading what we write) are counted, and once they pass {@code
+     * maxPongBacklogBytes} the connection is ended with 429. A PING that finds the output drained
+     * starts the count again. Runs on the connection's thread.
      */
     private void pong(Frame.Ping p) {
         long queued = connection.pendingOutboundBytes();
-        long limit = 2 * config.maxPendingBytesPerConnection();
-        if (queued > limit) {
-            fatal(ErrorCode.SLOW_CONSUMER, "the peer is not reading: " + queued + " bytes are queued for it, more than "
-                    + limit);
-            return;
+        if (queued <= BACKED_UP_BYTES) {
+            pongBacklog = 0;
+        } else {
+            pongBacklog += PONG_BYTES;
+            long max = config.memory().maxPongBacklogBytes();
+            if (pongBacklog > max) {
+                fatal(ErrorCode.SLOW_CONSUMER, "the peer is not reading: " + queued + " bytes are queued for it, "
+                        + "and it sent PINGs whose PONGs passed " + max + " bytes (maxPongBacklogBytes)");
+                return;
+            }
         }
         connection.send(new Frame.Pong(p.token()));
     }

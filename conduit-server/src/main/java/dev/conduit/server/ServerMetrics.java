@@ -56,6 +56,8 @@ final class ServerMetrics {
     private final AtomicInteger publishersWaiting = new AtomicInteger();
     private final Counter stalls;
     private final Counter sessionsLost;
+    private final Counter requestsUnanswered;
+    private final Counter sessionsEvicted;
     private final Timer roundTrip;
     private final Collection<ServerSession> sessions;
 
@@ -90,6 +92,12 @@ final class ServerMetrics {
                         + "credit").register(this.registry));
         stalls = keep(Counter.builder("conduit.flow.stalls")
                 .description("reliable subscriptions ended for granting no credit for maxStall").register(this.registry));
+        sessionsEvicted = keep(Counter.builder("conduit.sessions.evicted")
+                .description("detached sessions ended to keep the server within maxDetachedSessions, "
+                        + "maxDetachedBytes or maxMemory (oldest first)").register(this.registry));
+        requestsUnanswered = keep(Counter.builder("conduit.requests.unanswered")
+                .description("requests a queue group member's session held unreceived when it ended; each "
+                        + "requester was sent NO_RESPONDERS").register(this.registry));
         roundTrip = keep(Timer.builder("conduit.request.round.trip")
                 .description("sampled, at most one request per session at a time: from routing a request to "
                         + "delivering the first message on its reply subject to the requester")
@@ -124,6 +132,22 @@ final class ServerMetrics {
                 .description("subscriptions held").register(registry));
         keep(FunctionCounter.builder("conduit.slow.consumer.dropped", server, s -> s.slowConsumerCounts()[0])
                 .description("messages dropped for sessions that did not keep up (reported with GAP)").register(registry));
+        MemoryBudget budget = server.budget();
+        MemoryLimits limits = budget.limits();
+        keep(Gauge.builder("conduit.memory.held", budget, MemoryBudget::heldBytes).baseUnit("bytes")
+                .description("bytes of sequenced frames held for all sessions until acknowledged (queued, in flight, "
+                        + "or held while detached)").register(registry));
+        keep(Gauge.builder("conduit.memory.max", limits, MemoryLimits::maxMemory).baseUnit("bytes")
+                .description("maxMemory: the bound on conduit_memory_held_bytes").register(registry));
+        keep(Gauge.builder("conduit.sessions.detached.held", budget, MemoryBudget::detachedBytes).baseUnit("bytes")
+                .description("bytes held for detached sessions").register(registry));
+        keep(Gauge.builder("conduit.sessions.detached.max", limits, MemoryLimits::maxDetachedSessions)
+                .description("maxDetachedSessions: the bound on detached sessions").register(registry));
+        keep(Gauge.builder("conduit.sessions.detached.held.max", limits, MemoryLimits::maxDetachedBytes).baseUnit("bytes")
+                .description("maxDetachedBytes: the bound on conduit_sessions_detached_held_bytes").register(registry));
+        keep(FunctionCounter.builder("conduit.memory.refused", budget, MemoryBudget::refusedCount)
+                .description("deliveries refused because the server was over maxMemory and the session over its share "
+                        + "(each then skipped with GAP or its session ended, as for a slow consumer)").register(registry));
         keep(FunctionCounter.builder("conduit.slow.consumer.disconnected", server, s -> s.slowConsumerCounts()[1])
                 .description("sessions ended for not keeping up (SLOW_CONSUMER)").register(registry));
     }
@@ -222,6 +246,22 @@ final class ServerMetrics {
 
     void sessionLost() {
         sessionsLost.increment();
+    }
+
+    void sessionEvicted() {
+        sessionsEvicted.increment();
+    }
+
+    long sessionsEvicted() {
+        return (long) sessionsEvicted.count();
+    }
+
+    void requestsUnanswered(int n) {
+        requestsUnanswered.increment(n);
+    }
+
+    long requestsUnanswered() {
+        return (long) requestsUnanswered.count();
     }
 
     long resumes() {

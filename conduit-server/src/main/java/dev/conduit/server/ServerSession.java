@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * serializes numbering, the replay buffer and writing, so numbers go out in order. Lock order is
  * always inLock, then outLock (routing under one session's inLock takes other sessions' outLocks,
  * never their inLocks), so no cycle can form.
+ *
+ * <p>(Past 600 lines because it holds both directions of the stream and the attachment lifecycle
+ * that couple them under the two locks; issue 11 item 7 splits the outbound stream out.)
  */
 final class ServerSession {
     private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
@@ -63,6 +66,8 @@ final class ServerSession {
     private boolean behind;
     private volatile String clientName;
     private String endReason;
+    /** Reply subjects of requests a queue group gave this session and it never received; set as it ends. */
+    private List<String> unanswered = List.of();
     /** The session's inbound rate, or null if unlimited; guarded by inLock. */
     final RateLimiter rate;
     /** Traffic counters and the timed request, for metrics and {@code $SYS.stats}. */
@@ -83,7 +88,7 @@ final class ServerSession {
                 ? new RateLimiter(limits.maxMessagesPerSecond(), limits.maxBytesPerSecond(), config.clock()) : null;
         this.stats = new SessionStats(config.clock().nanoTime());
         // Bounded by deliver's slow-consumer policy, which looks at heldBytes() itself.
-        this.replay = new SequencedStream<>(config.maxPendingBytesPerConnection(), FrameCodec::encodedLength);
+        this.replay = new SequencedStream<>(config.maxPendingBytesPerSession(), FrameCodec::encodedLength);
         first.attachedTo(this);
     }
 
@@ -165,13 +170,18 @@ final class ServerSession {
                     return "the session has ended" + (endReason == null ? "" : " (" + endReason + ")");
                 }
                 List<Frame> again = new ArrayList<>(replay.held());
+                long before = replay.heldBytes();
                 if (replay.replayAfter(lastReceived, again::add) != SequencedStream.Replay.REPLAYED) {
                     return "the client names frame " + Long.toUnsignedString(lastReceived) + " but the server holds "
                             + (replay.acknowledged() + 1) + ".." + replay.sent();
                 }
+                server.budget().held(replay.heldBytes() - before, state == State.DETACHED);
                 credentialsValidMillis = access.credentials(principal, server.authentication().now(),
                         this::credentialsExpired);
                 old = attached;
+                if (state == State.DETACHED) {
+                    server.budget().moved(-replay.heldBytes());
+                }
                 if (expiry != null) {
                     expiry.cancel();
                     expiry = null;
@@ -189,6 +199,7 @@ final class ServerSession {
                 log.debug("{} resumed: client had {}, replayed {} frames", this, lastReceived, again.size());
             }
         }
+        server.budget().gone(this);
         if (old != null) {
             // Half-open: the client gave up on a connection we still thought alive.
             old.connection.abort();
@@ -215,6 +226,7 @@ final class ServerSession {
                     endLocked("connection lost and resumption is off");
                 } else {
                     state = State.DETACHED;
+                    server.budget().moved(replay.heldBytes());
                     expiry = config.clock().schedule(this::expire, config.resumeWindow().toNanos(), TimeUnit.NANOSECONDS);
                     log.debug("{} detached ({}); kept {} ms for a resume", this,
                             cause == null ? "closed" : cause.toString(), config.resumeWindow().toMillis());
@@ -223,7 +235,29 @@ final class ServerSession {
         }
         if (state == State.CLOSED) {
             released();
+        } else if (state == State.DETACHED) {
+            server.budget().detached(this); // may end this or older detached sessions
         }
+    }
+
+    /**
+     * A server-wide bound ({@link MemoryLimits}) ends this detached session; the client learns it
+     * with 410 when it tries to resume. Does nothing if the session resumed or ended meanwhile.
+     *
+     * @return whether it ended the session
+     */
+    boolean evict(String reason) {
+        synchronized (inLock) {
+            synchronized (outLock) {
+                if (state != State.DETACHED) {
+                    return false;
+                }
+                endLocked(reason);
+            }
+        }
+        log.info("{} ended: {}", this, reason);
+        released();
+        return true;
     }
 
     private void expire() {
@@ -256,6 +290,7 @@ final class ServerSession {
     }
 
     private void endLocked(String reason) {
+        server.budget().held(-replay.heldBytes(), state == State.DETACHED);
         state = State.CLOSED;
         for (ServerSubscription sub : subscriptions.values()) {
             if (sub.reliable()) {
@@ -265,7 +300,7 @@ final class ServerSession {
         }
         endReason = reason;
         attached = null;
-        replay.reset(null);
+        unanswered = unansweredRequests(); // forgets what the stream held
         if (expiry != null) {
             expiry.cancel();
             expiry = null;
@@ -276,12 +311,37 @@ final class ServerSession {
         log.debug("{} ended: {}", this, reason);
     }
 
-    /** After the session ended: unhooks it from routing, outside the locks. */
+    /**
+     * The reply subjects of the requests held for this session's queue group members and not
+     * acknowledged: no other member got them, so nobody will answer. Under outLock, as it ends.
+     */
+    private List<String> unansweredRequests() {
+        List<String> replies = new ArrayList<>();
+        replay.reset(f -> {
+            if (f instanceof Frame.Message m && m.body().replyTo() != null) {
+                ServerSubscription sub = subscriptions.get(m.subscriptionId());
+                if (sub != null && sub.queueGroup() != null) {
+                    replies.add(m.body().replyTo());
+                }
+            }
+        });
+        return replies.isEmpty() ? List.of() : replies;
+    }
+
+    /** After the session ended: unhooks it from routing and reports unanswered requests, outside the locks. */
     private void released() {
         for (ServerSubscription sub : subscriptions.values()) {
             endSubscription(sub);
         }
         server.sessionEnded(this);
+        List<String> replies;
+        synchronized (outLock) {
+            replies = unanswered;
+            unanswered = List.of();
+        }
+        if (!replies.isEmpty()) {
+            server.requestsUnanswered(this, replies);
+        }
     }
 
     State state() {
@@ -477,7 +537,7 @@ final class ServerSession {
 
     private void acknowledged(ServerConnection from, long seq) {
         synchronized (outLock) {
-            switch (replay.acknowledge(seq)) {
+            switch (confirm(seq)) {
                 case BEYOND_SENT -> {
                     from.fatal(ErrorCode.PROTOCOL_ERROR, "ACK for frame " + seq + " but only " + replay.sent()
                             + " were sent");
@@ -490,7 +550,7 @@ final class ServerSession {
                 }
                 case CONFIRMED, STALE -> { }
             }
-            if (behind && replay.heldBytes() <= config.maxPendingBytesPerConnection()) {
+            if (behind && replay.heldBytes() <= config.maxPendingBytesPerSession()) {
                 // Caught up: report what was dropped now rather than with the next message, which may never come.
                 behind = false;
                 log.info("{} caught up", this);
@@ -502,6 +562,17 @@ final class ServerSession {
                 }
             }
         }
+    }
+
+    /** Drops every buffered frame up to {@code seq} and gives its bytes back to the budget; under outLock. */
+    private SequencedStream.Ack confirm(long seq) {
+        long before = replay.heldBytes();
+        SequencedStream.Ack ack = replay.acknowledge(seq);
+        long freed = before - replay.heldBytes();
+        if (freed > 0) {
+            server.budget().held(-freed, state == State.DETACHED);
+        }
+        return ack;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -530,7 +601,7 @@ final class ServerSession {
                 }
                 last = emit(sub, body);
             } else {
-                if (replay.heldBytes() > config.maxPendingBytesPerConnection()) {
+                if (replay.heldBytes() > config.maxPendingBytesPerSession() || server.budget().over(replay.heldBytes())) {
                     if (!tooSlow(sub, body)) {
                         return false;
                     }
@@ -694,7 +765,7 @@ final class ServerSession {
      */
     private boolean tooSlow(ServerSubscription sub, MessageBody body) {
         if (sub.disconnectWhenSlow) {
-            String message = "more than " + config.maxPendingBytesPerConnection()
+            String message = "more than " + config.maxPendingBytesPerSession()
                     + " bytes delivered and not acknowledged: the subscriber is not keeping up (subscription "
                     + sub.id + " '" + sub.pattern + "', subject " + body.subject() + ")";
             server.countSlowConsumer(false);
@@ -714,7 +785,7 @@ final class ServerSession {
             behind = true;
             log.warn("{} is not keeping up: more than {} bytes unacknowledged; dropping messages for its "
                     + "subscriptions (first: subscription {} '{}', subject {}) and reporting them with GAP",
-                    this, config.maxPendingBytesPerConnection(), sub.id, sub.pattern, body.subject());
+                    this, config.maxPendingBytesPerSession(), sub.id, sub.pattern, body.subject());
         }
         return false;
     }
@@ -730,7 +801,9 @@ final class ServerSession {
 
     /** Numbers, buffers and (when attached) sends a sequenced frame; under outLock. */
     private void sendSequenced(Frame frame) {
+        long before = replay.heldBytes();
         replay.send(frame); // whatever the bound: deliver applied the slow-consumer policy before
+        server.budget().held(replay.heldBytes() - before, state == State.DETACHED);
         ServerConnection c = attached;
         if (c != null) {
             c.connection.send(frame);

@@ -171,6 +171,14 @@ final class ServerSubscription {
         return d;
     }
 
+    /**
+     * Whether the session can take new work now: attached to a connection (a queue group prefers
+     * such members). A subscription without a session (index tests) counts as live.
+     */
+    boolean live() {
+        return session == null || session.state() == ServerSession.State.ATTACHED;
+    }
+
     String queueGroup() {
         return queueGroup;
     }

@@ -162,7 +162,11 @@ final class SubjectIndex {
         }
     }
 
-    /** Replaces the queue members among {@code out[start..]} by one chosen member per group. */
+    /**
+     * Replaces the queue members among {@code out[start..]} by one chosen member per group, a live
+     * one while any is ({@link QueueGroup#pick(List)}). Done per message, after the cache, since
+     * liveness changes without a write to the index.
+     */
     private static void pickQueueMembers(List<ServerSubscription> out, int start) {
         Map<QueueGroup, List<ServerSubscription>> byGroup = null;
         int kept = start;
@@ -181,7 +185,7 @@ final class SubjectIndex {
             return;
         }
         out.subList(kept, out.size()).clear();
-        byGroup.forEach((group, members) -> out.add(members.get(group.pick(members.size()))));
+        byGroup.forEach((group, members) -> out.add(group.pick(members)));
     }
 
     private static void addAll(List<ServerSubscription> out, ServerSubscription[] subs) {

@@ -427,7 +427,7 @@ class PeerLimitsTest {
 
     @Test
     void aSubscriberThatAcknowledgesNothingIsEndedWith429AtThePendingBound() throws Exception {
-        start(b -> b.maxPayloadBytes(1024).maxHeaderBytes(1024).maxPendingBytesPerConnection(64 << 10));
+        start(b -> b.maxPayloadBytes(1024).maxHeaderBytes(1024).maxPendingBytesPerSession(64 << 10));
         try (RawFrameClient c = RawFrameClient.open(server)) {
             c.send(new Frame.Subscribe(1, "flood", null, true));
             assertThat(c.sync()).isEmpty();

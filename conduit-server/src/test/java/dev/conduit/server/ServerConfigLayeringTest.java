@@ -34,7 +34,7 @@ class ServerConfigLayeringTest {
         assertThat(c.limits()).isEqualTo(ProtocolLimits.DEFAULT);
         assertThat(c.handshakeTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(c.maxPendingBytesPerConnection()).isEqualTo(64L << 20);
+        assertThat(c.maxPendingBytesPerSession()).isEqualTo(64L << 20);
         assertThat(c.transport().kind()).isEqualTo(TransportOptions.Kind.AUTO);
         assertThat(c.transport().ioThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.transport().daemon()).isFalse();
@@ -55,7 +55,7 @@ class ServerConfigLayeringTest {
         assertThatThrownBy(() -> ServerConfig.builder().maxSubjectBytes(0).build())
                 .hasMessageContaining("maxSubjectBytes").hasMessageContaining(": 0");
         assertThatThrownBy(() -> ServerConfig.builder().maxSubjectBytes(70_000).build()).hasMessageContaining("70000");
-        assertThatThrownBy(() -> ServerConfig.builder().maxPendingBytesPerConnection(4096).build())
+        assertThatThrownBy(() -> ServerConfig.builder().maxPendingBytesPerSession(4096).build())
                 .hasMessageContaining("4096");
         assertThatThrownBy(() -> ServerConfig.builder().host(" ").build()).hasMessageContaining("host");
         assertThatThrownBy(() -> ServerConfig.builder().transport(null)).isInstanceOf(NullPointerException.class);
@@ -65,7 +65,7 @@ class ServerConfigLayeringTest {
     void theEdgesOfTheRangesAreAccepted() {
         ServerConfig c = ServerConfig.builder().port(0).maxPayloadBytes(0).maxHeaderBytes(0).maxSubjectBytes(1)
                 .drainTimeout(Duration.ZERO).handshakeTimeout(Duration.ofNanos(1)).ioThreads(1)
-                .maxPendingBytesPerConnection(ProtocolLimits.MIN_FRAME_BYTES).build();
+                .maxPendingBytesPerSession(ProtocolLimits.MIN_FRAME_BYTES).build();
         assertThat(c.port()).isZero();
         assertThat(c.limits()).isEqualTo(new ProtocolLimits(0, 0, 1));
         assertThat(ServerConfig.builder().port(65535).build().port()).isEqualTo(65535);
@@ -82,7 +82,7 @@ class ServerConfigLayeringTest {
                 maxSubjectBytes: 200
                 handshakeTimeout: 1500ms
                 drainTimeout: 2m
-                maxPendingBytesPerConnection: 1000000
+                maxPendingBytesPerSession: 1000000
                 ioThreads: 3
                 transport: io-uring
                 """)).build();
@@ -91,7 +91,7 @@ class ServerConfigLayeringTest {
         assertThat(c.limits()).isEqualTo(new ProtocolLimits(4096, 1024, 200));
         assertThat(c.handshakeTimeout()).isEqualTo(Duration.ofMillis(1500));
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofMinutes(2));
-        assertThat(c.maxPendingBytesPerConnection()).isEqualTo(1_000_000);
+        assertThat(c.maxPendingBytesPerSession()).isEqualTo(1_000_000);
         assertThat(c.transport().ioThreads()).isEqualTo(3);
         assertThat(c.transport().kind()).isEqualTo(TransportOptions.Kind.IO_URING);
     }
@@ -166,20 +166,51 @@ class ServerConfigLayeringTest {
         assertThatThrownBy(() -> ServerConfig.load(file)
                 .applyEnvironment(Map.of("CONDUIT_MAX_PAYLOAD_BYTES", "200000")).build())
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith(file + ": invalid maxPendingBytesPerConnection")
+                .hasMessageStartingWith(file + " (as maxPendingBytesPerConnection): invalid maxPendingBytesPerSession")
                 .hasMessageContaining("100000")
                 .hasMessageContaining("maxPayloadBytes 200000 (from environment variable CONDUIT_MAX_PAYLOAD_BYTES)");
-        assertThatThrownBy(() -> ServerConfig.builder().set("maxPendingBytesPerConnection", "10", "--max-pending").build())
-                .hasMessageStartingWith("--max-pending: invalid maxPendingBytesPerConnection");
+        assertThatThrownBy(() -> ServerConfig.builder().set("maxPendingBytesPerSession", "10", "--max-pending").build())
+                .hasMessageStartingWith("--max-pending: invalid maxPendingBytesPerSession");
     }
 
     @Test
     void aValueSetByACallAfterASourcedOneIsNoLongerAttributedToThatSource() throws Exception {
-        Path file = yaml("maxPendingBytesPerConnection: 100000000\n");
-        assertThatThrownBy(() -> ServerConfig.load(file).maxPendingBytesPerConnection(10).build())
+        Path file = yaml("maxPendingBytesPerSession: 100000000\n");
+        assertThatThrownBy(() -> ServerConfig.load(file).maxPendingBytesPerSession(10).build())
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("maxPendingBytesPerConnection must be at least")
+                .hasMessageStartingWith("maxPendingBytesPerSession must be at least")
                 .hasMessageNotContaining(file.toString());
+    }
+
+    @Test
+    void theMemoryBoundsComeFromAFileAndTheEnvironmentAndAreCheckedAgainstEachOther() throws Exception {
+        Path file = yaml("""
+                maxMemory: 100000000
+                maxDetachedSessions: 50
+                maxPongBacklogBytes: 4096
+                """);
+        ServerConfig c = ServerConfig.load(file).applyEnvironment(Map.of("CONDUIT_MAX_DETACHED_BYTES", "1000")).build();
+        assertThat(c.memory()).isEqualTo(new MemoryLimits(100_000_000, 50, 1000, 4096));
+        assertThat(ServerConfig.load(file).build().memory().maxDetachedBytes()).as("half of maxMemory by default")
+                .isEqualTo(50_000_000);
+        assertThat(ServerConfig.builder().build().memory().maxMemory())
+                .isEqualTo(Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 4));
+        assertThatThrownBy(() -> ServerConfig.load(file).maxDetachedBytes(200_000_000).build())
+                .hasMessageContaining("maxDetachedBytes must be at most maxMemory (100000000 (from " + file + "))");
+        assertThatThrownBy(() -> ServerConfig.builder().set("maxPongBacklogBytes", "10", "--flag"))
+                .hasMessageStartingWith("--flag: invalid maxPongBacklogBytes '10'");
+        assertThatThrownBy(() -> ServerConfig.builder().maxMemory(0)).hasMessageContaining("maxMemory must be > 0: 0");
+    }
+
+    @Test
+    @SuppressWarnings("deprecation")
+    void theFormerNameOfThePerSessionBoundIsStillAccepted() throws Exception {
+        ServerConfig c = ServerConfig.load(yaml("maxPendingBytesPerConnection: 2000000\n")).build();
+        assertThat(c.maxPendingBytesPerSession()).isEqualTo(2_000_000).isEqualTo(c.maxPendingBytesPerConnection());
+        assertThat(ServerConfig.builder().maxPendingBytesPerConnection(3_000_000).build().maxPendingBytesPerSession())
+                .isEqualTo(3_000_000);
+        assertThat(ServerConfig.builder().applyEnvironment(Map.of("CONDUIT_MAX_PENDING_BYTES_PER_CONNECTION", "4000000"))
+                .build().maxPendingBytesPerSession()).isEqualTo(4_000_000);
     }
 
     @Test
@@ -197,7 +228,7 @@ class ServerConfigLayeringTest {
                 "CONDUIT_MAX_SUBJECT_BYTES", "99",
                 "CONDUIT_HANDSHAKE_TIMEOUT", "3s",
                 "CONDUIT_DRAIN_TIMEOUT", "PT0.5S",
-                "CONDUIT_MAX_PENDING_BYTES_PER_CONNECTION", "70000",
+                "CONDUIT_MAX_PENDING_BYTES_PER_SESSION", "70000",
                 "CONDUIT_IO_THREADS", "2",
                 "CONDUIT_TRANSPORT", "NIO",
                 "CONDUIT_HOST", "::1",
@@ -205,7 +236,7 @@ class ServerConfigLayeringTest {
         assertThat(c.limits()).isEqualTo(new ProtocolLimits(2048, 256, 99));
         assertThat(c.handshakeTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofMillis(500));
-        assertThat(c.maxPendingBytesPerConnection()).isEqualTo(70_000);
+        assertThat(c.maxPendingBytesPerSession()).isEqualTo(70_000);
         assertThat(c.transport().ioThreads()).isEqualTo(2);
         assertThat(c.transport().kind()).isEqualTo(TransportOptions.Kind.NIO);
         assertThat(c.host()).isEqualTo("::1");

@@ -30,8 +30,8 @@ class ServerConfigTest {
         assertThatThrownBy(() -> ServerConfig.builder().ioThreads(0)).hasMessageContaining(": 0");
         assertThatThrownBy(() -> ServerConfig.builder().handshakeTimeout(Duration.ZERO)).hasMessageContaining("PT0S");
         assertThatThrownBy(() -> ServerConfig.builder().maxPayloadBytes(-5).build()).hasMessageContaining("-5");
-        assertThatThrownBy(() -> ServerConfig.builder().maxPendingBytesPerConnection(10).build())
-                .hasMessageContaining("maxPendingBytesPerConnection").hasMessageContaining(": 10");
+        assertThatThrownBy(() -> ServerConfig.builder().maxPendingBytesPerSession(10).build())
+                .hasMessageContaining("maxPendingBytesPerSession").hasMessageContaining(": 10");
     }
 
     @Test

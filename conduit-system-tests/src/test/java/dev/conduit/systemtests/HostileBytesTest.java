@@ -54,7 +54,7 @@ class HostileBytesTest {
         // behind is freed within the test; every other limit at its default.
         try (TestServer ts = TestServer.start(b -> b.handshakeTimeout(Duration.ofSeconds(2))
                 .resumeWindow(Duration.ofSeconds(1)).drainTimeout(Duration.ofMillis(200))
-                .maxPendingBytesPerConnection(2L << 20))) {
+                .maxPendingBytesPerSession(2L << 20))) {
             Client responder = ts.client();
             responder.subscribe("svc.echo", m -> m.reply(m.payload()));
             responder.flush(Duration.ofSeconds(10)).get();

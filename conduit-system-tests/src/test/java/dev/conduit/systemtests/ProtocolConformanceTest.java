@@ -132,7 +132,7 @@ class ProtocolConformanceTest {
 
     @Test
     void aSubscriberThatStopsReadingIsToldAndCutOffWithoutHarmingOthersWhenItAskedToBe() throws Exception {
-        try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerConnection(2 << 20).drainTimeout(Duration.ofMillis(500)));
+        try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerSession(2 << 20).drainTimeout(Duration.ofMillis(500)));
              RawConnection stalled = RawConnection.open(ts.server.address())) {
             stalled.send(new Frame.Subscribe(1, "firehose", null, true));
             stalled.send(new Frame.Ping(1));
@@ -168,7 +168,7 @@ class ProtocolConformanceTest {
     @Test
     void aSubscriberThatFallsBehindIsSkippedAndToldExactlyHowManyItMissed() throws Exception {
         int bound = 2 << 20;
-        try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerConnection(bound));
+        try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerSession(bound));
              RawConnection slow = RawConnection.open(ts.server.address())) {
             slow.send(new Frame.Subscribe(1, "ticks", null));
             slow.send(new Frame.Ping(1));
@@ -221,7 +221,7 @@ class ProtocolConformanceTest {
 
     @Test
     void aPeerThatSendsPingsButReadsNothingIsCutOffBeforeItsAnswersPileUp() throws Exception {
-        try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerConnection(2 << 20).drainTimeout(Duration.ofMillis(500)));
+        try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerSession(2 << 20).drainTimeout(Duration.ofMillis(500)));
              RawConnection deaf = RawConnection.open(ts.server.address())) {
             var healthy = ts.client();
             healthy.subscribe("svc.ok", m -> m.reply(m.payload()));

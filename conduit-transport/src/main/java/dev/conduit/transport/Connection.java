@@ -18,7 +18,9 @@ import java.util.concurrent.TimeUnit;
 public interface Connection {
 
     /**
-     * Queues a frame to send. Never blocks.
+     * Queues a frame to send. Never blocks. A frame that cannot be encoded (a string field over
+     * 65535 bytes) is not skipped, which would put the peer's count of sequenced frames out of step:
+     * the connection is aborted instead (TCP and WebSocket links), and this returns false.
      *
      * @return false if the connection is closed or closing, so the frame will not be sent
      */

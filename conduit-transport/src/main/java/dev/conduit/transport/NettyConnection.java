@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * channels copy into a direct buffer as they write it: each subscriber still costs one copy of the
  * body; what the view saves is the second copy into the batch.)
  *
+ * <p>Write back-pressure: the drain stops writing into the channel while it is not writable (its
+ * own buffer above {@link #WATER_MARK}'s high mark, because the peer reads more slowly than we
+ * write) and goes on when it becomes writable again ({@link #writabilityChanged}). Frames wait in
+ * the queue meanwhile, so the channel's buffer holds at most the high mark plus one batch (and one
+ * shared body); what the queue may hold is bounded by its senders (the server's session bounds).
+ *
  * <p>Lifecycle ({@link State}): OPEN; {@link #close()} moves it to CLOSING, where what was queued
  * before the close is still written, then the output is shut down (FIN) and the connection closes
  * when the peer closes its side, or after a short linger; {@link #abort()} or the channel closing
@@ -54,6 +60,12 @@ final class NettyConnection implements Connection {
     private static final int BATCH_BUFFER_BYTES = 32 << 10;
     /** Frames written per drain before yielding the event loop to other connections. */
     private static final int MAX_FRAMES_PER_DRAIN = 4096;
+    /**
+     * The channel's write buffer marks: above the high one the channel is not writable and the drain
+     * stops; below the low one it is writable again. Set on every TCP channel by {@link NettyTransport}.
+     */
+    static final io.netty.channel.WriteBufferWaterMark WATER_MARK =
+            new io.netty.channel.WriteBufferWaterMark(256 << 10, 512 << 10);
     /** After a graceful close has sent FIN: how long the peer gets to close its side. */
     private static final long LINGER_MILLIS = 2_000;
 
@@ -111,7 +123,17 @@ final class NettyConnection implements Connection {
         if (state.get() != State.OPEN) {
             return false;
         }
-        queuedBytes.addAndGet(FrameCodec.encodedLength(frame));
+        int length;
+        try {
+            length = FrameCodec.encodedLength(frame);
+        } catch (IllegalArgumentException e) {
+            // Dropping it would leave a gap the peer cannot see (a sequenced frame is numbered by now):
+            // end the connection instead; the session's replay still holds what was numbered.
+            log.error("closing {}: a {} frame cannot be encoded: {}", this, frame.type(), e.getMessage());
+            abort();
+            return false;
+        }
+        queuedBytes.addAndGet(length);
         outbound.offer(frame);
         scheduleDrain();
         return true;
@@ -150,7 +172,7 @@ final class NettyConnection implements Connection {
         long sinceFlush = 0;
         int frames = 0;
         Frame frame;
-        while (frames < MAX_FRAMES_PER_DRAIN && (frame = outbound.poll()) != null) {
+        while (frames < MAX_FRAMES_PER_DRAIN && channel.isWritable() && (frame = outbound.poll()) != null) {
             frames++;
             if (frame == CLOSE) {
                 write(batch);
@@ -160,13 +182,7 @@ final class NettyConnection implements Connection {
                 channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> closeGracefully(f.isSuccess()));
                 return;
             }
-            int length;
-            try {
-                length = FrameCodec.encodedLength(frame);
-            } catch (IllegalArgumentException e) {
-                log.warn("dropping a frame that cannot be encoded: {}", e.getMessage());
-                continue;
-            }
+            int length = FrameCodec.encodedLength(frame); // computed by send() already: cannot throw here
             if (sinceFlush > 0 && sinceFlush + length > style.flushBytes()) {
                 // A WebSocket link makes one message of each flush: keep messages within the peer's bound.
                 write(batch);
@@ -176,6 +192,34 @@ final class NettyConnection implements Connection {
             }
             sinceFlush += length;
             drained += length;
+            try {
+                batch = encodeInto(batch, frame, length);
+            } catch (RuntimeException e) {
+                // Skipping it would break the peer's count of sequenced frames: end the connection.
+                log.error("closing {}: a {} frame cannot be encoded: {}", this, frame.type(), e.getMessage());
+                queuedBytes.addAndGet(-drained);
+                abort();
+                discardQueued();
+                return;
+            }
+        }
+        write(batch);
+        queuedBytes.addAndGet(-drained);
+        channel.flush();
+        if (!outbound.isEmpty() && channel.isWritable()) {
+            scheduleDrain();
+        } // else the channel is full: writabilityChanged drains again once the peer has read enough
+    }
+
+    /**
+     * Encodes one frame of {@code length} bytes into {@code batch} (or a new one), writing full
+     * batches and large shared bodies out as it goes; returns the batch to go on with (or null).
+     *
+     * @throws IllegalArgumentException if the frame cannot be encoded (a string field over 65535
+     *         bytes); the batch not yet written is then released
+     */
+    private ByteBuf encodeInto(ByteBuf batch, Frame frame, int length) {
+        {
             if (frame instanceof Frame.Message m && m.body().encodedLength() >= SHARE_BODY_BYTES) {
                 batch = ensure(batch, FrameCodec.MESSAGE_HEAD_BYTES);
                 FrameCodec.encodeMessageHead(nio(batch, FrameCodec.MESSAGE_HEAD_BYTES), m.sequence(),
@@ -184,7 +228,7 @@ final class NettyConnection implements Connection {
                 write(batch);
                 batch = null;
                 channel.write(Unpooled.wrappedBuffer(m.body().encoded()), channel.voidPromise());
-                continue;
+                return null;
             }
             batch = ensure(batch, length);
             ByteBuffer out = nio(batch, length);
@@ -192,14 +236,21 @@ final class NettyConnection implements Connection {
                 FrameCodec.encodeMessageHead(out, m.sequence(), m.subscriptionId(), m.body());
                 m.body().writeEncoded(out);
             } else {
-                FrameCodec.encode(frame, out);
+                try {
+                    FrameCodec.encode(frame, out);
+                } catch (RuntimeException e) {
+                    batch.release();
+                    throw e;
+                }
             }
             batch.writerIndex(batch.writerIndex() + length);
+            return batch;
         }
-        write(batch);
-        queuedBytes.addAndGet(-drained);
-        channel.flush();
-        if (!outbound.isEmpty()) {
+    }
+
+    /** Runs on the event loop when the channel's writability changes: goes on draining once it is writable. */
+    void writabilityChanged() {
+        if (channel.isWritable() && !outbound.isEmpty()) {
             scheduleDrain();
         }
     }

@@ -86,6 +86,7 @@ final class WebSocketPipelines {
         p.addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY_BYTES));
         p.addLast("http-front", new HttpFront(options, origins, service));
         p.addLast("ws-violations", WebSocketLink.Violations.INSTANCE);
+        p.addLast("ws-pong-backlog", new PongBacklog(PongBacklog.MAX_BACKLOG_BYTES));
         p.addLast("ws-protocol", new WebSocketServerProtocolHandler(config));
         p.addLast("ws-aggregator", new WebSocketFrameAggregator(maxMessage));
         p.addLast("ws-upgraded", new Upgraded(limits, acceptor, null));

@@ -129,6 +129,61 @@ class NettyConnectionOutboundTest {
     }
 
     @Test
+    void nothingIsWrittenWhileTheChannelIsNotWritableAndEverythingOnceItIsAgain() {
+        ch.unsafe().outboundBuffer().setUserDefinedWritability(1, false); // as if the peer stopped reading
+        assertThat(ch.isWritable()).isFalse();
+        List<Frame> sent = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            sent.add(new Frame.Ping(i));
+            connection.send(sent.get(i));
+        }
+        ch.runPendingTasks();
+        assertThat(written()).as("held in the queue, not pushed into the channel").isEmpty();
+        assertThat(connection.pendingOutboundBytes()).isEqualTo(100L * FrameCodec.encodedLength(new Frame.Ping(0)));
+
+        ch.unsafe().outboundBuffer().setUserDefinedWritability(1, true); // fires channelWritabilityChanged
+        ch.runPendingTasks();
+        assertThat(decode(written())).containsExactlyElementsOf(sent);
+        assertThat(connection.pendingOutboundBytes()).isZero();
+    }
+
+    @Test
+    void aDrainStopsOnceItsOwnWritesFillTheChannelPastTheHighMark() {
+        ch.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(1024, 4096));
+        ch.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void flush(ChannelHandlerContext ctx) {
+                // holds every write in the channel's buffer, like a socket whose peer reads nothing
+            }
+        });
+        MessageBody body = body(16 << 10); // written as a shared view: each one alone passes the high mark
+        for (int i = 0; i < 10; i++) {
+            connection.send(new Frame.Message(i + 1, 1, body));
+        }
+        ch.runPendingTasks();
+        assertThat(ch.isWritable()).isFalse();
+        long perMessage = FrameCodec.encodedLength(new Frame.Message(1, 1, body));
+        long inChannel = ch.unsafe().outboundBuffer().totalPendingWriteBytes(); // plus Netty's 96 bytes per entry
+        assertThat(inChannel).as("the drain stopped after one message went past the mark")
+                .isBetween(perMessage, perMessage + 2 * 96);
+        assertThat(connection.pendingOutboundBytes()).as("the other nine wait in the queue")
+                .isEqualTo(9 * perMessage + inChannel);
+    }
+
+    @Test
+    void aFrameThatCannotBeEncodedEndsTheConnectionInsteadOfBeingSkipped() {
+        connection.send(new Frame.Ping(1));
+        Frame unencodable = new Frame.Error(ErrorCode.PROTOCOL_ERROR, false, "x".repeat(70_000)); // str16: too long
+        assertThat(connection.send(unencodable)).as("refused, not queued").isFalse();
+        assertThat(connection.send(new Frame.Ping(2))).isFalse();
+        ch.runPendingTasks();
+        assertThat(ch.isOpen()).as("closed rather than skipping a frame the peer may count").isFalse();
+        assertThat(decode(written())).as("nothing after it is written").doesNotContain(new Frame.Ping(2));
+        assertThat(connection.pendingOutboundBytes()).isZero();
+        assertThat(closes).isEqualTo(1);
+    }
+
+    @Test
     void aLoneFrameSentLaterLeavesInItsOwnFlush() {
         connection.send(new Frame.Ping(1));
         ch.runPendingTasks();
@@ -198,6 +253,7 @@ class NettyConnectionOutboundTest {
 
     @Test
     void largeAndSmallFramesInterleavedKeepTheirOrder() {
+        ch.config().setWriteBufferWaterMark(NettyConnection.WATER_MARK); // as on a real channel: both fit
         MessageBody big = body(50_000);
         List<Frame> sent = List.of(new Frame.Ping(1), new Frame.Message(0, 1, big), new Frame.Ping(2),
                 new Frame.Message(3, 2, big), new Frame.Message(0, 3, body(10)), new Frame.Pong(3));

@@ -5,12 +5,12 @@ package dev.conduit.server.spi;
  * One authenticator handles one {@linkplain #scheme() scheme} (HELLO's {@code auth scheme}); the
  * server picks it by that name.
  *
- * <p>Threads: {@link #authenticate} runs on the connection's I/O thread, so it <em>must not
- * block</em> (no network calls, no file reads, no locks held by slow code): it delays every other
- * connection on that event loop. Keep the work CPU-only, as the built-in ones do (a hash, a
- * signature check); an authenticator that must consult a remote service should cache what it needs
- * and refresh the cache on its own thread. It may be called from several I/O threads at once, so it
- * must be thread-safe.
+ * <p>Threads: a plug-in's {@link #authenticate} runs on a virtual thread of the server's, never on
+ * an I/O thread, so it may block (call a remote service, read a file): meanwhile the server reads
+ * nothing more from that connection, and the handshake goes on once it returns, within the server's
+ * {@code handshakeTimeout} (past it the connection is closed with 408 and the answer dropped).
+ * Other connections are not delayed. It may be called for several connections at once, so it must
+ * be thread-safe. (The built-in authenticators, CPU-only, run on the I/O thread.)
  */
 public interface Authenticator {
 
