@@ -11,6 +11,7 @@ import dev.conduit.protocol.PayloadTooLargeException;
 import dev.conduit.protocol.ProtocolException;
 import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.protocol.ProtocolVersion;
+import dev.conduit.protocol.ResumeToken;
 import dev.conduit.protocol.Subjects;
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connection;
@@ -91,6 +92,8 @@ final class ConduitClient implements Client {
     private boolean ready;
     private String sessionId;
     private long epoch;
+    /** The secret from the last WELCOME that resumes the session once; null if the server offered none. */
+    private ResumeToken resumeToken;
     private long outSeq;
     private final ArrayDeque<Outgoing> unacked = new ArrayDeque<>();
     private final ArrayDeque<Outgoing> pending = new ArrayDeque<>();
@@ -300,6 +303,7 @@ final class ConduitClient implements Client {
                 log.info("session {} resumed on {} ({} frames sent again)", sessionId, l.endpoint, unacked.size());
                 notices.add(() -> options.listener().onResumed(info));
             } else {
+                requests.newSession(w.inboxPrefix()); // first: what the lost session re-sends goes there
                 if (sessionId != null) {
                     SessionLost lost = sessionLost(refusal == null ? "the server started a new session" : refusal);
                     log.warn("session {} lost ({}); new session {}: {} publishes unconfirmed, {} requests failed, "
@@ -312,6 +316,7 @@ final class ConduitClient implements Client {
                 inSeq = 0;
                 inAcked = 0;
             }
+            resumeToken = w.resumeToken(); // a resume replaces it: the one just used no longer works
             refusal = null;
             failures = 0;
             failureLog.clear();
@@ -1105,12 +1110,6 @@ final class ConduitClient implements Client {
         return m == null ? t.getClass().getSimpleName() : m;
     }
 
-    /** The token that names this session to the server in HELLO: the server's epoch, then the session id. */
-    private static byte[] resumeToken(long epoch, String sessionId) {
-        byte[] id = sessionId.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(8 + id.length).putLong(epoch).put(id).array();
-    }
-
     /** One connection and what arrives on it, on its I/O thread. Never blocks, never runs user code. */
     private final class Link implements FrameHandler {
         final Connection connection;
@@ -1156,7 +1155,7 @@ final class ConduitClient implements Client {
             {
                 link = this;
                 ready = false;
-                byte[] token = sessionId == null ? new byte[0] : resumeToken(epoch, sessionId);
+                byte[] token = sessionId == null || resumeToken == null ? new byte[0] : resumeToken.encoded();
                 Credentials creds = options.credentials().get();
                 connection.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(),
                         creds.scheme(), creds.credentials(), token, sessionId == null ? 0 : inSeq));
