@@ -1142,7 +1142,7 @@ export class Client {
         this._sessionId = null;
         /** @private */
         this._epoch = 0n;
-        /** @private the secret from the last WELCOME that resumes the session once */
+        /** @private @type {Uint8Array} the secret from the last WELCOME that resumes the session once */
         this._resumeToken = new Uint8Array(0);
         /** @private sequenced frames sent in this session */
         this._outSeq = 0;

@@ -70,6 +70,7 @@ final class RoutingServer implements Server {
     private final ConnectionCounter connectionCounter;
     private final Map<String, LimitLog> limitLogs = new ConcurrentHashMap<>();
     private final ResumeAttempts resumeAttempts;
+    private final AuditLog audit = new AuditLog();
     private final LimitLog connectionsLog;
     private final LimitLog perAddressLog;
     /** The HTTP port's listener; null if it is turned off. */
@@ -228,6 +229,10 @@ final class RoutingServer implements Server {
         s.welcomeNew(version);
         log.debug("{} opened (protocol {})", s, version);
         return s;
+    }
+
+    AuditLog audit() {
+        return audit;
     }
 
     /** A new resume token for a session of this server. */

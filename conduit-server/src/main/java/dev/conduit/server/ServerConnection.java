@@ -139,6 +139,8 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         session = s;
+        server.audit().authenticated(principal, connection.remoteAddress(), schemeOf(hello.authScheme()), s.id,
+                s.stats.resumes() > 0); // a new session has none yet
         // The deadline covers the whole handshake, authentication included: it ends with WELCOME.
         established = true;
         handshakeTimer.cancel();
@@ -181,6 +183,15 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         connection.send(new Frame.AuthOk(session.renewed(p)));
+        server.audit().renewed(p, connection.remoteAddress(), schemeOf(a.authScheme()), session.id);
+    }
+
+    /** The scheme for the audit line: an empty one is a client certificate if there is one, else none. */
+    private String schemeOf(String scheme) {
+        if (!scheme.isEmpty()) {
+            return scheme;
+        }
+        return connection.peerCertificates().isEmpty() ? "none" : "mtls";
     }
 
     /** Called by the session once it has chosen this connection; before WELCOME is sent. */
