@@ -20,8 +20,6 @@ import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.Heartbeat;
 import dev.conduit.transport.Transport;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
