@@ -299,7 +299,7 @@ function toHeaderList(h) {
  * (WELCOME, AUTH_OK) is a number of milliseconds, 0 when the credentials do not expire: WELCOME
  * carries it on the wire only with the EXPIRES flag, which the encoder sets when it is above 0.
  * @typedef {{ type: 'HELLO', minVersion: number, maxVersion: number, clientName: string, authScheme: string, credentials: Uint8Array, resumeToken: Uint8Array, resumeLastReceived: number }} HelloFrame
- * @typedef {{ type: 'WELCOME', resumed: boolean, version: number, serverId: string, sessionId: string, epoch: bigint, lastReceived: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number, credentialsValidMs: number }} WelcomeFrame
+ * @typedef {{ type: 'WELCOME', resumed: boolean, version: number, serverId: string, sessionId: string, epoch: bigint, lastReceived: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number, resumeToken?: Uint8Array, inboxPrefix?: string, credentialsValidMs: number }} WelcomeFrame
  * @typedef {{ subject: string, replyTo: string, headers: HeaderList, payload: Uint8Array }} MessageBody
  * @typedef {{ type: 'PUBLISH', request: boolean, sequence: number } & MessageBody} PublishFrame
  * @typedef {{ type: 'MESSAGE', sequence: number, subscriptionId: number } & MessageBody} MessageFrame
@@ -417,6 +417,7 @@ export function encodeFrame(f) {
         case 'WELCOME':
             w.u16(f.version); w.str16(f.serverId); w.str16(f.sessionId); w.u64(f.epoch); w.u64(f.lastReceived);
             w.u32(f.maxPayload); w.u32(f.maxHeader); w.u16(f.maxSubject); w.u32(f.heartbeatMs); w.u16(f.heartbeatMisses);
+            w.bytes16(f.resumeToken || new Uint8Array(0)); w.str16(f.inboxPrefix || '');
             if (f.credentialsValidMs > 0) {
                 w.u64(f.credentialsValidMs);
             }
@@ -640,6 +641,8 @@ function decodeAt(buf, start, length, limits) {
             const maxSubject = r.u16('max subject');
             const heartbeatMs = r.u32('heartbeat ms');
             const heartbeatMisses = r.u16('heartbeat misses');
+            const resumeToken = r.bytes16('resume token').slice();
+            const inboxPrefix = r.str16('inbox prefix');
             if (maxPayload > 64 * 1024 * 1024 || maxHeader > 1024 * 1024 || maxSubject === 0 || heartbeatMs > 0x7fffffff) {
                 throw new ProtocolError('WELCOME announces impossible limits');
             }
@@ -651,7 +654,7 @@ function decodeAt(buf, start, length, limits) {
                 }
             }
             f = { type: 'WELCOME', resumed: (flags & FLAG_RESUMED) !== 0, version, serverId, sessionId, epoch, lastReceived,
-                maxPayload, maxHeader, maxSubject, heartbeatMs, heartbeatMisses, credentialsValidMs };
+                maxPayload, maxHeader, maxSubject, heartbeatMs, heartbeatMisses, resumeToken, inboxPrefix, credentialsValidMs };
             break;
         }
         case 0x03: {
@@ -1224,6 +1227,8 @@ export class Client {
         this._sessionId = null;
         /** @private */
         this._epoch = 0n;
+        /** @private @type {Uint8Array} the secret from the last WELCOME that resumes the session once */
+        this._resumeToken = new Uint8Array(0);
         /** @private sequenced frames sent in this session */
         this._outSeq = 0;
         /** @private @type {Outgoing[]} sent, not yet acknowledged, oldest first */
@@ -1741,6 +1746,10 @@ export class Client {
             this._stats.resumes++;
             notices.push(() => this._emit('resumed', info));
         } else {
+            if (w.inboxPrefix && w.inboxPrefix !== this._inboxPrefix) { // the server's, for this session only
+                this._inboxPrefix = w.inboxPrefix;
+                if (this._inbox) this._inbox.pattern = `${w.inboxPrefix}*`;
+            }
             if (!first) {
                 const lost = this._loseSession(this._refusal || 'the server started a new session');
                 this._stats.sessionsLost++;
@@ -1751,6 +1760,7 @@ export class Client {
             this._inSeq = 0;
             this._inAcked = 0;
         }
+        this._resumeToken = w.resumeToken || new Uint8Array(0); // secret, single use: each WELCOME brings a new one
         this._refusal = null;
         this._failures = 0;
         this._moveOn = false;
@@ -1941,12 +1951,8 @@ export class Client {
         /** @type {HelloFrame} */
         const hello = { type: 'HELLO', minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, clientName: this._name,
             authScheme: c.scheme, credentials: c.bytes, resumeToken: new Uint8Array(0), resumeLastReceived: 0 };
-        if (this._sessionId !== null) {
-            const id = utf8Encoder.encode(this._sessionId);
-            const token = new Uint8Array(8 + id.length);
-            new DataView(token.buffer).setBigUint64(0, this._epoch);
-            token.set(id, 8);
-            hello.resumeToken = token;
+        if (this._sessionId !== null && this._resumeToken.length > 0) {
+            hello.resumeToken = this._resumeToken;
             hello.resumeLastReceived = this._inSeq;
         }
         return hello;

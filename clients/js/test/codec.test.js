@@ -22,7 +22,8 @@ function workedExamples() {
 const none = new Uint8Array(0);
 const expected = [
     { type: 'HELLO', minVersion: 1, maxVersion: 1, clientName: 'demo', authScheme: '', credentials: none, resumeToken: none, resumeLastReceived: 0 },
-    { type: 'WELCOME', resumed: false, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0, credentialsValidMs: 0 },
+    { type: 'WELCOME', resumed: false, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0,
+        resumeToken: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1, ...new Array(32).fill(0xab), 0x73, 0x31]), inboxPrefix: '_INBOX.q.', credentialsValidMs: 0 },
     { type: 'SUBSCRIBE', subscriptionId: 1, pattern: 'demo.>', queueGroup: '', disconnectWhenSlow: false, creditMessages: 0, creditBytes: 0 },
     { type: 'SUBSCRIBE', subscriptionId: 2, pattern: 'jobs.*', queueGroup: 'workers', disconnectWhenSlow: false, creditMessages: 0, creditBytes: 0 },
     { type: 'SUBSCRIBE', subscriptionId: 3, pattern: 'seq.>', queueGroup: '', disconnectWhenSlow: false, creditMessages: 1024, creditBytes: 1048576 },
@@ -60,7 +61,7 @@ for (const [i, frame] of expected.entries()) {
 
 test('round trips: resumed WELCOME, sequenced PUBLISH with repeated headers, GOAWAY with alternates, big u64', () => {
     const frames = [
-        { type: 'WELCOME', resumed: true, version: 1, serverId: 'x', sessionId: 'abc', epoch: 0xfedcba9876543210n, lastReceived: 2 ** 40, maxPayload: 10, maxHeader: 0, maxSubject: 65535, heartbeatMs: 5000, heartbeatMisses: 3, credentialsValidMs: 0 },
+        { type: 'WELCOME', resumed: true, version: 1, serverId: 'x', sessionId: 'abc', epoch: 0xfedcba9876543210n, lastReceived: 2 ** 40, maxPayload: 10, maxHeader: 0, maxSubject: 65535, heartbeatMs: 5000, heartbeatMisses: 3, resumeToken: none, inboxPrefix: '', credentialsValidMs: 0 },
         { type: 'PUBLISH', request: false, sequence: 123456789, subject: 'a.b', replyTo: 'r', headers: [['A', '1'], ['a', '2'], ['A', '']], payload: new Uint8Array([0, 255, 1]) },
         { type: 'GOAWAY', code: 503, drainMillis: 10, reason: 'moving', alternates: ['tcp://h1:1', 'ws://h2:2/conduit'] },
         { type: 'HELLO', minVersion: 1, maxVersion: 1, clientName: '日本', authScheme: 'token', credentials: enc.encode('s3cret'), resumeToken: new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1, 115]), resumeLastReceived: 16 },
@@ -142,10 +143,10 @@ test('subjects, patterns and queue groups follow section 8', () => {
 
 // Bytes written by the Java codec (FrameCodec.encode) for frames section 12 does not show.
 const javaBytes = [
-    ['000000360203000100044344543100027331000000000000000100000000000000050010000000010000020000001388000300000000000927c0',
-        { type: 'WELCOME', resumed: true, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 5, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 5000, heartbeatMisses: 3, credentialsValidMs: 600000 }],
-    ['00000036020200010004434454310002733100000000000000010000000000000000001000000001000002000000000000000000000000000001',
-        { type: 'WELCOME', resumed: false, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0, credentialsValidMs: 1 }],
+    ['0000003a020300010004434454310002733100000000000000010000000000000005001000000001000002000000138800030000000000000000000927c0',
+        { type: 'WELCOME', resumed: true, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 5, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 5000, heartbeatMisses: 3, resumeToken: none, inboxPrefix: '', credentialsValidMs: 600000 }],
+    ['0000003a02020001000443445431000273310000000000000001000000000000000000100000000100000200000000000000000000000000000000000001',
+        { type: 'WELCOME', resumed: false, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0, resumeToken: none, inboxPrefix: '', credentialsValidMs: 1 }],
     ['0000000a0f000000000000000000', { type: 'AUTH_OK', credentialsValidMs: 0 }],
     ['000000140e0000036a7774000b65794a2e6533302e736967', { type: 'AUTH', authScheme: 'jwt', credentials: enc.encode('eyJ.e30.sig') }],
     ['000000060e0000000000', { type: 'AUTH', authScheme: '', credentials: none }],
@@ -161,7 +162,7 @@ test('WELCOME with EXPIRES, AUTH and AUTH_OK match the Java codec byte for byte'
 test('the decoder rejects a bad EXPIRES validity, AUTH or AUTH_OK as the Java codec does', () => {
     const bytes = (hex) => new Uint8Array(Buffer.from(hex.replace(/\s/g, ''), 'hex'));
     const bad = (hex, why) => assert.throws(() => decodeFrame(bytes(hex)), (e) => e instanceof ProtocolError && e.code === 400, why);
-    const welcomeHead = '0002 0004 43445431 0002 7331 0000000000000001 0000000000000000 00100000 00010000 0200 00000000 0000';
+    const welcomeHead = '0002 0004 43445431 0002 7331 0000000000000001 0000000000000000 00100000 00010000 0200 00000000 0000 0000 0000';
     const welcome = (flags, tail) => {
         const body = `${welcomeHead}${tail}`.replace(/\s/g, '');
         return `${(body.length / 2 + 2).toString(16).padStart(8, '0')}02${flags}${body}`;

@@ -138,7 +138,8 @@ export class FakeSocket {
 
 export function welcome(overrides = {}) {
     return { type: 'WELCOME', resumed: false, version: 1, serverId: 'S', sessionId: 'sess1', epoch: 7n, lastReceived: 0,
-        maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0, credentialsValidMs: 0, ...overrides };
+        maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0,
+        resumeToken: new TextEncoder().encode('token-of-sess1'), inboxPrefix: '_INBOX.sess1.', credentialsValidMs: 0, ...overrides };
 }
 
 export function message(sequence, subscriptionId, subject, text, extra = {}) {

@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ClientSubscription implements Subscription {
     private final ConduitClient client;
     private final int id;
-    private final String pattern;
+    /** Final but for the request inbox, which a new session moves ({@link #movedTo}). */
+    private volatile String pattern;
     private final String queueGroup;
     private final MessageHandler handler;
     private final SerialExecutor dispatch;
@@ -225,6 +226,11 @@ final class ClientSubscription implements Subscription {
     @Override
     public int id() {
         return id;
+    }
+
+    /** The request inbox moves under a new session's inbox prefix; under the client's monitor. */
+    void movedTo(String newPattern) {
+        this.pattern = newPattern;
     }
 
     @Override

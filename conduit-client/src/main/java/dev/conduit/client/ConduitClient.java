@@ -12,6 +12,7 @@ import dev.conduit.protocol.ProtocolException;
 import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.protocol.ProtocolVersion;
 import dev.conduit.protocol.SequencedStream;
+import dev.conduit.protocol.ResumeToken;
 import dev.conduit.protocol.Subjects;
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connection;
@@ -20,8 +21,6 @@ import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.Heartbeat;
 import dev.conduit.transport.Transport;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -97,6 +96,8 @@ final class ConduitClient implements Client {
      * bound is not used: {@link #bufferedBytes} bounds it together with {@link #pending}.
      */
     private final SequencedStream<Outgoing> unacked = new SequencedStream<>(Long.MAX_VALUE, o -> o.bytes);
+    /** The secret from the last WELCOME that resumes the session once; null if the server offered none. */
+    private ResumeToken resumeToken;
     private final ArrayDeque<Outgoing> pending = new ArrayDeque<>();
     private long bufferedBytes;
     private int waiters;
@@ -337,6 +338,7 @@ final class ConduitClient implements Client {
                 log.info("session {} resumed on {} ({} frames sent again)", sessionId, l.endpoint, unacked.held());
                 notices.add(() -> options.listener().onResumed(info));
             } else {
+                requests.newSession(w.inboxPrefix()); // first: what the lost session re-sends goes there
                 if (sessionId != null) {
                     SessionLost lost = sessionLost(refusal == null ? "the server started a new session" : refusal);
                     log.warn("session {} lost ({}); new session {}: {} publishes unconfirmed, {} requests failed, "
@@ -348,6 +350,7 @@ final class ConduitClient implements Client {
                 epoch = w.epoch();
                 inbound.reset();
             }
+            resumeToken = w.resumeToken(); // a resume replaces it: the one just used no longer works
             refusal = null;
             failures = 0;
             failureLog.clear();
@@ -1166,12 +1169,6 @@ final class ConduitClient implements Client {
         return m == null ? t.getClass().getSimpleName() : m;
     }
 
-    /** The token that names this session to the server in HELLO: the server's epoch, then the session id. */
-    private static byte[] resumeToken(long epoch, String sessionId) {
-        byte[] id = sessionId.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(8 + id.length).putLong(epoch).put(id).array();
-    }
-
     /** One connection and what arrives on it, on its I/O thread. Never blocks, never runs user code. */
     private final class Link implements FrameHandler {
         final Connection connection;
@@ -1220,7 +1217,7 @@ final class ConduitClient implements Client {
             {
                 link = this;
                 ready = false;
-                byte[] token = sessionId == null ? new byte[0] : resumeToken(epoch, sessionId);
+                byte[] token = sessionId == null || resumeToken == null ? new byte[0] : resumeToken.encoded();
                 connection.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(),
                         credentials.scheme(), credentials.credentials(), token, sessionId == null ? 0 : inbound.lastReceived()));
                 welcomeTimer = clock.schedule(() -> {

@@ -17,8 +17,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The requests a client has in flight. All share one inbox subscription, {@code _INBOX.<token>.*},
- * made on first use; each request's reply subject is the inbox plus its own number, which is how a
+ * The requests a client has in flight. All share one inbox subscription, {@code <inbox prefix>*},
+ * made on first use, where the inbox prefix is the one the server assigned to the session in
+ * WELCOME (such as {@code _INBOX.x7Gq.}; only this session may subscribe under it, and a new session
+ * gets a new one); each request's reply subject is the inbox plus its own number, which is how a
  * reply or a NO_RESPONDERS frame finds its request. Many requests thus multiplex over one session
  * with one subscription, and, because the inbox is a subscription of the session, replies that
  * arrive while the connection is down are delivered after the resume.
@@ -32,7 +34,8 @@ final class Requests {
     private final ConduitClient client;
     private final Executor executor;
     private final Clock clock;
-    private final String inboxPrefix;
+    /** The session's inbox prefix; replaced by each new session (under the client's monitor). */
+    private volatile String inboxPrefix;
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong();
     /** The inbox subscription, null until the first request. Written under this. */
@@ -55,9 +58,27 @@ final class Requests {
         this.inboxPrefix = "_INBOX." + Base64.getUrlEncoder().withoutPadding().encodeToString(token) + ".";
     }
 
+    /**
+     * A new session began with the inbox prefix the server assigned (empty: none, keep ours). The
+     * inbox subscription moves there, so that the client's re-subscription puts it under the new
+     * prefix. Under the client's monitor, before the lost session's requests are collected.
+     */
+    void newSession(String assignedPrefix) {
+        if (assignedPrefix.isEmpty() || assignedPrefix.equals(inboxPrefix)) {
+            return;
+        }
+        synchronized (this) {
+            inboxPrefix = assignedPrefix;
+            if (inbox != null) {
+                inbox.movedTo(assignedPrefix + "*");
+            }
+        }
+    }
+
     CompletableFuture<Message> send(MessageBody request, Duration timeout, boolean idempotent) {
         ensureInbox();
         long id = nextId.incrementAndGet();
+        String inboxPrefix = this.inboxPrefix;
         MessageBody body = MessageBody.of(request.subject(), inboxPrefix + id, request.headers(), request.payload());
         Frame.Publish frame = new Frame.Publish(0, true, body);
         CompletableFuture<Message> future = new CompletableFuture<>();
@@ -138,6 +159,7 @@ final class Requests {
     }
 
     private Pending take(String replySubject) {
+        String inboxPrefix = this.inboxPrefix;
         if (!replySubject.startsWith(inboxPrefix)) {
             return null;
         }
@@ -164,7 +186,13 @@ final class Requests {
         for (Map.Entry<Long, Pending> e : List.copyOf(pending.entrySet())) {
             Pending p = e.getValue();
             if (p.idempotent) {
-                resend.add(p.frame);
+                // Again under this session's inbox: the old one's reply subject would be refused.
+                MessageBody b = p.frame.body();
+                Frame.Publish again = new Frame.Publish(0, true,
+                        MessageBody.of(b.subject(), inboxPrefix + e.getKey(), b.headers(), b.payload()));
+                if (pending.replace(e.getKey(), p, new Pending(p.subject, again, p.future, p.timer, true))) {
+                    resend.add(again);
+                }
             } else if (pending.remove(e.getKey(), p)) {
                 p.timer.cancel();
                 failed++;

@@ -76,20 +76,33 @@ public sealed interface Frame {
 
     /**
      * Server to client, answer to HELLO: the chosen version, who the server is, the session, and the
-     * limits and heartbeat the client must respect.
+     * limits and heartbeat the client must respect. {@code resumeToken} is the secret that resumes
+     * the session once (null: the server offers no resume); {@code inboxPrefix} is the subject prefix
+     * (such as {@code _INBOX.x7Gq.}) under which only this session may receive replies (empty: none
+     * assigned).
      */
     record Welcome(int version, String serverId, String sessionId, long epoch, boolean resumed,
                    long lastReceived, int maxPayloadBytes, int maxHeaderBytes, int maxSubjectBytes,
-                   int heartbeatIntervalMillis, int heartbeatMisses, long credentialsValidMillis) implements Frame {
+                   int heartbeatIntervalMillis, int heartbeatMisses, ResumeToken resumeToken, String inboxPrefix,
+                   long credentialsValidMillis) implements Frame {
         public Welcome {
             Objects.requireNonNull(serverId, "serverId");
             Objects.requireNonNull(sessionId, "sessionId");
+            Objects.requireNonNull(inboxPrefix, "inboxPrefix");
             if (credentialsValidMillis < 0) {
                 throw new IllegalArgumentException("credentialsValidMillis must be >= 0: " + credentialsValidMillis);
             }
         }
 
-        /** A WELCOME whose credentials do not expire ({@code credentialsValidMillis} 0). */
+        /** A WELCOME without resume token or inbox prefix. */
+        public Welcome(int version, String serverId, String sessionId, long epoch, boolean resumed,
+                       long lastReceived, int maxPayloadBytes, int maxHeaderBytes, int maxSubjectBytes,
+                       int heartbeatIntervalMillis, int heartbeatMisses, long credentialsValidMillis) {
+            this(version, serverId, sessionId, epoch, resumed, lastReceived, maxPayloadBytes, maxHeaderBytes,
+                    maxSubjectBytes, heartbeatIntervalMillis, heartbeatMisses, null, "", credentialsValidMillis);
+        }
+
+        /** A WELCOME whose credentials do not expire ({@code credentialsValidMillis} 0), without resume token or inbox prefix. */
         public Welcome(int version, String serverId, String sessionId, long epoch, boolean resumed,
                        long lastReceived, int maxPayloadBytes, int maxHeaderBytes, int maxSubjectBytes,
                        int heartbeatIntervalMillis, int heartbeatMisses) {

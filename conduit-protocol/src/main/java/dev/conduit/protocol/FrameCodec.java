@@ -64,6 +64,9 @@ import java.util.List;
  * | max payload | max header | max subject | heartbeat ms | heartbeat misses |
  * | u32         | u32        | u16         | u32          | u16              |
  * +-------------+------------+-------------+--------------+------------------+
+ * | resume token | inbox prefix |
+ * | bytes16      | str16        |
+ * +--------------+--------------+
  * | only with EXPIRES: credentials valid ms |
  * | u64                                     |
  * +-----------------------------------------+
@@ -305,6 +308,9 @@ public final class FrameCodec {
                 int maxSubject = u16(in);
                 int heartbeat = in.getInt();
                 int misses = u16(in);
+                byte[] token = bytes(in, "resume token");
+                ResumeToken resumeToken = token.length == 0 ? null : ResumeToken.decode(token);
+                String inboxPrefix = string(in, "inbox prefix");
                 try {
                     new ProtocolLimits(maxPayload, maxHeader, maxSubject);
                 } catch (IllegalArgumentException e) {
@@ -322,7 +328,8 @@ public final class FrameCodec {
                     }
                 }
                 yield new Frame.Welcome(version, serverId, sessionId, epoch, (flags & FLAG_RESUMED) != 0,
-                        lastReceived, maxPayload, maxHeader, maxSubject, heartbeat, misses, validMillis);
+                        lastReceived, maxPayload, maxHeader, maxSubject, heartbeat, misses, resumeToken, inboxPrefix,
+                        validMillis);
             }
             case PUBLISH -> {
                 allowFlags(type, flags, FLAG_REQUEST);
@@ -639,6 +646,8 @@ public final class FrameCodec {
                 out.putLong(w.epoch()).putLong(w.lastReceived());
                 out.putInt(w.maxPayloadBytes()).putInt(w.maxHeaderBytes()).putShort((short) w.maxSubjectBytes());
                 out.putInt(w.heartbeatIntervalMillis()).putShort((short) w.heartbeatMisses());
+                putBytes(out, w.resumeToken() == null ? new byte[0] : w.resumeToken().encoded());
+                putString(out, w.inboxPrefix());
                 if (w.credentialsValidMillis() > 0) {
                     out.putLong(w.credentialsValidMillis());
                 }
@@ -717,6 +726,7 @@ public final class FrameCodec {
             case Frame.Hello h -> 4 + str(h.clientName()) + str(h.authScheme()) + bytes(h.credentials())
                     + bytes(h.resumeToken()) + 8;
             case Frame.Welcome w -> 2 + str(w.serverId()) + str(w.sessionId()) + 8 + 8 + 4 + 4 + 2 + 4 + 2
+                    + (w.resumeToken() == null ? 2 : bytes(w.resumeToken().encoded())) + str(w.inboxPrefix())
                     + (w.credentialsValidMillis() > 0 ? 8 : 0);
             case Frame.Publish p -> 8 + p.body().encodedLength();
             case Frame.Message m -> 8 + 4 + m.body().encodedLength();

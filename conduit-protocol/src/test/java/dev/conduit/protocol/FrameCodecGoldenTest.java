@@ -34,9 +34,13 @@ class FrameCodecGoldenTest {
     private static final List<Example> EXAMPLES = List.of(
             new Example("HELLO", Frame.Hello.anonymous(1, "demo"),
                     "0000001a 01 00 0001 0001 0004 64656d6f 0000 0000 0000 0000000000000000"),
-            new Example("WELCOME", new Frame.Welcome(1, "CDT1", "s1", 1, false, 0, 1048576, 65536, 512, 0, 0),
-                    "0000002e 02 00 0001 0004 43445431 0002 7331 0000000000000001 0000000000000000"
-                            + " 00100000 00010000 0200 00000000 0000"),
+            new Example("WELCOME", new Frame.Welcome(1, "CDT1", "s1", 1, false, 0, 1048576, 65536, 512, 0, 0,
+                    ResumeToken.decode(HexFormat.of().parseHex("0000000000000001" + "ab".repeat(32) + "7331")),
+                    "_INBOX.q.", 0),
+                    "00000065 02 00 0001 0004 43445431 0002 7331 0000000000000001 0000000000000000"
+                            + " 00100000 00010000 0200 00000000 0000"
+                            + " 002a 0000000000000001 " + "ab".repeat(32) + " 7331"
+                            + " 0009 5f494e424f582e712e"),
             new Example("SUBSCRIBE", new Frame.Subscribe(1, "demo.>", null),
                     "00000010 05 00 00000001 0006 64656d6f2e3e 0000"),
             new Example("SUBSCRIBE with queue group", new Frame.Subscribe(2, "jobs.*", "workers"),

@@ -196,7 +196,7 @@ class FrameCodecRejectionTest {
 
     private static byte[] welcome(long maxPayload, long maxHeader, int maxSubject, long heartbeat) {
         return frame(0x02, 0, new Body().u16(1).str("s").str("t").u64(0).u64(0).u32(maxPayload).u32(maxHeader)
-                .u16(maxSubject).u32(heartbeat).u16(0));
+                .u16(maxSubject).u32(heartbeat).u16(0).u16(0).str(""));
     }
 
     private static byte[] frame(int type, int flags, Body body) {

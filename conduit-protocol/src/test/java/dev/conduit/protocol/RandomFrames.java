@@ -38,7 +38,8 @@ final class RandomFrames {
             case WELCOME -> new Frame.Welcome(u16(), text(16), text(16), anyLong(), random.nextBoolean(), anyLong(),
                     random.nextInt(ProtocolLimits.MAX_PAYLOAD_BYTES_CAP + 1), random.nextInt((1 << 20) + 1),
                     1 + random.nextInt(0xFFFF), random.nextBoolean() ? Integer.MAX_VALUE : random.nextInt(Integer.MAX_VALUE),
-                    u16(), random.nextBoolean() ? 0 : 1 + (random.nextLong() >>> 1) % (Long.MAX_VALUE - 1));
+                    u16(), random.nextBoolean() ? null : ResumeToken.issue(anyLong(), text(16) + "s", random), text(16),
+                    random.nextBoolean() ? 0 : 1 + (random.nextLong() >>> 1) % (Long.MAX_VALUE - 1));
             case PUBLISH -> new Frame.Publish(anyLong(), random.nextBoolean(), body());
             case MESSAGE -> new Frame.Message(anyLong(), random.nextInt(), body());
             case SUBSCRIBE -> random.nextInt(3) == 0

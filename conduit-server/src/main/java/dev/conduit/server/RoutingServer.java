@@ -5,6 +5,8 @@ import dev.conduit.client.ClientOptions;
 import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.MessageBody;
+import dev.conduit.protocol.ProtocolException;
+import dev.conduit.protocol.ResumeToken;
 import dev.conduit.transport.Connection;
 import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.HttpService;
@@ -16,8 +18,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.UncheckedIOException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Collection;
@@ -71,6 +71,8 @@ final class RoutingServer implements Server {
     private Listener listener;
     private final ConnectionCounter connectionCounter;
     private final Map<String, LimitLog> limitLogs = new ConcurrentHashMap<>();
+    private final ResumeAttempts resumeAttempts;
+    private final AuditLog audit = new AuditLog();
     private final LimitLog connectionsLog;
     private final LimitLog perAddressLog;
     /** The HTTP port's listener; null if it is turned off. */
@@ -79,6 +81,7 @@ final class RoutingServer implements Server {
     private RoutingServer(ServerConfig config, MeterRegistry registry) {
         this.config = config;
         this.connectionCounter = new ConnectionCounter(config.peerLimits());
+        this.resumeAttempts = new ResumeAttempts(config.clock());
         this.connectionsLog = limitLog("maxConnections");
         this.perAddressLog = limitLog("maxConnectionsPerAddress");
         this.budget = new MemoryBudget(config.memory(), this);
@@ -169,41 +172,65 @@ final class RoutingServer implements Server {
 
     /**
      * After a valid HELLO: resumes the session it names, or starts a new one (telling the client
-     * first, with a non-fatal 410, why its session could not be resumed). Sends WELCOME.
+     * first, with a non-fatal 410, why its session could not be resumed). Sends WELCOME. A resume
+     * needs the session's current {@link ResumeToken} (compared in constant time) and the same
+     * principal; refused attempts are charged to the remote address ({@link ResumeAttempts}), and an
+     * address out of attempts gets a fatal 420 and no session at all.
+     *
+     * @return the session, or null if the connection was refused
      */
     ServerSession openSession(ServerConnection c, Frame.Hello hello, int version, dev.conduit.server.spi.Principal principal) {
+        boolean afterRefusal = false;
         if (hello.resumeToken().length > 0) {
+            if (!resumeAttempts.allowed(c.remoteHost)) {
+                c.fatal(ErrorCode.RATE_LIMITED, "too many refused resume attempts from this address: try again later");
+                return null;
+            }
             String refusal;
-            ByteBuffer token = ByteBuffer.wrap(hello.resumeToken());
-            if (token.remaining() < 9) {
+            boolean charge = true;
+            ResumeToken token = null;
+            try {
+                token = ResumeToken.decode(hello.resumeToken());
+            } catch (ProtocolException e) {
+                // refused below
+            }
+            ServerSession s = token == null ? null : sessions.get(token.sessionId());
+            String evicted = s == null && token != null && token.epoch() == epoch
+                    ? budget.evictedBecause(token.sessionId()) : null;
+            if (token == null) {
                 refusal = "the resume token is malformed";
-            } else if (token.getLong() != epoch) {
+            } else if (token.epoch() != epoch) {
                 refusal = "the server has restarted since (its epoch differs)";
+                charge = false; // names no live session: nothing to guess
+            } else if (evicted != null) {
+                refusal = evicted; // the id alone says so: no secret is revealed by this
+            } else if (s == null) {
+                refusal = ServerSession.WRONG_TOKEN;
+            } else if (!s.principalName().equals(principal.name())) {
+                refusal = "the session belongs to another principal";
+                log.warn("{}: principal {} tried to resume session {} of another principal", c, principal.name(), s.id);
             } else {
-                String id = StandardCharsets.UTF_8.decode(token).toString();
-                ServerSession s = sessions.get(id);
-                String evicted = s == null ? budget.evictedBecause(id) : null;
-                if (evicted != null) {
-                    refusal = evicted;
-                } else if (s == null) {
-                    refusal = "the session is unknown or has expired";
-                } else if (!s.principalName().equals(principal.name())) {
-                    refusal = "the session belongs to another principal";
-                    log.warn("{}: principal {} tried to resume session {} of principal {}", c, principal.name(), s.id,
-                            s.principalName());
-                } else {
-                    refusal = s.resume(c, hello.resumeLastReceived(), version, hello.clientName(), principal);
-                    if (refusal == null) {
-                        metrics.sessionResumed();
-                        return s;
-                    }
+                refusal = s.resume(c, token, hello.resumeLastReceived(), version, hello.clientName(), principal);
+                if (refusal == null) {
+                    metrics.sessionResumed();
+                    return s;
+                }
+                if (refusal != ServerSession.WRONG_TOKEN) {
+                    charge = false; // its owner, with frames the session no longer holds
                     s.end("resume refused: " + refusal);
                 }
             }
-            log.info("{}: session not resumed: {}", c, refusal);
+            if (charge) {
+                resumeAttempts.refused(c.remoteHost);
+            }
+            limitLog("resume").hit(c, "session not resumed: " + refusal, ErrorCode.SESSION_NOT_RESUMED);
             c.connection.send(new Frame.Error(ErrorCode.SESSION_NOT_RESUMED, false, "session not resumed: " + refusal));
+            afterRefusal = true;
         }
         ServerSession s = new ServerSession(this, randomId(12), c, hello.clientName());
+        if (afterRefusal) {
+            s.heldOnlyOnceUsed();
+        }
         s.access(authentication.accessFor(principal), principal);
         sessions.put(s.id, s);
         s.welcomeNew(version);
@@ -211,10 +238,18 @@ final class RoutingServer implements Server {
         return s;
     }
 
-    /** The resume token a client sends to name a session: the server's epoch, then the session id. */
-    static byte[] resumeToken(long epoch, String sessionId) {
-        byte[] id = sessionId.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(8 + id.length).putLong(epoch).put(id).array();
+    AuditLog audit() {
+        return audit;
+    }
+
+    /** A new resume token for a session of this server. */
+    ResumeToken issueResumeToken(String sessionId) {
+        return ResumeToken.issue(epoch, sessionId, RANDOM);
+    }
+
+    /** A new session's inbox prefix: {@code _INBOX.} and 16 random bytes, base64url, then a dot. */
+    static String newInboxPrefix() {
+        return ServerSession.INBOXES + randomId(16) + ".";
     }
 
     void route(ServerSession from, ServerConnection publisher, Frame.Publish publish) {
@@ -235,9 +270,14 @@ final class RoutingServer implements Server {
             // $SYS subjects reach only subscriptions whose pattern names $SYS, which needed permission:
             // a '>' or '*.stats' subscriber does not see them.
             boolean system = dev.conduit.server.spi.Permissions.isSystem(body.subject());
+            // An inbox reaches only its own session, whatever wildcards others subscribed with.
+            boolean inbox = body.subject().startsWith(ServerSession.INBOXES);
             for (int i = 0, n = targets.size(); i < n; i++) { // indexed: no iterator per message
                 ServerSubscription target = targets.get(i);
                 if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
+                    continue;
+                }
+                if (inbox && !target.session.mayReceive(body.subject())) {
                     continue;
                 }
                 if (target.session.deliver(target, body, publisher)) {

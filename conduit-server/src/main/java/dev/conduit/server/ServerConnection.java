@@ -196,6 +196,8 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         session = s;
+        server.audit().authenticated(principal, connection.remoteAddress(), schemeOf(hello.authScheme()), s.id,
+                s.stats.resumes() > 0); // a new session has none yet
         // The deadline covers the whole handshake, authentication included: it ends with WELCOME.
         established = true;
         handshakeTimer.cancel();
@@ -226,10 +228,10 @@ final class ServerConnection implements FrameHandler {
 
     /** AUTH: fresh credentials, which must name the session's principal. */
     private void renew(Frame.Auth a) {
-        authenticate(a.authScheme(), a.credentials(), true, this::renewed);
+        authenticate(a.authScheme(), a.credentials(), true, auth -> renewed(a, auth));
     }
 
-    private void renewed(Authentication.Outcome auth) {
+    private void renewed(Frame.Auth a, Authentication.Outcome auth) {
         if (!auth.isAccepted()) {
             refuse(auth.tag(), "renewal refused: " + auth.reason());
             return;
@@ -241,6 +243,15 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         connection.send(new Frame.AuthOk(session.renewed(p)));
+        server.audit().renewed(p, connection.remoteAddress(), schemeOf(a.authScheme()), session.id);
+    }
+
+    /** The scheme for the audit line: an empty one is a client certificate if there is one, else none. */
+    private String schemeOf(String scheme) {
+        if (!scheme.isEmpty()) {
+            return scheme;
+        }
+        return connection.peerCertificates().isEmpty() ? "none" : "mtls";
     }
 
     /** Called by the session once it has chosen this connection; before WELCOME is sent. */

@@ -6,6 +6,7 @@ import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.protocol.SequencedStream;
+import dev.conduit.protocol.ResumeToken;
 import dev.conduit.transport.Connection;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +44,15 @@ final class ServerSession {
     /** ATTACHED to a connection, DETACHED while waiting for a resume, CLOSED for good. */
     enum State { ATTACHED, DETACHED, CLOSED }
 
+    /** What {@link #resume} returns when the token is not the session's current one. */
+    static final String WRONG_TOKEN = "the session is unknown, has ended, or the token is not its current one";
+    /** Subjects under this prefix are inboxes: each session receives only under its own {@link #inboxPrefix}. */
+    static final String INBOXES = "_INBOX.";
+
+    /** The public id: shown in logs, {@code $SYS.stats} and metrics; it does not resume the session. */
     final String id;
+    /** The inbox prefix announced in WELCOME; only this session may subscribe or receive under it. */
+    final String inboxPrefix;
     private final RoutingServer server;
     private final ServerConfig config;
     private final Map<Integer, ServerSubscription> subscriptions = new ConcurrentHashMap<>();
@@ -56,6 +65,13 @@ final class ServerSession {
     private ServerConnection attached;
     /** The client's sequenced frames received, and what was acknowledged of them. */
     private final SequencedStream.Receiver inbound = new SequencedStream.Receiver();
+    /** The secret that resumes the session once; replaced by every resume. */
+    private ResumeToken resumeToken;
+    /**
+     * Opened after a refused resume: kept detached only once its client has sent a sequenced frame,
+     * so that resume guesses leave no sessions behind.
+     */
+    private boolean onceUsedOnly;
 
     // Guarded by outLock.
     private volatile State state = State.ATTACHED;
@@ -81,6 +97,8 @@ final class ServerSession {
         this.server = server;
         this.config = server.config();
         this.id = id;
+        this.inboxPrefix = RoutingServer.newInboxPrefix();
+        this.resumeToken = server.issueResumeToken(id);
         this.attached = first;
         this.clientName = clientName;
         PeerLimits limits = config.peerLimits();
@@ -94,6 +112,13 @@ final class ServerSession {
 
     // ---------------------------------------------------------------------------------------------
     // Principal and credentials
+
+    /** This session was opened after a refused resume; see {@link #onceUsedOnly}. Before its WELCOME. */
+    void heldOnlyOnceUsed() {
+        synchronized (inLock) {
+            onceUsedOnly = true;
+        }
+    }
 
     /** Sets who the session acts for, before its first WELCOME. */
     void access(SessionAccess a, dev.conduit.server.spi.Principal principal) {
@@ -159,15 +184,17 @@ final class ServerSession {
      * Moves the session to a new connection whose client received everything up to {@code
      * lastReceived}: drops what that confirms, sends WELCOME (RESUMED) and replays the rest.
      *
-     * @return null if resumed, else why the session cannot be resumed
+     * @return null if resumed, {@link #WRONG_TOKEN} if {@code token} is not the session's current
+     *         one (the session is left as it was), else why its owner cannot resume it
      */
-    String resume(ServerConnection to, long lastReceived, int version, String newClientName,
+    String resume(ServerConnection to, ResumeToken token, long lastReceived, int version, String newClientName,
                   dev.conduit.server.spi.Principal principal) {
         ServerConnection old;
         synchronized (inLock) {
             synchronized (outLock) {
-                if (state == State.CLOSED) {
-                    return "the session has ended" + (endReason == null ? "" : " (" + endReason + ")");
+                // Checked and replaced under the lock: two connections with one token resume at most once.
+                if (state == State.CLOSED || !resumeToken.sameSecret(token)) {
+                    return WRONG_TOKEN;
                 }
                 List<Frame> again = new ArrayList<>(replay.held());
                 long before = replay.heldBytes();
@@ -182,6 +209,7 @@ final class ServerSession {
                 if (state == State.DETACHED) {
                     server.budget().moved(-replay.heldBytes());
                 }
+                resumeToken = server.issueResumeToken(id);
                 if (expiry != null) {
                     expiry.cancel();
                     expiry = null;
@@ -211,7 +239,8 @@ final class ServerSession {
         ProtocolLimits l = config.limits();
         return new Frame.Welcome(version, server.serverId(), id, server.epoch(), resumed, inbound.lastReceived(),
                 l.maxPayloadBytes(), l.maxHeaderBytes(), l.maxSubjectBytes(),
-                (int) config.heartbeatInterval().toMillis(), config.heartbeatMisses(), credentialsValidMillis);
+                (int) config.heartbeatInterval().toMillis(), config.heartbeatMisses(), resumeToken, inboxPrefix,
+                credentialsValidMillis);
     }
 
     /** The connection dropped without a goodbye: keep the session for a resume, within the window. */
@@ -224,6 +253,8 @@ final class ServerSession {
                 attached = null;
                 if (config.resumeWindow().isZero()) {
                     endLocked("connection lost and resumption is off");
+                } else if (onceUsedOnly && inbound.lastReceived() == 0) {
+                    endLocked("connection lost before its client used it (opened after a refused resume)");
                 } else {
                     state = State.DETACHED;
                     server.budget().moved(replay.heldBytes());
@@ -476,6 +507,9 @@ final class ServerSession {
             return;
         }
         String denied = access.checkPublish(p.body().subject());
+        if (denied == null && p.body().replyTo() != null) {
+            denied = checkReplyTo(p.body().subject(), p.body().replyTo());
+        }
         if (denied != null) {
             denied(from, denied);
             return;
@@ -483,11 +517,38 @@ final class ServerSession {
         server.route(this, from, p);
     }
 
+    /**
+     * Null if a publish may name {@code replyTo} as its reply subject, else why not: it must be under
+     * this session's inbox prefix, or (outside all inboxes) a subject the session may subscribe to,
+     * so that nobody can have a reply (with an {@code allowResponses} grant) sent where they could
+     * not publish or read themselves.
+     */
+    String checkReplyTo(String subject, String replyTo) {
+        if (replyTo.startsWith(inboxPrefix)) {
+            return null;
+        }
+        if (replyTo.startsWith(INBOXES) || access.checkSubscribe(replyTo) != null) {
+            return "permission denied: publish to '" + subject + "' (its reply subject '" + replyTo
+                    + "' is neither this session's inbox " + inboxPrefix + "* nor a subject it may subscribe to)";
+        }
+        return null;
+    }
+
+    /** Whether a message on {@code subject} may reach this session: inboxes only reach their owner. */
+    boolean mayReceive(String subject) {
+        return !subject.startsWith(INBOXES) || subject.startsWith(inboxPrefix);
+    }
+
     private void subscribe(ServerConnection from, Frame.Subscribe s) {
         if (subjectTooDeep(from, "pattern", s.pattern())) {
             return;
         }
-        String denied = access.checkSubscribe(s.pattern());
+        // Its own inbox is the session's whatever its permissions; every other inbox is nobody else's.
+        String denied = s.pattern().startsWith(inboxPrefix) ? null
+                : s.pattern().startsWith(INBOXES)
+                ? "permission denied: subscribe to '" + s.pattern() + "' (another session's inbox; this session's is "
+                        + inboxPrefix + "*)"
+                : access.checkSubscribe(s.pattern());
         if (denied != null) {
             denied(from, denied);
             return;

@@ -334,6 +334,34 @@ class AuthenticationTest {
     }
 
     @Test
+    void eachAuthenticationAndRenewalWritesOneAuditLineNamingPrincipalAddressAndSchemeButNoSecret() throws Exception {
+        TestJwts issuer = TestJwts.create("ES256");
+        Instant now = Instant.now();
+        String first = issuer.token("carol\nFORGED audit line", now.plusSeconds(60));
+        String second = issuer.token("carol\nFORGED audit line", now.plusSeconds(600));
+        start(a -> a.jwt(issuer.settings(dir)));
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server.audit().tap(lines::add);
+        try (RawFrameClient c = raw()) {
+            Frame.Welcome w = welcomed(c, "jwt", first);
+            c.send(new Frame.Auth("jwt", second.getBytes(UTF_8)));
+            assertThat(c.sync()).singleElement().isInstanceOf(Frame.AuthOk.class);
+            Client billing = Client.connect(ClientOptions.builder().endpoints("tcp://127.0.0.1:" + server.address().getPort())
+                    .initialConnectJitter(Duration.ZERO).token(BILLING_TOKEN).build());
+            clients.add(billing);
+            await().atMost(WAIT).until(() -> lines.size() == 3); // written on the I/O thread, just after WELCOME
+            assertThat(lines.get(0)).startsWith("authenticated principal=carol?FORGED audit line address=/127.0.0.1:")
+                    .contains(" scheme=jwt session=" + w.sessionId() + " new expires=");
+            assertThat(lines.get(1)).startsWith("renewed principal=carol?FORGED audit line address=/127.0.0.1:")
+                    .contains(" scheme=jwt session=" + w.sessionId());
+            assertThat(lines.get(2)).startsWith("authenticated principal=billing ").contains(" scheme=token ");
+            assertThat(lines).allSatisfy(l -> assertThat(l).doesNotContain("\n").doesNotContain(first)
+                    .doesNotContain(second).doesNotContain(BILLING_TOKEN)
+                    .doesNotContain(java.util.HexFormat.of().formatHex(w.resumeToken().encoded())));
+        }
+    }
+
+    @Test
     void aRenewalWithAFreshJwtCarriesTheSessionPastTheFirstExpiryUntilTheSecond() throws Exception {
         TestJwts issuer = TestJwts.create("ES256");
         Instant now = Instant.now();

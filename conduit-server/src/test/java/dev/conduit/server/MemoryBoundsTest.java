@@ -56,7 +56,7 @@ class MemoryBoundsTest {
 
     private Frame resume(Frame.Welcome w) throws Exception {
         try (RawFrameClient c = new RawFrameClient(server.address())) {
-            c.send(new Frame.Hello(1, 1, "again", "", new byte[0], RoutingServer.resumeToken(w.epoch(), w.sessionId()), 0));
+            c.send(new Frame.Hello(1, 1, "again", "", new byte[0], w.resumeToken().encoded(), 0));
             return c.next();
         }
     }

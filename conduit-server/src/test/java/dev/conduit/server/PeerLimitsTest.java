@@ -230,7 +230,7 @@ class PeerLimitsTest {
         await().atMost(WAIT).until(() -> server.connectionCount() == 1);
         try (RawFrameClient c = new RawFrameClient(server.address())) {
             c.send(new Frame.Hello(1, 1, "resumer", "", new byte[0],
-                    RoutingServer.resumeToken(welcome.epoch(), welcome.sessionId()), 0));
+                    welcome.resumeToken().encoded(), 0));
             assertThat(((Frame.Welcome) c.next()).resumed()).isTrue();
             c.send(new Frame.Subscribe(3, "r.3", null, false));
             error(c.sync().getFirst(), ErrorCode.TOO_MANY_SUBSCRIPTIONS, false);

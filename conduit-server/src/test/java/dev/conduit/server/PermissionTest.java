@@ -39,6 +39,8 @@ class PermissionTest {
     private final TaskClock clock = new TaskClock();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final List<RawFrameClient> raws = new ArrayList<>();
+    /** Each raw session's inbox prefix, from its WELCOME. */
+    private final Map<RawFrameClient, String> inboxes = new java.util.HashMap<>();
     private RoutingServer server;
     private Client bystander;
 
@@ -85,7 +87,9 @@ class PermissionTest {
         raws.add(c);
         c.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, principal + "-app", "token",
                 TOKENS.get(principal).getBytes(UTF_8), new byte[0], 0));
-        assertThat(c.next()).isInstanceOf(Frame.Welcome.class);
+        Frame welcome = c.next();
+        assertThat(welcome).isInstanceOf(Frame.Welcome.class);
+        inboxes.put(c, ((Frame.Welcome) welcome).inboxPrefix());
         return c;
     }
 
@@ -164,15 +168,19 @@ class PermissionTest {
         denied(billing, "permission denied: subscribe to '>' (principal billing)");
         billing.send(new Frame.Subscribe(4, "orders.eu.internal", "workers", false));
         denied(billing, "permission denied: subscribe to 'orders.eu.internal' (principal billing)");
-        billing.send(new Frame.Subscribe(5, "_INBOX.k3Jx9Qw2.*", null, false));
+        String inbox = inboxes.get(billing);
+        billing.send(new Frame.Subscribe(6, "_INBOX.k3Jx9Qw2.*", null, false));
+        denied(billing, "permission denied: subscribe to '_INBOX.k3Jx9Qw2.*' (another session's inbox; this session's is "
+                + inbox + "*)");
+        billing.send(new Frame.Subscribe(5, inbox + "*", null, false));
         allowed(billing, "billing subscribing to its request inbox");
 
         // The denied subscriptions were not registered: only 1 and 5 receive.
         RawFrameClient ops = session("ops");
         ops.send(publish("orders.us.created"), publish("orders.eu.internal"), publish("orders.eu.created"),
-                publish("_INBOX.k3Jx9Qw2.1"));
+                publish(inbox + "1"));
         allowed(ops, "ops publishing");
-        receives(billing, "1 orders.eu.created", "5 _INBOX.k3Jx9Qw2.1");
+        receives(billing, "1 orders.eu.created", "5 " + inbox + "1");
         assertThat(billing.sync()).isEmpty();
         assertBystanderWorks();
     }
@@ -180,7 +188,8 @@ class PermissionTest {
     @Test
     void allowResponsesLetsAPrincipalAnswerEachRequestItReceivedOnceWhateverItsPublishPatterns() throws Exception {
         RawFrameClient ops = session("ops");
-        ops.send(new Frame.Subscribe(1, "_INBOX.ops1.*", null, false));
+        String opsInbox = inboxes.get(ops);
+        ops.send(new Frame.Subscribe(1, opsInbox + "*", null, false));
         allowed(ops, "ops subscribing to its inbox");
         RawFrameClient responder = session("responder");
         responder.send(new Frame.Subscribe(1, "svc.quote", null, false));
@@ -189,25 +198,25 @@ class PermissionTest {
         quiet.send(new Frame.Subscribe(1, "svc.slow", null, false));
         allowed(quiet, "quiet subscribing");
 
-        ops.send(publish("svc.quote", "_INBOX.ops1.r1"), publish("svc.slow", "_INBOX.ops1.r2"));
+        ops.send(publish("svc.quote", opsInbox + "r1"), publish("svc.slow", opsInbox + "r2"));
         allowed(ops, "ops making requests");
         Frame.Message request = (Frame.Message) responder.next();
-        assertThat(request.body().replyTo()).isEqualTo("_INBOX.ops1.r1");
-        assertThat(((Frame.Message) quiet.next()).body().replyTo()).isEqualTo("_INBOX.ops1.r2");
+        assertThat(request.body().replyTo()).isEqualTo(opsInbox + "r1");
+        assertThat(((Frame.Message) quiet.next()).body().replyTo()).isEqualTo(opsInbox + "r2");
 
         responder.send(publish("svc.other"));
         denied(responder, "permission denied: publish to 'svc.other' (principal responder)");
-        responder.send(publish("_INBOX.ops1.r1"));
+        responder.send(publish(opsInbox + "r1"));
         allowed(responder, "the responder answering the request it received");
-        responder.send(publish("_INBOX.ops1.r1"));
-        denied(responder, "permission denied: publish to '_INBOX.ops1.r1' (principal responder)");
-        responder.send(publish("_INBOX.ops1.r2"));
-        denied(responder, "permission denied: publish to '_INBOX.ops1.r2' (principal responder)");
+        responder.send(publish(opsInbox + "r1"));
+        denied(responder, "permission denied: publish to '" + opsInbox + "r1' (principal responder)");
+        responder.send(publish(opsInbox + "r2"));
+        denied(responder, "permission denied: publish to '" + opsInbox + "r2' (principal responder)");
 
-        quiet.send(publish("_INBOX.ops1.r2"));
-        denied(quiet, "permission denied: publish to '_INBOX.ops1.r2' (principal quiet)");
+        quiet.send(publish(opsInbox + "r2"));
+        denied(quiet, "permission denied: publish to '" + opsInbox + "r2' (principal quiet)");
 
-        receives(ops, "1 _INBOX.ops1.r1");
+        receives(ops, "1 " + opsInbox + "r1");
         assertThat(ops.sync()).as("only the one answer").isEmpty();
         assertBystanderWorks();
     }

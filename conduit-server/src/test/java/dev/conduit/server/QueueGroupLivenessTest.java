@@ -105,7 +105,7 @@ class QueueGroupLivenessTest {
 
             try (RawFrameClient resumed = new RawFrameClient(server.address())) {
                 resumed.send(new Frame.Hello(1, 1, "member", "", new byte[0],
-                        RoutingServer.resumeToken(welcome.epoch(), welcome.sessionId()), 0));
+                        welcome.resumeToken().encoded(), 0));
                 assertThat(((Frame.Welcome) resumed.next()).resumed()).isTrue();
                 assertThat(((Frame.Message) resumed.next()).body().replyTo()).isEqualTo("_INBOX.r.1");
             }

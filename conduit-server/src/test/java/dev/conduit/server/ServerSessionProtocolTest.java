@@ -220,9 +220,9 @@ class ServerSessionProtocolTest {
     void aRequestNobodyListensToIsAnsweredWithNoRespondersNamingTheReplySubject() throws Exception {
         start();
         try (RawFrameClient c = RawFrameClient.open(server)) {
-            MessageBody ask = MessageBody.of("svc.nobody", "_INBOX.abc.1", Headers.EMPTY, new byte[] {1});
+            MessageBody ask = MessageBody.of("svc.nobody", "replies.abc.1", Headers.EMPTY, new byte[] {1});
             c.send(new Frame.Publish(0, true, ask));
-            assertThat(c.sync()).containsExactly(new Frame.NoResponders("_INBOX.abc.1"));
+            assertThat(c.sync()).containsExactly(new Frame.NoResponders("replies.abc.1"));
             // Not a request (no flag), or a request with no reply subject: silence.
             c.send(new Frame.Publish(0, false, ask));
             c.send(new Frame.Publish(0, true, MessageBody.of("svc.nobody", null, Headers.EMPTY, new byte[0])));
@@ -237,7 +237,7 @@ class ServerSessionProtocolTest {
              RawFrameClient requester = RawFrameClient.open(server)) {
             responder.send(new Frame.Subscribe(5, "svc.echo", "echoers"));
             assertThat(responder.sync()).isEmpty();
-            MessageBody ask = MessageBody.of("svc.echo", "_INBOX.r.1", Headers.of("k", "v"), new byte[] {42});
+            MessageBody ask = MessageBody.of("svc.echo", "replies.r.1", Headers.of("k", "v"), new byte[] {42});
             requester.send(new Frame.Publish(0, true, ask));
             assertThat(requester.sync()).as("no NO_RESPONDERS when someone matches").isEmpty();
             assertThat(responder.next()).isEqualTo(new Frame.Message(1, 5, ask));
@@ -326,8 +326,8 @@ class ServerSessionProtocolTest {
                 sub.send(new Frame.GoAway(ErrorCode.NORMAL_CLOSE.code(), 0, "bye"));
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> server.connectionCount() == 1 && server.sessionCount() == 1);
-            pub.send(new Frame.Publish(0, true, MessageBody.of("gone", "_INBOX.z", Headers.EMPTY, new byte[0])));
-            assertThat(pub.sync()).containsExactly(new Frame.NoResponders("_INBOX.z"));
+            pub.send(new Frame.Publish(0, true, MessageBody.of("gone", "replies.z", Headers.EMPTY, new byte[0])));
+            assertThat(pub.sync()).containsExactly(new Frame.NoResponders("replies.z"));
         }
     }
 
@@ -342,14 +342,14 @@ class ServerSessionProtocolTest {
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> server.connectionCount() == 1);
             assertThat(server.sessionCount()).as("the detached session is kept").isEqualTo(2);
-            pub.send(new Frame.Publish(0, true, MessageBody.of("kept", "_INBOX.z", Headers.EMPTY, new byte[0])));
+            pub.send(new Frame.Publish(0, true, MessageBody.of("kept", "replies.z", Headers.EMPTY, new byte[0])));
             assertThat(pub.sync()).as("delivered into the detached session's buffer").isEmpty();
             clock.advance(Duration.ofSeconds(29));
             assertThat(server.sessionCount()).as("still within the resume window").isEqualTo(2);
             clock.advance(Duration.ofSeconds(1));
             await().atMost(Duration.ofSeconds(30)).until(() -> server.sessionCount() == 1);
-            pub.send(new Frame.Publish(0, true, MessageBody.of("kept", "_INBOX.z", Headers.EMPTY, new byte[0])));
-            assertThat(pub.sync()).containsExactly(new Frame.NoResponders("_INBOX.z"));
+            pub.send(new Frame.Publish(0, true, MessageBody.of("kept", "replies.z", Headers.EMPTY, new byte[0])));
+            assertThat(pub.sync()).containsExactly(new Frame.NoResponders("replies.z"));
         }
     }
 }

@@ -34,6 +34,8 @@ class ProtocolConformanceTest {
             assertThat(w.heartbeatIntervalMillis()).isEqualTo(5000);
             assertThat(w.heartbeatMisses()).isEqualTo(3);
             assertThat(w.epoch()).isNotZero();
+            assertThat(w.resumeToken().sessionId()).isEqualTo(w.sessionId());
+            assertThat(w.inboxPrefix()).startsWith("_INBOX.").endsWith(".");
         }
     }
 
@@ -102,10 +104,10 @@ class ProtocolConformanceTest {
     @Test
     void aRequestNobodyListensToGetsNoRespondersButAPlainPublishDoesNot() throws Exception {
         try (TestServer ts = TestServer.start(); RawConnection raw = RawConnection.open(ts.server.address())) {
-            raw.send(publish("nobody", "_INBOX.t.1", false));
-            raw.send(publish("nobody", "_INBOX.t.2", true));
+            raw.send(publish("nobody", "replies.t.1", false));
+            raw.send(publish("nobody", "replies.t.2", true));
             raw.send(new Frame.Ping(1));
-            assertThat(raw.read()).isEqualTo(new Frame.NoResponders("_INBOX.t.2"));
+            assertThat(raw.read()).isEqualTo(new Frame.NoResponders("replies.t.2"));
             assertThat(raw.read()).isEqualTo(new Frame.Pong(1));
         }
     }
