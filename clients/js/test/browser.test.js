@@ -9,7 +9,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { connect } from '../conduit.js';
+import { connect } from '../src/index.js';
 import { startServer, exited, until } from './harness.js';
 
 function findChromium() {
@@ -24,7 +24,7 @@ function findChromium() {
 }
 
 const chromium = findChromium();
-const moduleSource = readFileSync(new URL('../conduit.js', import.meta.url));
+const moduleSource = readFileSync(new URL('../dist/conduit.js', import.meta.url));
 
 const page = `<!doctype html><meta charset="utf-8"><script type="module">
 import { connect } from '/client/conduit.js';
