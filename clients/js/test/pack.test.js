@@ -80,21 +80,24 @@ test('npm pack gives a tarball that installs offline, type-checks in TypeScript,
             ? ['--ignore-scripts'] : [];
         const packed = JSON.parse(run(npm, ['pack', '--json', ...scripts, '--pack-destination', dir], pkgDir));
         const files = packed[0].files.map((/** @type {{ path: string }} */ f) => f.path);
-        for (const f of ['package.json', 'README.md', 'dist/conduit.js', 'dist/conduit.cjs', 'dist/types/index.d.ts', 'src/index.js']) {
+        for (const f of ['package.json', 'README.md', 'dist/conduit.js', 'dist/conduit.cjs', 'dist/types/index.d.ts', 'dist/types/index.d.cts', 'src/index.js']) {
             assert.ok(files.includes(f), `the tarball holds ${f}: ${files.join(', ')}`);
         }
         assert.ok(!files.some((/** @type {string} */ f) => f.startsWith('test/') || f.startsWith('node_modules/')), 'no tests');
         const tarball = path.join(dir, packed[0].filename);
         const app = path.join(dir, 'app');
         run('mkdir', ['-p', app], dir);
-        writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+        writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }));
         run(npm, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], app);
         const installed = JSON.parse(readFileSync(path.join(app, 'node_modules', 'conduit-client-js', 'package.json'), 'utf8'));
         assert.equal(installed.private, undefined);
 
+        // use.ts is an ES module (the "import" condition, dist/types/*.d.ts); use.cts is CommonJS, which
+        // resolves the "require" condition (dist/types/*.d.cts). One tsc run checks both.
         writeFileSync(path.join(app, 'use.ts'), USE_TS);
+        writeFileSync(path.join(app, 'use.cts'), USE_TS);
         run(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
-            '--lib', 'es2022,dom', 'use.ts'], app);
+            '--lib', 'es2022,dom', 'use.ts', 'use.cts'], app);
         // The check has teeth: a wrong use fails.
         writeFileSync(path.join(app, 'wrong.ts'), "import { connect } from 'conduit-client-js';\nconnect({ url: 7 });\n");
         assert.throws(() => run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext',
