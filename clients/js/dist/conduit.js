@@ -835,6 +835,7 @@ var Subscription = class {
     this.bufferSize = bufferSize;
     this._queue = [];
     this._waiters = [];
+    this._errorThrown = false;
   }
   /** Whether messages go to an iterator rather than a handler. */
   get iterable() {
@@ -876,8 +877,8 @@ var Subscription = class {
       return Promise.resolve({ value: entry.msg, done: false });
     }
     if (!this.active) {
-      const e = this.error;
-      this.error = null;
+      const e = this._errorThrown ? null : this.error;
+      this._errorThrown = true;
       return e ? Promise.reject(e) : Promise.resolve({ value: void 0, done: true });
     }
     return new Promise((resolve, reject) => this._waiters.push({ resolve, reject }));
@@ -907,7 +908,8 @@ var Subscription = class {
       return;
     }
     for (const w of this._waiters.splice(0)) {
-      if (this.error) {
+      if (this.error && !this._errorThrown) {
+        this._errorThrown = true;
         w.reject(this.error);
       } else {
         w.resolve({ value: void 0, done: true });

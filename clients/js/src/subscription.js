@@ -105,6 +105,8 @@ export class Subscription {
         this._queue = [];
         /** @private @type {Array<{ resolve: (r: IteratorResult<Msg, undefined>) => void, reject: (e: Error) => void }>} */
         this._waiters = [];
+        /** @private whether a loop has been given `error` (once; after it, the loop is done) */
+        this._errorThrown = false;
     }
 
     /** Whether messages go to an iterator rather than a handler. */
@@ -151,8 +153,8 @@ export class Subscription {
             return Promise.resolve({ value: entry.msg, done: false });
         }
         if (!this.active) {
-            const e = this.error;
-            this.error = null;
+            const e = this._errorThrown ? null : this.error;
+            this._errorThrown = true;
             return e ? Promise.reject(e) : Promise.resolve({ value: undefined, done: true });
         }
         return new Promise((resolve, reject) => this._waiters.push({ resolve, reject }));
@@ -185,7 +187,8 @@ export class Subscription {
             return;
         }
         for (const w of this._waiters.splice(0)) {
-            if (this.error) {
+            if (this.error && !this._errorThrown) {
+                this._errorThrown = true;
                 w.reject(this.error);
             } else {
                 w.resolve({ value: undefined, done: true });

@@ -85,6 +85,8 @@ test('a loop waiting on a subscription the server refused throws its error; clos
     await tick();
     sock.deliver({ type: 'ERROR', code: 403, fatal: false, message: "permission denied: subscribe to 'secret.>' (principal p)" });
     await assert.rejects(deniedLoop, (e) => e instanceof ConduitError && e.code === 403);
+    assert.equal(denied.error?.code, 403, 'the subscription still says why it ended');
+    assert.deepEqual(await denied[Symbol.asyncIterator]().next(), { value: undefined, done: true }, 'thrown once');
     sock.deliver(message(1, kept.id, 'ok', 'last'));
     client.on('error', () => {});
     const closing = client.close();
