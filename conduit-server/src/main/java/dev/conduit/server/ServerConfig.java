@@ -54,7 +54,7 @@ import java.util.Set;
  *                                     hostile peers
  * @param http                         the HTTP port (WebSocket links, health and admin pages): keys
  *                                     {@code httpPort} (-1 turns it off), {@code httpHost}, {@code
- *                                     webSocketPath}, {@code allowedOrigins}
+ *                                     webSocketPath}, {@code allowedOrigins}, {@code httpAllowedHosts}
  * @param auth                         authentication and permissions (see {@link AuthConfig})
  * @param tls                          TLS for the TCP port ({@code tls://}) and the HTTP port (https and
  *                                     {@code wss://}); null for none (see docs/security.md)
@@ -240,6 +240,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private String httpHost = HttpConfig.DEFAULT.host();
         private String webSocketPath = HttpConfig.DEFAULT.webSocketPath();
         private List<String> allowedOrigins = HttpConfig.DEFAULT.allowedOrigins();
+        private List<String> httpAllowedHosts = HttpConfig.DEFAULT.allowedHosts();
         private final AuthConfig.Builder authSettings = AuthConfig.builder();
         private Path tlsCert;
         private Path tlsKey;
@@ -400,6 +401,16 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             return this;
         }
 
+        /**
+         * Host names and addresses the HTTP port answers to (its {@code Host} header), or {@code *};
+         * replaces any set before. Default: see {@link HttpConfig#allowedHostsFor}.
+         */
+        public Builder httpAllowedHosts(List<String> hosts) {
+            new HttpConfig(HttpConfig.DEFAULT.port(), "", Endpoint.DEFAULT_WEBSOCKET_PATH, List.of(), hosts);
+            this.httpAllowedHosts = List.copyOf(hosts);
+            return this;
+        }
+
         public Builder host(String host) {
             Objects.requireNonNull(host, "host");
             if (host.isBlank()) {
@@ -538,6 +549,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "webSocketPath" -> webSocketPath(value.trim());
                     case "allowedOrigins" -> allowedOrigins(value.isBlank() ? List.of()
                             : List.of(value.trim().split("\\s*,\\s*")));
+                    case "httpAllowedHosts" -> httpAllowedHosts(value.isBlank() ? List.of()
+                            : List.of(value.trim().split("\\s*,\\s*")));
                     case "tlsCert" -> tlsCert = path(value);
                     case "tlsKey" -> tlsKey = path(value);
                     case "tlsKeyPassword" -> tlsKeyPassword = value;
@@ -593,7 +606,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             }
             return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
                     maxPendingBytesPerConnection, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
-                    alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins), a,
+                    alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins,
+                    httpAllowedHosts), a,
                     tls != null ? tls : tlsFromSettings());
         }
 
