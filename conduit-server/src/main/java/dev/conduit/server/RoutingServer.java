@@ -216,8 +216,9 @@ final class RoutingServer implements Server {
                     refusal = "the session is unknown or has expired";
                 } else if (!s.principalName().equals(principal.name())) {
                     refusal = "the session belongs to another principal";
-                    log.warn("{}: principal {} tried to resume session {} of principal {}", c, principal.name(), s.id,
-                            s.principalName());
+                    log.warn("{}: principal {} tried to resume session {} of principal {}", c,
+                            dev.conduit.transport.LogSafe.quote(principal.name()), s.id,
+                            dev.conduit.transport.LogSafe.quote(s.principalName()));
                 } else {
                     refusal = s.resume(c, hello.resumeLastReceived(), version, hello.clientName(), principal);
                     if (refusal == null) {

@@ -21,13 +21,27 @@ public final class LogSafe {
         if (text == null) {
             return "null";
         }
-        int n = Math.min(text.length(), MAX_CHARS);
-        StringBuilder out = new StringBuilder(n + 8).append('"');
+        return escape(new StringBuilder(Math.min(text.length(), MAX_CHARS) + 8).append('"'), text, MAX_CHARS, true);
+    }
+
+    /**
+     * A whole log message that holds a peer's text among the server's own: control characters
+     * escaped as by {@link #quote} (quotes and backslashes left alone), cut after {@code maxChars}.
+     */
+    public static String escape(String text, int maxChars) {
+        if (text == null) {
+            return "null";
+        }
+        return escape(new StringBuilder(Math.min(text.length(), maxChars) + 8), text, maxChars, false);
+    }
+
+    private static String escape(StringBuilder out, String text, int maxChars, boolean quoted) {
+        int n = Math.min(text.length(), maxChars);
         for (int i = 0; i < n; i++) {
             char c = text.charAt(i);
             switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
+                case '"' -> out.append(quoted ? "\\\"" : "\"");
+                case '\\' -> out.append(quoted ? "\\\\" : "\\");
                 case '\n' -> out.append("\\n");
                 case '\r' -> out.append("\\r");
                 case '\t' -> out.append("\\t");
@@ -40,7 +54,9 @@ public final class LogSafe {
                 }
             }
         }
-        out.append('"');
+        if (quoted) {
+            out.append('"');
+        }
         if (text.length() > n) {
             out.append("...(").append(text.length() - n).append(" more chars)");
         }
