@@ -114,8 +114,21 @@ final class Authentication {
             return config.anonymousAllowed() ? Outcome.accepted(Principal.named(Principal.ANONYMOUS))
                     : Outcome.refused(NO_CREDENTIALS, "anonymous access is not allowed and no authentication is configured");
         }
-        AuthRequest request = new AuthRequest(scheme, credentials, connection.remoteAddress(),
-                connection.transportName(), connection.peerCertificates());
+        return authenticate(new AuthRequest(scheme, credentials, connection.remoteAddress(),
+                connection.transportName(), connection.peerCertificates()));
+    }
+
+    /**
+     * Checks credentials that did not come in HELLO or AUTH (a bearer token on the HTTP port), as
+     * for a network connection. Never throws.
+     */
+    Outcome authenticate(AuthRequest request) {
+        String scheme = request.scheme();
+        byte[] credentials = request.credentials();
+        if (!config.authenticationConfigured()) {
+            return config.anonymousAllowed() ? Outcome.accepted(Principal.named(Principal.ANONYMOUS))
+                    : Outcome.refused(NO_CREDENTIALS, "anonymous access is not allowed and no authentication is configured");
+        }
         Authenticator a;
         if (scheme.isEmpty() && credentials.length == 0) {
             if (certificates != null && !request.peerCertificates().isEmpty()) {

@@ -132,7 +132,8 @@ final class JwtAuthenticator implements Authenticator {
             return AuthResult.refused("jwt is not valid before " + nbf.toInstant());
         }
         if (settings.issuer() != null && !settings.issuer().equals(claims.getIssuer())) {
-            return AuthResult.refused("jwt issuer '" + claims.getIssuer() + "' is not '" + settings.issuer() + "'");
+            return AuthResult.refused("jwt issuer " + dev.conduit.transport.LogSafe.quote(claims.getIssuer()) + " is not '"
+                    + settings.issuer() + "'");
         }
         List<String> aud = claims.getAudience();
         if (settings.audience() != null && (aud == null || !aud.contains(settings.audience()))) {

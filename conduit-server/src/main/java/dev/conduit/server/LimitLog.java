@@ -2,6 +2,7 @@ package dev.conduit.server;
 
 import dev.conduit.protocol.ErrorCode;
 import dev.conduit.transport.Clock;
+import dev.conduit.transport.LogSafe;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,7 +67,14 @@ final class LimitLog {
         return true;
     }
 
-    private void write(Object peer, String what, String tag) {
+    /** Longest message kept in a line: peer text in it is escaped and cut (see {@link LogSafe#escape}). */
+    static final int MAX_MESSAGE_CHARS = 1000;
+
+    private void write(Object peerObject, String message, String tag) {
+        // Peer-provided text (client names, subjects, claims, headers) may sit anywhere in these:
+        // escaped here, no line of this log can hold a newline or a terminal escape.
+        String peer = LogSafe.escape(String.valueOf(peerObject), MAX_MESSAGE_CHARS);
+        String what = LogSafe.escape(message, MAX_MESSAGE_CHARS);
         long left = suppressed.getAndSet(0);
         if (left > 0) {
             log.warn("{}: {} ({}); {} similar lines left out since the last one", peer, what, tag, left);

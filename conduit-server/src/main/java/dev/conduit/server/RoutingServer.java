@@ -7,7 +7,9 @@ import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.ProtocolException;
 import dev.conduit.protocol.ResumeToken;
+import dev.conduit.transport.AcceptGate;
 import dev.conduit.transport.Connection;
+import dev.conduit.transport.HttpPortOptions;
 import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.HttpService;
 import dev.conduit.transport.InMemoryConnector;
@@ -142,7 +144,7 @@ final class RoutingServer implements Server {
         InetSocketAddress address = new InetSocketAddress(config.httpHost(), config.httpPort());
         try {
             httpListener = transport.listenHttp(address, config.limits(), config.http().webSocketOptions(),
-                    config.tls(), this::accept, service);
+                    httpPortOptions(), config.tls(), this::accept, service);
         } catch (Exception e) { // Netty rethrows the bind failure's IOException unchecked
             listener.close().join();
             transport.close();
@@ -155,9 +157,42 @@ final class RoutingServer implements Server {
                 httpListener.address().getHostString(), httpListener.address().getPort(), config.webSocketPath());
     }
 
+    /**
+     * The HTTP port's limits: the handshake timeout as its request deadline, the allowed hosts, and
+     * a gate that counts each accepted HTTP connection against the connection limits from accept.
+     */
+    private HttpPortOptions httpPortOptions() {
+        List<String> hosts = config.http().allowedHostsFor(config.httpHost(), config.alternates());
+        return new HttpPortOptions(config.handshakeTimeout(), HttpPortOptions.DEFAULT.maxQueuedResponseBytes(), hosts,
+                new AcceptGate() {
+                    @Override
+                    public Runnable admit(String remoteHost) {
+                        ErrorCode refused = connectionCounter.admit(remoteHost);
+                        if (refused != null) {
+                            logRefusal("HTTP connection from " + remoteHost, refused, remoteHost);
+                            return null;
+                        }
+                        return () -> connectionCounter.release(remoteHost);
+                    }
+
+                    @Override
+                    public void refused(String remoteAddress, String limit, String what) {
+                        limitLog(limit).note("HTTP connection from " + remoteAddress, what);
+                    }
+                });
+    }
+
+    /**
+     * Whether a connection was counted when its socket was accepted by the HTTP port (a WebSocket
+     * link: the HTTP port's only connections), and so is not counted again here.
+     */
+    private static boolean countedAtHttpAccept(Connection connection) {
+        return connection.transportName().equals("ws") || connection.transportName().equals("wss");
+    }
+
     /** Makes the handler of a new connection; runs on its I/O thread. */
     private FrameHandler accept(Connection connection) {
-        ErrorCode refused = connectionCounter.admit(connection.remoteHost());
+        ErrorCode refused = countedAtHttpAccept(connection) ? null : connectionCounter.admit(connection.remoteHost());
         if (refused != null) {
             return refuse(connection, refused);
         }
@@ -343,13 +378,21 @@ final class RoutingServer implements Server {
 
     void connectionClosed(ServerConnection c) {
         if (connections.remove(c)) {
-            connectionCounter.release(c.remoteHost);
+            if (!countedAtHttpAccept(c.connection)) {
+                connectionCounter.release(c.remoteHost);
+            }
             metrics.connectionClosed(c.connection.transportName());
         }
     }
 
     /** Over maxConnections or maxConnectionsPerAddress: one fatal ERROR, then closed; no session. */
     private FrameHandler refuse(Connection connection, ErrorCode code) {
+        String message = logRefusal("connection from " + connection.remoteAddress(), code, connection.remoteHost());
+        return new RefusedConnection(connection, code, message + "; try again later");
+    }
+
+    /** Logs (rate-limited) a connection refused over a limit; returns why, for the peer. */
+    private String logRefusal(String peer, ErrorCode code, String remoteHost) {
         String message;
         LimitLog limitLog;
         if (code == ErrorCode.TOO_MANY_CONNECTIONS) {
@@ -357,11 +400,11 @@ final class RoutingServer implements Server {
             limitLog = connectionsLog;
         } else {
             message = "the server holds its maximum of " + connectionCounter.maxPerAddress()
-                    + " connections from " + connection.remoteHost();
+                    + " connections from " + remoteHost;
             limitLog = perAddressLog;
         }
-        limitLog.hit("connection from " + connection.remoteAddress(), "refused: " + message, code);
-        return new RefusedConnection(connection, code, message + "; try again later");
+        limitLog.hit(peer, "refused: " + message, code);
+        return message;
     }
 
     /** Connections counted against the limits now (as {@link #connectionCount()}, from the counter). */

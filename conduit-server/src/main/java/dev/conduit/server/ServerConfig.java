@@ -55,7 +55,7 @@ import java.util.Set;
  *                                     hostile peers
  * @param http                         the HTTP port (WebSocket links, health and admin pages): keys
  *                                     {@code httpPort} (-1 turns it off), {@code httpHost}, {@code
- *                                     webSocketPath}, {@code allowedOrigins}
+ *                                     webSocketPath}, {@code allowedOrigins}, {@code httpAllowedHosts}
  * @param auth                         authentication and permissions (see {@link AuthConfig})
  * @param tls                          TLS for the TCP port ({@code tls://}) and the HTTP port (https and
  *                                     {@code wss://}); null for none (see docs/security.md)
@@ -267,6 +267,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private String httpHost = HttpConfig.DEFAULT.host();
         private String webSocketPath = HttpConfig.DEFAULT.webSocketPath();
         private List<String> allowedOrigins = HttpConfig.DEFAULT.allowedOrigins();
+        private List<String> httpAllowedHosts = HttpConfig.DEFAULT.allowedHosts();
         private final AuthConfig.Builder authSettings = AuthConfig.builder();
         private Path tlsCert;
         private Path tlsKey;
@@ -438,6 +439,16 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         public Builder allowedOrigins(List<String> origins) {
             new WebSocketOptions(Endpoint.DEFAULT_WEBSOCKET_PATH, origins);
             this.allowedOrigins = List.copyOf(origins);
+            return this;
+        }
+
+        /**
+         * Host names and addresses the HTTP port answers to (its {@code Host} header), or {@code *};
+         * replaces any set before. Default: see {@link HttpConfig#allowedHostsFor}.
+         */
+        public Builder httpAllowedHosts(List<String> hosts) {
+            new HttpConfig(HttpConfig.DEFAULT.port(), "", Endpoint.DEFAULT_WEBSOCKET_PATH, List.of(), hosts);
+            this.httpAllowedHosts = List.copyOf(hosts);
             return this;
         }
 
@@ -631,6 +642,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "webSocketPath" -> webSocketPath(value.trim());
                     case "allowedOrigins" -> allowedOrigins(value.isBlank() ? List.of()
                             : List.of(value.trim().split("\\s*,\\s*")));
+                    case "httpAllowedHosts" -> httpAllowedHosts(value.isBlank() ? List.of()
+                            : List.of(value.trim().split("\\s*,\\s*")));
                     case "tlsCert" -> tlsCert = path(value);
                     case "tlsKey" -> tlsKey = path(value);
                     case "tlsKeyPassword" -> tlsKeyPassword = value;
@@ -692,7 +705,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             }
             return new ServerConfig(host, port, limits, handshakeTimeout, drainTimeout,
                     maxPendingBytesPerSession, transport, heartbeatInterval, heartbeatMisses, resumeWindow,
-                    alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins), a,
+                    alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins,
+                    httpAllowedHosts), a,
                     tls != null ? tls : tlsFromSettings(), new FlowControl(maxHeldBytesPerSubscription, maxStall),
                     memory);
         }

@@ -513,7 +513,7 @@ final class ServerConnection implements FrameHandler {
     @Override
     public String toString() {
         ServerSession s = session;
-        return "connection " + (s == null ? "(no session)" : "of session " + s.id) + " (" + clientName + " at "
+        return "connection " + (s == null ? "(no session)" : "of session " + s.id) + " (" + dev.conduit.transport.LogSafe.quote(clientName) + " at "
                 + connection.remoteAddress() + ")";
     }
 }

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the server's HTTP port answers besides the WebSocket endpoint: {@code /metrics} (Prometheus
- * text format 0.0.4), {@code /healthz} (200 while the process runs), {@code /readyz} (200 while
+ * text format 0.0.4, to the principals the dashboard serves: see {@link MetricsAccess}), {@code /healthz} (200 while the process runs), {@code /readyz} (200 while
  * accepting connections, 503 while starting or stopping), the dashboard at {@code /} with its
  * assets, the browser client at {@code /client/conduit.js} and the chat example at {@code
  * /examples/chat.html}.
@@ -51,9 +51,11 @@ final class ServerHttp implements HttpService {
 
     private final RoutingServer server;
     private final Map<String, Asset> assets = new HashMap<>();
+    private final MetricsAccess metricsAccess;
 
     ServerHttp(RoutingServer server) {
         this.server = server;
+        this.metricsAccess = new MetricsAccess(server);
         Asset index = load("index.html", "text/html; charset=utf-8", true, false);
         if (index != null) {
             assets.put("/", index);
@@ -115,7 +117,10 @@ final class ServerHttp implements HttpService {
         return switch (call.path()) {
             case "/healthz" -> plain(200, "ok\n");
             case "/readyz" -> server.accepting() ? plain(200, "ready\n") : plain(503, "not accepting connections\n");
-            case "/metrics" -> metrics();
+            case "/metrics" -> {
+                HttpReply refused = metricsAccess.check(call);
+                yield refused != null ? refused : metrics();
+            }
             default -> file(call);
         };
     }

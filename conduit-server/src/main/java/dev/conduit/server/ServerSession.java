@@ -907,7 +907,7 @@ final class ServerSession {
     @Override
     public String toString() {
         ServerConnection c = attached;
-        return "session " + id + " (" + clientName + (c == null ? ", detached" : " at " + c.connection.remoteAddress())
+        return "session " + id + " (" + dev.conduit.transport.LogSafe.quote(clientName) + (c == null ? ", detached" : " at " + c.connection.remoteAddress())
                 + ")";
     }
 }

@@ -115,13 +115,19 @@ final class SessionAccess {
         }
     }
 
-    /** Logs a denial, at most once a second per session. */
+    /**
+     * Logs a denial, at most once a second per session, and through one {@link LimitLog} for all
+     * sessions, so that many sessions denied at once cannot flood the log either.
+     */
     void logDenied(Object session, String message) {
         long skipped = logDenial();
         if (skipped >= 0) {
-            log.info("{}: {}{}", session, message, skipped == 0 ? "" : " (and " + skipped + " more denials not logged)");
+            DENIALS.note(session, message + (skipped == 0 ? "" : " (and " + skipped + " more denials of this session not logged)"));
         }
     }
+
+    /** Permission denials of every session in the process, held to the {@link LimitLog} rate. */
+    static final LimitLog DENIALS = new LimitLog("permission denied", dev.conduit.transport.Clock.system());
 
     /**
      * New credentials for the same principal (a renewal or a resume): replaces its expiry and

@@ -21,7 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The first stop of every HTTP request on the HTTP port. A WebSocket upgrade at the Conduit path
+ * The first stop of every HTTP request on the HTTP port. A request naming a host the port does not
+ * answer to ({@link HttpPortOptions#allowedHosts}) gets 403 before anything else; a request that
+ * arrives while the peer leaves more than {@link HttpPortOptions#maxQueuedResponseBytes} of earlier
+ * answers unread closes the connection. A WebSocket upgrade at the Conduit path
  * whose origin is allowed goes on to Netty's handshake; a refused origin gets 403; anything else at
  * that path gets 405 or 426. Every other request is answered by the {@link HttpService}: GET and
  * HEAD only (others get 405), HEAD without a body, always with Content-Length and {@code
@@ -36,12 +39,21 @@ final class HttpFront extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final String webSocketPath;
     private final OriginPolicy origins;
     private final HttpService service;
+    private final AllowedHosts hosts;
+    private final AcceptGate gate;
+    private final HttpGuard guard;
+    /** Closed for a limit: requests already decoded from the same read are dropped unanswered. */
+    private boolean closing;
 
-    HttpFront(WebSocketOptions options, OriginPolicy origins, HttpService service) {
+    HttpFront(WebSocketOptions options, OriginPolicy origins, HttpService service, AllowedHosts hosts,
+              AcceptGate gate, HttpGuard guard) {
         super(FullHttpRequest.class, false);
         this.webSocketPath = options.path();
         this.origins = origins;
         this.service = service;
+        this.hosts = hosts;
+        this.gate = gate;
+        this.guard = guard;
     }
 
     @Override
@@ -58,8 +70,25 @@ final class HttpFront extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /** @return true if the request went on down the pipeline (which then owns it) */
     private boolean route(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (closing || !ctx.channel().isActive()) {
+            return false;
+        }
         if (!request.decoderResult().isSuccess()) {
             reply(ctx, request, HttpReply.text(400, TEXT, "bad request\n"), false);
+            return false;
+        }
+        if (guard.overQueued()) {
+            gate.refused(String.valueOf(ctx.channel().remoteAddress()), "maxQueuedResponseBytes",
+                    "closed: a new request while earlier responses are left unread");
+            closing = true;
+            ctx.close();
+            return false;
+        }
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        if (host != null && !hosts.allowsHeader(host)) {
+            gate.refused(String.valueOf(ctx.channel().remoteAddress()), "httpAllowedHosts",
+                    "refused: Host " + LogSafe.quote(host) + " is not one this port answers to");
+            reply(ctx, request, HttpReply.text(403, TEXT, "host not allowed\n"), false);
             return false;
         }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
@@ -84,9 +113,9 @@ final class HttpFront extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return false;
             }
             String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-            if (!origins.allows(origin, request.headers().get(HttpHeaderNames.HOST))) {
-                log.info("refused a WebSocket upgrade from {}: origin {} is not allowed", ctx.channel().remoteAddress(),
-                        origin);
+            if (!origins.allows(origin, host)) {
+                gate.refused(String.valueOf(ctx.channel().remoteAddress()), "allowedOrigins",
+                        "refused a WebSocket upgrade: Origin " + LogSafe.quote(origin) + " is not allowed");
                 reply(ctx, request, HttpReply.text(403, TEXT, "origin not allowed\n"), false);
                 return false;
             }
@@ -112,7 +141,7 @@ final class HttpFront extends SimpleChannelInboundHandler<FullHttpRequest> {
                 throw new NullPointerException("the HTTP service answered null");
             }
         } catch (RuntimeException e) {
-            log.warn("the HTTP service failed on {} {}", method, path, e);
+            log.warn("the HTTP service failed on {} {}", method, LogSafe.quote(path), e);
             answer = HttpReply.text(500, TEXT, "internal error\n");
         }
         reply(ctx, request, answer, true);
@@ -129,7 +158,7 @@ final class HttpFront extends SimpleChannelInboundHandler<FullHttpRequest> {
         return new HttpReply(reply.status(), reply.contentType(), reply.body(), headers);
     }
 
-    private static void reply(ChannelHandlerContext ctx, FullHttpRequest request, HttpReply reply, boolean mayKeepAlive) {
+    private void reply(ChannelHandlerContext ctx, FullHttpRequest request, HttpReply reply, boolean mayKeepAlive) {
         boolean head = request.method().equals(HttpMethod.HEAD);
         FullHttpResponse response = new DefaultFullHttpResponse(request.protocolVersion(),
                 HttpResponseStatus.valueOf(reply.status()),
@@ -143,6 +172,12 @@ final class HttpFront extends SimpleChannelInboundHandler<FullHttpRequest> {
         ChannelFuture written = ctx.writeAndFlush(response);
         if (!keepAlive) {
             written.addListener(ChannelFutureListener.CLOSE);
+        } else {
+            written.addListener(f -> {
+                if (f.isSuccess() && ctx.channel().isOpen()) {
+                    guard.rearm(); // the whole response is out: the next request gets a whole deadline
+                }
+            });
         }
     }
 }

@@ -183,16 +183,28 @@ final class NettyTransport implements Transport {
 
     @Override
     public Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket,
-                               ServerTls tls, Function<Connection, FrameHandler> acceptor, HttpService http) {
-        OriginPolicy origins = new OriginPolicy(webSocket, false);
+                               HttpPortOptions port, ServerTls tls, Function<Connection, FrameHandler> acceptor,
+                               HttpService http) {
+        AllowedHosts hosts = new AllowedHosts(port.allowedHosts());
+        OriginPolicy origins = new OriginPolicy(webSocket, tls != null, hosts);
         ServerTlsContext ssl = tls == null ? null : new ServerTlsContext(tls);
+        AcceptGate gate = port.gate();
         return bind(address, ssl, new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                if (ssl != null) {
-                    ssl.addHandler(ch);
+                String remoteHost = ch.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
+                        ? a.getAddress().getHostAddress() : null;
+                Runnable release = gate.admit(remoteHost);
+                if (release == null) {
+                    ch.pipeline().addLast(new HttpRefusal(ssl == null));
+                    return;
                 }
-                WebSocketPipelines.server(ch, limits, webSocket, origins, acceptor, http);
+                ch.closeFuture().addListener(f -> release.run());
+                if (ssl != null) {
+                    // HttpGuard's deadline bounds the TLS handshake with the rest.
+                    ssl.addHandler(ch).setHandshakeTimeoutMillis(0);
+                }
+                WebSocketPipelines.server(ch, limits, webSocket, port, origins, hosts, acceptor, http);
             }
         });
     }

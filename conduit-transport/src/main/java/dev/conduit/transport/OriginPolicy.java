@@ -9,7 +9,9 @@ import java.util.Set;
 /**
  * Decides whether a browser page may open a WebSocket link, from the request's {@code Origin} and
  * {@code Host} headers: a request without Origin (not from a browser) is allowed; an Origin whose
- * host and port are those of the Host header (a page this server served) is allowed; otherwise the
+ * host and port are those of the Host header (a page this server served) is allowed if that host is
+ * one the port answers to ({@link HttpPortOptions#allowedHosts}: a rebinding page controls both
+ * headers, never that list); otherwise the
  * Origin must be listed in {@link WebSocketOptions#allowedOrigins}, or that list must be {@code *}.
  * Browsers always send Origin on WebSocket requests, and a page cannot forge it: this is what keeps
  * a page on another site from using a visitor's network position (cross-site WebSocket hijacking).
@@ -20,11 +22,13 @@ final class OriginPolicy {
     private final boolean any;
     private final Set<String> allowed = new HashSet<>();
     private final boolean secure;
+    private final AllowedHosts hosts;
 
     /** {@code secure} tells the default port of a Host header without one: 443 for TLS, else 80. */
-    OriginPolicy(WebSocketOptions options, boolean secure) {
+    OriginPolicy(WebSocketOptions options, boolean secure, AllowedHosts hosts) {
         this.any = options.anyOrigin();
         this.secure = secure;
+        this.hosts = hosts;
         for (String origin : options.allowedOrigins()) {
             if (!origin.equals("*")) {
                 allowed.add(WebSocketOptions.normalizeOrigin(origin));
@@ -66,7 +70,7 @@ final class OriginPolicy {
         }
         int originPort = uri.getPort() != -1 ? uri.getPort() : WebSocketOptions.defaultPort(uri.getScheme());
         int hostPort = hostUri.getPort() != -1 ? hostUri.getPort() : secure ? 443 : 80;
-        return originPort == hostPort
+        return originPort == hostPort && hosts.allowsHost(uri.getHost())
                 && uri.getHost().toLowerCase(Locale.ROOT).equals(hostUri.getHost().toLowerCase(Locale.ROOT));
     }
 }

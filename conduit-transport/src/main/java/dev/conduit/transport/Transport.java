@@ -58,8 +58,21 @@ public interface Transport extends Connector, AutoCloseable {
      * HttpService)}, speaking TLS (https, and wss for WebSocket links) when {@code tls} is not null,
      * as {@link #listen(InetSocketAddress, ProtocolLimits, ServerTls, Function)} does.
      */
-    Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket, ServerTls tls,
-                        Function<Connection, FrameHandler> acceptor, HttpService http);
+    default Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket,
+                                ServerTls tls, Function<Connection, FrameHandler> acceptor, HttpService http) {
+        return listenHttp(address, limits, webSocket, HttpPortOptions.DEFAULT, tls, acceptor, http);
+    }
+
+    /**
+     * As {@link #listenHttp(InetSocketAddress, ProtocolLimits, WebSocketOptions, ServerTls, Function,
+     * HttpService)}, with the port's limits before the upgrade: each accepted socket is first
+     * admitted by {@code port.gate()} (a refused one is closed at once), then held to one deadline
+     * for its TLS handshake, request, upgrade and response, to a bound on unread responses, and to
+     * the allowed {@code Host} names (see {@link HttpPortOptions}).
+     */
+    Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket,
+                        HttpPortOptions port, ServerTls tls, Function<Connection, FrameHandler> acceptor,
+                        HttpService http);
 
     /** Shuts the event loops down; open connections are closed. */
     CompletableFuture<Void> shutdown();

@@ -15,12 +15,10 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
-import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -28,7 +26,7 @@ import java.util.function.Function;
  * one place that knows their order. (A TLS handler, for https and wss, goes first in both.)
  *
  * <pre>
- * server, before the upgrade:  read timeout | HttpServerCodec | HttpObjectAggregator | HttpFront
+ * server, before the upgrade:  HttpGuard | (TLS) | HttpServerCodec | HttpObjectAggregator | HttpFront
  *                              | Violations | WebSocketServerProtocolHandler | WebSocketFrameAggregator | Upgraded
  * server, after the upgrade:   ws decoder, ws encoder | Violations | WebSocketServerProtocolHandler
  *                              | WebSocketFrameAggregator | WebSocketLink | FrameDecoder
@@ -41,10 +39,6 @@ final class WebSocketPipelines {
     static final int MAX_REQUEST_BODY_BYTES = 1024;
     static final int MAX_INITIAL_LINE_BYTES = 4096;
     static final int MAX_HEADER_BYTES = 8192;
-    /** An HTTP connection that sends nothing for this long, before any upgrade, is closed. */
-    static final long HTTP_IDLE_SECONDS = 60;
-    /** How long the upgrade may take, from the request to the response. */
-    static final long HANDSHAKE_MILLIS = 10_000;
     /**
      * The largest message a client accepts before it has read the server's limits: the largest frame
      * any server can announce. Memory grows with the bytes that actually arrive, not with a claimed
@@ -61,8 +55,9 @@ final class WebSocketPipelines {
      * limits.maxFrameBytes()}: a message holding several frames is never larger than {@link
      * WebSocketLink#MESSAGE_BATCH_BYTES}, itself no larger than the smallest frame bound.
      */
-    static void server(Channel ch, ProtocolLimits limits, WebSocketOptions options, OriginPolicy origins,
-                       Function<Connection, FrameHandler> acceptor, HttpService service) {
+    static void server(Channel ch, ProtocolLimits limits, WebSocketOptions options, HttpPortOptions port,
+                       OriginPolicy origins, AllowedHosts hosts, Function<Connection, FrameHandler> acceptor,
+                       HttpService service) {
         int maxMessage = limits.maxFrameBytes();
         WebSocketDecoderConfig decoder = WebSocketDecoderConfig.newBuilder()
                 .maxFramePayloadLength(maxMessage)
@@ -74,17 +69,18 @@ final class WebSocketPipelines {
         WebSocketServerProtocolConfig config = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(options.path())
                 .checkStartsWith(false)
-                .handshakeTimeoutMillis(HANDSHAKE_MILLIS)
+                .handshakeTimeoutMillis(Math.max(1, port.requestDeadline().toMillis()))
                 .handleCloseFrames(false)
                 .sendCloseFrame(null)
                 .dropPongFrames(true)
                 .decoderConfig(decoder)
                 .build();
         ChannelPipeline p = ch.pipeline();
-        p.addLast("http-idle", new ReadTimeoutHandler(HTTP_IDLE_SECONDS, TimeUnit.SECONDS));
+        HttpGuard guard = new HttpGuard(port);
+        p.addFirst(HttpGuard.NAME, guard); // before TLS: its deadline covers the TLS handshake too
         p.addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192));
         p.addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY_BYTES));
-        p.addLast("http-front", new HttpFront(options, origins, service));
+        p.addLast("http-front", new HttpFront(options, origins, service, hosts, port.gate(), guard));
         p.addLast("ws-violations", WebSocketLink.Violations.INSTANCE);
         p.addLast("ws-pong-backlog", new PongBacklog(PongBacklog.MAX_BACKLOG_BYTES));
         p.addLast("ws-protocol", new WebSocketServerProtocolHandler(config));
@@ -157,7 +153,7 @@ final class WebSocketPipelines {
             if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete
                     || evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
                 ChannelPipeline p = ctx.pipeline();
-                for (String name : new String[] {"http-idle", "http-front"}) {
+                for (String name : new String[] {HttpGuard.NAME, "http-front"}) {
                     if (p.get(name) != null) {
                         p.remove(name);
                     }
