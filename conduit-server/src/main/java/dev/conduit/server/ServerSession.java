@@ -133,7 +133,7 @@ final class ServerSession {
         }
     }
 
-    private void denied(ServerConnection from, String message) {
+    void denied(ServerConnection from, String message) {
         access.logDenied(this, message);
         from.connection.send(new Frame.Error(ErrorCode.PERMISSION_DENIED, false, message));
     }
@@ -395,6 +395,10 @@ final class ServerSession {
                 || subjectTooDeep(from, "reply subject", p.body().replyTo())) {
             return;
         }
+        if (SystemApi.handles(p.body().subject())) {
+            server.systemApi().request(this, from, access, p.body());
+            return;
+        }
         String denied = access.checkPublish(p.body().subject());
         if (denied != null) {
             denied(from, denied);
@@ -426,6 +430,7 @@ final class ServerSession {
             return;
         }
         server.index().add(sub);
+        server.systemSubscriptions(sub.pattern, 1);
     }
 
     private void unsubscribe(Frame.Unsubscribe u) {
@@ -441,6 +446,7 @@ final class ServerSession {
     private void endSubscription(ServerSubscription sub) {
         if (subscriptions.remove(sub.id, sub)) {
             server.index().remove(sub);
+            server.systemSubscriptions(sub.pattern, -1);
         }
     }
 
@@ -478,6 +484,16 @@ final class ServerSession {
 
     /** Delivers a routed message; runs on the publisher's I/O thread. */
     void deliver(ServerSubscription sub, MessageBody body) {
+        deliver(sub, body, true);
+    }
+
+    /**
+     * Delivers a message.
+     *
+     * @param traffic whether it counts as traffic (messages out, round trips); the server's own
+     *                messages ({@code $SYS.stats}, answers to {@code $SYS.api} requests) do not
+     */
+    void deliver(ServerSubscription sub, MessageBody body, boolean traffic) {
         boolean last;
         synchronized (outLock) {
             if (state == State.CLOSED) {
@@ -500,10 +516,12 @@ final class ServerSession {
                 sendSequenced(new Frame.Gap(sub.id, dropped));
             }
             sendSequenced(new Frame.Message(outSeq + 1, sub.id, body));
-            stats.delivered(body.payloadLength());
-            long roundTrip = stats.replyDelivered(body.subject(), config.clock());
-            if (roundTrip >= 0) {
-                server.metrics().roundTrip(roundTrip);
+            if (traffic) {
+                stats.delivered(body.payloadLength());
+                long roundTrip = stats.replyDelivered(body.subject(), config.clock());
+                if (roundTrip >= 0) {
+                    server.metrics().roundTrip(roundTrip);
+                }
             }
             last = count == 1;
             if (body.replyTo() != null && access.recordsResponses()) {
@@ -548,6 +566,22 @@ final class ServerSession {
         return false;
     }
 
+    /**
+     * Records, as a delivery latency, the time from {@code startNanos} to the moment what is queued
+     * on the attached connection now has been written (a task run on the connection's thread after
+     * the drain already scheduled).
+     */
+    void timeDelivery(long startNanos) {
+        ServerConnection c;
+        synchronized (outLock) {
+            c = attached;
+        }
+        if (c != null) {
+            c.connection.schedule(() -> server.metrics().delivered(config.clock().nanoTime() - startNanos), 0,
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
     /** Tells a requester at once that nobody subscribes to its request's subject. */
     void noResponders(String replySubject) {
         synchronized (outLock) {
@@ -588,6 +622,36 @@ final class ServerSession {
             return new StatsPublisher.SessionInfo(id, clientName, state,
                     c == null ? null : c.connection.remoteAddress(), c == null ? null : c.connection.transportName(),
                     subscriptions.size(), replayBytes, stats);
+        }
+    }
+
+    /** The session's subscriptions, for the session page ({@code $SYS.api.session}). */
+    List<SystemApi.SubscriptionInfo> subscriptionInfos() {
+        synchronized (outLock) { // the dropped counts are guarded by it
+            List<SystemApi.SubscriptionInfo> out = new ArrayList<>(subscriptions.size());
+            for (ServerSubscription sub : subscriptions.values()) {
+                out.add(new SystemApi.SubscriptionInfo(sub.id, sub.pattern, sub.queueGroup(), sub.delivered(),
+                        sub.droppedSinceGap(), sub.disconnectWhenSlow));
+            }
+            out.sort(java.util.Comparator.comparingInt(SystemApi.SubscriptionInfo::id));
+            return out;
+        }
+    }
+
+    /**
+     * Ends the session at an administrator's request: an attached client is told with a fatal
+     * {@code ERROR 200} (it may reconnect, as a new session), a detached session just ends.
+     */
+    void closeByAdministrator(String reason) {
+        ServerConnection c;
+        synchronized (inLock) {
+            c = attached;
+        }
+        if (c != null) {
+            // fatal() runs on the connection's own thread, as every other fatal.
+            c.connection.schedule(() -> c.fatal(ErrorCode.NORMAL_CLOSE, reason), 0, TimeUnit.NANOSECONDS);
+        } else {
+            end(reason);
         }
     }
 

@@ -99,6 +99,29 @@ final class SessionAccess {
         return "permission denied: subscribe to '" + pattern + "' (principal " + name() + ")";
     }
 
+    /**
+     * Whether the principal may read the server's state ({@code $SYS.api} requests): as it may
+     * subscribe to {@code $SYS.stats}.
+     */
+    boolean mayReadSystem() {
+        return permissions.maySubscribe(StatsPublisher.SUBJECT, systemReader);
+    }
+
+    /**
+     * Whether the principal may act on the server ({@code $SYS.admin} requests such as closing a
+     * session): a {@code publish.allow} pattern naming {@code $SYS} matches {@code subject} (such as
+     * {@code $SYS.admin.>}; allowing every subject does not reach {@code $SYS}) and no {@code
+     * publish.deny} pattern does; or it is the anonymous principal of a server without
+     * authentication, or an in-process client, which may read {@code $SYS} anyway.
+     */
+    boolean mayAdminister(String subject) {
+        if (permissions.publishDeny().stream().anyMatch(d -> dev.conduit.protocol.Subjects.matches(d, subject))) {
+            return false;
+        }
+        return systemReader || (permissions.publishAllow() != null && permissions.publishAllow().stream()
+                .anyMatch(a -> Permissions.isSystem(a) && dev.conduit.protocol.Subjects.matches(a, subject)));
+    }
+
     /** Whether this denial should be logged now; otherwise it is counted and reported with the next line. */
     long logDenial() {
         synchronized (logLock) {
