@@ -137,7 +137,8 @@ final class StatsPublisher {
         LatencyWindow.Reading request = metrics.roundTripWindow().roll();
         LatencyWindow.Reading delivery = metrics.deliveryWindow().roll();
         ProcessFigures.Reading process = ProcessFigures.read();
-        history.add(new StatsHistory.Point(wallClockMillis.getAsLong(), rate(traffic[0] - lastTraffic[0], seconds),
+        long wallMillis = wallClockMillis.getAsLong(); // the same time in the history and the snapshot
+        history.add(new StatsHistory.Point(wallMillis, rate(traffic[0] - lastTraffic[0], seconds),
                 rate(traffic[2] - lastTraffic[2], seconds), rate(traffic[1] - lastTraffic[1], seconds),
                 rate(traffic[3] - lastTraffic[3], seconds), open.values().stream().mapToInt(Integer::intValue).sum(),
                 sessionCount, request.samples() == 0 ? Double.NaN : request.p50Millis(),
@@ -147,7 +148,7 @@ final class StatsPublisher {
         Timer rtt = metrics.roundTripTimer();
         long requests = rtt.count();
         double requestNanos = rtt.totalTime(TimeUnit.NANOSECONDS);
-        ObjectNode root = build ? build(nowNanos, seconds, infos, open, traffic, messagesInWindow, requests,
+        ObjectNode root = build ? build(nowNanos, wallMillis, seconds, infos, open, traffic, messagesInWindow, requests,
                 requestNanos, request, delivery, process) : null;
         if (!build) {
             server.subjects().roll(messagesInWindow, 0);
@@ -159,7 +160,7 @@ final class StatsPublisher {
         return root;
     }
 
-    private ObjectNode build(long nowNanos, double seconds, List<SessionInfo> infos, Map<String, Integer> open,
+    private ObjectNode build(long nowNanos, long wallMillis, double seconds, List<SessionInfo> infos, Map<String, Integer> open,
                              long[] traffic, long messagesInWindow, long requests, double requestNanos,
                              LatencyWindow.Reading request, LatencyWindow.Reading delivery,
                              ProcessFigures.Reading process) {
@@ -167,7 +168,7 @@ final class StatsPublisher {
         ObjectNode root = JSON.createObjectNode();
         root.put("serverId", server.serverId());
         root.put("version", Version.get());
-        root.put("time", wallClockMillis.getAsLong());
+        root.put("time", wallMillis);
         root.put("uptimeSeconds", round((nowNanos - startNanos) / 1e9));
         root.put("intervalSeconds", round(seconds));
 

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@value #HISTORY}: the last 15 minutes of per-second figures ({@link StatsHistory}).</li>
  *   <li>{@value #SESSION}, payload {@code {"id": "<session id>"}}: one session's figures and
- *       subscriptions.</li>
+ *       subscriptions, and whether the requester may close it ({@code mayClose}).</li>
  *   <li>{@value #CLOSE}, payload {@code {"id": "<session id>"}}: ends that session.</li>
  * </ul>
  *
@@ -79,19 +79,20 @@ final class SystemApi {
         boolean admin = subject.startsWith(ADMIN_PREFIX);
         boolean allowed = admin ? access.mayAdminister(subject) : access.mayReadSystem();
         String principal = access.name();
+        boolean mayClose = access.mayAdminister(CLOSE);
         byte[] payload = body.payload();
         try {
-            executor.execute(() -> answer(from, reply, subject, payload, principal, allowed));
+            executor.execute(() -> answer(from, reply, subject, payload, principal, allowed, mayClose));
         } catch (RejectedExecutionException e) {
             log.debug("{}: {} not answered: the server is stopping", from, subject);
         }
     }
 
     private void answer(ServerSession from, String reply, String subject, byte[] payload, String principal,
-                        boolean allowed) {
+                        boolean allowed, boolean mayClose) {
         ObjectNode answer;
         try {
-            answer = allowed ? answer(subject, payload, principal) : error(403, "principal " + principal + " may not "
+            answer = allowed ? answer(subject, payload, principal, mayClose) : error(403, "principal " + principal + " may not "
                     + (subject.startsWith(ADMIN_PREFIX) ? "publish to " + subject + " (it needs a $SYS.admin publish right)"
                             : "read $SYS (it needs the right to subscribe to " + StatsPublisher.SUBJECT + ")"));
         } catch (RuntimeException e) {
@@ -107,7 +108,7 @@ final class SystemApi {
         server.replyInternal(from, reply, bytes);
     }
 
-    private ObjectNode answer(String subject, byte[] payload, String principal) {
+    private ObjectNode answer(String subject, byte[] payload, String principal, boolean mayClose) {
         if (subject.equals(HISTORY)) {
             ObjectNode ok = ok();
             ok.set("history", server.stats().history().toJson(server.config().limits().maxPayloadBytes() - 1024));
@@ -131,6 +132,7 @@ final class SystemApi {
         }
         ObjectNode ok = ok();
         ok.set("session", details(s));
+        ok.put("mayClose", mayClose); // whether the requester may close it: the page shows the action only then
         return ok;
     }
 

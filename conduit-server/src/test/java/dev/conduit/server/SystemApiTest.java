@@ -99,6 +99,7 @@ class SystemApiTest {
 
             JsonNode answer = ask(watcher, SystemApi.SESSION, "{\"id\":\"" + id + "\"}");
             assertThat(answer.get("status").asInt()).isEqualTo(200);
+            assertThat(answer.get("mayClose").asBoolean()).isFalse(); // the watcher reads, no more
             JsonNode s = answer.get("session");
             assertThat(s.get("id").asText()).isEqualTo(id);
             assertThat(s.get("client").asText()).isEqualTo("orders-app");
@@ -138,6 +139,7 @@ class SystemApiTest {
             assertThat(notReader.get("status").asInt()).isEqualTo(403);
             assertThat(server.session(id)).isNotNull();
 
+            assertThat(ask(ops, SystemApi.SESSION, request).get("mayClose").asBoolean()).isTrue();
             JsonNode closed = ask(ops, SystemApi.CLOSE, request);
             assertThat(closed.get("status").asInt()).isEqualTo(200);
             assertThat(closed.get("closed").asText()).isEqualTo(id);
