@@ -151,6 +151,30 @@ class SystemApiTest {
     }
 
     @Test
+    void anonymousMayCloseOnlyUnderTheLoopbackDefaultNotWhenAnonymousAccessWasOpenedExplicitly() throws Exception {
+        for (boolean explicit : new boolean[] {false, true}) {
+            AuthConfig.Builder auth = AuthConfig.builder();
+            if (explicit) {
+                auth.allowAnonymous(true);
+            }
+            try (RoutingServer open = RoutingServer.create(ServerConfig.builder().host("127.0.0.1").port(0)
+                    .heartbeatInterval(Duration.ZERO).auth(auth.build()).build())) {
+                open.start();
+                String url = "tcp://127.0.0.1:" + open.address().getPort();
+                try (Client anonymous = Client.connect(ClientOptions.builder().endpoints(url)
+                        .initialConnectJitter(Duration.ZERO).build());
+                     Client victim = Client.connect(ClientOptions.builder().endpoints(url)
+                        .initialConnectJitter(Duration.ZERO).build())) {
+                    String request = "{\"id\":\"" + victim.serverInfo().sessionId() + "\"}";
+                    assertThat(ask(anonymous, SystemApi.SESSION, request).get("status").asInt()).isEqualTo(200);
+                    assertThat(ask(anonymous, SystemApi.CLOSE, request).get("status").asInt())
+                            .as("allowAnonymous set explicitly: %s", explicit).isEqualTo(explicit ? 403 : 200);
+                }
+            }
+        }
+    }
+
+    @Test
     void theAnswerGoesOnlyToTheRequestersOwnSubscriptions() throws Exception {
         try (Client app = connect("app", "app"); Client watcher = connect("watcher", "dash")) {
             BlockingQueue<String> leaked = new ArrayBlockingQueue<>(4);
