@@ -42,3 +42,20 @@ test('two chat pages exchange a message', { timeout: 3 * STEP_MS }, async () => 
     await alice.close();
     await bob.close();
 });
+
+test('the room field validates its pattern (valid under the v flag)', { timeout: 2 * STEP_MS }, async () => {
+    const page = await browser.context.newPage();
+    const problems = [];
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
+    await page.goto(`${server.http}/examples/chat.html`);
+    const validity = async (value) => {
+        await page.fill('#room', value);
+        return page.evaluate(() => document.getElementById('room').validity.patternMismatch);
+    };
+    // An invalid pattern is ignored by the browser (every value passes) and logged to the console.
+    assert.equal(await validity('room with spaces'), true);
+    assert.equal(await validity('bad.room'), true);
+    assert.equal(await validity('ok_room-1'), false);
+    assert.deepEqual(problems.filter((p) => p.includes('pattern')), []);
+    await page.close();
+});

@@ -2,10 +2,10 @@
 // WebSocket endpoint, shows the $SYS.stats snapshots, and its rates and session counts follow the
 // traffic that a Java client (./conduit bench pubsub) makes.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ensureTargetDir, runConduit, startBrowser, startServer, STEP_MS } from './harness.js';
+import { ensureTargetDir, repoRoot, runConduit, startBrowser, startServer, STEP_MS } from './harness.js';
 
 const RATE = 2000; // messages a second
 const COUNT = 40_000; // 20 s of traffic: time for the page to see it
@@ -78,6 +78,7 @@ test('the dashboard follows the traffic of a Java client', { timeout: 4 * STEP_M
         assert.equal(busy.latest.topSubjects[0].subject, SUBJECT);
         assert.equal(busy.shown.subjects[0], SUBJECT);
         await page.screenshot({ path: join(ensureTargetDir(), 'dashboard.png'), fullPage: true });
+        if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(join(ensureTargetDir(), 'dashboard.png'), join(repoRoot, 'docs', 'dashboard.png'));
         writeFileSync(join(ensureTargetDir(), 'dashboard-snapshot.json'), JSON.stringify(busy.latest, null, 2));
 
         const { code, out } = await bench.done;

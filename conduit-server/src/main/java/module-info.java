@@ -10,8 +10,11 @@ module dev.conduit.server {
     requires transitive micrometer.core;
     requires micrometer.registry.prometheus;
     requires org.slf4j;
+    requires HdrHistogram;
     requires com.nimbusds.jose.jwt;
     requires java.naming;
+    requires java.management;
+    requires jdk.management;
 
     exports dev.conduit.server;
     exports dev.conduit.server.spi;

@@ -206,7 +206,11 @@ final class Authentication {
                 || (!config.authenticationConfigured() && p.name().equals(Principal.ANONYMOUS) && p.permissions() == null
                         && !config.permissions().containsKey(Principal.ANONYMOUS)
                         && !config.permissions().containsKey(AuthConfig.DEFAULT_PERMISSIONS));
-        return new SessionAccess(p, perms, systemReader, clock);
+        // Closing sessions by default: in-process clients, and the anonymous principal only while
+        // the server relies on the loopback default (not when anonymous access was opened explicitly,
+        // which may expose the server beyond this machine).
+        boolean defaultAdmin = inProcess || (systemReader && !config.anonymousExplicit());
+        return new SessionAccess(p, perms, systemReader, defaultAdmin, clock);
     }
 
     private static String printable(String s) {

@@ -44,6 +44,8 @@ import org.slf4j.LoggerFactory;
 final class RoutingServer implements Server {
     private static final Logger log = LoggerFactory.getLogger(RoutingServer.class);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** One publish in this many, per publisher, has its delivery latency timed (a power of two). */
+    static final int DELIVERY_SAMPLE_EVERY = 64;
 
     /** NEW, then RUNNING after start, then STOPPING and STOPPED. */
     private enum State { NEW, RUNNING, STOPPING, STOPPED }
@@ -55,6 +57,8 @@ final class RoutingServer implements Server {
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private final Map<String, ServerSession> sessions = new ConcurrentHashMap<>();
     private final AtomicLong slowConsumerDrops = new AtomicLong();
+    /** Subscriptions whose pattern names $SYS (dashboards, monitors): not counted as the users' subscriptions. */
+    private final java.util.concurrent.atomic.AtomicInteger systemSubscriptions = new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicLong slowConsumerDisconnects = new AtomicLong();
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -69,6 +73,7 @@ final class RoutingServer implements Server {
     /** Scratch space for {@link #publishInternal}, which runs on the stats tick only. */
     private final List<ServerSubscription> internalTargets = new java.util.ArrayList<>();
     private final Authentication authentication;
+    private final SystemApi systemApi;
     private Transport transport;
     private Listener listener;
     private final ConnectionCounter connectionCounter;
@@ -91,6 +96,7 @@ final class RoutingServer implements Server {
         this.metrics.bindServer(this);
         this.stats = new StatsPublisher(this, config.clock(), System::currentTimeMillis);
         this.authentication = new Authentication(config.auth(), config.clock());
+        this.systemApi = new SystemApi(this, localExecutor);
     }
 
     static RoutingServer create(ServerConfig config) {
@@ -290,7 +296,9 @@ final class RoutingServer implements Server {
     void route(ServerSession from, ServerConnection publisher, Frame.Publish publish) {
         List<ServerSubscription> targets = from.targets;
         MessageBody body = publish.body();
-        subjects.offer(from.stats.received(body.payloadLength()), body.subject());
+        long received = from.stats.received(body.payloadLength());
+        subjects.offer(received, body.subject());
+        long startNanos = (received & (DELIVERY_SAMPLE_EVERY - 1)) == 0 ? config.clock().nanoTime() : -1;
         index.match(body.subject(), targets);
         try {
             if (targets.isEmpty()) {
@@ -315,7 +323,19 @@ final class RoutingServer implements Server {
                 if (inbox && !target.session.mayReceive(body.subject())) {
                     continue;
                 }
-                if (target.session.deliver(target, body, publisher)) {
+                if (startNanos >= 0) {
+                    // Timed: the first subscriber the message reaches, once written to its connection.
+                    long before = target.session.stats.messagesOut();
+                    if (target.session.deliver(target, body, publisher, true)) {
+                        publisher.waitForCredit(target);
+                    }
+                    if (target.session.stats.messagesOut() != before) {
+                        target.session.timeDelivery(startNanos);
+                        startNanos = -1;
+                    }
+                    continue;
+                }
+                if (target.session.deliver(target, body, publisher, true)) {
                     publisher.waitForCredit(target);
                 }
             }
@@ -361,11 +381,36 @@ final class RoutingServer implements Server {
                 if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
                     continue; // as in route: only subscriptions that name $SYS, which needed permission
                 }
-                target.session.deliver(target, body, null); // held like any other; the stats tick never waits
+                target.session.deliver(target, body, null, false); // held like any other; the stats tick never waits
             }
         } finally {
             targets.clear();
         }
+    }
+
+    /**
+     * Delivers the server's answer to a {@code $SYS.api} request to the requesting session's own
+     * subscriptions matching {@code subject} (its request inbox), and to nobody else; not counted as
+     * traffic. Any thread.
+     */
+    void replyInternal(ServerSession to, String subject, byte[] payload) {
+        List<ServerSubscription> targets = new java.util.ArrayList<>();
+        index.match(subject, targets);
+        MessageBody body = MessageBody.of(subject, null, null, payload);
+        for (ServerSubscription target : targets) {
+            if (target.session == to) {
+                to.deliver(target, body, null, false);
+            }
+        }
+    }
+
+    SystemApi systemApi() {
+        return systemApi;
+    }
+
+    /** The live session with this (public) id, or null. */
+    ServerSession session(String id) {
+        return sessions.get(id);
     }
 
     /** Whether any subscription matches {@code subject}; on the stats tick only, as {@link #publishInternal}. */
@@ -474,6 +519,18 @@ final class RoutingServer implements Server {
     /** Messages dropped for slow sessions, and sessions disconnected for being slow, since start. */
     long[] slowConsumerCounts() {
         return new long[] {slowConsumerDrops.get(), slowConsumerDisconnects.get()};
+    }
+
+    /** A subscription to {@code pattern} was added (+1) or removed (-1): counted if it is a $SYS one. */
+    void systemSubscriptions(String pattern, int delta) {
+        if (dev.conduit.server.spi.Permissions.isSystem(pattern)) {
+            systemSubscriptions.addAndGet(delta);
+        }
+    }
+
+    /** Subscriptions held, those to $SYS patterns left out. */
+    int userSubscriptions() {
+        return Math.max(0, index.size() - systemSubscriptions.get());
     }
 
     SubjectIndex index() {

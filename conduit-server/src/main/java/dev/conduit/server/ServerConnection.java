@@ -393,6 +393,10 @@ final class ServerConnection implements FrameHandler {
     void error(ErrorCode code, String message) {
         server.limitLog(LimitLog.kindOf(code)).hit(this, message, code);
         server.metrics().errorSent(connection.remoteAddress(), code, message);
+        ServerSession s = session;
+        if (s != null) {
+            s.stats.errorSent(connection.remoteAddress(), code, message);
+        }
         connection.send(new Frame.Error(code, false, message));
     }
 
@@ -425,6 +429,7 @@ final class ServerConnection implements FrameHandler {
         leaving = true;
         ServerSession s = session;
         if (s != null) {
+            s.stats.errorSent(connection.remoteAddress(), code, message);
             s.end(code + ": " + message);
         }
         connection.sendAndClose(new Frame.Error(code, true, message));

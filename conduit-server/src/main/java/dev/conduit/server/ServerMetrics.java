@@ -7,6 +7,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -59,7 +65,13 @@ final class ServerMetrics {
     private final Counter requestsUnanswered;
     private final Counter sessionsEvicted;
     private final Timer roundTrip;
+    private final Timer delivery;
+    /** The same samples as {@link #roundTrip} and {@link #delivery}, as percentiles over the last seconds. */
+    private final LatencyWindow roundTripWindow = new LatencyWindow();
+    private final LatencyWindow deliveryWindow = new LatencyWindow();
     private final Collection<ServerSession> sessions;
+    /** The JVM's garbage collection listener, bound to the server's own registry only; closed with it. */
+    private final JvmGcMetrics gcMetrics;
 
     /**
      * @param registry where to register, or null for a registry of the server's own (Prometheus)
@@ -101,6 +113,29 @@ final class ServerMetrics {
         roundTrip = keep(Timer.builder("conduit.request.round.trip")
                 .description("sampled, at most one request per session at a time: from routing a request to "
                         + "delivering the first message on its reply subject to the requester")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(this.registry));
+        keep(Gauge.builder("conduit.build.info", () -> 1).tag("version", Version.get())
+                .description("the server's version, as a label; always 1").register(this.registry));
+        if (ownsRegistry) {
+            // JVM and process figures on /metrics. An application that passes its own registry binds
+            // these itself (binding them twice would count twice), so only the server's own gets them.
+            new JvmMemoryMetrics().bindTo(this.registry);
+            new JvmThreadMetrics().bindTo(this.registry);
+            new ProcessorMetrics().bindTo(this.registry);
+            new UptimeMetrics().bindTo(this.registry);
+            new FileDescriptorMetrics().bindTo(this.registry);
+            gcMetrics = new JvmGcMetrics();
+            gcMetrics.bindTo(this.registry);
+        } else {
+            gcMetrics = null;
+        }
+        delivery = keep(Timer.builder("conduit.delivery.latency")
+                .description("sampled, one publish in " + RoutingServer.DELIVERY_SAMPLE_EVERY + " per publisher: from routing "
+                        + "a PUBLISH to the moment its MESSAGE to the first subscriber has been written to that "
+                        + "subscriber's connection")
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofNanos(10_000))
                 .maximumExpectedValue(Duration.ofSeconds(30))
@@ -274,6 +309,22 @@ final class ServerMetrics {
 
     void roundTrip(long nanos) {
         roundTrip.record(nanos, TimeUnit.NANOSECONDS);
+        roundTripWindow.record(nanos);
+    }
+
+    void delivered(long nanos) {
+        delivery.record(nanos, TimeUnit.NANOSECONDS);
+        deliveryWindow.record(nanos);
+    }
+
+    /** Request round trips over the last seconds; on the stats tick only. */
+    LatencyWindow roundTripWindow() {
+        return roundTripWindow;
+    }
+
+    /** Delivery latencies over the last seconds; on the stats tick only. */
+    LatencyWindow deliveryWindow() {
+        return deliveryWindow;
     }
 
     Timer roundTripTimer() {
@@ -306,6 +357,9 @@ final class ServerMetrics {
         synchronized (meters) {
             meters.forEach(registry::remove);
             meters.clear();
+        }
+        if (gcMetrics != null) {
+            gcMetrics.close();
         }
         if (ownsRegistry) {
             registry.close();

@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * always inLock, then outLock (routing under one session's inLock takes other sessions' outLocks,
  * never their inLocks), so no cycle can form.
  *
- * <p>(Past 600 lines because it holds both directions of the stream and the attachment lifecycle
- * that couple them under the two locks; issue 11 item 7 splits the outbound stream out.)
+ * <p>Why one file past 600 lines: attachment, inbound, outbound and the few views for {@code
+ * $SYS.stats} and {@code $SYS.api} all read and write the state guarded by these two locks; split
+ * across classes, the locks and the fields they guard would have to be shared, and the lock order
+ * could no longer be checked in one place.
  */
 final class ServerSession {
     private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
@@ -163,7 +165,7 @@ final class ServerSession {
         }
     }
 
-    private void denied(ServerConnection from, String message) {
+    void denied(ServerConnection from, String message) {
         access.logDenied(this, message);
         from.connection.send(new Frame.Error(ErrorCode.PERMISSION_DENIED, false, message));
     }
@@ -506,6 +508,10 @@ final class ServerSession {
                 || subjectTooDeep(from, "reply subject", p.body().replyTo())) {
             return;
         }
+        if (SystemApi.handles(p.body().subject())) {
+            server.systemApi().request(this, from, access, p.body());
+            return;
+        }
         String denied = access.checkPublish(p.body().subject());
         if (denied == null && p.body().replyTo() != null) {
             denied = checkReplyTo(p.body().subject(), p.body().replyTo());
@@ -567,6 +573,7 @@ final class ServerSession {
             return;
         }
         server.index().add(sub);
+        server.systemSubscriptions(sub.pattern, 1);
     }
 
     private void unsubscribe(Frame.Unsubscribe u) {
@@ -582,6 +589,7 @@ final class ServerSession {
     private void endSubscription(ServerSubscription sub) {
         if (subscriptions.remove(sub.id, sub)) {
             server.index().remove(sub);
+            server.systemSubscriptions(sub.pattern, -1);
         }
         if (sub.reliable()) {
             List<ServerConnection> waiting;
@@ -645,9 +653,11 @@ final class ServerSession {
      *
      * @param publisher the connection whose PUBLISH this is, to be woken when the subscription drains;
      *                  null for the server's own messages
+     * @param traffic   whether it counts as traffic (messages out, round trips); the server's own
+     *                  messages ({@code $SYS.stats}, answers to {@code $SYS.api} requests) do not
      * @return true if {@code publisher} must stop reading until woken ({@link ServerConnection#creditFreed})
      */
-    boolean deliver(ServerSubscription sub, MessageBody body, ServerConnection publisher) {
+    boolean deliver(ServerSubscription sub, MessageBody body, ServerConnection publisher, boolean traffic) {
         boolean last;
         synchronized (outLock) {
             if (state == State.CLOSED) {
@@ -660,7 +670,7 @@ final class ServerSession {
                 if (sub.holding() || !sub.mayStart(body.payloadLength())) {
                     return hold(sub, body, publisher);
                 }
-                last = emit(sub, body);
+                last = emit(sub, body, traffic);
             } else {
                 if (replay.heldBytes() > config.maxPendingBytesPerSession() || server.budget().over(replay.heldBytes())) {
                     if (!tooSlow(sub, body)) {
@@ -670,7 +680,7 @@ final class ServerSession {
                     behind = false;
                     log.info("{} caught up", this);
                 }
-                last = emit(sub, body);
+                last = emit(sub, body, traffic);
             }
         }
         if (last) {
@@ -683,9 +693,10 @@ final class ServerSession {
      * Numbers and sends one MESSAGE for {@code sub} (after a GAP for what it dropped, if anything);
      * under outLock.
      *
+     * @param traffic whether it counts as traffic (see {@link #deliver})
      * @return whether it was the subscription's last (its limit reached): end it outside the lock
      */
-    private boolean emit(ServerSubscription sub, MessageBody body) {
+    private boolean emit(ServerSubscription sub, MessageBody body, boolean traffic) {
         int count = sub.countDelivery();
         if (count < 0) {
             return false;
@@ -698,10 +709,12 @@ final class ServerSession {
             sub.sent(body.payloadLength());
         }
         sendSequenced(new Frame.Message(replay.sent() + 1, sub.id, body));
-        stats.delivered(body.payloadLength());
-        long roundTrip = stats.replyDelivered(body.subject(), config.clock());
-        if (roundTrip >= 0) {
-            server.metrics().roundTrip(roundTrip);
+        if (traffic) {
+            stats.delivered(body.payloadLength());
+            long roundTrip = stats.replyDelivered(body.subject(), config.clock());
+            if (roundTrip >= 0) {
+                server.metrics().roundTrip(roundTrip);
+            }
         }
         if (body.replyTo() != null && access.recordsResponses()) {
             access.granted(body.replyTo());
@@ -743,7 +756,7 @@ final class ServerSession {
             while (!last && (next = sub.peekHeld()) != null && sub.mayStart(next.payloadLength())) {
                 sub.pollHeld();
                 server.metrics().held(-next.payloadLength());
-                last = emit(sub, next);
+                last = emit(sub, next, true); // held messages are clients' (the server's own are too few to hold)
             }
             if (sub.holding()) {
                 sub.stalledSince = config.clock().nanoTime(); // credit came: the stall starts again
@@ -851,6 +864,22 @@ final class ServerSession {
         return false;
     }
 
+    /**
+     * Records, as a delivery latency, the time from {@code startNanos} to the moment what is queued
+     * on the attached connection now has been written (a task run on the connection's thread after
+     * the drain already scheduled).
+     */
+    void timeDelivery(long startNanos) {
+        ServerConnection c;
+        synchronized (outLock) {
+            c = attached;
+        }
+        if (c != null) {
+            c.connection.schedule(() -> server.metrics().delivered(config.clock().nanoTime() - startNanos), 0,
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
     /** Tells a requester at once that nobody subscribes to its request's subject. */
     void noResponders(String replySubject) {
         synchronized (outLock) {
@@ -891,6 +920,36 @@ final class ServerSession {
             return new StatsPublisher.SessionInfo(id, clientName, state,
                     c == null ? null : c.connection.remoteAddress(), c == null ? null : c.connection.transportName(),
                     subscriptions.size(), replay.heldBytes(), stats);
+        }
+    }
+
+    /** The session's subscriptions, for the session page ({@code $SYS.api.session}). */
+    List<SystemApi.SubscriptionInfo> subscriptionInfos() {
+        synchronized (outLock) { // the dropped counts are guarded by it
+            List<SystemApi.SubscriptionInfo> out = new ArrayList<>(subscriptions.size());
+            for (ServerSubscription sub : subscriptions.values()) {
+                out.add(new SystemApi.SubscriptionInfo(sub.id, sub.pattern, sub.queueGroup(), sub.delivered(),
+                        sub.droppedSinceGap(), sub.disconnectWhenSlow));
+            }
+            out.sort(java.util.Comparator.comparingInt(SystemApi.SubscriptionInfo::id));
+            return out;
+        }
+    }
+
+    /**
+     * Ends the session at an administrator's request: an attached client is told with a fatal
+     * {@code ERROR 200} (it may reconnect, as a new session), a detached session just ends.
+     */
+    void closeByAdministrator(String reason) {
+        ServerConnection c;
+        synchronized (inLock) {
+            c = attached;
+        }
+        if (c != null) {
+            // fatal() runs on the connection's own thread, as every other fatal.
+            c.connection.schedule(() -> c.fatal(ErrorCode.NORMAL_CLOSE, reason), 0, TimeUnit.NANOSECONDS);
+        } else {
+            end(reason);
         }
     }
 

@@ -179,6 +179,16 @@ final class ServerSubscription {
         return session == null || session.state() == ServerSession.State.ATTACHED;
     }
 
+    /** Messages delivered since the subscription began. */
+    long delivered() {
+        return delivered.get();
+    }
+
+    /** Messages dropped and not yet reported by a GAP; under the session's outbound lock. */
+    long droppedSinceGap() {
+        return dropped;
+    }
+
     String queueGroup() {
         return queueGroup;
     }

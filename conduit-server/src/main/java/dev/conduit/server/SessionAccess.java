@@ -30,6 +30,8 @@ final class SessionAccess {
 
     private final Permissions permissions;
     private final boolean systemReader;
+    /** May act through $SYS.admin without a $SYS publish pattern: see {@link #mayAdminister}. */
+    private final boolean defaultAdmin;
     private final Clock clock;
     private volatile Principal principal;
     /** Reply subjects of requests delivered to this session, in arrival order; see allowResponses. */
@@ -45,10 +47,12 @@ final class SessionAccess {
     private long suppressed;
     private Connection.Cancellable expiryTimer;
 
-    SessionAccess(Principal principal, Permissions permissions, boolean systemReader, Clock clock) {
+    SessionAccess(Principal principal, Permissions permissions, boolean systemReader, boolean defaultAdmin,
+                  Clock clock) {
         this.principal = principal;
         this.permissions = permissions;
         this.systemReader = systemReader;
+        this.defaultAdmin = defaultAdmin;
         this.clock = clock;
     }
 
@@ -97,6 +101,30 @@ final class SessionAccess {
             return null;
         }
         return "permission denied: subscribe to '" + pattern + "' (principal " + name() + ")";
+    }
+
+    /**
+     * Whether the principal may read the server's state ({@code $SYS.api} requests): as it may
+     * subscribe to {@code $SYS.stats}.
+     */
+    boolean mayReadSystem() {
+        return permissions.maySubscribe(StatsPublisher.SUBJECT, systemReader);
+    }
+
+    /**
+     * Whether the principal may act on the server ({@code $SYS.admin} requests such as closing a
+     * session): a {@code publish.allow} pattern naming {@code $SYS} matches {@code subject} (such as
+     * {@code $SYS.admin.>}; allowing every subject does not reach {@code $SYS}) and no {@code
+     * publish.deny} pattern does; or it is an in-process client, or the anonymous principal of a
+     * server without authentication that relies on the loopback default (not when {@code
+     * allowAnonymous} was set explicitly).
+     */
+    boolean mayAdminister(String subject) {
+        if (permissions.publishDeny().stream().anyMatch(d -> dev.conduit.protocol.Subjects.matches(d, subject))) {
+            return false;
+        }
+        return defaultAdmin || (permissions.publishAllow() != null && permissions.publishAllow().stream()
+                .anyMatch(a -> Permissions.isSystem(a) && dev.conduit.protocol.Subjects.matches(a, subject)));
     }
 
     /** Whether this denial should be logged now; otherwise it is counted and reported with the next line. */

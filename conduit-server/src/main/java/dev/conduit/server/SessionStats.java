@@ -52,10 +52,67 @@ final class SessionStats {
     /** Resumes of this session; written under its locks. */
     private volatile int resumes;
     final long createdNanos;
+    /** Rates over the last stats tick: messages in, out, bytes in, out per second; written by the tick only. */
+    private volatile double[] rates = new double[4];
+    private long[] lastCounts = new long[4];
+    private long lastTickNanos;
+    /** Errors sent to this session's connections, the latest few and a count; made on the first one. */
+    private volatile RecentErrors errors;
+    private final java.util.concurrent.atomic.AtomicLong errorCount = new java.util.concurrent.atomic.AtomicLong();
 
     SessionStats(long createdNanos) {
         this.createdNanos = createdNanos;
+        this.lastTickNanos = createdNanos;
     }
+
+    /** The stats tick: the rates since the previous tick. One thread at a time (the tick's). */
+    void tick(long nowNanos) {
+        long[] now = {messagesIn(), messagesOut(), bytesIn(), bytesOut()};
+        double seconds = (nowNanos - lastTickNanos) / 1e9;
+        if (seconds <= 0) {
+            return;
+        }
+        double[] r = new double[4];
+        for (int i = 0; i < 4; i++) {
+            r[i] = Math.round(Math.max(0, now[i] - lastCounts[i]) / seconds * 1000) / 1000.0;
+        }
+        rates = r;
+        lastCounts = now;
+        lastTickNanos = nowNanos;
+    }
+
+    /** Messages in, out, bytes in, out per second over the last tick's interval. */
+    double[] rates() {
+        return rates.clone();
+    }
+
+    /** An ERROR frame was sent to this session's connection; from that connection's thread. */
+    void errorSent(String peer, dev.conduit.protocol.ErrorCode code, String message) {
+        RecentErrors e = errors;
+        if (e == null) {
+            synchronized (this) {
+                e = errors;
+                if (e == null) {
+                    e = new RecentErrors(SESSION_ERRORS, System::currentTimeMillis);
+                    errors = e;
+                }
+            }
+        }
+        errorCount.incrementAndGet();
+        e.add(peer, code.code(), code.name(), message);
+    }
+
+    /** The latest errors sent to this session, newest first; at most {@value #SESSION_ERRORS}. */
+    java.util.List<RecentErrors.Entry> errors() {
+        RecentErrors e = errors;
+        return e == null ? java.util.List.of() : e.latest();
+    }
+
+    long errorCount() {
+        return errorCount.get();
+    }
+
+    static final int SESSION_ERRORS = 10;
 
     /**
      * Counts one PUBLISH received from the session; under its inbound lock.

@@ -51,6 +51,7 @@ final class StatsPublisher {
     private long[] lastTraffic = new long[4];
     private long lastRequests;
     private double lastRequestNanos;
+    private final StatsHistory history = new StatsHistory();
     private volatile boolean stopped;
     private Connection.Cancellable next;
 
@@ -80,8 +81,9 @@ final class StatsPublisher {
     }
 
     /**
-     * Builds one snapshot and publishes it, or, when nobody subscribes, only keeps the readings that
-     * the next snapshot's rates start from; schedules the next tick. Never throws.
+     * Measures (a point of {@link #history()}), then builds one snapshot and publishes it, or, when
+     * nobody subscribes, only keeps the readings that the next snapshot's rates start from;
+     * schedules the next tick. Never throws.
      */
     void tick(long nowNanos) {
         try {
@@ -97,18 +99,9 @@ final class StatsPublisher {
         }
     }
 
-    /** A tick without subscribers: no snapshot (a server of idle sessions stays idle), only the readings. */
+    /** A tick without subscribers: no snapshot (a server of idle sessions stays idle), only the readings and history. */
     synchronized void idle(long nowNanos) {
-        long[] traffic = server.metrics().traffic();
-        server.subjects().roll(Math.max(0, traffic[0] - lastTraffic[0]), 0);
-        lastTraffic = traffic;
-        Timer rtt = server.metrics().roundTripTimer();
-        lastRequests = rtt.count();
-        lastRequestNanos = rtt.totalTime(TimeUnit.NANOSECONDS);
-        for (ServerSession s : server.sessionList()) {
-            s.stats.expireSample(nowNanos, SAMPLE_MAX_AGE_NANOS);
-        }
-        lastNanos = nowNanos;
+        measure(nowNanos, false);
     }
 
     /**
@@ -116,22 +109,72 @@ final class StatsPublisher {
      * start), whose readings this replaces.
      */
     synchronized ObjectNode snapshot(long nowNanos) {
+        return measure(nowNanos, true);
+    }
+
+    /** The last 15 minutes, one point per tick. */
+    StatsHistory history() {
+        return history;
+    }
+
+    /** One tick's readings: always a history point; the snapshot too if {@code build}, else null. */
+    private ObjectNode measure(long nowNanos, boolean build) {
         ServerMetrics metrics = server.metrics();
         double seconds = Math.max(1e-9, (nowNanos - lastNanos) / 1e9);
+        List<SessionInfo> infos = new ArrayList<>();
+        int sessionCount = 0;
+        for (ServerSession s : server.sessionList()) {
+            s.stats.expireSample(nowNanos, SAMPLE_MAX_AGE_NANOS);
+            s.stats.tick(nowNanos);
+            sessionCount++;
+            if (build) {
+                infos.add(s.info());
+            }
+        }
+        Map<String, Integer> open = metrics.openConnections();
+        long[] traffic = metrics.traffic();
+        long messagesInWindow = Math.max(0, traffic[0] - lastTraffic[0]);
+        LatencyWindow.Reading request = metrics.roundTripWindow().roll();
+        LatencyWindow.Reading delivery = metrics.deliveryWindow().roll();
+        ProcessFigures.Reading process = ProcessFigures.read();
+        long wallMillis = wallClockMillis.getAsLong(); // the same time in the history and the snapshot
+        history.add(new StatsHistory.Point(wallMillis, rate(traffic[0] - lastTraffic[0], seconds),
+                rate(traffic[2] - lastTraffic[2], seconds), rate(traffic[1] - lastTraffic[1], seconds),
+                rate(traffic[3] - lastTraffic[3], seconds), open.values().stream().mapToInt(Integer::intValue).sum(),
+                sessionCount, request.samples() == 0 ? Double.NaN : request.p50Millis(),
+                request.samples() == 0 ? Double.NaN : request.p99Millis(),
+                delivery.samples() == 0 ? Double.NaN : delivery.p50Millis(),
+                delivery.samples() == 0 ? Double.NaN : delivery.p99Millis(), process.heapUsedBytes()));
+        Timer rtt = metrics.roundTripTimer();
+        long requests = rtt.count();
+        double requestNanos = rtt.totalTime(TimeUnit.NANOSECONDS);
+        ObjectNode root = build ? build(nowNanos, wallMillis, seconds, infos, open, traffic, messagesInWindow, requests,
+                requestNanos, request, delivery, process) : null;
+        if (!build) {
+            server.subjects().roll(messagesInWindow, 0);
+        }
+        lastTraffic = traffic;
+        lastRequests = requests;
+        lastRequestNanos = requestNanos;
+        lastNanos = nowNanos;
+        return root;
+    }
+
+    private ObjectNode build(long nowNanos, long wallMillis, double seconds, List<SessionInfo> infos, Map<String, Integer> open,
+                             long[] traffic, long messagesInWindow, long requests, double requestNanos,
+                             LatencyWindow.Reading request, LatencyWindow.Reading delivery,
+                             ProcessFigures.Reading process) {
+        ServerMetrics metrics = server.metrics();
         ObjectNode root = JSON.createObjectNode();
         root.put("serverId", server.serverId());
-        root.put("time", wallClockMillis.getAsLong());
+        root.put("version", Version.get());
+        root.put("time", wallMillis);
         root.put("uptimeSeconds", round((nowNanos - startNanos) / 1e9));
         root.put("intervalSeconds", round(seconds));
 
         ObjectNode connections = root.putObject("connections");
-        metrics.openConnections().forEach(connections::put);
+        open.forEach(connections::put);
 
-        List<SessionInfo> infos = new ArrayList<>();
-        for (ServerSession s : server.sessionList()) {
-            s.stats.expireSample(nowNanos, SAMPLE_MAX_AGE_NANOS);
-            infos.add(s.info());
-        }
         int attached = 0;
         int detached = 0;
         Map<String, Integer> byTransport = new TreeMap<>();
@@ -149,9 +192,8 @@ final class StatsPublisher {
         sessions.put("detached", detached);
         ObjectNode sessionsByTransport = sessions.putObject("byTransport");
         byTransport.forEach(sessionsByTransport::put);
-        root.put("subscriptions", server.index().size());
+        root.put("subscriptions", server.userSubscriptions());
 
-        long[] traffic = metrics.traffic();
         ObjectNode messages = root.putObject("messages");
         messages.put("in", traffic[0]);
         messages.put("out", traffic[2]);
@@ -162,8 +204,6 @@ final class StatsPublisher {
         bytes.put("out", traffic[3]);
         bytes.put("inPerSecond", rate(traffic[1] - lastTraffic[1], seconds));
         bytes.put("outPerSecond", rate(traffic[3] - lastTraffic[3], seconds));
-        long messagesInWindow = Math.max(0, traffic[0] - lastTraffic[0]);
-        lastTraffic = traffic;
 
         root.put("resumes", metrics.resumes());
         root.put("sessionsLost", metrics.sessionsLost());
@@ -172,17 +212,35 @@ final class StatsPublisher {
         slowConsumers.put("dropped", slow[0]);
         slowConsumers.put("disconnected", slow[1]);
 
-        Timer rtt = metrics.roundTripTimer();
-        long requests = rtt.count();
-        double requestNanos = rtt.totalTime(TimeUnit.NANOSECONDS);
         ObjectNode req = root.putObject("requests");
         req.put("sampled", requests);
         req.put("sampledPerSecond", rate(requests - lastRequests, seconds));
-        req.put("meanMillis", requests > lastRequests
-                ? round((requestNanos - lastRequestNanos) / (requests - lastRequests) / 1e6) : 0);
-        req.put("maxMillis", round(rtt.max(TimeUnit.NANOSECONDS) / 1e6));
-        lastRequests = requests;
-        lastRequestNanos = requestNanos;
+        if (requests > lastRequests) {
+            req.put("meanMillis", round((requestNanos - lastRequestNanos) / (requests - lastRequests) / 1e6));
+        } else {
+            req.putNull("meanMillis"); // nothing measured: not a 0 ms mean
+        }
+        ObjectNode latency = root.putObject("latency");
+        latency.put("windowSeconds", LatencyWindow.SECONDS);
+        latency(latency.putObject("request"), request);
+        latency(latency.putObject("delivery"), delivery);
+
+        ObjectNode jvm = root.putObject("process");
+        jvm.put("heapUsedBytes", process.heapUsedBytes());
+        jvm.put("heapMaxBytes", process.heapMaxBytes());
+        jvm.put("threads", process.threads());
+        if (process.cpuLoad() >= 0) {
+            jvm.put("cpuLoad", round(process.cpuLoad()));
+        } else {
+            jvm.putNull("cpuLoad");
+        }
+        jvm.put("gcCount", process.gcCount());
+        jvm.put("gcSeconds", round(process.gcMillis() / 1e3));
+        if (process.openFileDescriptors() >= 0) {
+            jvm.put("openFileDescriptors", process.openFileDescriptors());
+        } else {
+            jvm.putNull("openFileDescriptors");
+        }
 
         long step = server.subjects().step();
         ArrayNode top = root.putArray("topSubjects");
@@ -210,6 +268,10 @@ final class StatsPublisher {
             row.put("resumes", i.stats().resumes());
             row.put("messagesIn", i.stats().messagesIn());
             row.put("messagesOut", i.stats().messagesOut());
+            double[] r = i.stats().rates();
+            row.put("messagesInPerSecond", r[0]);
+            row.put("messagesOutPerSecond", r[1]);
+            row.put("errors", i.stats().errorCount());
         }
 
         ArrayNode errors = root.putArray("errors");
@@ -217,15 +279,28 @@ final class StatsPublisher {
             errors.addObject().put("time", e.timeMillis()).put("peer", e.peer()).put("code", e.code())
                     .put("name", e.name()).put("message", e.message());
         }
-        lastNanos = nowNanos;
         return root;
+    }
+
+    /** Percentiles, or nulls when nothing was measured: a 0 would claim a latency that was not seen. */
+    private static void latency(ObjectNode o, LatencyWindow.Reading r) {
+        o.put("samples", r.samples());
+        if (r.samples() == 0) {
+            o.putNull("p50Millis");
+            o.putNull("p99Millis");
+            o.putNull("maxMillis");
+        } else {
+            o.put("p50Millis", r.p50Millis());
+            o.put("p99Millis", r.p99Millis());
+            o.put("maxMillis", r.maxMillis());
+        }
     }
 
     private static double rate(long delta, double seconds) {
         return round(Math.max(0, delta) / seconds);
     }
 
-    private static double round(double v) {
+    static double round(double v) {
         return Math.round(v * 1000) / 1000.0;
     }
 }

@@ -51,6 +51,26 @@ class ServerHttpTest {
     }
 
     @Test
+    void metricsCarryTheBuildVersionTheJvmAndProcessFiguresAndTheLatencyHistograms() {
+        try (RoutingServer server = RoutingServer.create(config())) {
+            server.start();
+            String metrics = text(get(new ServerHttp(server), "/metrics"));
+            assertThat(Version.get()).isNotEqualTo("unknown");
+            assertThat(metrics).containsPattern("conduit_build_info\\{version=\"" + java.util.regex.Pattern.quote(Version.get())
+                            + "\"} 1(\\.0)?\n")
+                    .contains("jvm_memory_used_bytes{area=\"heap\"")
+                    .contains("jvm_gc_")
+                    .contains("jvm_threads_live_threads ")
+                    .contains("process_cpu_usage ")
+                    .contains("system_cpu_count ")
+                    .contains("process_uptime_seconds ")
+                    .contains("process_files_open_files ")
+                    .contains("conduit_request_round_trip_seconds_bucket")
+                    .contains("conduit_delivery_latency_seconds_bucket");
+        }
+    }
+
+    @Test
     void readinessFollowsTheServersStateWhileHealthIsAlways200() {
         RoutingServer server = RoutingServer.create(config());
         ServerHttp http = new ServerHttp(server);

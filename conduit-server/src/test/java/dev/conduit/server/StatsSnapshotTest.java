@@ -112,7 +112,56 @@ class StatsSnapshotTest {
             JsonNode s = new ObjectMapper().readTree(message.substring("$SYS.stats ".length()));
             assertThat(s.get("serverId").asText()).isEqualTo(server.serverId());
             assertThat(s.at("/sessions/total").asInt()).isEqualTo(1);
-            assertThat(s.get("subscriptions").asInt()).isEqualTo(1);
+            // The watcher's own $SYS subscription and the snapshot it received are not the users' traffic.
+            assertThat(s.get("subscriptions").asInt()).isZero();
+            JsonNode next = snapshotAfter(SECOND);
+            assertThat(next.at("/messages/out").asLong()).isZero();
+            assertThat(next.at("/sessionList/rows/0/messagesOut").asLong()).isZero();
+        }
+    }
+
+    @Test
+    void latenciesAreNullUntilMeasuredThenPercentilesOfRequestsAndDeliveries() throws Exception {
+        JsonNode none = snapshotAfter(SECOND);
+        assertThat(none.at("/latency/request/samples").asLong()).isZero();
+        assertThat(none.at("/latency/request/p50Millis").isNull()).isTrue();
+        assertThat(none.at("/latency/delivery/p99Millis").isNull()).isTrue();
+        assertThat(none.at("/requests/meanMillis").isNull()).isTrue();
+        try (Client responder = server.connectLocal(); Client requester = server.connectLocal()) {
+            responder.subscribe("echo", m -> m.reply(m.payload()));
+            responder.flush(WAIT).get(10, TimeUnit.SECONDS);
+            int requests = 3;
+            for (int i = 0; i < requests; i++) {
+                requester.requestAndWait("echo", new byte[1], WAIT);
+            }
+            // One publish in DELIVERY_SAMPLE_EVERY per publisher is timed: the responder's replies
+            // and the requester's requests reach that count together.
+            for (int i = 0; i < RoutingServer.DELIVERY_SAMPLE_EVERY; i++) {
+                requester.publish("echo.none", new byte[1]);
+            }
+            CountDownLatch got = new CountDownLatch(RoutingServer.DELIVERY_SAMPLE_EVERY);
+            responder.subscribe("timed", m -> got.countDown());
+            responder.flush(WAIT).get(10, TimeUnit.SECONDS);
+            for (int i = 0; i < RoutingServer.DELIVERY_SAMPLE_EVERY; i++) {
+                requester.publish("timed", new byte[1]);
+            }
+            requester.flush(WAIT).get(10, TimeUnit.SECONDS);
+            assertThat(got.await(10, TimeUnit.SECONDS)).isTrue();
+            // The delivery sample is recorded on the subscriber's connection after the write.
+            org.awaitility.Awaitility.await().atMost(WAIT)
+                    .until(() -> server.metrics().registry().get("conduit.delivery.latency").timer().count() >= 1);
+            JsonNode s = snapshotAfter(SECOND);
+            assertThat(s.at("/latency/windowSeconds").asInt()).isEqualTo(LatencyWindow.SECONDS);
+            assertThat(s.at("/latency/request/samples").asLong()).isEqualTo(requests);
+            // The test's clock stands still: every latency is the histogram's lowest value, never null.
+            assertThat(s.at("/latency/request/p50Millis").isNumber()).isTrue();
+            assertThat(s.at("/latency/request/p99Millis").asDouble()).isLessThan(0.01);
+            assertThat(s.at("/latency/delivery/samples").asLong()).isGreaterThanOrEqualTo(1);
+            assertThat(s.at("/latency/delivery/p50Millis").isNumber()).isTrue();
+            assertThat(s.at("/requests/meanMillis").isNumber()).isTrue();
+            assertThat(s.at("/process/heapUsedBytes").asLong()).isPositive();
+            assertThat(s.at("/process/threads").asInt()).isPositive();
+            assertThat(s.get("version").asText()).isNotBlank();
         }
     }
 

@@ -4,10 +4,11 @@ import { connect } from '/client/conduit.js';
 import { RateChart, compact } from '/chart.js';
 
 const $ = (id) => document.getElementById(id);
-const chart = new RateChart($('rate-chart'));
+const sessionView = new URLSearchParams(location.search).get('session');
+const chart = sessionView ? null : new RateChart($('rate-chart'));
 
-/** The latest snapshot and how many arrived, for tests and for the console. */
-window.conduitDashboard = { snapshots: 0, latest: null };
+/** The latest snapshot and how many arrived, the history and session answers, for tests and the console. */
+window.conduitDashboard = { snapshots: 0, latest: null, historyPoints: null, session: null, chart };
 
 function setText(id, text) {
     const el = $(id);
@@ -33,6 +34,14 @@ function perSecond(n) {
     return `${compact(Math.round(n))}/s`;
 }
 
+/** A latency in ms, or "-" when nothing was measured (null): never a made-up 0.00 ms. */
+function millis(v) {
+    if (v === null || v === undefined) return '-';
+    if (v < 1) return `${v.toFixed(3)} ms`;
+    if (v < 100) return `${v.toFixed(2)} ms`;
+    return `${Math.round(v)} ms`;
+}
+
 function byTransport(map) {
     const parts = Object.entries(map ?? {}).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`);
     return parts.length ? parts.join(' · ') : 'none';
@@ -46,9 +55,30 @@ function cell(row, text, className) {
     return td;
 }
 
+function renderErrors(list, empty, errors, withPeer) {
+    list.replaceChildren();
+    for (const e of errors) {
+        const li = document.createElement('li');
+        const when = document.createElement('span');
+        when.className = 'when';
+        when.textContent = new Date(e.time).toLocaleTimeString();
+        const code = document.createElement('span');
+        code.className = 'code';
+        code.textContent = `${e.code} ${e.name}`;
+        const text = document.createElement('span');
+        text.textContent = withPeer ? `${e.peer.replace(/^\//, '')}: ${e.message}` : e.message;
+        li.append(when, code, text);
+        list.append(li);
+    }
+    empty.hidden = errors.length > 0;
+}
+
+let ownSessionId = null;
+
 function render(s) {
     setText('server-id', s.serverId);
-    setText('uptime', `up ${duration(s.uptimeSeconds)}`);
+    setText('uptime', `up ${duration(s.uptimeSeconds)}${s.version ? ` · v${s.version}` : ''}`);
+    if (sessionView) return;
     setText('msg-in-rate', perSecond(s.messages.inPerSecond));
     setText('msg-out-rate', perSecond(s.messages.outPerSecond));
     setText('msg-in-total', compact(s.messages.in));
@@ -61,13 +91,31 @@ function render(s) {
     setText('sessions-attached', String(s.sessions.attached));
     setText('sessions-detached', String(s.sessions.detached));
     setText('sessions-by-transport', byTransport(s.sessions.byTransport));
-    setText('subscriptions', String(s.subscriptions));
-    setText('requests-mean', `${s.requests.meanMillis.toFixed(2)} ms`);
-    setText('requests-max', `${s.requests.maxMillis.toFixed(2)} ms`);
+    // $SYS subscriptions are not counted by the server; this page's request inbox (for $SYS.api) is
+    // its own too, so it is left out here.
+    const own = s.sessionList.rows.find((r) => r.id === ownSessionId);
+    setText('subscriptions', String(Math.max(0, s.subscriptions - (own ? Math.max(0, own.subscriptions - 1) : 0))));
+    const latency = s.latency ?? {};
+    for (const kind of ['request', 'delivery']) {
+        const l = latency[kind] ?? { samples: 0 };
+        setText(`${kind}-p50`, millis(l.p50Millis));
+        setText(`${kind}-p99`, millis(l.p99Millis));
+        setText(`${kind}-samples`, compact(l.samples));
+    }
+    for (const el of document.querySelectorAll('.latency-window')) el.textContent = String(latency.windowSeconds ?? 10);
     setText('resumes', String(s.resumes));
     setText('sessions-lost', String(s.sessionsLost));
     setText('slow-dropped', compact(s.slowConsumers.dropped));
     setText('slow-disconnected', String(s.slowConsumers.disconnected));
+    const p = s.process;
+    if (p) {
+        setText('heap-used', bytes(p.heapUsedBytes));
+        setText('heap-max', p.heapMaxBytes > 0 ? bytes(p.heapMaxBytes) : '-');
+        setText('cpu', p.cpuLoad === null ? '-' : `${(p.cpuLoad * 100).toFixed(0)}%`);
+        setText('threads', String(p.threads));
+        setText('gc', `${p.gcCount} (${p.gcSeconds.toFixed(1)} s)`);
+        setText('fds', p.openFileDescriptors === null ? '-' : String(p.openFileDescriptors));
+    }
     chart.add(s.time, [s.messages.inPerSecond, s.messages.outPerSecond]);
 
     const subjects = $('subjects').tBodies[0];
@@ -85,29 +133,25 @@ function render(s) {
     $('subjects-empty').hidden = s.topSubjects.length > 0;
     setText('sample-step', s.topSubjectsSampleStep > 1 ? `sampled 1 in ${s.topSubjectsSampleStep}` : '');
 
-    const errors = $('errors');
-    errors.replaceChildren();
-    for (const e of s.errors) {
-        const li = document.createElement('li');
-        const when = document.createElement('span');
-        when.className = 'when';
-        when.textContent = new Date(e.time).toLocaleTimeString();
-        const code = document.createElement('span');
-        code.className = 'code';
-        code.textContent = `${e.code} ${e.name}`;
-        const text = document.createElement('span');
-        text.textContent = `${e.peer.replace(/^\//, '')}: ${e.message}`;
-        li.append(when, code, text);
-        errors.append(li);
-    }
-    $('errors-empty').hidden = s.errors.length > 0;
+    renderErrors($('errors'), $('errors-empty'), s.errors, true);
 
     const sessions = $('sessions').tBodies[0];
     sessions.replaceChildren();
     for (const r of s.sessionList.rows) {
         const row = sessions.insertRow();
         row.className = `state-${r.state}`;
-        cell(row, r.client || '-');
+        const name = cell(row, '');
+        const link = document.createElement('a');
+        link.href = `/?session=${encodeURIComponent(r.id)}`;
+        link.textContent = r.client || r.id;
+        link.title = `session ${r.id}`;
+        name.append(link);
+        if (r.id === ownSessionId) {
+            const me = document.createElement('span');
+            me.className = 'muted small';
+            me.textContent = ' (this page)';
+            name.append(me);
+        }
         cell(row, r.remote ? r.remote.replace(/^\//, '') : 'detached', 'mono'); // Java writes /host:port
         cell(row, r.transport ?? '-');
         cell(row, duration(r.ageSeconds), 'num');
@@ -119,6 +163,105 @@ function render(s) {
     }
     setText('sessions-shown', s.sessionList.total > s.sessionList.shown
         ? `the ${s.sessionList.shown} busiest of ${s.sessionList.total}` : `${s.sessionList.total} in all`);
+}
+
+/** The server's last 15 minutes into the chart, so that a page opened now shows the recent past. */
+async function loadHistory(c) {
+    const answer = (await c.request('$SYS.api.history', '', { timeoutMs: 10_000 })).json();
+    if (answer.status !== 200) {
+        console.warn('conduit: history:', answer.error);
+        return;
+    }
+    const h = answer.history;
+    chart.addAll(h.time.map((t, i) => ({ t, values: [h.inPerSecond[i], h.outPerSecond[i]] })));
+    window.conduitDashboard.historyPoints = h.points;
+}
+
+function renderSession(answer) {
+    window.conduitDashboard.session = answer;
+    setText('s-id', sessionView);
+    const missing = $('s-missing');
+    if (answer.status !== 200) {
+        missing.hidden = false;
+        missing.textContent = answer.status === 404 ? 'This session has ended (or never existed).' : answer.error;
+        $('s-facts').hidden = true;
+        $('s-actions').hidden = true;
+        setText('s-state', answer.status === 404 ? 'ended' : String(answer.status));
+        return;
+    }
+    missing.hidden = true;
+    $('s-facts').hidden = false;
+    const s = answer.session;
+    setText('s-state', s.state);
+    setText('s-client', s.client || '-');
+    setText('s-principal', s.principal);
+    setText('s-remote', s.remote ? s.remote.replace(/^\//, '') : 'detached');
+    setText('s-transport', s.transport ?? '-');
+    setText('s-age', duration(s.ageSeconds));
+    setText('s-resumes', String(s.resumes));
+    setText('s-pending', bytes(s.pendingBytes));
+    setText('s-pending-max', bytes(s.maxPendingBytes));
+    setText('s-in-rate', perSecond(s.rates.messagesInPerSecond));
+    setText('s-out-rate', perSecond(s.rates.messagesOutPerSecond));
+    setText('s-in', compact(s.messagesIn));
+    setText('s-out', compact(s.messagesOut));
+    setText('s-bytes-in-rate', `${bytes(s.rates.bytesInPerSecond)}/s`);
+    setText('s-bytes-out-rate', `${bytes(s.rates.bytesOutPerSecond)}/s`);
+    setText('s-error-count', String(s.errorCount));
+    $('s-actions').hidden = !answer.mayClose;
+    const body = $('s-subscriptions').tBodies[0];
+    body.replaceChildren();
+    for (const sub of s.subscriptions) {
+        const row = body.insertRow();
+        cell(row, String(sub.id), 'num');
+        cell(row, sub.pattern, 'subject');
+        cell(row, sub.queueGroup ?? '-');
+        cell(row, compact(sub.delivered), 'num');
+        cell(row, compact(sub.droppedSinceGap), 'num');
+        cell(row, sub.disconnectWhenSlow ? 'disconnect' : 'skip (GAP)');
+    }
+    setText('s-sub-count', `${s.subscriptions.length}`);
+    $('s-subs-empty').hidden = s.subscriptions.length > 0;
+    renderErrors($('s-errors'), $('s-errors-empty'), s.errors, false);
+}
+
+let sessionAsking = false;
+
+async function refreshSession(c) {
+    if (sessionAsking) return; // one question at a time: a slow answer is not piled on
+    sessionAsking = true;
+    try {
+        renderSession((await c.request('$SYS.api.session', { id: sessionView }, { timeoutMs: 10_000 })).json());
+    } catch (e) {
+        console.warn('conduit: session:', e.message);
+    } finally {
+        sessionAsking = false;
+    }
+}
+
+/** Two clicks close a session: "Close session", then "Confirm". */
+function wireCloseAction() {
+    const ask = $('s-close'), confirm = $('s-close-confirm'), cancel = $('s-close-cancel');
+    const reset = () => { ask.hidden = false; confirm.hidden = true; cancel.hidden = true; };
+    ask.addEventListener('click', () => { ask.hidden = true; confirm.hidden = false; cancel.hidden = false; });
+    cancel.addEventListener('click', reset);
+    confirm.addEventListener('click', async () => {
+        reset();
+        const c = client;
+        if (!c) return;
+        try {
+            const answer = (await c.request('$SYS.admin.session.close', { id: sessionView }, { timeoutMs: 10_000 })).json();
+            setText('s-close-result', answer.status === 200 ? 'Closed.' : `Not closed: ${answer.error}`);
+            if (answer.status === 200) refreshSession(c);
+        } catch (e) {
+            setText('s-close-result', `Not closed: ${e.message}`);
+        }
+    });
+}
+
+/** While the page is not connected its figures are greyed: they are no longer current. */
+function stale(on) {
+    document.body.classList.toggle('stale', on);
 }
 
 function status(text, className) {
@@ -217,6 +360,7 @@ async function start() {
     $('auth').hidden = true;
     $('forget').hidden = !secret;
     status('connecting', '');
+    stale(false);
     setText('server-id', 'connecting...');
     let c;
     try {
@@ -242,19 +386,39 @@ async function start() {
     }
     client = c;
     status('live', 'connected');
+    stale(false);
     setText('server-id', c.info?.serverId ?? '');
+    ownSessionId = c.info?.sessionId ?? null;
     const current = (fn) => (arg) => {
         if (mine === generation) fn(arg);
     };
-    c.on('disconnected', current(() => status('reconnecting', 'disconnected')));
-    c.on('reconnected', current(() => status('live', 'connected')));
-    c.on('resumed', current(() => status('live', 'connected')));
+    const live = () => {
+        status('live', 'connected');
+        stale(false);
+        ownSessionId = c.info?.sessionId ?? ownSessionId;
+    };
+    c.on('disconnected', current(() => {
+        status('reconnecting', 'disconnected');
+        stale(true);
+    }));
+    // A new session (the server restarted): its history covers the time the page was away.
+    c.on('reconnected', current(() => {
+        live();
+        if (!sessionView) loadHistory(c).catch((e) => console.warn('conduit: history:', e.message));
+    }));
+    c.on('resumed', current(live));
     const sub = c.subscribe('$SYS.stats', (msg) => {
         const s = msg.json();
         window.conduitDashboard.snapshots++;
         window.conduitDashboard.latest = s;
         render(s);
+        if (sessionView) refreshSession(c);
     });
+    if (sessionView) {
+        refreshSession(c);
+    } else {
+        loadHistory(c).catch((e) => console.warn('conduit: history:', e.message));
+    }
     c.on('error', current((err) => {
         if (err.code === 403 && !sub.active) {
             stop();
@@ -292,10 +456,20 @@ $('forget').addEventListener('click', () => {
     start();
 });
 
+// Leaving the page says goodbye, so that its session ends now instead of waiting, detached, for a
+// resume that will not come.
+window.addEventListener('pagehide', () => stop());
+
 // A #token=... set later (automation driving an open page) is taken the same way.
 window.addEventListener('hashchange', () => {
     if (takeTokenFromFragment()) start();
 });
 
+if (sessionView) {
+    $('overview').hidden = true;
+    $('session-view').hidden = false;
+    document.title = `Conduit session ${sessionView}`;
+    wireCloseAction();
+}
 takeTokenFromFragment();
 start();
