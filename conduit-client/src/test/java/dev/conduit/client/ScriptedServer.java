@@ -43,8 +43,10 @@ final class ScriptedServer implements AutoCloseable {
                 @Override
                 public void onFrame(Frame frame) {
                     if (frame instanceof Frame.Hello) {
+                        // With a resume token, as a real server sends: a client that reconnects names the session.
                         c.send(new Frame.Welcome(1, "scripted", "s1", 1, false, 0, limits.maxPayloadBytes(),
-                                limits.maxHeaderBytes(), limits.maxSubjectBytes(), 0, 0));
+                                limits.maxHeaderBytes(), limits.maxSubjectBytes(), 0, 0,
+                                dev.conduit.protocol.ResumeToken.issue(1, "s1", new java.util.Random(1)), "", 0));
                     } else if (frame instanceof Frame.Ping p) {
                         c.send(new Frame.Pong(p.token()));
                     } else if (frame.sequenced()) {
