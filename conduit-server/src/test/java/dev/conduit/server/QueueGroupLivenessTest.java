@@ -48,7 +48,7 @@ class QueueGroupLivenessTest {
         start();
         try (RawFrameClient requester = RawFrameClient.open(server);
              RawFrameClient live = RawFrameClient.open(server)) {
-            requester.send(new Frame.Subscribe(1, "_INBOX.r.*", null));
+            requester.send(new Frame.Subscribe(1, "replies.r.*", null));
             live.send(new Frame.Subscribe(1, "svc", "workers"));
             assertThat(requester.sync()).isEmpty();
             assertThat(live.sync()).isEmpty();
@@ -57,7 +57,7 @@ class QueueGroupLivenessTest {
                 dropped.send(new Frame.Subscribe(1, "svc", "workers"));
                 assertThat(dropped.sync()).isEmpty();
                 // Round robin over two attached members: one request each.
-                requester.send(request("svc", "_INBOX.r.1"), request("svc", "_INBOX.r.2"));
+                requester.send(request("svc", "replies.r.1"), request("svc", "replies.r.2"));
                 assertThat(requester.sync()).isEmpty();
                 Frame.Message m = (Frame.Message) dropped.next();
                 held = m.body().replyTo();
@@ -67,7 +67,7 @@ class QueueGroupLivenessTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> detached() == 1);
 
             for (int i = 3; i < 13; i++) {
-                requester.send(request("svc", "_INBOX.r." + i));
+                requester.send(request("svc", "replies.r." + i));
             }
             assertThat(requester.sync()).as("nothing is refused while a member is live").isEmpty();
             List<String> got = new ArrayList<>();
@@ -90,7 +90,7 @@ class QueueGroupLivenessTest {
     void whenEveryMemberIsDetachedOneHoldsTheRequestForItsResume() throws Exception {
         start();
         try (RawFrameClient requester = RawFrameClient.open(server)) {
-            requester.send(new Frame.Subscribe(1, "_INBOX.r.*", null));
+            requester.send(new Frame.Subscribe(1, "replies.r.*", null));
             assertThat(requester.sync()).isEmpty();
             Frame.Welcome welcome;
             try (RawFrameClient member = new RawFrameClient(server.address())) {
@@ -100,14 +100,14 @@ class QueueGroupLivenessTest {
                 assertThat(member.sync()).isEmpty();
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> detached() == 1);
-            requester.send(request("svc", "_INBOX.r.1"));
+            requester.send(request("svc", "replies.r.1"));
             assertThat(requester.sync()).as("held, not refused").isEmpty();
 
             try (RawFrameClient resumed = new RawFrameClient(server.address())) {
                 resumed.send(new Frame.Hello(1, 1, "member", "", new byte[0],
                         welcome.resumeToken().encoded(), 0));
                 assertThat(((Frame.Welcome) resumed.next()).resumed()).isTrue();
-                assertThat(((Frame.Message) resumed.next()).body().replyTo()).isEqualTo("_INBOX.r.1");
+                assertThat(((Frame.Message) resumed.next()).body().replyTo()).isEqualTo("replies.r.1");
             }
         }
     }

@@ -109,8 +109,7 @@ class SequencingProtocolTest {
             c.send(publish(3, "ok")); // 3: routed once
             untilAck(c, 3);
         } // dropped without GOAWAY: the session waits for a resume
-        byte[] id = first.sessionId().getBytes(StandardCharsets.UTF_8);
-        byte[] token = ByteBuffer.allocate(8 + id.length).putLong(first.epoch()).put(id).array();
+        byte[] token = first.resumeToken().encoded();
         try (RawFrameClient c = new RawFrameClient(server.address())) {
             c.send(new Frame.Hello(1, 1, "raw", "", new byte[0], token, 0));
             Frame.Welcome w = (Frame.Welcome) c.next();
