@@ -61,9 +61,28 @@ final class BenchCommand implements Callable<Integer> {
                         + "the paths (default: ${DEFAULT-VALUE}). Short runs without it mostly measure a cold JVM.")
         long warmup;
 
-        @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
-                description = "Give up if the run has not finished by then (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+                description = "Give up if the run has not finished by then, printing what was measured (default: "
+                        + "60s, or with pubsub --rate the run's own length, (warmup + count) / rate, plus 60s).")
         Duration timeout;
+
+        /** The default --timeout: 60 s, or a paced run's own length plus 60 s. */
+        static Duration defaultTimeout(long messages, long rate) {
+            Duration margin = Duration.ofSeconds(60);
+            if (rate <= 0) {
+                return margin;
+            }
+            return margin.plusNanos((long) Math.ceil(messages * 1e9 / rate));
+        }
+
+        /** The run ran out of time before it finished: what was measured is still printed. */
+        static final class CutShort extends IllegalStateException {
+            private static final long serialVersionUID = 1L;
+
+            CutShort(String message) {
+                super(message);
+            }
+        }
 
         @Option(names = "--progress", paramLabel = "WHEN", defaultValue = "auto",
                 converter = WhenConverter.class,
@@ -143,6 +162,9 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--rate must be 0 or more: " + rate);
             }
             String s = subject != null ? Commands.checkSubject(subject) : defaultSubject("pubsub");
+            if (timeout == null) {
+                timeout = defaultTimeout(warmup + count, rate);
+            }
             long deadline = System.nanoTime() + timeout.toNanos();
             boolean timestamps = size >= 8;
             Histogram latency = new Histogram(Latency.HIGHEST_NANOS, Latency.DIGITS);
@@ -200,29 +222,40 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
                 long start = System.nanoTime();
+                String cutShort = null;
                 try (Progress bar = Progress.start(progress, errIsTerminal, err(),
                         () -> Math.max(0, received.get() - warmup), count, deadline - start)) {
                     publish(pub, s, payload, count, deadline);
                     Commands.await(pub.flush(remaining(deadline)));
                     if (!done.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                        throw new IllegalStateException("only " + Math.max(0, received.get() - warmup) + " of "
-                                + count + " messages arrived within " + timeout.toMillis() + " ms");
-                    }
-                    if (bar != null) {
+                        cutShort = "only " + Math.max(0, received.get() - warmup) + " of " + count
+                                + " messages arrived within " + DurationConverter.format(timeout) + " (--timeout)";
+                    } else if (bar != null) {
                         bar.finish();
                     }
+                } catch (CutShort e) {
+                    cutShort = e.getMessage();
+                } catch (InterruptedException e) {
+                    cutShort = "stopped"; // Ctrl-C or SIGTERM: show what was measured
                 }
                 long n = Math.max(0, received.get() - warmup);
                 long last = n == 0 ? System.nanoTime() : lastDelivery[0]; // none if every message was dropped
                 double seconds = Math.max(1, last - start) / 1e9;
                 PrintWriter out = out();
-                out.println(String.format(Locale.ROOT, "pubsub: %d messages of %d B in %.3f s: %.0f msg/s, %.2f MB/s%s%s%s",
+                out.println(String.format(Locale.ROOT, "pubsub: %d messages of %d B in %.3f s: %.0f msg/s, %.2f MB/s%s%s%s%s",
                         n, size, seconds, n / seconds, n * (double) size / seconds / 1e6,
                         rate == 0 ? "" : " (paced at " + rate + " msg/s)", warmupNote("messages"),
-                        dropped.get() == 0 ? "" : ", " + dropped.get() + " dropped"));
+                        dropped.get() == 0 ? "" : ", " + dropped.get() + " dropped",
+                        cutShort == null ? "" : " (cut short: " + n + " of " + count + " measured)"));
                 out.println(timestamps ? Latency.summary(latency, "publish to delivery")
                         : "latency: not measured (--size below 8 bytes leaves no room for a timestamp)");
                 out.flush();
+                if ("stopped".equals(cutShort)) {
+                    return ExitCode.OK.code;
+                }
+                if (cutShort != null) {
+                    throw new IllegalStateException(cutShort);
+                }
                 if (dropped.get() > 0) {
                     throw new IllegalStateException(dropped.get() + " messages were dropped: the subscriber fell behind");
                 }
@@ -239,8 +272,8 @@ final class BenchCommand implements Callable<Integer> {
                 if (rate > 0) {
                     long due = start + (long) (i * 1e9 / rate);
                     if (due > deadline) {
-                        throw new IllegalStateException("published only " + i + " of " + n
-                                + " messages within " + timeout.toMillis() + " ms at " + rate + " a second");
+                        throw new CutShort("published only " + i + " of " + n + " messages within "
+                                + DurationConverter.format(timeout) + " (--timeout) at " + rate + " a second");
                     }
                     for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
                         LockSupport.parkNanos(wait);
@@ -251,8 +284,8 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 pub.publish(s, payload); // copies the payload
                 if ((i & 1023) == 0 && System.nanoTime() > deadline) {
-                    throw new IllegalStateException("published only " + i + " of " + n
-                            + " messages within " + timeout.toMillis() + " ms");
+                    throw new CutShort("published only " + i + " of " + n + " messages within "
+                            + DurationConverter.format(timeout) + " (--timeout)");
                 }
             }
         }
@@ -279,6 +312,9 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--inflight must be at least 1: " + inflight);
             }
             String s = subject != null ? Commands.checkSubject(subject) : defaultSubject("reqreply");
+            if (timeout == null) {
+                timeout = defaultTimeout(warmup + count, 0);
+            }
             long deadline = System.nanoTime() + timeout.toNanos();
             ConcurrentHistogram latency = new ConcurrentHistogram(Latency.HIGHEST_NANOS, Latency.DIGITS);
             AtomicLong replies = new AtomicLong();

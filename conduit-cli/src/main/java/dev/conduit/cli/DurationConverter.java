@@ -19,4 +19,12 @@ final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
         }
         return d;
     }
+
+    /** {@code 2m30s}, {@code 500ms}: a duration as the options take it. */
+    static String format(Duration d) {
+        if (d.toMillisPart() != 0 || d.isZero()) {
+            return d.toMillis() + "ms";
+        }
+        return d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+    }
 }

@@ -21,10 +21,18 @@ public final class Main {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", server ? "info" : "warn");
         }
+        if (!server && System.getProperty("org.slf4j.simpleLogger.log.dev.conduit.client") == null) {
+            // The commands report what the client library warns of (gaps, lost sessions, denials) in
+            // their own words, once; the library's log lines would say it again, with internals.
+            System.setProperty("org.slf4j.simpleLogger.log.dev.conduit.client", "error");
+        }
         ProcessStop stop = ProcessStop.forCurrentThread();
+        if (!server) {
+            stop.arm(); // SIGINT and SIGTERM now stop the command cleanly: see ProcessStop
+        }
         int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), stop,
                 Progress.stderrIsTerminal());
-        stop.exit(code);
+        code = stop.exitStatus(code);
         if (!server || code != 0) {
             System.exit(code);
         }
@@ -46,7 +54,6 @@ public final class Main {
      */
     static int run(String[] args, PrintWriter out, PrintWriter err, ProcessStop stop, boolean errIsTerminal) {
         CommandLine cli = new CommandLine(new Main());
-        ((SubCommand) cli.getSubcommands().get("sub").getCommand()).processStop = stop;
         for (CommandLine mode : cli.getSubcommands().get("bench").getSubcommands().values()) {
             if (mode.getCommand() instanceof BenchCommand.Mode m) {
                 m.errIsTerminal = errIsTerminal;
@@ -63,7 +70,7 @@ public final class Main {
             return ExitCode.USAGE.code;
         });
         cli.setExecutionExceptionHandler((e, command, parseResult) -> {
-            fail(command, e.getMessage() == null ? e.getClass().getSimpleName() : oneLine(e.getMessage()));
+            fail(command, oneLine(Errors.describe(e)));
             return ExitCode.of(e).code;
         });
         return cli.execute(args);

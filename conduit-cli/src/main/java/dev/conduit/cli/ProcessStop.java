@@ -1,20 +1,19 @@
 package dev.conduit.cli;
 
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import sun.misc.Signal;
 
 /**
- * Lets a command that ends cleanly when its thread is interrupted end the same way when the process
- * is told to stop (SIGINT, SIGTERM), and still choose the process's exit code.
+ * Lets a client command stop cleanly when the process is told to stop (Ctrl-C's SIGINT, SIGTERM):
+ * the signal interrupts the command's thread, the command closes its client (which says goodbye
+ * with GOAWAY, so the server ends the session at once instead of keeping it for a resume and
+ * counting it lost later), prints what it has to print, and the process then exits with the
+ * signal's conventional status: 130 after SIGINT, 143 after SIGTERM. A command that found a loss
+ * (exit 6 or 7) exits with that code instead, since that is what a script needs to know.
  *
- * <p>Java offers no supported signal handler, only shutdown hooks, and a JVM stopped by a signal
- * exits with the signal's status (130, 143) whatever {@code System.exit} says afterwards. So a
- * command that cares calls {@link #arm()}: a shutdown hook then interrupts the command's thread,
- * waits up to {@value #WAIT_SECONDS} seconds for {@link Main#main} to report the exit code ({@link
- * #exit}), by which time everything the command prints has been printed, and halts the JVM with it.
- * Without a report in time the JVM exits as the signal would have it.
+ * <p>Java has no supported signal API; {@code sun.misc.Signal} (module jdk.unsupported) is the one
+ * every JDK ships and the only way to tell SIGINT from SIGTERM. If the command has not ended
+ * {@value #WAIT_SECONDS} seconds after the signal, the process halts with the signal's status.
  *
  * <p>Only {@link Main#main} makes an active one; in-process runs ({@link Main#run}) use {@link
  * #NONE}, which never touches the JVM.
@@ -37,49 +36,61 @@ class ProcessStop {
     void arm() {
     }
 
-    /** The command has ended with this code: if the JVM is stopping, it exits with it now. */
-    void exit(int code) {
+    /** The exit status for a command that ended with {@code code}: the signal's, if one stopped it. */
+    int exitStatus(int code) {
+        return code;
+    }
+
+    /** What a command's exit code becomes when a signal with this number stopped it. */
+    static int afterSignal(int code, int signal) {
+        if (code == ExitCode.SEQUENCE_ERRORS.code || code == ExitCode.UNCONFIRMED.code) {
+            return code;
+        }
+        return 128 + signal;
     }
 
     private static final class Active extends ProcessStop {
         private final Thread command;
-        private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
-        private final Thread hook;
+        private volatile int signal;
         private boolean armed;
 
         Active(Thread command) {
             this.command = command;
-            this.hook = new Thread(this::stopping, "conduit-stop");
-        }
-
-        private void stopping() {
-            command.interrupt();
-            try {
-                int code = exitCode.get(WAIT_SECONDS, TimeUnit.SECONDS);
-                Runtime.getRuntime().halt(code);
-            } catch (InterruptedException | ExecutionException | TimeoutException e) {
-                // Not told in time: let the JVM exit as the signal would.
-            }
         }
 
         @Override
         synchronized void arm() {
-            if (!armed) {
-                armed = true;
-                Runtime.getRuntime().addShutdownHook(hook);
+            if (armed) {
+                return;
+            }
+            armed = true;
+            for (String name : new String[] {"INT", "TERM"}) {
+                Signal.handle(new Signal(name), this::stopping);
             }
         }
 
-        @Override
-        synchronized void exit(int code) {
-            exitCode.complete(code);
-            if (armed) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException e) {
-                    // The JVM is stopping: the hook has the code and halts with it.
-                }
+        private void stopping(Signal s) {
+            if (signal != 0) {
+                return; // a second Ctrl-C while stopping: the watchdog below is already running
             }
+            signal = s.getNumber();
+            command.interrupt();
+            Thread watchdog = new Thread(() -> {
+                try {
+                    TimeUnit.SECONDS.sleep(WAIT_SECONDS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                Runtime.getRuntime().halt(128 + signal); // the command did not end in time
+            }, "conduit-stop-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
+        }
+
+        @Override
+        int exitStatus(int code) {
+            int s = signal;
+            return s == 0 ? code : afterSignal(code, s);
         }
     }
 }

@@ -1,7 +1,11 @@
 package dev.conduit.cli;
 
+import dev.conduit.client.BufferFullException;
+import dev.conduit.client.BufferFullPolicy;
 import dev.conduit.client.Client;
+import dev.conduit.client.ConnectionClosedException;
 import dev.conduit.protocol.Headers;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -14,8 +18,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code conduit pub}: publishes a message, and returns once the server has it. */
-@Command(name = "pub", description = "Publish a message.")
+/**
+ * {@code conduit pub}: publishes a message (or {@code --count} of them), and returns once the server
+ * has confirmed each, or reports exactly how many it did not (exit 7): publishes held when the
+ * session was lost (a server restarted, or a partition outlasted its resume window), or failed when
+ * the client gave up reconnecting.
+ */
+@Command(name = "pub", description = "Publish a message; exit 7 naming how many the server did not confirm, if any.")
 final class PubCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -42,8 +51,9 @@ final class PubCommand implements Callable<Integer> {
     @Option(names = "--header", paramLabel = "NAME=VALUE", description = "A header; repeat for more.")
     List<String> headers = List.of();
 
-    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5s", converter = DurationConverter.class,
-            description = "How long to wait for the server to confirm (default 5s).")
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "How long to wait, after the last publish, for the server to confirm them all "
+                    + "(default: as --reconnect-for). What is still unconfirmed then counts as unconfirmed.")
     Duration timeout;
 
     @Override
@@ -65,12 +75,103 @@ final class PubCommand implements Callable<Integer> {
         }
         Headers built = h.build();
         byte[] payload = data == null ? new byte[0] : data.getBytes(StandardCharsets.UTF_8);
-        try (Client client = server.connect("conduit-pub")) {
+        PrintWriter err = spec.commandLine().getErr();
+        ClientWatcher watcher = server.watcher(err);
+        Outcomes outcomes = new Outcomes();
+        boolean stopped = false;
+        // While the connection is down, publishes wait in the client's buffer; when it is full,
+        // publish waits for room as long as the client keeps reconnecting.
+        try (Client client = server.connect(server.options("conduit-pub")
+                .bufferFull(BufferFullPolicy.WAIT, server.reconnectFor), watcher)) {
             for (long i = 1; i <= count; i++) {
-                client.publish(subject, built, seq ? SeqPayload.format(i, payload) : payload);
+                if (Thread.interrupted()) {
+                    stopped = true; // SIGINT or SIGTERM: stop publishing, close cleanly, report
+                    break;
+                }
+                outcomes.oneSent();
+                client.publishConfirmed(subject, built, seq ? SeqPayload.format(i, payload) : payload, null)
+                        .whenComplete((ok, failure) -> outcomes.settled(failure));
+                if (outcomes.stopPublishing()) {
+                    break; // the buffer stayed full, or the client closed: the rest would fail alike
+                }
             }
-            Commands.await(client.flush(timeout));
+            if (!stopped) {
+                try {
+                    outcomes.awaitAll(timeout != null ? timeout : server.reconnectFor);
+                } catch (InterruptedException e) {
+                    stopped = true;
+                }
+            }
+        } // close: drains, then fails whatever the server has still not confirmed
+        try {
+            outcomes.awaitAll(Duration.ofSeconds(30)); // close() settled every one
+            watcher.awaitClosed(); // every report before CLOSED (a denial) has been heard
+        } catch (InterruptedException e) {
+            stopped = true;
+        }
+        if (outcomes.failed() > 0) {
+            err.println("conduit: " + outcomes.failed() + " of " + count + " publishes were not confirmed by the "
+                    + "server" + (outcomes.sent() < count ? " (" + (count - outcomes.sent()) + " never sent)" : "")
+                    + ": " + Errors.describe(outcomes.firstFailure()) + "; each may or may not have been delivered");
+            err.flush();
+            return ExitCode.UNCONFIRMED.code;
+        }
+        if (watcher.denial() != null) {
+            throw new Commands.DeniedException(watcher.denial().getMessage());
         }
         return ExitCode.OK.code;
+    }
+
+    /** What became of each publish: confirmed, or failed with a reason. Thread-safe. */
+    private static final class Outcomes {
+        private long sent;
+        private long confirmed;
+        private long failed;
+        private Throwable firstFailure;
+
+        synchronized void oneSent() {
+            sent++;
+        }
+
+        synchronized long sent() {
+            return sent;
+        }
+
+        synchronized void settled(Throwable failure) {
+            if (failure == null) {
+                confirmed++;
+            } else {
+                failed++;
+                if (firstFailure == null) {
+                    firstFailure = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                            ? c.getCause() : failure;
+                }
+            }
+            notifyAll();
+        }
+
+        synchronized boolean stopPublishing() {
+            return firstFailure instanceof BufferFullException || firstFailure instanceof ConnectionClosedException;
+        }
+
+        synchronized long failed() {
+            return failed;
+        }
+
+        synchronized Throwable firstFailure() {
+            return firstFailure;
+        }
+
+        /** Waits until every publish sent is confirmed or failed, or the time is up. */
+        synchronized void awaitAll(Duration limit) throws InterruptedException {
+            long deadline = System.nanoTime() + limit.toNanos();
+            while (confirmed + failed < sent) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 package dev.conduit.cli;
 
 import dev.conduit.client.Client;
-import dev.conduit.client.ClientOptions;
+import dev.conduit.client.Subscription;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -47,22 +47,21 @@ final class ReplyCommand implements Callable<Integer> {
         Commands.checkQueueGroup(queue);
         PrintWriter err = spec.commandLine().getErr();
         byte[] fixed = answer.data == null ? null : answer.data.getBytes(StandardCharsets.UTF_8);
-        ClosedWatcher watcher = new ClosedWatcher();
-        ClientOptions options = server.options("conduit-reply")
-                .listener(watcher).build();
-        try (Client client = Client.connect(options)) {
-            client.subscribe(subject, queue, m -> {
+        ClientWatcher watcher = server.watcher(err);
+        try (Client client = server.connect("conduit-reply", watcher)) {
+            Subscription s = client.subscribe(subject, queue, m -> {
                 if (m.replyTo() != null) {
                     m.reply(fixed != null ? fixed : m.payload());
                 }
             });
             Commands.await(client.flush(Duration.ofSeconds(30)));
+            Commands.checkNotDenied(s, watcher);
             err.println("replying on " + subject);
             err.flush();
             try {
                 watcher.await();
             } catch (InterruptedException e) {
-                return ExitCode.OK.code; // asked to stop
+                return ExitCode.OK.code; // asked to stop: closing says goodbye, and the server ends the session
             }
             throw watcher.reason();
         }

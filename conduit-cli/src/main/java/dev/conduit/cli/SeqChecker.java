@@ -77,22 +77,34 @@ final class SeqChecker {
         ranges.put(start, end);
     }
 
-    /** The counts so far. */
+    /** The counts so far, with no losses reported by the client library. */
     synchronized Summary summary() {
-        return new Summary(received, highest - distinct, duplicated, outOfOrder, invalid);
+        return summary(0, 0);
+    }
+
+    /**
+     * The counts so far, with what the client library reported: {@code gap} messages skipped
+     * because the subscriber fell behind, and {@code sessionsLost} sessions that could not be
+     * resumed. Both are losses that the numbers alone may not show (a skipped tail leaves no
+     * missing number below the highest).
+     */
+    synchronized Summary summary(long gap, long sessionsLost) {
+        return new Summary(received, highest - distinct, duplicated, outOfOrder, invalid, gap, sessionsLost);
     }
 
     /** What {@code --check-seq} prints and decides the exit code by. */
-    record Summary(long received, long lost, long duplicated, long outOfOrder, long invalid) {
-        /** Whether anything went wrong: lost, duplicated, out of order or invalid. */
+    record Summary(long received, long lost, long duplicated, long outOfOrder, long invalid, long gap,
+                   long sessionsLost) {
+        /** Whether anything went wrong: lost, skipped, duplicated, out of order, invalid, or a lost session. */
         boolean failed() {
-            return lost != 0 || duplicated != 0 || outOfOrder != 0 || invalid != 0;
+            return lost != 0 || duplicated != 0 || outOfOrder != 0 || invalid != 0 || gap != 0 || sessionsLost != 0;
         }
 
         @Override
         public String toString() {
             return "received=" + received + " lost=" + lost + " duplicated=" + duplicated
-                    + " out_of_order=" + outOfOrder + " invalid=" + invalid;
+                    + " out_of_order=" + outOfOrder + " invalid=" + invalid + " gap=" + gap
+                    + " session_lost=" + sessionsLost;
         }
     }
 }

@@ -2,8 +2,11 @@ package dev.conduit.cli;
 
 import dev.conduit.server.Server;
 import dev.conduit.server.ServerConfig;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -41,25 +44,17 @@ final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ServerConfig.Builder builder = config == null ? ServerConfig.builder() : ServerConfig.load(config);
-        builder.applyEnvironment(System.getenv());
-        // Through set(), so that a bad value, now or in build(), is reported as coming from the flag.
-        if (host != null) {
-            builder.set("host", host, "--host");
+        ServerConfig serverConfig;
+        try {
+            serverConfig = config(System.getenv());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e);
+        } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof JsonProcessingException yaml && config != null) {
+                throw new ConfigException(new IllegalArgumentException(Errors.yaml(config, yaml), e));
+            }
+            throw new ConfigException(e);
         }
-        if (port != null) {
-            builder.set("port", String.valueOf(port), "--port");
-        }
-        if (httpPort != null) {
-            builder.set("httpPort", String.valueOf(httpPort), "--http-port");
-        }
-        if (tlsCert != null) {
-            builder.set("tlsCert", tlsCert, "--tls-cert");
-        }
-        if (tlsKey != null) {
-            builder.set("tlsKey", tlsKey, "--tls-key");
-        }
-        ServerConfig serverConfig = builder.build();
         Server server = Server.create(serverConfig).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -78,6 +73,29 @@ final class ServerCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
         stopped.await(); // until SIGINT or SIGTERM runs the shutdown hook
         return ExitCode.OK.code;
+    }
+
+    /** The settings: the file, then the environment, then the flags. */
+    private ServerConfig config(Map<String, String> environment) {
+        ServerConfig.Builder builder = config == null ? ServerConfig.builder() : ServerConfig.load(config);
+        builder.applyEnvironment(environment);
+        // Through set(), so that a bad value, now or in build(), is reported as coming from the flag.
+        if (host != null) {
+            builder.set("host", host, "--host");
+        }
+        if (port != null) {
+            builder.set("port", String.valueOf(port), "--port");
+        }
+        if (httpPort != null) {
+            builder.set("httpPort", String.valueOf(httpPort), "--http-port");
+        }
+        if (tlsCert != null) {
+            builder.set("tlsCert", tlsCert, "--tls-cert");
+        }
+        if (tlsKey != null) {
+            builder.set("tlsKey", tlsKey, "--tls-key");
+        }
+        return builder.build();
     }
 
     private static String hostForUrl(String host) {

@@ -6,17 +6,31 @@ import dev.conduit.client.Credentials;
 import dev.conduit.transport.ClientTls;
 import dev.conduit.transport.Endpoint;
 import java.nio.file.Path;
+import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** The {@code --server} option shared by the client commands. */
 final class ServerOption {
-    @Option(names = "--server", paramLabel = "URL", defaultValue = Endpoint.DEFAULT_URL,
-            description = "Server to connect to (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--server", paramLabel = "URL",
+            defaultValue = "${env:CONDUIT_SERVER:-" + Endpoint.DEFAULT_URL + "}",
+            description = "Server to connect to: tcp://, tls://, ws:// or wss:// (default: the CONDUIT_SERVER "
+                    + "environment variable, else " + Endpoint.DEFAULT_URL + ").")
     String url;
 
-    @Option(names = "--reconnect-attempts", paramLabel = "N", defaultValue = "10",
-            description = "Failed reconnect attempts in a row before giving up; -1 for never (default: ${DEFAULT-VALUE}). "
-                    + "While reconnecting, the session is resumed: nothing is lost or repeated.")
+    @Option(names = "--retry-connect",
+            description = "If the server cannot be reached at start, keep trying with backoff (for up to "
+                    + "--reconnect-for) instead of exiting 3 at once: for scripts that start a server and a client together.")
+    boolean retryConnect;
+
+    @Option(names = "--reconnect-for", paramLabel = "DURATION", defaultValue = "150s", converter = DurationConverter.class,
+            description = "After the connection drops, keep reconnecting for this long before giving up (default: "
+                    + "${DEFAULT-VALUE}, past the server's default 2-minute resume window). While reconnecting the "
+                    + "session is resumed: nothing is lost or repeated.")
+    Duration reconnectFor;
+
+    @Option(names = "--reconnect-attempts", paramLabel = "N", defaultValue = "-1",
+            description = "Also give up after N failed reconnect attempts in a row; -1 (the default) for no limit "
+                    + "but --reconnect-for.")
     int reconnectAttempts;
 
     @Option(names = "--tls-ca", paramLabel = "FILE",
@@ -37,7 +51,10 @@ final class ServerOption {
                     + "the process list).")
     String token;
 
-    /** Options for a command's client: no start-up jitter (one person, not a fleet), bounded reconnects. */
+    /**
+     * Options for a command's client: no start-up jitter (one person, not a fleet), reconnects
+     * bounded in time by {@code watcher} (which the options' listener must be, or pass to it).
+     */
     ClientOptions.Builder options(String clientName) {
         if (reconnectAttempts < -1) {
             throw new IllegalArgumentException("--reconnect-attempts must be -1 or more: " + reconnectAttempts);
@@ -46,7 +63,8 @@ final class ServerOption {
             throw new IllegalArgumentException("--cert and --key go together");
         }
         ClientOptions.Builder b = ClientOptions.builder().endpoints(url).clientName(clientName)
-                .initialConnectJitter(java.time.Duration.ZERO).maxReconnectAttempts(reconnectAttempts);
+                .initialConnectJitter(Duration.ZERO).maxReconnectAttempts(reconnectAttempts)
+                .retryInitialConnect(retryConnect);
         if (tlsCa != null || cert != null) {
             ClientTls.Builder tls = ClientTls.builder().trustedCertificates(tlsCa);
             if (cert != null) {
@@ -62,7 +80,50 @@ final class ServerOption {
         return b;
     }
 
+    /** The listener every command's client uses: it applies {@code --reconnect-for}. */
+    ClientWatcher watcher(java.io.PrintWriter err) {
+        return new ClientWatcher(err, reconnectFor);
+    }
+
+    /**
+     * Connects with {@code watcher} as the listener. With {@code --retry-connect}, the first
+     * connection is given up after {@code --reconnect-for}.
+     */
+    Client connect(ClientOptions.Builder options, ClientWatcher watcher) {
+        ClientOptions built = options.listener(watcher).build();
+        if (!retryConnect) {
+            Client c = Client.connect(built);
+            watcher.watch(c);
+            return c;
+        }
+        java.util.concurrent.CompletableFuture<Client> connecting =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> Client.connect(built), Thread::startVirtualThread);
+        try {
+            Client c = connecting.get(reconnectFor.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            watcher.watch(c);
+            return c;
+        } catch (java.util.concurrent.TimeoutException e) {
+            connecting.thenAccept(Client::close);
+            throw new dev.conduit.client.ConnectFailedException("cannot connect to " + url + " within "
+                    + DurationConverter.format(reconnectFor) + " (--retry-connect, --reconnect-for)", null);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            connecting.thenAccept(Client::close);
+            Thread.currentThread().interrupt();
+            throw new dev.conduit.client.ConnectionClosedException("stopped while connecting");
+        }
+    }
+
+    /** Connects with a listener of its own that only applies {@code --reconnect-for}; see above. */
     Client connect(String clientName) {
-        return Client.connect(options(clientName).build());
+        return connect(clientName, new ClientWatcher(new java.io.PrintWriter(java.io.Writer.nullWriter()), reconnectFor));
+    }
+
+    Client connect(String clientName, ClientWatcher watcher) {
+        return connect(options(clientName), watcher);
     }
 }

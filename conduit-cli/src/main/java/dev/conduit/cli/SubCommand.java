@@ -1,7 +1,6 @@
 package dev.conduit.cli;
 
 import dev.conduit.client.Client;
-import dev.conduit.client.ClientOptions;
 import dev.conduit.client.Subscription;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -36,16 +35,16 @@ final class SubCommand implements Callable<Integer> {
     @Option(names = "--check-seq", description = {
             "Check the sequence numbers that 'conduit pub --seq' puts at the start of each payload. On exit "
                     + "(after --count messages, on Ctrl-C or SIGTERM, or when the connection closes) print "
-                    + "'received=N lost=L duplicated=D out_of_order=O invalid=I' on stderr, and exit 6 if L, D, O "
-                    + "or I is not 0 (a closed connection still exits 1).",
+                    + "'received=N lost=L duplicated=D out_of_order=O invalid=I gap=G session_lost=S' on stderr, "
+                    + "and exit 6 if any but N is not 0 (whatever stopped it).",
             "lost: numbers between 1 and the highest received that never arrived, so start the subscriber "
                     + "before the publisher; duplicated: numbers received again; out_of_order: messages below "
-                    + "the highest number received before them; invalid: payloads without a number. Expects one "
-                    + "publisher: a second one's numbers count as duplicates."})
+                    + "the highest number received before them; invalid: payloads without a number; gap: messages "
+                    + "the server reported skipping because this subscriber fell behind (they may be at the tail, "
+                    + "where 'lost' cannot see them); session_lost: times the session could not be resumed (what "
+                    + "was sent meanwhile is gone, uncounted). Expects one publisher: a second one's numbers count "
+                    + "as duplicates."})
     boolean checkSeq;
-
-    /** Set by {@link Main}: how a stop signal reaches this command when it runs as its own process. */
-    ProcessStop processStop = ProcessStop.NONE;
 
     @Override
     public Integer call() throws Exception {
@@ -57,10 +56,8 @@ final class SubCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         SeqChecker checker = checkSeq ? new SeqChecker() : null;
-        ClosedWatcher watcher = new ClosedWatcher();
-        ClientOptions options = server.options("conduit-sub")
-                .listener(watcher).build();
-        try (Client client = Client.connect(options)) {
+        ClientWatcher watcher = server.watcher(err);
+        try (Client client = server.connect("conduit-sub", watcher)) {
             long limit = count == null ? Long.MAX_VALUE : count;
             AtomicLong printed = new AtomicLong();
             Subscription s = client.subscribe(pattern, queue, m -> {
@@ -78,29 +75,32 @@ final class SubCommand implements Callable<Integer> {
                 s.unsubscribeAfter(count);
             }
             Commands.await(client.flush(Duration.ofSeconds(30)));
-            if (checker != null) {
-                // Ctrl-C and SIGTERM now interrupt this thread, which ends like an in-process stop.
-                processStop.arm();
-            }
+            Commands.checkNotDenied(s, watcher);
             err.println("subscribed to " + pattern + (queue == null ? "" : " in queue group " + queue));
             err.flush();
+            boolean stopped = false;
             try {
                 watcher.await();
             } catch (InterruptedException e) {
-                return checker == null ? ExitCode.OK.code : report(checker, err); // asked to stop
+                stopped = true; // asked to stop (Ctrl-C, SIGTERM): closing says goodbye, the server ends the session
             }
-            boolean done = printed.get() >= limit; // if not, the connection closed first
-            int code = checker == null ? ExitCode.OK.code : report(checker, err);
-            if (!done) {
+            boolean done = stopped || printed.get() >= limit; // if not, the connection closed first
+            int code = checker == null ? ExitCode.OK.code : report(checker, watcher, err);
+            if (!done && code == ExitCode.OK.code) {
                 throw watcher.reason();
+            }
+            if (!done) {
+                err.println("conduit: " + Errors.describe(watcher.reason()));
+                err.flush();
             }
             return code;
         }
     }
 
     /** Prints the summary line and returns the exit code it calls for. */
-    private static int report(SeqChecker checker, PrintWriter err) {
-        SeqChecker.Summary summary = checker.summary();
+    private static int report(SeqChecker checker, ClientWatcher watcher, PrintWriter err) {
+        SeqChecker.Summary summary = checker.summary(watcher.gapped() + watcher.droppedByClient(),
+                watcher.sessionsLost());
         err.println(summary);
         err.flush();
         return summary.failed() ? ExitCode.SEQUENCE_ERRORS.code : ExitCode.OK.code;

@@ -161,4 +161,23 @@ class BenchCommandTest {
         assertThat(run("bench", "reqreply", "--help").out()).contains("--inflight");
         assertThat(run("--help").out()).contains("bench");
     }
+
+    @Test
+    void theDefaultTimeoutFollowsAPacedRunsLength() {
+        assertThat(BenchCommand.Mode.defaultTimeout(3_000_000, 20_000)).isEqualTo(java.time.Duration.ofSeconds(150 + 60));
+        assertThat(BenchCommand.Mode.defaultTimeout(3_000_000, 0)).isEqualTo(java.time.Duration.ofSeconds(60));
+    }
+
+    @Test
+    void aRunCutShortByItsTimeoutPrintsWhatItMeasured() {
+        // 1,000 messages at 100 a second take 10 s: a 1 s timeout stops it after about 100.
+        Run r = run("bench", "pubsub", "--server", url, "--count", "1000", "--rate", "100", "--size", "16",
+                "--timeout", "1s");
+        assertThat(r.code()).isEqualTo(1);
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).matches("pubsub: \\d+ messages of 16 B in .* \\(cut short: \\d+ of 1000 measured\\)");
+        assertThat(lines.get(1)).startsWith("latency (publish to delivery");
+        assertThat(r.err().lines()).singleElement().asString().contains("published only").contains("1s (--timeout)");
+    }
 }

@@ -125,7 +125,60 @@ class CliTest {
         Run pub = run("pub", "x", "y", "--server", "tcp://127.0.0.1:" + port);
         assertThat(pub.code()).isEqualTo(3);
         assertThat(pub.err().lines()).singleElement().asString()
-                .startsWith("conduit: cannot connect to tcp://127.0.0.1:" + port);
+                .startsWith("conduit: cannot connect to tcp://127.0.0.1:" + port)
+                .contains("connection refused (is a server running there?").doesNotContain("finishConnect", "error(-111)");
+    }
+
+    @Test
+    void serverConfigErrorsExitTwoWithThePlaceAndNoLibraryWording(@TempDir Path dir) throws Exception {
+        Path badSyntax = dir.resolve("syntax.yaml");
+        java.nio.file.Files.writeString(badSyntax, "port: 7440\nhost: [127.0.0.1\n");
+        Run syntax = run("server", "--config", badSyntax.toString());
+        assertThat(syntax.code()).isEqualTo(2);
+        assertThat(syntax.err().lines()).singleElement().asString()
+                .matches("conduit: " + java.util.regex.Pattern.quote(badSyntax.toString()) + ":\\d+:\\d+: .*")
+                .contains("expected ',' or ']'").doesNotContain("Source:", "reader", "^");
+
+        Path unknown = dir.resolve("unknown.yaml");
+        java.nio.file.Files.writeString(unknown, "colour: blue\n");
+        Run unknownKey = run("server", "--config", unknown.toString());
+        assertThat(unknownKey.code()).isEqualTo(2);
+        assertThat(unknownKey.err().lines()).singleElement().asString().contains("colour");
+
+        Path notANumber = dir.resolve("number.yaml");
+        java.nio.file.Files.writeString(notANumber, "port: abc\n");
+        Run number = run("server", "--config", notANumber.toString());
+        assertThat(number.code()).isEqualTo(2);
+        assertThat(number.err().lines()).singleElement().asString().contains("not a whole number: 'abc'")
+                .doesNotContain("For input string");
+
+        Run missingTls = run("server", "--port", "0", "--http-port", "-1", "--tls-cert", dir.resolve("nope.pem").toString(),
+                "--tls-key", dir.resolve("nope-key.pem").toString());
+        assertThat(missingTls.code()).isNotZero();
+        assertThat(missingTls.err().lines()).singleElement().asString()
+                .contains("nope.pem does not exist or cannot be read").doesNotContain("cannot listen");
+
+        Run inUse = run("server", "--port", String.valueOf(server.address().getPort()), "--http-port", "-1");
+        assertThat(inUse.code()).isEqualTo(1);
+        assertThat(inUse.err().lines()).singleElement().asString().contains("already in use")
+                .doesNotContain("bind(", "error(-98)");
+    }
+
+    @Test
+    void aWebSocketUrlWithTheWrongPathAndTcpToTheHttpPortGetHints() {
+        Server withHttp = Server.create(ServerConfig.builder().port(0).httpPort(0).build()).start();
+        try {
+            int http = withHttp.httpAddress().getPort();
+            Run wrongPath = run("pub", "x", "y", "--server", "ws://127.0.0.1:" + http + "/nope");
+            assertThat(wrongPath.code()).isEqualTo(3);
+            assertThat(wrongPath.err().lines()).singleElement().asString().contains("HTTP 404")
+                    .contains("ws://HOST:PORT/conduit").doesNotContain("getStatus");
+            Run tcpToHttp = run("pub", "x", "y", "--server", "tcp://127.0.0.1:" + http);
+            assertThat(tcpToHttp.code()).isEqualTo(3);
+            assertThat(tcpToHttp.err().lines()).singleElement().asString().contains("ws://HOST:PORT/conduit");
+        } finally {
+            withHttp.close();
+        }
     }
 
     @Test
@@ -197,7 +250,8 @@ class CliTest {
         sub.awaitErr("subscribed to demo.>");
         server.close();
         assertThat(sub.code.get(30, TimeUnit.SECONDS)).isEqualTo(1);
-        assertThat(sub.err.toString().lines()).hasSize(2).last().asString().startsWith("conduit: ");
+        assertThat(sub.err.toString().lines()).hasSize(3).last().asString().startsWith("conduit: ")
+                .doesNotContain("finishConnect");
     }
 
     @Test
@@ -208,7 +262,7 @@ class CliTest {
         assertThat(pub.code()).isZero();
         assertThat(sub.code.get(30, TimeUnit.SECONDS)).isZero();
         assertThat(sub.err.toString().lines())
-                .containsExactly("subscribed to seq.test", "received=2000 lost=0 duplicated=0 out_of_order=0 invalid=0");
+                .containsExactly("subscribed to seq.test", "received=2000 lost=0 duplicated=0 out_of_order=0 invalid=0 gap=0 session_lost=0");
         List<String> lines = sub.out.toString().lines().toList();
         assertThat(lines).hasSize(2000);
         assertThat(lines.get(0)).isEqualTo("1");
@@ -235,7 +289,7 @@ class CliTest {
         sub.thread.interrupt();
         assertThat(sub.code.get(30, TimeUnit.SECONDS)).isZero();
         assertThat(sub.err.toString().lines()).last().asString()
-                .isEqualTo("received=50 lost=0 duplicated=0 out_of_order=0 invalid=0");
+                .isEqualTo("received=50 lost=0 duplicated=0 out_of_order=0 invalid=0 gap=0 session_lost=0");
     }
 
     @Test
@@ -264,16 +318,16 @@ class CliTest {
 
     @Test
     void subCheckSeqPrintsTheSummaryThenExitsOneWhenTheServerGoesAway() throws Exception {
-        Background sub = new Background("sub", "seq.gone", "--check-seq", "--server", url);
+        Background sub = new Background("sub", "seq.gone", "--check-seq", "--server", url, "--reconnect-for", "1s");
         sub.awaitErr("subscribed to seq.gone");
         assertThat(run("pub", "seq.gone", "--seq", "--count", "3", "--server", url).code()).isZero();
         await().atMost(WAIT).until(() -> sub.out.toString().lines().count() == 3);
         server.close();
         assertThat(sub.code.get(30, TimeUnit.SECONDS)).isEqualTo(1);
         List<String> err = sub.err.toString().lines().toList();
-        assertThat(err).hasSize(3);
-        assertThat(err.get(1)).isEqualTo("received=3 lost=0 duplicated=0 out_of_order=0 invalid=0");
-        assertThat(err.get(2)).startsWith("conduit: ");
+        assertThat(err).containsExactly("subscribed to seq.gone", "conduit: connection lost; reconnecting for up to 1s",
+                "received=3 lost=0 duplicated=0 out_of_order=0 invalid=0 gap=0 session_lost=0",
+                "conduit: gave up reconnecting after 1s (--reconnect-for)");
     }
 
     @Test

@@ -25,9 +25,9 @@ class SeqCheckerTest {
 
     @Test
     void nothingReceivedIsNothingWrong() {
-        assertThat(summary()).isEqualTo(new SeqChecker.Summary(0, 0, 0, 0, 0));
+        assertThat(summary()).isEqualTo(new SeqChecker.Summary(0, 0, 0, 0, 0, 0, 0));
         assertThat(summary().failed()).isFalse();
-        assertThat(summary().toString()).isEqualTo("received=0 lost=0 duplicated=0 out_of_order=0 invalid=0");
+        assertThat(summary().toString()).isEqualTo("received=0 lost=0 duplicated=0 out_of_order=0 invalid=0 gap=0 session_lost=0");
     }
 
     @Test
@@ -35,16 +35,16 @@ class SeqCheckerTest {
         for (long i = 1; i <= 10_000; i++) {
             receive(i);
         }
-        assertThat(summary()).isEqualTo(new SeqChecker.Summary(10_000, 0, 0, 0, 0));
+        assertThat(summary()).isEqualTo(new SeqChecker.Summary(10_000, 0, 0, 0, 0, 0, 0));
         assertThat(summary().failed()).isFalse();
     }
 
     @Test
     void gapsBelowTheHighestAreLost() {
         receive(1, 2, 5, 6, 10);
-        assertThat(summary()).isEqualTo(new SeqChecker.Summary(5, 5, 0, 0, 0)); // 3, 4, 7, 8, 9
+        assertThat(summary()).isEqualTo(new SeqChecker.Summary(5, 5, 0, 0, 0, 0, 0)); // 3, 4, 7, 8, 9
         assertThat(summary().failed()).isTrue();
-        assertThat(summary().toString()).isEqualTo("received=5 lost=5 duplicated=0 out_of_order=0 invalid=0");
+        assertThat(summary().toString()).isEqualTo("received=5 lost=5 duplicated=0 out_of_order=0 invalid=0 gap=0 session_lost=0");
     }
 
     @Test
@@ -63,7 +63,7 @@ class SeqCheckerTest {
     @Test
     void duplicatesAreCountedOnceEachAndNotAsOutOfOrder() {
         receive(1, 2, 2, 3, 1, 3, 3);
-        assertThat(summary()).isEqualTo(new SeqChecker.Summary(7, 0, 4, 0, 0));
+        assertThat(summary()).isEqualTo(new SeqChecker.Summary(7, 0, 4, 0, 0, 0, 0));
         assertThat(summary().failed()).isTrue();
     }
 
@@ -72,7 +72,7 @@ class SeqCheckerTest {
         receive(1, 3);
         assertThat(summary().lost()).isEqualTo(1);
         receive(2);
-        assertThat(summary()).isEqualTo(new SeqChecker.Summary(3, 0, 0, 1, 0));
+        assertThat(summary()).isEqualTo(new SeqChecker.Summary(3, 0, 0, 1, 0, 0, 0));
         assertThat(summary().failed()).isTrue();
     }
 
@@ -80,13 +80,13 @@ class SeqCheckerTest {
     void reorderingCountsEachMessageBelowTheHighestSeenBeforeIt() {
         receive(3, 1, 2, 4, 6, 5);
         // 1 and 2 arrive after 3; 5 after 6.
-        assertThat(summary()).isEqualTo(new SeqChecker.Summary(6, 0, 0, 3, 0));
+        assertThat(summary()).isEqualTo(new SeqChecker.Summary(6, 0, 0, 3, 0, 0, 0));
     }
 
     @Test
     void aDuplicateOfALateMessageIsADuplicate() {
         receive(2, 1, 1);
-        assertThat(summary()).isEqualTo(new SeqChecker.Summary(3, 0, 1, 1, 0));
+        assertThat(summary()).isEqualTo(new SeqChecker.Summary(3, 0, 1, 1, 0, 0, 0));
     }
 
     @Test
@@ -108,7 +108,7 @@ class SeqCheckerTest {
     void everyGapShapeMergesBackIntoNothingLost() {
         // Arrivals that fill a gap from below, from above, and exactly in the middle of two ranges.
         receive(1, 5, 9, 2, 8, 4, 6, 3, 7);
-        assertThat(summary()).isEqualTo(new SeqChecker.Summary(9, 0, 0, 6, 0));
+        assertThat(summary()).isEqualTo(new SeqChecker.Summary(9, 0, 0, 6, 0, 0, 0));
         receive(5, 1, 9);
         assertThat(summary().duplicated()).isEqualTo(3);
     }
@@ -131,7 +131,7 @@ class SeqCheckerTest {
         checker.record("0".getBytes(StandardCharsets.UTF_8));
         checker.record("-3 x".getBytes(StandardCharsets.UTF_8));
         receive(2);
-        assertThat(summary()).isEqualTo(new SeqChecker.Summary(6, 0, 0, 0, 4));
+        assertThat(summary()).isEqualTo(new SeqChecker.Summary(6, 0, 0, 0, 4, 0, 0));
         assertThat(summary().failed()).isTrue();
     }
 
@@ -139,11 +139,23 @@ class SeqCheckerTest {
     void theDataAfterTheNumberIsIgnored() {
         checker.record(SeqPayload.format(1, "same".getBytes(StandardCharsets.UTF_8)));
         checker.record(SeqPayload.format(2, "different".getBytes(StandardCharsets.UTF_8)));
-        assertThat(summary()).isEqualTo(new SeqChecker.Summary(2, 0, 0, 0, 0));
+        assertThat(summary()).isEqualTo(new SeqChecker.Summary(2, 0, 0, 0, 0, 0, 0));
     }
 
     @Test
     void recordingANumberBelowOneDirectlyIsAProgrammingError() {
         assertThatThrownBy(() -> checker.record(0L)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void gapsAndLostSessionsReportedByTheLibraryFailTheCheckEvenWithNoNumberMissing() {
+        for (long seq = 1; seq <= 3; seq++) {
+            checker.record(seq);
+        }
+        assertThat(checker.summary(0, 0).failed()).isFalse();
+        assertThat(checker.summary(85_461, 0).failed()).isTrue();
+        assertThat(checker.summary(0, 1).failed()).isTrue();
+        assertThat(checker.summary(7, 2).toString())
+                .isEqualTo("received=3 lost=0 duplicated=0 out_of_order=0 invalid=0 gap=7 session_lost=2");
     }
 }

@@ -234,6 +234,11 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
      * fails.
      */
     public static final class Builder {
+        /** Environment variables of the client commands, never read as server settings. */
+        public static final java.util.Set<String> CLIENT_VARIABLES = java.util.Set.of("CONDUIT_SERVER", "CONDUIT_TOKEN");
+        private static final java.util.regex.Pattern SECRET =
+                java.util.regex.Pattern.compile("(?i)secret|password|token|credential");
+
         private String host = "127.0.0.1";
         private int port = Endpoint.DEFAULT_PORT;
         private int maxPayloadBytes = ProtocolLimits.DEFAULT.maxPayloadBytes();
@@ -582,11 +587,13 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         /**
          * Applies {@code CONDUIT_*} variables from the given environment (usually {@link
          * System#getenv()}); unknown {@code CONDUIT_*} names are an error, so a typo does not pass
-         * unnoticed.
+         * unnoticed. The client commands' variables ({@link #CLIENT_VARIABLES}: {@code
+         * CONDUIT_SERVER}, {@code CONDUIT_TOKEN}) are skipped, so that a shell set up for clients
+         * can start a server too.
          */
         public Builder applyEnvironment(Map<String, String> environment) {
             environment.forEach((name, value) -> {
-                if (name.startsWith(ConfigSettings.ENV_PREFIX)) {
+                if (name.startsWith(ConfigSettings.ENV_PREFIX) && !CLIENT_VARIABLES.contains(name)) {
                     set(ConfigSettings.keyForEnvironmentName(name), value, "environment variable " + name);
                 }
             });
@@ -661,7 +668,14 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     }
                 }
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(source + ": invalid " + key + " '" + value + "': " + e.getMessage(), e);
+                // A secret's value is never repeated: error messages end up in logs and terminals.
+                boolean secret = SECRET.matcher(key).find() || SECRET.matcher(source).find();
+                String why = String.valueOf(e.getMessage());
+                if (secret && !value.isBlank()) {
+                    why = why.replace(value, "(hidden)");
+                }
+                throw new IllegalArgumentException(source + ": invalid " + key + " "
+                        + (secret ? "(value hidden)" : "'" + value + "'") + ": " + why, e);
             }
             sources.put(key, source);
             return this;

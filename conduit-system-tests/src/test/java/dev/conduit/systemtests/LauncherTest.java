@@ -49,12 +49,25 @@ class LauncherTest {
         final List<String> err = new CopyOnWriteArrayList<>();
 
         Run(String... args) throws IOException {
+            this(java.util.Map.of(), false, args);
+        }
+
+        /** With extra environment variables; {@code discardOut} for a subscriber that prints millions of lines. */
+        Run(java.util.Map<String, String> env, boolean discardOut, String... args) throws IOException {
             List<String> command = new ArrayList<>();
             command.add(ROOT.resolve("conduit").toString());
             command.addAll(List.of(args));
-            process = new ProcessBuilder(command).directory(ROOT.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile());
+            builder.environment().keySet().removeIf(k -> k.startsWith("CONDUIT_"));
+            builder.environment().putAll(env);
+            if (discardOut) {
+                builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            }
+            process = builder.start();
             processes.add(process);
-            collect(process.getInputStream(), out);
+            if (!discardOut) {
+                collect(process.getInputStream(), out);
+            }
             collect(process.getErrorStream(), err);
         }
 
@@ -163,8 +176,8 @@ class LauncherTest {
         assertThat(new Run("pub", "seq.clean", "--seq", "--count", "100", "--server", url).exitCode()).isZero();
         clean.awaitLine(clean.out, "100");
         signal("INT", clean.process);
-        assertThat(clean.exitCode()).as("Ctrl-C with nothing lost").isZero();
-        clean.awaitLine(clean.err, "received=100 lost=0 duplicated=0 out_of_order=0 invalid=0");
+        assertThat(clean.exitCode()).as("Ctrl-C with nothing lost: as for a plain sub").isEqualTo(130);
+        clean.awaitLine(clean.err, "received=100 lost=0 duplicated=0 out_of_order=0 invalid=0 gap=0 session_lost=0");
 
         // A plain pub whose data is a number stands in for a publisher that skipped one.
         assertThat(new Run("pub", "seq.gap", "1", "--server", url).exitCode()).isZero();
@@ -172,7 +185,7 @@ class LauncherTest {
         gap.awaitLine(gap.out, "3");
         signal("TERM", gap.process);
         assertThat(gap.exitCode()).as("SIGTERM after a gap").isEqualTo(6);
-        gap.awaitLine(gap.err, "received=2 lost=1 duplicated=0 out_of_order=0 invalid=0");
+        gap.awaitLine(gap.err, "received=2 lost=1 duplicated=0 out_of_order=0 invalid=0 gap=0 session_lost=0");
 
         signal("TERM", server.process);
         assertThat(server.exitCode()).isNotNegative();
@@ -224,6 +237,148 @@ class LauncherTest {
                 "--reconnect-attempts", "0");
         assertThat(plaintext.exitCode()).isEqualTo(3);
         reply.process.destroy();
+    }
+
+    /** A server on a free port, without the HTTP port, its log at debug for the named class if any. */
+    private Run server(int port, java.util.Map<String, String> env, String... more) throws Exception {
+        List<String> args = new ArrayList<>(List.of("server", "--port", Integer.toString(port), "--http-port", "-1"));
+        args.addAll(List.of(more));
+        Run server = new Run(env, false, args.toArray(String[]::new));
+        server.awaitLine(server.out, "listening on tcp://127.0.0.1:" + port);
+        return server;
+    }
+
+    @Test
+    void aKilledServerMakesPubExitSevenNamingTheUnconfirmedAndSubCheckSeqExitSix() throws Exception {
+        int port = freePort();
+        String url = "tcp://127.0.0.1:" + port;
+        Run first = server(port, java.util.Map.of());
+        // CONDUIT_SERVER stands for --server from here on.
+        java.util.Map<String, String> env = java.util.Map.of("CONDUIT_SERVER", url);
+        // --retry-connect: a connection attempt that a busy machine's fresh server answers late is retried.
+        Run check = new Run(env, true, "sub", "seq.kill", "--check-seq", "--retry-connect");
+        Run started = new Run(env, false, "sub", "seq.kill", "--count", "1", "--retry-connect");
+        check.awaitLine(check.err, "subscribed to seq.kill");
+        started.awaitLine(started.err, "subscribed to seq.kill");
+        Run pub = new Run(env, false, "pub", "seq.kill", "--seq", "--count", "1000000", "--retry-connect");
+        assertThat(started.exitCode()).as("a message arrived: pub is publishing").isZero();
+
+        first.process.destroyForcibly(); // SIGKILL: nothing said to anyone
+        assertThat(first.process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        Run second = server(port, java.util.Map.of());
+
+        assertThat(pub.exitCode()).as("pub after its session was lost; stderr %s", pub.err).isEqualTo(7);
+        pub.awaitLine(pub.err, " of 1000000 publishes were not confirmed by the server");
+        Matcher unconfirmed = Pattern.compile("conduit: (\\d+) of 1000000 publishes were not confirmed")
+                .matcher(String.join("\n", pub.err));
+        assertThat(unconfirmed.find()).isTrue();
+        assertThat(Long.parseLong(unconfirmed.group(1))).isPositive();
+
+        check.awaitLine(check.err, "the session was lost");
+        signal("INT", check.process);
+        assertThat(check.exitCode()).as("a lost session is a loss, even stopped by Ctrl-C").isEqualTo(6);
+        check.awaitLine(check.err, "session_lost=1");
+        signal("TERM", second.process);
+        assertThat(second.exitCode()).isNotNegative();
+    }
+
+    @Test
+    void aTailTheServerSkippedWithGapMakesSubCheckSeqExitSix() throws Exception {
+        int port = freePort();
+        String url = "tcp://127.0.0.1:" + port;
+        // The smallest bound the server allows (64 KiB): held for a subscriber that acknowledges nothing.
+        Run server = server(port, java.util.Map.of("CONDUIT_MAX_PAYLOAD_BYTES", "1024", "CONDUIT_MAX_HEADER_BYTES", "1024",
+                "CONDUIT_MAX_SUBJECT_BYTES", "256", "CONDUIT_MAX_PENDING_BYTES_PER_CONNECTION", "65536"));
+        Run sub = new Run("sub", "seq.slow", "--check-seq", "--server", url, "--retry-connect");
+        sub.awaitLine(sub.err, "subscribed to seq.slow");
+        signal("STOP", sub.process); // a subscriber that does not read, and so acknowledges nothing
+        try {
+            // 2,000 messages of 1,000 B: 30 times the bound.
+            assertThat(new Run("pub", "seq.slow", "x".repeat(1000), "--seq", "--count", "2000", "--server", url)
+                    .exitCode()).isZero();
+        } finally {
+            signal("CONT", sub.process);
+        }
+        // The server tells of the skipped messages before the subscription's next one.
+        assertThat(new Run("pub", "seq.slow", "2001", "--server", url).exitCode()).isZero();
+        sub.awaitLine(sub.out, "2001");
+        assertThat(sub.out).last().isEqualTo("2001");
+        sub.awaitLine(sub.err, "the server skipped");
+        signal("TERM", sub.process);
+        assertThat(sub.exitCode()).isEqualTo(6);
+        sub.awaitLine(sub.err, "received=");
+        Matcher summary = Pattern.compile("received=\\d+ lost=\\d+ duplicated=0 out_of_order=0 invalid=0 gap=([1-9]\\d*) "
+                + "session_lost=0").matcher(String.join("\n", sub.err));
+        assertThat(summary.find()).as("summary in %s", sub.err).isTrue();
+        signal("TERM", server.process);
+    }
+
+    @Test
+    void deniedSubscriptionsAndPublishesExitOneWithOneLine(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("perms.yaml");
+        Files.writeString(config, """
+                permissions:
+                  default:
+                    publish:
+                      allow: ["demo.>"]
+                    subscribe:
+                      allow: ["demo.>"]
+                """);
+        int port = freePort();
+        String url = "tcp://127.0.0.1:" + port;
+        Run server = server(port, java.util.Map.of(), "--config", config.toString());
+
+        Run sub = new Run("sub", "other.>", "--server", url);
+        assertThat(sub.exitCode()).as("stderr %s", sub.err).isEqualTo(1);
+        assertThat(sub.err).singleElement().asString().startsWith("conduit: denied: ").contains("other.>");
+        Run pub = new Run("pub", "other.y", "x", "--server", url);
+        assertThat(pub.exitCode()).as("stderr %s", pub.err).isEqualTo(1);
+        assertThat(pub.err).singleElement().asString().startsWith("conduit: denied: ").contains("other.y");
+        assertThat(new Run("pub", "demo.y", "x", "--server", url).exitCode()).isZero();
+        signal("TERM", server.process);
+    }
+
+    @Test
+    void clientVariablesDoNotStopAServerAndSecretsAreNeverPrinted() throws Exception {
+        int port = freePort();
+        Run server = server(port, java.util.Map.of("CONDUIT_TOKEN", "abc", "CONDUIT_SERVER", "tcp://127.0.0.1:1"));
+        signal("TERM", server.process);
+        assertThat(server.exitCode()).isNotNegative();
+
+        Run bad = new Run(java.util.Map.of("CONDUIT_JWT_ALGORITHM", "HS256", "CONDUIT_JWT_SECRET", "too-short-secret-xyz"),
+                false, "server", "--port", "0", "--http-port", "-1");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err).isNotEmpty().noneMatch(l -> l.contains("too-short-secret-xyz"));
+    }
+
+    @Test
+    void sigintAndSigtermCloseSubAndReplyWithAGoodbyeAndExit130And143() throws Exception {
+        int port = freePort();
+        String url = "tcp://127.0.0.1:" + port;
+        Run server = server(port, java.util.Map.of("JAVA_TOOL_OPTIONS",
+                "-Dorg.slf4j.simpleLogger.log.dev.conduit.server.ServerConnection=debug"));
+        Run sub = new Run("sub", "demo.>", "--server", url);
+        Run reply = new Run("reply", "svc.echo", "--echo", "--server", url);
+        sub.awaitLine(sub.err, "subscribed to demo.>");
+        reply.awaitLine(reply.err, "replying on svc.echo");
+        signal("INT", sub.process);
+        assertThat(sub.exitCode()).isEqualTo(130);
+        server.awaitLine(server.err, "is going away: client closing");
+        signal("TERM", reply.process);
+        assertThat(reply.exitCode()).isEqualTo(143);
+        server.awaitLine(server.err, "is going away");
+        assertThat(server.err.stream().filter(l -> l.contains("is going away: client closing")).count()).isEqualTo(2);
+        signal("TERM", server.process);
+    }
+
+    @Test
+    void retryConnectWaitsForAServerStartedLater() throws Exception {
+        int port = freePort();
+        String url = "tcp://127.0.0.1:" + port;
+        Run pub = new Run("pub", "demo.x", "hi", "--server", url, "--retry-connect");
+        Run server = server(port, java.util.Map.of());
+        assertThat(pub.exitCode()).as("stderr %s", pub.err).isZero();
+        signal("TERM", server.process);
     }
 
     private static String[] concat(String[] a, String[] b) {
