@@ -41,6 +41,7 @@ final class ClientWatcher implements ClientListener {
     private final CountDownLatch deniedLatch = new CountDownLatch(1);
     private final AtomicLong gapped = new AtomicLong();
     private final AtomicLong sessionsLost = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean subscriptionEnded = new java.util.concurrent.atomic.AtomicBoolean();
     private final AtomicLong droppedByClient = new AtomicLong();
     private final PrintWriter err;
     private final Duration reconnectFor;
@@ -125,8 +126,21 @@ final class ClientWatcher implements ClientListener {
     @Override
     public void onSlowConsumer(Subscription subscription, long dropped) {
         droppedByClient.addAndGet(dropped);
+        if (!subscription.isActive()) {
+            // A reliable subscription the server ended: it took nothing for the server's maxStall.
+            subscriptionEnded.set(true);
+            warn("the server ended the subscription to " + subscription.pattern() + ": it took no message for the "
+                    + "server's maxStall; " + dropped + " messages held for it were not delivered");
+            finish();
+            return;
+        }
         warn("dropped " + dropped + " messages for " + subscription.pattern() + ": they arrived faster than "
                 + "they could be handled");
+    }
+
+    /** Whether the server ended a subscription of this client for stalling (reported by onSlowConsumer). */
+    boolean subscriptionEnded() {
+        return subscriptionEnded.get();
     }
 
     private void warn(String message) {

@@ -1,6 +1,7 @@
 package dev.conduit.cli;
 
 import dev.conduit.client.Client;
+import dev.conduit.client.Delivery;
 import dev.conduit.client.Subscription;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -28,6 +29,13 @@ final class SubCommand implements Callable<Integer> {
 
     @Option(names = "--queue", paramLabel = "GROUP", description = "Join a queue group: each message goes to one member.")
     String queue;
+
+    @Option(names = "--lossy", description = {
+            "A lossy subscription: when this subscriber falls behind, the server skips messages (counted as gap=) "
+                    + "instead of slowing the publishers. Without it the subscription is reliable: nothing is "
+                    + "skipped, the publishers wait, and a subscriber that takes nothing for the server's maxStall "
+                    + "has its subscription ended (exit 6)."})
+    boolean lossy;
 
     @Option(names = "--count", paramLabel = "N", description = "Exit after N messages.")
     Long count;
@@ -60,7 +68,7 @@ final class SubCommand implements Callable<Integer> {
         try (Client client = server.connect("conduit-sub", watcher)) {
             long limit = count == null ? Long.MAX_VALUE : count;
             AtomicLong printed = new AtomicLong();
-            Subscription s = client.subscribe(pattern, queue, m -> {
+            Subscription s = client.subscribe(pattern, queue, lossy ? Delivery.LOSSY : Delivery.RELIABLE, m -> {
                 // Handlers of one subscription run one at a time, so these lines never interleave.
                 if (checker != null) {
                     checker.record(m.payload());
@@ -86,6 +94,9 @@ final class SubCommand implements Callable<Integer> {
             }
             boolean done = stopped || printed.get() >= limit; // if not, the connection closed first
             int code = checker == null ? ExitCode.OK.code : report(checker, watcher, err);
+            if (watcher.subscriptionEnded()) {
+                return ExitCode.SEQUENCE_ERRORS.code; // the server ended it for stalling: said on stderr
+            }
             if (!done && code == ExitCode.OK.code) {
                 throw watcher.reason();
             }

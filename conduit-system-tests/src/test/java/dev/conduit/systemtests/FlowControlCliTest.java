@@ -70,19 +70,20 @@ class FlowControlCliTest {
         List<String> subErr = new CopyOnWriteArrayList<>();
         CountDownLatch subscribed = new CountDownLatch(1);
         Path received = dir.resolve("received.txt");
-        Process sub = run(received, subErr, subscribed, "sub", "--server", endpoint, "seq.>", "--check-seq",
-                "--count", Integer.toString(count));
+        Process sub = run(received, subErr, subscribed, "sub", "--server", endpoint, "--retry-connect", "seq.>",
+                "--check-seq", "--count", Integer.toString(count));
         assertThat(subscribed.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("sub subscribed; stderr: %s", subErr).isTrue();
 
         List<String> pubErr = new CopyOnWriteArrayList<>();
         Process pub = run(dir.resolve("pub.txt"), pubErr, new CountDownLatch(1), "pub", "--server", endpoint,
-                "seq.test", "x", "--count", Integer.toString(count), "--seq");
+                "--retry-connect", "seq.test", "x", "--count", Integer.toString(count), "--seq");
         assertThat(pub.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)).as("pub finished; stderr: %s", pubErr).isTrue();
         assertThat(pub.exitValue()).as("pub exit; stderr: %s", pubErr).isZero();
 
         assertThat(sub.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)).as("sub finished; stderr: %s", subErr).isTrue();
         assertThat(sub.exitValue()).as("sub exit; stderr: %s", subErr).isZero();
-        assertThat(subErr).as("the summary line").anyMatch(l -> l.startsWith("received=" + count + " lost=0 duplicated=0"));
+        assertThat(subErr).as("the summary line").anyMatch(l -> l.startsWith("received=" + count + " lost=0 duplicated=0")
+                && l.contains("gap=0") && l.contains("session_lost=0"));
         assertThat(subErr).as("no slow-consumer warnings").noneMatch(l -> l.contains("not keeping up"));
         try (var lines = Files.lines(received)) {
             assertThat(lines.count()).isEqualTo(count);
