@@ -92,7 +92,7 @@ class FaultProxyClientTest {
         client.publish("into.the.void", new byte[1]);
 
         assertThatThrownBy(() -> client.flush(Duration.ofMillis(300)).get())
-                .isInstanceOf(ExecutionException.class).cause().hasMessageContaining("did not confirm");
+                .isInstanceOf(ExecutionException.class).cause().hasMessageContaining("confirmed nothing for 300 ms");
         assertThat(client.state()).isEqualTo(ConnectionState.OPEN);
 
         proxy.blackHole(false);
