@@ -54,7 +54,7 @@ class SessionBoundsTest {
             assertThatThrownBy(() -> other.requestAndWait("kept", new byte[0], WAIT))
                     .isInstanceOf(NoRespondersException.class);
             proxy.refuse(false);
-            assertThat(lost.get(30, TimeUnit.SECONDS).reason()).contains("unknown or has expired");
+            assertThat(lost.get(30, TimeUnit.SECONDS).reason()).contains("the session is unknown, has ended");
             await().atMost(WAIT).until(() -> client.state() == ConnectionState.OPEN && ts.server.sessionCount() == 2);
         }
     }
