@@ -53,6 +53,8 @@ final class ServerConnection implements FrameHandler {
     private Connection.Cancellable pendingRefusal;
     /** The client said goodbye (GOAWAY): its session ends with this connection instead of waiting. */
     private volatile boolean leaving;
+    /** A frame arrived after WELCOME; on the I/O thread. */
+    private boolean spoke;
     /** Reading is suspended for the rate ({@link #suspendForRate}); on the I/O thread. */
     private boolean rateSuspended;
     /**
@@ -91,6 +93,10 @@ final class ServerConnection implements FrameHandler {
                 fatal(ErrorCode.UNEXPECTED_FRAME, "expected HELLO as the first frame, got " + frame.type());
             }
             return;
+        }
+        if (!spoke) {
+            spoke = true; // its first frame after WELCOME: it has read the WELCOME's resume token
+            session.welcomeRead(this);
         }
         switch (frame) {
             case Frame.Ping p -> pong(p);

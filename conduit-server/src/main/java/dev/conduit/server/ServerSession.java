@@ -8,6 +8,7 @@ import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.protocol.SequencedStream;
 import dev.conduit.protocol.ResumeToken;
 import dev.conduit.transport.Connection;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +70,15 @@ final class ServerSession {
     private final SequencedStream.Receiver inbound = new SequencedStream.Receiver();
     /** The secret that resumes the session once; replaced by every resume. */
     private ResumeToken resumeToken;
+    /**
+     * Tokens issued before {@link #resumeToken} that the client may still hold: still accepted until
+     * the client shows it read a newer one (its first frame on the connection the session is attached
+     * to, {@link #welcomeRead}). Resumes race: a connection cut before the client read its WELCOME, or
+     * a HELLO from an attempt the client gave up but that arrived late and took the session, must not
+     * cost the session. At most {@value #MAX_UNCONFIRMED_TOKENS}, oldest dropped first. Under inLock.
+     */
+    private final ArrayDeque<ResumeToken> unconfirmedTokens = new ArrayDeque<>(MAX_UNCONFIRMED_TOKENS);
+    private static final int MAX_UNCONFIRMED_TOKENS = 4;
     /**
      * Opened after a refused resume: kept detached only once its client has sent a sequenced frame,
      * so that resume guesses leave no sessions behind.
@@ -195,7 +205,11 @@ final class ServerSession {
         synchronized (inLock) {
             synchronized (outLock) {
                 // Checked and replaced under the lock: two connections with one token resume at most once.
-                if (state == State.CLOSED || !resumeToken.sameSecret(token)) {
+                boolean known = resumeToken.sameSecret(token);
+                for (ResumeToken t : unconfirmedTokens) {
+                    known |= t.sameSecret(token); // no early exit: the time taken does not say which matched
+                }
+                if (state == State.CLOSED || !known) {
                     return WRONG_TOKEN;
                 }
                 List<Frame> again = new ArrayList<>(replay.held());
@@ -211,6 +225,10 @@ final class ServerSession {
                 if (state == State.DETACHED) {
                     server.budget().moved(-replay.heldBytes());
                 }
+                if (unconfirmedTokens.size() == MAX_UNCONFIRMED_TOKENS) {
+                    unconfirmedTokens.removeFirst();
+                }
+                unconfirmedTokens.addLast(resumeToken); // until the client shows it has the new one
                 resumeToken = server.issueResumeToken(id);
                 if (expiry != null) {
                     expiry.cancel();
@@ -288,7 +306,7 @@ final class ServerSession {
                 endLocked(reason);
             }
         }
-        log.info("{} ended: {}", this, reason);
+        log.debug("{} ended: {}", this, reason);
         released();
         return true;
     }
@@ -385,6 +403,18 @@ final class ServerSession {
     // Inbound
 
     /** A frame from a connection after its handshake; ignored unless that connection is attached. */
+    /**
+     * The client sent its first frame on {@code from} after the WELCOME there: it has read that
+     * WELCOME's token, so the one before it stops working. On the connection's thread.
+     */
+    void welcomeRead(ServerConnection from) {
+        synchronized (inLock) {
+            if (attached == from) {
+                unconfirmedTokens.clear();
+            }
+        }
+    }
+
     void inbound(ServerConnection from, Frame frame) {
         synchronized (inLock) {
             if (attached != from) {

@@ -136,6 +136,38 @@ class ResumeTokenSecurityTest {
     }
 
     @Test
+    void aResumeWhoseWelcomeWasNeverReadLeavesTheTokenUsedValidUntilTheClientSpeaks() throws Exception {
+        Frame.Welcome first;
+        try (RawFrameClient c = new RawFrameClient(server.address())) {
+            c.send(Frame.Hello.anonymous(1, "owner"));
+            first = (Frame.Welcome) c.next();
+            assertThat(c.sync()).isEmpty();
+        }
+        await().atMost(WAIT).until(() -> server.connectionCount() == 0);
+        try (RawFrameClient c = new RawFrameClient(server.address())) {
+            c.send(resume("owner", first.resumeToken().encoded(), 0));
+            // cut before the client could read the WELCOME and its new token: it never sends a frame here
+        }
+        await().atMost(WAIT).until(() -> server.connectionCount() == 0);
+        Frame.Welcome third;
+        try (RawFrameClient c = new RawFrameClient(server.address())) {
+            c.send(resume("owner", first.resumeToken().encoded(), 0));
+            third = (Frame.Welcome) c.next();
+            assertThat(third.resumed()).as("the token it holds still resumes it").isTrue();
+            assertThat(c.sync()).isEmpty(); // it has read this WELCOME: the older token is done
+        }
+        await().atMost(WAIT).until(() -> server.connectionCount() == 0);
+        try (RawFrameClient c = new RawFrameClient(server.address())) {
+            c.send(resume("replay", first.resumeToken().encoded(), 0));
+            assertThat(((Frame.Error) c.next()).errorCode()).isEqualTo(ErrorCode.SESSION_NOT_RESUMED);
+        }
+        try (RawFrameClient c = new RawFrameClient(server.address())) {
+            c.send(resume("owner", third.resumeToken().encoded(), 0));
+            assertThat(((Frame.Welcome) c.next()).resumed()).isTrue();
+        }
+    }
+
+    @Test
     void refusedResumesLeaveNoDetachedSession() throws Exception {
         long epoch;
         try (RawFrameClient c = new RawFrameClient(server.address())) {

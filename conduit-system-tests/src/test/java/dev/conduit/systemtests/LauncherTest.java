@@ -289,7 +289,7 @@ class LauncherTest {
         // The smallest bound the server allows (64 KiB): held for a subscriber that acknowledges nothing.
         Run server = server(port, java.util.Map.of("CONDUIT_MAX_PAYLOAD_BYTES", "1024", "CONDUIT_MAX_HEADER_BYTES", "1024",
                 "CONDUIT_MAX_SUBJECT_BYTES", "256", "CONDUIT_MAX_PENDING_BYTES_PER_CONNECTION", "65536"));
-        Run sub = new Run("sub", "seq.slow", "--check-seq", "--server", url, "--retry-connect");
+        Run sub = new Run("sub", "seq.slow", "--check-seq", "--lossy", "--server", url, "--retry-connect");
         sub.awaitLine(sub.err, "subscribed to seq.slow");
         signal("STOP", sub.process); // a subscriber that does not read, and so acknowledges nothing
         try {
