@@ -92,7 +92,7 @@ scenario_paused() {
   kill -CONT "$r4_pid"
   local pub_exit=0; wait "$pub_pid" || pub_exit=$?
   sleep 2
-  kill -INT "$lossy_pid" 2>/dev/null || true # it skips what it cannot take, so it never reaches a count
+  kill -TERM "$lossy_pid" 2>/dev/null || true # it skips what it cannot take, so it never reaches a count
   for s in r1 r2 r3 r4 lossy; do
     local pid_var="${s}_pid" e=0
     wait "${!pid_var}" || e=$?
