@@ -38,6 +38,11 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert.")
     String tlsKey;
 
+    @Option(names = "--unix-socket", paramLabel = "PATH",
+            description = "Also listen on this Unix domain socket (clients connect to unix://PATH); "
+                    + "the file is removed on stop, and a stale one left by a dead server is replaced.")
+    String unixSocket;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML settings file; environment variables (CONDUIT_*) override it, flags override both.")
     Path config;
@@ -65,6 +70,10 @@ final class ServerCommand implements Callable<Integer> {
         boolean tls = serverConfig.tlsEnabled();
         spec.commandLine().getOut().printf("conduit server %s listening on %s://%s:%d%n", server.serverId(),
                 tls ? "tls" : "tcp", hostForUrl(address.getHostString()), address.getPort());
+        if (serverConfig.unixSocket() != null) {
+            spec.commandLine().getOut().printf("conduit server %s listening on unix://%s%n", server.serverId(),
+                    serverConfig.unixSocket().path());
+        }
         if (serverConfig.http().enabled()) {
             InetSocketAddress http = server.httpAddress();
             spec.commandLine().getOut().printf("conduit server %s http on %s://%s:%d/%n", server.serverId(),
@@ -94,6 +103,9 @@ final class ServerCommand implements Callable<Integer> {
         }
         if (tlsKey != null) {
             builder.set("tlsKey", tlsKey, "--tls-key");
+        }
+        if (unixSocket != null) {
+            builder.set("unixSocket", unixSocket, "--unix-socket");
         }
         return builder.build();
     }

@@ -82,6 +82,8 @@ final class RoutingServer implements Server {
     private final AuditLog audit = new AuditLog();
     private final LimitLog connectionsLog;
     private final LimitLog perAddressLog;
+    /** The Unix domain socket's listener; null if there is none. */
+    private Listener unixListener;
     /** The HTTP port's listener; null if it is turned off. */
     private Listener httpListener;
 
@@ -141,6 +143,9 @@ final class RoutingServer implements Server {
         if (config.http().enabled()) {
             startHttp(new ServerHttp(this));
         }
+        if (config.unixSocket() != null) {
+            startUnix();
+        }
         stats.start();
         return this;
     }
@@ -194,6 +199,24 @@ final class RoutingServer implements Server {
      */
     private static boolean countedAtHttpAccept(Connection connection) {
         return connection.transportName().equals("ws") || connection.transportName().equals("wss");
+    }
+
+    /** Opens the Unix domain socket; on failure undoes the start. */
+    private void startUnix() {
+        try {
+            unixListener = transport.listenUnix(config.unixSocket(), config.limits(), this::accept);
+        } catch (RuntimeException e) {
+            listener.close().join();
+            if (httpListener != null) {
+                httpListener.close().join();
+            }
+            transport.close();
+            state.set(State.STOPPED);
+            stopped.complete(null);
+            throw e instanceof UncheckedIOException u ? u : new UncheckedIOException("cannot listen on unix socket "
+                    + config.unixSocket().path() + ": " + e.getMessage(), new IOException(e));
+        }
+        log.info("conduit server {} listening on unix://{}", serverId, config.unixSocket().path());
     }
 
     /** Makes the handler of a new connection; runs on its I/O thread. */
@@ -614,6 +637,9 @@ final class RoutingServer implements Server {
         listener.close().join();
         if (httpListener != null) {
             httpListener.close().join();
+        }
+        if (unixListener != null) {
+            unixListener.close().join();
         }
         List<CompletableFuture<Void>> closing = connections.stream().map(c -> {
             c.goAway((int) Math.min(Integer.MAX_VALUE, drainMillis));

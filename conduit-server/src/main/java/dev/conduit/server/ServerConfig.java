@@ -7,6 +7,7 @@ import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.ServerTls;
 import dev.conduit.transport.TlsProvider;
 import dev.conduit.transport.TransportOptions;
+import dev.conduit.transport.UnixSocket;
 import dev.conduit.transport.WebSocketOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,16 +66,21 @@ import java.util.Set;
  * @param memory                       the server-wide bounds on what it buffers: {@code maxMemory},
  *                                     {@code maxDetachedSessions}, {@code maxDetachedBytes}, {@code
  *                                     maxPongBacklogBytes} (see {@link MemoryLimits})
+ * @param unixSocket                   a Unix domain socket to listen on besides the TCP port
+ *                                     ({@code unix://} clients, plain, same limits and
+ *                                     authentication); keys {@code unixSocket} (the file), {@code
+ *                                     unixSocketMode} (octal, e.g. {@code 660}), {@code
+ *                                     unixSocketOwner}, {@code unixSocketGroup}; null for none
  */
 public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
                            Duration drainTimeout, long maxPendingBytesPerSession, TransportOptions transport,
                            Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
                            List<String> alternates, Clock clock, PeerLimits peerLimits, HttpConfig http,
                            AuthConfig auth, ServerTls tls, FlowControl flow,
-                           MemoryLimits memory) {
+                           MemoryLimits memory, UnixSocket unixSocket) {
 
     /** The settings whose values are file names; in a YAML file they are relative to the file's folder. */
-    static final Set<String> PATH_SETTINGS = Set.of("tlsCert", "tlsKey", "tlsKeyStore", "tlsClientCa");
+    static final Set<String> PATH_SETTINGS = Set.of("tlsCert", "tlsKey", "tlsKeyStore", "tlsClientCa", "unixSocket");
     /** The keys of the YAML {@code tls} section; each is the setting {@code tls} + the key capitalised. */
     static final List<String> TLS_SECTION_KEYS = List.of("cert", "key", "keyPassword", "keyStore", "keyStorePassword",
             "clientAuth", "clientCa", "protocols", "provider", "reloadInterval");
@@ -287,6 +293,10 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         /** Set by {@link #tls(ServerTls)}: replaces the {@code tls*} settings. */
         private ServerTls tls;
         private AuthConfig auth;
+        private Path unixSocket;
+        private Set<java.nio.file.attribute.PosixFilePermission> unixSocketPermissions;
+        private String unixSocketOwner;
+        private String unixSocketGroup;
         /** Where each setting's current value came from, for settings last set through {@link #set}. */
         private final Map<String, String> sources = new HashMap<>();
 
@@ -661,6 +671,10 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "tlsProtocols" -> tlsProtocols = ServerTls.checkProtocols(List.of(value.trim().split("\\s*,\\s*")));
                     case "tlsProvider" -> tlsProvider = TlsProvider.parse(value);
                     case "tlsReloadInterval" -> tlsReloadInterval = ConfigSettings.duration(value);
+                    case "unixSocket" -> unixSocket = value.isBlank() ? null : path(value);
+                    case "unixSocketMode" -> unixSocketPermissions = UnixSocket.parseMode(value);
+                    case "unixSocketOwner" -> unixSocketOwner = new UnixSocket(Path.of("x"), null, value.trim(), null).owner();
+                    case "unixSocketGroup" -> unixSocketGroup = new UnixSocket(Path.of("x"), null, null, value.trim()).group();
                     default -> {
                         if (!authSettings.set(key, value)) {
                             throw new IllegalArgumentException("unknown setting");
@@ -722,7 +736,29 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins,
                     httpAllowedHosts), a,
                     tls != null ? tls : tlsFromSettings(), new FlowControl(maxHeldBytesPerSubscription, maxStall),
-                    memory);
+                    memory, unixSocketFromSettings());
+        }
+
+        /** The {@code unixSocket*} settings as a {@link UnixSocket}; null if no file is set (then nothing else may be). */
+        private UnixSocket unixSocketFromSettings() {
+            if (unixSocket == null) {
+                for (String key : List.of("unixSocketMode", "unixSocketOwner", "unixSocketGroup")) {
+                    if (sources.containsKey(key)) {
+                        throw new IllegalArgumentException(attributed(key) + key + " is set, but unixSocket is not");
+                    }
+                }
+                return null;
+            }
+            return new UnixSocket(unixSocket, unixSocketPermissions, unixSocketOwner, unixSocketGroup);
+        }
+
+        /** A Unix domain socket to listen on besides the TCP port; null for none. */
+        public Builder unixSocket(UnixSocket socket) {
+            this.unixSocket = socket == null ? null : socket.path();
+            this.unixSocketOwner = socket == null ? null : socket.owner();
+            this.unixSocketGroup = socket == null ? null : socket.group();
+            this.unixSocketPermissions = socket == null ? null : socket.permissions();
+            return this;
         }
 
         /** The {@code tls*} settings as a {@link ServerTls}; null if no certificate is set (then nothing else may be). */

@@ -41,7 +41,7 @@ import java.util.function.ToLongFunction;
  */
 final class ServerMetrics {
     /** The transports a connection can use; each has its gauge from the start, at zero. */
-    static final List<String> TRANSPORTS = List.of("tcp", "tls", "ws", "wss", "memory");
+    static final List<String> TRANSPORTS = List.of("tcp", "tls", "ws", "wss", "unix", "memory");
     static final int RECENT_ERRORS = 20;
 
     private final MeterRegistry registry;

@@ -192,6 +192,32 @@ class LauncherTest {
     }
 
     @Test
+    void pubSubAndRequestReplyOverAUnixSocket(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("conduit.sock");
+        String url = "unix://" + socket;
+        Run server = new Run("server", "--port", Integer.toString(freePort()), "--http-port", "-1",
+                "--unix-socket", socket.toString());
+        server.awaitLine(server.out, "listening on " + url);
+
+        Run sub = new Run("sub", "local.>", "--count", "2", "--server", url);
+        sub.awaitLine(sub.err, "subscribed to local.>");
+        Run reply = new Run("reply", "svc.echo", "--echo", "--server", url);
+        reply.awaitLine(reply.err, "replying on svc.echo");
+        assertThat(new Run("pub", "local.a", "one", "--server", url).exitCode()).isZero();
+        assertThat(new Run("pub", "local.b", "two", "--server", url).exitCode()).isZero();
+        assertThat(sub.exitCode()).isZero();
+        assertThat(sub.out).containsExactly("one", "two");
+        Run req = new Run("req", "svc.echo", "ping", "--server", url);
+        assertThat(req.exitCode()).isZero();
+        assertThat(req.out).containsExactly("ping");
+
+        reply.process.destroy();
+        signal("TERM", server.process);
+        assertThat(server.exitCode()).isNotNegative();
+        assertThat(socket).as("removed when the server stops").doesNotExist();
+    }
+
+    @Test
     void theTlsAndJwtExampleServesClientsWithTheMatchingFlags(@TempDir Path dir) throws Exception {
         Path certs = dir.resolve("certs");
         assertThat(new Run("certs", "--out", certs.toString(), "--client", "alice").exitCode()).isZero();

@@ -8,29 +8,45 @@ import java.util.Set;
 
 /**
  * Where a server listens, as a URL: {@code tcp://host:port}, {@code tls://host:port}, {@code
- * ws://host:port/path} or {@code wss://host:port/path}. The port defaults to {@value #DEFAULT_PORT}
- * for {@code tcp} and {@code tls}, and to {@value #DEFAULT_HTTP_PORT} for {@code ws} and {@code wss};
- * the path, which only WebSocket endpoints have, defaults to {@value #DEFAULT_WEBSOCKET_PATH}.
+ * ws://host:port/path}, {@code wss://host:port/path} or {@code unix:///path/to.sock}. The port
+ * defaults to {@value #DEFAULT_PORT} for {@code tcp} and {@code tls}, and to {@value
+ * #DEFAULT_HTTP_PORT} for {@code ws} and {@code wss}; the path, which only WebSocket endpoints have,
+ * defaults to {@value #DEFAULT_WEBSOCKET_PATH}. A {@code unix} endpoint is a Unix domain socket on
+ * this machine: it has no host and no port (empty and 0), and its path is the socket's file name.
  *
- * @param scheme lower-case scheme: {@code tcp}, {@code tls}, {@code ws} or {@code wss}
- * @param host   host name or address literal (IPv6 without brackets)
- * @param port   TCP port, 1 to 65535
- * @param path   the HTTP path of a WebSocket endpoint, starting with {@code /}; empty for tcp and tls
+ * @param scheme lower-case scheme: {@code tcp}, {@code tls}, {@code ws}, {@code wss} or {@code unix}
+ * @param host   host name or address literal (IPv6 without brackets); empty for unix
+ * @param port   TCP port, 1 to 65535; 0 for unix
+ * @param path   the HTTP path of a WebSocket endpoint, starting with {@code /}; the socket file of a
+ *               unix endpoint; empty for tcp and tls
  */
 public record Endpoint(String scheme, String host, int port, String path) {
     public static final int DEFAULT_PORT = 7440;
     public static final int DEFAULT_HTTP_PORT = 7480;
     public static final String DEFAULT_WEBSOCKET_PATH = "/conduit";
     public static final String DEFAULT_URL = "tcp://127.0.0.1:" + DEFAULT_PORT;
-    private static final Set<String> SCHEMES = Set.of("tcp", "tls", "ws", "wss");
+    private static final Set<String> SCHEMES = Set.of("tcp", "tls", "ws", "wss", "unix");
 
     public Endpoint {
         Objects.requireNonNull(scheme, "scheme");
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(path, "path");
         if (!SCHEMES.contains(scheme)) {
-            throw new IllegalArgumentException("unsupported scheme '" + scheme + "': expected tcp, tls, ws or wss");
+            throw new IllegalArgumentException("unsupported scheme '" + scheme + "': expected tcp, tls, ws, wss or unix");
         }
+        if (scheme.equals("unix")) {
+            if (!host.isEmpty() || port != 0) {
+                throw new IllegalArgumentException("a unix endpoint has no host or port: " + host + ":" + port);
+            }
+            if (path.isEmpty() || path.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("a unix endpoint needs a socket file name: '" + path + "'");
+            }
+        } else {
+            checkNetwork(scheme, host, port, path);
+        }
+    }
+
+    private static void checkNetwork(String scheme, String host, int port, String path) {
         if (host.isEmpty()) {
             throw new IllegalArgumentException("host must not be empty");
         }
@@ -51,6 +67,16 @@ public record Endpoint(String scheme, String host, int port, String path) {
         this(scheme, host, port, scheme.equals("ws") || scheme.equals("wss") ? DEFAULT_WEBSOCKET_PATH : "");
     }
 
+    /** A Unix domain socket endpoint: the socket file {@code path}. */
+    public static Endpoint unix(String path) {
+        return new Endpoint("unix", "", 0, path);
+    }
+
+    /** Whether this is a Unix domain socket ({@code unix}), whose {@link #path} is the socket file. */
+    public boolean unix() {
+        return scheme.equals("unix");
+    }
+
     /** Whether the link is encrypted: {@code tls} or {@code wss}. */
     public boolean secure() {
         return scheme.equals("tls") || scheme.equals("wss");
@@ -63,13 +89,22 @@ public record Endpoint(String scheme, String host, int port, String path) {
 
     /**
      * Parses {@code scheme://host:port[/path]}, {@code scheme://host} or {@code host:port} (which is
-     * tcp). A path on a tcp or tls endpoint (other than a lone {@code /}), a query, a fragment or user
-     * info is rejected, not ignored.
+     * tcp), or {@code unix://} followed by a socket file name ({@code unix:///run/conduit.sock}, or
+     * {@code unix://conduit.sock} relative to the working directory). A path on a tcp or tls endpoint
+     * (other than a lone {@code /}), a query, a fragment or user info is rejected, not ignored.
      *
      * @throws IllegalArgumentException naming the URL and what is wrong with it
      */
     public static Endpoint parse(String url) {
         Objects.requireNonNull(url, "url");
+        if (url.regionMatches(true, 0, "unix://", 0, 7)) {
+            // A file name, taken as it is: it may hold characters a URI would have to escape.
+            try {
+                return unix(url.substring(7));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid endpoint '" + url + "': " + e.getMessage());
+            }
+        }
         String text = url.contains("://") ? url : "tcp://" + url;
         URI uri;
         try {
@@ -84,7 +119,7 @@ public record Endpoint(String scheme, String host, int port, String path) {
         String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         if (!SCHEMES.contains(scheme)) {
             throw new IllegalArgumentException("invalid endpoint '" + url + "': unsupported scheme '" + scheme
-                    + "': expected tcp, tls, ws or wss");
+                    + "': expected tcp, tls, ws, wss or unix");
         }
         boolean web = scheme.equals("ws") || scheme.equals("wss");
         String path = uri.getPath() == null ? "" : uri.getPath();
@@ -120,6 +155,9 @@ public record Endpoint(String scheme, String host, int port, String path) {
 
     @Override
     public String toString() {
+        if (unix()) {
+            return "unix://" + path;
+        }
         return scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + path;
     }
 }

@@ -63,6 +63,24 @@ interface LinkStyle {
         }
     };
 
+    /** A Unix domain socket: ends as {@link #TCP} does (half-close, then close after the linger). */
+    LinkStyle UNIX = new LinkStyle() {
+        @Override
+        public String name() {
+            return "unix";
+        }
+
+        @Override
+        public long flushBytes() {
+            return Long.MAX_VALUE;
+        }
+
+        @Override
+        public void closeGracefully(Channel channel, long lingerMillis) {
+            TCP.closeGracefully(channel, lingerMillis);
+        }
+    };
+
     /**
      * TLS over TCP: sends the TLS close_notify, then ends the TCP stream as {@link #TCP} does, so the
      * peer can tell an orderly end from a truncation.

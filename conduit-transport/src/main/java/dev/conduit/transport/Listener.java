@@ -6,7 +6,7 @@ import java.util.concurrent.CompletableFuture;
 /** A bound server socket accepting connections. */
 public interface Listener {
 
-    /** The address actually bound (with the real port when port 0 was asked for). */
+    /** The address actually bound (with the real port when port 0 was asked for); null for a Unix socket. */
     InetSocketAddress address();
 
     /** Stops accepting; connections already accepted stay open. */

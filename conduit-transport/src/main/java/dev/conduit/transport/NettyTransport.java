@@ -14,18 +14,28 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioDomainSocketChannel;
+import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDomainSocketChannel;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerDomainSocketChannel;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,15 +52,21 @@ final class NettyTransport implements Transport {
     private final EventLoopGroup group;
     private final Class<? extends Channel> channelType;
     private final Class<? extends ServerChannel> serverChannelType;
+    /** Unix domain socket channels of the same implementation as the TCP ones. */
+    private final Class<? extends Channel> domainChannelType;
+    private final Class<? extends ServerChannel> domainServerChannelType;
     private final String kind;
     /** Client TLS contexts by configuration, so that reconnects do not read the files again. */
     private final Map<ClientTls, SslContext> clientContexts = new ConcurrentHashMap<>();
 
     private NettyTransport(EventLoopGroup group, Class<? extends Channel> channelType,
-                           Class<? extends ServerChannel> serverChannelType, String kind) {
+                           Class<? extends ServerChannel> serverChannelType, Class<? extends Channel> domainChannelType,
+                           Class<? extends ServerChannel> domainServerChannelType, String kind) {
         this.group = group;
         this.channelType = channelType;
         this.serverChannelType = serverChannelType;
+        this.domainChannelType = domainChannelType;
+        this.domainServerChannelType = domainServerChannelType;
         this.kind = kind;
     }
 
@@ -65,6 +81,8 @@ final class NettyTransport implements Transport {
         IoHandlerFactory factory;
         Class<? extends Channel> channel;
         Class<? extends ServerChannel> server;
+        Class<? extends Channel> domain;
+        Class<? extends ServerChannel> domainServer;
         String name;
         switch (kind) {
             case EPOLL -> {
@@ -72,6 +90,8 @@ final class NettyTransport implements Transport {
                 factory = EpollIoHandler.newFactory();
                 channel = EpollSocketChannel.class;
                 server = EpollServerSocketChannel.class;
+                domain = EpollDomainSocketChannel.class;
+                domainServer = EpollServerDomainSocketChannel.class;
                 name = "epoll";
             }
             case IO_URING -> {
@@ -79,18 +99,22 @@ final class NettyTransport implements Transport {
                 factory = IoUringIoHandler.newFactory();
                 channel = IoUringSocketChannel.class;
                 server = IoUringServerSocketChannel.class;
+                domain = IoUringDomainSocketChannel.class;
+                domainServer = IoUringServerDomainSocketChannel.class;
                 name = "io_uring";
             }
             default -> {
                 factory = NioIoHandler.newFactory();
                 channel = NioSocketChannel.class;
                 server = NioServerSocketChannel.class;
+                domain = NioDomainSocketChannel.class;
+                domainServer = NioServerDomainSocketChannel.class;
                 name = "nio";
             }
         }
         DefaultThreadFactory threads = new DefaultThreadFactory("conduit-io", options.daemon());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(options.ioThreads(), threads, factory);
-        return new NettyTransport(group, channel, server, name);
+        return new NettyTransport(group, channel, server, domain, domainServer, name);
     }
 
     @Override
@@ -123,6 +147,9 @@ final class NettyTransport implements Transport {
             return handler;
         };
         long timeoutMillis = Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        if (endpoint.unix()) {
+            return connectUnix(endpoint, timeoutMillis, factory, result);
+        }
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
                 .channel(channelType)
@@ -161,6 +188,77 @@ final class NettyTransport implements Transport {
             }
         });
         return result;
+    }
+
+    private CompletableFuture<Connection> connectUnix(Endpoint endpoint, long timeoutMillis,
+                                                      Function<Connection, FrameHandler> factory,
+                                                      CompletableFuture<Connection> result) {
+        Bootstrap bootstrap = new Bootstrap()
+                .group(group)
+                .channel(domainChannelType)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeoutMillis)
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new FrameDecoder(
+                                new NettyConnection(ch, ProtocolLimits.DEFAULT, LinkStyle.UNIX), factory));
+                    }
+                });
+        try {
+            bootstrap.connect(unixAddress(Path.of(endpoint.path()))).addListener(f -> {
+                if (!f.isSuccess()) {
+                    result.completeExceptionally(f.cause());
+                }
+            });
+        } catch (RuntimeException e) {
+            result.completeExceptionally(e);
+        }
+        return result;
+    }
+
+    /** The address type the domain socket channels of this implementation take. */
+    private SocketAddress unixAddress(Path path) {
+        return kind.equals("nio") ? UnixDomainSocketAddress.of(path) : new DomainSocketAddress(path.toString());
+    }
+
+    @Override
+    public Listener listenUnix(UnixSocket socket, ProtocolLimits limits, Function<Connection, FrameHandler> acceptor) {
+        Path path = socket.path();
+        UnixSocketFiles.clearStale(path);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(domainServerChannelType)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new FrameDecoder(new NettyConnection(ch, limits, LinkStyle.UNIX), acceptor));
+                    }
+                });
+        Channel server = bootstrap.bind(unixAddress(path)).syncUninterruptibly().channel();
+        try {
+            UnixSocketFiles.applyAttributes(socket);
+        } catch (RuntimeException e) {
+            server.close().syncUninterruptibly();
+            UnixSocketFiles.remove(path);
+            throw e;
+        }
+        return new Listener() {
+            @Override
+            public InetSocketAddress address() {
+                return null;
+            }
+
+            @Override
+            public CompletableFuture<Void> close() {
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                server.close().addListener(f -> {
+                    UnixSocketFiles.remove(path);
+                    done.complete(null);
+                });
+                return done;
+            }
+        };
     }
 
     @Override

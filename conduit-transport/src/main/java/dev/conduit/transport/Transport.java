@@ -41,6 +41,16 @@ public interface Transport extends Connector, AutoCloseable {
                     Function<Connection, FrameHandler> acceptor);
 
     /**
+     * Binds a Unix domain socket and starts accepting, as {@link #listen(InetSocketAddress,
+     * ProtocolLimits, Function)} does; accepted connections are named {@code unix}. The file is
+     * handled as {@link UnixSocket} describes (a stale one removed, the mode and owner set, the file
+     * removed on close). The returned listener's {@link Listener#address()} is null.
+     *
+     * @throws java.io.UncheckedIOException naming the file if it cannot be bound or given its mode or owner
+     */
+    Listener listenUnix(UnixSocket socket, ProtocolLimits limits, Function<Connection, FrameHandler> acceptor);
+
+    /**
      * Binds an HTTP port and starts accepting. A WebSocket upgrade at {@code webSocket.path()} from
      * an allowed origin becomes a {@link Connection} (transport name {@code ws}) whose frames travel
      * in binary WebSocket messages, each holding one or more whole frames; {@code acceptor} is called
