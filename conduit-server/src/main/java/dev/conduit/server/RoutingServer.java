@@ -40,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * The {@link Server} behind {@link Server#create}: a listener, the sessions it accepted, and the
  * {@link SubjectIndex} that routes between them. Routing runs on the publisher's I/O thread and
  * queues each delivery on the subscriber's connection, whose own event loop writes it.
+ *
+ * <p>Past 600 lines because it is where the server's parts meet: the listeners' lifecycle, the
+ * handshake's session lookup (resume tokens, refusals, eviction) and routing share its state. The
+ * pieces that stand alone already live elsewhere (MemoryBudget, ResumeAttempts, SystemApi,
+ * StatsPublisher); the next to move out is the resume lookup in {@link #openSession}.
  */
 final class RoutingServer implements Server {
     private static final Logger log = LoggerFactory.getLogger(RoutingServer.class);

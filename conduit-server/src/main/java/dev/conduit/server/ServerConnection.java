@@ -297,20 +297,29 @@ final class ServerConnection implements FrameHandler {
         ServerSession s = session;
         long more = s == null ? 0 : s.rateDebt(this);
         if (more > 0) {
-            Heartbeat h = heartbeat;
-            if (h != null) {
-                h.received();
-                long now = config.clock().nanoTime();
-                if (now - lastRatePing >= config.heartbeatInterval().toNanos()) {
-                    lastRatePing = now;
-                    connection.send(new Frame.Ping(0));
-                }
-            }
+            keepAliveWhileNotRead();
             connection.schedule(this::rateWaitOver, Math.min(more, maxRateWait()), TimeUnit.NANOSECONDS);
         } else {
             rateSuspended = false;
             if (creditWaits.isEmpty()) {
                 connection.resumeReading();
+            }
+        }
+    }
+
+    /**
+     * While reading is suspended (rate or credit) the peer cannot show it is alive: the heartbeat
+     * counts it alive, and a PING now and then keeps the peer's own heartbeat fed (its PONG waits
+     * with the rest).
+     */
+    private void keepAliveWhileNotRead() {
+        Heartbeat h = heartbeat;
+        if (h != null) {
+            h.received();
+            long now = config.clock().nanoTime();
+            if (now - lastRatePing >= config.heartbeatInterval().toNanos()) {
+                lastRatePing = now;
+                connection.send(new Frame.Ping(0));
             }
         }
     }
@@ -342,23 +351,12 @@ final class ServerConnection implements FrameHandler {
         }, 0, TimeUnit.NANOSECONDS);
     }
 
-    /**
-     * While reading waits for credit the peer cannot show it is alive: the heartbeat counts it alive,
-     * and a PING now and then keeps the peer's own heartbeat fed (its PONG waits with the rest).
-     */
+    /** While reading waits for credit: keeps both heartbeats fed, as {@link #rateWaitOver} does. */
     private void creditWaitTick() {
         if (state == State.CLOSED || creditWaits.isEmpty()) {
             return;
         }
-        Heartbeat h = heartbeat;
-        if (h != null) {
-            h.received();
-            long now = config.clock().nanoTime();
-            if (now - lastRatePing >= config.heartbeatInterval().toNanos()) {
-                lastRatePing = now;
-                connection.send(new Frame.Ping(0));
-            }
-        }
+        keepAliveWhileNotRead();
         connection.schedule(this::creditWaitTick, maxRateWait(), TimeUnit.NANOSECONDS);
     }
 
