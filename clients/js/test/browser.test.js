@@ -9,7 +9,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { connect } from '../conduit.js';
+import { connect } from '../src/index.js';
 import { startServer, exited, until } from './harness.js';
 
 function findChromium() {
@@ -24,20 +24,29 @@ function findChromium() {
 }
 
 const chromium = findChromium();
-const moduleSource = readFileSync(new URL('../conduit.js', import.meta.url));
+const moduleSource = readFileSync(new URL('../dist/conduit.js', import.meta.url));
 
 const page = `<!doctype html><meta charset="utf-8"><script type="module">
 import { connect } from '/client/conduit.js';
 const report = (r) => fetch('/result', { method: 'POST', body: JSON.stringify(r) });
 try {
   const ws = new URLSearchParams(location.search).get('ws');
-  const client = await connect({ url: ws, name: 'browser-test' });
-  const got = new Promise((resolve) => client.subscribe('browser.in', (m) => resolve(m.json())));
+  // Without its path: the client adds /conduit.
+  const client = await connect({ url: ws.slice(0, ws.lastIndexOf('/conduit')), name: 'browser-test' });
+  const inbound = client.subscribe('browser.in');
   await client.flush();
   const reply = await client.request('node.svc', 'from the browser', { timeoutMs: 5000 });
+  const stop = new AbortController();
+  const aborted = client.request('node.svc', 'never mind', { signal: stop.signal, timeoutMs: 5000 }).then(() => 'replied', (e) => e.name);
+  stop.abort();
+  let got = null;
+  for await (const m of inbound) {
+    got = m.json();
+    break;
+  }
   client.publish('browser.out', { hello: 'from chromium', typed: client.info.maxPayload > 0 });
   await client.flush();
-  await report({ ok: true, reply: reply.text(), got: await got });
+  await report({ ok: true, reply: reply.text(), got, aborted: await aborted, iterating: inbound.active });
   await client.close();
 } catch (e) {
   report({ ok: false, error: String(e && e.stack || e) });
@@ -85,6 +94,8 @@ test('conduit.js works in a browser', { skip: chromium ? false : 'no chromium on
         assert.equal(result.ok, true, result.error);
         assert.equal(result.reply, 'node got: from the browser');
         assert.deepEqual(result.got, { n: 42 });
+        assert.equal(result.aborted, 'AbortError');
+        assert.equal(result.iterating, false, 'leaving the for await loop unsubscribed');
         await until(() => fromBrowser.length === 1, 'the browser publish');
         assert.deepEqual(fromBrowser, [{ hello: 'from chromium', typed: true }]);
     } finally {

@@ -1,7 +1,7 @@
 // The client's session logic against an in-memory WebSocket and a manual clock: no network, no waiting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, backoffDelay, TimeoutError, NoRespondersError, SessionLostError, BufferFullError, InvalidArgumentError, ClosedError, ServerError } from '../conduit.js';
+import { connect, backoffDelay, TimeoutError, NoRespondersError, SessionLostError, BufferFullError, InvalidArgumentError, ClosedError, ServerError } from '../src/index.js';
 import { FakeNet, ManualTimers, tick, welcome, message } from './fakes.js';
 
 const text = (b) => new TextDecoder().decode(b);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { encodeFrame, decodeFrame, FrameReader, ProtocolError, subjectProblem, queueGroupProblem, subjectMatches, maxFrameSize, DEFAULT_LIMITS } from '../conduit.js';
+import { encodeFrame, decodeFrame, FrameReader, ProtocolError, subjectProblem, queueGroupProblem, subjectMatches, maxFrameSize, DEFAULT_LIMITS } from '../src/index.js';
 
 const enc = new TextEncoder();
 const doc = readFileSync(fileURLToPath(new URL('../../../docs/protocol.md', import.meta.url)), 'utf8');

@@ -1,5 +1,5 @@
 // Test doubles: a manual clock and an in-memory WebSocket whose "server" side is the test.
-import { encodeFrame, FrameReader } from '../conduit.js';
+import { encodeFrame, FrameReader } from '../src/index.js';
 
 /** Timers that move only when the test says so. */
 export class ManualTimers {

@@ -6,10 +6,10 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { connect, NoRespondersError, TimeoutError, ServerError } from '../conduit.js';
+import { connect, NoRespondersError, TimeoutError, ServerError } from '../src/index.js';
 import { startServer, startProxy, conduit, exited, until } from './harness.js';
 
-/** @type {import('../conduit.js').Client[]} */
+/** @type {import('../src/index.js').Client[]} */
 const clients = [];
 
 /** @param {string | string[]} url @param {object} [extra] */

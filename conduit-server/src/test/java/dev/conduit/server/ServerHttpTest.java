@@ -6,9 +6,14 @@ import dev.conduit.client.Client;
 import dev.conduit.transport.HttpCall;
 import dev.conduit.transport.HttpReply;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -96,10 +101,74 @@ class ServerHttpTest {
             HttpReply client = get(http, "/client/conduit.js");
             assertThat(client.status()).isEqualTo(200);
             assertThat(client.contentType()).isEqualTo("text/javascript; charset=utf-8");
-            assertThat(text(client)).contains("export async function connect");
+            assertThat(text(client)).contains("async function connect(").containsPattern("export \\{[^}]*\\bconnect\\b");
             HttpReply chat = get(http, "/examples/chat.html");
             assertThat(chat.status()).isEqualTo(200);
             assertThat(text(chat)).contains("/client/conduit.js");
+        }
+    }
+
+    private static HttpReply get(ServerHttp http, String path, Map<String, String> headers) {
+        return http.handle(new HttpCall("GET", path, "", headers, "127.0.0.1:1"));
+    }
+
+    private static byte[] gunzip(byte[] gz) throws IOException {
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(gz))) {
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void theBrowserClientIsGzippedWhenAcceptedWithAnEtagThatAnswers304() throws IOException {
+        try (RoutingServer server = RoutingServer.create(config())) {
+            ServerHttp http = new ServerHttp(server);
+            HttpReply plain = get(http, "/client/conduit.js");
+            assertThat(plain.headers()).doesNotContainKey("Content-Encoding").containsKey("ETag")
+                    .containsEntry("Vary", "Accept-Encoding, Origin");
+            HttpReply gz = get(http, "/client/conduit.js", Map.of("accept-encoding", "br, gzip;q=0.8"));
+            assertThat(gz.status()).isEqualTo(200);
+            assertThat(gz.headers()).containsEntry("Content-Encoding", "gzip");
+            assertThat(gz.body().length).isLessThan(plain.body().length / 2);
+            assertThat(gunzip(gz.body())).isEqualTo(plain.body());
+            assertThat(gz.headers().get("ETag")).isNotEqualTo(plain.headers().get("ETag")).endsWith("-gzip\"");
+            assertThat(get(http, "/client/conduit.js", Map.of("accept-encoding", "gzip;q=0")).headers())
+                    .doesNotContainKey("Content-Encoding");
+
+            String etag = plain.headers().get("ETag");
+            assertThat(etag).matches("\"[0-9a-f]{32}\"");
+            HttpReply notModified = get(http, "/client/conduit.js", Map.of("if-none-match", "\"other\", W/" + etag));
+            assertThat(notModified.status()).isEqualTo(304);
+            assertThat(notModified.body()).isEmpty();
+            assertThat(notModified.headers()).containsEntry("ETag", etag);
+            assertThat(get(http, "/client/conduit.js", Map.of("if-none-match", "\"other\"")).status()).isEqualTo(200);
+            HttpReply gz304 = get(http, "/client/conduit.js",
+                    Map.of("accept-encoding", "gzip", "if-none-match", gz.headers().get("ETag")));
+            assertThat(gz304.status()).isEqualTo(304);
+            assertThat(get(http, "/dashboard.js", Map.of("accept-encoding", "gzip")).headers())
+                    .containsEntry("Content-Encoding", "gzip").containsKey("Content-Security-Policy");
+        }
+    }
+
+    @Test
+    void theBrowserClientCarriesCorsOnlyForAllowedOrigins() {
+        ServerConfig config = ServerConfig.builder().host("127.0.0.1").port(0).heartbeatInterval(Duration.ZERO)
+                .allowedOrigins(List.of("http://app.example:3000")).build();
+        try (RoutingServer server = RoutingServer.create(config)) {
+            ServerHttp http = new ServerHttp(server);
+            assertThat(get(http, "/client/conduit.js", Map.of("origin", "http://APP.example:3000")).headers())
+                    .containsEntry("Access-Control-Allow-Origin", "http://APP.example:3000");
+            assertThat(get(http, "/client/conduit.js", Map.of("origin", "http://evil.example")).headers())
+                    .doesNotContainKey("Access-Control-Allow-Origin");
+            assertThat(get(http, "/client/conduit.js", Map.of("origin", "null")).headers())
+                    .doesNotContainKey("Access-Control-Allow-Origin");
+            assertThat(get(http, "/examples/chat.html", Map.of("origin", "http://app.example:3000")).headers())
+                    .as("only the client module is for other origins").doesNotContainKey("Access-Control-Allow-Origin");
+        }
+        ServerConfig any = ServerConfig.builder().host("127.0.0.1").port(0).heartbeatInterval(Duration.ZERO)
+                .allowedOrigins(List.of("*")).build();
+        try (RoutingServer server = RoutingServer.create(any)) {
+            assertThat(get(new ServerHttp(server), "/client/conduit.js", Map.of("origin", "https://x.example")).headers())
+                    .containsEntry("Access-Control-Allow-Origin", "https://x.example");
         }
     }
 

@@ -42,6 +42,29 @@ public record WebSocketOptions(String path, List<String> allowedOrigins) {
     }
 
     /**
+     * Whether {@code allowedOrigins} names a page's origin (an {@code Origin} header), or is {@code
+     * *}: for the HTTP port's CORS header. Pages from the server itself need no listing, and are not
+     * looked at here. False for anything that is not {@code scheme://host[:port]}.
+     */
+    public boolean lists(String origin) {
+        if (anyOrigin()) {
+            return true;
+        }
+        String normalized;
+        try {
+            normalized = normalizeOrigin(origin);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        for (String allowed : allowedOrigins) {
+            if (normalizeOrigin(allowed).equals(normalized)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * An origin as browsers send it, reduced to compare equal: lower case, without a default port
      * ({@code http://h:80} is {@code http://h}).
      *
