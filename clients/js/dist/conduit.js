@@ -107,7 +107,8 @@ var FrameType = Object.freeze({
   ACK: 12,
   GAP: 13,
   AUTH: 14,
-  AUTH_OK: 15
+  AUTH_OK: 15,
+  CREDIT: 16
 });
 var TYPE_NAMES = {};
 for (const [name, code] of Object.entries(FrameType)) {
@@ -118,7 +119,7 @@ var DEFINED_FLAGS = {
   2: 3,
   3: 1,
   4: 0,
-  5: 1,
+  5: 3,
   6: 0,
   7: 0,
   8: 0,
@@ -126,9 +127,10 @@ var DEFINED_FLAGS = {
   10: 1,
   11: 1,
   12: 0,
-  13: 0,
+  13: 1,
   14: 0,
-  15: 0
+  15: 0,
+  16: 0
 };
 var FLAG_RESUMED = 1;
 var FLAG_EXPIRES = 2;
@@ -236,7 +238,10 @@ function encodeFrame(f) {
       flags = f.request ? 1 : 0;
       break;
     case "SUBSCRIBE":
-      flags = f.disconnectWhenSlow ? 1 : 0;
+      flags = (f.disconnectWhenSlow ? 1 : 0) | (f.creditMessages > 0 ? 2 : 0);
+      break;
+    case "GAP":
+      flags = f.ended ? 1 : 0;
       break;
     case "ERROR":
       flags = f.fatal ? 1 : 0;
@@ -269,6 +274,8 @@ function encodeFrame(f) {
       w.u16(f.maxSubject);
       w.u32(f.heartbeatMs);
       w.u16(f.heartbeatMisses);
+      w.bytes16(f.resumeToken || new Uint8Array(0));
+      w.str16(f.inboxPrefix || "");
       if (f.credentialsValidMs > 0) {
         w.u64(f.credentialsValidMs);
       }
@@ -286,6 +293,15 @@ function encodeFrame(f) {
       w.u32(f.subscriptionId);
       w.str16(f.pattern);
       w.str16(f.queueGroup || "");
+      if (f.creditMessages > 0) {
+        w.u32(f.creditMessages);
+        w.u32(f.creditBytes);
+      }
+      break;
+    case "CREDIT":
+      w.u32(f.subscriptionId);
+      w.u64(f.consumedMessages);
+      w.u64(f.consumedBytes);
       break;
     case "UNSUBSCRIBE":
       w.u32(f.subscriptionId);
@@ -501,6 +517,8 @@ function decodeAt(buf, start, length, limits) {
       const maxSubject = r.u16("max subject");
       const heartbeatMs = r.u32("heartbeat ms");
       const heartbeatMisses = r.u16("heartbeat misses");
+      const resumeToken = r.bytes16("resume token").slice();
+      const inboxPrefix = r.str16("inbox prefix");
       if (maxPayload > 64 * 1024 * 1024 || maxHeader > 1024 * 1024 || maxSubject === 0 || heartbeatMs > 2147483647) {
         throw new ProtocolError("WELCOME announces impossible limits");
       }
@@ -524,6 +542,8 @@ function decodeAt(buf, start, length, limits) {
         maxSubject,
         heartbeatMs,
         heartbeatMisses,
+        resumeToken,
+        inboxPrefix,
         credentialsValidMs
       };
       break;
@@ -539,15 +559,28 @@ function decodeAt(buf, start, length, limits) {
       f = { type: "MESSAGE", sequence, subscriptionId, ...r.body() };
       break;
     }
-    case 5:
+    case 5: {
+      if (flags === 3) {
+        throw new ProtocolError("SUBSCRIBE cannot be both DISCONNECT_WHEN_SLOW and CREDIT");
+      }
       f = {
         type: "SUBSCRIBE",
         subscriptionId: r.u32("subscription id"),
         pattern: r.str16("pattern", limits.maxSubject, 422),
         queueGroup: r.str16("queue group", limits.maxSubject, 422),
-        disconnectWhenSlow: (flags & 1) !== 0
+        disconnectWhenSlow: (flags & 1) !== 0,
+        creditMessages: 0,
+        creditBytes: 0
       };
+      if ((flags & 2) !== 0) {
+        f.creditMessages = r.u32("credit messages");
+        f.creditBytes = r.u32("credit bytes");
+        if (f.creditMessages === 0 || f.creditBytes === 0) {
+          throw new ProtocolError("SUBSCRIBE with CREDIT needs credit > 0");
+        }
+      }
       break;
+    }
     case 6:
       f = { type: "UNSUBSCRIBE", subscriptionId: r.u32("subscription id"), afterMessages: r.u32("after messages") };
       break;
@@ -584,7 +617,18 @@ function decodeAt(buf, start, length, limits) {
       f = { type: "ACK", sequence: r.count("sequence") };
       break;
     case 13:
-      f = { type: "GAP", subscriptionId: r.u32("subscription id"), dropped: r.count("dropped") };
+      f = { type: "GAP", subscriptionId: r.u32("subscription id"), dropped: r.count("dropped"), ended: (flags & 1) !== 0 };
+      if (!f.ended && f.dropped < 1) {
+        throw new ProtocolError("GAP must report at least one dropped message");
+      }
+      break;
+    case 16:
+      f = {
+        type: "CREDIT",
+        subscriptionId: r.u32("subscription id"),
+        consumedMessages: r.count("consumed messages"),
+        consumedBytes: r.count("consumed bytes")
+      };
       break;
     case 14:
       f = { type: "AUTH", authScheme: r.str16("auth scheme"), credentials: r.bytes16("credentials").slice() };
@@ -817,9 +861,10 @@ var Subscription = class {
   /**
    * @param {Client} client @param {number} id @param {string} pattern @param {string | undefined} queue
    * @param {((msg: Msg) => void) | null} handler null: iterate @param {boolean} disconnectWhenSlow
-   * @param {number} [bufferSize] without a handler, the messages held before acknowledgements stop
+   * @param {number} [bufferSize] without a handler, the messages that may wait for the loop
+   * @param {{ messages: number, bytes: number } | null} [credit] the window of a reliable subscription; null: lossy
    */
-  constructor(client, id, pattern, queue, handler, disconnectWhenSlow, bufferSize = 1024) {
+  constructor(client, id, pattern, queue, handler, disconnectWhenSlow, bufferSize = 1024, credit = null) {
     this._client = client;
     this.id = id;
     this.pattern = pattern;
@@ -836,6 +881,14 @@ var Subscription = class {
     this._queue = [];
     this._waiters = [];
     this._errorThrown = false;
+    this.reliable = credit !== null && !disconnectWhenSlow;
+    this._fullWindow = credit === null ? { messages: 0, bytes: 0 } : { messages: handler === null ? Math.min(credit.messages, bufferSize) : credit.messages, bytes: credit.bytes };
+    this._window = { ...this._fullWindow };
+    this._consumed = 0;
+    this._consumedBytes = 0;
+    this._reported = 0;
+    this._reportedBytes = 0;
+    this._queuedBytes = 0;
   }
   /** Whether messages go to an iterator rather than a handler. */
   get iterable() {
@@ -871,8 +924,12 @@ var Subscription = class {
     const entry = this._queue.shift();
     if (entry) {
       this.delivered++;
+      this._queuedBytes -= entry.msg.data.length;
       if (this._queue.length >= this.bufferSize) {
         this._client._released();
+      }
+      if (this.reliable) {
+        this._taken(entry.msg.data.length, this._queue.length === 0);
       }
       return Promise.resolve({ value: entry.msg, done: false });
     }
@@ -929,8 +986,12 @@ var Subscription = class {
       if (waiter) {
         this.delivered++;
         waiter.resolve({ value: msg, done: false });
+        if (this.reliable) {
+          this._taken(body.payload.length, false);
+        }
       } else {
         this._queue.push({ msg, seq });
+        this._queuedBytes += body.payload.length;
       }
       if (last) {
         this._end();
@@ -946,6 +1007,33 @@ var Subscription = class {
     } catch (e) {
       this._client._emit("error", new ConduitError(`handler of subscription ${this.id} '${this.pattern}' failed: ${e instanceof Error ? e.message : String(e)}`));
     }
+    if (this.reliable) {
+      this._taken(body.payload.length, false);
+    }
+  }
+  /**
+   * @internal A message of `bytes` payload bytes was taken: reports it at once when half a window
+   * has been taken since the last report, or when the loop's buffer ran empty (`idle`); else at the
+   * end of the read (`_reportCredit`).
+   * @param {number} bytes @param {boolean} idle
+   */
+  _taken(bytes, idle) {
+    this._consumed++;
+    this._consumedBytes += bytes;
+    if (idle || this._consumed - this._reported >= Math.max(1, this._window.messages / 2) || this._consumedBytes - this._reportedBytes >= this._window.bytes / 2) {
+      this._reportCredit();
+    }
+  }
+  /** @internal Sends CREDIT if anything taken is unreported (and a connection is ready). */
+  _reportCredit() {
+    if (this.reliable && this.active && (this._consumed > this._reported || this._consumedBytes > this._reportedBytes) && this._client._sendCredit(this._creditFrame())) {
+      this._reported = this._consumed;
+      this._reportedBytes = this._consumedBytes;
+    }
+  }
+  /** @internal @returns {CreditFrame} the consumed totals of this session */
+  _creditFrame() {
+    return { type: "CREDIT", subscriptionId: this.id, consumedMessages: this._consumed, consumedBytes: this._consumedBytes };
   }
   /** @internal */
   _subscribeFrame() {
@@ -956,7 +1044,9 @@ var Subscription = class {
         subscriptionId: this.id,
         pattern: this.pattern,
         queueGroup: this.queue || "",
-        disconnectWhenSlow: this.disconnectWhenSlow
+        disconnectWhenSlow: this.disconnectWhenSlow,
+        creditMessages: this.reliable ? this._window.messages : 0,
+        creditBytes: this.reliable ? this._window.bytes : 0
       }
     );
   }
@@ -964,6 +1054,16 @@ var Subscription = class {
   _resubscribeFrames() {
     const got = this.received;
     this.received = 0;
+    if (this.reliable) {
+      this._window = {
+        messages: Math.max(1, this._fullWindow.messages - this._queue.length),
+        bytes: Math.max(1, this._fullWindow.bytes - this._queuedBytes)
+      };
+      this._consumed = 0;
+      this._consumedBytes = 0;
+      this._reported = 0;
+      this._reportedBytes = 0;
+    }
     if (this.limit === Infinity) {
       return [this._subscribeFrame()];
     }
@@ -976,11 +1076,23 @@ var Subscription = class {
     this._client._forget(this);
     this._wake();
   }
+  /**
+   * @internal GAP with ENDED: the server ended this reliable subscription, which granted no credit
+   * for its stall limit. The loop gets what is buffered, then the error.
+   */
+  _endedByServer() {
+    if (!this.active) {
+      return;
+    }
+    this.error = new ServerError(429, false, `subscription ${this.id} '${this.pattern}' was ended by the server: it took nothing for the server's stall limit`);
+    this._end();
+  }
   /** Ends the subscription now. Messages already in flight, or buffered for a loop, are dropped. */
   unsubscribe() {
     if (this.active) {
       const held = this._queue.length > this.bufferSize;
       this._queue = [];
+      this._queuedBytes = 0;
       this._end();
       if (held) {
         this._client._released();
@@ -1036,7 +1148,6 @@ function positive(v, dflt, name, zeroOk = false) {
 }
 
 // src/session.js
-var utf8Encoder2 = new TextEncoder();
 function frameSize(f) {
   if (f.type === "PUBLISH") {
     let n = 6 + 8 + 4 + utf8Length(f.subject) + utf8Length(f.replyTo) + 4 + 4 + f.payload.length;
@@ -1049,7 +1160,7 @@ function frameSize(f) {
     return n;
   }
   if (f.type === "SUBSCRIBE") {
-    return 6 + 8 + utf8Length(f.pattern) + utf8Length(f.queueGroup);
+    return 6 + 8 + utf8Length(f.pattern) + utf8Length(f.queueGroup) + (f.creditMessages > 0 ? 8 : 0);
   }
   return 14;
 }
@@ -1078,6 +1189,7 @@ var Session = class {
     this.bufferedBytes = 0;
     this.inSeq = 0;
     this.inAcked = 0;
+    this.token = new Uint8Array(0);
   }
   /** The highest sequence number the server has confirmed. */
   get confirmed() {
@@ -1229,16 +1341,16 @@ var Session = class {
     }
     return 0;
   }
-  /** The HELLO resume token (epoch, then the session id), or null before the first WELCOME. */
+  /**
+   * Keeps the resume token of the latest WELCOME (protocol.md section 4): a secret that works once,
+   * replaced by every WELCOME, shown to nobody. @param {Uint8Array | undefined} token
+   */
+  resumeWith(token) {
+    this.token = token || new Uint8Array(0);
+  }
+  /** The HELLO resume token, or null before the first WELCOME or when the server offers no resume. */
   resumeToken() {
-    if (this.id === null) {
-      return null;
-    }
-    const id = utf8Encoder2.encode(this.id);
-    const token = new Uint8Array(8 + id.length);
-    new DataView(token.buffer).setBigUint64(0, this.epoch);
-    token.set(id, 8);
-    return token;
+    return this.id === null || this.token.length === 0 ? null : this.token;
   }
 };
 
@@ -1682,7 +1794,7 @@ var Requests = class {
 };
 
 // src/credentials.js
-var utf8Encoder3 = new TextEncoder();
+var utf8Encoder2 = new TextEncoder();
 var NO_CREDENTIALS = Object.freeze({ scheme: "", credentials: "" });
 function credentialsSupplier(options) {
   const given = (
@@ -1723,7 +1835,7 @@ function encodeCredentials(c, what = "the credentials supplier") {
   if (typeof scheme !== "string") {
     throw new InvalidArgumentError(`${what}: the scheme must be a string ('token', 'jwt', ...), not ${typeof scheme}`);
   }
-  const bytes = typeof credentials === "string" ? utf8Encoder3.encode(credentials) : credentials instanceof Uint8Array ? credentials : null;
+  const bytes = typeof credentials === "string" ? utf8Encoder2.encode(credentials) : credentials instanceof Uint8Array ? credentials : null;
   if (bytes === null) {
     throw new InvalidArgumentError(`${what}: the credentials must be a string or a Uint8Array, not ${typeof credentials}`);
   }
@@ -1790,6 +1902,13 @@ var Client = class {
     this._closeTimeoutMs = positive(options.closeTimeoutMs, 5e3, "closeTimeoutMs", true);
     this._retryInitialConnect = !!options.retryInitialConnect;
     this._disconnectWhenSlow = !!options.disconnectWhenSlow;
+    this._credit = {
+      messages: positive(options.creditMessages, 65536, "creditMessages"),
+      bytes: positive(options.creditBytes, 8 * 1024 * 1024, "creditBytes")
+    };
+    if (!Number.isInteger(this._credit.messages) || !Number.isInteger(this._credit.bytes) || this._credit.messages > 4294967295 || this._credit.bytes > 4294967295) {
+      throw new InvalidArgumentError("creditMessages and creditBytes must be integers that fit in 32 bits");
+    }
     this._timers = options.timers || realTimers;
     this._random = options.random || Math.random;
     this._networkEvents = options.networkEvents !== void 0 ? options.networkEvents : typeof /** @type {any} */
@@ -1850,7 +1969,7 @@ var Client = class {
   /**
    * Adds a listener: 'connected' (ServerInfo), 'disconnected' ({ reason }), 'reconnected' (ServerInfo),
    * 'resumed' (ServerInfo), 'sessionLost' (SessionLost), 'error' (Error), 'slowConsumer'
-   * ({ subscription, dropped }), 'renewed' ({ credentialsValidMs }: the server accepted renewed
+   * ({ subscription, dropped, ended }), 'renewed' ({ credentialsValidMs }: the server accepted renewed
    * credentials, AUTH_OK), 'closed' ({ reason, unconfirmed }: the publishes never confirmed).
    * @param {EventName} event @param {(arg: any) => void} handler
    * @returns {() => void} removes the listener
@@ -1905,7 +2024,9 @@ var Client = class {
   /**
    * Subscribes to a subject pattern (`*` one token, `>` the rest). With a handler, it gets each
    * message; without one, iterate the subscription: `for await (const msg of sub)`, with at most
-   * `bufferSize` messages (default 1024) acknowledged before the loop takes them.
+   * `bufferSize` messages (default 1024) waiting for the loop. Reliable unless `lossy` (or
+   * `disconnectWhenSlow`): the server sends no more than the subscription's credit beyond what it
+   * has taken, never skipping; a lossy one is skipped (GAP, 'slowConsumer') when it falls behind.
    * @param {string} pattern
    * @param {((msg: Msg) => void) | SubscribeOptions | null} [handler]
    * @param {SubscribeOptions} [options]
@@ -1934,13 +2055,8 @@ var Client = class {
         throw new InvalidArgumentError(`invalid queue group '${options.queue}': ${q}`, 422);
       }
     }
-    return this._subscribe(
-      pattern,
-      options.queue,
-      handler || null,
-      options.disconnectWhenSlow ?? this._disconnectWhenSlow,
-      bufferSize
-    );
+    const dws = options.disconnectWhenSlow ?? this._disconnectWhenSlow;
+    return this._subscribe(pattern, options.queue, handler || null, dws, !!options.lossy || dws, bufferSize);
   }
   /**
    * Sends a request and resolves with the first reply. Rejects with NoRespondersError when
@@ -1960,7 +2076,7 @@ var Client = class {
         throw abortError(options.signal, subject);
       }
       if (!this._inbox) {
-        this._inbox = this._subscribe(`${this._requests.prefix}*`, void 0, (m) => this._onReply(m), false);
+        this._inbox = this._subscribe(`${this._requests.prefix}*`, void 0, (m) => this._onReply(m), false, false);
       }
       const { id, replyTo } = this._requests.next();
       const frame = this._publishFrame(subject, data, options.headers, replyTo, true);
@@ -2108,16 +2224,28 @@ var Client = class {
   /**
    * @private
    * @param {string} pattern @param {string | undefined} queue @param {((m: Msg) => void) | null} handler
-   * @param {boolean} dws @param {number} [bufferSize]
+   * @param {boolean} dws @param {boolean} lossy @param {number} [bufferSize]
    */
-  _subscribe(pattern, queue, handler, dws, bufferSize) {
-    const s = new Subscription(this, ++this._nextSubId, pattern, queue, handler, dws, bufferSize);
+  _subscribe(pattern, queue, handler, dws, lossy, bufferSize) {
+    const s = new Subscription(this, ++this._nextSubId, pattern, queue, handler, dws, bufferSize, lossy ? null : this._credit);
     this._subs.set(s.id, s);
     if (s.iterable) {
       this._iterated.add(s);
     }
     this._enqueue(s._subscribeFrame(), false);
     return s;
+  }
+  /**
+   * @internal Sends a CREDIT on the ready connection, if there is one (after a resume the totals go again).
+   * @param {CreditFrame} f @returns {boolean} whether it was sent
+   */
+  _sendCredit(f) {
+    const link = this._link;
+    if (!link || !link.isWelcomed || !this._ready) {
+      return false;
+    }
+    link.send(f);
+    return true;
   }
   /** @internal @param {Subscription} s */
   _forget(s) {
@@ -2274,9 +2402,20 @@ var Client = class {
       for (const o of session.unacked) {
         link.send(o.frame);
       }
+      for (const s of this._subs.values()) {
+        if (s.reliable && s.active) {
+          link.send(s._creditFrame());
+        }
+      }
       this._stats.resumes++;
       notices.push(() => this._emit("resumed", info));
     } else {
+      if (w.inboxPrefix && w.inboxPrefix !== this._requests.prefix) {
+        this._requests.prefix = w.inboxPrefix;
+        if (this._inbox) {
+          this._inbox.pattern = `${w.inboxPrefix}*`;
+        }
+      }
       if (!first) {
         const lost = this._loseSession(this._refusal || "the server started a new session");
         this._stats.sessionsLost++;
@@ -2287,6 +2426,7 @@ var Client = class {
         s._newSession();
       }
     }
+    session.resumeWith(w.resumeToken);
     this._refusal = null;
     this._failures = 0;
     this._moveOn = false;
@@ -2416,13 +2556,19 @@ var Client = class {
       const s = this._subs.get(f.subscriptionId);
       if (s) {
         s.dropped += f.dropped;
-        this._emit("slowConsumer", { subscription: s, dropped: f.dropped });
+        if (f.ended) {
+          s._endedByServer();
+        }
+        this._emit("slowConsumer", { subscription: s, dropped: f.dropped, ended: f.ended });
       }
     }
   }
-  /** @internal After each batch read: acknowledge what arrived. @param {Link} link */
+  /** @internal After each batch read: report what was taken, acknowledge what arrived. @param {Link} link */
   _readComplete(link) {
     if (this._link === link && link.isWelcomed) {
+      for (const s of this._subs.values()) {
+        s._reportCredit();
+      }
       let holdFrom = Infinity;
       for (const s of this._iterated) {
         holdFrom = Math.min(holdFrom, s._holdFrom());

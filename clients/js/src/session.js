@@ -23,8 +23,6 @@ import { utf8Length } from './subjects.js';
  * @typedef {{ subject: string, replyTo: string | undefined, headers: HeaderList, data: Uint8Array }} Unconfirmed
  */
 
-const utf8Encoder = new TextEncoder();
-
 /** The encoded size of a frame, for the buffer bound. @param {Frame} f */
 export function frameSize(f) {
     if (f.type === 'PUBLISH') {
@@ -38,7 +36,7 @@ export function frameSize(f) {
         return n;
     }
     if (f.type === 'SUBSCRIBE') {
-        return 6 + 8 + utf8Length(f.pattern) + utf8Length(f.queueGroup);
+        return 6 + 8 + utf8Length(f.pattern) + utf8Length(f.queueGroup) + (f.creditMessages > 0 ? 8 : 0);
     }
     return 14;
 }
@@ -83,6 +81,8 @@ export class Session {
         this.inSeq = 0;
         /** the last inSeq acknowledged */
         this.inAcked = 0;
+        /** @type {Uint8Array} the secret from the last WELCOME that resumes the session once */
+        this.token = new Uint8Array(0);
     }
 
     /** The highest sequence number the server has confirmed. */
@@ -252,15 +252,16 @@ export class Session {
         return 0;
     }
 
-    /** The HELLO resume token (epoch, then the session id), or null before the first WELCOME. */
+    /**
+     * Keeps the resume token of the latest WELCOME (protocol.md section 4): a secret that works once,
+     * replaced by every WELCOME, shown to nobody. @param {Uint8Array | undefined} token
+     */
+    resumeWith(token) {
+        this.token = token || new Uint8Array(0);
+    }
+
+    /** The HELLO resume token, or null before the first WELCOME or when the server offers no resume. */
     resumeToken() {
-        if (this.id === null) {
-            return null;
-        }
-        const id = utf8Encoder.encode(this.id);
-        const token = new Uint8Array(8 + id.length);
-        new DataView(token.buffer).setBigUint64(0, this.epoch);
-        token.set(id, 8);
-        return token;
+        return this.id === null || this.token.length === 0 ? null : this.token;
     }
 }
