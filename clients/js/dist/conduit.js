@@ -1147,6 +1147,169 @@ function positive(v, dflt, name, zeroOk = false) {
   return v;
 }
 
+// src/sequenced.js
+var FULL = 0;
+function isCount(n) {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+var SequencedStream = class {
+  /**
+   * @param {number} maxHeldBytes the bound `offer` keeps to; Infinity for none
+   * @param {(item: T) => number} sizeOf the bytes a held item counts for; the same every time
+   */
+  constructor(maxHeldBytes, sizeOf) {
+    if (!(maxHeldBytes >= 0)) {
+      throw new RangeError(`maxHeldBytes must be >= 0: ${maxHeldBytes}`);
+    }
+    this._max = maxHeldBytes;
+    this._sizeOf = sizeOf;
+    this._held = [];
+    this._sent = 0;
+    this._heldBytes = 0;
+  }
+  /** The number of the last frame sent; 0 before the first. */
+  get sent() {
+    return this._sent;
+  }
+  /** The highest number confirmed so far (by an ACK or a resume); everything after it is held. */
+  get acknowledged() {
+    return this._sent - this._held.length;
+  }
+  /** How many frames are held: sent and not yet confirmed. */
+  get held() {
+    return this._held.length;
+  }
+  /** The bytes of the frames held. */
+  get heldBytes() {
+    return this._heldBytes;
+  }
+  get maxHeldBytes() {
+    return this._max;
+  }
+  /** The frames held, oldest first (a copy). @returns {T[]} */
+  heldItems() {
+    return this._held.slice();
+  }
+  /**
+   * Whether a frame of `bytes` stays within the bound. Always, when nothing is held.
+   * @param {number} bytes
+   */
+  fits(bytes) {
+    return this._heldBytes === 0 || this._heldBytes + bytes <= this._max;
+  }
+  /**
+   * Numbers and holds `item` if it fits. @param {T} item
+   * @returns {number} its number, or FULL (nothing held, nothing numbered)
+   */
+  offer(item) {
+    return this.fits(this._sizeOf(item)) ? this.send(item) : FULL;
+  }
+  /** Numbers and holds `item` whatever the bound says. @param {T} item @returns {number} its number */
+  send(item) {
+    this._held.push(item);
+    this._heldBytes += this._sizeOf(item);
+    return ++this._sent;
+  }
+  /**
+   * A cumulative ACK: confirms and forgets every frame up to `n`, handing each to `confirmed` in
+   * order. An invalid or stale ACK changes nothing.
+   * @param {number} n @param {(item: T) => void} [confirmed] @returns {AckOutcome}
+   */
+  acknowledge(n, confirmed) {
+    if (!isCount(n)) {
+      return "INVALID";
+    }
+    if (n > this._sent) {
+      return "BEYOND_SENT";
+    }
+    if (n <= this.acknowledged) {
+      return "STALE";
+    }
+    this._confirm(n, confirmed);
+    return "CONFIRMED";
+  }
+  /**
+   * A resume: the peer has every frame up to `lastReceived`. If every frame after it is still held,
+   * confirms what it has and hands the rest to `resend`, in order, keeping them held. Otherwise
+   * changes nothing. What it confirms goes to `confirmed` first, as with `acknowledge`.
+   * @param {number} lastReceived @param {(item: T) => void} resend @param {(item: T) => void} [confirmed]
+   * @returns {ReplayOutcome}
+   */
+  replayAfter(lastReceived, resend, confirmed) {
+    if (!isCount(lastReceived) || lastReceived > this._sent) {
+      return "BEYOND_SENT";
+    }
+    if (lastReceived < this.acknowledged) {
+      return "NO_LONGER_HELD";
+    }
+    this._confirm(lastReceived, confirmed);
+    for (const item of this._held) {
+      resend(item);
+    }
+    return "REPLAYED";
+  }
+  /**
+   * The session is over: hands every held frame, oldest first, to `unconfirmed`, forgets them,
+   * and starts numbering again from 1.
+   * @param {(item: T) => void} [unconfirmed]
+   */
+  reset(unconfirmed) {
+    if (unconfirmed) {
+      for (const item of this._held) {
+        unconfirmed(item);
+      }
+    }
+    this._held = [];
+    this._heldBytes = 0;
+    this._sent = 0;
+  }
+  /** @private @param {number} n @param {(item: T) => void} [confirmed] */
+  _confirm(n, confirmed) {
+    const done = this._held.splice(0, n - this.acknowledged);
+    for (const item of done) {
+      this._heldBytes -= this._sizeOf(item);
+      confirmed?.(item);
+    }
+  }
+};
+var SequenceReceiver = class {
+  constructor() {
+    this._last = 0;
+    this._acked = 0;
+  }
+  /** The number of the last frame received in order; 0 before the first. */
+  get lastReceived() {
+    return this._last;
+  }
+  /**
+   * Checks a frame's number and counts it if it is the next one due.
+   * @param {number} stated the number the frame carries, or 0 if none @returns {ReceivedOutcome}
+   */
+  receive(stated) {
+    if (stated === 0 || stated === this._last + 1) {
+      this._last++;
+      return "IN_ORDER";
+    }
+    return isCount(stated) && stated <= this._last ? "DUPLICATE" : "GAP";
+  }
+  /**
+   * At the end of a read: the number to acknowledge if frames arrived since the last ACK (which is
+   * then counted as sent), else 0 (send nothing). @returns {number}
+   */
+  ackDue() {
+    if (this._last <= this._acked) {
+      return 0;
+    }
+    this._acked = this._last;
+    return this._last;
+  }
+  /** A new session: nothing received, nothing acknowledged. */
+  reset() {
+    this._last = 0;
+    this._acked = 0;
+  }
+};
+
 // src/session.js
 function frameSize(f) {
   if (f.type === "PUBLISH") {
@@ -1183,85 +1346,101 @@ var Session = class {
     this.maxBufferedBytes = maxBufferedBytes;
     this.id = null;
     this.epoch = 0n;
-    this.outSeq = 0;
-    this.unacked = [];
+    this._out = new SequencedStream(Infinity, (o) => o.bytes);
     this.pending = [];
-    this.bufferedBytes = 0;
-    this.inSeq = 0;
+    this._pendingBytes = 0;
+    this._in = new SequenceReceiver();
     this.inAcked = 0;
     this.token = new Uint8Array(0);
   }
+  /** Sequenced frames sent in this session. */
+  get outSeq() {
+    return this._out.sent;
+  }
   /** The highest sequence number the server has confirmed. */
   get confirmed() {
-    return this.outSeq - this.unacked.length;
+    return this._out.acknowledged;
+  }
+  /** How many frames were sent and are not yet confirmed. */
+  get unconfirmedCount() {
+    return this._out.held;
+  }
+  /** Bytes of the frames sent and not confirmed, and of those waiting (what the bound counts). */
+  get bufferedBytes() {
+    return this._out.heldBytes + this._pendingBytes;
+  }
+  /** Sequenced frames received in this session. */
+  get inSeq() {
+    return this._in.lastReceived;
   }
   /** The sequence number the last frame held now will carry once sent. */
   get lastHeld() {
-    return this.outSeq + this.pending.length;
+    return this._out.sent + this.pending.length;
   }
   /**
    * Takes a frame into the buffer: publishes count against the bound (BufferFullError past it);
-   * subscribes and unsubscribes count but are never refused.
+   * subscribes and unsubscribes count but are never refused. The caller holds it or numbers it next.
    * @param {Frame} frame @param {boolean} bounded @returns {Outgoing}
    */
   admit(frame, bounded) {
     const size = frameSize(frame);
-    if (bounded && this.bufferedBytes > 0 && this.bufferedBytes + size > this.maxBufferedBytes) {
-      throw new BufferFullError(`buffer full: ${this.bufferedBytes} bytes await confirmation and ${size} more would exceed ${this.maxBufferedBytes}`);
+    const buffered = this.bufferedBytes;
+    if (bounded && buffered > 0 && buffered + size > this.maxBufferedBytes) {
+      throw new BufferFullError(`buffer full: ${buffered} bytes await confirmation and ${size} more would exceed ${this.maxBufferedBytes}`);
     }
-    this.bufferedBytes += size;
     return { frame, bytes: size, bounded };
   }
   /** Holds an admitted frame until a connection is ready. @param {Outgoing} o */
   hold(o) {
     this.pending.push(o);
+    this._pendingBytes += o.bytes;
   }
   /** The next waiting frame, or undefined. */
   nextPending() {
-    return this.pending.shift();
+    const o = this.pending.shift();
+    if (o) {
+      this._pendingBytes -= o.bytes;
+    }
+    return o;
   }
   /**
    * Numbers a frame for sending now and keeps it until acknowledged; returns the frame to write.
    * @param {Outgoing} o @returns {Frame}
    */
   number(o) {
-    this.outSeq++;
+    const n = this._out.send(o);
     if (o.frame.type === "PUBLISH") {
-      o.frame = { ...o.frame, sequence: this.outSeq };
+      o.frame = { ...o.frame, sequence: n };
     }
-    this.unacked.push(o);
     return o.frame;
   }
   /** Removes a frame that was never sent (a request withdrawn before it left). @param {Frame} frame */
   withdraw(frame) {
     const i = this.pending.findIndex((o) => o.frame === frame);
     if (i >= 0) {
-      this.bufferedBytes -= this.pending[i].bytes;
+      this._pendingBytes -= this.pending[i].bytes;
       this.pending.splice(i, 1);
     }
   }
-  /** Why an ACK of `seq` is impossible, or null. @param {number} seq */
-  ackProblem(seq) {
-    if (seq > this.outSeq || seq < this.confirmed) {
-      return `server acknowledged frame ${seq} but this client holds ${this.confirmed + 1}..${this.outSeq}`;
-    }
-    return null;
+  /**
+   * An ACK from the server: confirms everything up to `seq` (an ACK at or below one already
+   * received confirms nothing and is ignored, protocol.md section 7a). Returns why it is
+   * impossible (a number never sent: the caller drops the connection), or null.
+   * @param {number} seq
+   */
+  acknowledge(seq) {
+    const outcome = this._out.acknowledge(seq);
+    return outcome === "BEYOND_SENT" || outcome === "INVALID" ? `server acknowledged frame ${seq} but this client sent only up to ${this._out.sent}` : null;
   }
-  /** Why resuming at `lastReceived` is impossible, or null. @param {number} lastReceived */
-  resumeProblem(lastReceived) {
-    if (lastReceived < this.confirmed || lastReceived > this.outSeq) {
-      return `server resumed at frame ${lastReceived} but this client holds ${this.confirmed + 1}..${this.outSeq}`;
-    }
-    return null;
-  }
-  /** The server confirmed everything up to `seq`: drops it from the buffer. @param {number} seq */
-  confirm(seq) {
-    const n = seq - this.confirmed;
-    if (n > 0) {
-      for (const o of this.unacked.splice(0, n)) {
-        this.bufferedBytes -= o.bytes;
-      }
-    }
+  /**
+   * A RESUMED WELCOME: confirms what the server's `lastReceived` covers and hands every frame
+   * after it, in order, to `resend` (they stay held). Returns why that is impossible, changing
+   * nothing, or null.
+   * @param {number} lastReceived @param {(f: Frame) => void} resend
+   */
+  resume(lastReceived, resend) {
+    const outcome = this._out.replayAfter(lastReceived, (o) => resend(o.frame));
+    return outcome === "REPLAYED" ? null : `server resumed at frame ${lastReceived} but this client holds ${this.confirmed + 1}..${this._out.sent}`;
   }
   /** Whether the WELCOME resumes this session. @param {{ resumed: boolean, sessionId: string, epoch: bigint }} w */
   resumes(w) {
@@ -1271,7 +1450,7 @@ var Session = class {
   begin(id, epoch) {
     this.id = id;
     this.epoch = epoch;
-    this.inSeq = 0;
+    this._in.reset();
     this.inAcked = 0;
   }
   /**
@@ -1281,20 +1460,15 @@ var Session = class {
    * @param {Frame[]} rebuild @returns {Unconfirmed[]}
    */
   lose(rebuild) {
-    const unconfirmed = unconfirmedOf(this.unacked);
-    for (const o of this.unacked) {
-      this.bufferedBytes -= o.bytes;
+    const unconfirmed = unconfirmedOf(this._out.heldItems());
+    this._out.reset();
+    const waiting = this.pending.filter((o) => !(isPublish(o) && o.frame.request));
+    this.pending = [];
+    this._pendingBytes = 0;
+    for (const f of rebuild) {
+      this.hold(this.admit(f, false));
     }
-    this.unacked = [];
-    this.outSeq = 0;
-    this.pending = this.pending.filter((o) => {
-      if (isPublish(o) && o.frame.request) {
-        this.bufferedBytes -= o.bytes;
-        return false;
-      }
-      return true;
-    });
-    this.pending = [...rebuild.map((f) => this.admit(f, false)), ...this.pending];
+    waiting.forEach((o) => this.hold(o));
     return unconfirmed;
   }
   /** Whether a SUBSCRIBE for subscription `id` waits to be sent. @param {number} id */
@@ -1303,10 +1477,10 @@ var Session = class {
   }
   /** The client closed: empties everything and returns the publishes never confirmed. @returns {Unconfirmed[]} */
   clear() {
-    const unconfirmed = unconfirmedOf([...this.unacked, ...this.pending]);
-    this.unacked = [];
+    const unconfirmed = unconfirmedOf([...this._out.heldItems(), ...this.pending]);
+    this._out.reset();
     this.pending = [];
-    this.bufferedBytes = 0;
+    this._pendingBytes = 0;
     return unconfirmed;
   }
   /**
@@ -1317,20 +1491,13 @@ var Session = class {
    * @returns {'next' | 'duplicate' | 'missing'}
    */
   receive(sequence) {
-    if (sequence !== 0) {
-      if (sequence <= this.inSeq) {
-        return "duplicate";
-      }
-      if (sequence !== this.inSeq + 1) {
-        return "missing";
-      }
-    }
-    this.inSeq++;
-    return "next";
+    const outcome = this._in.receive(sequence);
+    return outcome === "IN_ORDER" ? "next" : outcome === "DUPLICATE" ? "duplicate" : "missing";
   }
   /**
    * The sequence number to acknowledge after a read, or 0 if nothing new may be: everything
-   * received below `holdFrom` (the first message a subscription's loop has no room for).
+   * received below `holdFrom` (the first message a lossy loop has no room for). Not
+   * SequenceReceiver.ackDue, which acknowledges all that was received: this one may stop short.
    * @param {number} [holdFrom]
    */
   takeAck(holdFrom = Infinity) {
@@ -2169,7 +2336,7 @@ var Client = class {
       ...this._stats,
       state: this.state,
       bufferedBytes: s.bufferedBytes,
-      unacked: s.unacked.length,
+      unacked: s.unconfirmedCount,
       waiting: s.pending.length,
       subscriptions: this._subs.size,
       requestsInFlight: this._requests.size
@@ -2283,9 +2450,8 @@ var Client = class {
   _withdraw(frame) {
     this._session.withdraw(frame);
   }
-  /** The server confirmed everything up to `seq`. @private @param {number} seq */
+  /** The server confirmed everything up to `seq` (the Session knows already): settle the flushes it covers. @private @param {number} seq */
   _confirm(seq) {
-    this._session.confirm(seq);
     if (this._flushes.length > 0) {
       const done = this._flushes.filter((f) => f.target <= seq);
       this._flushes = this._flushes.filter((f) => f.target > seq);
@@ -2393,15 +2559,12 @@ var Client = class {
     const resumed = !first && session.resumes(w);
     const notices = [];
     if (resumed) {
-      const problem = session.resumeProblem(w.lastReceived);
+      const problem = session.resume(w.lastReceived, (f) => link.send(f));
       if (problem) {
         link.abort(new ProtocolError(problem));
         return;
       }
       this._confirm(w.lastReceived);
-      for (const o of session.unacked) {
-        link.send(o.frame);
-      }
       for (const s of this._subs.values()) {
         if (s.reliable && s.active) {
           link.send(s._creditFrame());
@@ -2515,7 +2678,7 @@ var Client = class {
     if (this._link !== link || !link.isWelcomed) {
       return;
     }
-    const problem = this._session.ackProblem(a.sequence);
+    const problem = this._session.acknowledge(a.sequence);
     if (problem) {
       link.abort(new ProtocolError(problem));
       return;

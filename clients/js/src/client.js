@@ -400,7 +400,7 @@ export class Client {
     /** Counters since the client was made. */
     stats() {
         const s = this._session;
-        return { ...this._stats, state: this.state, bufferedBytes: s.bufferedBytes, unacked: s.unacked.length,
+        return { ...this._stats, state: this.state, bufferedBytes: s.bufferedBytes, unacked: s.unconfirmedCount,
             waiting: s.pending.length, subscriptions: this._subs.size, requestsInFlight: this._requests.size };
     }
 
@@ -522,9 +522,8 @@ export class Client {
         this._session.withdraw(frame);
     }
 
-    /** The server confirmed everything up to `seq`. @private @param {number} seq */
+    /** The server confirmed everything up to `seq` (the Session knows already): settle the flushes it covers. @private @param {number} seq */
     _confirm(seq) {
-        this._session.confirm(seq);
         if (this._flushes.length > 0) {
             const done = this._flushes.filter((f) => f.target <= seq);
             this._flushes = this._flushes.filter((f) => f.target > seq);
@@ -635,15 +634,12 @@ export class Client {
         /** @type {Array<() => void>} */
         const notices = [];
         if (resumed) {
-            const problem = session.resumeProblem(w.lastReceived);
+            const problem = session.resume(w.lastReceived, (f) => link.send(f));
             if (problem) {
                 link.abort(new ProtocolError(problem));
                 return;
             }
             this._confirm(w.lastReceived);
-            for (const o of session.unacked) {
-                link.send(o.frame);
-            }
             for (const s of this._subs.values()) {
                 if (s.reliable && s.active) {
                     link.send(s._creditFrame()); // the server may have missed the last one; totals are cumulative
@@ -761,7 +757,7 @@ export class Client {
         if (this._link !== link || !link.isWelcomed) {
             return;
         }
-        const problem = this._session.ackProblem(a.sequence);
+        const problem = this._session.acknowledge(a.sequence);
         if (problem) {
             link.abort(new ProtocolError(problem));
             return;

@@ -645,3 +645,21 @@ test('a reliable subscription asks for its credit and reports it; a lossy one do
     assert.equal(reliable.error?.code, 429);
     assert.deepEqual(events.map((e) => [e.subscription, e.dropped, e.ended]), [[reliable, 7, true]]);
 });
+
+test('an ACK at or below one already received is ignored; an ACK of a frame never sent drops the connection', async () => {
+    const { client, sock } = await start();
+    client.publish('a', '1');
+    client.publish('a', '2');
+    await tick();
+    sock.take();
+    sock.deliver({ type: 'ACK', sequence: 2 });
+    assert.equal(client.stats().unacked, 0);
+    assert.equal(client.stats().bufferedBytes, 0);
+    sock.deliver({ type: 'ACK', sequence: 1 }, { type: 'ACK', sequence: 2 });
+    assert.equal(sock.closedByClient, false, 'stale: confirms nothing new (protocol.md 7a)');
+    client.publish('a', '3');
+    await tick();
+    assert.equal(client.stats().unacked, 1);
+    sock.deliver({ type: 'ACK', sequence: 4 });
+    assert.equal(sock.closedByClient, true, 'frame 4 was never sent');
+});
