@@ -1471,6 +1471,20 @@ var Session = class {
     waiting.forEach((o) => this.hold(o));
     return unconfirmed;
   }
+  /**
+   * A SUBSCRIBE for subscription `id` that waits to be sent takes a new pattern (the request
+   * inbox, moved by a new session before it was ever sent). @param {number} id @param {string} pattern
+   */
+  repatternWaiting(id, pattern) {
+    for (const o of this.pending) {
+      if (o.frame.type === "SUBSCRIBE" && o.frame.subscriptionId === id) {
+        o.frame = { ...o.frame, pattern };
+        const size = frameSize(o.frame);
+        this._pendingBytes += size - o.bytes;
+        o.bytes = size;
+      }
+    }
+  }
   /** Whether a SUBSCRIBE for subscription `id` waits to be sent. @param {number} id */
   subscribeWaiting(id) {
     return this.pending.some((o) => o.frame.type === "SUBSCRIBE" && o.frame.subscriptionId === id);
@@ -2577,6 +2591,7 @@ var Client = class {
         this._requests.prefix = w.inboxPrefix;
         if (this._inbox) {
           this._inbox.pattern = `${w.inboxPrefix}*`;
+          session.repatternWaiting(this._inbox.id, this._inbox.pattern);
         }
       }
       if (!first) {

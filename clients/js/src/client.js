@@ -653,6 +653,7 @@ export class Client {
                 this._requests.prefix = w.inboxPrefix;
                 if (this._inbox) {
                     this._inbox.pattern = `${w.inboxPrefix}*`;
+                    session.repatternWaiting(this._inbox.id, this._inbox.pattern);
                 }
             }
             if (!first) {

@@ -663,3 +663,31 @@ test('an ACK at or below one already received is ignored; an ACK of a frame neve
     sock.deliver({ type: 'ACK', sequence: 4 });
     assert.equal(sock.closedByClient, true, 'frame 4 was never sent');
 });
+
+test('a new session moves the request inbox to its prefix, also when the inbox SUBSCRIBE has not been sent yet', async () => {
+    const ctx = await start();
+    const { client } = ctx;
+    ctx.sock.drop();
+    const r = client.request('svc', 'x', { timeoutMs: 60000 });
+    ctx.timers.advance(ctx.timers.pending()[0]);
+    const next = ctx.net.last();
+    next.open();
+    next.take();
+    next.deliver({ type: 'ERROR', code: 410, fatal: false, message: 'session expired' },
+        welcome({ sessionId: 'sess2', inboxPrefix: '_INBOX.sess2.', resumeToken: new TextEncoder().encode('token-of-sess2') }));
+    await assert.rejects(r, SessionLostError);
+    await tick();
+    const inboxes = next.take().filter((f) => f.type === 'SUBSCRIBE');
+    assert.deepEqual(inboxes.map((f) => f.pattern), ['_INBOX.sess2.*']);
+    const r2 = client.request('svc', 'y', { timeoutMs: 60000 });
+    await tick();
+    const [publish] = next.take();
+    assert.equal(publish.replyTo, '_INBOX.sess2.2');
+    next.deliver(message(1, inboxes[0].subscriptionId, '_INBOX.sess2.2', 'reply'));
+    assert.equal((await r2).text(), 'reply');
+    next.drop();
+    ctx.timers.advance(ctx.timers.pending()[0]);
+    ctx.net.last().open();
+    const [hello] = ctx.net.last().take();
+    assert.equal(text(hello.resumeToken), 'token-of-sess2', 'the latest WELCOME\'s token');
+});
