@@ -2,7 +2,7 @@
 // gives, keeps subscriptions, requests and flushes, and drives the Session (numbering, acks,
 // replay) and one Link at a time (the WebSocket).
 //
-// Why it is long (~950 lines): it is the one place where the public API, the connection life cycle
+// Why it is long (~1000 lines): it is the one place where the public API, the connection life cycle
 // (connecting, resuming, losing the session, GOAWAY, renewal, denial) and the events meet, and each
 // of those touches the same state. What stands apart is elsewhere: numbering and replay in
 // session.js, the socket in link.js, replies in requests.js, delivery in subscription.js.

@@ -1,4 +1,6 @@
 // The client's session logic against an in-memory WebSocket and a manual clock: no network, no waiting.
+// Long (~700 lines) because each test drives the whole client through its fake socket; for await,
+// AbortSignal and the other jspkg features are in features.test.js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, backoffDelay, TimeoutError, NoRespondersError, SessionLostError, BufferFullError, InvalidArgumentError, ClosedError, ServerError } from '../src/index.js';
