@@ -107,7 +107,8 @@ var FrameType = Object.freeze({
   ACK: 12,
   GAP: 13,
   AUTH: 14,
-  AUTH_OK: 15
+  AUTH_OK: 15,
+  CREDIT: 16
 });
 var TYPE_NAMES = {};
 for (const [name, code] of Object.entries(FrameType)) {
@@ -118,7 +119,7 @@ var DEFINED_FLAGS = {
   2: 3,
   3: 1,
   4: 0,
-  5: 1,
+  5: 3,
   6: 0,
   7: 0,
   8: 0,
@@ -126,9 +127,10 @@ var DEFINED_FLAGS = {
   10: 1,
   11: 1,
   12: 0,
-  13: 0,
+  13: 1,
   14: 0,
-  15: 0
+  15: 0,
+  16: 0
 };
 var FLAG_RESUMED = 1;
 var FLAG_EXPIRES = 2;
@@ -236,7 +238,10 @@ function encodeFrame(f) {
       flags = f.request ? 1 : 0;
       break;
     case "SUBSCRIBE":
-      flags = f.disconnectWhenSlow ? 1 : 0;
+      flags = (f.disconnectWhenSlow ? 1 : 0) | (f.creditMessages > 0 ? 2 : 0);
+      break;
+    case "GAP":
+      flags = f.ended ? 1 : 0;
       break;
     case "ERROR":
       flags = f.fatal ? 1 : 0;
@@ -269,6 +274,8 @@ function encodeFrame(f) {
       w.u16(f.maxSubject);
       w.u32(f.heartbeatMs);
       w.u16(f.heartbeatMisses);
+      w.bytes16(f.resumeToken || new Uint8Array(0));
+      w.str16(f.inboxPrefix || "");
       if (f.credentialsValidMs > 0) {
         w.u64(f.credentialsValidMs);
       }
@@ -286,6 +293,15 @@ function encodeFrame(f) {
       w.u32(f.subscriptionId);
       w.str16(f.pattern);
       w.str16(f.queueGroup || "");
+      if (f.creditMessages > 0) {
+        w.u32(f.creditMessages);
+        w.u32(f.creditBytes);
+      }
+      break;
+    case "CREDIT":
+      w.u32(f.subscriptionId);
+      w.u64(f.consumedMessages);
+      w.u64(f.consumedBytes);
       break;
     case "UNSUBSCRIBE":
       w.u32(f.subscriptionId);
@@ -501,6 +517,8 @@ function decodeAt(buf, start, length, limits) {
       const maxSubject = r.u16("max subject");
       const heartbeatMs = r.u32("heartbeat ms");
       const heartbeatMisses = r.u16("heartbeat misses");
+      const resumeToken = r.bytes16("resume token").slice();
+      const inboxPrefix = r.str16("inbox prefix");
       if (maxPayload > 64 * 1024 * 1024 || maxHeader > 1024 * 1024 || maxSubject === 0 || heartbeatMs > 2147483647) {
         throw new ProtocolError("WELCOME announces impossible limits");
       }
@@ -524,6 +542,8 @@ function decodeAt(buf, start, length, limits) {
         maxSubject,
         heartbeatMs,
         heartbeatMisses,
+        resumeToken,
+        inboxPrefix,
         credentialsValidMs
       };
       break;
@@ -539,15 +559,28 @@ function decodeAt(buf, start, length, limits) {
       f = { type: "MESSAGE", sequence, subscriptionId, ...r.body() };
       break;
     }
-    case 5:
+    case 5: {
+      if (flags === 3) {
+        throw new ProtocolError("SUBSCRIBE cannot be both DISCONNECT_WHEN_SLOW and CREDIT");
+      }
       f = {
         type: "SUBSCRIBE",
         subscriptionId: r.u32("subscription id"),
         pattern: r.str16("pattern", limits.maxSubject, 422),
         queueGroup: r.str16("queue group", limits.maxSubject, 422),
-        disconnectWhenSlow: (flags & 1) !== 0
+        disconnectWhenSlow: (flags & 1) !== 0,
+        creditMessages: 0,
+        creditBytes: 0
       };
+      if ((flags & 2) !== 0) {
+        f.creditMessages = r.u32("credit messages");
+        f.creditBytes = r.u32("credit bytes");
+        if (f.creditMessages === 0 || f.creditBytes === 0) {
+          throw new ProtocolError("SUBSCRIBE with CREDIT needs credit > 0");
+        }
+      }
       break;
+    }
     case 6:
       f = { type: "UNSUBSCRIBE", subscriptionId: r.u32("subscription id"), afterMessages: r.u32("after messages") };
       break;
@@ -584,7 +617,18 @@ function decodeAt(buf, start, length, limits) {
       f = { type: "ACK", sequence: r.count("sequence") };
       break;
     case 13:
-      f = { type: "GAP", subscriptionId: r.u32("subscription id"), dropped: r.count("dropped") };
+      f = { type: "GAP", subscriptionId: r.u32("subscription id"), dropped: r.count("dropped"), ended: (flags & 1) !== 0 };
+      if (!f.ended && f.dropped < 1) {
+        throw new ProtocolError("GAP must report at least one dropped message");
+      }
+      break;
+    case 16:
+      f = {
+        type: "CREDIT",
+        subscriptionId: r.u32("subscription id"),
+        consumedMessages: r.count("consumed messages"),
+        consumedBytes: r.count("consumed bytes")
+      };
       break;
     case 14:
       f = { type: "AUTH", authScheme: r.str16("auth scheme"), credentials: r.bytes16("credentials").slice() };
@@ -817,9 +861,10 @@ var Subscription = class {
   /**
    * @param {Client} client @param {number} id @param {string} pattern @param {string | undefined} queue
    * @param {((msg: Msg) => void) | null} handler null: iterate @param {boolean} disconnectWhenSlow
-   * @param {number} [bufferSize] without a handler, the messages held before acknowledgements stop
+   * @param {number} [bufferSize] without a handler, the messages that may wait for the loop
+   * @param {{ messages: number, bytes: number } | null} [credit] the window of a reliable subscription; null: lossy
    */
-  constructor(client, id, pattern, queue, handler, disconnectWhenSlow, bufferSize = 1024) {
+  constructor(client, id, pattern, queue, handler, disconnectWhenSlow, bufferSize = 1024, credit = null) {
     this._client = client;
     this.id = id;
     this.pattern = pattern;
@@ -836,6 +881,14 @@ var Subscription = class {
     this._queue = [];
     this._waiters = [];
     this._errorThrown = false;
+    this.reliable = credit !== null && !disconnectWhenSlow;
+    this._fullWindow = credit === null ? { messages: 0, bytes: 0 } : { messages: handler === null ? Math.min(credit.messages, bufferSize) : credit.messages, bytes: credit.bytes };
+    this._window = { ...this._fullWindow };
+    this._consumed = 0;
+    this._consumedBytes = 0;
+    this._reported = 0;
+    this._reportedBytes = 0;
+    this._queuedBytes = 0;
   }
   /** Whether messages go to an iterator rather than a handler. */
   get iterable() {
@@ -871,8 +924,12 @@ var Subscription = class {
     const entry = this._queue.shift();
     if (entry) {
       this.delivered++;
+      this._queuedBytes -= entry.msg.data.length;
       if (this._queue.length >= this.bufferSize) {
         this._client._released();
+      }
+      if (this.reliable) {
+        this._taken(entry.msg.data.length, this._queue.length === 0);
       }
       return Promise.resolve({ value: entry.msg, done: false });
     }
@@ -929,8 +986,12 @@ var Subscription = class {
       if (waiter) {
         this.delivered++;
         waiter.resolve({ value: msg, done: false });
+        if (this.reliable) {
+          this._taken(body.payload.length, false);
+        }
       } else {
         this._queue.push({ msg, seq });
+        this._queuedBytes += body.payload.length;
       }
       if (last) {
         this._end();
@@ -946,6 +1007,33 @@ var Subscription = class {
     } catch (e) {
       this._client._emit("error", new ConduitError(`handler of subscription ${this.id} '${this.pattern}' failed: ${e instanceof Error ? e.message : String(e)}`));
     }
+    if (this.reliable) {
+      this._taken(body.payload.length, false);
+    }
+  }
+  /**
+   * @internal A message of `bytes` payload bytes was taken: reports it at once when half a window
+   * has been taken since the last report, or when the loop's buffer ran empty (`idle`); else at the
+   * end of the read (`_reportCredit`).
+   * @param {number} bytes @param {boolean} idle
+   */
+  _taken(bytes, idle) {
+    this._consumed++;
+    this._consumedBytes += bytes;
+    if (idle || this._consumed - this._reported >= Math.max(1, this._window.messages / 2) || this._consumedBytes - this._reportedBytes >= this._window.bytes / 2) {
+      this._reportCredit();
+    }
+  }
+  /** @internal Sends CREDIT if anything taken is unreported (and a connection is ready). */
+  _reportCredit() {
+    if (this.reliable && this.active && (this._consumed > this._reported || this._consumedBytes > this._reportedBytes) && this._client._sendCredit(this._creditFrame())) {
+      this._reported = this._consumed;
+      this._reportedBytes = this._consumedBytes;
+    }
+  }
+  /** @internal @returns {CreditFrame} the consumed totals of this session */
+  _creditFrame() {
+    return { type: "CREDIT", subscriptionId: this.id, consumedMessages: this._consumed, consumedBytes: this._consumedBytes };
   }
   /** @internal */
   _subscribeFrame() {
@@ -956,7 +1044,9 @@ var Subscription = class {
         subscriptionId: this.id,
         pattern: this.pattern,
         queueGroup: this.queue || "",
-        disconnectWhenSlow: this.disconnectWhenSlow
+        disconnectWhenSlow: this.disconnectWhenSlow,
+        creditMessages: this.reliable ? this._window.messages : 0,
+        creditBytes: this.reliable ? this._window.bytes : 0
       }
     );
   }
@@ -964,6 +1054,16 @@ var Subscription = class {
   _resubscribeFrames() {
     const got = this.received;
     this.received = 0;
+    if (this.reliable) {
+      this._window = {
+        messages: Math.max(1, this._fullWindow.messages - this._queue.length),
+        bytes: Math.max(1, this._fullWindow.bytes - this._queuedBytes)
+      };
+      this._consumed = 0;
+      this._consumedBytes = 0;
+      this._reported = 0;
+      this._reportedBytes = 0;
+    }
     if (this.limit === Infinity) {
       return [this._subscribeFrame()];
     }
@@ -976,11 +1076,23 @@ var Subscription = class {
     this._client._forget(this);
     this._wake();
   }
+  /**
+   * @internal GAP with ENDED: the server ended this reliable subscription, which granted no credit
+   * for its stall limit. The loop gets what is buffered, then the error.
+   */
+  _endedByServer() {
+    if (!this.active) {
+      return;
+    }
+    this.error = new ServerError(429, false, `subscription ${this.id} '${this.pattern}' was ended by the server: it took nothing for the server's stall limit`);
+    this._end();
+  }
   /** Ends the subscription now. Messages already in flight, or buffered for a loop, are dropped. */
   unsubscribe() {
     if (this.active) {
       const held = this._queue.length > this.bufferSize;
       this._queue = [];
+      this._queuedBytes = 0;
       this._end();
       if (held) {
         this._client._released();
@@ -1035,8 +1147,170 @@ function positive(v, dflt, name, zeroOk = false) {
   return v;
 }
 
+// src/sequenced.js
+var FULL = 0;
+function isCount(n) {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+var SequencedStream = class {
+  /**
+   * @param {number} maxHeldBytes the bound `offer` keeps to; Infinity for none
+   * @param {(item: T) => number} sizeOf the bytes a held item counts for; the same every time
+   */
+  constructor(maxHeldBytes, sizeOf) {
+    if (!(maxHeldBytes >= 0)) {
+      throw new RangeError(`maxHeldBytes must be >= 0: ${maxHeldBytes}`);
+    }
+    this._max = maxHeldBytes;
+    this._sizeOf = sizeOf;
+    this._held = [];
+    this._sent = 0;
+    this._heldBytes = 0;
+  }
+  /** The number of the last frame sent; 0 before the first. */
+  get sent() {
+    return this._sent;
+  }
+  /** The highest number confirmed so far (by an ACK or a resume); everything after it is held. */
+  get acknowledged() {
+    return this._sent - this._held.length;
+  }
+  /** How many frames are held: sent and not yet confirmed. */
+  get held() {
+    return this._held.length;
+  }
+  /** The bytes of the frames held. */
+  get heldBytes() {
+    return this._heldBytes;
+  }
+  get maxHeldBytes() {
+    return this._max;
+  }
+  /** The frames held, oldest first (a copy). @returns {T[]} */
+  heldItems() {
+    return this._held.slice();
+  }
+  /**
+   * Whether a frame of `bytes` stays within the bound. Always, when nothing is held.
+   * @param {number} bytes
+   */
+  fits(bytes) {
+    return this._heldBytes === 0 || this._heldBytes + bytes <= this._max;
+  }
+  /**
+   * Numbers and holds `item` if it fits. @param {T} item
+   * @returns {number} its number, or FULL (nothing held, nothing numbered)
+   */
+  offer(item) {
+    return this.fits(this._sizeOf(item)) ? this.send(item) : FULL;
+  }
+  /** Numbers and holds `item` whatever the bound says. @param {T} item @returns {number} its number */
+  send(item) {
+    this._held.push(item);
+    this._heldBytes += this._sizeOf(item);
+    return ++this._sent;
+  }
+  /**
+   * A cumulative ACK: confirms and forgets every frame up to `n`, handing each to `confirmed` in
+   * order. An invalid or stale ACK changes nothing.
+   * @param {number} n @param {(item: T) => void} [confirmed] @returns {AckOutcome}
+   */
+  acknowledge(n, confirmed) {
+    if (!isCount(n)) {
+      return "INVALID";
+    }
+    if (n > this._sent) {
+      return "BEYOND_SENT";
+    }
+    if (n <= this.acknowledged) {
+      return "STALE";
+    }
+    this._confirm(n, confirmed);
+    return "CONFIRMED";
+  }
+  /**
+   * A resume: the peer has every frame up to `lastReceived`. If every frame after it is still held,
+   * confirms what it has and hands the rest to `resend`, in order, keeping them held. Otherwise
+   * changes nothing. What it confirms goes to `confirmed` first, as with `acknowledge`.
+   * @param {number} lastReceived @param {(item: T) => void} resend @param {(item: T) => void} [confirmed]
+   * @returns {ReplayOutcome}
+   */
+  replayAfter(lastReceived, resend, confirmed) {
+    if (!isCount(lastReceived) || lastReceived > this._sent) {
+      return "BEYOND_SENT";
+    }
+    if (lastReceived < this.acknowledged) {
+      return "NO_LONGER_HELD";
+    }
+    this._confirm(lastReceived, confirmed);
+    for (const item of this._held) {
+      resend(item);
+    }
+    return "REPLAYED";
+  }
+  /**
+   * The session is over: hands every held frame, oldest first, to `unconfirmed`, forgets them,
+   * and starts numbering again from 1.
+   * @param {(item: T) => void} [unconfirmed]
+   */
+  reset(unconfirmed) {
+    if (unconfirmed) {
+      for (const item of this._held) {
+        unconfirmed(item);
+      }
+    }
+    this._held = [];
+    this._heldBytes = 0;
+    this._sent = 0;
+  }
+  /** @private @param {number} n @param {(item: T) => void} [confirmed] */
+  _confirm(n, confirmed) {
+    const done = this._held.splice(0, n - this.acknowledged);
+    for (const item of done) {
+      this._heldBytes -= this._sizeOf(item);
+      confirmed?.(item);
+    }
+  }
+};
+var SequenceReceiver = class {
+  constructor() {
+    this._last = 0;
+    this._acked = 0;
+  }
+  /** The number of the last frame received in order; 0 before the first. */
+  get lastReceived() {
+    return this._last;
+  }
+  /**
+   * Checks a frame's number and counts it if it is the next one due.
+   * @param {number} stated the number the frame carries, or 0 if none @returns {ReceivedOutcome}
+   */
+  receive(stated) {
+    if (stated === 0 || stated === this._last + 1) {
+      this._last++;
+      return "IN_ORDER";
+    }
+    return isCount(stated) && stated <= this._last ? "DUPLICATE" : "GAP";
+  }
+  /**
+   * At the end of a read: the number to acknowledge if frames arrived since the last ACK (which is
+   * then counted as sent), else 0 (send nothing). @returns {number}
+   */
+  ackDue() {
+    if (this._last <= this._acked) {
+      return 0;
+    }
+    this._acked = this._last;
+    return this._last;
+  }
+  /** A new session: nothing received, nothing acknowledged. */
+  reset() {
+    this._last = 0;
+    this._acked = 0;
+  }
+};
+
 // src/session.js
-var utf8Encoder2 = new TextEncoder();
 function frameSize(f) {
   if (f.type === "PUBLISH") {
     let n = 6 + 8 + 4 + utf8Length(f.subject) + utf8Length(f.replyTo) + 4 + 4 + f.payload.length;
@@ -1049,7 +1323,7 @@ function frameSize(f) {
     return n;
   }
   if (f.type === "SUBSCRIBE") {
-    return 6 + 8 + utf8Length(f.pattern) + utf8Length(f.queueGroup);
+    return 6 + 8 + utf8Length(f.pattern) + utf8Length(f.queueGroup) + (f.creditMessages > 0 ? 8 : 0);
   }
   return 14;
 }
@@ -1072,84 +1346,101 @@ var Session = class {
     this.maxBufferedBytes = maxBufferedBytes;
     this.id = null;
     this.epoch = 0n;
-    this.outSeq = 0;
-    this.unacked = [];
+    this._out = new SequencedStream(Infinity, (o) => o.bytes);
     this.pending = [];
-    this.bufferedBytes = 0;
-    this.inSeq = 0;
+    this._pendingBytes = 0;
+    this._in = new SequenceReceiver();
     this.inAcked = 0;
+    this.token = new Uint8Array(0);
+  }
+  /** Sequenced frames sent in this session. */
+  get outSeq() {
+    return this._out.sent;
   }
   /** The highest sequence number the server has confirmed. */
   get confirmed() {
-    return this.outSeq - this.unacked.length;
+    return this._out.acknowledged;
+  }
+  /** How many frames were sent and are not yet confirmed. */
+  get unconfirmedCount() {
+    return this._out.held;
+  }
+  /** Bytes of the frames sent and not confirmed, and of those waiting (what the bound counts). */
+  get bufferedBytes() {
+    return this._out.heldBytes + this._pendingBytes;
+  }
+  /** Sequenced frames received in this session. */
+  get inSeq() {
+    return this._in.lastReceived;
   }
   /** The sequence number the last frame held now will carry once sent. */
   get lastHeld() {
-    return this.outSeq + this.pending.length;
+    return this._out.sent + this.pending.length;
   }
   /**
    * Takes a frame into the buffer: publishes count against the bound (BufferFullError past it);
-   * subscribes and unsubscribes count but are never refused.
+   * subscribes and unsubscribes count but are never refused. The caller holds it or numbers it next.
    * @param {Frame} frame @param {boolean} bounded @returns {Outgoing}
    */
   admit(frame, bounded) {
     const size = frameSize(frame);
-    if (bounded && this.bufferedBytes > 0 && this.bufferedBytes + size > this.maxBufferedBytes) {
-      throw new BufferFullError(`buffer full: ${this.bufferedBytes} bytes await confirmation and ${size} more would exceed ${this.maxBufferedBytes}`);
+    const buffered = this.bufferedBytes;
+    if (bounded && buffered > 0 && buffered + size > this.maxBufferedBytes) {
+      throw new BufferFullError(`buffer full: ${buffered} bytes await confirmation and ${size} more would exceed ${this.maxBufferedBytes}`);
     }
-    this.bufferedBytes += size;
     return { frame, bytes: size, bounded };
   }
   /** Holds an admitted frame until a connection is ready. @param {Outgoing} o */
   hold(o) {
     this.pending.push(o);
+    this._pendingBytes += o.bytes;
   }
   /** The next waiting frame, or undefined. */
   nextPending() {
-    return this.pending.shift();
+    const o = this.pending.shift();
+    if (o) {
+      this._pendingBytes -= o.bytes;
+    }
+    return o;
   }
   /**
    * Numbers a frame for sending now and keeps it until acknowledged; returns the frame to write.
    * @param {Outgoing} o @returns {Frame}
    */
   number(o) {
-    this.outSeq++;
+    const n = this._out.send(o);
     if (o.frame.type === "PUBLISH") {
-      o.frame = { ...o.frame, sequence: this.outSeq };
+      o.frame = { ...o.frame, sequence: n };
     }
-    this.unacked.push(o);
     return o.frame;
   }
   /** Removes a frame that was never sent (a request withdrawn before it left). @param {Frame} frame */
   withdraw(frame) {
     const i = this.pending.findIndex((o) => o.frame === frame);
     if (i >= 0) {
-      this.bufferedBytes -= this.pending[i].bytes;
+      this._pendingBytes -= this.pending[i].bytes;
       this.pending.splice(i, 1);
     }
   }
-  /** Why an ACK of `seq` is impossible, or null. @param {number} seq */
-  ackProblem(seq) {
-    if (seq > this.outSeq || seq < this.confirmed) {
-      return `server acknowledged frame ${seq} but this client holds ${this.confirmed + 1}..${this.outSeq}`;
-    }
-    return null;
+  /**
+   * An ACK from the server: confirms everything up to `seq` (an ACK at or below one already
+   * received confirms nothing and is ignored, protocol.md section 7a). Returns why it is
+   * impossible (a number never sent: the caller drops the connection), or null.
+   * @param {number} seq
+   */
+  acknowledge(seq) {
+    const outcome = this._out.acknowledge(seq);
+    return outcome === "BEYOND_SENT" || outcome === "INVALID" ? `server acknowledged frame ${seq} but this client sent only up to ${this._out.sent}` : null;
   }
-  /** Why resuming at `lastReceived` is impossible, or null. @param {number} lastReceived */
-  resumeProblem(lastReceived) {
-    if (lastReceived < this.confirmed || lastReceived > this.outSeq) {
-      return `server resumed at frame ${lastReceived} but this client holds ${this.confirmed + 1}..${this.outSeq}`;
-    }
-    return null;
-  }
-  /** The server confirmed everything up to `seq`: drops it from the buffer. @param {number} seq */
-  confirm(seq) {
-    const n = seq - this.confirmed;
-    if (n > 0) {
-      for (const o of this.unacked.splice(0, n)) {
-        this.bufferedBytes -= o.bytes;
-      }
-    }
+  /**
+   * A RESUMED WELCOME: confirms what the server's `lastReceived` covers and hands every frame
+   * after it, in order, to `resend` (they stay held). Returns why that is impossible, changing
+   * nothing, or null.
+   * @param {number} lastReceived @param {(f: Frame) => void} resend
+   */
+  resume(lastReceived, resend) {
+    const outcome = this._out.replayAfter(lastReceived, (o) => resend(o.frame));
+    return outcome === "REPLAYED" ? null : `server resumed at frame ${lastReceived} but this client holds ${this.confirmed + 1}..${this._out.sent}`;
   }
   /** Whether the WELCOME resumes this session. @param {{ resumed: boolean, sessionId: string, epoch: bigint }} w */
   resumes(w) {
@@ -1159,7 +1450,7 @@ var Session = class {
   begin(id, epoch) {
     this.id = id;
     this.epoch = epoch;
-    this.inSeq = 0;
+    this._in.reset();
     this.inAcked = 0;
   }
   /**
@@ -1169,21 +1460,30 @@ var Session = class {
    * @param {Frame[]} rebuild @returns {Unconfirmed[]}
    */
   lose(rebuild) {
-    const unconfirmed = unconfirmedOf(this.unacked);
-    for (const o of this.unacked) {
-      this.bufferedBytes -= o.bytes;
+    const unconfirmed = unconfirmedOf(this._out.heldItems());
+    this._out.reset();
+    const waiting = this.pending.filter((o) => !(isPublish(o) && o.frame.request));
+    this.pending = [];
+    this._pendingBytes = 0;
+    for (const f of rebuild) {
+      this.hold(this.admit(f, false));
     }
-    this.unacked = [];
-    this.outSeq = 0;
-    this.pending = this.pending.filter((o) => {
-      if (isPublish(o) && o.frame.request) {
-        this.bufferedBytes -= o.bytes;
-        return false;
-      }
-      return true;
-    });
-    this.pending = [...rebuild.map((f) => this.admit(f, false)), ...this.pending];
+    waiting.forEach((o) => this.hold(o));
     return unconfirmed;
+  }
+  /**
+   * A SUBSCRIBE for subscription `id` that waits to be sent takes a new pattern (the request
+   * inbox, moved by a new session before it was ever sent). @param {number} id @param {string} pattern
+   */
+  repatternWaiting(id, pattern) {
+    for (const o of this.pending) {
+      if (o.frame.type === "SUBSCRIBE" && o.frame.subscriptionId === id) {
+        o.frame = { ...o.frame, pattern };
+        const size = frameSize(o.frame);
+        this._pendingBytes += size - o.bytes;
+        o.bytes = size;
+      }
+    }
   }
   /** Whether a SUBSCRIBE for subscription `id` waits to be sent. @param {number} id */
   subscribeWaiting(id) {
@@ -1191,10 +1491,10 @@ var Session = class {
   }
   /** The client closed: empties everything and returns the publishes never confirmed. @returns {Unconfirmed[]} */
   clear() {
-    const unconfirmed = unconfirmedOf([...this.unacked, ...this.pending]);
-    this.unacked = [];
+    const unconfirmed = unconfirmedOf([...this._out.heldItems(), ...this.pending]);
+    this._out.reset();
     this.pending = [];
-    this.bufferedBytes = 0;
+    this._pendingBytes = 0;
     return unconfirmed;
   }
   /**
@@ -1205,20 +1505,13 @@ var Session = class {
    * @returns {'next' | 'duplicate' | 'missing'}
    */
   receive(sequence) {
-    if (sequence !== 0) {
-      if (sequence <= this.inSeq) {
-        return "duplicate";
-      }
-      if (sequence !== this.inSeq + 1) {
-        return "missing";
-      }
-    }
-    this.inSeq++;
-    return "next";
+    const outcome = this._in.receive(sequence);
+    return outcome === "IN_ORDER" ? "next" : outcome === "DUPLICATE" ? "duplicate" : "missing";
   }
   /**
    * The sequence number to acknowledge after a read, or 0 if nothing new may be: everything
-   * received below `holdFrom` (the first message a subscription's loop has no room for).
+   * received below `holdFrom` (the first message a lossy loop has no room for). Not
+   * SequenceReceiver.ackDue, which acknowledges all that was received: this one may stop short.
    * @param {number} [holdFrom]
    */
   takeAck(holdFrom = Infinity) {
@@ -1229,16 +1522,16 @@ var Session = class {
     }
     return 0;
   }
-  /** The HELLO resume token (epoch, then the session id), or null before the first WELCOME. */
+  /**
+   * Keeps the resume token of the latest WELCOME (protocol.md section 4): a secret that works once,
+   * replaced by every WELCOME, shown to nobody. @param {Uint8Array | undefined} token
+   */
+  resumeWith(token) {
+    this.token = token || new Uint8Array(0);
+  }
+  /** The HELLO resume token, or null before the first WELCOME or when the server offers no resume. */
   resumeToken() {
-    if (this.id === null) {
-      return null;
-    }
-    const id = utf8Encoder2.encode(this.id);
-    const token = new Uint8Array(8 + id.length);
-    new DataView(token.buffer).setBigUint64(0, this.epoch);
-    token.set(id, 8);
-    return token;
+    return this.id === null || this.token.length === 0 ? null : this.token;
   }
 };
 
@@ -1682,7 +1975,7 @@ var Requests = class {
 };
 
 // src/credentials.js
-var utf8Encoder3 = new TextEncoder();
+var utf8Encoder2 = new TextEncoder();
 var NO_CREDENTIALS = Object.freeze({ scheme: "", credentials: "" });
 function credentialsSupplier(options) {
   const given = (
@@ -1723,7 +2016,7 @@ function encodeCredentials(c, what = "the credentials supplier") {
   if (typeof scheme !== "string") {
     throw new InvalidArgumentError(`${what}: the scheme must be a string ('token', 'jwt', ...), not ${typeof scheme}`);
   }
-  const bytes = typeof credentials === "string" ? utf8Encoder3.encode(credentials) : credentials instanceof Uint8Array ? credentials : null;
+  const bytes = typeof credentials === "string" ? utf8Encoder2.encode(credentials) : credentials instanceof Uint8Array ? credentials : null;
   if (bytes === null) {
     throw new InvalidArgumentError(`${what}: the credentials must be a string or a Uint8Array, not ${typeof credentials}`);
   }
@@ -1790,6 +2083,13 @@ var Client = class {
     this._closeTimeoutMs = positive(options.closeTimeoutMs, 5e3, "closeTimeoutMs", true);
     this._retryInitialConnect = !!options.retryInitialConnect;
     this._disconnectWhenSlow = !!options.disconnectWhenSlow;
+    this._credit = {
+      messages: positive(options.creditMessages, 65536, "creditMessages"),
+      bytes: positive(options.creditBytes, 8 * 1024 * 1024, "creditBytes")
+    };
+    if (!Number.isInteger(this._credit.messages) || !Number.isInteger(this._credit.bytes) || this._credit.messages > 4294967295 || this._credit.bytes > 4294967295) {
+      throw new InvalidArgumentError("creditMessages and creditBytes must be integers that fit in 32 bits");
+    }
     this._timers = options.timers || realTimers;
     this._random = options.random || Math.random;
     this._networkEvents = options.networkEvents !== void 0 ? options.networkEvents : typeof /** @type {any} */
@@ -1850,7 +2150,7 @@ var Client = class {
   /**
    * Adds a listener: 'connected' (ServerInfo), 'disconnected' ({ reason }), 'reconnected' (ServerInfo),
    * 'resumed' (ServerInfo), 'sessionLost' (SessionLost), 'error' (Error), 'slowConsumer'
-   * ({ subscription, dropped }), 'renewed' ({ credentialsValidMs }: the server accepted renewed
+   * ({ subscription, dropped, ended }), 'renewed' ({ credentialsValidMs }: the server accepted renewed
    * credentials, AUTH_OK), 'closed' ({ reason, unconfirmed }: the publishes never confirmed).
    * @param {EventName} event @param {(arg: any) => void} handler
    * @returns {() => void} removes the listener
@@ -1905,7 +2205,9 @@ var Client = class {
   /**
    * Subscribes to a subject pattern (`*` one token, `>` the rest). With a handler, it gets each
    * message; without one, iterate the subscription: `for await (const msg of sub)`, with at most
-   * `bufferSize` messages (default 1024) acknowledged before the loop takes them.
+   * `bufferSize` messages (default 1024) waiting for the loop. Reliable unless `lossy` (or
+   * `disconnectWhenSlow`): the server sends no more than the subscription's credit beyond what it
+   * has taken, never skipping; a lossy one is skipped (GAP, 'slowConsumer') when it falls behind.
    * @param {string} pattern
    * @param {((msg: Msg) => void) | SubscribeOptions | null} [handler]
    * @param {SubscribeOptions} [options]
@@ -1934,13 +2236,8 @@ var Client = class {
         throw new InvalidArgumentError(`invalid queue group '${options.queue}': ${q}`, 422);
       }
     }
-    return this._subscribe(
-      pattern,
-      options.queue,
-      handler || null,
-      options.disconnectWhenSlow ?? this._disconnectWhenSlow,
-      bufferSize
-    );
+    const dws = options.disconnectWhenSlow ?? this._disconnectWhenSlow;
+    return this._subscribe(pattern, options.queue, handler || null, dws, !!options.lossy || dws, bufferSize);
   }
   /**
    * Sends a request and resolves with the first reply. Rejects with NoRespondersError when
@@ -1960,7 +2257,7 @@ var Client = class {
         throw abortError(options.signal, subject);
       }
       if (!this._inbox) {
-        this._inbox = this._subscribe(`${this._requests.prefix}*`, void 0, (m) => this._onReply(m), false);
+        this._inbox = this._subscribe(`${this._requests.prefix}*`, void 0, (m) => this._onReply(m), false, false);
       }
       const { id, replyTo } = this._requests.next();
       const frame = this._publishFrame(subject, data, options.headers, replyTo, true);
@@ -2053,7 +2350,7 @@ var Client = class {
       ...this._stats,
       state: this.state,
       bufferedBytes: s.bufferedBytes,
-      unacked: s.unacked.length,
+      unacked: s.unconfirmedCount,
       waiting: s.pending.length,
       subscriptions: this._subs.size,
       requestsInFlight: this._requests.size
@@ -2108,16 +2405,28 @@ var Client = class {
   /**
    * @private
    * @param {string} pattern @param {string | undefined} queue @param {((m: Msg) => void) | null} handler
-   * @param {boolean} dws @param {number} [bufferSize]
+   * @param {boolean} dws @param {boolean} lossy @param {number} [bufferSize]
    */
-  _subscribe(pattern, queue, handler, dws, bufferSize) {
-    const s = new Subscription(this, ++this._nextSubId, pattern, queue, handler, dws, bufferSize);
+  _subscribe(pattern, queue, handler, dws, lossy, bufferSize) {
+    const s = new Subscription(this, ++this._nextSubId, pattern, queue, handler, dws, bufferSize, lossy ? null : this._credit);
     this._subs.set(s.id, s);
     if (s.iterable) {
       this._iterated.add(s);
     }
     this._enqueue(s._subscribeFrame(), false);
     return s;
+  }
+  /**
+   * @internal Sends a CREDIT on the ready connection, if there is one (after a resume the totals go again).
+   * @param {CreditFrame} f @returns {boolean} whether it was sent
+   */
+  _sendCredit(f) {
+    const link = this._link;
+    if (!link || !link.isWelcomed || !this._ready) {
+      return false;
+    }
+    link.send(f);
+    return true;
   }
   /** @internal @param {Subscription} s */
   _forget(s) {
@@ -2155,9 +2464,8 @@ var Client = class {
   _withdraw(frame) {
     this._session.withdraw(frame);
   }
-  /** The server confirmed everything up to `seq`. @private @param {number} seq */
+  /** The server confirmed everything up to `seq` (the Session knows already): settle the flushes it covers. @private @param {number} seq */
   _confirm(seq) {
-    this._session.confirm(seq);
     if (this._flushes.length > 0) {
       const done = this._flushes.filter((f) => f.target <= seq);
       this._flushes = this._flushes.filter((f) => f.target > seq);
@@ -2265,18 +2573,27 @@ var Client = class {
     const resumed = !first && session.resumes(w);
     const notices = [];
     if (resumed) {
-      const problem = session.resumeProblem(w.lastReceived);
+      const problem = session.resume(w.lastReceived, (f) => link.send(f));
       if (problem) {
         link.abort(new ProtocolError(problem));
         return;
       }
       this._confirm(w.lastReceived);
-      for (const o of session.unacked) {
-        link.send(o.frame);
+      for (const s of this._subs.values()) {
+        if (s.reliable && s.active) {
+          link.send(s._creditFrame());
+        }
       }
       this._stats.resumes++;
       notices.push(() => this._emit("resumed", info));
     } else {
+      if (w.inboxPrefix && w.inboxPrefix !== this._requests.prefix) {
+        this._requests.prefix = w.inboxPrefix;
+        if (this._inbox) {
+          this._inbox.pattern = `${w.inboxPrefix}*`;
+          session.repatternWaiting(this._inbox.id, this._inbox.pattern);
+        }
+      }
       if (!first) {
         const lost = this._loseSession(this._refusal || "the server started a new session");
         this._stats.sessionsLost++;
@@ -2287,6 +2604,7 @@ var Client = class {
         s._newSession();
       }
     }
+    session.resumeWith(w.resumeToken);
     this._refusal = null;
     this._failures = 0;
     this._moveOn = false;
@@ -2375,7 +2693,7 @@ var Client = class {
     if (this._link !== link || !link.isWelcomed) {
       return;
     }
-    const problem = this._session.ackProblem(a.sequence);
+    const problem = this._session.acknowledge(a.sequence);
     if (problem) {
       link.abort(new ProtocolError(problem));
       return;
@@ -2416,13 +2734,19 @@ var Client = class {
       const s = this._subs.get(f.subscriptionId);
       if (s) {
         s.dropped += f.dropped;
-        this._emit("slowConsumer", { subscription: s, dropped: f.dropped });
+        if (f.ended) {
+          s._endedByServer();
+        }
+        this._emit("slowConsumer", { subscription: s, dropped: f.dropped, ended: f.ended });
       }
     }
   }
-  /** @internal After each batch read: acknowledge what arrived. @param {Link} link */
+  /** @internal After each batch read: report what was taken, acknowledge what arrived. @param {Link} link */
   _readComplete(link) {
     if (this._link === link && link.isWelcomed) {
+      for (const s of this._subs.values()) {
+        s._reportCredit();
+      }
       let holdFrom = Infinity;
       for (const s of this._iterated) {
         holdFrom = Math.min(holdFrom, s._holdFrom());

@@ -2,7 +2,7 @@
 // gives, keeps subscriptions, requests and flushes, and drives the Session (numbering, acks,
 // replay) and one Link at a time (the WebSocket).
 //
-// Why it is long (~950 lines): it is the one place where the public API, the connection life cycle
+// Why it is long (~1000 lines): it is the one place where the public API, the connection life cycle
 // (connecting, resuming, losing the session, GOAWAY, renewal, denial) and the events meet, and each
 // of those touches the same state. What stands apart is elsewhere: numbering and replay in
 // session.js, the socket in link.js, replies in requests.js, delivery in subscription.js.
@@ -27,6 +27,7 @@ import { realTimers, backoffDelay, positive, retryable } from './options.js';
  * @typedef {import('./codec.js').MessageFrame} MessageFrame
  * @typedef {import('./codec.js').NoRespondersFrame} NoRespondersFrame
  * @typedef {import('./codec.js').GapFrame} GapFrame
+ * @typedef {import('./codec.js').CreditFrame} CreditFrame
  * @typedef {import('./codec.js').Data} Data
  * @typedef {import('./codec.js').Limits} Limits
  * @typedef {import('./subjects.js').HeadersInit} HeadersInit
@@ -118,6 +119,13 @@ export class Client {
         this._retryInitialConnect = !!options.retryInitialConnect;
         /** @private */
         this._disconnectWhenSlow = !!options.disconnectWhenSlow;
+        /** @private the window of reliable subscriptions */
+        this._credit = { messages: positive(options.creditMessages, 65536, 'creditMessages'),
+            bytes: positive(options.creditBytes, 8 * 1024 * 1024, 'creditBytes') };
+        if (!Number.isInteger(this._credit.messages) || !Number.isInteger(this._credit.bytes)
+                || this._credit.messages > 0xffffffff || this._credit.bytes > 0xffffffff) {
+            throw new InvalidArgumentError('creditMessages and creditBytes must be integers that fit in 32 bits');
+        }
         /** @private @type {Timers} */
         this._timers = options.timers || realTimers;
         /** @private */
@@ -170,7 +178,7 @@ export class Client {
         this._lastSubject = null;
         /** @private */
         this._lastSubjectMax = 0;
-        /** @private requests waiting for their reply, under one inbox prefix */
+        /** @private requests waiting for their reply, under one inbox prefix (the server's, from WELCOME, if it assigns one) */
         this._requests = new Requests(this._timers, `_INBOX.${randomToken(12)}.`);
         /** @private @type {((e?: Error) => void) | null} settles connect() */
         this._firstOpen = null;
@@ -187,7 +195,7 @@ export class Client {
     /**
      * Adds a listener: 'connected' (ServerInfo), 'disconnected' ({ reason }), 'reconnected' (ServerInfo),
      * 'resumed' (ServerInfo), 'sessionLost' (SessionLost), 'error' (Error), 'slowConsumer'
-     * ({ subscription, dropped }), 'renewed' ({ credentialsValidMs }: the server accepted renewed
+     * ({ subscription, dropped, ended }), 'renewed' ({ credentialsValidMs }: the server accepted renewed
      * credentials, AUTH_OK), 'closed' ({ reason, unconfirmed }: the publishes never confirmed).
      * @param {EventName} event @param {(arg: any) => void} handler
      * @returns {() => void} removes the listener
@@ -248,7 +256,9 @@ export class Client {
     /**
      * Subscribes to a subject pattern (`*` one token, `>` the rest). With a handler, it gets each
      * message; without one, iterate the subscription: `for await (const msg of sub)`, with at most
-     * `bufferSize` messages (default 1024) acknowledged before the loop takes them.
+     * `bufferSize` messages (default 1024) waiting for the loop. Reliable unless `lossy` (or
+     * `disconnectWhenSlow`): the server sends no more than the subscription's credit beyond what it
+     * has taken, never skipping; a lossy one is skipped (GAP, 'slowConsumer') when it falls behind.
      * @param {string} pattern
      * @param {((msg: Msg) => void) | SubscribeOptions | null} [handler]
      * @param {SubscribeOptions} [options]
@@ -277,8 +287,8 @@ export class Client {
                 throw new InvalidArgumentError(`invalid queue group '${options.queue}': ${q}`, 422);
             }
         }
-        return this._subscribe(pattern, options.queue, handler || null, options.disconnectWhenSlow ?? this._disconnectWhenSlow,
-            bufferSize);
+        const dws = options.disconnectWhenSlow ?? this._disconnectWhenSlow;
+        return this._subscribe(pattern, options.queue, handler || null, dws, !!options.lossy || dws, bufferSize);
     }
 
     /**
@@ -299,7 +309,7 @@ export class Client {
                 throw abortError(options.signal, subject);
             }
             if (!this._inbox) {
-                this._inbox = this._subscribe(`${this._requests.prefix}*`, undefined, (m) => this._onReply(m), false);
+                this._inbox = this._subscribe(`${this._requests.prefix}*`, undefined, (m) => this._onReply(m), false, false);
             }
             const { id, replyTo } = this._requests.next();
             const frame = this._publishFrame(subject, data, options.headers, replyTo, true);
@@ -390,7 +400,7 @@ export class Client {
     /** Counters since the client was made. */
     stats() {
         const s = this._session;
-        return { ...this._stats, state: this.state, bufferedBytes: s.bufferedBytes, unacked: s.unacked.length,
+        return { ...this._stats, state: this.state, bufferedBytes: s.bufferedBytes, unacked: s.unconfirmedCount,
             waiting: s.pending.length, subscriptions: this._subs.size, requestsInFlight: this._requests.size };
     }
 
@@ -447,16 +457,29 @@ export class Client {
     /**
      * @private
      * @param {string} pattern @param {string | undefined} queue @param {((m: Msg) => void) | null} handler
-     * @param {boolean} dws @param {number} [bufferSize]
+     * @param {boolean} dws @param {boolean} lossy @param {number} [bufferSize]
      */
-    _subscribe(pattern, queue, handler, dws, bufferSize) {
-        const s = new Subscription(this, ++this._nextSubId, pattern, queue, handler, dws, bufferSize);
+    _subscribe(pattern, queue, handler, dws, lossy, bufferSize) {
+        const s = new Subscription(this, ++this._nextSubId, pattern, queue, handler, dws, bufferSize, lossy ? null : this._credit);
         this._subs.set(s.id, s);
         if (s.iterable) {
             this._iterated.add(s);
         }
         this._enqueue(s._subscribeFrame(), false);
         return s;
+    }
+
+    /**
+     * @internal Sends a CREDIT on the ready connection, if there is one (after a resume the totals go again).
+     * @param {CreditFrame} f @returns {boolean} whether it was sent
+     */
+    _sendCredit(f) {
+        const link = this._link;
+        if (!link || !link.isWelcomed || !this._ready) {
+            return false;
+        }
+        link.send(f);
+        return true;
     }
 
     /** @internal @param {Subscription} s */
@@ -499,9 +522,8 @@ export class Client {
         this._session.withdraw(frame);
     }
 
-    /** The server confirmed everything up to `seq`. @private @param {number} seq */
+    /** The server confirmed everything up to `seq` (the Session knows already): settle the flushes it covers. @private @param {number} seq */
     _confirm(seq) {
-        this._session.confirm(seq);
         if (this._flushes.length > 0) {
             const done = this._flushes.filter((f) => f.target <= seq);
             this._flushes = this._flushes.filter((f) => f.target > seq);
@@ -612,18 +634,28 @@ export class Client {
         /** @type {Array<() => void>} */
         const notices = [];
         if (resumed) {
-            const problem = session.resumeProblem(w.lastReceived);
+            const problem = session.resume(w.lastReceived, (f) => link.send(f));
             if (problem) {
                 link.abort(new ProtocolError(problem));
                 return;
             }
             this._confirm(w.lastReceived);
-            for (const o of session.unacked) {
-                link.send(o.frame);
+            for (const s of this._subs.values()) {
+                if (s.reliable && s.active) {
+                    link.send(s._creditFrame()); // the server may have missed the last one; totals are cumulative
+                }
             }
             this._stats.resumes++;
             notices.push(() => this._emit('resumed', info));
         } else {
+            if (w.inboxPrefix && w.inboxPrefix !== this._requests.prefix) {
+                // The server's, for this session only: replies to the old one can no longer come.
+                this._requests.prefix = w.inboxPrefix;
+                if (this._inbox) {
+                    this._inbox.pattern = `${w.inboxPrefix}*`;
+                    session.repatternWaiting(this._inbox.id, this._inbox.pattern);
+                }
+            }
             if (!first) {
                 const lost = this._loseSession(this._refusal || 'the server started a new session');
                 this._stats.sessionsLost++;
@@ -634,6 +666,7 @@ export class Client {
                 s._newSession();
             }
         }
+        session.resumeWith(w.resumeToken); // secret, single use: each WELCOME brings a new one
         this._refusal = null;
         this._failures = 0;
         this._moveOn = false;
@@ -725,7 +758,7 @@ export class Client {
         if (this._link !== link || !link.isWelcomed) {
             return;
         }
-        const problem = this._session.ackProblem(a.sequence);
+        const problem = this._session.acknowledge(a.sequence);
         if (problem) {
             link.abort(new ProtocolError(problem));
             return;
@@ -767,14 +800,21 @@ export class Client {
             const s = this._subs.get(f.subscriptionId);
             if (s) {
                 s.dropped += f.dropped;
-                this._emit('slowConsumer', { subscription: s, dropped: f.dropped });
+                if (f.ended) {
+                    // A reliable subscription that granted no credit for the server's stall limit.
+                    s._endedByServer();
+                }
+                this._emit('slowConsumer', { subscription: s, dropped: f.dropped, ended: f.ended });
             }
         }
     }
 
-    /** @internal After each batch read: acknowledge what arrived. @param {Link} link */
+    /** @internal After each batch read: report what was taken, acknowledge what arrived. @param {Link} link */
     _readComplete(link) {
         if (this._link === link && link.isWelcomed) {
+            for (const s of this._subs.values()) {
+                s._reportCredit();
+            }
             let holdFrom = Infinity;
             for (const s of this._iterated) {
                 holdFrom = Math.min(holdFrom, s._holdFrom());

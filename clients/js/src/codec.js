@@ -19,7 +19,7 @@ export const PROTOCOL_VERSION = 1;
 export const FrameType = Object.freeze({
     HELLO: 0x01, WELCOME: 0x02, PUBLISH: 0x03, MESSAGE: 0x04, SUBSCRIBE: 0x05, UNSUBSCRIBE: 0x06,
     NO_RESPONDERS: 0x07, PING: 0x08, PONG: 0x09, ERROR: 0x0a, GOAWAY: 0x0b, ACK: 0x0c, GAP: 0x0d,
-    AUTH: 0x0e, AUTH_OK: 0x0f,
+    AUTH: 0x0e, AUTH_OK: 0x0f, CREDIT: 0x10,
 });
 
 /** @type {Record<number, string>} */
@@ -29,8 +29,8 @@ for (const [name, code] of Object.entries(FrameType)) {
 }
 
 /** The flag bits each frame type defines; any other bit is a protocol error. */
-const DEFINED_FLAGS = { 0x01: 0, 0x02: 3, 0x03: 1, 0x04: 0, 0x05: 1, 0x06: 0, 0x07: 0, 0x08: 0, 0x09: 0, 0x0a: 1, 0x0b: 1, 0x0c: 0, 0x0d: 0,
-    0x0e: 0, 0x0f: 0 };
+const DEFINED_FLAGS = { 0x01: 0, 0x02: 3, 0x03: 1, 0x04: 0, 0x05: 3, 0x06: 0, 0x07: 0, 0x08: 0, 0x09: 0, 0x0a: 1, 0x0b: 1, 0x0c: 0, 0x0d: 1,
+    0x0e: 0, 0x0f: 0, 0x10: 0 };
 
 /** WELCOME flags (section 4). */
 const FLAG_RESUMED = 0x01;
@@ -60,21 +60,22 @@ export function maxFrameSize(limits) {
  * (WELCOME, AUTH_OK) is a number of milliseconds, 0 when the credentials do not expire: WELCOME
  * carries it on the wire only with the EXPIRES flag, which the encoder sets when it is above 0.
  * @typedef {{ type: 'HELLO', minVersion: number, maxVersion: number, clientName: string, authScheme: string, credentials: Uint8Array, resumeToken: Uint8Array, resumeLastReceived: number }} HelloFrame
- * @typedef {{ type: 'WELCOME', resumed: boolean, version: number, serverId: string, sessionId: string, epoch: bigint, lastReceived: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number, credentialsValidMs: number }} WelcomeFrame
+ * @typedef {{ type: 'WELCOME', resumed: boolean, version: number, serverId: string, sessionId: string, epoch: bigint, lastReceived: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number, resumeToken?: Uint8Array, inboxPrefix?: string, credentialsValidMs: number }} WelcomeFrame
  * @typedef {{ subject: string, replyTo: string, headers: HeaderList, payload: Uint8Array }} MessageBody
  * @typedef {{ type: 'PUBLISH', request: boolean, sequence: number } & MessageBody} PublishFrame
  * @typedef {{ type: 'MESSAGE', sequence: number, subscriptionId: number } & MessageBody} MessageFrame
- * @typedef {{ type: 'SUBSCRIBE', subscriptionId: number, pattern: string, queueGroup: string, disconnectWhenSlow: boolean }} SubscribeFrame
+ * @typedef {{ type: 'SUBSCRIBE', subscriptionId: number, pattern: string, queueGroup: string, disconnectWhenSlow: boolean, creditMessages: number, creditBytes: number }} SubscribeFrame
  * @typedef {{ type: 'UNSUBSCRIBE', subscriptionId: number, afterMessages: number }} UnsubscribeFrame
  * @typedef {{ type: 'NO_RESPONDERS', replySubject: string }} NoRespondersFrame
  * @typedef {{ type: 'PING' | 'PONG', token: bigint }} PingFrame
  * @typedef {{ type: 'ERROR', code: number, fatal: boolean, message: string }} ErrorFrame
  * @typedef {{ type: 'GOAWAY', code: number, drainMillis: number, reason: string, alternates: string[] }} GoAwayFrame
  * @typedef {{ type: 'ACK', sequence: number }} AckFrame
- * @typedef {{ type: 'GAP', subscriptionId: number, dropped: number }} GapFrame
+ * @typedef {{ type: 'GAP', subscriptionId: number, dropped: number, ended: boolean }} GapFrame
+ * @typedef {{ type: 'CREDIT', subscriptionId: number, consumedMessages: number, consumedBytes: number }} CreditFrame
  * @typedef {{ type: 'AUTH', authScheme: string, credentials: Uint8Array }} AuthFrame
  * @typedef {{ type: 'AUTH_OK', credentialsValidMs: number }} AuthOkFrame
- * @typedef {HelloFrame | WelcomeFrame | PublishFrame | MessageFrame | SubscribeFrame | UnsubscribeFrame | NoRespondersFrame | PingFrame | ErrorFrame | GoAwayFrame | AckFrame | GapFrame | AuthFrame | AuthOkFrame} Frame
+ * @typedef {HelloFrame | WelcomeFrame | PublishFrame | MessageFrame | SubscribeFrame | UnsubscribeFrame | NoRespondersFrame | PingFrame | ErrorFrame | GoAwayFrame | AckFrame | GapFrame | AuthFrame | AuthOkFrame | CreditFrame} Frame
  */
 
 class Writer {
@@ -162,7 +163,8 @@ export function encodeFrame(f) {
     switch (f.type) {
         case 'WELCOME': flags = (f.resumed ? FLAG_RESUMED : 0) | (f.credentialsValidMs > 0 ? FLAG_EXPIRES : 0); break;
         case 'PUBLISH': flags = f.request ? 1 : 0; break;
-        case 'SUBSCRIBE': flags = f.disconnectWhenSlow ? 1 : 0; break;
+        case 'SUBSCRIBE': flags = (f.disconnectWhenSlow ? 1 : 0) | (f.creditMessages > 0 ? 2 : 0); break;
+        case 'GAP': flags = f.ended ? 1 : 0; break;
         case 'ERROR': flags = f.fatal ? 1 : 0; break;
         case 'GOAWAY': flags = f.alternates && f.alternates.length > 0 ? 1 : 0; break;
         default: break;
@@ -176,6 +178,7 @@ export function encodeFrame(f) {
         case 'WELCOME':
             w.u16(f.version); w.str16(f.serverId); w.str16(f.sessionId); w.u64(f.epoch); w.u64(f.lastReceived);
             w.u32(f.maxPayload); w.u32(f.maxHeader); w.u16(f.maxSubject); w.u32(f.heartbeatMs); w.u16(f.heartbeatMisses);
+            w.bytes16(f.resumeToken || new Uint8Array(0)); w.str16(f.inboxPrefix || '');
             if (f.credentialsValidMs > 0) {
                 w.u64(f.credentialsValidMs);
             }
@@ -188,6 +191,12 @@ export function encodeFrame(f) {
             break;
         case 'SUBSCRIBE':
             w.u32(f.subscriptionId); w.str16(f.pattern); w.str16(f.queueGroup || '');
+            if (f.creditMessages > 0) {
+                w.u32(f.creditMessages); w.u32(f.creditBytes);
+            }
+            break;
+        case 'CREDIT':
+            w.u32(f.subscriptionId); w.u64(f.consumedMessages); w.u64(f.consumedBytes);
             break;
         case 'UNSUBSCRIBE':
             w.u32(f.subscriptionId); w.u32(f.afterMessages);
@@ -393,6 +402,8 @@ function decodeAt(buf, start, length, limits) {
             const maxSubject = r.u16('max subject');
             const heartbeatMs = r.u32('heartbeat ms');
             const heartbeatMisses = r.u16('heartbeat misses');
+            const resumeToken = r.bytes16('resume token').slice();
+            const inboxPrefix = r.str16('inbox prefix');
             if (maxPayload > 64 * 1024 * 1024 || maxHeader > 1024 * 1024 || maxSubject === 0 || heartbeatMs > 0x7fffffff) {
                 throw new ProtocolError('WELCOME announces impossible limits');
             }
@@ -404,7 +415,7 @@ function decodeAt(buf, start, length, limits) {
                 }
             }
             f = { type: 'WELCOME', resumed: (flags & FLAG_RESUMED) !== 0, version, serverId, sessionId, epoch, lastReceived,
-                maxPayload, maxHeader, maxSubject, heartbeatMs, heartbeatMisses, credentialsValidMs };
+                maxPayload, maxHeader, maxSubject, heartbeatMs, heartbeatMisses, resumeToken, inboxPrefix, credentialsValidMs };
             break;
         }
         case 0x03: {
@@ -418,11 +429,22 @@ function decodeAt(buf, start, length, limits) {
             f = { type: 'MESSAGE', sequence, subscriptionId, ...r.body() };
             break;
         }
-        case 0x05:
+        case 0x05: {
+            if (flags === 3) {
+                throw new ProtocolError('SUBSCRIBE cannot be both DISCONNECT_WHEN_SLOW and CREDIT');
+            }
             f = { type: 'SUBSCRIBE', subscriptionId: r.u32('subscription id'),
                 pattern: r.str16('pattern', limits.maxSubject, 422), queueGroup: r.str16('queue group', limits.maxSubject, 422),
-                disconnectWhenSlow: (flags & 1) !== 0 };
+                disconnectWhenSlow: (flags & 1) !== 0, creditMessages: 0, creditBytes: 0 };
+            if ((flags & 2) !== 0) {
+                f.creditMessages = r.u32('credit messages');
+                f.creditBytes = r.u32('credit bytes');
+                if (f.creditMessages === 0 || f.creditBytes === 0) {
+                    throw new ProtocolError('SUBSCRIBE with CREDIT needs credit > 0');
+                }
+            }
             break;
+        }
         case 0x06:
             f = { type: 'UNSUBSCRIBE', subscriptionId: r.u32('subscription id'), afterMessages: r.u32('after messages') };
             break;
@@ -460,7 +482,14 @@ function decodeAt(buf, start, length, limits) {
             f = { type: 'ACK', sequence: r.count('sequence') };
             break;
         case 0x0d:
-            f = { type: 'GAP', subscriptionId: r.u32('subscription id'), dropped: r.count('dropped') };
+            f = { type: 'GAP', subscriptionId: r.u32('subscription id'), dropped: r.count('dropped'), ended: (flags & 1) !== 0 };
+            if (!f.ended && f.dropped < 1) {
+                throw new ProtocolError('GAP must report at least one dropped message');
+            }
+            break;
+        case 0x10:
+            f = { type: 'CREDIT', subscriptionId: r.u32('subscription id'), consumedMessages: r.count('consumed messages'),
+                consumedBytes: r.count('consumed bytes') };
             break;
         case 0x0e:
             f = { type: 'AUTH', authScheme: r.str16('auth scheme'), credentials: r.bytes16('credentials').slice() };

@@ -74,7 +74,10 @@ export function backoffDelay(backoff, attempt, random) {
  * @property {number} [closeTimeoutMs] how long close() waits for confirmation (5000)
  * @property {number} [maxBufferedBytes] bound of unconfirmed and waiting publishes (8 MiB)
  * @property {boolean} [retryInitialConnect] keep trying when the first connection fails (false: connect() rejects)
- * @property {boolean} [disconnectWhenSlow] make subscriptions with DISCONNECT_WHEN_SLOW by default
+ * @property {boolean} [disconnectWhenSlow] make subscriptions lossy, with DISCONNECT_WHEN_SLOW, by default
+ * @property {number} [creditMessages] a reliable subscription's window in messages (65536): the server sends no more
+ *     than this beyond what it has taken (a `for await` loop's window is at most its `bufferSize`)
+ * @property {number} [creditBytes] its window in payload bytes (8 MiB)
  * @property {EventTarget | null} [networkEvents] where the browser fires 'online' (default: globalThis when it
  *     has addEventListener, as in a browser; null: none): when it fires, a client waiting to reconnect tries at once
  * @property {Timers} [timers] time source (tests)
@@ -84,9 +87,11 @@ export function backoffDelay(backoff, attempt, random) {
  */
 
 /**
- * What `subscribe` takes besides the handler. `bufferSize` (without a handler): how many messages a
- * `for await` loop may leave waiting before the client stops acknowledging (default 1024).
- * @typedef {{ queue?: string, disconnectWhenSlow?: boolean, bufferSize?: number }} SubscribeOptions
+ * What `subscribe` takes besides the handler. `lossy`: skip (and count with GAP) rather than slow the
+ * publishers when this subscriber falls behind (protocol.md 7b); `disconnectWhenSlow` implies it.
+ * `bufferSize` (without a handler): how many messages a `for await` loop may leave waiting (default
+ * 1024): a reliable loop's credit window, a lossy loop's bound past which the client stops acknowledging.
+ * @typedef {{ queue?: string, lossy?: boolean, disconnectWhenSlow?: boolean, bufferSize?: number }} SubscribeOptions
  */
 
 /**

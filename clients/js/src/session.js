@@ -1,11 +1,12 @@
 // The session's numbering, acknowledgement and replay (protocol.md sections 6 and 7), apart from
 // sockets, timers and promises: what the client has sent and not had confirmed, what waits for a
 // ready connection, and how many sequenced frames it has received and acknowledged. The Client
-// owns one Session for its lifetime and drives it; the Link never sees it. A flow-control or
-// shared sequence engine replaces or wraps this module alone.
+// owns one Session for its lifetime and drives it; the Link never sees it. The sequence engine
+// proper is sequenced.js (shared with the Java client through golden vectors).
 
 import { BufferFullError } from './errors.js';
 import { utf8Length } from './subjects.js';
+import { SequencedStream, SequenceReceiver } from './sequenced.js';
 
 /**
  * @typedef {import('./codec.js').Frame} Frame
@@ -23,8 +24,6 @@ import { utf8Length } from './subjects.js';
  * @typedef {{ subject: string, replyTo: string | undefined, headers: HeaderList, data: Uint8Array }} Unconfirmed
  */
 
-const utf8Encoder = new TextEncoder();
-
 /** The encoded size of a frame, for the buffer bound. @param {Frame} f */
 export function frameSize(f) {
     if (f.type === 'PUBLISH') {
@@ -38,7 +37,7 @@ export function frameSize(f) {
         return n;
     }
     if (f.type === 'SUBSCRIBE') {
-        return 6 + 8 + utf8Length(f.pattern) + utf8Length(f.queueGroup);
+        return 6 + 8 + utf8Length(f.pattern) + utf8Length(f.queueGroup) + (f.creditMessages > 0 ? 8 : 0);
     }
     return 14;
 }
@@ -63,7 +62,10 @@ function unconfirmedOf(list) {
 
 /**
  * One session's sequence state. Not thread-safe (JavaScript has one thread); the Client calls it
- * from its own turns only.
+ * from its own turns only. The numbering, acknowledgement and replay of each direction are
+ * sequenced.js's SequencedStream and SequenceReceiver (the mirror of the Java SequencedStream,
+ * checked against its golden vectors); this class adds what waits for a connection, the buffer
+ * bound over both, and acknowledgements held back for a loop that has no room.
  */
 export class Session {
     /** @param {number} maxBufferedBytes the bound of unconfirmed and waiting publishes */
@@ -72,51 +74,80 @@ export class Session {
         /** @type {string | null} null until the first WELCOME */
         this.id = null;
         this.epoch = 0n;
-        /** sequenced frames sent in this session */
-        this.outSeq = 0;
-        /** @type {Outgoing[]} sent, not yet acknowledged, oldest first */
-        this.unacked = [];
+        /**
+         * @private @type {SequencedStream<Outgoing>} sent, not yet acknowledged; the bound is kept
+         * by `admit` over this and what waits, so the stream itself has none
+         */
+        this._out = new SequencedStream(Infinity, (o) => o.bytes);
         /** @type {Outgoing[]} waiting for a ready connection */
         this.pending = [];
-        this.bufferedBytes = 0;
-        /** sequenced frames received in this session */
-        this.inSeq = 0;
+        /** @private the bytes of `pending` */
+        this._pendingBytes = 0;
+        /** @private sequenced frames received in this session */
+        this._in = new SequenceReceiver();
         /** the last inSeq acknowledged */
         this.inAcked = 0;
+        /** @type {Uint8Array} the secret from the last WELCOME that resumes the session once */
+        this.token = new Uint8Array(0);
+    }
+
+    /** Sequenced frames sent in this session. */
+    get outSeq() {
+        return this._out.sent;
     }
 
     /** The highest sequence number the server has confirmed. */
     get confirmed() {
-        return this.outSeq - this.unacked.length;
+        return this._out.acknowledged;
+    }
+
+    /** How many frames were sent and are not yet confirmed. */
+    get unconfirmedCount() {
+        return this._out.held;
+    }
+
+    /** Bytes of the frames sent and not confirmed, and of those waiting (what the bound counts). */
+    get bufferedBytes() {
+        return this._out.heldBytes + this._pendingBytes;
+    }
+
+    /** Sequenced frames received in this session. */
+    get inSeq() {
+        return this._in.lastReceived;
     }
 
     /** The sequence number the last frame held now will carry once sent. */
     get lastHeld() {
-        return this.outSeq + this.pending.length;
+        return this._out.sent + this.pending.length;
     }
 
     /**
      * Takes a frame into the buffer: publishes count against the bound (BufferFullError past it);
-     * subscribes and unsubscribes count but are never refused.
+     * subscribes and unsubscribes count but are never refused. The caller holds it or numbers it next.
      * @param {Frame} frame @param {boolean} bounded @returns {Outgoing}
      */
     admit(frame, bounded) {
         const size = frameSize(frame);
-        if (bounded && this.bufferedBytes > 0 && this.bufferedBytes + size > this.maxBufferedBytes) {
-            throw new BufferFullError(`buffer full: ${this.bufferedBytes} bytes await confirmation and ${size} more would exceed ${this.maxBufferedBytes}`);
+        const buffered = this.bufferedBytes;
+        if (bounded && buffered > 0 && buffered + size > this.maxBufferedBytes) {
+            throw new BufferFullError(`buffer full: ${buffered} bytes await confirmation and ${size} more would exceed ${this.maxBufferedBytes}`);
         }
-        this.bufferedBytes += size;
         return { frame, bytes: size, bounded };
     }
 
     /** Holds an admitted frame until a connection is ready. @param {Outgoing} o */
     hold(o) {
         this.pending.push(o);
+        this._pendingBytes += o.bytes;
     }
 
     /** The next waiting frame, or undefined. */
     nextPending() {
-        return this.pending.shift();
+        const o = this.pending.shift();
+        if (o) {
+            this._pendingBytes -= o.bytes;
+        }
+        return o;
     }
 
     /**
@@ -124,11 +155,10 @@ export class Session {
      * @param {Outgoing} o @returns {Frame}
      */
     number(o) {
-        this.outSeq++;
+        const n = this._out.send(o);
         if (o.frame.type === 'PUBLISH') {
-            o.frame = { ...o.frame, sequence: this.outSeq };
+            o.frame = { ...o.frame, sequence: n };
         }
-        this.unacked.push(o);
         return o.frame;
     }
 
@@ -136,35 +166,33 @@ export class Session {
     withdraw(frame) {
         const i = this.pending.findIndex((o) => o.frame === frame);
         if (i >= 0) {
-            this.bufferedBytes -= this.pending[i].bytes;
+            this._pendingBytes -= this.pending[i].bytes;
             this.pending.splice(i, 1);
         }
     }
 
-    /** Why an ACK of `seq` is impossible, or null. @param {number} seq */
-    ackProblem(seq) {
-        if (seq > this.outSeq || seq < this.confirmed) {
-            return `server acknowledged frame ${seq} but this client holds ${this.confirmed + 1}..${this.outSeq}`;
-        }
-        return null;
+    /**
+     * An ACK from the server: confirms everything up to `seq` (an ACK at or below one already
+     * received confirms nothing and is ignored, protocol.md section 7a). Returns why it is
+     * impossible (a number never sent: the caller drops the connection), or null.
+     * @param {number} seq
+     */
+    acknowledge(seq) {
+        const outcome = this._out.acknowledge(seq);
+        return outcome === 'BEYOND_SENT' || outcome === 'INVALID'
+            ? `server acknowledged frame ${seq} but this client sent only up to ${this._out.sent}` : null;
     }
 
-    /** Why resuming at `lastReceived` is impossible, or null. @param {number} lastReceived */
-    resumeProblem(lastReceived) {
-        if (lastReceived < this.confirmed || lastReceived > this.outSeq) {
-            return `server resumed at frame ${lastReceived} but this client holds ${this.confirmed + 1}..${this.outSeq}`;
-        }
-        return null;
-    }
-
-    /** The server confirmed everything up to `seq`: drops it from the buffer. @param {number} seq */
-    confirm(seq) {
-        const n = seq - this.confirmed;
-        if (n > 0) {
-            for (const o of this.unacked.splice(0, n)) {
-                this.bufferedBytes -= o.bytes;
-            }
-        }
+    /**
+     * A RESUMED WELCOME: confirms what the server's `lastReceived` covers and hands every frame
+     * after it, in order, to `resend` (they stay held). Returns why that is impossible, changing
+     * nothing, or null.
+     * @param {number} lastReceived @param {(f: Frame) => void} resend
+     */
+    resume(lastReceived, resend) {
+        const outcome = this._out.replayAfter(lastReceived, (o) => resend(o.frame));
+        return outcome === 'REPLAYED' ? null
+            : `server resumed at frame ${lastReceived} but this client holds ${this.confirmed + 1}..${this._out.sent}`;
     }
 
     /** Whether the WELCOME resumes this session. @param {{ resumed: boolean, sessionId: string, epoch: bigint }} w */
@@ -176,7 +204,7 @@ export class Session {
     begin(id, epoch) {
         this.id = id;
         this.epoch = epoch;
-        this.inSeq = 0;
+        this._in.reset();
         this.inAcked = 0;
     }
 
@@ -187,21 +215,31 @@ export class Session {
      * @param {Frame[]} rebuild @returns {Unconfirmed[]}
      */
     lose(rebuild) {
-        const unconfirmed = unconfirmedOf(this.unacked);
-        for (const o of this.unacked) {
-            this.bufferedBytes -= o.bytes;
+        const unconfirmed = unconfirmedOf(this._out.heldItems());
+        this._out.reset();
+        const waiting = this.pending.filter((o) => !(isPublish(o) && o.frame.request));
+        this.pending = [];
+        this._pendingBytes = 0;
+        for (const f of rebuild) {
+            this.hold(this.admit(f, false));
         }
-        this.unacked = [];
-        this.outSeq = 0;
-        this.pending = this.pending.filter((o) => {
-            if (isPublish(o) && o.frame.request) {
-                this.bufferedBytes -= o.bytes;
-                return false;
-            }
-            return true;
-        });
-        this.pending = [...rebuild.map((f) => this.admit(f, false)), ...this.pending];
+        waiting.forEach((o) => this.hold(o));
         return unconfirmed;
+    }
+
+    /**
+     * A SUBSCRIBE for subscription `id` that waits to be sent takes a new pattern (the request
+     * inbox, moved by a new session before it was ever sent). @param {number} id @param {string} pattern
+     */
+    repatternWaiting(id, pattern) {
+        for (const o of this.pending) {
+            if (o.frame.type === 'SUBSCRIBE' && o.frame.subscriptionId === id) {
+                o.frame = { ...o.frame, pattern };
+                const size = frameSize(o.frame);
+                this._pendingBytes += size - o.bytes;
+                o.bytes = size;
+            }
+        }
     }
 
     /** Whether a SUBSCRIBE for subscription `id` waits to be sent. @param {number} id */
@@ -211,10 +249,10 @@ export class Session {
 
     /** The client closed: empties everything and returns the publishes never confirmed. @returns {Unconfirmed[]} */
     clear() {
-        const unconfirmed = unconfirmedOf([...this.unacked, ...this.pending]);
-        this.unacked = [];
+        const unconfirmed = unconfirmedOf([...this._out.heldItems(), ...this.pending]);
+        this._out.reset();
         this.pending = [];
-        this.bufferedBytes = 0;
+        this._pendingBytes = 0;
         return unconfirmed;
     }
 
@@ -226,21 +264,14 @@ export class Session {
      * @returns {'next' | 'duplicate' | 'missing'}
      */
     receive(sequence) {
-        if (sequence !== 0) {
-            if (sequence <= this.inSeq) {
-                return 'duplicate';
-            }
-            if (sequence !== this.inSeq + 1) {
-                return 'missing';
-            }
-        }
-        this.inSeq++;
-        return 'next';
+        const outcome = this._in.receive(sequence);
+        return outcome === 'IN_ORDER' ? 'next' : outcome === 'DUPLICATE' ? 'duplicate' : 'missing';
     }
 
     /**
      * The sequence number to acknowledge after a read, or 0 if nothing new may be: everything
-     * received below `holdFrom` (the first message a subscription's loop has no room for).
+     * received below `holdFrom` (the first message a lossy loop has no room for). Not
+     * SequenceReceiver.ackDue, which acknowledges all that was received: this one may stop short.
      * @param {number} [holdFrom]
      */
     takeAck(holdFrom = Infinity) {
@@ -252,15 +283,16 @@ export class Session {
         return 0;
     }
 
-    /** The HELLO resume token (epoch, then the session id), or null before the first WELCOME. */
+    /**
+     * Keeps the resume token of the latest WELCOME (protocol.md section 4): a secret that works once,
+     * replaced by every WELCOME, shown to nobody. @param {Uint8Array | undefined} token
+     */
+    resumeWith(token) {
+        this.token = token || new Uint8Array(0);
+    }
+
+    /** The HELLO resume token, or null before the first WELCOME or when the server offers no resume. */
     resumeToken() {
-        if (this.id === null) {
-            return null;
-        }
-        const id = utf8Encoder.encode(this.id);
-        const token = new Uint8Array(8 + id.length);
-        new DataView(token.buffer).setBigUint64(0, this.epoch);
-        token.set(id, 8);
-        return token;
+        return this.id === null || this.token.length === 0 ? null : this.token;
     }
 }

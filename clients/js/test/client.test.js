@@ -1,4 +1,6 @@
 // The client's session logic against an in-memory WebSocket and a manual clock: no network, no waiting.
+// Long (~700 lines) because each test drives the whole client through its fake socket; for await,
+// AbortSignal and the other jspkg features are in features.test.js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, backoffDelay, TimeoutError, NoRespondersError, SessionLostError, BufferFullError, InvalidArgumentError, ClosedError, ServerError } from '../src/index.js';
@@ -644,4 +646,50 @@ test('a reliable subscription asks for its credit and reports it; a lossy one do
     assert.equal(reliable.active, false);
     assert.equal(reliable.error?.code, 429);
     assert.deepEqual(events.map((e) => [e.subscription, e.dropped, e.ended]), [[reliable, 7, true]]);
+});
+
+test('an ACK at or below one already received is ignored; an ACK of a frame never sent drops the connection', async () => {
+    const { client, sock } = await start();
+    client.publish('a', '1');
+    client.publish('a', '2');
+    await tick();
+    sock.take();
+    sock.deliver({ type: 'ACK', sequence: 2 });
+    assert.equal(client.stats().unacked, 0);
+    assert.equal(client.stats().bufferedBytes, 0);
+    sock.deliver({ type: 'ACK', sequence: 1 }, { type: 'ACK', sequence: 2 });
+    assert.equal(sock.closedByClient, false, 'stale: confirms nothing new (protocol.md 7a)');
+    client.publish('a', '3');
+    await tick();
+    assert.equal(client.stats().unacked, 1);
+    sock.deliver({ type: 'ACK', sequence: 4 });
+    assert.equal(sock.closedByClient, true, 'frame 4 was never sent');
+});
+
+test('a new session moves the request inbox to its prefix, also when the inbox SUBSCRIBE has not been sent yet', async () => {
+    const ctx = await start();
+    const { client } = ctx;
+    ctx.sock.drop();
+    const r = client.request('svc', 'x', { timeoutMs: 60000 });
+    ctx.timers.advance(ctx.timers.pending()[0]);
+    const next = ctx.net.last();
+    next.open();
+    next.take();
+    next.deliver({ type: 'ERROR', code: 410, fatal: false, message: 'session expired' },
+        welcome({ sessionId: 'sess2', inboxPrefix: '_INBOX.sess2.', resumeToken: new TextEncoder().encode('token-of-sess2') }));
+    await assert.rejects(r, SessionLostError);
+    await tick();
+    const inboxes = next.take().filter((f) => f.type === 'SUBSCRIBE');
+    assert.deepEqual(inboxes.map((f) => f.pattern), ['_INBOX.sess2.*']);
+    const r2 = client.request('svc', 'y', { timeoutMs: 60000 });
+    await tick();
+    const [publish] = next.take();
+    assert.equal(publish.replyTo, '_INBOX.sess2.2');
+    next.deliver(message(1, inboxes[0].subscriptionId, '_INBOX.sess2.2', 'reply'));
+    assert.equal((await r2).text(), 'reply');
+    next.drop();
+    ctx.timers.advance(ctx.timers.pending()[0]);
+    ctx.net.last().open();
+    const [hello] = ctx.net.last().take();
+    assert.equal(text(hello.resumeToken), 'token-of-sess2', 'the latest WELCOME\'s token');
 });

@@ -1,4 +1,5 @@
-// for await over a subscription (with acknowledgements held back past its buffer), AbortSignal for
+// for await over a subscription (a reliable one's credit bounded by its buffer; a lossy one's
+// acknowledgements held back past its buffer), AbortSignal for
 // requests, reconnect on 'online', the default path, and the error for a refused origin: against an
 // in-memory WebSocket and a manual clock.
 import { test } from 'node:test';
@@ -44,9 +45,67 @@ test('for await takes the messages in order and ends when the subscription does'
     assert.throws(() => client.subscribe('b', () => {})[Symbol.asyncIterator](), InvalidArgumentError);
 });
 
-test('past bufferSize, messages are kept but not acknowledged until the loop takes them', async () => {
+test('a reliable loop grants its buffer as credit, reports what the loop takes, and acknowledges at once', async () => {
+    const { net, timers, client, sock } = await start();
+    const sub = client.subscribe('a', { bufferSize: 4 });
+    await tick();
+    const [subscribe] = sock.take();
+    assert.deepEqual([subscribe.creditMessages, subscribe.creditBytes], [4, 8 * 1024 * 1024], 'the window is the buffer');
+    sock.deliver(message(1, sub.id, 'a', '1'), message(2, sub.id, 'a', '22'), message(3, sub.id, 'a', '3'), message(4, sub.id, 'a', '4'));
+    await tick();
+    assert.deepEqual(sock.take(), [{ type: 'ACK', sequence: 4 }], 'buffered is not taken: no credit yet, but all acknowledged');
+    const it = sub[Symbol.asyncIterator]();
+    const credits = () => sock.take().filter((f) => f.type === 'CREDIT').map((f) => [f.consumedMessages, f.consumedBytes]);
+    assert.equal((await it.next()).value?.text(), '1');
+    await tick();
+    assert.deepEqual(credits(), [], 'less than half the window taken');
+    assert.equal((await it.next()).value?.text(), '22');
+    await tick();
+    assert.deepEqual(credits(), [[2, 3]], 'half the window taken');
+    await it.next();
+    await it.next();
+    await tick();
+    assert.deepEqual(credits(), [[4, 5]], 'the buffer ran empty');
+    // A loop waiting when a message arrives takes it at once; reported with the read's ACK.
+    const waiting = it.next();
+    sock.deliver(message(5, sub.id, 'a', '5'));
+    assert.equal((await waiting).value?.text(), '5');
+    await tick();
+    assert.deepEqual(sock.take(), [{ type: 'CREDIT', subscriptionId: sub.id, consumedMessages: 5, consumedBytes: 6 }, { type: 'ACK', sequence: 5 }]);
+    // A new session: what the buffer still holds from the old one is taken from the window.
+    sock.deliver(message(6, sub.id, 'a', '6'), message(7, sub.id, 'a', '77'), message(8, sub.id, 'a', '8'));
+    sock.drop();
+    timers.advance(timers.pending()[0]);
+    const next = net.last();
+    next.open();
+    next.take();
+    next.deliver({ type: 'ERROR', code: 410, fatal: false, message: 'session expired' }, welcome({ sessionId: 'sess2' }));
+    await tick();
+    const again = next.take().find((f) => f.type === 'SUBSCRIBE');
+    assert.deepEqual([again.subscriptionId, again.creditMessages, again.creditBytes], [sub.id, 1, 8 * 1024 * 1024 - 4]);
+    assert.equal((await it.next()).value?.text(), '6');
+    await tick();
+    assert.deepEqual(next.take(), [{ type: 'CREDIT', subscriptionId: sub.id, consumedMessages: 1, consumedBytes: 1 }],
+        'counted from 0 in the new session');
+    assert.equal(sub.buffered, 2, 'nothing dropped');
+});
+
+test('creditMessages and creditBytes set the window; disconnectWhenSlow makes a subscription lossy', async () => {
+    const { client, sock } = await start({ creditMessages: 10, creditBytes: 1000 });
+    client.subscribe('a', () => {});
+    client.subscribe('b', () => {}, { disconnectWhenSlow: true });
+    client.subscribe('c', { bufferSize: 50 });
+    await tick();
+    assert.deepEqual(sock.take().map((f) => [f.pattern, f.disconnectWhenSlow, f.creditMessages, f.creditBytes]),
+        [['a', false, 10, 1000], ['b', true, 0, 0], ['c', false, 10, 1000]]);
+    const options = { url: 'ws://test/conduit', WebSocket: new FakeNet().WebSocket, timers: new ManualTimers() };
+    await assert.rejects(connect({ ...options, creditMessages: 0 }), InvalidArgumentError);
+    await assert.rejects(connect({ ...options, creditBytes: 2 ** 32 }), InvalidArgumentError);
+});
+
+test('past bufferSize, a lossy loop keeps messages but does not acknowledge them until the loop takes them', async () => {
     const { client, sock } = await start();
-    const sub = client.subscribe('a', { bufferSize: 2 });
+    const sub = client.subscribe('a', { bufferSize: 2, lossy: true });
     await tick();
     sock.take();
     sock.deliver(message(1, sub.id, 'a', '1'), message(2, sub.id, 'a', '2'), message(3, sub.id, 'a', '3'), message(4, sub.id, 'a', '4'));
@@ -64,7 +123,7 @@ test('past bufferSize, messages are kept but not acknowledged until the loop tak
     await tick();
     assert.deepEqual(acks(sock.take()), [], 'nothing more to acknowledge');
     // A handler subscription beside it is acknowledged only up to what the loop holds back.
-    const other = client.subscribe('b', () => {});
+    const other = client.subscribe('b', () => {}, { lossy: true });
     await tick();
     sock.take();
     sock.deliver(message(5, sub.id, 'a', '5'), message(6, sub.id, 'a', '6'), message(7, other.id, 'b', 'x'));

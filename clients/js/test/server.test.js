@@ -55,6 +55,31 @@ describe('against one server', () => {
         assert.deepEqual(got.tail, ['chat.room1', 'chat.room1.thread', 'chat.room2']);
     });
 
+    test('a reliable for await loop: the server sends no more than its buffer, and every message arrives in order', async () => {
+        const sub = await client(server.wsUrl);
+        const orders = sub.subscribe('orders.*', { bufferSize: 8 });
+        await sub.flush();
+        const pub = await client(server.wsUrl);
+        for (let i = 0; i < 300; i++) {
+            pub.publish(`orders.${i % 3}`, String(i));
+        }
+        await pub.flush();
+        const got = [];
+        let most = 0;
+        for await (const m of orders) {
+            most = Math.max(most, orders.buffered + 1);
+            got.push(Number(m.text()));
+            // A slow loop: let the network in before taking the next one.
+            await new Promise((resolve) => setImmediate(resolve));
+            if (got.length === 300) {
+                break;
+            }
+        }
+        assert.deepEqual(got, Array.from({ length: 300 }, (_, i) => i));
+        assert.ok(most <= 8, `the buffer held at most its credit of 8, held ${most}`);
+        assert.equal(sub.stats().gaps, 0);
+    });
+
     test('a queue group spreads the work; a plain subscriber still gets every message', async () => {
         const workers = await Promise.all([0, 1, 2].map(() => client(server.wsUrl)));
         const counts = [0, 0, 0];
