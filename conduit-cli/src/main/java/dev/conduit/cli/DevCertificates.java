@@ -76,6 +76,9 @@ import org.bouncycastle.util.IPAddress;
  * DevCertificates.Pki pki = DevCertificates.generate(
  *         DevCertificates.Options.builder().hosts("localhost").days(1).build());
  * }</pre>
+ *
+ * <p>Past 600 lines because the options builder, the BouncyCastle certificate building and the
+ * file writing with their modes are one small PKI that is read and changed together.
  */
 public final class DevCertificates {
     /** Subject of the CA certificate. */
