@@ -9,6 +9,10 @@
 #                                              server's RSS growth and whether the publisher failed
 #   bench/flow-scenarios.sh stall              as paused, but stopped for longer than the server's
 #                                              maxStall (5 s here): that subscriber exits 6, the others go on
+#   bench/flow-scenarios.sh queue-kill [N]     a queue group of two `reply --queue` responders; N requests
+#                                              (default 20,000) one at a time with a 5 s deadline, while one
+#                                              responder is killed with kill -9 and restarted three times;
+#                                              prints how many requests failed and how
 #
 # Each scenario starts its own server on a free port and stops everything it started.
 set -euo pipefail
@@ -102,9 +106,38 @@ scenario_paused() {
   echo "server RSS: start ${rss0} KiB, max during the pause ${max} KiB, growth $(( (max - rss0) / 1024 )) MiB"
 }
 
+start_replier() { # NAME: a queue-group member echoing on svc.echo
+  "$conduit" reply --server "tcp://127.0.0.1:$port" --queue workers --echo svc.echo >/dev/null 2>"$work/$1.err" &
+  eval "${1}_pid=$!"
+  pids+=("$!")
+}
+
+scenario_queue_kill() {
+  local n="${1:-20000}"
+  start_server
+  start_replier a
+  start_replier b
+  "$conduit" bench reqreply --server "tcp://127.0.0.1:$port" --external --subject svc.echo --count "$n" \
+    --retry-connect --request-timeout 5s --timeout 600s --progress never >"$work/req.out" 2>"$work/req.err" &
+  local req_pid=$!
+  pids+=("$req_pid")
+  for kill in 1 2 3; do
+    sleep 1
+    kill -9 "$a_pid"; wait "$a_pid" 2>/dev/null || true
+    echo "kill $kill: responder a killed; requester $(kill -0 "$req_pid" 2>/dev/null && echo still running || echo already done)"
+    sleep 0.5
+    start_replier a
+  done
+  local e=0; wait "$req_pid" || e=$?
+  echo "requester exit=$e"
+  cat "$work/req.out"
+  tail -n 3 "$work/req.err"
+}
+
 case "${1:-}" in
   seq) shift; scenario_seq "$@" ;;
   paused) shift; scenario_paused "${1:-20}" 30s ;;
   stall) shift; scenario_paused 12 5s ;;
-  *) sed -n '2,14p' "$0"; exit 2 ;;
+  queue-kill) shift; scenario_queue_kill "$@" ;;
+  *) sed -n '2,18p' "$0"; exit 2 ;;
 esac

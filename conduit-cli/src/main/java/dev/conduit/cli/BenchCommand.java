@@ -2,6 +2,7 @@ package dev.conduit.cli;
 
 import dev.conduit.client.Client;
 import dev.conduit.client.ClientListener;
+import dev.conduit.client.NoRespondersException;
 import dev.conduit.client.RequestTimeoutException;
 import dev.conduit.client.Subscription;
 import dev.conduit.protocol.ConduitException;
@@ -305,11 +306,33 @@ final class BenchCommand implements Callable<Integer> {
                 description = "Requests in flight at a time (default: ${DEFAULT-VALUE}).")
         int inflight;
 
+        @Option(names = "--external",
+                description = "Start no responder in this process: send to the responders already answering on "
+                        + "--subject (for example a queue group of `conduit reply --queue`). A failed request is "
+                        + "counted instead of ending the run; the summary gives timeouts, no-responders and "
+                        + "other failures, and the exit code is 1 if any request failed.")
+        boolean external;
+
+        @Option(names = "--request-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+                description = "Deadline of each request (default: what is left of --timeout).")
+        Duration requestTimeout;
+
+        /** Failed requests of an --external run, by kind. */
+        private final AtomicLong timeouts = new AtomicLong();
+        private final AtomicLong noResponders = new AtomicLong();
+        private final AtomicLong otherFailures = new AtomicLong();
+
         @Override
         public Integer call() throws Exception {
             checkCommon();
             if (inflight < 1) {
                 throw new IllegalArgumentException("--inflight must be at least 1: " + inflight);
+            }
+            if (external && subject == null) {
+                throw new IllegalArgumentException("--external needs --subject: the subject the responders answer on");
+            }
+            if (requestTimeout != null && (requestTimeout.isNegative() || requestTimeout.isZero())) {
+                throw new IllegalArgumentException("--request-timeout must be positive: " + requestTimeout);
             }
             String s = subject != null ? Commands.checkSubject(subject) : defaultSubject("reqreply");
             if (timeout == null) {
@@ -320,12 +343,14 @@ final class BenchCommand implements Callable<Integer> {
             AtomicLong replies = new AtomicLong();
             try (Client responder = server.connect("conduit-bench-responder");
                  Client requester = server.connect("conduit-bench-requester")) {
-                responder.subscribe(s, m -> {
-                    if (m.replyTo() != null) {
-                        m.reply(m.payload());
-                    }
-                });
-                Commands.await(responder.flush(remaining(deadline)));
+                if (!external) {
+                    responder.subscribe(s, m -> {
+                        if (m.replyTo() != null) {
+                            m.reply(m.payload());
+                        }
+                    });
+                    Commands.await(responder.flush(remaining(deadline)));
+                }
 
                 byte[] payload = new byte[size];
                 if (warmup > 0) {
@@ -346,8 +371,13 @@ final class BenchCommand implements Callable<Integer> {
                 out.println(String.format(Locale.ROOT, "reqreply: %d requests of %d B, %d in flight, in %.3f s: %.0f replies/s%s",
                         n, size, inflight, seconds, n / seconds, warmupNote("requests")));
                 out.println(Latency.summary(latency, "request to reply"));
+                long failed = timeouts.get() + noResponders.get() + otherFailures.get();
+                if (external) {
+                    out.println(String.format(Locale.ROOT, "failed=%d timeouts=%d no_responders=%d other=%d",
+                            failed, timeouts.get(), noResponders.get(), otherFailures.get()));
+                }
                 out.flush();
-                return ExitCode.OK.code;
+                return failed == 0 ? ExitCode.OK.code : ExitCode.FAILED.code;
             }
         }
 
@@ -365,7 +395,11 @@ final class BenchCommand implements Callable<Integer> {
                     throw new RequestTimeoutException(s, timeout);
                 }
                 long sent = System.nanoTime();
-                requester.request(s, payload, Duration.ofNanos(Math.max(1_000_000, deadline - sent)))
+                Duration wait = Duration.ofNanos(Math.max(1_000_000, deadline - sent));
+                if (requestTimeout != null && requestTimeout.compareTo(wait) < 0) {
+                    wait = requestTimeout;
+                }
+                requester.request(s, payload, wait)
                         .whenComplete((reply, e) -> {
                             if (e == null) {
                                 if (latency != null) {
@@ -373,7 +407,12 @@ final class BenchCommand implements Callable<Integer> {
                                 }
                                 replies.incrementAndGet();
                             } else {
-                                failure.compareAndSet(null, e instanceof CompletionException c ? c.getCause() : e);
+                                Throwable cause = e instanceof CompletionException c ? c.getCause() : e;
+                                if (external) {
+                                    count(cause);
+                                } else {
+                                    failure.compareAndSet(null, cause);
+                                }
                             }
                             permits.release();
                         });
@@ -387,6 +426,16 @@ final class BenchCommand implements Callable<Integer> {
                 throw ce;
             } else if (f != null) {
                 throw new IllegalStateException(f);
+            }
+        }
+
+        private void count(Throwable cause) {
+            if (cause instanceof RequestTimeoutException) {
+                timeouts.incrementAndGet();
+            } else if (cause instanceof NoRespondersException) {
+                noResponders.incrementAndGet();
+            } else {
+                otherFailures.incrementAndGet();
             }
         }
     }

@@ -90,6 +90,29 @@ class BenchCommandTest {
     }
 
     @Test
+    void reqreplyExternalSendsToTheRespondersThatAreThereAndCountsWhatFails() throws Exception {
+        try (dev.conduit.client.Client responder = dev.conduit.client.Client.connect(url)) {
+            responder.subscribe("svc.echo", "workers", m -> m.reply(m.payload()));
+            responder.flush(java.time.Duration.ofSeconds(10)).get();
+            Run answered = run("bench", "reqreply", "--server", url, "--external", "--subject", "svc.echo",
+                    "--count", "50", "--inflight", "5");
+            assertThat(answered.code()).as(answered.err()).isZero();
+            assertThat(answered.out().lines().toList()).satisfiesExactly(
+                    l -> assertThat(l).startsWith("reqreply: 50 requests of 128 B, 5 in flight"),
+                    l -> assertThat(l).startsWith("latency (request to reply, 50 samples): p50="),
+                    l -> assertThat(l).isEqualTo("failed=0 timeouts=0 no_responders=0 other=0"));
+        }
+        // Nobody answers on svc.nobody: every request fails fast, is counted, and the run exits 1.
+        Run unanswered = run("bench", "reqreply", "--server", url, "--external", "--subject", "svc.nobody",
+                "--count", "20", "--request-timeout", "30s");
+        assertThat(unanswered.code()).as(unanswered.err()).isEqualTo(1);
+        assertThat(unanswered.out().lines().toList()).satisfiesExactly(
+                l -> assertThat(l).startsWith("reqreply: 0 requests of 128 B, 1 in flight"),
+                l -> assertThat(l).isEqualTo("latency (request to reply): no samples"),
+                l -> assertThat(l).isEqualTo("failed=20 timeouts=0 no_responders=20 other=0"));
+    }
+
+    @Test
     void theWarmUpIsSentFirstAndLeftOutOfTheNumbers() {
         Run pubsub = run("bench", "pubsub", "--server", url, "--count", "100", "--warmup", "50", "--size", "8");
         assertThat(pubsub.code()).as(pubsub.err()).isZero();
@@ -124,6 +147,8 @@ class BenchCommandTest {
                 {"bench", "reqreply", "--warmup", "-1"},
                 {"bench", "pubsub", "--timeout", "soon"},
                 {"bench", "reqreply", "--inflight", "0"},
+                {"bench", "reqreply", "--external"},
+                {"bench", "reqreply", "--request-timeout", "0s"},
                 {"bench", "reqreply", "--count", "-5"},
                 {"bench", "pubsub", "--size", "2000000", "--count", "1"}, // above the server's 1 MiB payload limit
                 {"bench", "frobnicate"},
