@@ -168,7 +168,7 @@ class InboxOwnershipTest {
         String url = "tcp://127.0.0.1:" + server.address().getPort();
         try (Client responder = Client.connect(ClientOptions.builder().endpoints(url).build());
              Client requester = Client.connect(ClientOptions.builder().endpoints(url).build());
-             Client local = server.connectLocal()) {
+             Client local = Client.connectLocal(server.localConnector())) {
             java.util.concurrent.BlockingQueue<String> replyTos = new java.util.concurrent.LinkedBlockingQueue<>();
             responder.subscribe("svc.upper", m -> {
                 replyTos.add(m.replyTo());

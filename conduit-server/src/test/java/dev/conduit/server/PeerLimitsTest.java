@@ -394,7 +394,7 @@ class PeerLimitsTest {
         BlockingQueue<Message> got = new LinkedBlockingQueue<>();
         bystander.subscribe("local.x", got::add);
         bystander.flush(WAIT).join();
-        Client local = server.connectLocal();
+        Client local = Client.connectLocal(server.localConnector());
         clients.add(local);
         for (int i = 0; i < 150; i++) {
             local.publish("local.x", new byte[] {(byte) i});

@@ -41,7 +41,8 @@ class StatsSnapshotTest {
 
     @Test
     void ratesAreOverTheIntervalSinceTheLastSnapshotAndTopSubjectsAreRankedByRate() throws Exception {
-        try (Client sub = server.connectLocal(); Client pub = server.connectLocal()) {
+        try (Client sub = Client.connectLocal(server.localConnector());
+             Client pub = Client.connectLocal(server.localConnector())) {
             CountDownLatch got = new CountDownLatch(40);
             sub.subscribe("orders.>", m -> got.countDown());
             sub.flush(WAIT).get(10, TimeUnit.SECONDS);
@@ -101,7 +102,7 @@ class StatsSnapshotTest {
 
     @Test
     void theTickPublishesTheSnapshotOnSysStatsToTheSessionsSubscribed() throws Exception {
-        try (Client watcher = server.connectLocal()) {
+        try (Client watcher = Client.connectLocal(server.localConnector())) {
             BlockingQueue<String> received = new ArrayBlockingQueue<>(4);
             watcher.subscribe("$SYS.>", m -> received.add(m.subject() + " " + m.payloadAsString()));
             watcher.flush(WAIT).get(10, TimeUnit.SECONDS);
@@ -127,7 +128,8 @@ class StatsSnapshotTest {
         assertThat(none.at("/latency/request/p50Millis").isNull()).isTrue();
         assertThat(none.at("/latency/delivery/p99Millis").isNull()).isTrue();
         assertThat(none.at("/requests/meanMillis").isNull()).isTrue();
-        try (Client responder = server.connectLocal(); Client requester = server.connectLocal()) {
+        try (Client responder = Client.connectLocal(server.localConnector());
+             Client requester = Client.connectLocal(server.localConnector())) {
             responder.subscribe("echo", m -> m.reply(m.payload()));
             responder.flush(WAIT).get(10, TimeUnit.SECONDS);
             int requests = 3;
@@ -167,7 +169,7 @@ class StatsSnapshotTest {
 
     @Test
     void aTickWithoutSubscribersPublishesNothingButTheNextSnapshotsRatesStartFromIt() throws Exception {
-        try (Client pub = server.connectLocal()) {
+        try (Client pub = Client.connectLocal(server.localConnector())) {
             for (int i = 0; i < 10; i++) {
                 pub.publish("early", new byte[1]);
             }
