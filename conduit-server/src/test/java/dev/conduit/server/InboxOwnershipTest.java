@@ -11,6 +11,7 @@ import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.server.spi.Permissions;
+import dev.conduit.testkit.RawFrameClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

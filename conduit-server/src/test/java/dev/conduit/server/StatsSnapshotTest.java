@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conduit.client.Client;
 import dev.conduit.protocol.Frame;
+import dev.conduit.testkit.RawFrameClient;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -195,7 +196,7 @@ class StatsSnapshotTest {
             c.send(new Frame.Hello(7, 9, "future", "", new byte[0], new byte[0], 0));
             c.readUntilClosed();
         }
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "bad..pattern", null));
             c.sync();
         }
