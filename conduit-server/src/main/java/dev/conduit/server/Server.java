@@ -69,8 +69,8 @@ public interface Server extends AutoCloseable {
      * Client.connect(options, server.localConnector())} with options of your own, in conduit-client.
      * In-process connections are authenticated as the embedding code itself (docs/security.md).
      *
-     * <p>The connector is valid for the server's lifetime; once the server is stopping, a connection
-     * made through it is sent GOAWAY at once. (The server returns a transport-level {@link Connector}
+     * <p>The connector serves for the server's lifetime: once the server is stopping, a connection
+     * made through it is sent GOAWAY at once, and once it has stopped, connecting fails. (The server returns a transport-level {@link Connector}
      * rather than a client so that conduit-server does not depend on conduit-client.)
      *
      * @throws IllegalStateException if the server is not running

@@ -165,7 +165,10 @@ public final class ConduitServerExtension
         return track(Client.connect(built));
     }
 
-    /** An in-process client of the server ({@link Client#connectLocal} through {@link Server#localConnector()}), closed like {@link #connect()}'s. */
+    /**
+     * An in-process client of the server ({@link Client#connectLocal} through {@link
+     * Server#localConnector()}), closed like {@link #connect()}'s.
+     */
     public Client connectLocal() {
         return track(Client.connectLocal(server().localConnector()));
     }
