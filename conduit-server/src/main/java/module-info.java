@@ -3,7 +3,6 @@
  * between them. Embeddable through {@link dev.conduit.server.Server}.
  */
 module dev.conduit.server {
-    requires transitive dev.conduit.client;
     requires transitive dev.conduit.transport;
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.dataformat.yaml;

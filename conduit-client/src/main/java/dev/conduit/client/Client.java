@@ -58,6 +58,17 @@ public interface Client extends AutoCloseable {
     }
 
     /**
+     * Connects to a server in the same process through its in-process connector ({@code
+     * server.localConnector()} of an embedded conduit-server {@code Server}), with default options
+     * except the client name {@code in-process} and no initial connect jitter (there is no crowd of
+     * clients to spread out). For other options use {@link #connect(ClientOptions, Connector)}.
+     */
+    static Client connectLocal(Connector connector) {
+        return connect(ClientOptions.builder().clientName("in-process").initialConnectJitter(Duration.ZERO).build(),
+                connector);
+    }
+
+    /**
      * Publishes a message to every subscription matching the subject. Returns at once; the message is
      * held until the server confirms it, and across a dropped connection it is sent again on the
      * resumed session, exactly once. If the session cannot be resumed, {@link

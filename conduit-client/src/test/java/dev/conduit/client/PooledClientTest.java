@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.conduit.protocol.Headers;
-import dev.conduit.transport.Clock;
-import dev.conduit.transport.Connection;
+import dev.conduit.testkit.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -146,61 +145,8 @@ class PooledClientTest {
         }
     }
 
-    /** Time that moves only with {@link #advance}; timers run on the advancing thread. */
-    static final class TestClock implements Clock {
-        private long now;
-        private final List<long[]> due = new ArrayList<>();
-        private final List<Runnable> tasks = new ArrayList<>();
-
-        @Override
-        public synchronized long nanoTime() {
-            return now;
-        }
-
-        @Override
-        public synchronized Connection.Cancellable schedule(Runnable task, long delay, TimeUnit unit) {
-            long[] at = {now + unit.toNanos(delay)};
-            due.add(at);
-            tasks.add(task);
-            return () -> {
-                synchronized (this) {
-                    int i = due.indexOf(at);
-                    if (i >= 0) {
-                        due.remove(i);
-                        tasks.remove(i);
-                    }
-                }
-            };
-        }
-
-        void advance(Duration d) {
-            long target;
-            synchronized (this) {
-                target = now + d.toNanos();
-            }
-            while (true) {
-                Runnable next = null;
-                synchronized (this) {
-                    int best = -1;
-                    for (int i = 0; i < due.size(); i++) {
-                        if (due.get(i)[0] <= target && (best < 0 || due.get(i)[0] < due.get(best)[0])) {
-                            best = i;
-                        }
-                    }
-                    if (best < 0) {
-                        now = target;
-                        return;
-                    }
-                    now = due.remove(best)[0];
-                    next = tasks.remove(best);
-                }
-                next.run();
-            }
-        }
-    }
-
     private final FakeMembers members = new FakeMembers();
-    private final TestClock clock = new TestClock();
+    private final ManualClock clock = ManualClock.create();
 
     private PooledClient pool(UnaryOperator<ClientOptions.Builder> options) {
         ClientOptions built = options.apply(ClientOptions.builder().clock(clock).random(new Random(7))

@@ -21,7 +21,7 @@ import java.util.Map;
  * clock in tests, advancing the clock advances the time tokens are checked against.
  */
 final class Authentication {
-    /** The principal of in-process connections ({@link Server#connectLocal()}): the embedding code itself. */
+    /** The principal of in-process connections ({@link Server#localConnector()}): the embedding code itself. */
     static final String IN_PROCESS = "in-process";
     /** Meter tag: no credentials (anonymous) where anonymous access is not allowed. */
     static final String NO_CREDENTIALS = "no_credentials";

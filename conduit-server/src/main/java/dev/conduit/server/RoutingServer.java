@@ -1,7 +1,5 @@
 package dev.conduit.server;
 
-import dev.conduit.client.Client;
-import dev.conduit.client.ClientOptions;
 import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.MessageBody;
@@ -9,6 +7,7 @@ import dev.conduit.protocol.ProtocolException;
 import dev.conduit.protocol.ResumeToken;
 import dev.conduit.transport.AcceptGate;
 import dev.conduit.transport.Connection;
+import dev.conduit.transport.Connector;
 import dev.conduit.transport.HttpPortOptions;
 import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.HttpService;
@@ -602,12 +601,11 @@ final class RoutingServer implements Server {
     }
 
     @Override
-    public Client connectLocal() {
+    public Connector localConnector() {
         if (state.get() != State.RUNNING) {
             throw new IllegalStateException("server is " + state.get() + ": start it before connecting");
         }
-        InMemoryConnector connector = InMemoryConnector.create(this::accept, localExecutor);
-        return Client.connect(ClientOptions.builder().clientName("in-process").initialConnectJitter(java.time.Duration.ZERO).build(), connector);
+        return InMemoryConnector.create(this::accept, localExecutor);
     }
 
     @Override

@@ -1,6 +1,6 @@
 package dev.conduit.server;
 
-import dev.conduit.client.Client;
+import dev.conduit.transport.Connector;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
@@ -11,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * <pre>{@code
  * try (Server server = Server.create(ServerConfig.builder().port(0).build()).start()) {
- *     Client local = server.connectLocal();   // in-process, no socket
+ *     Client local = Client.connectLocal(server.localConnector());   // in-process, no socket
  *     local.subscribe("svc.echo", m -> m.reply(m.payload()));
  *     ...
  * }
@@ -61,10 +61,21 @@ public interface Server extends AutoCloseable {
     String serverId();
 
     /**
-     * A client connected to this server in the same process, without a socket. It is a full
-     * {@link Client}: publish, subscribe, request and reply as over TCP.
+     * Connects to this server in the same process, without a socket: each {@code connect} of the
+     * returned connector makes an in-memory pair of connections, one end accepted by this server
+     * (frames cross as objects, never encoded). Hand it to a client, which is then a full client
+     * (publish, subscribe, request and reply as over TCP, and it resumes its session through the same
+     * connector): {@code Client.connectLocal(server.localConnector())}, or {@code
+     * Client.connect(options, server.localConnector())} with options of your own, in conduit-client.
+     * In-process connections are authenticated as the embedding code itself (docs/security.md).
+     *
+     * <p>The connector serves for the server's lifetime: once the server is stopping, a connection
+     * made through it is sent GOAWAY at once, and once it has stopped, connecting fails. (The server returns a transport-level {@link Connector}
+     * rather than a client so that conduit-server does not depend on conduit-client.)
+     *
+     * @throws IllegalStateException if the server is not running
      */
-    Client connectLocal();
+    Connector localConnector();
 
     /**
      * The registry holding this server's meters (names in docs/operations.md): its own Prometheus

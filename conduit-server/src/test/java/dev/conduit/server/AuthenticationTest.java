@@ -21,6 +21,8 @@ import dev.conduit.server.spi.AuthResult;
 import dev.conduit.server.spi.Authenticator;
 import dev.conduit.server.spi.Permissions;
 import dev.conduit.server.spi.Principal;
+import dev.conduit.testkit.ManualClock;
+import dev.conduit.testkit.RawFrameClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -50,7 +52,7 @@ class AuthenticationTest {
     @TempDir
     Path dir;
 
-    private final TaskClock clock = new TaskClock();
+    private final ManualClock clock = ManualClock.create();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final List<Client> clients = new ArrayList<>();
     private RoutingServer server;

@@ -7,6 +7,8 @@ import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
+import dev.conduit.testkit.ManualClock;
+import dev.conduit.testkit.RawFrameClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,10 +19,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Reliable subscriptions as a peer sees them (docs/protocol.md section 7b): raw frames over real
- * sockets; time on a {@link TaskClock}, heartbeats off.
+ * sockets; time on a {@link ManualClock}, heartbeats off.
  */
 class FlowControlTest {
-    private final TaskClock clock = new TaskClock();
+    private final ManualClock clock = ManualClock.create();
     private Server server;
 
     private void start(UnaryOperator<ServerConfig.Builder> tweak) {
@@ -69,7 +71,7 @@ class FlowControlTest {
     @Test
     void theServerSendsNoMoreThanTheMessageCreditAndHoldsTheRestInOrder() throws Exception {
         start(b -> b);
-        try (RawFrameClient sub = RawFrameClient.open(server); RawFrameClient pub = RawFrameClient.open(server)) {
+        try (RawFrameClient sub = RawFrameClient.open(server.address()); RawFrameClient pub = RawFrameClient.open(server.address())) {
             sub.send(Frame.Subscribe.reliable(1, "seq.>", null, 3, 1 << 20));
             sub.sync();
             publishRange(pub, "seq.a", 1, 10);
@@ -87,7 +89,7 @@ class FlowControlTest {
     @Test
     void theByteCreditCountsPayloadBytesAndALargerMessageStillGoesAlone() throws Exception {
         start(b -> b);
-        try (RawFrameClient sub = RawFrameClient.open(server); RawFrameClient pub = RawFrameClient.open(server)) {
+        try (RawFrameClient sub = RawFrameClient.open(server.address()); RawFrameClient pub = RawFrameClient.open(server.address())) {
             sub.send(Frame.Subscribe.reliable(1, "b", null, 100, 10));
             sub.sync();
             pub.send(publish("b", "aaaa"), publish("b", "bbbb"), publish("b", "cccc"), publish("b", "a-long-one"),
@@ -106,8 +108,8 @@ class FlowControlTest {
     @Test
     void pastTheHeldBoundThePublisherIsNotReadUntilTheSubscriberGrantsCredit() throws Exception {
         start(b -> b.maxHeldBytesPerSubscription(40));
-        try (RawFrameClient sub = RawFrameClient.open(server); RawFrameClient lossy = RawFrameClient.open(server);
-             RawFrameClient pub = RawFrameClient.open(server)) {
+        try (RawFrameClient sub = RawFrameClient.open(server.address()); RawFrameClient lossy = RawFrameClient.open(server.address());
+             RawFrameClient pub = RawFrameClient.open(server.address())) {
             sub.send(Frame.Subscribe.reliable(1, "work", null, 1, 1 << 20));
             lossy.send(new Frame.Subscribe(2, "work", null));
             sub.sync();
@@ -146,8 +148,8 @@ class FlowControlTest {
     @Test
     void aSubscriptionThatGrantsNoCreditForMaxStallIsEndedWithGapAndA429WhileOthersGoOn() throws Exception {
         start(b -> b.maxStall(Duration.ofSeconds(30)));
-        try (RawFrameClient sub = RawFrameClient.open(server); RawFrameClient other = RawFrameClient.open(server);
-             RawFrameClient pub = RawFrameClient.open(server)) {
+        try (RawFrameClient sub = RawFrameClient.open(server.address()); RawFrameClient other = RawFrameClient.open(server.address());
+             RawFrameClient pub = RawFrameClient.open(server.address())) {
             sub.send(Frame.Subscribe.reliable(1, "s", null, 1, 1 << 20), Frame.Subscribe.reliable(2, "t", null, 5, 1 << 20));
             other.send(Frame.Subscribe.reliable(1, "s", null, 100, 1 << 20));
             sub.sync();
@@ -182,7 +184,7 @@ class FlowControlTest {
     @Test
     void creditForAnUnknownOrLossySubscriptionIsIgnored() throws Exception {
         start(b -> b);
-        try (RawFrameClient sub = RawFrameClient.open(server); RawFrameClient pub = RawFrameClient.open(server)) {
+        try (RawFrameClient sub = RawFrameClient.open(server.address()); RawFrameClient pub = RawFrameClient.open(server.address())) {
             sub.send(new Frame.Subscribe(1, "l", null), new Frame.Credit(1, 5, 5), new Frame.Credit(9, 1, 1));
             assertThat(sub.sync()).isEmpty();
             publishRange(pub, "l", 1, 3);

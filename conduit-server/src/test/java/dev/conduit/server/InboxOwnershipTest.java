@@ -11,6 +11,7 @@ import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.server.spi.Permissions;
+import dev.conduit.testkit.RawFrameClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -168,7 +169,7 @@ class InboxOwnershipTest {
         String url = "tcp://127.0.0.1:" + server.address().getPort();
         try (Client responder = Client.connect(ClientOptions.builder().endpoints(url).build());
              Client requester = Client.connect(ClientOptions.builder().endpoints(url).build());
-             Client local = server.connectLocal()) {
+             Client local = Client.connectLocal(server.localConnector())) {
             java.util.concurrent.BlockingQueue<String> replyTos = new java.util.concurrent.LinkedBlockingQueue<>();
             responder.subscribe("svc.upper", m -> {
                 replyTos.add(m.replyTo());

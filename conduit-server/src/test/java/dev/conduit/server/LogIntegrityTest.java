@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conduit.protocol.ErrorCode;
+import dev.conduit.testkit.ManualClock;
 import dev.conduit.transport.LogSafe;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -51,7 +52,7 @@ class LogIntegrityTest {
 
     @Test
     void aNewlineInPeerTextCannotStartALogLine() {
-        LimitLog log = new LimitLog("test", new SteppedClock());
+        LimitLog log = new LimitLog("test", ManualClock.create());
         log.note("connection (\"evil\nFORGED 1\" at /127.0.0.1:1)", "authentication failed: jwt issuer x\r\nFORGED 2");
         log.hit("peer", "reported error 500: boom\u2028FORGED 3", ErrorCode.TOO_MANY_CONNECTIONS);
         assertThat(lines()).noneMatch(l -> l.startsWith("FORGED")).anyMatch(l -> l.contains("\\nFORGED 1"))

@@ -7,6 +7,8 @@ import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
+import dev.conduit.testkit.ManualClock;
+import dev.conduit.testkit.RawFrameClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,10 +19,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The server-wide bounds of {@link MemoryLimits} over raw sockets: the detached-session cap (count
  * and bytes) with eviction reported as a lost session, and the {@code maxMemory} budget. The resume
- * window runs on a {@link TaskClock}, so detached sessions stay until the test ends them.
+ * window runs on a {@link ManualClock}, so detached sessions stay until the test ends them.
  */
 class MemoryBoundsTest {
-    private final TaskClock clock = new TaskClock();
+    private final ManualClock clock = ManualClock.create();
     private RoutingServer server;
 
     @AfterEach
@@ -107,7 +109,7 @@ class MemoryBoundsTest {
         Frame.Welcome first = detachedSession("first", "feed");
         Frame.Welcome second = detachedSession("second", "feed");
         await().atMost(Duration.ofSeconds(30)).until(() -> server.budget().detachedCount() == 2);
-        try (RawFrameClient pub = RawFrameClient.open(server)) {
+        try (RawFrameClient pub = RawFrameClient.open(server.address())) {
             for (int i = 0; i < 3; i++) {
                 pub.send(publish("feed", 1000)); // about 1 KiB for each detached session
             }
@@ -129,9 +131,9 @@ class MemoryBoundsTest {
     @Test
     void overMaxMemoryOnlyTheSessionHoldingMoreThanItsShareIsSkippedTheOtherGetsEverything() throws Exception {
         start(b -> b.maxPayloadBytes(2000).maxHeaderBytes(1024).maxPendingBytesPerSession(64 << 10).maxMemory(32 << 10));
-        try (RawFrameClient pub = RawFrameClient.open(server);
-             RawFrameClient slow = RawFrameClient.open(server);
-             RawFrameClient fast = RawFrameClient.open(server)) {
+        try (RawFrameClient pub = RawFrameClient.open(server.address());
+             RawFrameClient slow = RawFrameClient.open(server.address());
+             RawFrameClient fast = RawFrameClient.open(server.address())) {
             slow.send(new Frame.Subscribe(1, "feed", null));
             fast.send(new Frame.Subscribe(1, "feed", null));
             assertThat(slow.sync()).isEmpty();

@@ -16,6 +16,8 @@ import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
+import dev.conduit.testkit.ManualClock;
+import dev.conduit.testkit.RawFrameClient;
 import java.net.InetAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -105,7 +107,7 @@ class PeerLimitsTest {
     @Test
     void anOversizedLengthPrefixIs413AndOnlyTheOffenderIsClosed() throws Exception {
         start(b -> b);
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.sendBytes(ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE).array());
             assertThat(fatalThenClosed(c, ErrorCode.FRAME_TOO_LARGE).message()).contains(Integer.toString(Integer.MAX_VALUE));
         }
@@ -115,7 +117,7 @@ class PeerLimitsTest {
     @Test
     void aPayloadOverTheMaximumIs414AndOnlyTheOffenderIsClosed() throws Exception {
         start(b -> b.maxPayloadBytes(1024));
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(publish("bystander.x", new byte[1025]));
             assertThat(fatalThenClosed(c, ErrorCode.PAYLOAD_TOO_LARGE).message()).contains("1025");
         }
@@ -125,7 +127,7 @@ class PeerLimitsTest {
     @Test
     void aSubjectOverTheMaximumLengthIsNonFatal422() throws Exception {
         start(b -> b.maxSubjectBytes(100));
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(publish("a".repeat(101), new byte[1]));
             assertThat(c.sync()).singleElement().satisfies(f -> error(f, ErrorCode.INVALID_SUBJECT, false));
             // The offender's session goes on.
@@ -138,7 +140,7 @@ class PeerLimitsTest {
     @Test
     void aHeaderBlockOverTheMaximumIsFatal431() throws Exception {
         start(b -> b.maxHeaderBytes(64));
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Publish(0, false, MessageBody.of("bystander.x", null,
                     Headers.of("name", "v".repeat(100)), new byte[1])));
             fatalThenClosed(c, ErrorCode.HEADERS_TOO_LARGE);
@@ -152,7 +154,7 @@ class PeerLimitsTest {
     @Test
     void aSubjectPatternOrReplySubjectWithMoreThanMaxSubjectTokensIsNonFatal422() throws Exception {
         start(b -> b.maxSubjectTokens(8));
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, subjectOfTokens(9), null, false));
             Frame.Error e = error(c.sync().getFirst(), ErrorCode.INVALID_SUBJECT, false);
             assertThat(e.message()).contains("maxSubjectTokens").contains("8");
@@ -188,7 +190,7 @@ class PeerLimitsTest {
     @Test
     void aSubscribeBeyondMaxSubscriptionsPerSessionIsNonFatal432AndTheCountFollowsUnsubscribes() throws Exception {
         start(b -> b.maxSubscriptionsPerSession(3));
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "s.1", null, false), new Frame.Subscribe(2, "s.2", null, false),
                     new Frame.Subscribe(3, "s.3", null, false));
             assertThat(c.sync()).isEmpty();
@@ -274,7 +276,7 @@ class PeerLimitsTest {
     @Test
     void aConnectionOverMaxConnectionsIs433BeforeAnySessionAndTheCountDropsOnClose() throws Exception {
         start(b -> b.maxConnections(3)); // the bystander holds one
-        try (RawFrameClient a = RawFrameClient.open(server); RawFrameClient b = RawFrameClient.open(server)) {
+        try (RawFrameClient a = RawFrameClient.open(server.address()); RawFrameClient b = RawFrameClient.open(server.address())) {
             int sessions = server.sessionCount();
             try (RawFrameClient over = new RawFrameClient(server.address())) {
                 Frame.Error e = fatalThenClosed(over, ErrorCode.TOO_MANY_CONNECTIONS);
@@ -288,7 +290,7 @@ class PeerLimitsTest {
         }
         await().atMost(WAIT).until(() -> server.connectionCount() == 1
                 && ((RoutingServer) server).countedConnections() == 1);
-        try (RawFrameClient again = RawFrameClient.open(server)) {
+        try (RawFrameClient again = RawFrameClient.open(server.address())) {
             assertThat(again.sync()).isEmpty();
         }
         assertBystanderWorks();
@@ -306,7 +308,7 @@ class PeerLimitsTest {
     void aConnectionOverMaxConnectionsPerAddressIs434AndOtherAddressesAreNotAffected() throws Exception {
         start(b -> b.maxConnectionsPerAddress(3)); // the bystander, from 127.0.0.1, holds one
         InetAddress other = InetAddress.getByName("127.0.0.2");
-        try (RawFrameClient a = RawFrameClient.open(server); RawFrameClient b = RawFrameClient.open(server)) {
+        try (RawFrameClient a = RawFrameClient.open(server.address()); RawFrameClient b = RawFrameClient.open(server.address())) {
             try (RawFrameClient over = new RawFrameClient(server.address())) {
                 Frame.Error e = fatalThenClosed(over, ErrorCode.TOO_MANY_CONNECTIONS_FROM_ADDRESS);
                 assertThat(e.message()).contains("127.0.0.1").contains("3");
@@ -318,7 +320,7 @@ class PeerLimitsTest {
             assertBystanderWorks();
         }
         await().atMost(WAIT).until(() -> ((RoutingServer) server).countedConnections() == 1);
-        try (RawFrameClient again = RawFrameClient.open(server)) {
+        try (RawFrameClient again = RawFrameClient.open(server.address())) {
             assertThat(again.sync()).isEmpty();
         }
         assertBystanderWorks();
@@ -329,12 +331,12 @@ class PeerLimitsTest {
 
     @Test
     void overTheMessageRateTheSessionIsReadFromMoreSlowlyToldOnceAndNeverDisconnected() throws Exception {
-        SteppedClock clock = new SteppedClock();
+        ManualClock clock = ManualClock.create();
         start(b -> b.clock(clock).heartbeatInterval(Duration.ZERO).maxMessagesPerSecond(100));
         BlockingQueue<Message> got = new LinkedBlockingQueue<>();
         bystander.subscribe("rate.x", got::add);
         bystander.flush(WAIT).join();
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             Frame[] burst = new Frame[110];
             Arrays.fill(burst, publish("rate.x", new byte[] {1}));
             c.send(burst);
@@ -375,9 +377,9 @@ class PeerLimitsTest {
 
     @Test
     void overTheByteRateTheSessionIsSlowedAndTold() throws Exception {
-        SteppedClock clock = new SteppedClock();
+        ManualClock clock = ManualClock.create();
         start(b -> b.clock(clock).heartbeatInterval(Duration.ZERO).maxBytesPerSecond(10_000));
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(publish("rate.y", new byte[20_000]));
             Frame.Error e = error(c.next(), ErrorCode.RATE_LIMITED, false);
             assertThat(e.message()).contains("10000 bytes/s").contains("maxBytesPerSecond");
@@ -394,7 +396,7 @@ class PeerLimitsTest {
         BlockingQueue<Message> got = new LinkedBlockingQueue<>();
         bystander.subscribe("local.x", got::add);
         bystander.flush(WAIT).join();
-        Client local = server.connectLocal();
+        Client local = Client.connectLocal(server.localConnector());
         clients.add(local);
         for (int i = 0; i < 150; i++) {
             local.publish("local.x", new byte[] {(byte) i});
@@ -411,7 +413,7 @@ class PeerLimitsTest {
         // Real time: one 30,000-byte publish at 10,000 bytes/s is 2 s of debt, twice the 1 s after
         // which a silent peer would be declared dead; the server is not reading it, so it must not count.
         start(b -> b.maxBytesPerSecond(10_000).heartbeatInterval(Duration.ofMillis(250)).heartbeatMisses(4));
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(publish("rate.z", new byte[10_000]), publish("rate.z", new byte[30_000]));
             error(c.next(), ErrorCode.RATE_LIMITED, false);
             // The server's PINGs meanwhile are answered by read(); the PONG to this one comes once
@@ -428,7 +430,7 @@ class PeerLimitsTest {
     @Test
     void aSubscriberThatAcknowledgesNothingIsEndedWith429AtThePendingBound() throws Exception {
         start(b -> b.maxPayloadBytes(1024).maxHeaderBytes(1024).maxPendingBytesPerSession(64 << 10));
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "flood", null, true));
             assertThat(c.sync()).isEmpty();
             Client publisher = client(b -> b);

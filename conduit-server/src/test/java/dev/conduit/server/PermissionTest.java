@@ -12,6 +12,8 @@ import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.ProtocolVersion;
 import dev.conduit.server.spi.Permissions;
+import dev.conduit.testkit.ManualClock;
+import dev.conduit.testkit.RawFrameClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -36,7 +38,7 @@ class PermissionTest {
             "billing", TokenHashes.newToken(), "ops", TokenHashes.newToken(), "responder", TokenHashes.newToken(),
             "quiet", TokenHashes.newToken(), "carol", TokenHashes.newToken(), "bystander", TokenHashes.newToken());
 
-    private final TaskClock clock = new TaskClock();
+    private final ManualClock clock = ManualClock.create();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final List<RawFrameClient> raws = new ArrayList<>();
     /** Each raw session's inbox prefix, from its WELCOME. */
@@ -276,7 +278,7 @@ class PermissionTest {
     void theAnonymousSessionsOfAServerWithoutAuthenticationMayReadSysButPublishToItNot() throws Exception {
         try (Server open = Server.create(ServerConfig.builder().host("127.0.0.1").port(0).clock(clock)
                 .heartbeatInterval(Duration.ZERO).build()).start();
-             RawFrameClient anon = RawFrameClient.open(open)) {
+             RawFrameClient anon = RawFrameClient.open(open.address())) {
             anon.send(new Frame.Subscribe(1, "$SYS.>", null, false));
             allowed(anon, "anonymous subscribing to $SYS.> without authentication configured");
             anon.send(publish("$SYS.stats"));
@@ -286,7 +288,7 @@ class PermissionTest {
         try (Server withDefault = Server.create(ServerConfig.builder().host("127.0.0.1").port(0).clock(clock)
                 .heartbeatInterval(Duration.ZERO).auth(AuthConfig.builder()
                         .permissions(AuthConfig.DEFAULT_PERMISSIONS, Permissions.ALL).build()).build()).start();
-             RawFrameClient anon = RawFrameClient.open(withDefault)) {
+             RawFrameClient anon = RawFrameClient.open(withDefault.address())) {
             anon.send(new Frame.Subscribe(1, "$SYS.>", null, false));
             denied(anon, "permission denied: subscribe to '$SYS.>' (principal anonymous)");
         }

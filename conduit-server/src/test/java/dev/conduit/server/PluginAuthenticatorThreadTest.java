@@ -7,6 +7,7 @@ import dev.conduit.server.spi.AuthRequest;
 import dev.conduit.server.spi.AuthResult;
 import dev.conduit.server.spi.Authenticator;
 import dev.conduit.server.spi.Principal;
+import dev.conduit.testkit.RawFrameClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
+import dev.conduit.testkit.ManualClock;
+import dev.conduit.testkit.RawFrameClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,10 +17,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Queue groups prefer live members: a member whose connection dropped gets no new work while
  * another member is attached, and the requests it held are failed fast (NO_RESPONDERS) when its
- * session ends. Raw sockets; the resume window runs on a {@link TaskClock}.
+ * session ends. Raw sockets; the resume window runs on a {@link ManualClock}.
  */
 class QueueGroupLivenessTest {
-    private final TaskClock clock = new TaskClock();
+    private final ManualClock clock = ManualClock.create();
     private Server server;
 
     @AfterEach
@@ -46,14 +48,14 @@ class QueueGroupLivenessTest {
     @Test
     void requestsGoToTheLiveMemberAndThoseTheDroppedOneHeldFailFastWhenItsSessionEnds() throws Exception {
         start();
-        try (RawFrameClient requester = RawFrameClient.open(server);
-             RawFrameClient live = RawFrameClient.open(server)) {
+        try (RawFrameClient requester = RawFrameClient.open(server.address());
+             RawFrameClient live = RawFrameClient.open(server.address())) {
             requester.send(new Frame.Subscribe(1, "replies.r.*", null));
             live.send(new Frame.Subscribe(1, "svc", "workers"));
             assertThat(requester.sync()).isEmpty();
             assertThat(live.sync()).isEmpty();
             String held;
-            try (RawFrameClient dropped = RawFrameClient.open(server)) {
+            try (RawFrameClient dropped = RawFrameClient.open(server.address())) {
                 dropped.send(new Frame.Subscribe(1, "svc", "workers"));
                 assertThat(dropped.sync()).isEmpty();
                 // Round robin over two attached members: one request each.
@@ -89,7 +91,7 @@ class QueueGroupLivenessTest {
     @Test
     void whenEveryMemberIsDetachedOneHoldsTheRequestForItsResume() throws Exception {
         start();
-        try (RawFrameClient requester = RawFrameClient.open(server)) {
+        try (RawFrameClient requester = RawFrameClient.open(server.address())) {
             requester.send(new Frame.Subscribe(1, "replies.r.*", null));
             assertThat(requester.sync()).isEmpty();
             Frame.Welcome welcome;

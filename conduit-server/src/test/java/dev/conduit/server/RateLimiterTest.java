@@ -2,12 +2,13 @@ package dev.conduit.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.conduit.testkit.ManualClock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** The token buckets behind maxMessagesPerSecond and maxBytesPerSecond, on a clock that only moves when told. */
 class RateLimiterTest {
-    private final SteppedClock clock = new SteppedClock();
+    private final ManualClock clock = ManualClock.create();
 
     @Test
     void aFullBucketLetsOneSecondsWorthThroughWithoutReadingTheClock() {

@@ -10,6 +10,7 @@ import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.ResumeToken;
+import dev.conduit.testkit.RawFrameClient;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -7,6 +7,7 @@ import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
+import dev.conduit.testkit.RawFrameClient;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -82,7 +83,7 @@ class SequencingProtocolTest {
     @Test
     void aPublishOrSubscribeRefusedByTheDecoderWith422CountsInTheSequence() throws Exception {
         start(b -> b);
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "ok", null)); // 1
             c.sendBytes(corrupt(publish(2, "aab"), "aab", "a.."));  // 2: refused, 422
             c.sendBytes(corrupt(new Frame.Subscribe(2, "bbb", null), "bbb", "b b")); // 3: refused, 422
@@ -125,7 +126,7 @@ class SequencingProtocolTest {
     void anAckOf2To63OrMoreIsFatal400() throws Exception {
         start(b -> b);
         for (long ack : new long[] {Long.MIN_VALUE, -1}) {
-            try (RawFrameClient c = RawFrameClient.open(server)) {
+            try (RawFrameClient c = RawFrameClient.open(server.address())) {
                 c.send(new Frame.Ack(ack));
                 List<Frame> frames = c.readUntilClosed();
                 assertThat(frames).singleElement().satisfies(f -> {
@@ -140,7 +141,7 @@ class SequencingProtocolTest {
     @Test
     void anAckBeyondWhatWasSentIsFatalAndAStaleOneIsHarmless() throws Exception {
         start(b -> b);
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Ack(0)); // stale: nothing was sent
             assertThat(c.sync()).isEmpty();
             c.send(new Frame.Ack(1));
@@ -151,7 +152,7 @@ class SequencingProtocolTest {
     @Test
     void aPublishWhoseNumberIsNotTheNextIsFatal400() throws Exception {
         start(b -> b);
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(publish(1, "a"), publish(1, "a"));
             Frame.Error e = error(c.readUntilClosed().get(0));
             assertThat(e.errorCode()).isEqualTo(ErrorCode.PROTOCOL_ERROR);
@@ -166,7 +167,7 @@ class SequencingProtocolTest {
                 new Frame.Message(1, 1, MessageBody.of("xyz", null, Headers.EMPTY, new byte[0])),
                 new Frame.NoResponders("xyz")};
         for (Frame f : wrong) {
-            try (RawFrameClient c = RawFrameClient.open(server)) {
+            try (RawFrameClient c = RawFrameClient.open(server.address())) {
                 c.sendBytes(corrupt(f, "xyz", "x.."));
                 Frame.Error e = error(c.readUntilClosed().get(0));
                 assertThat(e.errorCode()).as("%s", f.type()).isEqualTo(ErrorCode.UNEXPECTED_FRAME);
@@ -178,7 +179,7 @@ class SequencingProtocolTest {
     @Test
     void onAServerWithoutAuthenticationAnAuthWithASchemeIsRefused401ButAnAnonymousOneIsAccepted() throws Exception {
         start(b -> b);
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Auth("", new byte[0]));
             assertThat(c.next()).isEqualTo(new Frame.AuthOk(0));
             c.send(new Frame.Auth("token", "s3cret".getBytes(StandardCharsets.UTF_8)));

@@ -36,7 +36,7 @@ class ServerHttpTest {
         try (RoutingServer server = RoutingServer.create(config())) {
             server.start();
             ServerHttp http = new ServerHttp(server);
-            try (Client c = server.connectLocal()) {
+            try (Client c = Client.connectLocal(server.localConnector())) {
                 c.publish("a.b", new byte[5]);
                 c.flush(Duration.ofSeconds(10)).get(10, TimeUnit.SECONDS);
                 HttpReply r = get(http, "/metrics");

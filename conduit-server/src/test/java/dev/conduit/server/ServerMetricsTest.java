@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.conduit.client.Client;
 import dev.conduit.protocol.Frame;
+import dev.conduit.testkit.RawFrameClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +50,9 @@ class ServerMetricsTest {
     void messagesAndPayloadBytesAreCountedInAndOutAndConnectionsByTransport() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         start(registry);
-        try (Client sub1 = server.connectLocal(); Client sub2 = server.connectLocal(); Client pub = server.connectLocal()) {
+        try (Client sub1 = Client.connectLocal(server.localConnector());
+             Client sub2 = Client.connectLocal(server.localConnector());
+             Client pub = Client.connectLocal(server.localConnector())) {
             CountDownLatch got = new CountDownLatch(2 * 25);
             sub1.subscribe("m.*", m -> got.countDown());
             sub2.subscribe("m.x", m -> got.countDown());
@@ -78,7 +81,7 @@ class ServerMetricsTest {
     void anEndedSessionsTrafficStaysInTheTotals() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         start(registry);
-        try (Client pub = server.connectLocal()) {
+        try (Client pub = Client.connectLocal(server.localConnector())) {
             pub.publish("a", new byte[7]);
             pub.publish("a", new byte[7]);
             pub.flush(WAIT).get(10, TimeUnit.SECONDS);
@@ -127,7 +130,8 @@ class ServerMetricsTest {
     void aRequestsRoundTripIsTimedOnTheServersClockFromRoutingToTheReplysDelivery() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         start(registry);
-        try (Client replier = server.connectLocal(); Client requester = server.connectLocal()) {
+        try (Client replier = Client.connectLocal(server.localConnector());
+             Client requester = Client.connectLocal(server.localConnector())) {
             replier.subscribe("svc.time", m -> {
                 clock.advanceNanos(TimeUnit.MILLISECONDS.toNanos(5)); // the replier takes 5 ms
                 m.reply("ok".getBytes(StandardCharsets.UTF_8));
@@ -145,7 +149,7 @@ class ServerMetricsTest {
     @Test
     void theOwnRegistryIsPrometheusAndScrapesTheConduitMeters() throws Exception {
         start(null);
-        try (Client c = server.connectLocal()) {
+        try (Client c = Client.connectLocal(server.localConnector())) {
             c.publish("x", new byte[1]);
             c.flush(WAIT).get(10, TimeUnit.SECONDS);
             String text = server.metrics().prometheus().scrape();

@@ -8,6 +8,8 @@ import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.ProtocolLimits;
+import dev.conduit.testkit.ManualClock;
+import dev.conduit.testkit.RawFrameClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -90,7 +92,7 @@ class ServerSessionProtocolTest {
     @Test
     void aSecondHelloIsFatal460() throws Exception {
         start();
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(Frame.Hello.anonymous(1, "again"));
             assertFatalThenClosed(c, ErrorCode.UNEXPECTED_FRAME);
         }
@@ -124,7 +126,7 @@ class ServerSessionProtocolTest {
     @Test
     void helloInTimeCancelsTheHandshakeDeadline() throws Exception {
         start(b -> b.handshakeTimeout(Duration.ofMillis(200)));
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "t", null));
             // Outlive the deadline without sleeping: wait until a fresh connection has been timed out.
             try (RawFrameClient late = new RawFrameClient(server.address())) {
@@ -138,7 +140,7 @@ class ServerSessionProtocolTest {
     @Test
     void pingIsAnsweredWithPongCarryingTheSameToken() throws Exception {
         start();
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             long[] tokens = {0, 1, -1, Long.MAX_VALUE, Long.MIN_VALUE, 0x1234_5678_9abcL};
             for (long t : tokens) {
                 c.send(new Frame.Ping(t));
@@ -152,7 +154,7 @@ class ServerSessionProtocolTest {
     @Test
     void aDuplicateSubscriptionIdIsNonFatal409AndTheFirstSubscriptionStands() throws Exception {
         start();
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "first", null), new Frame.Subscribe(1, "second", null));
             List<Frame> before = c.sync();
             assertThat(before).singleElement().satisfies(f -> {
@@ -168,7 +170,7 @@ class ServerSessionProtocolTest {
     @Test
     void anInvalidPatternInSubscribeIsNonFatal422AndTheSessionKeepsWorking() throws Exception {
         start();
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "a..b", null), new Frame.Subscribe(2, "a.>.b", null),
                     new Frame.Subscribe(3, "ok", "bad.group"));
             List<Frame> errors = c.sync();
@@ -183,7 +185,7 @@ class ServerSessionProtocolTest {
     @Test
     void anInvalidSubjectInPublishIsNonFatal422() throws Exception {
         start();
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, ">", null));
             c.send(publish("a.*", 1), publish("a b", 2), publish("fine", 3));
             List<Frame> frames = c.sync();
@@ -197,7 +199,7 @@ class ServerSessionProtocolTest {
     @Test
     void aPayloadOverTheConfiguredMaximumIsFatal414() throws Exception {
         start(b -> b.maxPayloadBytes(1000));
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "big", null));
             MessageBody fits = MessageBody.of("big", null, Headers.EMPTY, new byte[1000]);
             c.send(new Frame.Publish(0, false, fits));
@@ -210,7 +212,7 @@ class ServerSessionProtocolTest {
     @Test
     void anOversizedLengthPrefixIsFatal413() throws Exception {
         start();
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.sendBytes(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 8, 0});
             assertFatalThenClosed(c, ErrorCode.FRAME_TOO_LARGE);
         }
@@ -219,7 +221,7 @@ class ServerSessionProtocolTest {
     @Test
     void aRequestNobodyListensToIsAnsweredWithNoRespondersNamingTheReplySubject() throws Exception {
         start();
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             MessageBody ask = MessageBody.of("svc.nobody", "replies.abc.1", Headers.EMPTY, new byte[] {1});
             c.send(new Frame.Publish(0, true, ask));
             assertThat(c.sync()).containsExactly(new Frame.NoResponders("replies.abc.1"));
@@ -233,8 +235,8 @@ class ServerSessionProtocolTest {
     @Test
     void aRequestSomebodyListensToIsDeliveredWithItsReplySubject() throws Exception {
         start();
-        try (RawFrameClient responder = RawFrameClient.open(server);
-             RawFrameClient requester = RawFrameClient.open(server)) {
+        try (RawFrameClient responder = RawFrameClient.open(server.address());
+             RawFrameClient requester = RawFrameClient.open(server.address())) {
             responder.send(new Frame.Subscribe(5, "svc.echo", "echoers"));
             assertThat(responder.sync()).isEmpty();
             MessageBody ask = MessageBody.of("svc.echo", "replies.r.1", Headers.of("k", "v"), new byte[] {42});
@@ -247,7 +249,7 @@ class ServerSessionProtocolTest {
     @Test
     void unsubscribeAfterNCountsTheTotalSinceSubscribe() throws Exception {
         start();
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "u.x", null));
             c.send(publish("u.x", 0), publish("u.x", 1));
             assertThat(c.sync()).hasSize(2).allSatisfy(f -> assertThat(f).isInstanceOf(Frame.Message.class));
@@ -270,7 +272,7 @@ class ServerSessionProtocolTest {
     @Test
     void unsubscribeWithATotalAlreadyReachedEndsAtOnce() throws Exception {
         start();
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "u", null), new Frame.Subscribe(2, "u", null));
             c.send(publish("u", 0), publish("u", 1), publish("u", 2));
             assertThat(c.sync()).hasSize(6);
@@ -283,7 +285,7 @@ class ServerSessionProtocolTest {
     @Test
     void unsubscribeZeroEndsNowAndAnUnknownIdIsIgnored() throws Exception {
         start();
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "z", null), new Frame.Subscribe(2, "z", null));
             c.send(new Frame.Unsubscribe(1, 0), new Frame.Unsubscribe(99, 0), new Frame.Unsubscribe(98, 3));
             c.send(new Frame.Unsubscribe(1, 0));
@@ -296,9 +298,9 @@ class ServerSessionProtocolTest {
     @Test
     void aQueueGroupAcrossTwoConnectionsSplitsMessagesEvenly() throws Exception {
         start();
-        try (RawFrameClient w1 = RawFrameClient.open(server);
-             RawFrameClient w2 = RawFrameClient.open(server);
-             RawFrameClient pub = RawFrameClient.open(server)) {
+        try (RawFrameClient w1 = RawFrameClient.open(server.address());
+             RawFrameClient w2 = RawFrameClient.open(server.address());
+             RawFrameClient pub = RawFrameClient.open(server.address())) {
             w1.send(new Frame.Subscribe(1, "jobs.*", "workers"));
             w2.send(new Frame.Subscribe(1, "jobs.*", "workers"));
             assertThat(w1.sync()).isEmpty();
@@ -319,8 +321,8 @@ class ServerSessionProtocolTest {
     @Test
     void aSessionThatSaysGoodbyeHasItsSubscriptionsRemoved() throws Exception {
         start();
-        try (RawFrameClient pub = RawFrameClient.open(server)) {
-            try (RawFrameClient sub = RawFrameClient.open(server)) {
+        try (RawFrameClient pub = RawFrameClient.open(server.address())) {
+            try (RawFrameClient sub = RawFrameClient.open(server.address())) {
                 sub.send(new Frame.Subscribe(1, "gone", null));
                 assertThat(sub.sync()).isEmpty();
                 sub.send(new Frame.GoAway(ErrorCode.NORMAL_CLOSE.code(), 0, "bye"));
@@ -333,10 +335,10 @@ class ServerSessionProtocolTest {
 
     @Test
     void aSessionWhoseConnectionDropsKeepsItsSubscriptionsUntilTheResumeWindowEnds() throws Exception {
-        TaskClock clock = new TaskClock();
+        ManualClock clock = ManualClock.create();
         start(b -> b.resumeWindow(Duration.ofSeconds(30)).clock(clock).heartbeatInterval(Duration.ZERO));
-        try (RawFrameClient pub = RawFrameClient.open(server)) {
-            try (RawFrameClient sub = RawFrameClient.open(server)) {
+        try (RawFrameClient pub = RawFrameClient.open(server.address())) {
+            try (RawFrameClient sub = RawFrameClient.open(server.address())) {
                 sub.send(new Frame.Subscribe(1, "kept", null));
                 assertThat(sub.sync()).isEmpty();
             }

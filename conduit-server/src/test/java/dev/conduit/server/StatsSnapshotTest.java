@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conduit.client.Client;
 import dev.conduit.protocol.Frame;
+import dev.conduit.testkit.RawFrameClient;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -41,7 +42,8 @@ class StatsSnapshotTest {
 
     @Test
     void ratesAreOverTheIntervalSinceTheLastSnapshotAndTopSubjectsAreRankedByRate() throws Exception {
-        try (Client sub = server.connectLocal(); Client pub = server.connectLocal()) {
+        try (Client sub = Client.connectLocal(server.localConnector());
+             Client pub = Client.connectLocal(server.localConnector())) {
             CountDownLatch got = new CountDownLatch(40);
             sub.subscribe("orders.>", m -> got.countDown());
             sub.flush(WAIT).get(10, TimeUnit.SECONDS);
@@ -101,7 +103,7 @@ class StatsSnapshotTest {
 
     @Test
     void theTickPublishesTheSnapshotOnSysStatsToTheSessionsSubscribed() throws Exception {
-        try (Client watcher = server.connectLocal()) {
+        try (Client watcher = Client.connectLocal(server.localConnector())) {
             BlockingQueue<String> received = new ArrayBlockingQueue<>(4);
             watcher.subscribe("$SYS.>", m -> received.add(m.subject() + " " + m.payloadAsString()));
             watcher.flush(WAIT).get(10, TimeUnit.SECONDS);
@@ -127,7 +129,8 @@ class StatsSnapshotTest {
         assertThat(none.at("/latency/request/p50Millis").isNull()).isTrue();
         assertThat(none.at("/latency/delivery/p99Millis").isNull()).isTrue();
         assertThat(none.at("/requests/meanMillis").isNull()).isTrue();
-        try (Client responder = server.connectLocal(); Client requester = server.connectLocal()) {
+        try (Client responder = Client.connectLocal(server.localConnector());
+             Client requester = Client.connectLocal(server.localConnector())) {
             responder.subscribe("echo", m -> m.reply(m.payload()));
             responder.flush(WAIT).get(10, TimeUnit.SECONDS);
             int requests = 3;
@@ -167,7 +170,7 @@ class StatsSnapshotTest {
 
     @Test
     void aTickWithoutSubscribersPublishesNothingButTheNextSnapshotsRatesStartFromIt() throws Exception {
-        try (Client pub = server.connectLocal()) {
+        try (Client pub = Client.connectLocal(server.localConnector())) {
             for (int i = 0; i < 10; i++) {
                 pub.publish("early", new byte[1]);
             }
@@ -193,7 +196,7 @@ class StatsSnapshotTest {
             c.send(new Frame.Hello(7, 9, "future", "", new byte[0], new byte[0], 0));
             c.readUntilClosed();
         }
-        try (RawFrameClient c = RawFrameClient.open(server)) {
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
             c.send(new Frame.Subscribe(1, "bad..pattern", null));
             c.sync();
         }

@@ -29,7 +29,7 @@ import dev.conduit.server.spi.AuthResult;
 import dev.conduit.server.spi.Authenticator;
 import dev.conduit.server.spi.Permissions;
 import dev.conduit.server.spi.Principal;
-import dev.conduit.testing.ManualClock;
+import dev.conduit.testkit.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conduit.client.Client;
 import dev.conduit.client.ConnectionState;
-import dev.conduit.testing.FaultProxy;
-import dev.conduit.testing.ManualClock;
+import dev.conduit.testkit.FaultProxy;
+import dev.conduit.testkit.ManualClock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;

@@ -10,7 +10,7 @@ import dev.conduit.client.ConnectionState;
 import dev.conduit.client.SessionLost;
 import dev.conduit.server.Server;
 import dev.conduit.server.ServerConfig;
-import dev.conduit.testing.FaultProxy;
+import dev.conduit.testkit.FaultProxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

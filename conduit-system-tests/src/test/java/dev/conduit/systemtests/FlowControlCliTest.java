@@ -2,7 +2,7 @@ package dev.conduit.systemtests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.conduit.testing.FaultProxy;
+import dev.conduit.testkit.FaultProxy;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -13,6 +13,7 @@ import dev.conduit.protocol.ConduitException;
 import dev.conduit.protocol.Frame;
 import dev.conduit.server.Server;
 import dev.conduit.server.ServerConfig;
+import dev.conduit.testkit.RawFrameClient;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -97,7 +98,7 @@ class GracefulStopTest {
     void whatWasQueuedBeforeGoawayArrivesWhileThePeerKeepsSending() throws Exception {
         int count = 20_000;
         try (TestServer ts = TestServer.start(b -> b.drainTimeout(Duration.ofSeconds(20)));
-             RawConnection raw = RawConnection.open(ts.server.address())) {
+             RawFrameClient raw = RawFrameClient.open(ts.server.address())) {
             raw.send(new Frame.Subscribe(1, "burst", null));
             raw.send(new Frame.Ping(1));
             assertThat(raw.read()).isEqualTo(new Frame.Pong(1));

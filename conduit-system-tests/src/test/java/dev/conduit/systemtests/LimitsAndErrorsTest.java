@@ -13,6 +13,7 @@ import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.PayloadTooLargeException;
 import dev.conduit.protocol.ProtocolLimits;
+import dev.conduit.testkit.RawFrameClient;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -64,7 +65,7 @@ class LimitsAndErrorsTest {
             bystander.subscribe("svc.echo", m -> m.reply(m.payload()));
             bystander.flush(WAIT).get();
 
-            try (RawConnection raw = RawConnection.open(ts.server.address())) {
+            try (RawFrameClient raw = RawFrameClient.open(ts.server.address())) {
                 raw.send(new Frame.Publish(0, false, MessageBody.of("big", null, Headers.EMPTY, new byte[MAX + 1])));
                 List<Frame> frames = raw.readUntilClosed();
                 assertThat(frames).hasSize(1);
@@ -86,7 +87,7 @@ class LimitsAndErrorsTest {
     @Test
     void aLengthPrefixOverTheFrameLimitClosesTheConnectionWithoutReadingIt() throws Exception {
         try (TestServer ts = TestServer.start()) {
-            try (RawConnection raw = RawConnection.open(ts.server.address())) {
+            try (RawFrameClient raw = RawFrameClient.open(ts.server.address())) {
                 raw.sendBytes(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x03, 0x00});
                 List<Frame> frames = raw.readUntilClosed();
                 assertThat(frames).hasSize(1);
@@ -102,7 +103,7 @@ class LimitsAndErrorsTest {
     @Test
     void garbageBeforeTheHandshakeIsRefused() throws Exception {
         try (TestServer ts = TestServer.start()) {
-            try (RawConnection raw = new RawConnection(ts.server.address())) {
+            try (RawFrameClient raw = new RawFrameClient(ts.server.address())) {
                 raw.send(new Frame.Ping(1));
                 List<Frame> frames = raw.readUntilClosed();
                 assertThat(frames).hasSize(1);

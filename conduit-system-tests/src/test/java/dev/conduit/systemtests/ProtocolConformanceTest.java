@@ -8,6 +8,7 @@ import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.ProtocolLimits;
+import dev.conduit.testkit.RawFrameClient;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ class ProtocolConformanceTest {
     @Test
     void welcomeAnnouncesTheConfiguredLimits() throws Exception {
         try (TestServer ts = TestServer.start(b -> b.maxPayloadBytes(4096).maxHeaderBytes(512).maxSubjectBytes(100));
-             RawConnection raw = new RawConnection(ts.server.address())) {
+             RawFrameClient raw = new RawFrameClient(ts.server.address())) {
             raw.send(new Frame.Hello(1, 5, "conformance", "", new byte[0], new byte[0], 0));
             Frame.Welcome w = (Frame.Welcome) raw.read();
             assertThat(w.version()).isEqualTo(1);
@@ -41,7 +42,7 @@ class ProtocolConformanceTest {
 
     @Test
     void noCommonVersionIsRefused() throws Exception {
-        try (TestServer ts = TestServer.start(); RawConnection raw = new RawConnection(ts.server.address())) {
+        try (TestServer ts = TestServer.start(); RawFrameClient raw = new RawFrameClient(ts.server.address())) {
             raw.send(new Frame.Hello(7, 9, "future", "", new byte[0], new byte[0], 0));
             List<Frame> frames = raw.readUntilClosed();
             assertThat(frames).singleElement().satisfies(f -> {
@@ -56,7 +57,7 @@ class ProtocolConformanceTest {
     @Test
     void aConnectionThatNeverSaysHelloIsClosedAtTheDeadline() throws Exception {
         try (TestServer ts = TestServer.start(b -> b.handshakeTimeout(Duration.ofMillis(200)));
-             RawConnection raw = new RawConnection(ts.server.address())) {
+             RawFrameClient raw = new RawFrameClient(ts.server.address())) {
             List<Frame> frames = raw.readUntilClosed();
             assertThat(frames).singleElement().satisfies(f ->
                     assertThat(((Frame.Error) f).errorCode()).isEqualTo(ErrorCode.HANDSHAKE_TIMEOUT));
@@ -65,7 +66,7 @@ class ProtocolConformanceTest {
 
     @Test
     void aSecondHelloIsFatal() throws Exception {
-        try (TestServer ts = TestServer.start(); RawConnection raw = RawConnection.open(ts.server.address())) {
+        try (TestServer ts = TestServer.start(); RawFrameClient raw = RawFrameClient.open(ts.server.address())) {
             raw.send(Frame.Hello.anonymous(1, "again"));
             assertThat(raw.readUntilClosed()).singleElement().satisfies(f ->
                     assertThat(((Frame.Error) f).errorCode()).isEqualTo(ErrorCode.UNEXPECTED_FRAME));
@@ -74,7 +75,7 @@ class ProtocolConformanceTest {
 
     @Test
     void nonFatalErrorsLeaveTheSessionWorking() throws Exception {
-        try (TestServer ts = TestServer.start(); RawConnection raw = RawConnection.open(ts.server.address())) {
+        try (TestServer ts = TestServer.start(); RawFrameClient raw = RawFrameClient.open(ts.server.address())) {
             raw.send(new Frame.Subscribe(1, "a.b", null));
             raw.send(new Frame.Subscribe(1, "c.d", null));
             Frame.Error duplicate = (Frame.Error) raw.read();
@@ -103,7 +104,7 @@ class ProtocolConformanceTest {
 
     @Test
     void aRequestNobodyListensToGetsNoRespondersButAPlainPublishDoesNot() throws Exception {
-        try (TestServer ts = TestServer.start(); RawConnection raw = RawConnection.open(ts.server.address())) {
+        try (TestServer ts = TestServer.start(); RawFrameClient raw = RawFrameClient.open(ts.server.address())) {
             raw.send(publish("nobody", "replies.t.1", false));
             raw.send(publish("nobody", "replies.t.2", true));
             raw.send(new Frame.Ping(1));
@@ -114,7 +115,7 @@ class ProtocolConformanceTest {
 
     @Test
     void unsubscribeCountsDeliveriesFromTheStart() throws Exception {
-        try (TestServer ts = TestServer.start(); RawConnection raw = RawConnection.open(ts.server.address())) {
+        try (TestServer ts = TestServer.start(); RawFrameClient raw = RawFrameClient.open(ts.server.address())) {
             raw.send(new Frame.Subscribe(5, "n", null));
             raw.send(publish("n", null, false));
             raw.send(publish("n", null, false));
@@ -135,7 +136,7 @@ class ProtocolConformanceTest {
     @Test
     void aSubscriberThatStopsReadingIsToldAndCutOffWithoutHarmingOthersWhenItAskedToBe() throws Exception {
         try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerSession(2 << 20).drainTimeout(Duration.ofMillis(500)));
-             RawConnection stalled = RawConnection.open(ts.server.address())) {
+             RawFrameClient stalled = RawFrameClient.open(ts.server.address())) {
             stalled.send(new Frame.Subscribe(1, "firehose", null, true));
             stalled.send(new Frame.Ping(1));
             assertThat(stalled.read()).isEqualTo(new Frame.Pong(1));
@@ -171,7 +172,7 @@ class ProtocolConformanceTest {
     void aSubscriberThatFallsBehindIsSkippedAndToldExactlyHowManyItMissed() throws Exception {
         int bound = 2 << 20;
         try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerSession(bound));
-             RawConnection slow = RawConnection.open(ts.server.address())) {
+             RawFrameClient slow = RawFrameClient.open(ts.server.address())) {
             slow.send(new Frame.Subscribe(1, "ticks", null));
             slow.send(new Frame.Ping(1));
             assertThat(slow.read()).isEqualTo(new Frame.Pong(1));
@@ -224,7 +225,7 @@ class ProtocolConformanceTest {
     @Test
     void aPeerThatSendsPingsButReadsNothingIsCutOffBeforeItsAnswersPileUp() throws Exception {
         try (TestServer ts = TestServer.start(b -> b.maxPendingBytesPerSession(2 << 20).drainTimeout(Duration.ofMillis(500)));
-             RawConnection deaf = RawConnection.open(ts.server.address())) {
+             RawFrameClient deaf = RawFrameClient.open(ts.server.address())) {
             var healthy = ts.client();
             healthy.subscribe("svc.ok", m -> m.reply(m.payload()));
             healthy.flush(Duration.ofSeconds(30)).get();

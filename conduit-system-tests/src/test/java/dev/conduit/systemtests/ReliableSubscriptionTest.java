@@ -8,7 +8,7 @@ import dev.conduit.client.Client;
 import dev.conduit.client.ClientListener;
 import dev.conduit.client.Delivery;
 import dev.conduit.client.Subscription;
-import dev.conduit.testing.ManualClock;
+import dev.conduit.testkit.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -105,7 +105,7 @@ class RequestReplyTest {
     @Test
     void inProcessClientsTalkToTcpClients() throws Exception {
         try (TestServer ts = TestServer.start()) {
-            Client local = ts.server.connectLocal();
+            Client local = Client.connectLocal(ts.server.localConnector());
             try {
                 local.subscribe("svc.local", m -> m.reply(("local:" + m.payloadAsString()).getBytes(UTF_8)));
                 local.flush(WAIT).get();

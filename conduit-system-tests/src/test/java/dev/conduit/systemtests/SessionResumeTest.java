@@ -10,7 +10,7 @@ import dev.conduit.client.ConnectionState;
 import dev.conduit.client.Message;
 import dev.conduit.client.SessionLost;
 import dev.conduit.protocol.Headers;
-import dev.conduit.testing.FaultProxy;
+import dev.conduit.testkit.FaultProxy;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;

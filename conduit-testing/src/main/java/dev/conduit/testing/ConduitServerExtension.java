@@ -165,9 +165,12 @@ public final class ConduitServerExtension
         return track(Client.connect(built));
     }
 
-    /** An in-process client of the server ({@link Server#connectLocal()}), closed like {@link #connect()}'s. */
+    /**
+     * An in-process client of the server ({@link Client#connectLocal} through {@link
+     * Server#localConnector()}), closed like {@link #connect()}'s.
+     */
     public Client connectLocal() {
-        return track(server().connectLocal());
+        return track(Client.connectLocal(server().localConnector()));
     }
 
     /**

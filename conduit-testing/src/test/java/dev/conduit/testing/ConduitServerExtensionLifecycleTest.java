@@ -69,7 +69,7 @@ class ConduitServerExtensionLifecycleTest {
     }
 
     private static void assertStopped(Server server) {
-        assertThatThrownBy(server::connectLocal).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(server::localConnector).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("STOPPED");
     }
 

@@ -12,6 +12,7 @@ import dev.conduit.client.ConnectionState;
 import dev.conduit.client.Message;
 import dev.conduit.client.ServerInfo;
 import dev.conduit.client.SessionLost;
+import dev.conduit.testkit.FaultProxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -4,8 +4,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Time as the time-based parts of Conduit see it: heartbeats, reconnect backoff, resume windows,
- * request deadlines. Production code uses {@link #system()}; tests pass a manual clock (see the
- * {@code conduit-testing} module) and move time forward themselves, so that nothing waits.
+ * request deadlines. Production code uses {@link #system()}; tests pass a manual clock ({@code
+ * ManualClock} in the {@code conduit-testkit} module) and move time forward themselves, so that
+ * nothing waits.
  *
  * <p>Thread-safe. Tasks run on the clock's own thread (for {@link #system()}, one shared daemon
  * thread), so they must be short and must not block: hand real work to an executor.

@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Publish to deliver through an embedded server: one publisher and 1 or 4 subscribers of the same
- * subject, all clients of one server, in-process ({@link Server#connectLocal()}, no socket, frames
+ * subject, all clients of one server, in-process ({@link Server#localConnector()}, no socket, frames
  * cross as objects) or over loopback TCP. Each invocation publishes {@value #BATCH} messages of 16
  * bytes and returns once every subscriber has received all of them.
  *
@@ -83,7 +83,7 @@ public class RoutingBenchmark {
 
     private Client connect() {
         Client c = switch (transport) {
-            case "local" -> server.connectLocal();
+            case "local" -> Client.connectLocal(server.localConnector());
             case "tcp" -> Client.connect(ClientOptions.builder()
                     .endpoints("tcp://127.0.0.1:" + server.address().getPort())
                     .clientName("jmh").initialConnectJitter(Duration.ZERO).build());

@@ -60,7 +60,7 @@ public class SubjectMatchBenchmark {
             throw new IllegalArgumentException("subscriptions must be at least 1: " + subscriptions);
         }
         server = Server.create(ServerConfig.builder().host("127.0.0.1").port(0).build()).start();
-        filler = server.connectLocal();
+        filler = Client.connectLocal(server.localConnector());
         for (int i = 0; i < subscriptions - 1; i++) {
             String pattern = switch (i % 4) {
                 case 0 -> "bench.f" + i + ".match.x";
@@ -73,10 +73,10 @@ public class SubjectMatchBenchmark {
             });
         }
         Deliveries.flush(filler);
-        subscriber = server.connectLocal();
+        subscriber = Client.connectLocal(server.localConnector());
         subscriber.subscribe("bench.*.match.>", deliveries.handler());
         Deliveries.flush(subscriber);
-        publisher = server.connectLocal();
+        publisher = Client.connectLocal(server.localConnector());
     }
 
     @Benchmark

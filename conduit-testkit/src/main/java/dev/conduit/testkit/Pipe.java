@@ -1,4 +1,4 @@
-package dev.conduit.testing;
+package dev.conduit.testkit;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

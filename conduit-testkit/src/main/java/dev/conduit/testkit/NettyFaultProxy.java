@@ -1,4 +1,4 @@
-package dev.conduit.testing;
+package dev.conduit.testkit;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

@@ -1,4 +1,4 @@
-package dev.conduit.testing;
+package dev.conduit.testkit;
 
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connection;

@@ -1,10 +1,10 @@
-package dev.conduit.testing;
+package dev.conduit.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.conduit.testing.FaultProxy.Direction;
+import dev.conduit.testkit.FaultProxy.Direction;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package dev.conduit.testing;
+package dev.conduit.testkit;
 
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.SECONDS;

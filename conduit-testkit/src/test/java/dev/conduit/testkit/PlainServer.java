@@ -1,4 +1,4 @@
-package dev.conduit.testing;
+package dev.conduit.testkit;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.conduit.testing;
+package dev.conduit.testkit;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
