@@ -22,9 +22,7 @@ import dev.conduit.transport.FrameHandler;
 import dev.conduit.transport.Heartbeat;
 import dev.conduit.transport.Transport;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -44,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * The {@link Client} behind {@link Client#connect}: one session that outlives its connections.
  *
  * <p>Outbound, every sequenced frame (PUBLISH, SUBSCRIBE, UNSUBSCRIBE) is held until the server
- * acknowledges it: in {@link #unacked} once sent (numbered), in {@link #pending} while no connection
+ * acknowledges it ({@link OutboundStream}): numbered once sent, waiting while no connection
  * is ready. When a connection drops, the client reconnects with backoff and asks to resume the
  * session, naming the last frame it received; the server answers with the last it received; each
  * side replays what the other lacks. If the server cannot resume, a new session starts: the old
@@ -91,22 +89,13 @@ final class ConduitClient implements Client {
     private boolean ready;
     private String sessionId;
     private long epoch;
-    /**
-     * Sent and not yet confirmed: numbered, held until the server's ACK, replayed on a resume. Its
-     * bound is not used: {@link #bufferedBytes} bounds it together with {@link #pending}.
-     */
-    private final SequencedStream<Outgoing> unacked = new SequencedStream<>(Long.MAX_VALUE, o -> o.bytes);
+    /** What this session sends: held until confirmed, replayed on a resume. */
+    private final OutboundStream outbound;
     /** The secret from the last WELCOME that resumes the session once; null if the server offered none. */
     private ResumeToken resumeToken;
-    private final ArrayDeque<Outgoing> pending = new ArrayDeque<>();
-    private long bufferedBytes;
-    private int waiters;
-    private final List<Flush> flushes = new ArrayList<>();
     private Connection.Cancellable retryTimer;
-    private Connection.Cancellable expiryTimer;
     /** Sends fresh credentials before the server's announced expiry; under the monitor. */
     private Connection.Cancellable renewTimer;
-    private long expiryAt = Long.MAX_VALUE;
     private volatile Heartbeat heartbeat;
     private boolean moveOn;
     private String refusal;
@@ -124,47 +113,12 @@ final class ConduitClient implements Client {
     private volatile ServerInfo serverInfo;
     private volatile ProtocolLimits limits = ProtocolLimits.DEFAULT;
 
-    /** A sequenced frame waiting to be sent or confirmed. */
-    private static final class Outgoing {
-        Frame frame;
-        final int bytes;
-        final CompletableFuture<Void> outcome;
-        final long expiresAt;
-
-        Outgoing(Frame frame, int bytes, CompletableFuture<Void> outcome, long expiresAt) {
-            this.frame = frame;
-            this.bytes = bytes;
-            this.outcome = outcome;
-            this.expiresAt = expiresAt;
-        }
-    }
-
     /** A subject that passed {@link Subjects#checkSubject} with this maximum. */
     private record CheckedSubject(String subject, int maxBytes) {
     }
 
     /** The subject that last passed the check in {@link #body}; written by any publishing thread. */
     private volatile CheckedSubject lastChecked;
-
-    /** A flush: done when everything up to {@code target} is confirmed. */
-    /**
-     * A {@link #flush} waiting for the server to confirm up to {@code target}. Its timer fails it only
-     * when nothing more was confirmed for a whole timeout ({@code confirmed} is what had been when
-     * the timer was set): a publisher held back by a subscriber's credit is slow, not failed.
-     * Guarded by the client's monitor.
-     */
-    private static final class Flush {
-        final long target;
-        final CompletableFuture<Void> future;
-        Connection.Cancellable timer;
-        long confirmed;
-
-        Flush(long target, CompletableFuture<Void> future, long confirmed) {
-            this.target = target;
-            this.future = future;
-            this.confirmed = confirmed;
-        }
-    }
 
     private ConduitClient(ClientOptions options, Connector connector, Transport ownedTransport) {
         this.options = options;
@@ -181,6 +135,7 @@ final class ConduitClient implements Client {
         }
         this.events = new SerialExecutor(executor);
         this.requests = new Requests(this, executor, clock);
+        this.outbound = new OutboundStream(this, options, executor, events, requests::isRequest);
         this.endpoints = new ArrayList<>(options.endpoints());
     }
 
@@ -319,23 +274,17 @@ final class ConduitClient implements Client {
             serverInfo = info;
             boolean resumed = w.resumed() && sessionId != null && sessionId.equals(w.sessionId()) && epoch == w.epoch();
             if (resumed) {
-                List<CompletableFuture<Void>> done = new ArrayList<>();
-                SequencedStream.Replay replay = unacked.replayAfter(w.lastReceived(), o -> confirmed(o, done),
-                        o -> l.connection.send(o.frame));
-                if (replay != SequencedStream.Replay.REPLAYED) {
-                    log.warn("server resumed at frame {} but this client holds {}..{}", w.lastReceived(),
-                            unacked.acknowledged() + 1, unacked.sent());
+                if (!outbound.resume(w.lastReceived(), l.connection, notices)) {
                     l.connection.abort();
                     return;
                 }
-                confirmedUpTo(w.lastReceived(), done, notices);
                 // The server may have missed the last CREDIT: the totals again (they are cumulative).
                 for (ClientSubscription s : subscriptions.values()) {
                     if (s.reliable() && s.isActive()) {
                         l.connection.send(s.creditFrame());
                     }
                 }
-                log.info("session {} resumed on {} ({} frames sent again)", sessionId, l.endpoint, unacked.held());
+                log.info("session {} resumed on {} ({} frames sent again)", sessionId, l.endpoint, outbound.held());
                 notices.add(() -> options.listener().onResumed(info));
             } else {
                 requests.newSession(w.inboxPrefix()); // first: what the lost session re-sends goes there
@@ -357,7 +306,7 @@ final class ConduitClient implements Client {
             moveOn = false;
             ready = true;
             active = l;
-            sendPending(notices);
+            outbound.open(l.connection, notices);
             scheduleRenewal(l, w.credentialsValidMillis());
             if (w.heartbeatIntervalMillis() > 0) {
                 heartbeat = new Heartbeat(clock, Duration.ofMillis(w.heartbeatIntervalMillis()),
@@ -384,124 +333,23 @@ final class ConduitClient implements Client {
      */
     private SessionLost sessionLost(String reason) {
         SessionLostException failure = new SessionLostException("session lost before the server confirmed it: " + reason);
-        List<SessionLost.Unconfirmed> unconfirmed = new ArrayList<>();
         List<CompletableFuture<Void>> failed = new ArrayList<>();
-        unacked.reset(o -> {
-            bufferedBytes -= o.bytes;
-            if (o.frame instanceof Frame.Publish p && !requests.isRequest(p)) {
-                MessageBody b = p.body();
-                unconfirmed.add(new SessionLost.Unconfirmed(b.subject(), b.replyTo(), b.headers(), b.payload()));
-                if (o.outcome != null) {
-                    failed.add(o.outcome);
-                }
-            }
-        });
+        List<SessionLost.Unconfirmed> unconfirmed = outbound.dropUnconfirmed(failed);
         // Requests: idempotent ones go again, the others fail; both are dropped from what was waiting.
         Requests.Outcome requestOutcome = requests.sessionLost(failure);
-        pending.removeIf(o -> {
-            if (o.frame instanceof Frame.Publish p && requests.isRequest(p)) {
-                bufferedBytes -= o.bytes;
-                return true;
-            }
-            return false;
-        });
-        ArrayDeque<Outgoing> rebuilt = new ArrayDeque<>();
+        outbound.dropPendingRequests();
+        List<Frame> rebuilt = new ArrayList<>();
         for (ClientSubscription s : subscriptions.values()) {
-            if (!s.isActive() || subscribeIsPending(s.id())) {
+            if (!s.isActive() || outbound.subscribeIsPending(s.id())) {
                 continue;
             }
-            for (Frame f : s.resubscribeFrames()) {
-                int size = FrameCodec.encodedLength(f);
-                bufferedBytes += size;
-                rebuilt.add(new Outgoing(f, size, null, 0));
-            }
+            rebuilt.addAll(s.resubscribeFrames());
         }
-        for (Frame.Publish p : requestOutcome.resend()) {
-            int size = FrameCodec.encodedLength(p);
-            bufferedBytes += size;
-            rebuilt.add(new Outgoing(p, size, null, 0));
-        }
-        rebuilt.addAll(pending);
-        pending.clear();
-        pending.addAll(rebuilt);
-        for (Flush f : flushes) {
-            f.timer.cancel();
-            failed.add(f.future);
-        }
-        flushes.clear();
+        rebuilt.addAll(requestOutcome.resend());
+        outbound.putFirst(rebuilt);
+        outbound.failFlushes(failed);
         executor.execute(() -> failed.forEach(f -> f.completeExceptionally(failure)));
         return new SessionLost(reason, unconfirmed, requestOutcome.failed(), requestOutcome.resend().size());
-    }
-
-    private boolean subscribeIsPending(int id) {
-        for (Outgoing o : pending) {
-            if (o.frame instanceof Frame.Subscribe s && s.subscriptionId() == id) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Sends what waited for a connection, dropping what expired. Under the monitor, when ready. */
-    private void sendPending(List<Runnable> notices) {
-        long now = clock.nanoTime();
-        Outgoing o;
-        while ((o = pending.poll()) != null) {
-            if (o.expiresAt != 0 && now - o.expiresAt >= 0) {
-                expired(o, notices);
-            } else {
-                transmit(o);
-            }
-        }
-    }
-
-    private void expired(Outgoing o, List<Runnable> notices) {
-        bufferedBytes -= o.bytes;
-        if (o.frame instanceof Frame.Publish p) {
-            PublishExpiredException e = new PublishExpiredException("publish to '" + p.body().subject()
-                    + "' expired after waiting for a connection");
-            if (o.outcome != null) {
-                notices.add(() -> o.outcome.completeExceptionally(e));
-            } else {
-                notices.add(() -> options.listener().onPublishFailed(p.body().subject(), e));
-            }
-        }
-    }
-
-    /** Numbers and sends one frame on the ready link. Under the monitor. */
-    private void transmit(Outgoing o) {
-        if (o.frame instanceof Frame.Publish p) {
-            // A PUBLISH states its number; one sent again after a resume keeps it (it is held as sent).
-            o.frame = p.withSequence(unacked.sent() + 1);
-        }
-        unacked.send(o);
-        link.connection.send(o.frame);
-    }
-
-    /** One frame the server confirmed: its bytes are free; its future, if any, completes. Under the monitor. */
-    private void confirmed(Outgoing o, List<CompletableFuture<Void>> done) {
-        bufferedBytes -= o.bytes;
-        if (o.outcome != null) {
-            done.add(o.outcome);
-        }
-    }
-
-    /** The server confirmed everything up to {@code seq}: flushes that waited for it complete too. Under the monitor. */
-    private void confirmedUpTo(long seq, List<CompletableFuture<Void>> done, List<Runnable> notices) {
-        for (Iterator<Flush> it = flushes.iterator(); it.hasNext(); ) {
-            Flush f = it.next();
-            if (f.target <= seq) {
-                it.remove();
-                f.timer.cancel();
-                done.add(f.future);
-            }
-        }
-        if (!done.isEmpty()) {
-            notices.add(() -> done.forEach(f -> f.complete(null)));
-        }
-        if (waiters > 0) {
-            notifyAll();
-        }
     }
 
     private void acknowledged(Link l, long seq) {
@@ -510,16 +358,9 @@ final class ConduitClient implements Client {
             if (link != l || !ready) {
                 return;
             }
-            List<CompletableFuture<Void>> done = new ArrayList<>();
-            SequencedStream.Ack ack = unacked.acknowledge(seq, o -> confirmed(o, done));
-            if (ack == SequencedStream.Ack.BEYOND_SENT || ack == SequencedStream.Ack.INVALID) {
-                log.warn("server acknowledged frame {} but this client sent only {}", Long.toUnsignedString(seq),
-                        unacked.sent());
+            if (!outbound.acknowledge(seq, notices)) {
                 l.connection.abort();
                 return;
-            }
-            if (ack == SequencedStream.Ack.CONFIRMED) {
-                confirmedUpTo(seq, done, notices);
             }
         }
         if (!notices.isEmpty()) {
@@ -542,6 +383,7 @@ final class ConduitClient implements Client {
             link = null;
             wasReady = ready;
             ready = false;
+            outbound.suspend();
             active = null;
             l.welcomeTimer.cancel();
             if (heartbeat != null) {
@@ -601,7 +443,7 @@ final class ConduitClient implements Client {
         MessageBody body = body(subject, null, headers, payload);
         try {
             if (!enqueue(new Frame.Publish(0, false, body), outcome, ttl, true)) {
-                outcome.completeExceptionally(new BufferFullException(bufferFullMessage(FrameCodec.HEAD_BYTES)));
+                outcome.completeExceptionally(new BufferFullException(outbound.bufferFullMessage(FrameCodec.HEAD_BYTES)));
             }
         } catch (ConduitException e) {
             outcome.completeExceptionally(e);
@@ -654,45 +496,12 @@ final class ConduitClient implements Client {
 
     @Override
     public CompletableFuture<Void> flush(Duration timeout) {
-        CompletableFuture<Void> f = new CompletableFuture<>();
         synchronized (this) {
             if (state == ConnectionState.CLOSED) {
-                f.completeExceptionally(closedException("flush"));
-                return f;
+                return CompletableFuture.failedFuture(closedException("flush"));
             }
-            long target = unacked.sent() + pending.size();
-            if (target == unacked.acknowledged()) {
-                f.complete(null);
-                return f;
-            }
-            Flush flush = new Flush(target, f, unacked.acknowledged());
-            armFlush(flush, timeout);
-            flushes.add(flush);
+            return outbound.flush(timeout);
         }
-        return f;
-    }
-
-    /** Under the monitor: the flush fails if nothing more is confirmed within {@code timeout}. */
-    private void armFlush(Flush flush, Duration timeout) {
-        flush.timer = clock.schedule(() -> {
-            boolean failed;
-            synchronized (this) {
-                long confirmed = unacked.acknowledged();
-                if (!flushes.contains(flush)) {
-                    return;
-                }
-                if (confirmed > flush.confirmed) {
-                    flush.confirmed = confirmed; // progress: the server is slow, not gone
-                    armFlush(flush, timeout);
-                    return;
-                }
-                failed = flushes.remove(flush);
-            }
-            if (failed) {
-                executor.execute(() -> flush.future.completeExceptionally(new ConnectionClosedException(
-                        "the server confirmed nothing for " + timeout.toMillis() + " ms")));
-            }
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -809,9 +618,6 @@ final class ConduitClient implements Client {
             if (retryTimer != null) {
                 retryTimer.cancel();
             }
-            if (expiryTimer != null) {
-                expiryTimer.cancel();
-            }
             if (heartbeat != null) {
                 heartbeat.stop();
             }
@@ -820,24 +626,7 @@ final class ConduitClient implements Client {
             }
             ConnectionClosedException failure = cause instanceof ConnectionClosedException c ? c
                     : new ConnectionClosedException(cause.getMessage(), cause);
-            java.util.function.Consumer<Outgoing> fail = o -> {
-                if (o.frame instanceof Frame.Publish p && !requests.isRequest(p)) {
-                    if (o.outcome != null) {
-                        notices.add(() -> o.outcome.completeExceptionally(failure));
-                    } else {
-                        notices.add(() -> options.listener().onPublishFailed(p.body().subject(), failure));
-                    }
-                }
-            };
-            unacked.reset(fail);
-            pending.forEach(fail);
-            pending.clear();
-            bufferedBytes = 0;
-            for (Flush f : flushes) {
-                f.timer.cancel();
-                notices.add(() -> f.future.completeExceptionally(failure));
-            }
-            flushes.clear();
+            outbound.close(failure, notices);
             requests.failAll(failure);
             subscriptions.values().forEach(ClientSubscription::end);
             notifyAll();
@@ -910,124 +699,20 @@ final class ConduitClient implements Client {
     boolean enqueue(Frame frame, CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
         int size = FrameCodec.encodedLength(frame);
         synchronized (this) {
-            if (state == ConnectionState.CLOSED) {
-                throw closedException("send");
-            }
-            if (bounded && bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes()) {
-                if (!waitForRoom(size)) {
-                    return false;
-                }
-            }
-            long expiresAt = ttlNanos == 0 ? 0 : clock.nanoTime() + ttlNanos;
-            Outgoing o = new Outgoing(frame, size, outcome, expiresAt);
-            bufferedBytes += size;
-            if (ready && pending.isEmpty()) {
-                transmit(o);
-            } else {
-                pending.addLast(o);
-                if (expiresAt != 0) {
-                    armExpiry(expiresAt);
-                }
-            }
-            return true;
+            requireNotClosed("send");
+            return outbound.offer(frame, size, outcome, ttlNanos, bounded);
         }
-    }
-
-    /** Under the monitor: applies the buffer-full policy. */
-    private boolean waitForRoom(int size) {
-        switch (options.bufferFull()) {
-            case RETURN_FALSE -> {
-                return false;
-            }
-            case THROW -> throw new BufferFullException(bufferFullMessage(size));
-            case WAIT -> {
-                long deadline = clock.nanoTime() + options.bufferFullWait().toNanos();
-                waiters++;
-                try {
-                    while (bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes()) {
-                        if (state == ConnectionState.CLOSED) {
-                            throw closedException("send");
-                        }
-                        long left = deadline - clock.nanoTime();
-                        if (left <= 0) {
-                            throw new BufferFullException(bufferFullMessage(size) + " for "
-                                    + options.bufferFullWait().toMillis() + " ms");
-                        }
-                        try {
-                            TimeUnit.NANOSECONDS.timedWait(this, left);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            throw new BufferFullException(bufferFullMessage(size) + "; interrupted while waiting");
-                        }
-                    }
-                } finally {
-                    waiters--;
-                }
-                return true;
-            }
-            default -> throw new IllegalStateException(options.bufferFull().toString());
-        }
-    }
-
-    private String bufferFullMessage(int size) {
-        return "buffer full: " + bufferedBytes + " bytes await confirmation and " + size + " more would exceed "
-                + options.maxBufferedBytes();
-    }
-
-    /** Under the monitor: makes sure a timer fails buffered publishes when their time-to-live runs out. */
-    private void armExpiry(long at) {
-        if (at - expiryAt >= 0 && expiryTimer != null) {
-            return;
-        }
-        if (expiryTimer != null) {
-            expiryTimer.cancel();
-        }
-        expiryAt = at;
-        expiryTimer = clock.schedule(this::expireBuffered, Math.max(0, at - clock.nanoTime()), TimeUnit.NANOSECONDS);
-    }
-
-    private void expireBuffered() {
-        List<Runnable> notices = new ArrayList<>();
-        synchronized (this) {
-            expiryTimer = null;
-            expiryAt = Long.MAX_VALUE;
-            long now = clock.nanoTime();
-            long next = Long.MAX_VALUE;
-            for (Iterator<Outgoing> it = pending.iterator(); it.hasNext(); ) {
-                Outgoing o = it.next();
-                if (o.expiresAt == 0) {
-                    continue;
-                }
-                if (now - o.expiresAt >= 0) {
-                    it.remove();
-                    expired(o, notices);
-                } else {
-                    next = Math.min(next, o.expiresAt);
-                }
-            }
-            if (next != Long.MAX_VALUE) {
-                armExpiry(next);
-            }
-            if (waiters > 0) {
-                notifyAll();
-            }
-        }
-        // Through the events queue: onPublishFailed is a listener call, serialized with the others.
-        notices.forEach(events::execute);
     }
 
     /** Removes a request that timed out before it was sent, so it is never sent late. */
     synchronized void withdraw(Frame.Publish request) {
-        for (Iterator<Outgoing> it = pending.iterator(); it.hasNext(); ) {
-            Outgoing o = it.next();
-            if (o.frame == request) {
-                it.remove();
-                bufferedBytes -= o.bytes;
-                if (waiters > 0) {
-                    notifyAll();
-                }
-                return;
-            }
+        outbound.withdraw(request);
+    }
+
+    /** Under the monitor: throws if the client is closed. */
+    void requireNotClosed(String what) {
+        if (state == ConnectionState.CLOSED) {
+            throw closedException(what);
         }
     }
 
