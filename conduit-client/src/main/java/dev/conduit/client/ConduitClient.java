@@ -66,7 +66,6 @@ final class ConduitClient implements Client {
 
     private final ClientOptions options;
     private final Clock clock;
-    private final Backoff backoff;
     private final Connector connector;
     private final Transport ownedTransport;
     private final ExecutorService ownedExecutor;
@@ -80,11 +79,8 @@ final class ConduitClient implements Client {
 
     // Guarded by this.
     private ConnectionState state = ConnectionState.CONNECTING;
-    private final List<Endpoint> endpoints;
-    private int endpointIndex;
-    /** Consecutive failed attempts; reset by a WELCOME. */
-    private int failures;
-    private final List<String> failureLog = new ArrayList<>();
+    /** When and where the next connection attempt goes. */
+    private final Reconnector reconnector;
     private Link link;
     private boolean ready;
     private String sessionId;
@@ -93,11 +89,9 @@ final class ConduitClient implements Client {
     private final OutboundStream outbound;
     /** The secret from the last WELCOME that resumes the session once; null if the server offered none. */
     private ResumeToken resumeToken;
-    private Connection.Cancellable retryTimer;
     /** Sends fresh credentials before the server's announced expiry; under the monitor. */
     private Connection.Cancellable renewTimer;
     private volatile Heartbeat heartbeat;
-    private boolean moveOn;
     private String refusal;
     private ConduitException closeCause;
     private CompletableFuture<Void> draining;
@@ -123,7 +117,6 @@ final class ConduitClient implements Client {
     private ConduitClient(ClientOptions options, Connector connector, Transport ownedTransport) {
         this.options = options;
         this.clock = options.clock();
-        this.backoff = new Backoff(options.reconnectBackoffBase(), options.reconnectBackoffCap(), options.random());
         this.connector = connector;
         this.ownedTransport = ownedTransport;
         if (options.executor() == null) {
@@ -136,7 +129,7 @@ final class ConduitClient implements Client {
         this.events = new SerialExecutor(executor);
         this.requests = new Requests(this, executor, clock);
         this.outbound = new OutboundStream(this, options, executor, events, requests::isRequest);
-        this.endpoints = new ArrayList<>(options.endpoints());
+        this.reconnector = new Reconnector(options, executor, this::attempt);
     }
 
     static Client connect(ClientOptions options, Connector connector) {
@@ -173,30 +166,19 @@ final class ConduitClient implements Client {
     }
 
     private synchronized void start() {
-        long jitter = options.initialConnectJitter().toNanos();
-        long delay = jitter == 0 ? 0 : options.random().nextLong(jitter + 1);
-        scheduleAttempt(delay);
+        reconnector.start();
     }
 
     // ---------------------------------------------------------------------------------------------
     // Connecting, resuming, failing over
 
-    private void scheduleAttempt(long delayNanos) {
-        if (delayNanos == 0) {
-            executor.execute(this::attempt);
-        } else {
-            retryTimer = clock.schedule(() -> executor.execute(this::attempt), delayNanos, TimeUnit.NANOSECONDS);
-        }
-    }
-
     private void attempt() {
         Endpoint endpoint;
         synchronized (this) {
-            retryTimer = null;
             if (state == ConnectionState.CLOSED || link != null) {
                 return;
             }
-            endpoint = endpoints.get(endpointIndex % endpoints.size());
+            endpoint = reconnector.attempting();
         }
         // User code: asked here, on the executor and outside the monitor, never on the I/O thread.
         Credentials creds;
@@ -230,25 +212,7 @@ final class ConduitClient implements Client {
             if (state == ConnectionState.CLOSED) {
                 return;
             }
-            failures++;
-            String reason = endpoint + ": " + describe(cause);
-            failureLog.add(reason);
-            if (failureLog.size() > endpoints.size()) {
-                failureLog.remove(0);
-            }
-            log.debug("connection attempt {} failed: {}", failures, reason);
-            endpointIndex++;
-            boolean neverOpened = sessionId == null;
-            boolean fatal = cause instanceof ServerErrorException se && !se.retryable();
-            if (neverOpened && (fatal || (!options.retryInitialConnect() && failures >= endpoints.size()))) {
-                giveUp = new ConnectFailedException("cannot connect to " + String.join("; ", failureLog),
-                        cause instanceof ConduitException ce ? ce : null);
-            } else if (options.maxReconnectAttempts() >= 0 && failures > options.maxReconnectAttempts()) {
-                giveUp = new ConnectionClosedException("gave up after " + failures + " failed connection attempts; last: "
-                        + reason);
-            } else {
-                scheduleAttempt(backoff.delayNanos(failures - 1));
-            }
+            giveUp = reconnector.failed(endpoint, cause, sessionId == null);
         }
         if (giveUp != null) {
             firstOpen.completeExceptionally(giveUp);
@@ -301,9 +265,7 @@ final class ConduitClient implements Client {
             }
             resumeToken = w.resumeToken(); // a resume replaces it: the one just used no longer works
             refusal = null;
-            failures = 0;
-            failureLog.clear();
-            moveOn = false;
+            reconnector.connected();
             ready = true;
             active = l;
             outbound.open(l.connection, notices);
@@ -407,13 +369,10 @@ final class ConduitClient implements Client {
                     transition(ConnectionState.OPEN, ConnectionState.RESUMING);
                 }
                 log.info("connection to {} lost ({}); resuming session {}", l.endpoint,
-                        closeCause != null ? closeCause.getMessage() : cause == null ? "closed" : describe(cause),
+                        closeCause != null ? closeCause.getMessage() : cause == null ? "closed" : Reconnector.describe(cause),
                         sessionId);
                 closeCause = null;
-                if (moveOn) {
-                    endpointIndex++;
-                }
-                scheduleAttempt(moveOn ? 0 : backoff.delayNanos(0));
+                reconnector.lost();
                 return;
             }
         }
@@ -615,9 +574,7 @@ final class ConduitClient implements Client {
             link = null;
             ready = false;
             active = null;
-            if (retryTimer != null) {
-                retryTimer.cancel();
-            }
+            reconnector.cancel();
             if (heartbeat != null) {
                 heartbeat.stop();
             }
@@ -840,20 +797,6 @@ final class ConduitClient implements Client {
         events.execute(() -> options.listener().onError(e));
     }
 
-    private static String describe(Throwable t) {
-        if (t instanceof TimeoutException) {
-            return "timed out";
-        }
-        if (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
-            t = t.getCause();
-        }
-        if (t instanceof javax.net.ssl.SSLException) {
-            return "TLS handshake failed: " + dev.conduit.transport.TlsErrors.describe(t);
-        }
-        String m = t.getMessage();
-        return m == null ? t.getClass().getSimpleName() : m;
-    }
-
     /** One connection and what arrives on it, on its I/O thread. Never blocks, never runs user code. */
     private final class Link implements FrameHandler {
         final Connection connection;
@@ -1022,17 +965,7 @@ final class ConduitClient implements Client {
             log.info("server at {} is going away ({}): {}{}", endpoint, g.code(), g.reason(),
                     g.alternates().isEmpty() ? "" : "; alternates " + g.alternates());
             synchronized (ConduitClient.this) {
-                for (String url : g.alternates()) {
-                    try {
-                        Endpoint e = Endpoint.parse(url);
-                        if (!endpoints.contains(e)) {
-                            endpoints.add(e);
-                        }
-                    } catch (IllegalArgumentException e) {
-                        log.warn("ignoring alternate endpoint '{}': {}", url, e.getMessage());
-                    }
-                }
-                moveOn = true;
+                reconnector.goingAway(g.alternates());
                 closeCause = new ConnectionClosedException("server is going away (" + g.code() + "): " + g.reason());
             }
         }

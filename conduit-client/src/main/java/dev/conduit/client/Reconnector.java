@@ -1,0 +1,158 @@
+package dev.conduit.client;
+
+import dev.conduit.protocol.ConduitException;
+import dev.conduit.transport.Clock;
+import dev.conduit.transport.Connection;
+import dev.conduit.transport.Endpoint;
+import dev.conduit.transport.TlsErrors;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * When and where a client connects next: the endpoints it rotates through (its own, plus the
+ * alternates a server names in GOAWAY), the count of consecutive failed attempts, the jittered
+ * {@link Backoff} between them, and the decision to give up. It schedules the attempts; making one
+ * (credentials, connector, link) is the client's {@code attempt}, which this runs on the executor.
+ *
+ * <p>Threads: every field is guarded by the client's monitor, which callers hold around each method;
+ * the retry timer runs on the clock thread and only hands the attempt to the executor.
+ */
+final class Reconnector {
+    private static final Logger log = LoggerFactory.getLogger(Reconnector.class);
+
+    private final ClientOptions options;
+    private final Clock clock;
+    private final Executor executor;
+    private final Backoff backoff;
+    /** Makes one connection attempt; run on the executor. */
+    private final Runnable attempt;
+
+    private final List<Endpoint> endpoints;
+    private int endpointIndex;
+    /** Consecutive failed attempts; reset by a WELCOME. */
+    private int failures;
+    private final List<String> failureLog = new ArrayList<>();
+    /** A server said GOAWAY: the next attempt goes to the next endpoint, at once. */
+    private boolean moveOn;
+    private Connection.Cancellable retryTimer;
+
+    Reconnector(ClientOptions options, Executor executor, Runnable attempt) {
+        this.options = options;
+        this.clock = options.clock();
+        this.executor = executor;
+        this.backoff = new Backoff(options.reconnectBackoffBase(), options.reconnectBackoffCap(), options.random());
+        this.attempt = attempt;
+        this.endpoints = new ArrayList<>(options.endpoints());
+    }
+
+    /** Schedules the first attempt, after a random part of {@code initialConnectJitter}. */
+    void start() {
+        long jitter = options.initialConnectJitter().toNanos();
+        long delay = jitter == 0 ? 0 : options.random().nextLong(jitter + 1);
+        schedule(delay);
+    }
+
+    private void schedule(long delayNanos) {
+        if (delayNanos == 0) {
+            executor.execute(attempt);
+        } else {
+            retryTimer = clock.schedule(() -> executor.execute(attempt), delayNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** An attempt begins: the endpoint it goes to. */
+    Endpoint attempting() {
+        retryTimer = null;
+        return endpoints.get(endpointIndex % endpoints.size());
+    }
+
+    /**
+     * An attempt to {@code endpoint} failed before its handshake: schedules the next one at the next
+     * endpoint after a backoff, or says why to give up.
+     *
+     * @param neverOpened whether the client never had a session (its first connect)
+     * @return null if another attempt is scheduled, else the failure to close the client with
+     */
+    ConduitException failed(Endpoint endpoint, Throwable cause, boolean neverOpened) {
+        failures++;
+        String reason = endpoint + ": " + describe(cause);
+        failureLog.add(reason);
+        if (failureLog.size() > endpoints.size()) {
+            failureLog.remove(0);
+        }
+        log.debug("connection attempt {} failed: {}", failures, reason);
+        endpointIndex++;
+        boolean fatal = cause instanceof ServerErrorException se && !se.retryable();
+        if (neverOpened && (fatal || (!options.retryInitialConnect() && failures >= endpoints.size()))) {
+            return new ConnectFailedException("cannot connect to " + String.join("; ", failureLog),
+                    cause instanceof ConduitException ce ? ce : null);
+        } else if (options.maxReconnectAttempts() >= 0 && failures > options.maxReconnectAttempts()) {
+            return new ConnectionClosedException("gave up after " + failures + " failed connection attempts; last: "
+                    + reason);
+        }
+        schedule(backoff.delayNanos(failures - 1));
+        return null;
+    }
+
+    /** A WELCOME arrived: the failures so far are forgotten. */
+    void connected() {
+        failures = 0;
+        failureLog.clear();
+        moveOn = false;
+    }
+
+    /**
+     * An established connection was lost: schedules the resume, after the first backoff step, or at
+     * once to the next endpoint if the server said GOAWAY.
+     */
+    void lost() {
+        if (moveOn) {
+            endpointIndex++;
+        }
+        schedule(moveOn ? 0 : backoff.delayNanos(0));
+    }
+
+    /** A server is going away: adds the alternates it names, and moves on from it at the next attempt. */
+    void goingAway(List<String> alternates) {
+        for (String url : alternates) {
+            try {
+                Endpoint e = Endpoint.parse(url);
+                if (!endpoints.contains(e)) {
+                    endpoints.add(e);
+                }
+            } catch (IllegalArgumentException e) {
+                log.warn("ignoring alternate endpoint '{}': {}", url, e.getMessage());
+            }
+        }
+        moveOn = true;
+    }
+
+    /** The client closed: no further attempt. */
+    void cancel() {
+        if (retryTimer != null) {
+            retryTimer.cancel();
+        }
+    }
+
+    /** Why an attempt or a connection failed, in a few words. */
+    static String describe(Throwable t) {
+        if (t instanceof TimeoutException) {
+            return "timed out";
+        }
+        if (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof SSLException) {
+            return "TLS handshake failed: " + TlsErrors.describe(t);
+        }
+        String m = t.getMessage();
+        return m == null ? t.getClass().getSimpleName() : m;
+    }
+}
