@@ -89,8 +89,8 @@ final class ConduitClient implements Client {
     private final OutboundStream outbound;
     /** The secret from the last WELCOME that resumes the session once; null if the server offered none. */
     private ResumeToken resumeToken;
-    /** Sends fresh credentials before the server's announced expiry; under the monitor. */
-    private Connection.Cancellable renewTimer;
+    /** Asks the credentials supplier, off the I/O thread, and renews the credentials. */
+    private final ClientCredentials credentials;
     private volatile Heartbeat heartbeat;
     private String refusal;
     private ConduitException closeCause;
@@ -130,6 +130,7 @@ final class ConduitClient implements Client {
         this.requests = new Requests(this, executor, clock);
         this.outbound = new OutboundStream(this, options, executor, events, requests::isRequest);
         this.reconnector = new Reconnector(options, executor, this::attempt);
+        this.credentials = new ClientCredentials(options, executor, this);
     }
 
     static Client connect(ClientOptions options, Connector connector) {
@@ -183,9 +184,9 @@ final class ConduitClient implements Client {
         // User code: asked here, on the executor and outside the monitor, never on the I/O thread.
         Credentials creds;
         try {
-            creds = Objects.requireNonNull(options.credentials().get(), "the credentials supplier returned null");
-        } catch (RuntimeException e) {
-            attemptFailed(endpoint, new ConnectFailedException("the credentials supplier failed: " + e, e));
+            creds = credentials.forHello();
+        } catch (ConnectFailedException e) {
+            attemptFailed(endpoint, e);
             return;
         }
         Link[] created = new Link[1];
@@ -352,10 +353,7 @@ final class ConduitClient implements Client {
                 heartbeat.stop();
                 heartbeat = null;
             }
-            if (renewTimer != null) {
-                renewTimer.cancel();
-                renewTimer = null;
-            }
+            credentials.cancel();
             if (state == ConnectionState.CLOSED) {
                 return;
             }
@@ -578,9 +576,7 @@ final class ConduitClient implements Client {
             if (heartbeat != null) {
                 heartbeat.stop();
             }
-            if (renewTimer != null) {
-                renewTimer.cancel();
-            }
+            credentials.cancel();
             ConnectionClosedException failure = cause instanceof ConnectionClosedException c ? c
                     : new ConnectionClosedException(cause.getMessage(), cause);
             outbound.close(failure, notices);
@@ -686,30 +682,9 @@ final class ConduitClient implements Client {
                 : new ConnectionClosedException(what + ": " + cause.getMessage(), cause);
     }
 
-    /**
-     * Under the monitor: once four fifths of the credentials' validity have passed, asks the
-     * credentials supplier (on the executor) for fresh ones and sends them in AUTH; the server's
-     * AUTH_OK schedules the next renewal. 0: the credentials do not expire.
-     */
+    /** Under the monitor: renews the credentials of {@code l} before they expire (0: they do not). */
     private void scheduleRenewal(Link l, long validMillis) {
-        if (renewTimer != null) {
-            renewTimer.cancel();
-            renewTimer = null;
-        }
-        if (validMillis <= 0) {
-            return;
-        }
-        long delayNanos = TimeUnit.MILLISECONDS.toNanos(validMillis) / 5 * 4;
-        renewTimer = clock.schedule(() -> executor.execute(() -> {
-            synchronized (this) {
-                if (active != l) {
-                    return;
-                }
-            }
-            Credentials c = options.credentials().get();
-            log.debug("renewing credentials ({}) before they expire", c.scheme());
-            l.connection.send(new Frame.Auth(c.scheme(), c.credentials()));
-        }), delayNanos, TimeUnit.NANOSECONDS);
+        credentials.scheduleRenewal(l.connection, () -> active == l, validMillis);
     }
 
     /** A non-fatal 403: a denied subscribe ends the subscription; a denied request fails at once. */
