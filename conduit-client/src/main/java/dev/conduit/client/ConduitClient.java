@@ -8,7 +8,6 @@ import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.HeadersTooLargeException;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.PayloadTooLargeException;
-import dev.conduit.protocol.ProtocolException;
 import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.protocol.ProtocolVersion;
 import dev.conduit.protocol.SequencedStream;
@@ -18,8 +17,6 @@ import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connection;
 import dev.conduit.transport.Connector;
 import dev.conduit.transport.Endpoint;
-import dev.conduit.transport.FrameHandler;
-import dev.conduit.transport.Heartbeat;
 import dev.conduit.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -91,7 +88,6 @@ final class ConduitClient implements Client {
     private ResumeToken resumeToken;
     /** Asks the credentials supplier, off the I/O thread, and renews the credentials. */
     private final ClientCredentials credentials;
-    private volatile Heartbeat heartbeat;
     private String refusal;
     private ConduitException closeCause;
     private CompletableFuture<Void> draining;
@@ -192,7 +188,7 @@ final class ConduitClient implements Client {
         Link[] created = new Link[1];
         CompletableFuture<Connection> f;
         try {
-            f = connector.connect(endpoint, options.connectTimeout(), options.tls(), c -> created[0] = new Link(c, endpoint, creds));
+            f = connector.connect(endpoint, options.connectTimeout(), options.tls(), c -> created[0] = new Link(this, c, endpoint, creds, inbound));
         } catch (RuntimeException e) {
             attemptFailed(endpoint, e);
             return;
@@ -207,7 +203,7 @@ final class ConduitClient implements Client {
     }
 
     /** An attempt failed before its handshake; schedules the next one, or gives up. */
-    private void attemptFailed(Endpoint endpoint, Throwable cause) {
+    void attemptFailed(Endpoint endpoint, Throwable cause) {
         ConduitException giveUp = null;
         synchronized (this) {
             if (state == ConnectionState.CLOSED) {
@@ -221,8 +217,35 @@ final class ConduitClient implements Client {
         }
     }
 
+    /** Under the monitor: {@code l} connected; it becomes the client's link unless the client closed or has one. */
+    boolean adopt(Link l) {
+        if (state == ConnectionState.CLOSED || link != null) {
+            return false;
+        }
+        link = l;
+        ready = false;
+        return true;
+    }
+
+    /** Under the monitor: the HELLO that opens a new session, or resumes this one. */
+    Frame.Hello hello(Credentials credentials) {
+        byte[] token = sessionId == null || resumeToken == null ? new byte[0] : resumeToken.encoded();
+        return new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(),
+                credentials.scheme(), credentials.credentials(), token, sessionId == null ? 0 : inbound.lastReceived());
+    }
+
+    /** Whether {@code l} is the client's link and still waits for WELCOME. */
+    synchronized boolean awaitingWelcome(Link l) {
+        return link == l && !ready;
+    }
+
+    /** Whether {@code l} is the link whose frames count (WELCOME came on it and it is open). */
+    boolean isActive(Link l) {
+        return active == l;
+    }
+
     /** WELCOME arrived on {@code l}: the session is new or resumed; start sending. On the I/O thread. */
-    private void welcomed(Link l, Frame.Welcome w) {
+    void welcomed(Link l, Frame.Welcome w) {
         List<Runnable> notices = new ArrayList<>();
         synchronized (this) {
             if (link != l || state == ConnectionState.CLOSED) {
@@ -232,7 +255,7 @@ final class ConduitClient implements Client {
                 l.connection.abort();
                 return;
             }
-            l.welcomeTimer.cancel();
+            l.welcomeArrived();
             limits = w.limits();
             l.connection.inboundLimits(limits);
             ServerInfo info = new ServerInfo(w.serverId(), w.sessionId(), w.version(), limits);
@@ -271,15 +294,7 @@ final class ConduitClient implements Client {
             active = l;
             outbound.open(l.connection, notices);
             scheduleRenewal(l, w.credentialsValidMillis());
-            if (w.heartbeatIntervalMillis() > 0) {
-                heartbeat = new Heartbeat(clock, Duration.ofMillis(w.heartbeatIntervalMillis()),
-                        Math.max(1, w.heartbeatMisses()), () -> l.connection.send(new Frame.Ping(0)),
-                        () -> {
-                            log.info("no sign of life from {} for {} ms: dropping the connection", l.endpoint,
-                                    (long) w.heartbeatIntervalMillis() * Math.max(1, w.heartbeatMisses()));
-                            l.connection.abort();
-                        }).start();
-            }
+            l.startHeartbeat(w.heartbeatIntervalMillis(), w.heartbeatMisses());
             if (state == ConnectionState.CONNECTING || state == ConnectionState.RESUMING) {
                 transition(state, ConnectionState.OPEN);
             }
@@ -315,7 +330,7 @@ final class ConduitClient implements Client {
         return new SessionLost(reason, unconfirmed, requestOutcome.failed(), requestOutcome.resend().size());
     }
 
-    private void acknowledged(Link l, long seq) {
+    void acknowledged(Link l, long seq) {
         List<Runnable> notices = new ArrayList<>(1);
         synchronized (this) {
             if (link != l || !ready) {
@@ -332,15 +347,12 @@ final class ConduitClient implements Client {
     }
 
     /** The link closed: reconnect (resume), unless the client is closing. On the I/O thread. */
-    private void linkClosed(Link l, Throwable cause) {
+    void linkClosed(Link l, Throwable cause) {
         boolean wasReady;
         synchronized (this) {
             if (link != l) {
-                if (!l.started) {
-                    // Closed before start() made it the client's link: start() reports it.
-                    l.closedEarly = true;
-                    l.closeCause = cause;
-                }
+                // Closed before start() made it the client's link: start() reports it.
+                l.closedBeforeStart(cause);
                 return;
             }
             link = null;
@@ -348,11 +360,7 @@ final class ConduitClient implements Client {
             ready = false;
             outbound.suspend();
             active = null;
-            l.welcomeTimer.cancel();
-            if (heartbeat != null) {
-                heartbeat.stop();
-                heartbeat = null;
-            }
+            l.stopTimers();
             credentials.cancel();
             if (state == ConnectionState.CLOSED) {
                 return;
@@ -573,8 +581,8 @@ final class ConduitClient implements Client {
             ready = false;
             active = null;
             reconnector.cancel();
-            if (heartbeat != null) {
-                heartbeat.stop();
+            if (l != null) {
+                l.stopTimers();
             }
             credentials.cancel();
             ConnectionClosedException failure = cause instanceof ConnectionClosedException c ? c
@@ -687,8 +695,43 @@ final class ConduitClient implements Client {
         credentials.scheduleRenewal(l.connection, () -> active == l, validMillis);
     }
 
+    /** Under the monitor: {@code l}'s credentials were accepted again; renew them before they expire. */
+    synchronized void renewCredentials(Link l, long validMillis) {
+        if (active == l) {
+            scheduleRenewal(l, validMillis);
+        }
+    }
+
+    /** The server will not resume the session: a new one follows, and the old one is reported lost with this reason. */
+    synchronized void resumeRefused(String reason) {
+        refusal = reason;
+    }
+
+    /** A fatal error from the server: the close that follows is reported with it. */
+    synchronized void closingBecause(ConduitException error) {
+        closeCause = error;
+    }
+
+    /** The server at the current link is going away: move on to the next endpoint, or an alternate it names. */
+    synchronized void goingAway(Frame.GoAway g) {
+        reconnector.goingAway(g.alternates());
+        closeCause = new ConnectionClosedException("server is going away (" + g.code() + "): " + g.reason());
+    }
+
+    ClientSubscription subscription(int id) {
+        return subscriptions.get(id);
+    }
+
+    Requests requests() {
+        return requests;
+    }
+
+    SerialExecutor events() {
+        return events;
+    }
+
     /** A non-fatal 403: a denied subscribe ends the subscription; a denied request fails at once. */
-    private void permissionDenied(ServerErrorException error) {
+    void permissionDenied(ServerErrorException error) {
         String m = error.getMessage();
         String sub = quoted(m, "subscribe to '");
         if (sub != null) {
@@ -768,225 +811,7 @@ final class ConduitClient implements Client {
         events.execute(() -> options.listener().onStateChange(from, to));
     }
 
-    private void reportError(ConduitException e) {
+    void reportError(ConduitException e) {
         events.execute(() -> options.listener().onError(e));
-    }
-
-    /** One connection and what arrives on it, on its I/O thread. Never blocks, never runs user code. */
-    private final class Link implements FrameHandler {
-        final Connection connection;
-        final Endpoint endpoint;
-        /** What HELLO presents: asked of the supplier before connecting, off the I/O thread. */
-        private final Credentials credentials;
-        Connection.Cancellable welcomeTimer = () -> { };
-        /** Subscriptions given messages in the current read, dispatched at its end; I/O thread only. */
-        private final List<ClientSubscription> toDispatch = new ArrayList<>();
-        /** Why the server refused the handshake, if it said. */
-        volatile ConduitException handshakeFailure;
-        /** Closed by drain on purpose. */
-        volatile boolean goodbye;
-        // Guarded by the client's monitor: whether start() ran, and whether the link closed before it.
-        boolean started;
-        boolean closedEarly;
-        Throwable closeCause;
-
-        Link(Connection connection, Endpoint endpoint, Credentials credentials) {
-            this.connection = connection;
-            this.endpoint = endpoint;
-            this.credentials = credentials;
-        }
-
-        /** Connected: becomes the client's link and says HELLO. */
-        void start() {
-            synchronized (ConduitClient.this) {
-                started = true;
-                if (closedEarly) {
-                    // Fall through to report the failure outside the lock.
-                } else if (state == ConnectionState.CLOSED || link != null) {
-                    connection.abort();
-                    return;
-                } else {
-                    startLocked();
-                    return;
-                }
-            }
-            ConduitException reason = handshakeFailure;
-            attemptFailed(endpoint, reason != null ? reason
-                    : closeCause != null ? closeCause : new ConnectionClosedException("connection closed at once"));
-        }
-
-        /** Under the client's monitor. */
-        private void startLocked() {
-            {
-                link = this;
-                ready = false;
-                byte[] token = sessionId == null || resumeToken == null ? new byte[0] : resumeToken.encoded();
-                connection.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(),
-                        credentials.scheme(), credentials.credentials(), token, sessionId == null ? 0 : inbound.lastReceived()));
-                welcomeTimer = clock.schedule(() -> {
-                    synchronized (ConduitClient.this) {
-                        if (link != this || ready) {
-                            return;
-                        }
-                    }
-                    handshakeFailure = new ConnectionClosedException("no WELCOME within "
-                            + options.connectTimeout().toMillis() + " ms");
-                    connection.abort();
-                }, options.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
-            }
-        }
-
-        @Override
-        public void onFrame(Frame frame) {
-            if (active != this) {
-                handshakeFrame(frame);
-                return;
-            }
-            switch (frame) {
-                case Frame.Message m -> {
-                    if (!inOrder(m.sequence())) {
-                        return;
-                    }
-                    ClientSubscription s = subscriptions.get(m.subscriptionId());
-                    if (s != null) {
-                        if (s.onMessage(m.body())) {
-                            toDispatch.add(s);
-                        }
-                    } else {
-                        log.debug("message for ended subscription {} ignored", m.subscriptionId());
-                    }
-                }
-                case Frame.Ack a -> acknowledged(this, a.sequence());
-                case Frame.NoResponders n -> {
-                    inbound.receive(0);
-                    requests.onNoResponders(n.replySubject());
-                }
-                case Frame.Gap g -> {
-                    inbound.receive(0);
-                    ClientSubscription s = subscriptions.get(g.subscriptionId());
-                    if (s != null && g.ended()) {
-                        log.warn("{}: the server ended it: its handler took nothing for the server's maxStall; {} "
-                                + "messages held for it were not delivered", s, g.dropped());
-                        s.end();
-                        events.execute(() -> options.listener().onSlowConsumer(s, g.dropped()));
-                    } else if (s != null) {
-                        log.warn("{}: the server dropped {} messages because this client fell behind", s, g.dropped());
-                        events.execute(() -> options.listener().onGap(s, g.dropped()));
-                    }
-                }
-                case Frame.Ping p -> connection.send(new Frame.Pong(p.token()));
-                case Frame.Pong p -> { } // a sign of life, noted by onReadComplete
-                case Frame.Error e -> {
-                    ServerErrorException error = new ServerErrorException(e.code(), e.fatal(), e.message());
-                    log.warn("server error: {}", error.getMessage());
-                    if (!e.fatal() && e.errorCode() == ErrorCode.PERMISSION_DENIED) {
-                        permissionDenied(error);
-                    }
-                    if (e.fatal()) {
-                        synchronized (ConduitClient.this) {
-                            closeCause = error;
-                        }
-                        connection.close();
-                    }
-                    reportError(error);
-                }
-                case Frame.GoAway g -> goAway(g);
-                case Frame.Welcome w -> protocolViolation("a second WELCOME");
-                case Frame.AuthOk a -> {
-                    synchronized (ConduitClient.this) {
-                        if (active == this) {
-                            scheduleRenewal(this, a.credentialsValidMillis());
-                        }
-                    }
-                }
-                default -> protocolViolation("a " + frame.type() + " frame, which servers do not send");
-            }
-        }
-
-        /**
-         * Counts a MESSAGE if its number is the next one due. One that skips a number, or goes back,
-         * breaks the protocol (section 7a): the connection is dropped, and the resume that follows
-         * names the last frame received in order, so the server sends the rest again.
-         */
-        private boolean inOrder(long sequence) {
-            SequencedStream.Receiver.Received r = inbound.receive(sequence);
-            if (r != SequencedStream.Receiver.Received.IN_ORDER) {
-                protocolViolation("MESSAGE " + Long.toUnsignedString(sequence) + " after " + inbound.lastReceived()
-                        + (r == SequencedStream.Receiver.Received.GAP ? ": frames are missing" : ": a number already received"));
-                return false;
-            }
-            return true;
-        }
-
-        private void handshakeFrame(Frame frame) {
-            switch (frame) {
-                case Frame.Welcome w -> welcomed(this, w);
-                case Frame.Error e when e.errorCode() == ErrorCode.SESSION_NOT_RESUMED && !e.fatal() -> {
-                    synchronized (ConduitClient.this) {
-                        refusal = e.message();
-                    }
-                }
-                case Frame.Error e -> {
-                    handshakeFailure = new ServerErrorException(e.code(), e.fatal(), e.message());
-                    connection.close();
-                }
-                case Frame.GoAway g -> goAway(g);
-                case Frame.Ping p -> connection.send(new Frame.Pong(p.token()));
-                default -> protocolViolation("a " + frame.type() + " frame before WELCOME");
-            }
-        }
-
-        private void goAway(Frame.GoAway g) {
-            log.info("server at {} is going away ({}): {}{}", endpoint, g.code(), g.reason(),
-                    g.alternates().isEmpty() ? "" : "; alternates " + g.alternates());
-            synchronized (ConduitClient.this) {
-                reconnector.goingAway(g.alternates());
-                closeCause = new ConnectionClosedException("server is going away (" + g.code() + "): " + g.reason());
-            }
-        }
-
-        private void protocolViolation(String what) {
-            log.warn("protocol violation by the server at {}: {}", endpoint, what);
-            handshakeFailure = new ConnectionClosedException("protocol violation by the server: " + what);
-            connection.abort();
-        }
-
-        /** Hands the messages of this read to the subscriptions' executors: one hand-off each. */
-        private void dispatchReceived() {
-            for (int i = 0; i < toDispatch.size(); i++) {
-                toDispatch.get(i).dispatch();
-            }
-            toDispatch.clear();
-        }
-
-        @Override
-        public void onReadComplete() {
-            dispatchReceived();
-            if (active != this) {
-                return;
-            }
-            Heartbeat h = heartbeat;
-            if (h != null) {
-                h.received();
-            }
-            long due = inbound.ackDue();
-            if (due != 0) {
-                connection.send(new Frame.Ack(due));
-            }
-        }
-
-        @Override
-        public void onProtocolError(ProtocolException error, boolean inSync) {
-            dispatchReceived();
-            log.warn("undecodable frame from the server at {}: {}", endpoint, error.getMessage());
-            handshakeFailure = error;
-            connection.abort();
-        }
-
-        @Override
-        public void onClosed(Throwable cause) {
-            dispatchReceived();
-            linkClosed(this, cause);
-        }
     }
 }
