@@ -1,7 +1,6 @@
 package dev.conduit.client;
 
 import dev.conduit.protocol.ConduitException;
-import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.Headers;
@@ -20,6 +19,7 @@ import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -29,8 +29,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,9 +86,10 @@ final class ConduitClient implements Client {
     private ResumeToken resumeToken;
     /** Asks the credentials supplier, off the I/O thread, and renews the credentials. */
     private final ClientCredentials credentials;
+    /** The graceful end: drain() and close(). */
+    private final Drain drain;
     private String refusal;
     private ConduitException closeCause;
-    private CompletableFuture<Void> draining;
 
     /** The link whose frames count; others' are ignored. Written under the monitor. */
     private volatile Link active;
@@ -127,6 +126,7 @@ final class ConduitClient implements Client {
         this.outbound = new OutboundStream(this, options, executor, events, requests::isRequest);
         this.reconnector = new Reconnector(options, executor, this::attempt);
         this.credentials = new ClientCredentials(options, executor, this);
+        this.drain = new Drain(this, options, closed);
     }
 
     static Client connect(ClientOptions options, Connector connector) {
@@ -365,7 +365,7 @@ final class ConduitClient implements Client {
             if (state == ConnectionState.CLOSED) {
                 return;
             }
-            if (draining != null && state == ConnectionState.DRAINING && l.goodbye) {
+            if (drain.begun() && state == ConnectionState.DRAINING && l.goodbye) {
                 return; // drain closed it on purpose
             }
             if (!wasReady) {
@@ -481,94 +481,34 @@ final class ConduitClient implements Client {
 
     @Override
     public CompletableFuture<Void> drain() {
-        synchronized (this) {
-            if (draining != null) {
-                return draining;
-            }
-            draining = new CompletableFuture<>();
-            if (state == ConnectionState.CLOSED) {
-                draining.complete(null);
-                return draining;
-            }
-            transition(state, ConnectionState.DRAINING);
-        }
-        CompletableFuture<Void> result = draining;
-        Thread.ofVirtual().name("conduit-drain").start(() -> {
-            try {
-                drainSteps(clock.nanoTime() + options.drainTimeout().toNanos());
-            } catch (RuntimeException e) {
-                log.warn("drain failed", e);
-            } finally {
-                shutdown(new ConnectionClosedException("client closed"));
-                result.complete(null);
-            }
-        });
-        return result;
+        return drain.begin();
     }
 
-    private void drainSteps(long deadline) {
-        // 1. No new messages: end every subscription but the request inbox, and let handlers finish.
-        List<CompletableFuture<Void>> idle = new ArrayList<>();
-        for (ClientSubscription s : subscriptions.values()) {
-            if (!requests.isInbox(s)) {
-                s.unsubscribe();
-            }
-            idle.add(s.idle());
+    /** Under the monitor: DRAINING, unless the client is already closed. */
+    boolean startDraining() {
+        if (state == ConnectionState.CLOSED) {
+            return false;
         }
-        await(CompletableFuture.allOf(idle.toArray(CompletableFuture[]::new)), deadline, "handlers to finish");
-        // 2. In-flight requests get their replies.
-        await(requests.allSettled(), deadline, "in-flight requests");
-        // 3. The server confirms everything sent.
-        await(flush(Duration.ofNanos(Math.max(1, deadline - clock.nanoTime()))), deadline, "confirmation of publishes");
-        // 4. Goodbye.
-        Link l;
-        synchronized (this) {
-            l = ready ? link : null;
-            if (l != null) {
-                l.goodbye = true;
-            }
-        }
+        transition(state, ConnectionState.DRAINING);
+        return true;
+    }
+
+    /** The ready link, marked as closed on purpose by the drain; null if none is ready. */
+    synchronized Link sayingGoodbye() {
+        Link l = ready ? link : null;
         if (l != null) {
-            l.connection.sendAndClose(new Frame.GoAway(ErrorCode.NORMAL_CLOSE.code(), 0, "client closing"));
-            await(l.connection.closeFuture(), deadline, "the connection to close");
+            l.goodbye = true;
         }
-    }
-
-    private void await(CompletableFuture<?> f, long deadline, String what) {
-        long left = deadline - clock.nanoTime();
-        try {
-            f.get(Math.max(0, left), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
-            log.debug("drain: waiting for {} failed: {}", what, e.getCause().toString());
-        } catch (TimeoutException e) {
-            log.info("drain: gave up waiting for {} at the deadline", what);
-        }
+        return l;
     }
 
     @Override
     public void close() {
-        CompletableFuture<Void> d = drain();
-        try {
-            d.get(options.drainTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.debug("close: drain did not finish: {}", e.toString());
-        }
-        shutdown(new ConnectionClosedException("client closed"));
-        try {
-            closed.get(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.debug("close: release did not finish: {}", e.toString());
-        }
+        drain.close();
     }
 
     /** Ends everything now: fails what is waiting, closes the connection, releases threads. Idempotent. */
-    private void shutdown(ConduitException cause) {
+    void shutdown(ConduitException cause) {
         List<Runnable> notices = new ArrayList<>();
         Link l;
         synchronized (this) {
@@ -756,6 +696,10 @@ final class ConduitClient implements Client {
         int start = i + after.length();
         int end = message.indexOf("' (", start); // the server's text: ... to '<subject>' (why)
         return end < 0 ? null : message.substring(start, end);
+    }
+
+    Collection<ClientSubscription> subscriptions() {
+        return subscriptions.values();
     }
 
     void forget(ClientSubscription s) {
