@@ -13,7 +13,6 @@ import dev.conduit.protocol.SequencedStream;
 import dev.conduit.protocol.ResumeToken;
 import dev.conduit.protocol.Subjects;
 import dev.conduit.transport.Clock;
-import dev.conduit.transport.Connection;
 import dev.conduit.transport.Connector;
 import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.Transport;
@@ -61,7 +60,6 @@ final class ConduitClient implements Client {
 
     private final ClientOptions options;
     private final Clock clock;
-    private final Connector connector;
     private final Transport ownedTransport;
     private final ExecutorService ownedExecutor;
     private final Executor executor;
@@ -112,7 +110,6 @@ final class ConduitClient implements Client {
     private ConduitClient(ClientOptions options, Connector connector, Transport ownedTransport) {
         this.options = options;
         this.clock = options.clock();
-        this.connector = connector;
         this.ownedTransport = ownedTransport;
         if (options.executor() == null) {
             this.ownedExecutor = Executors.newVirtualThreadPerTaskExecutor();
@@ -124,8 +121,8 @@ final class ConduitClient implements Client {
         this.events = new SerialExecutor(executor);
         this.requests = new Requests(this, executor, clock);
         this.outbound = new OutboundStream(this, options, executor, events, requests::isRequest);
-        this.reconnector = new Reconnector(options, executor, this::attempt);
         this.credentials = new ClientCredentials(options, executor, this);
+        this.reconnector = new Reconnector(this, options, executor, connector, credentials);
         this.drain = new Drain(this, options, closed);
     }
 
@@ -169,37 +166,9 @@ final class ConduitClient implements Client {
     // ---------------------------------------------------------------------------------------------
     // Connecting, resuming, failing over
 
-    private void attempt() {
-        Endpoint endpoint;
-        synchronized (this) {
-            if (state == ConnectionState.CLOSED || link != null) {
-                return;
-            }
-            endpoint = reconnector.attempting();
-        }
-        // User code: asked here, on the executor and outside the monitor, never on the I/O thread.
-        Credentials creds;
-        try {
-            creds = credentials.forHello();
-        } catch (ConnectFailedException e) {
-            attemptFailed(endpoint, e);
-            return;
-        }
-        Link[] created = new Link[1];
-        CompletableFuture<Connection> f;
-        try {
-            f = connector.connect(endpoint, options.connectTimeout(), options.tls(), c -> created[0] = new Link(this, c, endpoint, creds, inbound));
-        } catch (RuntimeException e) {
-            attemptFailed(endpoint, e);
-            return;
-        }
-        f.whenComplete((c, e) -> {
-            if (e != null) {
-                attemptFailed(endpoint, e);
-            } else {
-                created[0].start();
-            }
-        });
+    /** Under the monitor: whether the client wants a new link (it has none and is not closed). */
+    boolean wantsLink() {
+        return state != ConnectionState.CLOSED && link == null;
     }
 
     /** An attempt failed before its handshake; schedules the next one, or gives up. */
@@ -240,6 +209,10 @@ final class ConduitClient implements Client {
     }
 
     /** Whether {@code l} is the link whose frames count (WELCOME came on it and it is open). */
+    SequencedStream.Receiver inbound() {
+        return inbound;
+    }
+
     boolean isActive(Link l) {
         return active == l;
     }

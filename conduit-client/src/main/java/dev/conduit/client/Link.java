@@ -60,13 +60,12 @@ final class Link implements FrameHandler {
     private boolean closedEarly;
     private Throwable closeCause;
 
-    Link(ConduitClient client, Connection connection, Endpoint endpoint, Credentials credentials,
-         SequencedStream.Receiver inbound) {
+    Link(ConduitClient client, Connection connection, Endpoint endpoint, Credentials credentials) {
         this.client = client;
         this.connection = connection;
         this.endpoint = endpoint;
         this.credentials = credentials;
-        this.inbound = inbound;
+        this.inbound = client.inbound();
     }
 
     /** Connected: becomes the client's link and says HELLO. */

@@ -3,10 +3,12 @@ package dev.conduit.client;
 import dev.conduit.protocol.ConduitException;
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connection;
+import dev.conduit.transport.Connector;
 import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.TlsErrors;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -16,23 +18,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * When and where a client connects next: the endpoints it rotates through (its own, plus the
- * alternates a server names in GOAWAY), the count of consecutive failed attempts, the jittered
- * {@link Backoff} between them, and the decision to give up. It schedules the attempts; making one
- * (credentials, connector, link) is the client's {@code attempt}, which this runs on the executor.
+ * When and where a client connects next, and each attempt: the endpoints it rotates through (its
+ * own, plus the alternates a server names in GOAWAY), the count of consecutive failed attempts, the
+ * jittered {@link Backoff} between them, and the decision to give up. An attempt asks for
+ * credentials, connects, and starts a {@link Link} on the new connection, which says HELLO; a
+ * failure before WELCOME comes back through the client's {@code attemptFailed} to {@link #failed}.
  *
- * <p>Threads: every field is guarded by the client's monitor, which callers hold around each method;
- * the retry timer runs on the clock thread and only hands the attempt to the executor.
+ * <p>Threads: every field is guarded by the client's monitor, which callers hold around each method
+ * but {@link #attempt}. The retry timer runs on the clock thread and only hands the attempt to the
+ * executor; the attempt runs there, outside the monitor but for a brief check, so the credentials
+ * supplier (user code) never runs on an I/O thread or under the monitor.
  */
 final class Reconnector {
     private static final Logger log = LoggerFactory.getLogger(Reconnector.class);
 
+    private final ConduitClient client;
     private final ClientOptions options;
     private final Clock clock;
     private final Executor executor;
+    private final Connector connector;
+    private final ClientCredentials credentials;
     private final Backoff backoff;
-    /** Makes one connection attempt; run on the executor. */
-    private final Runnable attempt;
 
     private final List<Endpoint> endpoints;
     private int endpointIndex;
@@ -43,12 +49,15 @@ final class Reconnector {
     private boolean moveOn;
     private Connection.Cancellable retryTimer;
 
-    Reconnector(ClientOptions options, Executor executor, Runnable attempt) {
+    Reconnector(ConduitClient client, ClientOptions options, Executor executor, Connector connector,
+                ClientCredentials credentials) {
+        this.client = client;
         this.options = options;
         this.clock = options.clock();
         this.executor = executor;
+        this.connector = connector;
+        this.credentials = credentials;
         this.backoff = new Backoff(options.reconnectBackoffBase(), options.reconnectBackoffCap(), options.random());
-        this.attempt = attempt;
         this.endpoints = new ArrayList<>(options.endpoints());
     }
 
@@ -61,16 +70,46 @@ final class Reconnector {
 
     private void schedule(long delayNanos) {
         if (delayNanos == 0) {
-            executor.execute(attempt);
+            executor.execute(this::attempt);
         } else {
-            retryTimer = clock.schedule(() -> executor.execute(attempt), delayNanos, TimeUnit.NANOSECONDS);
+            retryTimer = clock.schedule(() -> executor.execute(this::attempt), delayNanos, TimeUnit.NANOSECONDS);
         }
     }
 
-    /** An attempt begins: the endpoint it goes to. */
-    Endpoint attempting() {
-        retryTimer = null;
-        return endpoints.get(endpointIndex % endpoints.size());
+    /** One attempt, on the executor: credentials, then a connection, then its link says HELLO. */
+    private void attempt() {
+        Endpoint endpoint;
+        synchronized (client) {
+            retryTimer = null;
+            if (!client.wantsLink()) {
+                return;
+            }
+            endpoint = endpoints.get(endpointIndex % endpoints.size());
+        }
+        // User code: asked here, on the executor and outside the monitor, never on the I/O thread.
+        Credentials creds;
+        try {
+            creds = credentials.forHello();
+        } catch (ConnectFailedException e) {
+            client.attemptFailed(endpoint, e);
+            return;
+        }
+        Link[] created = new Link[1];
+        CompletableFuture<Connection> f;
+        try {
+            f = connector.connect(endpoint, options.connectTimeout(), options.tls(),
+                    c -> created[0] = new Link(client, c, endpoint, creds));
+        } catch (RuntimeException e) {
+            client.attemptFailed(endpoint, e);
+            return;
+        }
+        f.whenComplete((c, e) -> {
+            if (e != null) {
+                client.attemptFailed(endpoint, e);
+            } else {
+                created[0].start();
+            }
+        });
     }
 
     /**
