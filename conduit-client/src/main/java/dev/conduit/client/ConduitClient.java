@@ -4,14 +4,10 @@ import dev.conduit.protocol.ConduitException;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.Headers;
-import dev.conduit.protocol.HeadersTooLargeException;
 import dev.conduit.protocol.MessageBody;
-import dev.conduit.protocol.PayloadTooLargeException;
-import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.protocol.ProtocolVersion;
 import dev.conduit.protocol.SequencedStream;
 import dev.conduit.protocol.ResumeToken;
-import dev.conduit.protocol.Subjects;
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connector;
 import dev.conduit.transport.Endpoint;
@@ -98,14 +94,8 @@ final class ConduitClient implements Client {
      */
     private final SequencedStream.Receiver inbound = new SequencedStream.Receiver();
     private volatile ServerInfo serverInfo;
-    private volatile ProtocolLimits limits = ProtocolLimits.DEFAULT;
-
-    /** A subject that passed {@link Subjects#checkSubject} with this maximum. */
-    private record CheckedSubject(String subject, int maxBytes) {
-    }
-
-    /** The subject that last passed the check in {@link #body}; written by any publishing thread. */
-    private volatile CheckedSubject lastChecked;
+    /** The server's limits, and the checks of outgoing messages against them. */
+    private final ServerLimits limits = new ServerLimits();
 
     private ConduitClient(ClientOptions options, Connector connector, Transport ownedTransport) {
         this.options = options;
@@ -229,9 +219,9 @@ final class ConduitClient implements Client {
                 return;
             }
             l.welcomeArrived();
-            limits = w.limits();
-            l.connection.inboundLimits(limits);
-            ServerInfo info = new ServerInfo(w.serverId(), w.sessionId(), w.version(), limits);
+            limits.update(w.limits());
+            l.connection.inboundLimits(w.limits());
+            ServerInfo info = new ServerInfo(w.serverId(), w.sessionId(), w.version(), w.limits());
             serverInfo = info;
             boolean resumed = w.resumed() && sessionId != null && sessionId.equals(w.sessionId()) && epoch == w.epoch();
             if (resumed) {
@@ -393,11 +383,7 @@ final class ConduitClient implements Client {
     public Subscription subscribe(String pattern, String queueGroup, Delivery delivery, MessageHandler handler) {
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(delivery, "delivery");
-        ProtocolLimits l = limits;
-        Subjects.checkPattern(pattern, l.maxSubjectBytes());
-        if (queueGroup != null) {
-            Subjects.checkQueueGroup(queueGroup, l.maxSubjectBytes());
-        }
+        limits.checkSubscription(pattern, queueGroup);
         return subscribeInternal(pattern, queueGroup, delivery, handler, true);
     }
 
@@ -529,38 +515,9 @@ final class ConduitClient implements Client {
     // ---------------------------------------------------------------------------------------------
     // Internals shared with subscriptions and requests
 
+    /** A message to send, checked against the server's limits, with its payload copied. */
     MessageBody body(String subject, String replyTo, Headers headers, byte[] payload) {
-        ProtocolLimits l = limits;
-        checkSubject(subject, l.maxSubjectBytes());
-        if (replyTo != null) {
-            Subjects.checkSubject(replyTo, l.maxSubjectBytes());
-        }
-        Objects.requireNonNull(payload, "payload");
-        if (payload.length > l.maxPayloadBytes()) {
-            throw new PayloadTooLargeException(payload.length, l.maxPayloadBytes());
-        }
-        Headers h = headers == null ? Headers.EMPTY : headers;
-        int headerBytes = h.encodedLength();
-        if (headerBytes > l.maxHeaderBytes()) {
-            throw new HeadersTooLargeException("headers of " + headerBytes + " bytes exceed the server's maximum of "
-                    + l.maxHeaderBytes() + " bytes");
-        }
-        // Copied so that the caller may reuse its array as soon as the call returns.
-        return MessageBody.of(subject, replyTo, h, payload.clone());
-    }
-
-    /**
-     * {@link Subjects#checkSubject}, skipped for the very String (the same instance: Strings are
-     * immutable) that last passed it under the same limit, as when a publisher sends many messages
-     * to one subject.
-     */
-    private void checkSubject(String subject, int maxBytes) {
-        CheckedSubject c = lastChecked;
-        if (c != null && c.subject == subject && c.maxBytes == maxBytes) {
-            return;
-        }
-        Subjects.checkSubject(subject, maxBytes);
-        lastChecked = new CheckedSubject(subject, maxBytes);
+        return limits.body(subject, replyTo, headers, payload);
     }
 
     /**
@@ -641,34 +598,6 @@ final class ConduitClient implements Client {
 
     SerialExecutor events() {
         return events;
-    }
-
-    /** A non-fatal 403: a denied subscribe ends the subscription; a denied request fails at once. */
-    void permissionDenied(ServerErrorException error) {
-        String m = error.getMessage();
-        String sub = quoted(m, "subscribe to '");
-        if (sub != null) {
-            for (ClientSubscription s : subscriptions.values()) {
-                if (s.pattern().equals(sub)) {
-                    log.warn("{}: the server denied it: {}", s, m);
-                    s.end();
-                }
-            }
-        }
-        String pub = quoted(m, "publish to '");
-        if (pub != null) {
-            requests.onDenied(pub, error);
-        }
-    }
-
-    private static String quoted(String message, String after) {
-        int i = message.indexOf(after);
-        if (i < 0) {
-            return null;
-        }
-        int start = i + after.length();
-        int end = message.indexOf("' (", start); // the server's text: ... to '<subject>' (why)
-        return end < 0 ? null : message.substring(start, end);
     }
 
     Collection<ClientSubscription> subscriptions() {

@@ -181,7 +181,7 @@ final class Link implements FrameHandler {
                 ServerErrorException error = new ServerErrorException(e.code(), e.fatal(), e.message());
                 log.warn("server error: {}", error.getMessage());
                 if (!e.fatal() && e.errorCode() == ErrorCode.PERMISSION_DENIED) {
-                    client.permissionDenied(error);
+                    permissionDenied(error);
                 }
                 if (e.fatal()) {
                     client.closingBecause(error);
@@ -224,6 +224,34 @@ final class Link implements FrameHandler {
             log.warn("{}: the server dropped {} messages because this client fell behind", s, g.dropped());
             client.events().execute(() -> listener.onGap(s, g.dropped()));
         }
+    }
+
+    /** A non-fatal 403: a denied subscribe ends the subscription; a denied request fails at once. */
+    private void permissionDenied(ServerErrorException error) {
+        String m = error.getMessage();
+        String sub = quoted(m, "subscribe to '");
+        if (sub != null) {
+            for (ClientSubscription s : client.subscriptions()) {
+                if (s.pattern().equals(sub)) {
+                    log.warn("{}: the server denied it: {}", s, m);
+                    s.end();
+                }
+            }
+        }
+        String pub = quoted(m, "publish to '");
+        if (pub != null) {
+            client.requests().onDenied(pub, error);
+        }
+    }
+
+    private static String quoted(String message, String after) {
+        int i = message.indexOf(after);
+        if (i < 0) {
+            return null;
+        }
+        int start = i + after.length();
+        int end = message.indexOf("' (", start); // the server's text: ... to '<subject>' (why)
+        return end < 0 ? null : message.substring(start, end);
     }
 
     private void handshakeFrame(Frame frame) {
