@@ -198,11 +198,12 @@ final class ConduitClient implements Client {
         return link == l && !ready;
     }
 
-    /** Whether {@code l} is the link whose frames count (WELCOME came on it and it is open). */
+    /** The session's count of the server's sequenced frames, which each of its links continues. */
     SequencedStream.Receiver inbound() {
         return inbound;
     }
 
+    /** Whether {@code l} is the link whose frames count (WELCOME came on it and it is open). */
     boolean isActive(Link l) {
         return active == l;
     }
