@@ -5,21 +5,12 @@ import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
-import dev.conduit.protocol.ProtocolVersion;
-import dev.conduit.protocol.SequencedStream;
-import dev.conduit.protocol.ResumeToken;
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connector;
-import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.Transport;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -30,26 +21,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Client} behind {@link Client#connect}: one session that outlives its connections.
+ * This class is the facade: it checks the caller's arguments (against the server's limits, {@link
+ * ServerLimits}), makes subscriptions and requests ({@link ClientSubscription}, {@link Requests}),
+ * owns the executor and transport it created, and hands the rest to its {@link ClientSession},
+ * which holds the session's state and wires its parts ({@link OutboundStream}, {@link
+ * Reconnector}, {@link Link}, {@link ClientCredentials}, {@link Drain}).
  *
- * <p>Outbound, every sequenced frame (PUBLISH, SUBSCRIBE, UNSUBSCRIBE) is held until the server
- * acknowledges it ({@link OutboundStream}): numbered once sent, waiting while no connection
- * is ready. When a connection drops, the client reconnects with backoff and asks to resume the
- * session, naming the last frame it received; the server answers with the last it received; each
- * side replays what the other lacks. If the server cannot resume, a new session starts: the old
- * one's unconfirmed publishes are reported, subscriptions are made again, and requests fail or are
- * re-sent.
- *
- * <p>Threads: frames arrive on the I/O thread of the current connection ({@link Link}), which
- * updates state and hands user work to the executor. Outbound state, the connection in use and the
- * lifecycle are guarded by this object's monitor; no lock is held while user code runs, and user
- * code never runs on an I/O or clock thread. The inbound sequence number is written only by the
- * current connection's I/O thread.
- *
- * <p>This file is long because the session's state machine (connect, resume, lose, drain) and its
- * two buffers share one monitor, and keeping every step that takes it in one place is what lets
- * the locking be read and checked. Subscriptions ({@link ClientSubscription}), requests ({@link
- * Requests}) and pooling ({@link PooledClient}) live in their own files; splitting it further is
- * worth doing once the session code settles.
+ * <p>Threads: its public methods run on the callers' threads (handlers' included). It keeps no
+ * mutable state of its own but the subscription counter (atomic); what it asks of the session is
+ * guarded by the session's monitor, which is "the client's monitor" of docs/concurrency.md. User
+ * code never runs on an I/O or clock thread: listener calls go through {@code events}, one at a
+ * time.
  */
 final class ConduitClient implements Client {
     private static final Logger log = LoggerFactory.getLogger(ConduitClient.class);
@@ -61,41 +43,11 @@ final class ConduitClient implements Client {
     private final Executor executor;
     private final SerialExecutor events;
     private final AtomicInteger nextSubscriptionId = new AtomicInteger();
-    private final Map<Integer, ClientSubscription> subscriptions = new ConcurrentHashMap<>();
     private final Requests requests;
-    private final CompletableFuture<Void> firstOpen = new CompletableFuture<>();
-    private final CompletableFuture<Void> closed = new CompletableFuture<>();
-
-    // Guarded by this.
-    private ConnectionState state = ConnectionState.CONNECTING;
-    /** When and where the next connection attempt goes. */
-    private final Reconnector reconnector;
-    private Link link;
-    private boolean ready;
-    private String sessionId;
-    private long epoch;
-    /** What this session sends: held until confirmed, replayed on a resume. */
-    private final OutboundStream outbound;
-    /** The secret from the last WELCOME that resumes the session once; null if the server offered none. */
-    private ResumeToken resumeToken;
-    /** Asks the credentials supplier, off the I/O thread, and renews the credentials. */
-    private final ClientCredentials credentials;
-    /** The graceful end: drain() and close(). */
-    private final Drain drain;
-    private String refusal;
-    private ConduitException closeCause;
-
-    /** The link whose frames count; others' are ignored. Written under the monitor. */
-    private volatile Link active;
-    /**
-     * The server's sequenced frames received in this session. Used by the active link's I/O thread;
-     * also read (HELLO) and reset (a new session's WELCOME) under the monitor, only while no link is
-     * active: a link's last frame comes before its close, which takes the monitor.
-     */
-    private final SequencedStream.Receiver inbound = new SequencedStream.Receiver();
-    private volatile ServerInfo serverInfo;
     /** The server's limits, and the checks of outgoing messages against them. */
     private final ServerLimits limits = new ServerLimits();
+    /** The session's state and parts; its monitor is the client's. */
+    private final ClientSession session;
 
     private ConduitClient(ClientOptions options, Connector connector, Transport ownedTransport) {
         this.options = options;
@@ -110,26 +62,23 @@ final class ConduitClient implements Client {
         }
         this.events = new SerialExecutor(executor);
         this.requests = new Requests(this, executor, clock);
-        this.outbound = new OutboundStream(this, options, executor, events, requests::isRequest);
-        this.credentials = new ClientCredentials(options, executor, this);
-        this.reconnector = new Reconnector(this, options, executor, connector, credentials);
-        this.drain = new Drain(this, options, closed);
+        this.session = new ClientSession(options, executor, events, requests, limits, connector, this::release);
     }
 
     static Client connect(ClientOptions options, Connector connector) {
         Objects.requireNonNull(options, "options");
         Transport transport = connector == null ? Transport.create(options.transport()) : null;
         ConduitClient client = new ConduitClient(options, connector == null ? transport : connector, transport);
-        client.start();
+        client.session.start();
         try {
-            client.firstOpen.get();
+            client.session.firstOpen.get();
             return client;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            client.shutdown(new ConnectFailedException("interrupted while connecting", e));
+            client.session.shutdown(new ConnectFailedException("interrupted while connecting", e));
             throw new ConnectFailedException("interrupted while connecting", e);
         } catch (ExecutionException e) {
-            client.shutdown(new ConnectionClosedException("connect failed"));
+            client.session.shutdown(new ConnectionClosedException("connect failed"));
             if (e.getCause() instanceof ConnectFailedException cf) {
                 throw new ConnectFailedException(cf.getMessage(), cf.getCause());
             }
@@ -145,210 +94,8 @@ final class ConduitClient implements Client {
         Objects.requireNonNull(options, "options");
         Transport transport = connector == null ? Transport.create(options.transport()) : null;
         ConduitClient client = new ConduitClient(options, connector == null ? transport : connector, transport);
-        client.start();
+        client.session.start();
         return client;
-    }
-
-    private synchronized void start() {
-        reconnector.start();
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Connecting, resuming, failing over
-
-    /** Under the monitor: whether the client wants a new link (it has none and is not closed). */
-    boolean wantsLink() {
-        return state != ConnectionState.CLOSED && link == null;
-    }
-
-    /** An attempt failed before its handshake; schedules the next one, or gives up. */
-    void attemptFailed(Endpoint endpoint, Throwable cause) {
-        ConduitException giveUp = null;
-        synchronized (this) {
-            if (state == ConnectionState.CLOSED) {
-                return;
-            }
-            giveUp = reconnector.failed(endpoint, cause, sessionId == null);
-        }
-        if (giveUp != null) {
-            firstOpen.completeExceptionally(giveUp);
-            shutdown(giveUp);
-        }
-    }
-
-    /** Under the monitor: {@code l} connected; it becomes the client's link unless the client closed or has one. */
-    boolean adopt(Link l) {
-        if (state == ConnectionState.CLOSED || link != null) {
-            return false;
-        }
-        link = l;
-        ready = false;
-        return true;
-    }
-
-    /** Under the monitor: the HELLO that opens a new session, or resumes this one. */
-    Frame.Hello hello(Credentials credentials) {
-        byte[] token = sessionId == null || resumeToken == null ? new byte[0] : resumeToken.encoded();
-        return new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(),
-                credentials.scheme(), credentials.credentials(), token, sessionId == null ? 0 : inbound.lastReceived());
-    }
-
-    /** Whether {@code l} is the client's link and still waits for WELCOME. */
-    synchronized boolean awaitingWelcome(Link l) {
-        return link == l && !ready;
-    }
-
-    /** The session's count of the server's sequenced frames, which each of its links continues. */
-    SequencedStream.Receiver inbound() {
-        return inbound;
-    }
-
-    /** Whether {@code l} is the link whose frames count (WELCOME came on it and it is open). */
-    boolean isActive(Link l) {
-        return active == l;
-    }
-
-    /** WELCOME arrived on {@code l}: the session is new or resumed; start sending. On the I/O thread. */
-    void welcomed(Link l, Frame.Welcome w) {
-        List<Runnable> notices = new ArrayList<>();
-        synchronized (this) {
-            if (link != l || state == ConnectionState.CLOSED) {
-                return;
-            }
-            if (w.version() < ProtocolVersion.MIN || w.version() > ProtocolVersion.MAX) {
-                l.connection.abort();
-                return;
-            }
-            l.welcomeArrived();
-            limits.update(w.limits());
-            l.connection.inboundLimits(w.limits());
-            ServerInfo info = new ServerInfo(w.serverId(), w.sessionId(), w.version(), w.limits());
-            serverInfo = info;
-            boolean resumed = w.resumed() && sessionId != null && sessionId.equals(w.sessionId()) && epoch == w.epoch();
-            if (resumed) {
-                if (!outbound.resume(w.lastReceived(), l.connection, notices)) {
-                    l.connection.abort();
-                    return;
-                }
-                // The server may have missed the last CREDIT: the totals again (they are cumulative).
-                for (ClientSubscription s : subscriptions.values()) {
-                    if (s.reliable() && s.isActive()) {
-                        l.connection.send(s.creditFrame());
-                    }
-                }
-                log.info("session {} resumed on {} ({} frames sent again)", sessionId, l.endpoint, outbound.held());
-                notices.add(() -> options.listener().onResumed(info));
-            } else {
-                requests.newSession(w.inboxPrefix()); // first: what the lost session re-sends goes there
-                if (sessionId != null) {
-                    SessionLost lost = sessionLost(refusal == null ? "the server started a new session" : refusal);
-                    log.warn("session {} lost ({}); new session {}: {} publishes unconfirmed, {} requests failed, "
-                            + "{} re-sent", sessionId, lost.reason(), w.sessionId(), lost.unconfirmed().size(),
-                            lost.failedRequests(), lost.resentRequests());
-                    notices.add(() -> options.listener().onSessionLost(lost));
-                }
-                sessionId = w.sessionId();
-                epoch = w.epoch();
-                inbound.reset();
-            }
-            resumeToken = w.resumeToken(); // a resume replaces it: the one just used no longer works
-            refusal = null;
-            reconnector.connected();
-            ready = true;
-            active = l;
-            outbound.open(l.connection, notices);
-            scheduleRenewal(l, w.credentialsValidMillis());
-            l.startHeartbeat(w.heartbeatIntervalMillis(), w.heartbeatMisses());
-            if (state == ConnectionState.CONNECTING || state == ConnectionState.RESUMING) {
-                transition(state, ConnectionState.OPEN);
-            }
-            notifyAll();
-        }
-        notices.forEach(events::execute);
-        firstOpen.complete(null);
-    }
-
-    /**
-     * The server did not resume the session: fail what it had not confirmed, and rebuild what must
-     * live on in the new one (subscriptions, idempotent requests) ahead of what was waiting. Under
-     * the monitor.
-     */
-    private SessionLost sessionLost(String reason) {
-        SessionLostException failure = new SessionLostException("session lost before the server confirmed it: " + reason);
-        List<CompletableFuture<Void>> failed = new ArrayList<>();
-        List<SessionLost.Unconfirmed> unconfirmed = outbound.dropUnconfirmed(failed);
-        // Requests: idempotent ones go again, the others fail; both are dropped from what was waiting.
-        Requests.Outcome requestOutcome = requests.sessionLost(failure);
-        outbound.dropPendingRequests();
-        List<Frame> rebuilt = new ArrayList<>();
-        for (ClientSubscription s : subscriptions.values()) {
-            if (!s.isActive() || outbound.subscribeIsPending(s.id())) {
-                continue;
-            }
-            rebuilt.addAll(s.resubscribeFrames());
-        }
-        rebuilt.addAll(requestOutcome.resend());
-        outbound.putFirst(rebuilt);
-        outbound.failFlushes(failed);
-        executor.execute(() -> failed.forEach(f -> f.completeExceptionally(failure)));
-        return new SessionLost(reason, unconfirmed, requestOutcome.failed(), requestOutcome.resend().size());
-    }
-
-    void acknowledged(Link l, long seq) {
-        List<Runnable> notices = new ArrayList<>(1);
-        synchronized (this) {
-            if (link != l || !ready) {
-                return;
-            }
-            if (!outbound.acknowledge(seq, notices)) {
-                l.connection.abort();
-                return;
-            }
-        }
-        if (!notices.isEmpty()) {
-            notices.forEach(executor::execute);
-        }
-    }
-
-    /** The link closed: reconnect (resume), unless the client is closing. On the I/O thread. */
-    void linkClosed(Link l, Throwable cause) {
-        boolean wasReady;
-        synchronized (this) {
-            if (link != l) {
-                // Closed before start() made it the client's link: start() reports it.
-                l.closedBeforeStart(cause);
-                return;
-            }
-            link = null;
-            wasReady = ready;
-            ready = false;
-            outbound.suspend();
-            active = null;
-            l.stopTimers();
-            credentials.cancel();
-            if (state == ConnectionState.CLOSED) {
-                return;
-            }
-            if (drain.begun() && state == ConnectionState.DRAINING && l.goodbye) {
-                return; // drain closed it on purpose
-            }
-            if (!wasReady) {
-                // Fall through to attemptFailed below, outside the lock.
-            } else {
-                if (state == ConnectionState.OPEN) {
-                    transition(ConnectionState.OPEN, ConnectionState.RESUMING);
-                }
-                log.info("connection to {} lost ({}); resuming session {}", l.endpoint,
-                        closeCause != null ? closeCause.getMessage() : cause == null ? "closed" : Reconnector.describe(cause),
-                        sessionId);
-                closeCause = null;
-                reconnector.lost();
-                return;
-            }
-        }
-        ConduitException reason = l.handshakeFailure;
-        attemptFailed(l.endpoint, reason != null ? reason
-                : cause != null ? cause : new ConnectionClosedException("connection closed during the handshake"));
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -372,7 +119,7 @@ final class ConduitClient implements Client {
         MessageBody body = body(subject, null, headers, payload);
         try {
             if (!enqueue(new Frame.Publish(0, false, body), outcome, ttl, true)) {
-                outcome.completeExceptionally(new BufferFullException(outbound.bufferFullMessage(FrameCodec.HEAD_BYTES)));
+                outcome.completeExceptionally(new BufferFullException(session.bufferFullMessage(FrameCodec.HEAD_BYTES)));
             }
         } catch (ConduitException e) {
             outcome.completeExceptionally(e);
@@ -395,13 +142,7 @@ final class ConduitClient implements Client {
         ClientSubscription s = new ClientSubscription(this, id, pattern, queueGroup, handler,
                 executor, options.maxPendingMessagesPerSubscription(), options.maxPendingBytesPerSubscription(),
                 delivery, options.disconnectWhenSlow());
-        synchronized (this) {
-            if (user) {
-                requireOpen();
-            }
-            subscriptions.put(id, s);
-            enqueue(s.subscribeFrame(), null, 0, false);
-        }
+        session.add(s, user);
         return s;
     }
 
@@ -413,95 +154,33 @@ final class ConduitClient implements Client {
             throw new IllegalArgumentException("timeout must be > 0: " + timeout);
         }
         MessageBody probe = body(subject, null, headers, payload);
-        synchronized (this) {
-            requireOpen();
-        }
+        session.requireOpen();
         return requests.send(probe, timeout, idempotent);
     }
 
     @Override
     public CompletableFuture<Void> flush(Duration timeout) {
-        synchronized (this) {
-            if (state == ConnectionState.CLOSED) {
-                return CompletableFuture.failedFuture(closedException("flush"));
-            }
-            return outbound.flush(timeout);
-        }
+        return session.flush(timeout);
     }
 
     @Override
-    public synchronized ConnectionState state() {
-        return state;
+    public ConnectionState state() {
+        return session.state();
     }
 
     @Override
     public ServerInfo serverInfo() {
-        return serverInfo;
+        return session.serverInfo();
     }
 
     @Override
     public CompletableFuture<Void> drain() {
-        return drain.begin();
-    }
-
-    /** Under the monitor: DRAINING, unless the client is already closed. */
-    boolean startDraining() {
-        if (state == ConnectionState.CLOSED) {
-            return false;
-        }
-        transition(state, ConnectionState.DRAINING);
-        return true;
-    }
-
-    /** The ready link, marked as closed on purpose by the drain; null if none is ready. */
-    synchronized Link sayingGoodbye() {
-        Link l = ready ? link : null;
-        if (l != null) {
-            l.goodbye = true;
-        }
-        return l;
+        return session.drain();
     }
 
     @Override
     public void close() {
-        drain.close();
-    }
-
-    /** Ends everything now: fails what is waiting, closes the connection, releases threads. Idempotent. */
-    void shutdown(ConduitException cause) {
-        List<Runnable> notices = new ArrayList<>();
-        Link l;
-        synchronized (this) {
-            if (state == ConnectionState.CLOSED) {
-                return;
-            }
-            transition(state, ConnectionState.CLOSED);
-            l = link;
-            link = null;
-            ready = false;
-            active = null;
-            reconnector.cancel();
-            if (l != null) {
-                l.stopTimers();
-            }
-            credentials.cancel();
-            ConnectionClosedException failure = cause instanceof ConnectionClosedException c ? c
-                    : new ConnectionClosedException(cause.getMessage(), cause);
-            outbound.close(failure, notices);
-            requests.failAll(failure);
-            subscriptions.values().forEach(ClientSubscription::end);
-            notifyAll();
-        }
-        if (l != null) {
-            l.connection.abort();
-        }
-        notices.forEach(events::execute);
-        // Release after the notices: the events queue runs them first.
-        events.execute(() -> {
-            release();
-            closed.complete(null);
-        });
-        firstOpen.completeExceptionally(cause);
+        session.close();
     }
 
     private void release() {
@@ -521,92 +200,18 @@ final class ConduitClient implements Client {
         return limits.body(subject, replyTo, headers, payload);
     }
 
-    /**
-     * Takes a sequenced frame: sends it now if a connection is ready and nothing waits before it,
-     * else holds it until one is. Publishes count against the buffer bound; control frames do not,
-     * so that unsubscribing always works.
-     *
-     * @return false if the buffer is full under {@link BufferFullPolicy#RETURN_FALSE}
-     */
+    /** See {@link ClientSession#enqueue}. */
     boolean enqueue(Frame frame, CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
-        int size = FrameCodec.encodedLength(frame);
-        synchronized (this) {
-            requireNotClosed("send");
-            return outbound.offer(frame, size, outcome, ttlNanos, bounded);
-        }
+        return session.enqueue(frame, outcome, ttlNanos, bounded);
     }
 
     /** Removes a request that timed out before it was sent, so it is never sent late. */
-    synchronized void withdraw(Frame.Publish request) {
-        outbound.withdraw(request);
-    }
-
-    /** Under the monitor: throws if the client is closed. */
-    void requireNotClosed(String what) {
-        if (state == ConnectionState.CLOSED) {
-            throw closedException(what);
-        }
-    }
-
-    private void requireOpen() {
-        ConnectionState s = state;
-        if (s == ConnectionState.DRAINING || s == ConnectionState.CLOSED) {
-            throw closedException(s == ConnectionState.DRAINING ? "client is closing" : "client is closed");
-        }
-    }
-
-    private ConnectionClosedException closedException(String what) {
-        ConduitException cause = closeCause;
-        return cause == null ? new ConnectionClosedException(what + ": client is " + state.name().toLowerCase())
-                : new ConnectionClosedException(what + ": " + cause.getMessage(), cause);
-    }
-
-    /** Under the monitor: renews the credentials of {@code l} before they expire (0: they do not). */
-    private void scheduleRenewal(Link l, long validMillis) {
-        credentials.scheduleRenewal(l.connection, () -> active == l, validMillis);
-    }
-
-    /** Under the monitor: {@code l}'s credentials were accepted again; renew them before they expire. */
-    synchronized void renewCredentials(Link l, long validMillis) {
-        if (active == l) {
-            scheduleRenewal(l, validMillis);
-        }
-    }
-
-    /** The server will not resume the session: a new one follows, and the old one is reported lost with this reason. */
-    synchronized void resumeRefused(String reason) {
-        refusal = reason;
-    }
-
-    /** A fatal error from the server: the close that follows is reported with it. */
-    synchronized void closingBecause(ConduitException error) {
-        closeCause = error;
-    }
-
-    /** The server at the current link is going away: move on to the next endpoint, or an alternate it names. */
-    synchronized void goingAway(Frame.GoAway g) {
-        reconnector.goingAway(g.alternates());
-        closeCause = new ConnectionClosedException("server is going away (" + g.code() + "): " + g.reason());
-    }
-
-    ClientSubscription subscription(int id) {
-        return subscriptions.get(id);
-    }
-
-    Requests requests() {
-        return requests;
-    }
-
-    SerialExecutor events() {
-        return events;
-    }
-
-    Collection<ClientSubscription> subscriptions() {
-        return subscriptions.values();
+    void withdraw(Frame.Publish request) {
+        session.withdraw(request);
     }
 
     void forget(ClientSubscription s) {
-        subscriptions.remove(s.id(), s);
+        session.forget(s);
     }
 
     int nextSubscriptionId() {
@@ -626,19 +231,9 @@ final class ConduitClient implements Client {
         events.execute(() -> options.listener().onHandlerFailure(s, e));
     }
 
-    /**
-     * Sends a CREDIT on the open connection, if there is one; otherwise the totals go with the
-     * resume. From the subscription's handler turn.
-     *
-     * @return whether it was handed to a connection
-     */
+    /** Sends a CREDIT on the open connection, if there is one (see {@link ClientSession#sendCredit}). */
     boolean sendCredit(Frame.Credit credit) {
-        Link l = active;
-        if (l == null) {
-            return false;
-        }
-        l.connection.send(credit);
-        return true;
+        return session.sendCredit(credit);
     }
 
     /** Reports what the subscription has dropped so far, and keeps counting from zero. */
@@ -650,15 +245,5 @@ final class ConduitClient implements Client {
                 options.listener().onSlowConsumer(s, dropped);
             }
         });
-    }
-
-    /** Under the monitor, so that listeners hear transitions in order. */
-    private void transition(ConnectionState from, ConnectionState to) {
-        state = to;
-        events.execute(() -> options.listener().onStateChange(from, to));
-    }
-
-    void reportError(ConduitException e) {
-        events.execute(() -> options.listener().onError(e));
     }
 }

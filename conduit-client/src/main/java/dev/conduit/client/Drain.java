@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 final class Drain {
     private static final Logger log = LoggerFactory.getLogger(Drain.class);
 
-    private final ConduitClient client;
+    private final ClientSession session;
     private final Clock clock;
     private final Duration timeout;
     /** Done when the client has closed and released its threads. */
@@ -35,8 +35,8 @@ final class Drain {
     /** The drain's outcome, once begun; guarded by the client's monitor. */
     private CompletableFuture<Void> draining;
 
-    Drain(ConduitClient client, ClientOptions options, CompletableFuture<Void> released) {
-        this.client = client;
+    Drain(ClientSession session, ClientOptions options, CompletableFuture<Void> released) {
+        this.session = session;
         this.clock = options.clock();
         this.timeout = options.drainTimeout();
         this.released = released;
@@ -49,12 +49,12 @@ final class Drain {
 
     /** Begins the drain, or returns the one already begun. */
     CompletableFuture<Void> begin() {
-        synchronized (client) {
+        synchronized (session) {
             if (draining != null) {
                 return draining;
             }
             draining = new CompletableFuture<>();
-            if (!client.startDraining()) {
+            if (!session.startDraining()) {
                 draining.complete(null);
                 return draining;
             }
@@ -66,7 +66,7 @@ final class Drain {
             } catch (RuntimeException e) {
                 log.warn("drain failed", e);
             } finally {
-                client.shutdown(new ConnectionClosedException("client closed"));
+                session.shutdown(new ConnectionClosedException("client closed"));
                 result.complete(null);
             }
         });
@@ -76,20 +76,20 @@ final class Drain {
     private void steps(long deadline) {
         // 1. No new messages: end every subscription but the request inbox, and let handlers finish.
         List<CompletableFuture<Void>> idle = new ArrayList<>();
-        for (ClientSubscription s : client.subscriptions()) {
-            if (!client.requests().isInbox(s)) {
+        for (ClientSubscription s : session.subscriptions()) {
+            if (!session.requests().isInbox(s)) {
                 s.unsubscribe();
             }
             idle.add(s.idle());
         }
         await(CompletableFuture.allOf(idle.toArray(CompletableFuture[]::new)), deadline, "handlers to finish");
         // 2. In-flight requests get their replies.
-        await(client.requests().allSettled(), deadline, "in-flight requests");
+        await(session.requests().allSettled(), deadline, "in-flight requests");
         // 3. The server confirms everything sent.
-        await(client.flush(Duration.ofNanos(Math.max(1, deadline - clock.nanoTime()))), deadline,
+        await(session.flush(Duration.ofNanos(Math.max(1, deadline - clock.nanoTime()))), deadline,
                 "confirmation of publishes");
         // 4. Goodbye.
-        Link l = client.sayingGoodbye();
+        Link l = session.sayingGoodbye();
         if (l != null) {
             l.connection.sendAndClose(new Frame.GoAway(ErrorCode.NORMAL_CLOSE.code(), 0, "client closing"));
             await(l.connection.closeFuture(), deadline, "the connection to close");
@@ -119,7 +119,7 @@ final class Drain {
         } catch (ExecutionException | TimeoutException e) {
             log.debug("close: drain did not finish: {}", e.toString());
         }
-        client.shutdown(new ConnectionClosedException("client closed"));
+        session.shutdown(new ConnectionClosedException("client closed"));
         try {
             released.get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
 final class Link implements FrameHandler {
     private static final Logger log = LoggerFactory.getLogger(Link.class);
 
-    private final ConduitClient client;
+    private final ClientSession session;
     final Connection connection;
     final Endpoint endpoint;
     /** What HELLO presents: asked of the supplier before connecting, off the I/O thread. */
@@ -60,21 +60,21 @@ final class Link implements FrameHandler {
     private boolean closedEarly;
     private Throwable closeCause;
 
-    Link(ConduitClient client, Connection connection, Endpoint endpoint, Credentials credentials) {
-        this.client = client;
+    Link(ClientSession session, Connection connection, Endpoint endpoint, Credentials credentials) {
+        this.session = session;
         this.connection = connection;
         this.endpoint = endpoint;
         this.credentials = credentials;
-        this.inbound = client.inbound();
+        this.inbound = session.inbound();
     }
 
     /** Connected: becomes the client's link and says HELLO. */
     void start() {
-        synchronized (client) {
+        synchronized (session) {
             started = true;
             if (closedEarly) {
                 // Fall through to report the failure outside the lock.
-            } else if (!client.adopt(this)) {
+            } else if (!session.adopt(this)) {
                 connection.abort();
                 return;
             } else {
@@ -83,16 +83,16 @@ final class Link implements FrameHandler {
             }
         }
         ConduitException reason = handshakeFailure;
-        client.attemptFailed(endpoint, reason != null ? reason
+        session.attemptFailed(endpoint, reason != null ? reason
                 : closeCause != null ? closeCause : new ConnectionClosedException("connection closed at once"));
     }
 
     /** Under the client's monitor: sends HELLO and waits for WELCOME up to the connect timeout. */
     private void hello() {
-        ClientOptions options = client.options();
-        connection.send(client.hello(credentials));
+        ClientOptions options = session.options();
+        connection.send(session.hello(credentials));
         welcomeTimer = options.clock().schedule(() -> {
-            if (!client.awaitingWelcome(this)) {
+            if (!session.awaitingWelcome(this)) {
                 return;
             }
             handshakeFailure = new ConnectionClosedException("no WELCOME within "
@@ -126,7 +126,7 @@ final class Link implements FrameHandler {
     void startHeartbeat(long heartbeatIntervalMillis, int heartbeatMisses) {
         if (heartbeatIntervalMillis > 0) {
             int misses = Math.max(1, heartbeatMisses);
-            heartbeat = new Heartbeat(client.options().clock(), Duration.ofMillis(heartbeatIntervalMillis), misses,
+            heartbeat = new Heartbeat(session.options().clock(), Duration.ofMillis(heartbeatIntervalMillis), misses,
                     () -> connection.send(new Frame.Ping(0)),
                     () -> {
                         log.info("no sign of life from {} for {} ms: dropping the connection", endpoint,
@@ -148,7 +148,7 @@ final class Link implements FrameHandler {
 
     @Override
     public void onFrame(Frame frame) {
-        if (!client.isActive(this)) {
+        if (!session.isActive(this)) {
             handshakeFrame(frame);
             return;
         }
@@ -157,7 +157,7 @@ final class Link implements FrameHandler {
                 if (!inOrder(m.sequence())) {
                     return;
                 }
-                ClientSubscription s = client.subscription(m.subscriptionId());
+                ClientSubscription s = session.subscription(m.subscriptionId());
                 if (s != null) {
                     if (s.onMessage(m.body())) {
                         toDispatch.add(s);
@@ -166,10 +166,10 @@ final class Link implements FrameHandler {
                     log.debug("message for ended subscription {} ignored", m.subscriptionId());
                 }
             }
-            case Frame.Ack a -> client.acknowledged(this, a.sequence());
+            case Frame.Ack a -> session.acknowledged(this, a.sequence());
             case Frame.NoResponders n -> {
                 inbound.receive(0);
-                client.requests().onNoResponders(n.replySubject());
+                session.requests().onNoResponders(n.replySubject());
             }
             case Frame.Gap g -> {
                 inbound.receive(0);
@@ -184,14 +184,14 @@ final class Link implements FrameHandler {
                     permissionDenied(error);
                 }
                 if (e.fatal()) {
-                    client.closingBecause(error);
+                    session.closingBecause(error);
                     connection.close();
                 }
-                client.reportError(error);
+                session.reportError(error);
             }
             case Frame.GoAway g -> goAway(g);
             case Frame.Welcome w -> protocolViolation("a second WELCOME");
-            case Frame.AuthOk a -> client.renewCredentials(this, a.credentialsValidMillis());
+            case Frame.AuthOk a -> session.renewCredentials(this, a.credentialsValidMillis());
             default -> protocolViolation("a " + frame.type() + " frame, which servers do not send");
         }
     }
@@ -213,16 +213,16 @@ final class Link implements FrameHandler {
 
     /** The server dropped messages for a subscription, or ended it for not taking any. */
     private void gap(Frame.Gap g) {
-        ClientSubscription s = client.subscription(g.subscriptionId());
-        ClientListener listener = client.options().listener();
+        ClientSubscription s = session.subscription(g.subscriptionId());
+        ClientListener listener = session.options().listener();
         if (s != null && g.ended()) {
             log.warn("{}: the server ended it: its handler took nothing for the server's maxStall; {} "
                     + "messages held for it were not delivered", s, g.dropped());
             s.end();
-            client.events().execute(() -> listener.onSlowConsumer(s, g.dropped()));
+            session.events().execute(() -> listener.onSlowConsumer(s, g.dropped()));
         } else if (s != null) {
             log.warn("{}: the server dropped {} messages because this client fell behind", s, g.dropped());
-            client.events().execute(() -> listener.onGap(s, g.dropped()));
+            session.events().execute(() -> listener.onGap(s, g.dropped()));
         }
     }
 
@@ -231,7 +231,7 @@ final class Link implements FrameHandler {
         String m = error.getMessage();
         String sub = quoted(m, "subscribe to '");
         if (sub != null) {
-            for (ClientSubscription s : client.subscriptions()) {
+            for (ClientSubscription s : session.subscriptions()) {
                 if (s.pattern().equals(sub)) {
                     log.warn("{}: the server denied it: {}", s, m);
                     s.end();
@@ -240,7 +240,7 @@ final class Link implements FrameHandler {
         }
         String pub = quoted(m, "publish to '");
         if (pub != null) {
-            client.requests().onDenied(pub, error);
+            session.requests().onDenied(pub, error);
         }
     }
 
@@ -256,9 +256,9 @@ final class Link implements FrameHandler {
 
     private void handshakeFrame(Frame frame) {
         switch (frame) {
-            case Frame.Welcome w -> client.welcomed(this, w);
+            case Frame.Welcome w -> session.welcomed(this, w);
             case Frame.Error e when e.errorCode() == ErrorCode.SESSION_NOT_RESUMED && !e.fatal() ->
-                    client.resumeRefused(e.message());
+                    session.resumeRefused(e.message());
             case Frame.Error e -> {
                 handshakeFailure = new ServerErrorException(e.code(), e.fatal(), e.message());
                 connection.close();
@@ -272,7 +272,7 @@ final class Link implements FrameHandler {
     private void goAway(Frame.GoAway g) {
         log.info("server at {} is going away ({}): {}{}", endpoint, g.code(), g.reason(),
                 g.alternates().isEmpty() ? "" : "; alternates " + g.alternates());
-        client.goingAway(g);
+        session.goingAway(g);
     }
 
     private void protocolViolation(String what) {
@@ -292,7 +292,7 @@ final class Link implements FrameHandler {
     @Override
     public void onReadComplete() {
         dispatchReceived();
-        if (!client.isActive(this)) {
+        if (!session.isActive(this)) {
             return;
         }
         Heartbeat h = heartbeat;
@@ -316,6 +316,6 @@ final class Link implements FrameHandler {
     @Override
     public void onClosed(Throwable cause) {
         dispatchReceived();
-        client.linkClosed(this, cause);
+        session.linkClosed(this, cause);
     }
 }

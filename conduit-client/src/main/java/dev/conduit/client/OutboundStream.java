@@ -36,7 +36,7 @@ final class OutboundStream {
     private static final Logger log = LoggerFactory.getLogger(OutboundStream.class);
 
     /** The monitor that guards this stream, and the owner of the lifecycle it checks. */
-    private final ConduitClient client;
+    private final ClientSession session;
     private final ClientOptions options;
     private final Clock clock;
     private final Executor executor;
@@ -92,9 +92,9 @@ final class OutboundStream {
         }
     }
 
-    OutboundStream(ConduitClient client, ClientOptions options, Executor executor, SerialExecutor events,
+    OutboundStream(ClientSession session, ClientOptions options, Executor executor, SerialExecutor events,
                    Predicate<Frame.Publish> isRequest) {
-        this.client = client;
+        this.session = session;
         this.options = options;
         this.clock = options.clock();
         this.executor = executor;
@@ -145,14 +145,14 @@ final class OutboundStream {
                 waiters++;
                 try {
                     while (bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes()) {
-                        client.requireNotClosed("send");
+                        session.requireNotClosed("send");
                         long left = deadline - clock.nanoTime();
                         if (left <= 0) {
                             throw new BufferFullException(bufferFullMessage(size) + " for "
                                     + options.bufferFullWait().toMillis() + " ms");
                         }
                         try {
-                            TimeUnit.NANOSECONDS.timedWait(client, left);
+                            TimeUnit.NANOSECONDS.timedWait(session, left);
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                             throw new BufferFullException(bufferFullMessage(size) + "; interrupted while waiting");
@@ -176,7 +176,7 @@ final class OutboundStream {
     /** Wakes publishers waiting for room, if any. */
     private void wakeWaiters() {
         if (waiters > 0) {
-            client.notifyAll();
+            session.notifyAll();
         }
     }
 
@@ -195,7 +195,7 @@ final class OutboundStream {
     /** On the clock thread; takes the monitor. */
     private void expireBuffered() {
         List<Runnable> notices = new ArrayList<>();
-        synchronized (client) {
+        synchronized (session) {
             expiryTimer = null;
             expiryAt = Long.MAX_VALUE;
             long now = clock.nanoTime();
@@ -366,7 +366,7 @@ final class OutboundStream {
     private void armFlush(Flush flush, Duration timeout) {
         flush.timer = clock.schedule(() -> {
             boolean failed;
-            synchronized (client) {
+            synchronized (session) {
                 long confirmed = unacked.acknowledged();
                 if (!flushes.contains(flush)) {
                     return;

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 final class Reconnector {
     private static final Logger log = LoggerFactory.getLogger(Reconnector.class);
 
-    private final ConduitClient client;
+    private final ClientSession session;
     private final ClientOptions options;
     private final Clock clock;
     private final Executor executor;
@@ -49,9 +49,9 @@ final class Reconnector {
     private boolean moveOn;
     private Connection.Cancellable retryTimer;
 
-    Reconnector(ConduitClient client, ClientOptions options, Executor executor, Connector connector,
+    Reconnector(ClientSession session, ClientOptions options, Executor executor, Connector connector,
                 ClientCredentials credentials) {
-        this.client = client;
+        this.session = session;
         this.options = options;
         this.clock = options.clock();
         this.executor = executor;
@@ -79,9 +79,9 @@ final class Reconnector {
     /** One attempt, on the executor: credentials, then a connection, then its link says HELLO. */
     private void attempt() {
         Endpoint endpoint;
-        synchronized (client) {
+        synchronized (session) {
             retryTimer = null;
-            if (!client.wantsLink()) {
+            if (!session.wantsLink()) {
                 return;
             }
             endpoint = endpoints.get(endpointIndex % endpoints.size());
@@ -91,21 +91,21 @@ final class Reconnector {
         try {
             creds = credentials.forHello();
         } catch (ConnectFailedException e) {
-            client.attemptFailed(endpoint, e);
+            session.attemptFailed(endpoint, e);
             return;
         }
         Link[] created = new Link[1];
         CompletableFuture<Connection> f;
         try {
             f = connector.connect(endpoint, options.connectTimeout(), options.tls(),
-                    c -> created[0] = new Link(client, c, endpoint, creds));
+                    c -> created[0] = new Link(session, c, endpoint, creds));
         } catch (RuntimeException e) {
-            client.attemptFailed(endpoint, e);
+            session.attemptFailed(endpoint, e);
             return;
         }
         f.whenComplete((c, e) -> {
             if (e != null) {
-                client.attemptFailed(endpoint, e);
+                session.attemptFailed(endpoint, e);
             } else {
                 created[0].start();
             }
