@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * (HELLO, then WELCOME or a refusal within the connect timeout), the heartbeat that drops it when
  * the server falls silent, and what arrives on it once the session is established (MESSAGE, ACK,
  * GAP, NO_RESPONDERS, PING, ERROR, GOAWAY, AUTH_OK). What a frame means for the session (a new or
- * resumed session, confirmations, a lost connection) is decided by the client it calls back.
+ * resumed session, confirmations, a lost connection) is decided by the {@link ClientSession} it
+ * calls back.
  *
  * <p>Threads: it is the connection's {@link FrameHandler}, so {@link #onFrame}, {@link
  * #onReadComplete}, {@link #onProtocolError} and {@link #onClosed} run on the connection's I/O

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * bound, {@link #bufferedBytes}, where {@link BufferFullPolicy} applies to publishes. Also the
  * flushes waiting for confirmations and the expiry of buffered publishes with a time-to-live.
  *
- * <p>Threads: every field is guarded by the client's monitor (the {@link ConduitClient} passed in),
+ * <p>Threads: every field is guarded by the client's monitor (the {@link ClientSession} passed in),
  * which callers hold around each method unless the method says otherwise; a publisher waiting for
  * room waits on that monitor, which releases it. Its own timers (flush timeouts, expiry) take the
  * monitor briefly on the clock thread; futures complete and listeners are called through the

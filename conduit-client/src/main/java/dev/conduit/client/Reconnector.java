@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * own, plus the alternates a server names in GOAWAY), the count of consecutive failed attempts, the
  * jittered {@link Backoff} between them, and the decision to give up. An attempt asks for
  * credentials, connects, and starts a {@link Link} on the new connection, which says HELLO; a
- * failure before WELCOME comes back through the client's {@code attemptFailed} to {@link #failed}.
+ * failure before WELCOME comes back through {@link ClientSession#attemptFailed} to {@link #failed}.
  *
  * <p>Threads: every field is guarded by the client's monitor, which callers hold around each method
  * but {@link #attempt}. The retry timer runs on the clock thread and only hands the attempt to the
