@@ -389,7 +389,7 @@ final class ClientSession {
         credentials.scheduleRenewal(l.connection, () -> active == l, validMillis);
     }
 
-    /** Under the monitor: {@code l}'s credentials were accepted again; renew them before they expire. */
+    /** AUTH_OK on {@code l}: its new credentials are renewed in turn before they expire, if it is still active. */
     synchronized void renewCredentials(Link l, long validMillis) {
         if (active == l) {
             scheduleRenewal(l, validMillis);
