@@ -1,176 +1,57 @@
 package dev.conduit.client;
 
 import dev.conduit.protocol.ConduitException;
-import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.FrameCodec;
 import dev.conduit.protocol.Headers;
-import dev.conduit.protocol.HeadersTooLargeException;
 import dev.conduit.protocol.MessageBody;
-import dev.conduit.protocol.PayloadTooLargeException;
-import dev.conduit.protocol.ProtocolException;
-import dev.conduit.protocol.ProtocolLimits;
-import dev.conduit.protocol.ProtocolVersion;
-import dev.conduit.protocol.SequencedStream;
-import dev.conduit.protocol.ResumeToken;
-import dev.conduit.protocol.Subjects;
 import dev.conduit.transport.Clock;
-import dev.conduit.transport.Connection;
 import dev.conduit.transport.Connector;
-import dev.conduit.transport.Endpoint;
-import dev.conduit.transport.FrameHandler;
-import dev.conduit.transport.Heartbeat;
 import dev.conduit.transport.Transport;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Client} behind {@link Client#connect}: one session that outlives its connections.
+ * This class is the facade: it checks the caller's arguments (against the server's limits, {@link
+ * ServerLimits}), makes subscriptions and requests ({@link ClientSubscription}, {@link Requests}),
+ * owns the executor and transport it created, and hands the rest to its {@link ClientSession},
+ * which holds the session's state and wires its parts ({@link OutboundStream}, {@link
+ * Reconnector}, {@link Link}, {@link ClientCredentials}, {@link Drain}).
  *
- * <p>Outbound, every sequenced frame (PUBLISH, SUBSCRIBE, UNSUBSCRIBE) is held until the server
- * acknowledges it: in {@link #unacked} once sent (numbered), in {@link #pending} while no connection
- * is ready. When a connection drops, the client reconnects with backoff and asks to resume the
- * session, naming the last frame it received; the server answers with the last it received; each
- * side replays what the other lacks. If the server cannot resume, a new session starts: the old
- * one's unconfirmed publishes are reported, subscriptions are made again, and requests fail or are
- * re-sent.
- *
- * <p>Threads: frames arrive on the I/O thread of the current connection ({@link Link}), which
- * updates state and hands user work to the executor. Outbound state, the connection in use and the
- * lifecycle are guarded by this object's monitor; no lock is held while user code runs, and user
- * code never runs on an I/O or clock thread. The inbound sequence number is written only by the
- * current connection's I/O thread.
- *
- * <p>This file is long because the session's state machine (connect, resume, lose, drain) and its
- * two buffers share one monitor, and keeping every step that takes it in one place is what lets
- * the locking be read and checked. Subscriptions ({@link ClientSubscription}), requests ({@link
- * Requests}) and pooling ({@link PooledClient}) live in their own files; splitting it further is
- * worth doing once the session code settles.
+ * <p>Threads: its public methods run on the callers' threads (handlers' included). It keeps no
+ * mutable state of its own but the subscription counter (atomic); what it asks of the session is
+ * guarded by the session's monitor, which is "the client's monitor" of docs/concurrency.md. User
+ * code never runs on an I/O or clock thread: listener calls go through {@code events}, one at a
+ * time.
  */
 final class ConduitClient implements Client {
     private static final Logger log = LoggerFactory.getLogger(ConduitClient.class);
 
     private final ClientOptions options;
     private final Clock clock;
-    private final Backoff backoff;
-    private final Connector connector;
     private final Transport ownedTransport;
     private final ExecutorService ownedExecutor;
     private final Executor executor;
     private final SerialExecutor events;
     private final AtomicInteger nextSubscriptionId = new AtomicInteger();
-    private final Map<Integer, ClientSubscription> subscriptions = new ConcurrentHashMap<>();
     private final Requests requests;
-    private final CompletableFuture<Void> firstOpen = new CompletableFuture<>();
-    private final CompletableFuture<Void> closed = new CompletableFuture<>();
-
-    // Guarded by this.
-    private ConnectionState state = ConnectionState.CONNECTING;
-    private final List<Endpoint> endpoints;
-    private int endpointIndex;
-    /** Consecutive failed attempts; reset by a WELCOME. */
-    private int failures;
-    private final List<String> failureLog = new ArrayList<>();
-    private Link link;
-    private boolean ready;
-    private String sessionId;
-    private long epoch;
-    /**
-     * Sent and not yet confirmed: numbered, held until the server's ACK, replayed on a resume. Its
-     * bound is not used: {@link #bufferedBytes} bounds it together with {@link #pending}.
-     */
-    private final SequencedStream<Outgoing> unacked = new SequencedStream<>(Long.MAX_VALUE, o -> o.bytes);
-    /** The secret from the last WELCOME that resumes the session once; null if the server offered none. */
-    private ResumeToken resumeToken;
-    private final ArrayDeque<Outgoing> pending = new ArrayDeque<>();
-    private long bufferedBytes;
-    private int waiters;
-    private final List<Flush> flushes = new ArrayList<>();
-    private Connection.Cancellable retryTimer;
-    private Connection.Cancellable expiryTimer;
-    /** Sends fresh credentials before the server's announced expiry; under the monitor. */
-    private Connection.Cancellable renewTimer;
-    private long expiryAt = Long.MAX_VALUE;
-    private volatile Heartbeat heartbeat;
-    private boolean moveOn;
-    private String refusal;
-    private ConduitException closeCause;
-    private CompletableFuture<Void> draining;
-
-    /** The link whose frames count; others' are ignored. Written under the monitor. */
-    private volatile Link active;
-    /**
-     * The server's sequenced frames received in this session. Used by the active link's I/O thread;
-     * also read (HELLO) and reset (a new session's WELCOME) under the monitor, only while no link is
-     * active: a link's last frame comes before its close, which takes the monitor.
-     */
-    private final SequencedStream.Receiver inbound = new SequencedStream.Receiver();
-    private volatile ServerInfo serverInfo;
-    private volatile ProtocolLimits limits = ProtocolLimits.DEFAULT;
-
-    /** A sequenced frame waiting to be sent or confirmed. */
-    private static final class Outgoing {
-        Frame frame;
-        final int bytes;
-        final CompletableFuture<Void> outcome;
-        final long expiresAt;
-
-        Outgoing(Frame frame, int bytes, CompletableFuture<Void> outcome, long expiresAt) {
-            this.frame = frame;
-            this.bytes = bytes;
-            this.outcome = outcome;
-            this.expiresAt = expiresAt;
-        }
-    }
-
-    /** A subject that passed {@link Subjects#checkSubject} with this maximum. */
-    private record CheckedSubject(String subject, int maxBytes) {
-    }
-
-    /** The subject that last passed the check in {@link #body}; written by any publishing thread. */
-    private volatile CheckedSubject lastChecked;
-
-    /** A flush: done when everything up to {@code target} is confirmed. */
-    /**
-     * A {@link #flush} waiting for the server to confirm up to {@code target}. Its timer fails it only
-     * when nothing more was confirmed for a whole timeout ({@code confirmed} is what had been when
-     * the timer was set): a publisher held back by a subscriber's credit is slow, not failed.
-     * Guarded by the client's monitor.
-     */
-    private static final class Flush {
-        final long target;
-        final CompletableFuture<Void> future;
-        Connection.Cancellable timer;
-        long confirmed;
-
-        Flush(long target, CompletableFuture<Void> future, long confirmed) {
-            this.target = target;
-            this.future = future;
-            this.confirmed = confirmed;
-        }
-    }
+    /** The server's limits, and the checks of outgoing messages against them. */
+    private final ServerLimits limits = new ServerLimits();
+    /** The session's state and parts; its monitor is the client's. */
+    private final ClientSession session;
 
     private ConduitClient(ClientOptions options, Connector connector, Transport ownedTransport) {
         this.options = options;
         this.clock = options.clock();
-        this.backoff = new Backoff(options.reconnectBackoffBase(), options.reconnectBackoffCap(), options.random());
-        this.connector = connector;
         this.ownedTransport = ownedTransport;
         if (options.executor() == null) {
             this.ownedExecutor = Executors.newVirtualThreadPerTaskExecutor();
@@ -181,23 +62,23 @@ final class ConduitClient implements Client {
         }
         this.events = new SerialExecutor(executor);
         this.requests = new Requests(this, executor, clock);
-        this.endpoints = new ArrayList<>(options.endpoints());
+        this.session = new ClientSession(options, executor, events, requests, limits, connector, this::release);
     }
 
     static Client connect(ClientOptions options, Connector connector) {
         Objects.requireNonNull(options, "options");
         Transport transport = connector == null ? Transport.create(options.transport()) : null;
         ConduitClient client = new ConduitClient(options, connector == null ? transport : connector, transport);
-        client.start();
+        client.session.start();
         try {
-            client.firstOpen.get();
+            client.session.firstOpen.get();
             return client;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            client.shutdown(new ConnectFailedException("interrupted while connecting", e));
+            client.session.shutdown(new ConnectFailedException("interrupted while connecting", e));
             throw new ConnectFailedException("interrupted while connecting", e);
         } catch (ExecutionException e) {
-            client.shutdown(new ConnectionClosedException("connect failed"));
+            client.session.shutdown(new ConnectionClosedException("connect failed"));
             if (e.getCause() instanceof ConnectFailedException cf) {
                 throw new ConnectFailedException(cf.getMessage(), cf.getCause());
             }
@@ -213,371 +94,8 @@ final class ConduitClient implements Client {
         Objects.requireNonNull(options, "options");
         Transport transport = connector == null ? Transport.create(options.transport()) : null;
         ConduitClient client = new ConduitClient(options, connector == null ? transport : connector, transport);
-        client.start();
+        client.session.start();
         return client;
-    }
-
-    private synchronized void start() {
-        long jitter = options.initialConnectJitter().toNanos();
-        long delay = jitter == 0 ? 0 : options.random().nextLong(jitter + 1);
-        scheduleAttempt(delay);
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Connecting, resuming, failing over
-
-    private void scheduleAttempt(long delayNanos) {
-        if (delayNanos == 0) {
-            executor.execute(this::attempt);
-        } else {
-            retryTimer = clock.schedule(() -> executor.execute(this::attempt), delayNanos, TimeUnit.NANOSECONDS);
-        }
-    }
-
-    private void attempt() {
-        Endpoint endpoint;
-        synchronized (this) {
-            retryTimer = null;
-            if (state == ConnectionState.CLOSED || link != null) {
-                return;
-            }
-            endpoint = endpoints.get(endpointIndex % endpoints.size());
-        }
-        // User code: asked here, on the executor and outside the monitor, never on the I/O thread.
-        Credentials creds;
-        try {
-            creds = Objects.requireNonNull(options.credentials().get(), "the credentials supplier returned null");
-        } catch (RuntimeException e) {
-            attemptFailed(endpoint, new ConnectFailedException("the credentials supplier failed: " + e, e));
-            return;
-        }
-        Link[] created = new Link[1];
-        CompletableFuture<Connection> f;
-        try {
-            f = connector.connect(endpoint, options.connectTimeout(), options.tls(), c -> created[0] = new Link(c, endpoint, creds));
-        } catch (RuntimeException e) {
-            attemptFailed(endpoint, e);
-            return;
-        }
-        f.whenComplete((c, e) -> {
-            if (e != null) {
-                attemptFailed(endpoint, e);
-            } else {
-                created[0].start();
-            }
-        });
-    }
-
-    /** An attempt failed before its handshake; schedules the next one, or gives up. */
-    private void attemptFailed(Endpoint endpoint, Throwable cause) {
-        ConduitException giveUp = null;
-        synchronized (this) {
-            if (state == ConnectionState.CLOSED) {
-                return;
-            }
-            failures++;
-            String reason = endpoint + ": " + describe(cause);
-            failureLog.add(reason);
-            if (failureLog.size() > endpoints.size()) {
-                failureLog.remove(0);
-            }
-            log.debug("connection attempt {} failed: {}", failures, reason);
-            endpointIndex++;
-            boolean neverOpened = sessionId == null;
-            boolean fatal = cause instanceof ServerErrorException se && !se.retryable();
-            if (neverOpened && (fatal || (!options.retryInitialConnect() && failures >= endpoints.size()))) {
-                giveUp = new ConnectFailedException("cannot connect to " + String.join("; ", failureLog),
-                        cause instanceof ConduitException ce ? ce : null);
-            } else if (options.maxReconnectAttempts() >= 0 && failures > options.maxReconnectAttempts()) {
-                giveUp = new ConnectionClosedException("gave up after " + failures + " failed connection attempts; last: "
-                        + reason);
-            } else {
-                scheduleAttempt(backoff.delayNanos(failures - 1));
-            }
-        }
-        if (giveUp != null) {
-            firstOpen.completeExceptionally(giveUp);
-            shutdown(giveUp);
-        }
-    }
-
-    /** WELCOME arrived on {@code l}: the session is new or resumed; start sending. On the I/O thread. */
-    private void welcomed(Link l, Frame.Welcome w) {
-        List<Runnable> notices = new ArrayList<>();
-        synchronized (this) {
-            if (link != l || state == ConnectionState.CLOSED) {
-                return;
-            }
-            if (w.version() < ProtocolVersion.MIN || w.version() > ProtocolVersion.MAX) {
-                l.connection.abort();
-                return;
-            }
-            l.welcomeTimer.cancel();
-            limits = w.limits();
-            l.connection.inboundLimits(limits);
-            ServerInfo info = new ServerInfo(w.serverId(), w.sessionId(), w.version(), limits);
-            serverInfo = info;
-            boolean resumed = w.resumed() && sessionId != null && sessionId.equals(w.sessionId()) && epoch == w.epoch();
-            if (resumed) {
-                List<CompletableFuture<Void>> done = new ArrayList<>();
-                SequencedStream.Replay replay = unacked.replayAfter(w.lastReceived(), o -> confirmed(o, done),
-                        o -> l.connection.send(o.frame));
-                if (replay != SequencedStream.Replay.REPLAYED) {
-                    log.warn("server resumed at frame {} but this client holds {}..{}", w.lastReceived(),
-                            unacked.acknowledged() + 1, unacked.sent());
-                    l.connection.abort();
-                    return;
-                }
-                confirmedUpTo(w.lastReceived(), done, notices);
-                // The server may have missed the last CREDIT: the totals again (they are cumulative).
-                for (ClientSubscription s : subscriptions.values()) {
-                    if (s.reliable() && s.isActive()) {
-                        l.connection.send(s.creditFrame());
-                    }
-                }
-                log.info("session {} resumed on {} ({} frames sent again)", sessionId, l.endpoint, unacked.held());
-                notices.add(() -> options.listener().onResumed(info));
-            } else {
-                requests.newSession(w.inboxPrefix()); // first: what the lost session re-sends goes there
-                if (sessionId != null) {
-                    SessionLost lost = sessionLost(refusal == null ? "the server started a new session" : refusal);
-                    log.warn("session {} lost ({}); new session {}: {} publishes unconfirmed, {} requests failed, "
-                            + "{} re-sent", sessionId, lost.reason(), w.sessionId(), lost.unconfirmed().size(),
-                            lost.failedRequests(), lost.resentRequests());
-                    notices.add(() -> options.listener().onSessionLost(lost));
-                }
-                sessionId = w.sessionId();
-                epoch = w.epoch();
-                inbound.reset();
-            }
-            resumeToken = w.resumeToken(); // a resume replaces it: the one just used no longer works
-            refusal = null;
-            failures = 0;
-            failureLog.clear();
-            moveOn = false;
-            ready = true;
-            active = l;
-            sendPending(notices);
-            scheduleRenewal(l, w.credentialsValidMillis());
-            if (w.heartbeatIntervalMillis() > 0) {
-                heartbeat = new Heartbeat(clock, Duration.ofMillis(w.heartbeatIntervalMillis()),
-                        Math.max(1, w.heartbeatMisses()), () -> l.connection.send(new Frame.Ping(0)),
-                        () -> {
-                            log.info("no sign of life from {} for {} ms: dropping the connection", l.endpoint,
-                                    (long) w.heartbeatIntervalMillis() * Math.max(1, w.heartbeatMisses()));
-                            l.connection.abort();
-                        }).start();
-            }
-            if (state == ConnectionState.CONNECTING || state == ConnectionState.RESUMING) {
-                transition(state, ConnectionState.OPEN);
-            }
-            notifyAll();
-        }
-        notices.forEach(events::execute);
-        firstOpen.complete(null);
-    }
-
-    /**
-     * The server did not resume the session: fail what it had not confirmed, and rebuild what must
-     * live on in the new one (subscriptions, idempotent requests) ahead of what was waiting. Under
-     * the monitor.
-     */
-    private SessionLost sessionLost(String reason) {
-        SessionLostException failure = new SessionLostException("session lost before the server confirmed it: " + reason);
-        List<SessionLost.Unconfirmed> unconfirmed = new ArrayList<>();
-        List<CompletableFuture<Void>> failed = new ArrayList<>();
-        unacked.reset(o -> {
-            bufferedBytes -= o.bytes;
-            if (o.frame instanceof Frame.Publish p && !requests.isRequest(p)) {
-                MessageBody b = p.body();
-                unconfirmed.add(new SessionLost.Unconfirmed(b.subject(), b.replyTo(), b.headers(), b.payload()));
-                if (o.outcome != null) {
-                    failed.add(o.outcome);
-                }
-            }
-        });
-        // Requests: idempotent ones go again, the others fail; both are dropped from what was waiting.
-        Requests.Outcome requestOutcome = requests.sessionLost(failure);
-        pending.removeIf(o -> {
-            if (o.frame instanceof Frame.Publish p && requests.isRequest(p)) {
-                bufferedBytes -= o.bytes;
-                return true;
-            }
-            return false;
-        });
-        ArrayDeque<Outgoing> rebuilt = new ArrayDeque<>();
-        for (ClientSubscription s : subscriptions.values()) {
-            if (!s.isActive() || subscribeIsPending(s.id())) {
-                continue;
-            }
-            for (Frame f : s.resubscribeFrames()) {
-                int size = FrameCodec.encodedLength(f);
-                bufferedBytes += size;
-                rebuilt.add(new Outgoing(f, size, null, 0));
-            }
-        }
-        for (Frame.Publish p : requestOutcome.resend()) {
-            int size = FrameCodec.encodedLength(p);
-            bufferedBytes += size;
-            rebuilt.add(new Outgoing(p, size, null, 0));
-        }
-        rebuilt.addAll(pending);
-        pending.clear();
-        pending.addAll(rebuilt);
-        for (Flush f : flushes) {
-            f.timer.cancel();
-            failed.add(f.future);
-        }
-        flushes.clear();
-        executor.execute(() -> failed.forEach(f -> f.completeExceptionally(failure)));
-        return new SessionLost(reason, unconfirmed, requestOutcome.failed(), requestOutcome.resend().size());
-    }
-
-    private boolean subscribeIsPending(int id) {
-        for (Outgoing o : pending) {
-            if (o.frame instanceof Frame.Subscribe s && s.subscriptionId() == id) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Sends what waited for a connection, dropping what expired. Under the monitor, when ready. */
-    private void sendPending(List<Runnable> notices) {
-        long now = clock.nanoTime();
-        Outgoing o;
-        while ((o = pending.poll()) != null) {
-            if (o.expiresAt != 0 && now - o.expiresAt >= 0) {
-                expired(o, notices);
-            } else {
-                transmit(o);
-            }
-        }
-    }
-
-    private void expired(Outgoing o, List<Runnable> notices) {
-        bufferedBytes -= o.bytes;
-        if (o.frame instanceof Frame.Publish p) {
-            PublishExpiredException e = new PublishExpiredException("publish to '" + p.body().subject()
-                    + "' expired after waiting for a connection");
-            if (o.outcome != null) {
-                notices.add(() -> o.outcome.completeExceptionally(e));
-            } else {
-                notices.add(() -> options.listener().onPublishFailed(p.body().subject(), e));
-            }
-        }
-    }
-
-    /** Numbers and sends one frame on the ready link. Under the monitor. */
-    private void transmit(Outgoing o) {
-        if (o.frame instanceof Frame.Publish p) {
-            // A PUBLISH states its number; one sent again after a resume keeps it (it is held as sent).
-            o.frame = p.withSequence(unacked.sent() + 1);
-        }
-        unacked.send(o);
-        link.connection.send(o.frame);
-    }
-
-    /** One frame the server confirmed: its bytes are free; its future, if any, completes. Under the monitor. */
-    private void confirmed(Outgoing o, List<CompletableFuture<Void>> done) {
-        bufferedBytes -= o.bytes;
-        if (o.outcome != null) {
-            done.add(o.outcome);
-        }
-    }
-
-    /** The server confirmed everything up to {@code seq}: flushes that waited for it complete too. Under the monitor. */
-    private void confirmedUpTo(long seq, List<CompletableFuture<Void>> done, List<Runnable> notices) {
-        for (Iterator<Flush> it = flushes.iterator(); it.hasNext(); ) {
-            Flush f = it.next();
-            if (f.target <= seq) {
-                it.remove();
-                f.timer.cancel();
-                done.add(f.future);
-            }
-        }
-        if (!done.isEmpty()) {
-            notices.add(() -> done.forEach(f -> f.complete(null)));
-        }
-        if (waiters > 0) {
-            notifyAll();
-        }
-    }
-
-    private void acknowledged(Link l, long seq) {
-        List<Runnable> notices = new ArrayList<>(1);
-        synchronized (this) {
-            if (link != l || !ready) {
-                return;
-            }
-            List<CompletableFuture<Void>> done = new ArrayList<>();
-            SequencedStream.Ack ack = unacked.acknowledge(seq, o -> confirmed(o, done));
-            if (ack == SequencedStream.Ack.BEYOND_SENT || ack == SequencedStream.Ack.INVALID) {
-                log.warn("server acknowledged frame {} but this client sent only {}", Long.toUnsignedString(seq),
-                        unacked.sent());
-                l.connection.abort();
-                return;
-            }
-            if (ack == SequencedStream.Ack.CONFIRMED) {
-                confirmedUpTo(seq, done, notices);
-            }
-        }
-        if (!notices.isEmpty()) {
-            notices.forEach(executor::execute);
-        }
-    }
-
-    /** The link closed: reconnect (resume), unless the client is closing. On the I/O thread. */
-    private void linkClosed(Link l, Throwable cause) {
-        boolean wasReady;
-        synchronized (this) {
-            if (link != l) {
-                if (!l.started) {
-                    // Closed before start() made it the client's link: start() reports it.
-                    l.closedEarly = true;
-                    l.closeCause = cause;
-                }
-                return;
-            }
-            link = null;
-            wasReady = ready;
-            ready = false;
-            active = null;
-            l.welcomeTimer.cancel();
-            if (heartbeat != null) {
-                heartbeat.stop();
-                heartbeat = null;
-            }
-            if (renewTimer != null) {
-                renewTimer.cancel();
-                renewTimer = null;
-            }
-            if (state == ConnectionState.CLOSED) {
-                return;
-            }
-            if (draining != null && state == ConnectionState.DRAINING && l.goodbye) {
-                return; // drain closed it on purpose
-            }
-            if (!wasReady) {
-                // Fall through to attemptFailed below, outside the lock.
-            } else {
-                if (state == ConnectionState.OPEN) {
-                    transition(ConnectionState.OPEN, ConnectionState.RESUMING);
-                }
-                log.info("connection to {} lost ({}); resuming session {}", l.endpoint,
-                        closeCause != null ? closeCause.getMessage() : cause == null ? "closed" : describe(cause),
-                        sessionId);
-                closeCause = null;
-                if (moveOn) {
-                    endpointIndex++;
-                }
-                scheduleAttempt(moveOn ? 0 : backoff.delayNanos(0));
-                return;
-            }
-        }
-        ConduitException reason = l.handshakeFailure;
-        attemptFailed(l.endpoint, reason != null ? reason
-                : cause != null ? cause : new ConnectionClosedException("connection closed during the handshake"));
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -601,7 +119,7 @@ final class ConduitClient implements Client {
         MessageBody body = body(subject, null, headers, payload);
         try {
             if (!enqueue(new Frame.Publish(0, false, body), outcome, ttl, true)) {
-                outcome.completeExceptionally(new BufferFullException(bufferFullMessage(FrameCodec.HEAD_BYTES)));
+                outcome.completeExceptionally(new BufferFullException(session.bufferFullMessage(FrameCodec.HEAD_BYTES)));
             }
         } catch (ConduitException e) {
             outcome.completeExceptionally(e);
@@ -613,11 +131,7 @@ final class ConduitClient implements Client {
     public Subscription subscribe(String pattern, String queueGroup, Delivery delivery, MessageHandler handler) {
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(delivery, "delivery");
-        ProtocolLimits l = limits;
-        Subjects.checkPattern(pattern, l.maxSubjectBytes());
-        if (queueGroup != null) {
-            Subjects.checkQueueGroup(queueGroup, l.maxSubjectBytes());
-        }
+        limits.checkSubscription(pattern, queueGroup);
         return subscribeInternal(pattern, queueGroup, delivery, handler, true);
     }
 
@@ -628,13 +142,7 @@ final class ConduitClient implements Client {
         ClientSubscription s = new ClientSubscription(this, id, pattern, queueGroup, handler,
                 executor, options.maxPendingMessagesPerSubscription(), options.maxPendingBytesPerSubscription(),
                 delivery, options.disconnectWhenSlow());
-        synchronized (this) {
-            if (user) {
-                requireOpen();
-            }
-            subscriptions.put(id, s);
-            enqueue(s.subscribeFrame(), null, 0, false);
-        }
+        session.add(s, user);
         return s;
     }
 
@@ -646,212 +154,33 @@ final class ConduitClient implements Client {
             throw new IllegalArgumentException("timeout must be > 0: " + timeout);
         }
         MessageBody probe = body(subject, null, headers, payload);
-        synchronized (this) {
-            requireOpen();
-        }
+        session.requireOpen();
         return requests.send(probe, timeout, idempotent);
     }
 
     @Override
     public CompletableFuture<Void> flush(Duration timeout) {
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        synchronized (this) {
-            if (state == ConnectionState.CLOSED) {
-                f.completeExceptionally(closedException("flush"));
-                return f;
-            }
-            long target = unacked.sent() + pending.size();
-            if (target == unacked.acknowledged()) {
-                f.complete(null);
-                return f;
-            }
-            Flush flush = new Flush(target, f, unacked.acknowledged());
-            armFlush(flush, timeout);
-            flushes.add(flush);
-        }
-        return f;
-    }
-
-    /** Under the monitor: the flush fails if nothing more is confirmed within {@code timeout}. */
-    private void armFlush(Flush flush, Duration timeout) {
-        flush.timer = clock.schedule(() -> {
-            boolean failed;
-            synchronized (this) {
-                long confirmed = unacked.acknowledged();
-                if (!flushes.contains(flush)) {
-                    return;
-                }
-                if (confirmed > flush.confirmed) {
-                    flush.confirmed = confirmed; // progress: the server is slow, not gone
-                    armFlush(flush, timeout);
-                    return;
-                }
-                failed = flushes.remove(flush);
-            }
-            if (failed) {
-                executor.execute(() -> flush.future.completeExceptionally(new ConnectionClosedException(
-                        "the server confirmed nothing for " + timeout.toMillis() + " ms")));
-            }
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return session.flush(timeout);
     }
 
     @Override
-    public synchronized ConnectionState state() {
-        return state;
+    public ConnectionState state() {
+        return session.state();
     }
 
     @Override
     public ServerInfo serverInfo() {
-        return serverInfo;
+        return session.serverInfo();
     }
 
     @Override
     public CompletableFuture<Void> drain() {
-        synchronized (this) {
-            if (draining != null) {
-                return draining;
-            }
-            draining = new CompletableFuture<>();
-            if (state == ConnectionState.CLOSED) {
-                draining.complete(null);
-                return draining;
-            }
-            transition(state, ConnectionState.DRAINING);
-        }
-        CompletableFuture<Void> result = draining;
-        Thread.ofVirtual().name("conduit-drain").start(() -> {
-            try {
-                drainSteps(clock.nanoTime() + options.drainTimeout().toNanos());
-            } catch (RuntimeException e) {
-                log.warn("drain failed", e);
-            } finally {
-                shutdown(new ConnectionClosedException("client closed"));
-                result.complete(null);
-            }
-        });
-        return result;
-    }
-
-    private void drainSteps(long deadline) {
-        // 1. No new messages: end every subscription but the request inbox, and let handlers finish.
-        List<CompletableFuture<Void>> idle = new ArrayList<>();
-        for (ClientSubscription s : subscriptions.values()) {
-            if (!requests.isInbox(s)) {
-                s.unsubscribe();
-            }
-            idle.add(s.idle());
-        }
-        await(CompletableFuture.allOf(idle.toArray(CompletableFuture[]::new)), deadline, "handlers to finish");
-        // 2. In-flight requests get their replies.
-        await(requests.allSettled(), deadline, "in-flight requests");
-        // 3. The server confirms everything sent.
-        await(flush(Duration.ofNanos(Math.max(1, deadline - clock.nanoTime()))), deadline, "confirmation of publishes");
-        // 4. Goodbye.
-        Link l;
-        synchronized (this) {
-            l = ready ? link : null;
-            if (l != null) {
-                l.goodbye = true;
-            }
-        }
-        if (l != null) {
-            l.connection.sendAndClose(new Frame.GoAway(ErrorCode.NORMAL_CLOSE.code(), 0, "client closing"));
-            await(l.connection.closeFuture(), deadline, "the connection to close");
-        }
-    }
-
-    private void await(CompletableFuture<?> f, long deadline, String what) {
-        long left = deadline - clock.nanoTime();
-        try {
-            f.get(Math.max(0, left), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
-            log.debug("drain: waiting for {} failed: {}", what, e.getCause().toString());
-        } catch (TimeoutException e) {
-            log.info("drain: gave up waiting for {} at the deadline", what);
-        }
+        return session.drain();
     }
 
     @Override
     public void close() {
-        CompletableFuture<Void> d = drain();
-        try {
-            d.get(options.drainTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.debug("close: drain did not finish: {}", e.toString());
-        }
-        shutdown(new ConnectionClosedException("client closed"));
-        try {
-            closed.get(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.debug("close: release did not finish: {}", e.toString());
-        }
-    }
-
-    /** Ends everything now: fails what is waiting, closes the connection, releases threads. Idempotent. */
-    private void shutdown(ConduitException cause) {
-        List<Runnable> notices = new ArrayList<>();
-        Link l;
-        synchronized (this) {
-            if (state == ConnectionState.CLOSED) {
-                return;
-            }
-            transition(state, ConnectionState.CLOSED);
-            l = link;
-            link = null;
-            ready = false;
-            active = null;
-            if (retryTimer != null) {
-                retryTimer.cancel();
-            }
-            if (expiryTimer != null) {
-                expiryTimer.cancel();
-            }
-            if (heartbeat != null) {
-                heartbeat.stop();
-            }
-            if (renewTimer != null) {
-                renewTimer.cancel();
-            }
-            ConnectionClosedException failure = cause instanceof ConnectionClosedException c ? c
-                    : new ConnectionClosedException(cause.getMessage(), cause);
-            java.util.function.Consumer<Outgoing> fail = o -> {
-                if (o.frame instanceof Frame.Publish p && !requests.isRequest(p)) {
-                    if (o.outcome != null) {
-                        notices.add(() -> o.outcome.completeExceptionally(failure));
-                    } else {
-                        notices.add(() -> options.listener().onPublishFailed(p.body().subject(), failure));
-                    }
-                }
-            };
-            unacked.reset(fail);
-            pending.forEach(fail);
-            pending.clear();
-            bufferedBytes = 0;
-            for (Flush f : flushes) {
-                f.timer.cancel();
-                notices.add(() -> f.future.completeExceptionally(failure));
-            }
-            flushes.clear();
-            requests.failAll(failure);
-            subscriptions.values().forEach(ClientSubscription::end);
-            notifyAll();
-        }
-        if (l != null) {
-            l.connection.abort();
-        }
-        notices.forEach(events::execute);
-        // Release after the notices: the events queue runs them first.
-        events.execute(() -> {
-            release();
-            closed.complete(null);
-        });
-        firstOpen.completeExceptionally(cause);
+        session.close();
     }
 
     private void release() {
@@ -866,240 +195,23 @@ final class ConduitClient implements Client {
     // ---------------------------------------------------------------------------------------------
     // Internals shared with subscriptions and requests
 
+    /** A message to send, checked against the server's limits, with its payload copied. */
     MessageBody body(String subject, String replyTo, Headers headers, byte[] payload) {
-        ProtocolLimits l = limits;
-        checkSubject(subject, l.maxSubjectBytes());
-        if (replyTo != null) {
-            Subjects.checkSubject(replyTo, l.maxSubjectBytes());
-        }
-        Objects.requireNonNull(payload, "payload");
-        if (payload.length > l.maxPayloadBytes()) {
-            throw new PayloadTooLargeException(payload.length, l.maxPayloadBytes());
-        }
-        Headers h = headers == null ? Headers.EMPTY : headers;
-        int headerBytes = h.encodedLength();
-        if (headerBytes > l.maxHeaderBytes()) {
-            throw new HeadersTooLargeException("headers of " + headerBytes + " bytes exceed the server's maximum of "
-                    + l.maxHeaderBytes() + " bytes");
-        }
-        // Copied so that the caller may reuse its array as soon as the call returns.
-        return MessageBody.of(subject, replyTo, h, payload.clone());
+        return limits.body(subject, replyTo, headers, payload);
     }
 
-    /**
-     * {@link Subjects#checkSubject}, skipped for the very String (the same instance: Strings are
-     * immutable) that last passed it under the same limit, as when a publisher sends many messages
-     * to one subject.
-     */
-    private void checkSubject(String subject, int maxBytes) {
-        CheckedSubject c = lastChecked;
-        if (c != null && c.subject == subject && c.maxBytes == maxBytes) {
-            return;
-        }
-        Subjects.checkSubject(subject, maxBytes);
-        lastChecked = new CheckedSubject(subject, maxBytes);
-    }
-
-    /**
-     * Takes a sequenced frame: sends it now if a connection is ready and nothing waits before it,
-     * else holds it until one is. Publishes count against the buffer bound; control frames do not,
-     * so that unsubscribing always works.
-     *
-     * @return false if the buffer is full under {@link BufferFullPolicy#RETURN_FALSE}
-     */
+    /** See {@link ClientSession#enqueue}. */
     boolean enqueue(Frame frame, CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
-        int size = FrameCodec.encodedLength(frame);
-        synchronized (this) {
-            if (state == ConnectionState.CLOSED) {
-                throw closedException("send");
-            }
-            if (bounded && bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes()) {
-                if (!waitForRoom(size)) {
-                    return false;
-                }
-            }
-            long expiresAt = ttlNanos == 0 ? 0 : clock.nanoTime() + ttlNanos;
-            Outgoing o = new Outgoing(frame, size, outcome, expiresAt);
-            bufferedBytes += size;
-            if (ready && pending.isEmpty()) {
-                transmit(o);
-            } else {
-                pending.addLast(o);
-                if (expiresAt != 0) {
-                    armExpiry(expiresAt);
-                }
-            }
-            return true;
-        }
-    }
-
-    /** Under the monitor: applies the buffer-full policy. */
-    private boolean waitForRoom(int size) {
-        switch (options.bufferFull()) {
-            case RETURN_FALSE -> {
-                return false;
-            }
-            case THROW -> throw new BufferFullException(bufferFullMessage(size));
-            case WAIT -> {
-                long deadline = clock.nanoTime() + options.bufferFullWait().toNanos();
-                waiters++;
-                try {
-                    while (bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes()) {
-                        if (state == ConnectionState.CLOSED) {
-                            throw closedException("send");
-                        }
-                        long left = deadline - clock.nanoTime();
-                        if (left <= 0) {
-                            throw new BufferFullException(bufferFullMessage(size) + " for "
-                                    + options.bufferFullWait().toMillis() + " ms");
-                        }
-                        try {
-                            TimeUnit.NANOSECONDS.timedWait(this, left);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            throw new BufferFullException(bufferFullMessage(size) + "; interrupted while waiting");
-                        }
-                    }
-                } finally {
-                    waiters--;
-                }
-                return true;
-            }
-            default -> throw new IllegalStateException(options.bufferFull().toString());
-        }
-    }
-
-    private String bufferFullMessage(int size) {
-        return "buffer full: " + bufferedBytes + " bytes await confirmation and " + size + " more would exceed "
-                + options.maxBufferedBytes();
-    }
-
-    /** Under the monitor: makes sure a timer fails buffered publishes when their time-to-live runs out. */
-    private void armExpiry(long at) {
-        if (at - expiryAt >= 0 && expiryTimer != null) {
-            return;
-        }
-        if (expiryTimer != null) {
-            expiryTimer.cancel();
-        }
-        expiryAt = at;
-        expiryTimer = clock.schedule(this::expireBuffered, Math.max(0, at - clock.nanoTime()), TimeUnit.NANOSECONDS);
-    }
-
-    private void expireBuffered() {
-        List<Runnable> notices = new ArrayList<>();
-        synchronized (this) {
-            expiryTimer = null;
-            expiryAt = Long.MAX_VALUE;
-            long now = clock.nanoTime();
-            long next = Long.MAX_VALUE;
-            for (Iterator<Outgoing> it = pending.iterator(); it.hasNext(); ) {
-                Outgoing o = it.next();
-                if (o.expiresAt == 0) {
-                    continue;
-                }
-                if (now - o.expiresAt >= 0) {
-                    it.remove();
-                    expired(o, notices);
-                } else {
-                    next = Math.min(next, o.expiresAt);
-                }
-            }
-            if (next != Long.MAX_VALUE) {
-                armExpiry(next);
-            }
-            if (waiters > 0) {
-                notifyAll();
-            }
-        }
-        // Through the events queue: onPublishFailed is a listener call, serialized with the others.
-        notices.forEach(events::execute);
+        return session.enqueue(frame, outcome, ttlNanos, bounded);
     }
 
     /** Removes a request that timed out before it was sent, so it is never sent late. */
-    synchronized void withdraw(Frame.Publish request) {
-        for (Iterator<Outgoing> it = pending.iterator(); it.hasNext(); ) {
-            Outgoing o = it.next();
-            if (o.frame == request) {
-                it.remove();
-                bufferedBytes -= o.bytes;
-                if (waiters > 0) {
-                    notifyAll();
-                }
-                return;
-            }
-        }
-    }
-
-    private void requireOpen() {
-        ConnectionState s = state;
-        if (s == ConnectionState.DRAINING || s == ConnectionState.CLOSED) {
-            throw closedException(s == ConnectionState.DRAINING ? "client is closing" : "client is closed");
-        }
-    }
-
-    private ConnectionClosedException closedException(String what) {
-        ConduitException cause = closeCause;
-        return cause == null ? new ConnectionClosedException(what + ": client is " + state.name().toLowerCase())
-                : new ConnectionClosedException(what + ": " + cause.getMessage(), cause);
-    }
-
-    /**
-     * Under the monitor: once four fifths of the credentials' validity have passed, asks the
-     * credentials supplier (on the executor) for fresh ones and sends them in AUTH; the server's
-     * AUTH_OK schedules the next renewal. 0: the credentials do not expire.
-     */
-    private void scheduleRenewal(Link l, long validMillis) {
-        if (renewTimer != null) {
-            renewTimer.cancel();
-            renewTimer = null;
-        }
-        if (validMillis <= 0) {
-            return;
-        }
-        long delayNanos = TimeUnit.MILLISECONDS.toNanos(validMillis) / 5 * 4;
-        renewTimer = clock.schedule(() -> executor.execute(() -> {
-            synchronized (this) {
-                if (active != l) {
-                    return;
-                }
-            }
-            Credentials c = options.credentials().get();
-            log.debug("renewing credentials ({}) before they expire", c.scheme());
-            l.connection.send(new Frame.Auth(c.scheme(), c.credentials()));
-        }), delayNanos, TimeUnit.NANOSECONDS);
-    }
-
-    /** A non-fatal 403: a denied subscribe ends the subscription; a denied request fails at once. */
-    private void permissionDenied(ServerErrorException error) {
-        String m = error.getMessage();
-        String sub = quoted(m, "subscribe to '");
-        if (sub != null) {
-            for (ClientSubscription s : subscriptions.values()) {
-                if (s.pattern().equals(sub)) {
-                    log.warn("{}: the server denied it: {}", s, m);
-                    s.end();
-                }
-            }
-        }
-        String pub = quoted(m, "publish to '");
-        if (pub != null) {
-            requests.onDenied(pub, error);
-        }
-    }
-
-    private static String quoted(String message, String after) {
-        int i = message.indexOf(after);
-        if (i < 0) {
-            return null;
-        }
-        int start = i + after.length();
-        int end = message.indexOf("' (", start); // the server's text: ... to '<subject>' (why)
-        return end < 0 ? null : message.substring(start, end);
+    void withdraw(Frame.Publish request) {
+        session.withdraw(request);
     }
 
     void forget(ClientSubscription s) {
-        subscriptions.remove(s.id(), s);
+        session.forget(s);
     }
 
     int nextSubscriptionId() {
@@ -1119,19 +231,9 @@ final class ConduitClient implements Client {
         events.execute(() -> options.listener().onHandlerFailure(s, e));
     }
 
-    /**
-     * Sends a CREDIT on the open connection, if there is one; otherwise the totals go with the
-     * resume. From the subscription's handler turn.
-     *
-     * @return whether it was handed to a connection
-     */
+    /** Sends a CREDIT on the open connection, if there is one (see {@link ClientSession#sendCredit}). */
     boolean sendCredit(Frame.Credit credit) {
-        Link l = active;
-        if (l == null) {
-            return false;
-        }
-        l.connection.send(credit);
-        return true;
+        return session.sendCredit(credit);
     }
 
     /** Reports what the subscription has dropped so far, and keeps counting from zero. */
@@ -1143,257 +245,5 @@ final class ConduitClient implements Client {
                 options.listener().onSlowConsumer(s, dropped);
             }
         });
-    }
-
-    /** Under the monitor, so that listeners hear transitions in order. */
-    private void transition(ConnectionState from, ConnectionState to) {
-        state = to;
-        events.execute(() -> options.listener().onStateChange(from, to));
-    }
-
-    private void reportError(ConduitException e) {
-        events.execute(() -> options.listener().onError(e));
-    }
-
-    private static String describe(Throwable t) {
-        if (t instanceof TimeoutException) {
-            return "timed out";
-        }
-        if (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
-            t = t.getCause();
-        }
-        if (t instanceof javax.net.ssl.SSLException) {
-            return "TLS handshake failed: " + dev.conduit.transport.TlsErrors.describe(t);
-        }
-        String m = t.getMessage();
-        return m == null ? t.getClass().getSimpleName() : m;
-    }
-
-    /** One connection and what arrives on it, on its I/O thread. Never blocks, never runs user code. */
-    private final class Link implements FrameHandler {
-        final Connection connection;
-        final Endpoint endpoint;
-        /** What HELLO presents: asked of the supplier before connecting, off the I/O thread. */
-        private final Credentials credentials;
-        Connection.Cancellable welcomeTimer = () -> { };
-        /** Subscriptions given messages in the current read, dispatched at its end; I/O thread only. */
-        private final List<ClientSubscription> toDispatch = new ArrayList<>();
-        /** Why the server refused the handshake, if it said. */
-        volatile ConduitException handshakeFailure;
-        /** Closed by drain on purpose. */
-        volatile boolean goodbye;
-        // Guarded by the client's monitor: whether start() ran, and whether the link closed before it.
-        boolean started;
-        boolean closedEarly;
-        Throwable closeCause;
-
-        Link(Connection connection, Endpoint endpoint, Credentials credentials) {
-            this.connection = connection;
-            this.endpoint = endpoint;
-            this.credentials = credentials;
-        }
-
-        /** Connected: becomes the client's link and says HELLO. */
-        void start() {
-            synchronized (ConduitClient.this) {
-                started = true;
-                if (closedEarly) {
-                    // Fall through to report the failure outside the lock.
-                } else if (state == ConnectionState.CLOSED || link != null) {
-                    connection.abort();
-                    return;
-                } else {
-                    startLocked();
-                    return;
-                }
-            }
-            ConduitException reason = handshakeFailure;
-            attemptFailed(endpoint, reason != null ? reason
-                    : closeCause != null ? closeCause : new ConnectionClosedException("connection closed at once"));
-        }
-
-        /** Under the client's monitor. */
-        private void startLocked() {
-            {
-                link = this;
-                ready = false;
-                byte[] token = sessionId == null || resumeToken == null ? new byte[0] : resumeToken.encoded();
-                connection.send(new Frame.Hello(ProtocolVersion.MIN, ProtocolVersion.MAX, options.clientName(),
-                        credentials.scheme(), credentials.credentials(), token, sessionId == null ? 0 : inbound.lastReceived()));
-                welcomeTimer = clock.schedule(() -> {
-                    synchronized (ConduitClient.this) {
-                        if (link != this || ready) {
-                            return;
-                        }
-                    }
-                    handshakeFailure = new ConnectionClosedException("no WELCOME within "
-                            + options.connectTimeout().toMillis() + " ms");
-                    connection.abort();
-                }, options.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
-            }
-        }
-
-        @Override
-        public void onFrame(Frame frame) {
-            if (active != this) {
-                handshakeFrame(frame);
-                return;
-            }
-            switch (frame) {
-                case Frame.Message m -> {
-                    if (!inOrder(m.sequence())) {
-                        return;
-                    }
-                    ClientSubscription s = subscriptions.get(m.subscriptionId());
-                    if (s != null) {
-                        if (s.onMessage(m.body())) {
-                            toDispatch.add(s);
-                        }
-                    } else {
-                        log.debug("message for ended subscription {} ignored", m.subscriptionId());
-                    }
-                }
-                case Frame.Ack a -> acknowledged(this, a.sequence());
-                case Frame.NoResponders n -> {
-                    inbound.receive(0);
-                    requests.onNoResponders(n.replySubject());
-                }
-                case Frame.Gap g -> {
-                    inbound.receive(0);
-                    ClientSubscription s = subscriptions.get(g.subscriptionId());
-                    if (s != null && g.ended()) {
-                        log.warn("{}: the server ended it: its handler took nothing for the server's maxStall; {} "
-                                + "messages held for it were not delivered", s, g.dropped());
-                        s.end();
-                        events.execute(() -> options.listener().onSlowConsumer(s, g.dropped()));
-                    } else if (s != null) {
-                        log.warn("{}: the server dropped {} messages because this client fell behind", s, g.dropped());
-                        events.execute(() -> options.listener().onGap(s, g.dropped()));
-                    }
-                }
-                case Frame.Ping p -> connection.send(new Frame.Pong(p.token()));
-                case Frame.Pong p -> { } // a sign of life, noted by onReadComplete
-                case Frame.Error e -> {
-                    ServerErrorException error = new ServerErrorException(e.code(), e.fatal(), e.message());
-                    log.warn("server error: {}", error.getMessage());
-                    if (!e.fatal() && e.errorCode() == ErrorCode.PERMISSION_DENIED) {
-                        permissionDenied(error);
-                    }
-                    if (e.fatal()) {
-                        synchronized (ConduitClient.this) {
-                            closeCause = error;
-                        }
-                        connection.close();
-                    }
-                    reportError(error);
-                }
-                case Frame.GoAway g -> goAway(g);
-                case Frame.Welcome w -> protocolViolation("a second WELCOME");
-                case Frame.AuthOk a -> {
-                    synchronized (ConduitClient.this) {
-                        if (active == this) {
-                            scheduleRenewal(this, a.credentialsValidMillis());
-                        }
-                    }
-                }
-                default -> protocolViolation("a " + frame.type() + " frame, which servers do not send");
-            }
-        }
-
-        /**
-         * Counts a MESSAGE if its number is the next one due. One that skips a number, or goes back,
-         * breaks the protocol (section 7a): the connection is dropped, and the resume that follows
-         * names the last frame received in order, so the server sends the rest again.
-         */
-        private boolean inOrder(long sequence) {
-            SequencedStream.Receiver.Received r = inbound.receive(sequence);
-            if (r != SequencedStream.Receiver.Received.IN_ORDER) {
-                protocolViolation("MESSAGE " + Long.toUnsignedString(sequence) + " after " + inbound.lastReceived()
-                        + (r == SequencedStream.Receiver.Received.GAP ? ": frames are missing" : ": a number already received"));
-                return false;
-            }
-            return true;
-        }
-
-        private void handshakeFrame(Frame frame) {
-            switch (frame) {
-                case Frame.Welcome w -> welcomed(this, w);
-                case Frame.Error e when e.errorCode() == ErrorCode.SESSION_NOT_RESUMED && !e.fatal() -> {
-                    synchronized (ConduitClient.this) {
-                        refusal = e.message();
-                    }
-                }
-                case Frame.Error e -> {
-                    handshakeFailure = new ServerErrorException(e.code(), e.fatal(), e.message());
-                    connection.close();
-                }
-                case Frame.GoAway g -> goAway(g);
-                case Frame.Ping p -> connection.send(new Frame.Pong(p.token()));
-                default -> protocolViolation("a " + frame.type() + " frame before WELCOME");
-            }
-        }
-
-        private void goAway(Frame.GoAway g) {
-            log.info("server at {} is going away ({}): {}{}", endpoint, g.code(), g.reason(),
-                    g.alternates().isEmpty() ? "" : "; alternates " + g.alternates());
-            synchronized (ConduitClient.this) {
-                for (String url : g.alternates()) {
-                    try {
-                        Endpoint e = Endpoint.parse(url);
-                        if (!endpoints.contains(e)) {
-                            endpoints.add(e);
-                        }
-                    } catch (IllegalArgumentException e) {
-                        log.warn("ignoring alternate endpoint '{}': {}", url, e.getMessage());
-                    }
-                }
-                moveOn = true;
-                closeCause = new ConnectionClosedException("server is going away (" + g.code() + "): " + g.reason());
-            }
-        }
-
-        private void protocolViolation(String what) {
-            log.warn("protocol violation by the server at {}: {}", endpoint, what);
-            handshakeFailure = new ConnectionClosedException("protocol violation by the server: " + what);
-            connection.abort();
-        }
-
-        /** Hands the messages of this read to the subscriptions' executors: one hand-off each. */
-        private void dispatchReceived() {
-            for (int i = 0; i < toDispatch.size(); i++) {
-                toDispatch.get(i).dispatch();
-            }
-            toDispatch.clear();
-        }
-
-        @Override
-        public void onReadComplete() {
-            dispatchReceived();
-            if (active != this) {
-                return;
-            }
-            Heartbeat h = heartbeat;
-            if (h != null) {
-                h.received();
-            }
-            long due = inbound.ackDue();
-            if (due != 0) {
-                connection.send(new Frame.Ack(due));
-            }
-        }
-
-        @Override
-        public void onProtocolError(ProtocolException error, boolean inSync) {
-            dispatchReceived();
-            log.warn("undecodable frame from the server at {}: {}", endpoint, error.getMessage());
-            handshakeFailure = error;
-            connection.abort();
-        }
-
-        @Override
-        public void onClosed(Throwable cause) {
-            dispatchReceived();
-            linkClosed(this, cause);
-        }
     }
 }

@@ -51,7 +51,8 @@ class DeadPeerTest {
             proxy.clearFaults();
             clientClock.advance(Duration.ofMillis(100));
             await().atMost(WAIT).until(() -> client.state() == ConnectionState.OPEN);
-            assertThat(resumed.get()).isEqualTo(1);
+            // onResumed is a listener call, made on the client's executor after the state is OPEN.
+            await().atMost(WAIT).untilAsserted(() -> assertThat(resumed.get()).isEqualTo(1));
             await().atMost(WAIT).until(() -> ts.server.connectionCount() == 1);
 
             // The server's side, the same way on its own clock.
