@@ -181,13 +181,15 @@ final class ServerSession {
      * Ends the session with 401 if {@code list} revokes its credentials: the attached connection gets
      * the ERROR and closes (on its own thread, as for an expiry); a detached session just ends. From
      * the thread that re-read the revocation file. A session without a principal yet (still in its
-     * handshake) is left to the authentication, which reads the same list.
+     * handshake) is left to the authentication, which reads the same list. Anonymous and in-process
+     * sessions presented no credentials, so there is nothing to revoke.
      *
      * @return true if the session is being closed
      */
     boolean revokeIf(Revocations list) {
         SessionAccess a = access;
-        if (a == null || state == State.CLOSED) {
+        if (a == null || state == State.CLOSED || a.name().equals(Authentication.IN_PROCESS)
+                || a.name().equals(dev.conduit.server.spi.Principal.ANONYMOUS)) {
             return false;
         }
         String reason = list.reasonFor(a.principal());
