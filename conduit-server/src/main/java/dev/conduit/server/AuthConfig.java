@@ -30,8 +30,10 @@ public final class AuthConfig {
 
     private final Boolean allowAnonymous;
     private final Duration failedAuthDelay;
-    private final List<Map.Entry<String, String>> tokens;
+    private final List<StaticToken> tokens;
     private final JwtSettings jwt;
+    private final Path revocationFile;
+    private final Duration reloadInterval;
     private final CertificatePrincipal mtls;
     private final Map<String, Permissions> permissions;
     private final List<Authenticator> plugins;
@@ -41,6 +43,8 @@ public final class AuthConfig {
         this.failedAuthDelay = b.failedAuthDelay;
         this.tokens = List.copyOf(b.tokens);
         this.jwt = jwt;
+        this.revocationFile = b.revocationFile;
+        this.reloadInterval = b.reloadInterval;
         this.mtls = b.mtls;
         this.permissions = Map.copyOf(b.permissions);
         this.plugins = List.copyOf(b.plugins);
@@ -50,18 +54,21 @@ public final class AuthConfig {
     public boolean equals(Object o) {
         return o instanceof AuthConfig a && Objects.equals(allowAnonymous, a.allowAnonymous)
                 && failedAuthDelay.equals(a.failedAuthDelay) && tokens.equals(a.tokens) && Objects.equals(jwt, a.jwt)
+                && Objects.equals(revocationFile, a.revocationFile) && reloadInterval.equals(a.reloadInterval)
                 && mtls == a.mtls && permissions.equals(a.permissions) && plugins.equals(a.plugins);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(allowAnonymous, failedAuthDelay, tokens, jwt, mtls, permissions, plugins);
+        return Objects.hash(allowAnonymous, failedAuthDelay, tokens, jwt, revocationFile, reloadInterval, mtls, permissions,
+                plugins);
     }
 
     @Override
     public String toString() {
         return "AuthConfig[allowAnonymous=" + allowAnonymous + ", failedAuthDelay=" + failedAuthDelay + ", tokens="
-                + tokens.size() + ", jwt=" + jwt + ", mtls=" + mtls + ", permissions=" + permissions.keySet()
+                + tokens.size() + ", jwt=" + jwt + (revocationFile == null ? "" : ", revocationFile=" + revocationFile)
+                + ", reloadInterval=" + reloadInterval + ", mtls=" + mtls + ", permissions=" + permissions.keySet()
                 + ", plugins=" + plugins.size() + "]";
     }
 
@@ -93,9 +100,44 @@ public final class AuthConfig {
         return failedAuthDelay;
     }
 
+    /**
+     * A static token: the principal it names, its {@code sha256:} hash ({@link TokenHashes}), and when
+     * it stops being accepted.
+     *
+     * @param expiresAt when the token expires (sessions using it are then closed with 419), or null for never
+     */
+    public record StaticToken(String principal, String hash, java.time.Instant expiresAt) {
+        public StaticToken {
+            Objects.requireNonNull(principal, "principal");
+            Objects.requireNonNull(hash, "hash");
+        }
+    }
+
     /** Principal and {@code sha256:} hash of each static token. */
     public List<Map.Entry<String, String>> tokens() {
+        return tokens.stream().<Map.Entry<String, String>>map(t -> new AbstractMap.SimpleImmutableEntry<>(t.principal(),
+                t.hash())).toList();
+    }
+
+    /** Each static token, with its expiry. */
+    public List<StaticToken> staticTokens() {
         return tokens;
+    }
+
+    /**
+     * The revocation file ({@link Revocations}: token ids and principals no longer accepted), or null
+     * for none. Re-read every {@link #reloadInterval()}; sessions it revokes are closed with 401.
+     */
+    public Path revocationFile() {
+        return revocationFile;
+    }
+
+    /**
+     * How often the JWKS file ({@link JwtSettings#jwks()}) and the revocation file are checked for a
+     * change; zero never checks. Default 10 s, as the TLS files.
+     */
+    public Duration reloadInterval() {
+        return reloadInterval;
     }
 
     /** The JWT settings, or {@code null} if JWTs are not accepted. */
@@ -145,7 +187,10 @@ public final class AuthConfig {
     public static final class Builder {
         private Boolean allowAnonymous;
         private Duration failedAuthDelay = Duration.ofSeconds(1);
-        private final List<Map.Entry<String, String>> tokens = new ArrayList<>();
+        private final List<StaticToken> tokens = new ArrayList<>();
+        private Path revocationFile;
+        private Duration reloadInterval = Duration.ofSeconds(10);
+        private Path jwtJwks;
         private String jwtAlgorithm;
         private String jwtSecret;
         private Path jwtPublicKey;
@@ -177,9 +222,33 @@ public final class AuthConfig {
 
         /** A static token for {@code principal}, given as its hash ({@code sha256:<hex>}, see {@link TokenHashes}). */
         public Builder token(String principal, String hash) {
+            return token(principal, hash, null);
+        }
+
+        /**
+         * A static token that is refused from {@code expiresAt} on (null: never); a session using it is
+         * closed with 419 then, unless it renewed its credentials with another.
+         */
+        public Builder token(String principal, String hash, java.time.Instant expiresAt) {
             requireName(principal);
             TokenHashes.parse(hash);
-            tokens.add(new AbstractMap.SimpleImmutableEntry<>(principal, hash.trim()));
+            tokens.add(new StaticToken(principal, hash.trim(), expiresAt));
+            return this;
+        }
+
+        /** A revocation file ({@link AuthConfig#revocationFile()}); null for none. */
+        public Builder revocationFile(Path file) {
+            this.revocationFile = file;
+            return this;
+        }
+
+        /** How often the JWKS and revocation files are checked for a change; zero never checks. */
+        public Builder reloadInterval(Duration interval) {
+            Objects.requireNonNull(interval, "reloadInterval");
+            if (interval.isNegative()) {
+                throw new IllegalArgumentException("reloadInterval must be >= 0: " + interval);
+            }
+            this.reloadInterval = interval;
             return this;
         }
 
@@ -208,8 +277,8 @@ public final class AuthConfig {
 
         /**
          * Sets one flat setting from text: {@code allowAnonymous}, {@code failedAuthDelay}, {@code
-         * jwtAlgorithm}, {@code jwtSecret}, {@code jwtPublicKey}, {@code jwtIssuer}, {@code jwtAudience},
-         * {@code mtlsPrincipalFrom}.
+         * jwtAlgorithm}, {@code jwtSecret}, {@code jwtPublicKey}, {@code jwtJwks}, {@code jwtIssuer}, {@code
+         * jwtAudience}, {@code mtlsPrincipalFrom}, {@code revocationFile}, {@code authReloadInterval}.
          *
          * @return false if the key is not one of these
          */
@@ -220,6 +289,9 @@ public final class AuthConfig {
                 case "jwtAlgorithm" -> jwtAlgorithm = value.trim();
                 case "jwtSecret" -> jwtSecret = value;
                 case "jwtPublicKey" -> jwtPublicKey = Path.of(value.trim());
+                case "jwtJwks" -> jwtJwks = Path.of(value.trim());
+                case "revocationFile" -> revocationFile(value.isBlank() ? null : Path.of(value.trim()));
+                case "authReloadInterval" -> reloadInterval(ConfigSettings.duration(value));
                 case "jwtIssuer" -> jwtIssuer = value.trim();
                 case "jwtAudience" -> jwtAudience = value.trim();
                 case "mtlsPrincipalFrom" -> mtls(CertificatePrincipal.parse(value));
@@ -244,6 +316,8 @@ public final class AuthConfig {
                     JsonNode v = e.getValue();
                     switch (e.getKey()) {
                         case "allowAnonymous", "failedAuthDelay" -> scalar.accept(e.getKey(), scalarText(v, file, where));
+                        case "reloadInterval" -> scalar.accept("authReloadInterval", scalarText(v, file, where));
+                        case "revocationFile" -> scalar.accept("revocationFile", relative(file, scalarText(v, file, where)));
                         case "tokens" -> {
                             if (!v.isArray()) {
                                 throw new IllegalArgumentException(file + ": " + where
@@ -253,10 +327,12 @@ public final class AuthConfig {
                             for (JsonNode t : v) {
                                 String at = where + "[" + i++ + "]";
                                 requireObject(t, file, at);
-                                onlyKeys(t, file, at, Set.of("principal", "hash"));
+                                onlyKeys(t, file, at, Set.of("principal", "hash", "expires"));
                                 try {
                                     token(scalarText(t.get("principal"), file, at + ".principal"),
-                                            scalarText(t.get("hash"), file, at + ".hash"));
+                                            scalarText(t.get("hash"), file, at + ".hash"),
+                                            t.has("expires") ? instant(scalarText(t.get("expires"), file, at + ".expires"))
+                                                    : null);
                                 } catch (IllegalArgumentException ex) {
                                     throw new IllegalArgumentException(file + ": invalid " + at + ": " + ex.getMessage(), ex);
                                 }
@@ -264,13 +340,12 @@ public final class AuthConfig {
                         }
                         case "jwt" -> {
                             requireObject(v, file, where);
-                            onlyKeys(v, file, where, Set.of("algorithm", "secret", "publicKey", "issuer", "audience"));
+                            onlyKeys(v, file, where, Set.of("algorithm", "secret", "publicKey", "jwks", "issuer", "audience"));
                             for (Iterator<Map.Entry<String, JsonNode>> j = v.fields(); j.hasNext(); ) {
                                 Map.Entry<String, JsonNode> f = j.next();
                                 String text = scalarText(f.getValue(), file, where + "." + f.getKey());
-                                if (f.getKey().equals("publicKey")) {
-                                    Path dir = file.toAbsolutePath().getParent();
-                                    text = dir == null ? text : dir.resolve(text.trim()).toString();
+                                if (f.getKey().equals("publicKey") || f.getKey().equals("jwks")) {
+                                    text = relative(file, text);
                                 }
                                 scalar.accept("jwt" + Character.toUpperCase(f.getKey().charAt(0))
                                         + f.getKey().substring(1), text);
@@ -282,7 +357,7 @@ public final class AuthConfig {
                             scalar.accept("mtlsPrincipalFrom", scalarText(v.get("principalFrom"), file, where + ".principalFrom"));
                         }
                         default -> throw new IllegalArgumentException(file + ": unknown setting '" + where
-                                + "' (expected allowAnonymous, failedAuthDelay, tokens, jwt, mtls)");
+                                + "' (expected allowAnonymous, failedAuthDelay, tokens, jwt, mtls, revocationFile, reloadInterval)");
                     }
                 }
             }
@@ -298,6 +373,21 @@ public final class AuthConfig {
                                 : new IllegalArgumentException(file + ": invalid " + where + ": " + ex.getMessage(), ex);
                     }
                 }
+            }
+        }
+
+        /** A file name from a YAML file, relative to the file's folder. */
+        private static String relative(Path file, String name) {
+            Path dir = file.toAbsolutePath().getParent();
+            return dir == null || name.isBlank() ? name : dir.resolve(name.trim()).toString();
+        }
+
+        /** An ISO-8601 instant ({@code 2027-01-31T00:00:00Z}), for a token's expiry. */
+        private static java.time.Instant instant(String text) {
+            try {
+                return java.time.Instant.parse(text.trim());
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new IllegalArgumentException("expected an instant such as 2027-01-31T00:00:00Z: " + text, e);
             }
         }
 
@@ -383,15 +473,22 @@ public final class AuthConfig {
          */
         public AuthConfig build() {
             JwtSettings j = jwt;
-            if (j == null && (jwtAlgorithm != null || jwtSecret != null || jwtPublicKey != null)) {
+            if (j == null && (jwtAlgorithm != null || jwtSecret != null || jwtPublicKey != null || jwtJwks != null)) {
                 if (jwtAlgorithm == null) {
                     throw new IllegalArgumentException("jwt settings need an algorithm (jwtAlgorithm: HS256, RS256 or ES256)");
                 }
-                j = new JwtSettings(jwtAlgorithm, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience);
+                j = new JwtSettings(jwtAlgorithm, jwtSecret, jwtPublicKey, jwtIssuer, jwtAudience, jwtJwks);
             }
             if (j != null) {
                 try {
                     new JwtAuthenticator(j, java.time.Instant::now); // reads and checks the key now, not at start
+                } catch (java.io.UncheckedIOException e) {
+                    throw new IllegalArgumentException(e.getMessage(), e);
+                }
+            }
+            if (revocationFile != null) {
+                try {
+                    Revocations.read(revocationFile); // read and checked now, not at start
                 } catch (java.io.UncheckedIOException e) {
                     throw new IllegalArgumentException(e.getMessage(), e);
                 }

@@ -7,7 +7,12 @@ import dev.conduit.server.spi.Permissions;
 import dev.conduit.server.spi.Principal;
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connection;
+import dev.conduit.transport.ReloadingFiles;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -27,6 +32,8 @@ final class Authentication {
     static final String NO_CREDENTIALS = "no_credentials";
     /** Meter tag: credentials whose time is already up. */
     static final String EXPIRED = "expired";
+    /** Meter tag: credentials the revocation file names. */
+    static final String REVOKED = "revoked";
 
     private final AuthConfig config;
     private final Clock clock;
@@ -34,17 +41,24 @@ final class Authentication {
     private final long anchorNanos;
     private final Map<String, Authenticator> byScheme = new HashMap<>();
     private final CertificateAuthenticator certificates;
+    private final JwtAuthenticator jwt;
+    /** The revocation file, or null without one. */
+    private final ReloadingFiles<Revocations> revocations;
 
     Authentication(AuthConfig config, Clock clock) {
         this.config = config;
         this.clock = clock;
         this.anchorNanos = clock.nanoTime();
-        if (!config.tokens().isEmpty()) {
-            add(new TokenAuthenticator(config.tokens()));
+        if (!config.staticTokens().isEmpty()) {
+            add(new TokenAuthenticator(config.staticTokens()));
         }
-        if (config.jwt() != null) {
-            add(new JwtAuthenticator(config.jwt(), this::now));
+        jwt = config.jwt() == null ? null : new JwtAuthenticator(config.jwt(), this::now);
+        if (jwt != null) {
+            add(jwt);
         }
+        Path revocationFile = config.revocationFile();
+        revocations = revocationFile == null ? null
+                : new ReloadingFiles<>("revocation file", List.of(revocationFile), () -> Revocations.read(revocationFile));
         certificates = config.mtls() == null ? null : new CertificateAuthenticator(config.mtls());
         if (certificates != null) {
             add(certificates);
@@ -68,6 +82,45 @@ final class Authentication {
     boolean isPlugin(String scheme) {
         Authenticator a = byScheme.get(scheme);
         return a != null && config.plugins().contains(a);
+    }
+
+    /**
+     * Checks the JWKS and revocation files every {@link AuthConfig#reloadInterval()} of the server's
+     * clock, reading them on {@code executor} (file reads block); after each check of the revocation
+     * file, {@code apply} gets the list as it now is, on that thread, to close the sessions it revokes.
+     */
+    void watchFiles(Executor executor, Consumer<Revocations> apply) {
+        if (jwt != null && jwt.keySet() != null) {
+            jwt.keySet().checkEvery(config.reloadInterval(), clock, executor, keys -> { });
+        }
+        if (revocations != null) {
+            revocations.checkEvery(config.reloadInterval(), clock, executor, apply);
+        }
+    }
+
+    /** Stops the checks of {@link #watchFiles}. */
+    void close() {
+        if (jwt != null && jwt.keySet() != null) {
+            jwt.keySet().close();
+        }
+        if (revocations != null) {
+            revocations.close();
+        }
+    }
+
+    /** The revocation list in force: as last read, or {@link Revocations#NONE} without a file. */
+    Revocations revocations() {
+        return revocations == null ? Revocations.NONE : revocations.current();
+    }
+
+    /** The JWKS file, or null if keys do not come from one; for tests. */
+    ReloadingFiles<com.nimbusds.jose.jwk.JWKSet> keySet() {
+        return jwt == null ? null : jwt.keySet();
+    }
+
+    /** The revocation file, or null without one; for tests. */
+    ReloadingFiles<Revocations> revocationFile() {
+        return revocations;
     }
 
     /** The wall-clock time as the server's clock tells it. */
@@ -158,6 +211,8 @@ final class Authentication {
             case AuthResult.Accepted ok when ok.principal().expiresAt() != null
                     && !ok.principal().expiresAt().isAfter(now()) -> Outcome.refused(EXPIRED,
                     "credentials of " + ok.principal().name() + " expired at " + ok.principal().expiresAt());
+            case AuthResult.Accepted ok when revocations().reasonFor(ok.principal()) != null -> Outcome.refused(REVOKED,
+                    revocations().reasonFor(ok.principal()));
             case AuthResult.Accepted ok -> Outcome.accepted(ok.principal());
         };
     }

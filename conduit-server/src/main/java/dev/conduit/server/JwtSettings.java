@@ -15,8 +15,13 @@ import java.util.Set;
  *                  RS256 or ES256 public key; {@code null} for HS256
  * @param issuer    the {@code iss} a token must carry, or {@code null} for any
  * @param audience  a value that a token's {@code aud} must contain, or {@code null} for any
+ * @param jwks      instead of {@code publicKey}, for RS256 and ES256: a JSON Web Key Set file
+ *                  (RFC 7517) holding one or more public keys, each with its {@code kid}; a token's
+ *                  {@code kid} header picks its key, and one whose {@code kid} names no key in the set
+ *                  is refused. The file is re-read when it changes ({@link AuthConfig#reloadInterval()}),
+ *                  so keys are rotated without a restart. {@code null} if {@code publicKey} is used
  */
-public record JwtSettings(String algorithm, String secret, Path publicKey, String issuer, String audience) {
+public record JwtSettings(String algorithm, String secret, Path publicKey, String issuer, String audience, Path jwks) {
     static final Set<String> ALGORITHMS = Set.of("HS256", "RS256", "ES256");
 
     public JwtSettings {
@@ -29,12 +34,13 @@ public record JwtSettings(String algorithm, String secret, Path publicKey, Strin
             if (secret == null || secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
                 throw new IllegalArgumentException("HS256 needs a secret (jwtSecret) of at least 32 bytes");
             }
-            if (publicKey != null) {
-                throw new IllegalArgumentException("HS256 takes a secret, not a public key");
+            if (publicKey != null || jwks != null) {
+                throw new IllegalArgumentException("HS256 takes a secret, not a public key or a key set");
             }
         } else {
-            if (publicKey == null) {
-                throw new IllegalArgumentException(algorithm + " needs a public key PEM file (jwtPublicKey)");
+            if ((publicKey == null) == (jwks == null)) {
+                throw new IllegalArgumentException(algorithm + " needs either a public key PEM file (jwtPublicKey) "
+                        + "or a JSON Web Key Set file (jwtJwks), and not both");
             }
             if (secret != null) {
                 throw new IllegalArgumentException(algorithm + " takes a public key, not a secret");
@@ -48,10 +54,15 @@ public record JwtSettings(String algorithm, String secret, Path publicKey, Strin
         }
     }
 
+    /** Without a key set: the form before {@code jwks} was added. */
+    public JwtSettings(String algorithm, String secret, Path publicKey, String issuer, String audience) {
+        this(algorithm, secret, publicKey, issuer, audience, null);
+    }
+
     @Override
     public String toString() {
         return "JwtSettings[algorithm=" + algorithm + (secret == null ? "" : ", secret=(hidden)")
-                + (publicKey == null ? "" : ", publicKey=" + publicKey) + ", issuer=" + issuer + ", audience=" + audience
+                + (publicKey == null ? "" : ", publicKey=" + publicKey) + (jwks == null ? "" : ", jwks=" + jwks) + ", issuer=" + issuer + ", audience=" + audience
                 + "]";
     }
 }

@@ -151,7 +151,25 @@ final class RoutingServer implements Server {
             startUnix();
         }
         stats.start();
+        // The JWKS and revocation files are re-read on virtual threads, as plug-in authenticators run.
+        authentication.watchFiles(authExecutor, this::applyRevocations);
         return this;
+    }
+
+    /** Closes (401) every session whose credentials the revocation list names; on the reload thread. */
+    private void applyRevocations(Revocations list) {
+        if (list.isEmpty()) {
+            return;
+        }
+        int closed = 0;
+        for (ServerSession s : sessions.values()) {
+            if (s.revokeIf(list)) {
+                closed++;
+            }
+        }
+        if (closed > 0) {
+            log.info("closed {} sessions whose credentials the revocation file names", closed);
+        }
     }
 
     /** Opens the HTTP port (WebSocket links and {@code service}); on failure undoes the start. */
@@ -634,6 +652,7 @@ final class RoutingServer implements Server {
             return stopped;
         }
         stats.stop();
+        authentication.close();
         long drainMillis = config.drainTimeout().toMillis();
         log.info("conduit server {} stopping: closing {} connections within {} ms", serverId, connections.size(),
                 drainMillis);

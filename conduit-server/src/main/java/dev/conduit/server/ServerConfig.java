@@ -80,10 +80,11 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                            MemoryLimits memory, UnixSocket unixSocket) {
 
     /** The settings whose values are file names; in a YAML file they are relative to the file's folder. */
-    static final Set<String> PATH_SETTINGS = Set.of("tlsCert", "tlsKey", "tlsKeyStore", "tlsClientCa", "unixSocket");
+    static final Set<String> PATH_SETTINGS = Set.of("tlsCert", "tlsKey", "tlsKeyStore", "tlsClientCa", "tlsClientCrl",
+            "unixSocket");
     /** The keys of the YAML {@code tls} section; each is the setting {@code tls} + the key capitalised. */
     static final List<String> TLS_SECTION_KEYS = List.of("cert", "key", "keyPassword", "keyStore", "keyStorePassword",
-            "clientAuth", "clientCa", "protocols", "provider", "reloadInterval");
+            "clientAuth", "clientCa", "clientCrl", "protocols", "provider", "reloadInterval");
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -287,6 +288,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private String tlsKeyStorePassword;
         private ServerTls.ClientAuth tlsClientAuth = ServerTls.ClientAuth.NONE;
         private Path tlsClientCa;
+        private Path tlsClientCrl;
         private List<String> tlsProtocols = List.of("TLSv1.3");
         private TlsProvider tlsProvider = TlsProvider.AUTO;
         private Duration tlsReloadInterval = ServerTls.DEFAULT_RELOAD_INTERVAL;
@@ -668,6 +670,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "tlsKeyStorePassword" -> tlsKeyStorePassword = value;
                     case "tlsClientAuth" -> tlsClientAuth = ServerTls.ClientAuth.parse(value);
                     case "tlsClientCa" -> tlsClientCa = path(value);
+                    case "tlsClientCrl" -> tlsClientCrl = path(value);
                     case "tlsProtocols" -> tlsProtocols = ServerTls.checkProtocols(List.of(value.trim().split("\\s*,\\s*")));
                     case "tlsProvider" -> tlsProvider = TlsProvider.parse(value);
                     case "tlsReloadInterval" -> tlsReloadInterval = ConfigSettings.duration(value);
@@ -764,7 +767,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         /** The {@code tls*} settings as a {@link ServerTls}; null if no certificate is set (then nothing else may be). */
         private ServerTls tlsFromSettings() {
             if (tlsCert == null && tlsKey == null && tlsKeyStore == null) {
-                for (String key : List.of("tlsClientAuth", "tlsClientCa", "tlsProtocols", "tlsProvider", "tlsKeyPassword",
+                for (String key : List.of("tlsClientAuth", "tlsClientCa", "tlsClientCrl", "tlsProtocols", "tlsProvider", "tlsKeyPassword",
                         "tlsKeyStorePassword", "tlsReloadInterval")) {
                     if (sources.containsKey(key)) {
                         throw new IllegalArgumentException(attributed(key) + key + " is set, but TLS is not: set tlsCert "
@@ -775,7 +778,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             }
             try {
                 return new ServerTls(tlsCert, tlsKey, tlsKeyPassword, tlsKeyStore, tlsKeyStorePassword, tlsClientAuth,
-                        tlsClientCa, tlsProtocols, tlsProvider, tlsReloadInterval);
+                        tlsClientCa, tlsClientCrl, tlsProtocols, tlsProvider, tlsReloadInterval);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("invalid TLS settings" + sourceOf("tlsCert") + sourceOf("tlsKeyStore")
                         + ": " + e.getMessage(), e);

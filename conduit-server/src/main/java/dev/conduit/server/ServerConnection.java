@@ -202,7 +202,8 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         session = s;
-        server.audit().authenticated(principal, connection.remoteAddress(), schemeOf(hello.authScheme()), s.id,
+        authScheme = schemeOf(hello.authScheme());
+        server.audit().authenticated(principal, connection.remoteAddress(), authScheme, s.id,
                 s.stats.resumes() > 0); // a new session has none yet
         // The deadline covers the whole handshake, authentication included: it ends with WELCOME.
         established = true;
@@ -249,7 +250,15 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         connection.send(new Frame.AuthOk(session.renewed(p)));
-        server.audit().renewed(p, connection.remoteAddress(), schemeOf(a.authScheme()), session.id);
+        authScheme = schemeOf(a.authScheme());
+        server.audit().renewed(p, connection.remoteAddress(), authScheme, session.id);
+    }
+
+    /** The scheme of the credentials the session's principal last presented here, for the audit log. */
+    private volatile String authScheme = "none";
+
+    String authScheme() {
+        return authScheme;
     }
 
     /** The scheme for the audit line: an empty one is a client certificate if there is one, else none. */

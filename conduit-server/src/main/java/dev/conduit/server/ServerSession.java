@@ -168,11 +168,46 @@ final class ServerSession {
         synchronized (inLock) {
             c = attached;
         }
+        server.audit().closed(access.principal(), c == null ? null : c.connection.remoteAddress(),
+                c == null ? null : c.authScheme(), id, "expired");
         if (c != null) {
             c.connection.schedule(() -> c.fatal(ErrorCode.CREDENTIALS_EXPIRED, message), 0, TimeUnit.NANOSECONDS);
         } else {
             end(message);
         }
+    }
+
+    /**
+     * Ends the session with 401 if {@code list} revokes its credentials: the attached connection gets
+     * the ERROR and closes (on its own thread, as for an expiry); a detached session just ends. From
+     * the thread that re-read the revocation file. A session without a principal yet (still in its
+     * handshake) is left to the authentication, which reads the same list. Anonymous and in-process
+     * sessions presented no credentials, so there is nothing to revoke.
+     *
+     * @return true if the session is being closed
+     */
+    boolean revokeIf(Revocations list) {
+        SessionAccess a = access;
+        if (a == null || state == State.CLOSED || a.name().equals(Authentication.IN_PROCESS)
+                || a.name().equals(dev.conduit.server.spi.Principal.ANONYMOUS)) {
+            return false;
+        }
+        String reason = list.reasonFor(a.principal());
+        if (reason == null) {
+            return false;
+        }
+        ServerConnection c;
+        synchronized (inLock) {
+            c = attached;
+        }
+        server.audit().closed(a.principal(), c == null ? null : c.connection.remoteAddress(),
+                c == null ? null : c.authScheme(), id, "revoked");
+        if (c != null) {
+            c.connection.schedule(() -> c.fatal(ErrorCode.AUTHENTICATION_FAILED, reason), 0, TimeUnit.NANOSECONDS);
+        } else {
+            end(reason);
+        }
+        return true;
     }
 
     void denied(ServerConnection from, String message) {

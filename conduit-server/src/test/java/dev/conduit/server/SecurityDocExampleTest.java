@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SecurityDocExampleTest {
     private static final Pattern YAML_BLOCK = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL);
     private static final Pattern PUBLIC_KEY = Pattern.compile("(?m)^\\s*publicKey:\\s*(\\S+)");
+    private static final Pattern JWKS = Pattern.compile("(?m)^\\s*jwks:\\s*(\\S+)");
     private static final Pattern ALGORITHM = Pattern.compile("(?m)^\\s*algorithm:\\s*(\\S+)");
     private static final String OUTCOME_TABLE = "| principal | operation | subject or pattern | outcome |";
 
@@ -144,7 +145,7 @@ class SecurityDocExampleTest {
         assertThat(anonymous.checkPublish("anything")).isNull();
     }
 
-    /** Writes the block as {@code server.yaml} in {@code dir}, with a fresh public key wherever it names one. */
+    /** Writes the block as {@code server.yaml} in {@code dir}, with a fresh public key or key set wherever it names one. */
     private static ServerConfig load(Path dir, String yaml) throws Exception {
         Files.createDirectories(dir);
         Matcher key = PUBLIC_KEY.matcher(yaml);
@@ -154,6 +155,17 @@ class SecurityDocExampleTest {
             Path pem = dir.resolve(key.group(1));
             Files.createDirectories(pem.getParent());
             Files.writeString(pem, publicKeyPem(alg.group(1)));
+        }
+        Matcher jwks = JWKS.matcher(yaml);
+        if (jwks.find()) {
+            Matcher alg = ALGORITHM.matcher(yaml);
+            assertThat(alg.find()).as("a jwks needs an algorithm:%n%s", yaml).isTrue();
+            Path set = dir.resolve(jwks.group(1));
+            Files.createDirectories(set.getParent());
+            com.nimbusds.jose.jwk.JWK k = alg.group(1).equals("ES256")
+                    ? new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_256).keyID("a").generate()
+                    : new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("a").generate();
+            Files.writeString(set, new com.nimbusds.jose.jwk.JWKSet(k).toString());
         }
         Path file = dir.resolve("server.yaml");
         Files.writeString(file, yaml);

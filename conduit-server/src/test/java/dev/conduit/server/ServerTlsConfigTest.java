@@ -41,6 +41,7 @@ class ServerTlsConfigTest {
                   keyPassword: s3cret
                   clientAuth: require
                   clientCa: /etc/ca.pem
+                  clientCrl: crl/clients.crl
                   protocols: [TLSv1.3, tlsv1.2]
                   provider: jdk
                   reloadInterval: 2s
@@ -52,10 +53,21 @@ class ServerTlsConfigTest {
         assertThat(tls.privateKeyPassword()).isEqualTo("s3cret");
         assertThat(tls.clientAuth()).isEqualTo(ServerTls.ClientAuth.REQUIRE);
         assertThat(tls.clientCa()).isEqualTo(Path.of("/etc/ca.pem"));
+        assertThat(tls.clientCrl()).isEqualTo(folder.resolve("crl/clients.crl"));
         assertThat(tls.protocols()).containsExactly("TLSv1.3", "TLSv1.2");
         assertThat(tls.provider()).isEqualTo(TlsProvider.JDK);
         assertThat(tls.reloadInterval()).isEqualTo(Duration.ofSeconds(2));
         assertThat(tls.toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void aRevocationListNeedsClientCertificates() {
+        assertThatThrownBy(() -> ServerConfig.builder().set("tlsCert", "a.pem", "test").set("tlsKey", "b.pem", "test")
+                .set("tlsClientCrl", "c.crl", "test").build()).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("clientCrl");
+        assertThat(ServerConfig.builder().set("tlsCert", "a.pem", "test").set("tlsKey", "b.pem", "test")
+                .set("tlsClientAuth", "require", "test").set("tlsClientCa", "ca.pem", "test")
+                .set("tlsClientCrl", "c.crl", "test").build().tls().clientCrl()).isEqualTo(Path.of("c.crl"));
     }
 
     @Test

@@ -264,7 +264,12 @@ final class NettyTransport implements Transport {
     @Override
     public Listener listen(InetSocketAddress address, ProtocolLimits limits, ServerTls tls,
                            Function<Connection, FrameHandler> acceptor) {
-        ServerTlsContext ssl = tls == null ? null : new ServerTlsContext(tls);
+        return listen(address, limits, tls == null ? null : new ServerTlsContext(tls), acceptor);
+    }
+
+    /** As {@link #listen(InetSocketAddress, ProtocolLimits, ServerTls, Function)}, with its TLS context made; for tests. */
+    Listener listen(InetSocketAddress address, ProtocolLimits limits, ServerTlsContext ssl,
+                    Function<Connection, FrameHandler> acceptor) {
         return bind(address, ssl, new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {

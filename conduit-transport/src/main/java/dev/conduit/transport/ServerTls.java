@@ -22,13 +22,16 @@ import java.util.Objects;
  * @param clientAuth         whether clients are asked for a certificate ({@link ClientAuth})
  * @param clientCa           PEM file of the certificate authorities that client certificates must
  *                           chain to; required unless {@code clientAuth} is {@link ClientAuth#NONE}
+ * @param clientCrl          PEM or DER file of certificate revocation lists, one per authority that
+ *                           issues client certificates; a revoked client certificate, or one whose
+ *                           issuer has no current list here, fails the handshake. Null for none
  * @param protocols          {@code TLSv1.3}, and {@code TLSv1.2} only if asked for; nothing older
  * @param provider           the TLS implementation
  * @param reloadInterval     how often the files are checked for a change; zero never checks
  */
 public record ServerTls(Path certificateChain, Path privateKey, String privateKeyPassword, Path keyStore,
-                        String keyStorePassword, ClientAuth clientAuth, Path clientCa, List<String> protocols,
-                        TlsProvider provider, Duration reloadInterval) {
+                        String keyStorePassword, ClientAuth clientAuth, Path clientCa, Path clientCrl,
+                        List<String> protocols, TlsProvider provider, Duration reloadInterval) {
 
     /** The protocol versions Conduit speaks: TLS 1.3 always, TLS 1.2 only when configured. */
     public static final List<String> SUPPORTED_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
@@ -69,6 +72,10 @@ public record ServerTls(Path certificateChain, Path privateKey, String privateKe
             throw new IllegalArgumentException("client certificates (clientAuth " + clientAuth.name().toLowerCase(Locale.ROOT)
                     + ") need the certificate authorities to check them against (a PEM file)");
         }
+        if (clientCrl != null && clientAuth == ClientAuth.NONE) {
+            throw new IllegalArgumentException("a client certificate revocation list (clientCrl) needs client "
+                    + "certificates: set clientAuth to request or require");
+        }
         protocols = checkProtocols(protocols);
         Objects.requireNonNull(provider, "provider");
         Objects.requireNonNull(reloadInterval, "reloadInterval");
@@ -77,10 +84,18 @@ public record ServerTls(Path certificateChain, Path privateKey, String privateKe
         }
     }
 
+    /** Without a revocation list: the form before {@code clientCrl} was added. */
+    public ServerTls(Path certificateChain, Path privateKey, String privateKeyPassword, Path keyStore,
+                     String keyStorePassword, ClientAuth clientAuth, Path clientCa, List<String> protocols,
+                     TlsProvider provider, Duration reloadInterval) {
+        this(certificateChain, privateKey, privateKeyPassword, keyStore, keyStorePassword, clientAuth, clientCa, null,
+                protocols, provider, reloadInterval);
+    }
+
     /** The files this configuration reads, to watch for changes. */
     List<Path> files() {
         List<Path> files = new ArrayList<>();
-        for (Path p : new Path[] {certificateChain, privateKey, keyStore, clientCa}) {
+        for (Path p : new Path[] {certificateChain, privateKey, keyStore, clientCa, clientCrl}) {
             if (p != null) {
                 files.add(p);
             }
@@ -140,6 +155,7 @@ public record ServerTls(Path certificateChain, Path privateKey, String privateKe
         private String keyStorePassword;
         private ClientAuth clientAuth = ClientAuth.NONE;
         private Path clientCa;
+        private Path clientCrl;
         private List<String> protocols = List.of("TLSv1.3");
         private TlsProvider provider = TlsProvider.AUTO;
         private Duration reloadInterval = DEFAULT_RELOAD_INTERVAL;
@@ -156,6 +172,15 @@ public record ServerTls(Path certificateChain, Path privateKey, String privateKe
         public Builder clientAuth(ClientAuth clientAuth, Path ca) {
             this.clientAuth = Objects.requireNonNull(clientAuth, "clientAuth");
             this.clientCa = ca;
+            return this;
+        }
+
+        /**
+         * Certificate revocation lists (PEM or DER) for the client certificate authorities, re-read
+         * like the other files; needs {@link #clientAuth}.
+         */
+        public Builder clientCrl(Path crl) {
+            this.clientCrl = crl;
             return this;
         }
 
@@ -176,7 +201,7 @@ public record ServerTls(Path certificateChain, Path privateKey, String privateKe
 
         public ServerTls build() {
             return new ServerTls(certificateChain, privateKey, privateKeyPassword, keyStore, keyStorePassword,
-                    clientAuth, clientCa, protocols, provider, reloadInterval);
+                    clientAuth, clientCa, clientCrl, protocols, provider, reloadInterval);
         }
     }
 
@@ -184,7 +209,7 @@ public record ServerTls(Path certificateChain, Path privateKey, String privateKe
     public String toString() {
         return "ServerTls[" + (keyStore != null ? "keyStore=" + keyStore : "certificateChain=" + certificateChain
                 + ", privateKey=" + privateKey) + ", clientAuth=" + clientAuth + (clientCa != null ? ", clientCa="
-                + clientCa : "") + ", protocols=" + protocols + ", provider=" + provider + ", reloadInterval="
+                + clientCa : "") + (clientCrl != null ? ", clientCrl=" + clientCrl : "") + ", protocols=" + protocols + ", provider=" + provider + ", reloadInterval="
                 + reloadInterval + "]";
     }
 }

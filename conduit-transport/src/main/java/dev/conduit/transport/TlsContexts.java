@@ -86,13 +86,17 @@ final class TlsContexts {
                     .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
             switch (tls.clientAuth()) {
                 case NONE -> b.clientAuth(ClientAuth.NONE);
-                case REQUEST -> b.clientAuth(ClientAuth.OPTIONAL).trustManager(readable(tls.clientCa()).toFile());
-                case REQUIRE -> b.clientAuth(ClientAuth.REQUIRE).trustManager(readable(tls.clientCa()).toFile());
+                case REQUEST -> b.clientAuth(ClientAuth.OPTIONAL).trustManager(clientTrust(tls));
+                case REQUIRE -> b.clientAuth(ClientAuth.REQUIRE).trustManager(clientTrust(tls));
             }
             return b.build();
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot set up TLS from " + describe(tls.files()) + ": " + TlsErrors.describe(e), e);
         }
+    }
+
+    private static ClientCertificateTrust clientTrust(ServerTls tls) throws IOException, GeneralSecurityException {
+        return ClientCertificateTrust.load(readable(tls.clientCa()), tls.clientCrl() == null ? null : readable(tls.clientCrl()));
     }
 
     /**

@@ -11,10 +11,12 @@ import java.util.Objects;
  * @param permissions what it may do, or {@code null} to take them from the server's configuration
  *                    (the entry for {@code name}, else the {@code default} entry, else everything
  *                    but {@code $SYS})
- * @param expiresAt   when the credentials stop being valid (a JWT's {@code exp}), or {@code null}
- *                    if they do not expire
+ * @param expiresAt   when the credentials stop being valid (a JWT's {@code exp}, a static token's
+ *                    configured expiry), or {@code null} if they do not expire
+ * @param tokenId     the id of the credential presented (a JWT's {@code jti}, a static token's
+ *                    {@code sha256:} hash), which the revocation file may name; {@code null} if it has none
  */
-public record Principal(String name, Permissions permissions, Instant expiresAt) {
+public record Principal(String name, Permissions permissions, Instant expiresAt, String tokenId) {
     /** The name of the principal of an anonymous session. */
     public static final String ANONYMOUS = "anonymous";
 
@@ -23,6 +25,11 @@ public record Principal(String name, Permissions permissions, Instant expiresAt)
         if (name.isEmpty()) {
             throw new IllegalArgumentException("a principal's name must not be empty");
         }
+    }
+
+    /** Without a token id. */
+    public Principal(String name, Permissions permissions, Instant expiresAt) {
+        this(name, permissions, expiresAt, null);
     }
 
     /** A principal whose permissions come from the configuration and whose credentials do not expire. */
