@@ -18,6 +18,8 @@ import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.ProtocolVersion;
+import dev.conduit.testkit.ManualClock;
+import dev.conduit.testkit.RawFrameClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
@@ -36,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Keys and revocation without a restart: JWT keys from a JWKS file picked by {@code kid} and rotated
  * on disk, a revocation file that closes live sessions it names within one reload interval and
  * refuses their next handshakes, static tokens that expire, and the audit line of each such close.
- * Time is a {@link TaskClock}: advancing it by the reload interval runs the file check (on a virtual
+ * Time is a {@link ManualClock}: advancing it by the reload interval runs the file check (on a virtual
  * thread, as file reads block), which the test then waits for by its effect, never by sleeping.
  */
 class KeyRotationAndRevocationTest {
@@ -47,7 +49,7 @@ class KeyRotationAndRevocationTest {
     @TempDir
     Path dir;
 
-    private final TaskClock clock = new TaskClock();
+    private final ManualClock clock = ManualClock.create();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final List<String> audit = new CopyOnWriteArrayList<>();
     private RoutingServer server;
