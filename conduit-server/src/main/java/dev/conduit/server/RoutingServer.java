@@ -331,7 +331,7 @@ final class RoutingServer implements Server {
         try {
             if (targets.isEmpty()) {
                 if (publish.request() && body.replyTo() != null) {
-                    from.noResponders(body.replyTo());
+                    from.outbound.noResponders(body.replyTo());
                 }
                 return;
             }
@@ -354,16 +354,16 @@ final class RoutingServer implements Server {
                 if (startNanos >= 0) {
                     // Timed: the first subscriber the message reaches, once written to its connection.
                     long before = target.session.stats.messagesOut();
-                    if (target.session.deliver(target, body, publisher, true)) {
+                    if (target.session.outbound.deliver(target, body, publisher, true)) {
                         publisher.waitForCredit(target);
                     }
                     if (target.session.stats.messagesOut() != before) {
-                        target.session.timeDelivery(startNanos);
+                        target.session.outbound.timeDelivery(startNanos);
                         startNanos = -1;
                     }
                     continue;
                 }
-                if (target.session.deliver(target, body, publisher, true)) {
+                if (target.session.outbound.deliver(target, body, publisher, true)) {
                     publisher.waitForCredit(target);
                 }
             }
@@ -382,7 +382,7 @@ final class RoutingServer implements Server {
         for (String reply : replySubjects) {
             index.match(reply, targets);
             for (ServerSubscription target : targets) {
-                target.session.noResponders(reply);
+                target.session.outbound.noResponders(reply);
             }
             targets.clear();
         }
@@ -409,7 +409,7 @@ final class RoutingServer implements Server {
                 if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
                     continue; // as in route: only subscriptions that name $SYS, which needed permission
                 }
-                target.session.deliver(target, body, null, false); // held like any other; the stats tick never waits
+                target.session.outbound.deliver(target, body, null, false); // held like any other; the stats tick never waits
             }
         } finally {
             targets.clear();
@@ -427,7 +427,7 @@ final class RoutingServer implements Server {
         MessageBody body = MessageBody.of(subject, null, null, payload);
         for (ServerSubscription target : targets) {
             if (target.session == to) {
-                to.deliver(target, body, null, false);
+                to.outbound.deliver(target, body, null, false);
             }
         }
     }
