@@ -351,21 +351,10 @@ final class RoutingServer implements Server {
                 if (inbox && !target.session.mayReceive(body.subject())) {
                     continue;
                 }
-                if (startNanos >= 0) {
-                    // Timed: the first subscriber the message reaches, once written to its connection.
-                    long before = target.session.stats.messagesOut();
-                    if (target.session.outbound.deliver(target, body, publisher, true)) {
-                        publisher.waitForCredit(target);
-                    }
-                    if (target.session.stats.messagesOut() != before) {
-                        target.session.outbound.timeDelivery(startNanos);
-                        startNanos = -1;
-                    }
-                    continue;
-                }
-                if (target.session.outbound.deliver(target, body, publisher, true)) {
-                    publisher.waitForCredit(target);
-                }
+                // Handed to the target session's writer, which numbers and sends it on its own thread
+                // (or holds it, and may ask this publisher to wait). Timed: the first target, once written.
+                target.session.outbound.deliver(target, body, publisher, true, startNanos);
+                startNanos = -1;
             }
         } finally {
             targets.clear();
@@ -409,7 +398,7 @@ final class RoutingServer implements Server {
                 if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
                     continue; // as in route: only subscriptions that name $SYS, which needed permission
                 }
-                target.session.outbound.deliver(target, body, null, false); // held like any other; the stats tick never waits
+                target.session.outbound.deliver(target, body, null, false, -1); // held like any other; the stats tick never waits
             }
         } finally {
             targets.clear();
@@ -427,7 +416,7 @@ final class RoutingServer implements Server {
         MessageBody body = MessageBody.of(subject, null, null, payload);
         for (ServerSubscription target : targets) {
             if (target.session == to) {
-                to.outbound.deliver(target, body, null, false);
+                to.outbound.deliver(target, body, null, false, -1);
             }
         }
     }

@@ -27,13 +27,15 @@ import org.slf4j.LoggerFactory;
  * holds it until the client acknowledges it, within the session's bounds; {@link SessionCredit}
  * paces reliable subscriptions by their credit.
  *
- * <p>Threads and locks. Inbound frames arrive on the I/O thread of the attached connection; during
- * a resume an old connection's thread may still be delivering, so {@link #inLock} serializes inbound
+ * <p>Threads. Inbound frames arrive on the I/O thread of the attached connection; during a resume
+ * an old connection's thread may still be delivering, so {@link #inLock} serializes inbound
  * processing and attachment changes, and frames from a connection that is no longer attached are
- * ignored. Deliveries come from any publisher's I/O thread and from timers; {@link #outLock}
- * serializes numbering, the replay buffer and writing, so numbers go out in order. Lock order is
- * always inLock, then outLock (routing under one session's inLock takes other sessions' outLocks,
- * never their inLocks), so no cycle can form. The parts take these two locks of their session.
+ * ignored. The outbound state has a single writer and no lock: {@link #writer} runs every change
+ * to it on the owner connection's thread, in the order handed over (deliveries from any
+ * publisher's thread, ACKs, CREDITs, timers, and the outbound side of attach, detach, resume and
+ * end, which this class decides under inLock and hands over in that order). Routing under a
+ * publisher's inLock only hands tasks to other sessions' writers, so no lock is held across
+ * sessions.
  */
 final class ServerSession {
     private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
@@ -57,13 +59,13 @@ final class ServerSession {
     final List<ServerSubscription> targets = new ArrayList<>();
     /** Serializes inbound processing and changes of attachment. */
     final Object inLock = new Object();
-    /** Serializes numbering, the replay buffer, credit and writing. */
-    final Object outLock = new Object();
+    /** The single writer of the outbound state: {@link #outbound} and {@link #credit}. */
+    final SessionWriter writer;
     final SessionInbound inbound;
     final SessionOutbound outbound;
     final SessionCredit credit;
 
-    // Guarded by inLock (written under both locks).
+    // Guarded by inLock.
     private ServerConnection attached;
     /** The secret that resumes the session once; replaced by every resume. */
     private ResumeToken resumeToken;
@@ -82,7 +84,7 @@ final class ServerSession {
      */
     private boolean onceUsedOnly;
 
-    // Guarded by outLock.
+    // Written under inLock.
     private volatile State state = State.ATTACHED;
     private Connection.Cancellable expiry;
     private volatile String clientName;
@@ -109,8 +111,9 @@ final class ServerSession {
                 ? new RateLimiter(limits.maxMessagesPerSecond(), limits.maxBytesPerSecond(), config.clock()) : null;
         this.stats = new SessionStats(config.clock().nanoTime());
         this.inbound = new SessionInbound(this);
-        this.outbound = new SessionOutbound(this);
-        this.credit = new SessionCredit(this);
+        this.writer = new SessionWriter(this, first);
+        this.outbound = new SessionOutbound(this, writer, first);
+        this.credit = new SessionCredit(this, writer);
         first.attachedTo(this);
     }
 
@@ -184,18 +187,17 @@ final class ServerSession {
     // ---------------------------------------------------------------------------------------------
     // Attachment
 
-    /** Sends WELCOME for a new session on its first connection. */
+    /** Sends WELCOME for a new session on its first connection (before it has anything to deliver). */
     void welcomeNew(int version) {
         synchronized (inLock) {
-            synchronized (outLock) {
-                attached.connection.send(welcome(version, false));
-            }
+            attached.connection.send(welcome(version, false));
         }
     }
 
     /**
      * Moves the session to a new connection whose client received everything up to {@code
-     * lastReceived}: drops what that confirms, sends WELCOME (RESUMED) and replays the rest.
+     * lastReceived}: sends WELCOME (RESUMED) and has the writer move to it, drop what that confirms
+     * and replay the rest ({@link SessionOutbound#resumed}).
      *
      * @return null if resumed, {@link #WRONG_TOKEN} if {@code token} is not the session's current
      *         one (the session is left as it was), else why its owner cannot resume it
@@ -204,49 +206,39 @@ final class ServerSession {
                   dev.conduit.server.spi.Principal principal) {
         ServerConnection old;
         synchronized (inLock) {
-            synchronized (outLock) {
-                // Checked and replaced under the lock: two connections with one token resume at most once.
-                boolean known = resumeToken.sameSecret(token);
-                for (ResumeToken t : unconfirmedTokens) {
-                    known |= t.sameSecret(token); // no early exit: the time taken does not say which matched
-                }
-                if (state == State.CLOSED || !known) {
-                    return WRONG_TOKEN;
-                }
-                List<Frame> again = new ArrayList<>(outbound.heldFrames());
-                String mismatch = outbound.replayAfter(lastReceived, again);
-                if (mismatch != null) {
-                    return mismatch;
-                }
-                credentialsValidMillis = access.credentials(principal, server.authentication().now(),
-                        this::credentialsExpired);
-                old = attached;
-                if (state == State.DETACHED) {
-                    outbound.movedDetached(false);
-                }
-                if (unconfirmedTokens.size() == MAX_UNCONFIRMED_TOKENS) {
-                    unconfirmedTokens.removeFirst();
-                }
-                unconfirmedTokens.addLast(resumeToken); // until the client shows it has the new one
-                resumeToken = server.issueResumeToken(id);
-                if (expiry != null) {
-                    expiry.cancel();
-                    expiry = null;
-                }
-                attached = to;
-                clientName = newClientName;
-                to.attachedTo(this);
-                state = State.ATTACHED;
-                stats.resumed();
-                Connection c = to.connection;
-                c.send(welcome(version, true));
-                for (Frame f : again) {
-                    c.send(f);
-                }
-                log.debug("{} resumed: client had {}, replayed {} frames", this, lastReceived, again.size());
+            // Checked and replaced under the lock: two connections with one token resume at most once.
+            boolean known = resumeToken.sameSecret(token);
+            for (ResumeToken t : unconfirmedTokens) {
+                known |= t.sameSecret(token); // no early exit: the time taken does not say which matched
             }
+            if (state == State.CLOSED || !known) {
+                return WRONG_TOKEN;
+            }
+            String mismatch = outbound.replayRefusal(lastReceived);
+            if (mismatch != null) {
+                return mismatch;
+            }
+            credentialsValidMillis = access.credentials(principal, server.authentication().now(),
+                    this::credentialsExpired);
+            old = attached;
+            if (unconfirmedTokens.size() == MAX_UNCONFIRMED_TOKENS) {
+                unconfirmedTokens.removeFirst();
+            }
+            unconfirmedTokens.addLast(resumeToken); // until the client shows it has the new one
+            resumeToken = server.issueResumeToken(id);
+            if (expiry != null) {
+                expiry.cancel();
+                expiry = null;
+            }
+            attached = to;
+            clientName = newClientName;
+            to.attachedTo(this);
+            state = State.ATTACHED;
+            stats.resumed();
+            // WELCOME first, so that it precedes the ACK of this read and whatever the writer sends there.
+            to.connection.send(welcome(version, true));
+            outbound.resumed(to, lastReceived);
         }
-        server.budget().gone(this);
         if (old != null) {
             // Half-open: the client gave up on a connection we still thought alive.
             old.connection.abort();
@@ -264,29 +256,27 @@ final class ServerSession {
 
     /** The connection dropped without a goodbye: keep the session for a resume, within the window. */
     void detach(ServerConnection from, Throwable cause) {
+        boolean ended;
         synchronized (inLock) {
-            synchronized (outLock) {
-                if (attached != from || state != State.ATTACHED) {
-                    return;
-                }
-                attached = null;
-                if (config.resumeWindow().isZero()) {
-                    endLocked("connection lost and resumption is off");
-                } else if (onceUsedOnly && inbound.lastReceived() == 0) {
-                    endLocked("connection lost before its client used it (opened after a refused resume)");
-                } else {
-                    state = State.DETACHED;
-                    outbound.movedDetached(true);
-                    expiry = config.clock().schedule(this::expire, config.resumeWindow().toNanos(), TimeUnit.NANOSECONDS);
-                    log.debug("{} detached ({}); kept {} ms for a resume", this,
-                            cause == null ? "closed" : cause.toString(), config.resumeWindow().toMillis());
-                }
+            if (attached != from || state != State.ATTACHED) {
+                return;
             }
+            attached = null;
+            if (config.resumeWindow().isZero()) {
+                endLocked("connection lost and resumption is off");
+            } else if (onceUsedOnly && inbound.lastReceived() == 0) {
+                endLocked("connection lost before its client used it (opened after a refused resume)");
+            } else {
+                state = State.DETACHED;
+                outbound.detachedNow(); // then the budget may end this or older detached sessions
+                expiry = config.clock().schedule(this::expire, config.resumeWindow().toNanos(), TimeUnit.NANOSECONDS);
+                log.debug("{} detached ({}); kept {} ms for a resume", this,
+                        cause == null ? "closed" : cause.toString(), config.resumeWindow().toMillis());
+            }
+            ended = state == State.CLOSED;
         }
-        if (state == State.CLOSED) {
+        if (ended) {
             released();
-        } else if (state == State.DETACHED) {
-            server.budget().detached(this); // may end this or older detached sessions
         }
     }
 
@@ -298,12 +288,10 @@ final class ServerSession {
      */
     boolean evict(String reason) {
         synchronized (inLock) {
-            synchronized (outLock) {
-                if (state != State.DETACHED) {
-                    return false;
-                }
-                endLocked(reason);
+            if (state != State.DETACHED) {
+                return false;
             }
+            endLocked(reason);
         }
         log.debug("{} ended: {}", this, reason);
         released();
@@ -312,12 +300,10 @@ final class ServerSession {
 
     private void expire() {
         synchronized (inLock) {
-            synchronized (outLock) {
-                if (state != State.DETACHED) {
-                    return;
-                }
-                endLocked("not resumed within " + config.resumeWindow().toMillis() + " ms");
+            if (state != State.DETACHED) {
+                return;
             }
+            endLocked("not resumed within " + config.resumeWindow().toMillis() + " ms");
         }
         server.metrics().sessionLost();
         released();
@@ -327,11 +313,9 @@ final class ServerSession {
     void end(String reason) {
         boolean ended;
         synchronized (inLock) {
-            synchronized (outLock) {
-                ended = state != State.CLOSED;
-                if (ended) {
-                    endLocked(reason);
-                }
+            ended = state != State.CLOSED;
+            if (ended) {
+                endLocked(reason);
             }
         }
         if (ended) {
@@ -340,9 +324,9 @@ final class ServerSession {
     }
 
     private void endLocked(String reason) {
-        outbound.ended(state == State.DETACHED); // forgets what the stream held, noting unanswered requests
+        // The writer frees what the stream held and reports the unanswered requests among it.
+        outbound.ended(Map.copyOf(subscriptions));
         state = State.CLOSED;
-        credit.sessionEnded();
         endReason = reason;
         attached = null;
         if (expiry != null) {
@@ -355,15 +339,28 @@ final class ServerSession {
         log.debug("{} ended: {}", this, reason);
     }
 
-    /** After the session ended: unhooks it from routing and reports unanswered requests, outside the locks. */
+    /** After the session ended: unhooks it from routing, outside the lock. */
     private void released() {
         for (ServerSubscription sub : subscriptions.values()) {
             endSubscription(sub);
         }
         server.sessionEnded(this);
-        List<String> replies = outbound.takeUnanswered();
-        if (!replies.isEmpty()) {
-            server.requestsUnanswered(this, replies);
+    }
+
+    /**
+     * A DISCONNECT_WHEN_SLOW subscription fell behind; from the writer. An attached session ends by a
+     * fatal 429 on its connection's own thread, a detached one on the clock.
+     */
+    void endAsSlowConsumer(String message) {
+        ServerConnection c;
+        synchronized (inLock) {
+            c = attached;
+        }
+        if (c != null) {
+            c.connection.schedule(() -> c.fatal(ErrorCode.SLOW_CONSUMER, message), 0, TimeUnit.NANOSECONDS);
+        } else {
+            log.warn("ending detached {}: {}", this, message);
+            config.clock().schedule(() -> end(message), 0, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -440,11 +437,11 @@ final class ServerSession {
 
     /** What {@code $SYS.stats} shows of this session. */
     StatsPublisher.SessionInfo info() {
-        synchronized (outLock) {
+        synchronized (inLock) {
             ServerConnection c = attached;
             return new StatsPublisher.SessionInfo(id, clientName, state,
                     c == null ? null : c.connection.remoteAddress(), c == null ? null : c.connection.transportName(),
-                    subscriptions.size(), outbound.heldBytesLocked(), stats);
+                    subscriptions.size(), outbound.bufferedBytes(), stats);
         }
     }
 

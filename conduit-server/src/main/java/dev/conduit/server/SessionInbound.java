@@ -67,7 +67,10 @@ final class SessionInbound {
             if (session.attached() == from) {
                 long due = received.ackDue();
                 if (due != 0) {
-                    from.connection.send(new Frame.Ack(due));
+                    // Through the writer: behind what this read routed to this session itself (its
+                    // own messages, NO_RESPONDERS), as when those were sent while routing.
+                    Frame.Ack ack = new Frame.Ack(due);
+                    session.writer.execute(() -> from.connection.send(ack));
                 }
             }
         }
