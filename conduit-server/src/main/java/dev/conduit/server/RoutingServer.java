@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link Server} behind {@link Server#create}: a listener, the sessions it accepted, and the
  * {@link SubjectIndex} that routes between them. Routing runs on the publisher's I/O thread and
- * queues each delivery on the subscriber's connection, whose own event loop writes it.
+ * hands each delivery to the subscriber session's {@link SessionWriter}, which numbers it on the
+ * subscriber connection's own event loop, where it is also written.
  *
  * <p>Past 600 lines because it is where the server's parts meet: the listeners' lifecycle, the
  * handshake's session lookup (resume tokens, refusals, eviction) and routing share its state. The
