@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * frames not yet acknowledged, in all and for detached sessions, and the detached sessions in the
  * order they detached, so that the oldest can be ended when a bound is passed.
  *
- * <p>Thread-safe. Sessions report their changes under their own {@code outLock} ({@link #held});
+ * <p>Thread-safe. Sessions report their changes from their own writers ({@link #held});
  * the detached set is guarded by this object's monitor, under which no session lock is taken (an
  * eviction picks its victims under the monitor and ends them after releasing it). Ends of sessions
  * that a delivery makes necessary are run on the clock, never under the delivering session's locks.
@@ -32,6 +32,13 @@ final class MemoryBudget {
     private final LongAdder refused = new LongAdder();
     /** Guarded by this. */
     private final LinkedHashSet<ServerSession> detached = new LinkedHashSet<>();
+    /**
+     * Sessions evicted whose writers have not yet given their bytes back, with the bytes they held
+     * when picked; guarded by this. Counted off the totals, so that one eviction is not repeated on
+     * the next victim before the first victim's bytes are released.
+     */
+    private final Map<ServerSession, Long> releasing = new java.util.HashMap<>();
+    private long releasingBytes;
     /** Guarded by this. */
     private final Map<String, String> evictions = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
@@ -50,7 +57,7 @@ final class MemoryBudget {
     }
 
     /**
-     * A session's held bytes changed by {@code delta}; under its outLock. A detached session that
+     * A session's held bytes changed by {@code delta}; from its writer. A detached session that
      * takes the detached bytes or the total past their bound asks for an eviction, on the clock.
      */
     void held(long delta, boolean whileDetached) {
@@ -63,7 +70,7 @@ final class MemoryBudget {
         }
     }
 
-    /** A session moved {@code bytes} it holds into (or, negative, out of) the detached account; under its outLock. */
+    /** A session moved {@code bytes} it holds into (or, negative, out of) the detached account; from its writer. */
     void moved(long bytes) {
         detachedBytes.addAndGet(bytes);
     }
@@ -120,25 +127,38 @@ final class MemoryBudget {
                 it.remove();
                 reason = "the session was evicted: " + reason;
                 evictions.put(victim.id, reason);
+                long bytes = victim.bufferedBytes();
+                releasing.put(victim, bytes);
+                releasingBytes += bytes;
             }
             if (victim.evict(reason)) {
                 evicted.increment();
                 server.metrics().sessionEvicted();
+            } else {
+                released(victim);
             }
         }
     }
 
-    /** Which bound is passed now, or null; under the monitor. */
+    /** An evicted session's writer gave its bytes back (or it was not evicted after all). */
+    synchronized void released(ServerSession s) {
+        Long bytes = releasing.remove(s);
+        if (bytes != null) {
+            releasingBytes -= bytes;
+        }
+    }
+
+    /** Which bound is passed now, not counting what evicted sessions are about to release, or null; under the monitor. */
     private String passed() {
         if (detached.size() > limits.maxDetachedSessions()) {
             return "the server holds its maximum of " + limits.maxDetachedSessions()
                     + " detached sessions (maxDetachedSessions); the one detached longest ago was ended";
         }
-        if (detachedBytes.get() > limits.maxDetachedBytes()) {
+        if (detachedBytes.get() - releasingBytes > limits.maxDetachedBytes()) {
             return "detached sessions hold more than " + limits.maxDetachedBytes()
                     + " bytes (maxDetachedBytes); the one detached longest ago was ended";
         }
-        if (held.get() > limits.maxMemory()) {
+        if (held.get() - releasingBytes > limits.maxMemory()) {
             return "the server holds more than " + limits.maxMemory()
                     + " bytes for its sessions (maxMemory); the session detached longest ago was ended";
         }

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link Server} behind {@link Server#create}: a listener, the sessions it accepted, and the
  * {@link SubjectIndex} that routes between them. Routing runs on the publisher's I/O thread and
- * queues each delivery on the subscriber's connection, whose own event loop writes it.
+ * hands each delivery to the subscriber session's {@link SessionWriter}, which numbers it on the
+ * subscriber connection's own event loop, where it is also written.
  *
  * <p>Past 600 lines because it is where the server's parts meet: the listeners' lifecycle, the
  * handshake's session lookup (resume tokens, refusals, eviction) and routing share its state. The
@@ -348,7 +349,7 @@ final class RoutingServer implements Server {
         try {
             if (targets.isEmpty()) {
                 if (publish.request() && body.replyTo() != null) {
-                    from.noResponders(body.replyTo());
+                    from.outbound.noResponders(body.replyTo());
                 }
                 return;
             }
@@ -368,21 +369,10 @@ final class RoutingServer implements Server {
                 if (inbox && !target.session.mayReceive(body.subject())) {
                     continue;
                 }
-                if (startNanos >= 0) {
-                    // Timed: the first subscriber the message reaches, once written to its connection.
-                    long before = target.session.stats.messagesOut();
-                    if (target.session.deliver(target, body, publisher, true)) {
-                        publisher.waitForCredit(target);
-                    }
-                    if (target.session.stats.messagesOut() != before) {
-                        target.session.timeDelivery(startNanos);
-                        startNanos = -1;
-                    }
-                    continue;
-                }
-                if (target.session.deliver(target, body, publisher, true)) {
-                    publisher.waitForCredit(target);
-                }
+                // Handed to the target session's writer, which numbers and sends it on its own thread
+                // (or holds it, and may ask this publisher to wait). Timed: the first target, once written.
+                target.session.outbound.deliver(target, body, publisher, true, startNanos);
+                startNanos = -1;
             }
         } finally {
             targets.clear();
@@ -399,7 +389,7 @@ final class RoutingServer implements Server {
         for (String reply : replySubjects) {
             index.match(reply, targets);
             for (ServerSubscription target : targets) {
-                target.session.noResponders(reply);
+                target.session.outbound.noResponders(reply);
             }
             targets.clear();
         }
@@ -426,7 +416,7 @@ final class RoutingServer implements Server {
                 if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
                     continue; // as in route: only subscriptions that name $SYS, which needed permission
                 }
-                target.session.deliver(target, body, null, false); // held like any other; the stats tick never waits
+                target.session.outbound.deliver(target, body, null, false, -1); // held like any other; the stats tick never waits
             }
         } finally {
             targets.clear();
@@ -444,7 +434,7 @@ final class RoutingServer implements Server {
         MessageBody body = MessageBody.of(subject, null, null, payload);
         for (ServerSubscription target : targets) {
             if (target.session == to) {
-                to.deliver(target, body, null, false);
+                to.outbound.deliver(target, body, null, false, -1);
             }
         }
     }

@@ -61,7 +61,7 @@ final class ServerConnection implements FrameHandler {
      * Reliable subscriptions over their held bound that this connection's publishes routed to:
      * reading is suspended while any is here (docs/protocol.md section 7b). On the I/O thread.
      */
-    private final java.util.Set<ServerSubscription> creditWaits = new java.util.HashSet<>();
+    private final java.util.Set<Object> creditWaits = new java.util.HashSet<>();
 
     ServerConnection(RoutingServer server, Connection connection) {
         this.server = server;
@@ -335,9 +335,10 @@ final class ServerConnection implements FrameHandler {
 
     /**
      * A publish from this connection took a reliable subscription past its held bound: stop reading
-     * until the subscription drains ({@link #creditFreed}). On the I/O thread, while routing.
+     * until the subscription drains ({@link #creditFreed}). On the I/O thread: a task the subscriber's
+     * writer schedules here when it holds the publish (so it runs before that writer's later creditFreed).
      */
-    void waitForCredit(ServerSubscription sub) {
+    void waitForCredit(Object sub) {
         if (creditWaits.add(sub) && creditWaits.size() == 1) {
             server.metrics().publisherWaiting(1);
             if (!rateSuspended) {
@@ -349,7 +350,7 @@ final class ServerConnection implements FrameHandler {
     }
 
     /** {@code sub} drained below half its bound, or ended: read on if nothing else holds us. Any thread. */
-    void creditFreed(ServerSubscription sub) {
+    void creditFreed(Object sub) {
         connection.schedule(() -> {
             if (creditWaits.remove(sub) && creditWaits.isEmpty()) {
                 server.metrics().publisherWaiting(-1);
@@ -469,7 +470,15 @@ final class ServerConnection implements FrameHandler {
                 return;
             }
         }
-        connection.send(new Frame.Pong(p.token()));
+        Frame.Pong pong = new Frame.Pong(p.token());
+        ServerSession s = session;
+        if (s != null) {
+            // Behind what the session's writer was handed before this PING (deliveries routed to it,
+            // the CREDITs of this read): a PONG tells the peer that all of that has been sent.
+            s.writer.execute(() -> connection.send(pong));
+        } else {
+            connection.send(pong);
+        }
     }
 
     /** Server stopping: tells the peer, then closes after what is queued is written. */

@@ -4,7 +4,6 @@ import dev.conduit.protocol.MessageBody;
 import dev.conduit.transport.Connection;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>A <em>reliable</em> subscription (SUBSCRIBE with credit, docs/protocol.md section 7b) also
  * keeps its credit: the client's window, what was sent, what the client reported consumed, and the
  * messages held while the window is closed, with the publishers' connections waiting for them to
- * drain. All of that is guarded by the session's outbound lock.
+ * drain. All of that is touched only by the session's {@link SessionWriter}.
  */
 final class ServerSubscription {
     final ServerSession session;
@@ -31,10 +30,10 @@ final class ServerSubscription {
 
     /** End the session rather than drop this subscription's messages when the session is too slow. */
     final boolean disconnectWhenSlow;
-    /** Messages dropped since the last GAP; guarded by the session's outbound lock. */
-    private long dropped;
+    /** Messages dropped since the last GAP; written by the session's writer, read by views on any thread. */
+    private volatile long dropped;
 
-    // Credit of a reliable subscription (windowMessages > 0); guarded by the session's outbound lock.
+    // Credit of a reliable subscription (windowMessages > 0); touched only by the session's writer.
     final long windowMessages;
     final long windowBytes;
     private long sentMessages;
@@ -43,9 +42,15 @@ final class ServerSubscription {
     private long consumedBytes;
     /** Messages the window has no room for yet, in order. */
     private final ArrayDeque<MessageBody> held = new ArrayDeque<>();
-    private long heldBytes;
-    /** Publishers' connections not read until {@link #heldBytes} is back under half the bound. */
-    private final Set<ServerConnection> waiters = new LinkedHashSet<>();
+    /** Written by the writer; read by publishers' threads ({@link #overHeldBound}). */
+    private volatile long heldBytes;
+    /**
+     * Publishers' connections not read until {@link #heldBytes} is back under half the bound. Added
+     * to by the writer (a hold past the bound) and by publishers' threads ({@link #overHeldBound}).
+     */
+    private final Set<ServerConnection> waiters = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Payload bytes routed here and not yet taken by the session's writer; any thread. */
+    private final AtomicLong routing = new AtomicLong();
     /** Clock nanos since which messages have been held without new credit; -1 when not stalled. */
     long stalledSince = -1;
     /** The timer that ends the subscription if the stall lasts; null when none is set. */
@@ -107,7 +112,7 @@ final class ServerSubscription {
     /** Holds a message the window has no room for; returns the bytes now held. */
     long hold(MessageBody body) {
         held.addLast(body);
-        heldBytes += body.payloadLength();
+        heldBytes = heldBytes + body.payloadLength(); // one writer
         return heldBytes;
     }
 
@@ -119,7 +124,7 @@ final class ServerSubscription {
     MessageBody pollHeld() {
         MessageBody b = held.pollFirst();
         if (b != null) {
-            heldBytes -= b.payloadLength();
+            heldBytes = heldBytes - b.payloadLength(); // one writer
         }
         return b;
     }
@@ -140,19 +145,50 @@ final class ServerSubscription {
         return n;
     }
 
-    /** A publisher's connection to wake when the held bytes drain. */
-    void addWaiter(ServerConnection publisher) {
-        waiters.add(publisher);
+    /** A publisher's connection to wake when the held bytes drain; whether it was not there yet. */
+    boolean addWaiter(ServerConnection publisher) {
+        return waiters.add(publisher);
     }
 
-    /** Takes the waiting publishers, to wake them outside the lock. */
+    boolean removeWaiter(ServerConnection publisher) {
+        return waiters.remove(publisher);
+    }
+
+    boolean hasWaiters() {
+        return !waiters.isEmpty();
+    }
+
+    /** Takes the waiting publishers, to wake them. */
     List<ServerConnection> takeWaiters() {
         if (waiters.isEmpty()) {
             return List.of();
         }
-        List<ServerConnection> w = new ArrayList<>(waiters);
-        waiters.clear();
+        List<ServerConnection> w = new ArrayList<>(waiters.size());
+        for (ServerConnection c : waiters) {
+            if (waiters.remove(c)) {
+                w.add(c);
+            }
+        }
         return w;
+    }
+
+    /**
+     * A publisher's thread routes {@code bytes} here: whether what is held plus what is on its way to
+     * the writer passes {@code bound}, so that the publisher stops reading at once (as it did when
+     * holding was decided while routing), not a read batch later.
+     */
+    boolean routed(int bytes, long bound) {
+        return heldBytes + routing.addAndGet(bytes) > bound;
+    }
+
+    /** The writer took a routed message of {@code bytes}. */
+    void taken(int bytes) {
+        routing.addAndGet(-bytes);
+    }
+
+    /** Whether held and routed bytes are back under {@code bytes}. */
+    boolean drainedTo(long bytes) {
+        return heldBytes + routing.get() <= bytes;
     }
 
     /** Messages sent, not yet reported consumed: what the client may hold of this subscription. */
@@ -161,7 +197,7 @@ final class ServerSubscription {
     }
 
     void dropOne() {
-        dropped++;
+        dropped = dropped + 1; // one writer: the session's
     }
 
     /** The messages dropped since the last call. */
@@ -184,7 +220,7 @@ final class ServerSubscription {
         return delivered.get();
     }
 
-    /** Messages dropped and not yet reported by a GAP; under the session's outbound lock. */
+    /** Messages dropped and not yet reported by a GAP, as last written by the session's writer; any thread. */
     long droppedSinceGap() {
         return dropped;
     }

@@ -168,7 +168,7 @@ final class SystemApi {
                     .put("message", e.message());
         }
         ArrayNode subs = o.putArray("subscriptions");
-        for (SubscriptionInfo sub : s.subscriptionInfos()) {
+        for (SubscriptionInfo sub : s.outbound.subscriptionInfos()) {
             subs.addObject().put("id", sub.id()).put("pattern", sub.pattern()).put("queueGroup", sub.queueGroup())
                     .put("delivered", sub.delivered()).put("droppedSinceGap", sub.droppedSinceGap())
                     .put("disconnectWhenSlow", sub.disconnectWhenSlow());

@@ -177,11 +177,11 @@ class PeerLimitsTest {
 
     @Test
     void tokensAreCountedExactly() {
-        assertThat(ServerSession.tooManyTokens("a.b.c", 3)).isFalse();
-        assertThat(ServerSession.tooManyTokens("a.b.c.d", 3)).isTrue();
-        assertThat(ServerSession.tooManyTokens("aaaaaaaaaaaaaaaa.b.c", 3)).isFalse();
-        assertThat(ServerSession.tooManyTokens(">", 1)).isFalse();
-        assertThat(ServerSession.tooManyTokens("a.>", 1)).isTrue();
+        assertThat(SessionInbound.tooManyTokens("a.b.c", 3)).isFalse();
+        assertThat(SessionInbound.tooManyTokens("a.b.c.d", 3)).isTrue();
+        assertThat(SessionInbound.tooManyTokens("aaaaaaaaaaaaaaaa.b.c", 3)).isFalse();
+        assertThat(SessionInbound.tooManyTokens(">", 1)).isFalse();
+        assertThat(SessionInbound.tooManyTokens("a.>", 1)).isTrue();
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -93,6 +93,17 @@ public interface Connection {
     default void resumeReading() {
     }
 
+    /**
+     * Runs {@code task} on the connection's own thread as soon as it can, after the tasks and frames
+     * already queued there: as {@link #schedule} with no delay, without a timer. Tasks handed over
+     * from one thread run in the order given. Also after the connection closed (like
+     * {@link #schedule}), while its thread still runs; throws
+     * {@link java.util.concurrent.RejectedExecutionException} once that thread is shut down.
+     */
+    default void execute(Runnable task) {
+        schedule(task, 0, TimeUnit.NANOSECONDS);
+    }
+
     /** {@code tcp}, {@code tls}, {@code ws}, {@code wss} or {@code memory}. */
     String transportName();
 

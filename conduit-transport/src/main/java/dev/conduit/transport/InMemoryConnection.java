@@ -218,6 +218,12 @@ final class InMemoryConnection implements Connection {
      * runs in the drain, never at the same time as this side's handler. Cancelling it before it runs
      * (even once it is in the inbox) keeps it from running.
      */
+    /** Into this side's inbox at once, as a timer that is already due; runs in the drain, in order. */
+    @Override
+    public void execute(Runnable task) {
+        deliver(new Timer(task));
+    }
+
     @Override
     public Cancellable schedule(Runnable task, long delay, TimeUnit unit) {
         Timer timer = new Timer(task);

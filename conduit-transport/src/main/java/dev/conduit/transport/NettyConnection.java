@@ -330,6 +330,11 @@ final class NettyConnection implements Connection {
     }
 
     @Override
+    public void execute(Runnable task) {
+        loop.execute(task);
+    }
+
+    @Override
     public Cancellable schedule(Runnable task, long delay, TimeUnit unit) {
         ScheduledFuture<?> f = loop.schedule(task, delay, unit);
         return () -> f.cancel(false);

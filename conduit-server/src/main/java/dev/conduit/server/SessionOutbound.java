@@ -1,0 +1,405 @@
+package dev.conduit.server;
+
+import dev.conduit.protocol.ErrorCode;
+import dev.conduit.protocol.Frame;
+import dev.conduit.protocol.FrameCodec;
+import dev.conduit.protocol.MessageBody;
+import dev.conduit.protocol.SequencedStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The outbound half of a {@link ServerSession}: every sequenced frame it sends (MESSAGE,
+ * NO_RESPONDERS, GAP) takes the next number and stays in {@link #replay} until the client
+ * acknowledges it, also while the session is detached; after a resume what follows the client's
+ * last received number is sent again. It applies the bounds: the session's
+ * {@code maxPendingBytesPerSession} and its share of the server's {@link MemoryBudget}, past which a
+ * lossy subscription's slow-consumer policy applies; reliable subscriptions are paced by
+ * {@link SessionCredit} instead.
+ *
+ * <p>Threads: a single writer. The state here (and the credit state of the session's
+ * subscriptions) is touched only inside the session's {@link SessionWriter} drain, on its owner
+ * connection's thread, so it takes no lock: other threads hand it (subscription, message) and the
+ * like through {@link SessionWriter#execute}, and a MESSAGE is numbered where it is queued for
+ * writing on that thread. What other threads read of it are the {@code volatile} figures
+ * {@link #sent}, {@link #acknowledged} and {@link #heldBytes}, written by the drain.
+ */
+final class SessionOutbound {
+    private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
+
+    private final ServerSession session;
+    private final RoutingServer server;
+    private final ServerConfig config;
+    private final SessionWriter writer;
+    /** Sequenced frames sent or buffered and not yet acknowledged, with their numbering. */
+    private final SequencedStream<Frame> replay;
+    /** The session is over its bound: the slow-consumer policy applies until it catches up. */
+    private boolean behind;
+    /** Where frames are written: the attached connection as the drain knows it, null while detached. */
+    private ServerConnection out;
+    /** The bytes held count as a detached session's in the budget (moved in and out by the drain). */
+    private boolean detached;
+    /** The session ended: nothing more is numbered. */
+    private boolean closed;
+    /** Written by the drain, read by any thread: what was numbered, confirmed, and the bytes held. */
+    private volatile long sent;
+    private volatile long acknowledged;
+    private volatile long heldBytes;
+
+    SessionOutbound(ServerSession session, SessionWriter writer, ServerConnection first) {
+        this.session = session;
+        this.server = session.server;
+        this.config = session.config;
+        this.writer = writer;
+        this.out = first;
+        // Bounded by deliver's slow-consumer policy, which looks at heldBytes() itself.
+        this.replay = new SequencedStream<>(config.maxPendingBytesPerSession(), FrameCodec::encodedLength);
+    }
+
+    /**
+     * Delivers a routed message; any thread (the publisher's). Hands it to the writer, which sends
+     * it, or for a reliable subscription without credit holds it; past its bound the publisher is
+     * asked to stop reading ({@link ServerConnection#waitForCredit}) on its own thread.
+     *
+     * @param publisher  the connection whose PUBLISH this is, to be woken when the subscription drains;
+     *                   null for the server's own messages
+     * @param traffic    whether it counts as traffic (messages out, round trips); the server's own
+     *                   messages ({@code $SYS.stats}, answers to {@code $SYS.api} requests) do not
+     * @param startNanos when the publish was received, to time this delivery; -1 not to
+     */
+    void deliver(ServerSubscription sub, MessageBody body, ServerConnection publisher, boolean traffic,
+                 long startNanos) {
+        if (session.state() == ServerSession.State.CLOSED) {
+            return;
+        }
+        int bytes = body.payloadLength();
+        boolean over = sub.reliable() && sub.routed(bytes, config.flow().maxHeldBytesPerSubscription());
+        writer.deliver(() -> deliverNow(sub, body, publisher, traffic, startNanos), bytes, publisher);
+        if (over && publisher != null) {
+            session.credit.waitWhileOver(sub, publisher);
+        }
+    }
+
+    private void deliverNow(ServerSubscription sub, MessageBody body, ServerConnection publisher, boolean traffic,
+                            long startNanos) {
+        writer.check();
+        writer.delivered(body.payloadLength());
+        if (sub.reliable()) {
+            sub.taken(body.payloadLength());
+        }
+        if (closed) {
+            return;
+        }
+        int count;
+        if (sub.reliable()) {
+            if (sub.ended) {
+                return;
+            }
+            if (sub.holding() || !sub.mayStart(body.payloadLength())) {
+                session.credit.hold(sub, body, publisher);
+                return;
+            }
+            count = emit(sub, body, traffic);
+            session.credit.wakeIfDrained(sub);
+        } else {
+            if (replay.heldBytes() > config.maxPendingBytesPerSession() || server.budget().over(replay.heldBytes())) {
+                tooSlow(sub, body);
+                return;
+            } else if (behind) {
+                behind = false;
+                log.info("{} caught up", session);
+            }
+            count = emit(sub, body, traffic);
+        }
+        if (count >= 0 && startNanos >= 0 && out != null) {
+            // Runs on the connection's thread after the drain already scheduled: the delivery latency.
+            out.connection.schedule(() -> server.metrics().delivered(config.clock().nanoTime() - startNanos), 0,
+                    TimeUnit.NANOSECONDS);
+        }
+        if (count == 1) {
+            session.endSubscription(sub);
+        }
+    }
+
+    /**
+     * Numbers and sends one MESSAGE for {@code sub} (after a GAP for what it dropped, if anything); in
+     * the writer.
+     *
+     * @param traffic whether it counts as traffic (see {@link #deliver})
+     * @return -1 if not sent (the subscription's limit was reached before), 1 if it was its last
+     *         (end it), 0 otherwise
+     */
+    int emit(ServerSubscription sub, MessageBody body, boolean traffic) {
+        int count = sub.countDelivery();
+        if (count < 0) {
+            return count;
+        }
+        long dropped = sub.takeDropped();
+        if (dropped > 0) {
+            sendSequenced(new Frame.Gap(sub.id, dropped));
+        }
+        if (sub.reliable()) {
+            sub.sent(body.payloadLength());
+        }
+        sendSequenced(new Frame.Message(replay.sent() + 1, sub.id, body));
+        if (traffic) {
+            session.stats.delivered(body.payloadLength());
+            long roundTrip = session.stats.replyDelivered(body.subject(), config.clock());
+            if (roundTrip >= 0) {
+                server.metrics().roundTrip(roundTrip);
+            }
+        }
+        SessionAccess access = session.access();
+        if (body.replyTo() != null && access.recordsResponses()) {
+            access.granted(body.replyTo());
+        }
+        return count;
+    }
+
+    /**
+     * The session is over its bound when a message arrives for {@code sub}; in the writer. Applies
+     * the subscription's policy; the message is not delivered.
+     */
+    private void tooSlow(ServerSubscription sub, MessageBody body) {
+        if (sub.disconnectWhenSlow) {
+            String message = "more than " + config.maxPendingBytesPerSession()
+                    + " bytes delivered and not acknowledged: the subscriber is not keeping up (subscription "
+                    + sub.id + " '" + sub.pattern + "', subject " + body.subject() + ")";
+            server.countSlowConsumer(false);
+            session.endAsSlowConsumer(message);
+            return;
+        }
+        sub.dropOne();
+        server.countSlowConsumer(true);
+        if (!behind) {
+            behind = true;
+            log.warn("{} is not keeping up: more than {} bytes unacknowledged; dropping messages for its "
+                    + "subscriptions (first: subscription {} '{}', subject {}) and reporting them with GAP",
+                    session, config.maxPendingBytesPerSession(), sub.id, sub.pattern, body.subject());
+        }
+    }
+
+    /** Tells a requester at once that nobody subscribes to its request's subject; any thread. */
+    void noResponders(String replySubject) {
+        if (session.state() == ServerSession.State.CLOSED) {
+            return;
+        }
+        writer.execute(() -> {
+            writer.check();
+            if (!closed) {
+                sendSequenced(new Frame.NoResponders(replySubject));
+            }
+        });
+    }
+
+    /** Numbers, buffers and (when attached) sends a sequenced frame; in the writer. */
+    void sendSequenced(Frame frame) {
+        writer.check();
+        long before = replay.heldBytes();
+        replay.send(frame); // whatever the bound: deliver applied the slow-consumer policy before
+        server.budget().held(replay.heldBytes() - before, detached);
+        sent = replay.sent();
+        heldBytes = replay.heldBytes();
+        if (out != null) {
+            out.connection.send(frame);
+        }
+    }
+
+    /** An unsequenced frame on the connection the writer sends to, if any; in the writer. */
+    void sendUnsequenced(Frame frame) {
+        writer.check();
+        if (out != null) {
+            out.connection.send(frame);
+        }
+    }
+
+    /**
+     * The client's cumulative ACK; on the attached connection's thread under inLock. Checked here
+     * against what was numbered (an ACK beyond it, or of 2^63 or more, is fatal), applied by the
+     * writer.
+     */
+    void acknowledged(ServerConnection from, long seq) {
+        if (seq < 0) {
+            from.fatal(ErrorCode.PROTOCOL_ERROR, "ACK for frame " + Long.toUnsignedString(seq)
+                    + ": sequence numbers stay below 2^63");
+            return;
+        }
+        long numbered = sent; // what the client can have received is numbered before it is sent
+        if (seq > numbered) {
+            from.fatal(ErrorCode.PROTOCOL_ERROR, "ACK for frame " + seq + " but only " + numbered + " were sent");
+            return;
+        }
+        if (seq > acknowledged) {
+            writer.execute(() -> confirmed(seq));
+        }
+    }
+
+    private void confirmed(long seq) {
+        writer.check();
+        if (closed) {
+            return;
+        }
+        long before = replay.heldBytes();
+        if (replay.acknowledge(seq) != SequencedStream.Ack.CONFIRMED) {
+            return; // stale: a later ACK was applied first
+        }
+        long freed = before - replay.heldBytes();
+        if (freed > 0) {
+            server.budget().held(-freed, detached);
+        }
+        acknowledged = replay.acknowledged();
+        heldBytes = replay.heldBytes();
+        if (behind && replay.heldBytes() <= config.maxPendingBytesPerSession()) {
+            // Caught up: report what was dropped now rather than with the next message, which may never come.
+            behind = false;
+            log.info("{} caught up", session);
+            for (ServerSubscription sub : session.subscriptions.values()) {
+                long dropped = sub.takeDropped();
+                if (dropped > 0) {
+                    sendSequenced(new Frame.Gap(sub.id, dropped));
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Attachment changes: decided by ServerSession under inLock, carried out here in the writer
+
+    /**
+     * Null if a resume naming {@code lastReceived} fits what the session holds, else why not; under
+     * inLock. What the writer confirms before the resume runs never passes {@code lastReceived} (the
+     * client confirms only what it received), so the answer stays true until then.
+     */
+    String replayRefusal(long lastReceived) {
+        long numbered = sent;
+        long confirmed = acknowledged;
+        if (lastReceived < 0 || lastReceived > numbered || lastReceived < confirmed) {
+            return "the client names frame " + Long.toUnsignedString(lastReceived) + " but the server holds "
+                    + (confirmed + 1) + ".." + numbered;
+        }
+        return null;
+    }
+
+    /**
+     * The session resumed on {@code to}, which was sent WELCOME: in order behind what was queued, the
+     * writer moves to {@code to}'s thread, drops what {@code lastReceived} confirms, and sends the
+     * rest again there (what it numbered meanwhile included), before anything new.
+     */
+    void resumed(ServerConnection to, long lastReceived) {
+        writer.execute(() -> writer.moveTo(to, () -> replay(to, lastReceived)));
+    }
+
+    private void replay(ServerConnection to, long lastReceived) {
+        writer.check();
+        if (closed) {
+            return;
+        }
+        long before = replay.heldBytes();
+        java.util.List<Frame> again = new ArrayList<>(replay.held());
+        if (replay.replayAfter(lastReceived, again::add) != SequencedStream.Replay.REPLAYED) {
+            // Only a client that confirmed more than it says it received gets here.
+            String reason = "the client resumed naming frame " + Long.toUnsignedString(lastReceived)
+                    + " after confirming " + replay.acknowledged();
+            to.connection.abort();
+            session.end(reason);
+            return;
+        }
+        server.budget().held(replay.heldBytes() - before, detached);
+        if (detached) {
+            server.budget().moved(-replay.heldBytes());
+            detached = false;
+        }
+        server.budget().gone(session);
+        acknowledged = replay.acknowledged();
+        heldBytes = replay.heldBytes();
+        out = to;
+        for (Frame f : again) {
+            to.connection.send(f);
+        }
+        log.debug("{} resumed: client had {}, replayed {} frames", session, lastReceived, again.size());
+    }
+
+    /**
+     * The session detached: the writer stops writing, moves what it holds into the detached
+     * account, and lets the budget end the oldest detached sessions if a bound is passed.
+     */
+    void detachedNow() {
+        writer.execute(() -> {
+            writer.check();
+            if (closed) {
+                return;
+            }
+            out = null;
+            detached = true;
+            server.budget().moved(replay.heldBytes());
+            server.budget().detached(session); // may end this or older detached sessions
+        });
+    }
+
+    /**
+     * The session ended: the writer gives its bytes back to the budget, drops what reliable
+     * subscriptions hold, and reports the requests it held for queue groups (see
+     * {@link #unansweredRequests}). {@code subscriptions} are the session's as it ended.
+     */
+    void ended(java.util.Map<Integer, ServerSubscription> subscriptions) {
+        writer.execute(() -> {
+            writer.check();
+            if (closed) {
+                return;
+            }
+            closed = true;
+            server.budget().held(-replay.heldBytes(), detached);
+            detached = false;
+            out = null;
+            List<String> replies = unansweredRequests(subscriptions); // forgets what the stream held
+            heldBytes = 0;
+            session.credit.sessionEnded(subscriptions.values());
+            server.budget().gone(session); // in case this writer's detach put it back in after the end
+            server.budget().released(session);
+            if (!replies.isEmpty()) {
+                server.requestsUnanswered(session, replies);
+            }
+        });
+    }
+
+    /** Whether the session ended, as the writer knows it; in the writer. */
+    boolean closed() {
+        return closed;
+    }
+
+    /**
+     * The reply subjects of the requests held for this session's queue group members and not
+     * acknowledged: no other member got them, so nobody will answer. In the writer, as it ends.
+     */
+    private List<String> unansweredRequests(java.util.Map<Integer, ServerSubscription> subscriptions) {
+        List<String> replies = new ArrayList<>();
+        replay.reset(f -> {
+            if (f instanceof Frame.Message m && m.body().replyTo() != null) {
+                ServerSubscription sub = subscriptions.get(m.subscriptionId());
+                if (sub != null && sub.queueGroup() != null) {
+                    replies.add(m.body().replyTo());
+                }
+            }
+        });
+        return replies.isEmpty() ? List.of() : replies;
+    }
+
+    /** Bytes of sequenced frames held and not yet acknowledged, as of the writer's last change; any thread. */
+    long bufferedBytes() {
+        return heldBytes;
+    }
+
+    /** The session's subscriptions, for the session page ({@code $SYS.api.session}); any thread. */
+    List<SystemApi.SubscriptionInfo> subscriptionInfos() {
+        List<SystemApi.SubscriptionInfo> infos = new ArrayList<>(session.subscriptions.size());
+        for (ServerSubscription sub : session.subscriptions.values()) {
+            infos.add(new SystemApi.SubscriptionInfo(sub.id, sub.pattern, sub.queueGroup(), sub.delivered(),
+                    sub.droppedSinceGap(), sub.disconnectWhenSlow));
+        }
+        infos.sort(java.util.Comparator.comparingInt(SystemApi.SubscriptionInfo::id));
+        return infos;
+    }
+}
