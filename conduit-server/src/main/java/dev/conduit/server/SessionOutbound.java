@@ -144,6 +144,12 @@ final class SessionOutbound {
         if (sub.reliable()) {
             sub.sent(body.payloadLength());
         }
+        SessionAccess access = session.access();
+        if (body.replyTo() != null && access.recordsResponses()) {
+            // Before the MESSAGE can leave: the responder's reply may come back on another thread
+            // as soon as it is written, and must find its grant.
+            access.granted(body.replyTo());
+        }
         sendSequenced(new Frame.Message(replay.sent() + 1, sub.id, body));
         if (traffic) {
             session.stats.delivered(body.payloadLength());
@@ -151,10 +157,6 @@ final class SessionOutbound {
             if (roundTrip >= 0) {
                 server.metrics().roundTrip(roundTrip);
             }
-        }
-        SessionAccess access = session.access();
-        if (body.replyTo() != null && access.recordsResponses()) {
-            access.granted(body.replyTo());
         }
         return count;
     }

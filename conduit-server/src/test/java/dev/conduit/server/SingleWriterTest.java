@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
+import dev.conduit.testkit.RawFrameClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ class SingleWriterTest {
 
     /** Publishes {@code load.<p>} with payloads {@code p:0..p:count-1} and waits until it is routed. */
     private void publishAll(int p, int count) throws Exception {
-        try (RawFrameClient pub = RawFrameClient.open(server)) {
+        try (RawFrameClient pub = RawFrameClient.open(server.address())) {
             for (int i = 0; i < count; i++) {
                 pub.send(publish("load." + p, p + ":" + i));
             }
