@@ -61,7 +61,27 @@ final class OtelTracing {
         }
     };
 
+    /**
+     * Whether the API has {@code GlobalOpenTelemetry.getOrNoop()} (recent versions): it does not, as
+     * {@code get()} does, install the no-op implementation for good when the application has not set
+     * one yet, so an application that sets its SDK after its first publish is still traced.
+     */
+    private static final boolean GET_OR_NOOP = hasGetOrNoop();
+
     private OtelTracing() {
+    }
+
+    private static boolean hasGetOrNoop() {
+        try {
+            GlobalOpenTelemetry.class.getMethod("getOrNoop");
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
+    private static OpenTelemetry otel() {
+        return GET_OR_NOOP ? GlobalOpenTelemetry.getOrNoop() : GlobalOpenTelemetry.get();
     }
 
     /** Sends a publish (or, with {@code reply}, a reply) inside a PRODUCER span, its context in the headers. */
@@ -106,7 +126,7 @@ final class OtelTracing {
     /** A handler that runs the given one inside a CONSUMER span, child of the context the message carries. */
     static MessageHandler consumer(String pattern, MessageHandler handler) {
         return message -> {
-            OpenTelemetry otel = GlobalOpenTelemetry.get();
+            OpenTelemetry otel = otel();
             Context parent = otel.getPropagators().getTextMapPropagator()
                     .extract(Context.current(), message.headers(), GETTER);
             Span span = otel.getTracer(SCOPE).spanBuilder(message.subject() + " process")
@@ -132,7 +152,7 @@ final class OtelTracing {
 
     private static Span start(String name, SpanKind kind, String subject, boolean temporary, String operation,
                               int payloadBytes) {
-        var builder = GlobalOpenTelemetry.get().getTracer(SCOPE).spanBuilder(name)
+        var builder = otel().getTracer(SCOPE).spanBuilder(name)
                 .setSpanKind(kind)
                 .setAttribute(SYSTEM, "conduit")
                 .setAttribute(DESTINATION, subject)
@@ -155,7 +175,7 @@ final class OtelTracing {
             return headers;
         }
         Headers.Builder b = given.toBuilder();
-        GlobalOpenTelemetry.getPropagators().getTextMapPropagator().inject(Context.current(), b, SETTER);
+        otel().getPropagators().getTextMapPropagator().inject(Context.current(), b, SETTER);
         return b.build();
     }
 
