@@ -137,7 +137,8 @@ final class OtelTracing {
                     .setAttribute(SUBSCRIPTION, pattern)
                     .setAttribute(OPERATION, "process")
                     .setAttribute(OPERATION_TYPE, "process")
-                    .setAttribute(BODY_SIZE, (long) message.payload().length)
+                    .setAttribute(BODY_SIZE, (long) (message instanceof ReceivedMessage r ? r.payloadLength()
+                            : message.payload().length))
                     .startSpan();
             try (Scope ignored = span.makeCurrent()) {
                 handler.onMessage(message);
