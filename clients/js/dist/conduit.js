@@ -816,6 +816,91 @@ function toHeaderList(h) {
   return list;
 }
 
+// src/tracing.js
+function openTelemetryTracing(api, options = {}) {
+  const tracer = api.trace.getTracer(options.tracerName || "conduit-client-js");
+  const fail = (span, error) => {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: api.SpanStatusCode.ERROR });
+  };
+  return {
+    inject(carrier, { subject, operation }) {
+      const reply = operation === "reply";
+      const attributes = {
+        "messaging.system": "conduit",
+        "messaging.destination.name": subject,
+        "messaging.operation.name": operation === "request" ? "request" : "publish",
+        "messaging.operation.type": "send"
+      };
+      if (reply) {
+        attributes["messaging.destination.temporary"] = true;
+      }
+      const span = tracer.startSpan(
+        reply ? "(temporary) publish" : `${subject} publish`,
+        { kind: operation === "request" ? api.SpanKind.CLIENT : api.SpanKind.PRODUCER, attributes }
+      );
+      api.propagation.inject(api.trace.setSpan(api.context.active(), span), carrier);
+      return (error) => {
+        if (error !== void 0) {
+          fail(span, error);
+        }
+        span.end();
+      };
+    },
+    extract(carrier, { subject, pattern }, handle) {
+      const parent = api.propagation.extract(api.context.active(), carrier);
+      const span = tracer.startSpan(`${subject} process`, { kind: api.SpanKind.CONSUMER, attributes: {
+        "messaging.system": "conduit",
+        "messaging.destination.name": subject,
+        "messaging.destination.subscription.name": pattern,
+        "messaging.operation.name": "process",
+        "messaging.operation.type": "process"
+      } }, parent);
+      return api.context.with(api.trace.setSpan(parent, span), () => {
+        let result;
+        try {
+          result = handle();
+        } catch (e) {
+          fail(span, e);
+          span.end();
+          throw e;
+        }
+        if (result !== null && typeof result === "object" && typeof /** @type {any} */
+        result.then === "function") {
+          result.then(() => span.end(), (e) => {
+            fail(span, e);
+            span.end();
+          });
+        } else {
+          span.end();
+        }
+        return result;
+      });
+    }
+  };
+}
+function traceSend(tracing, list, info) {
+  const carrier = {};
+  const end = tracing.inject(carrier, info);
+  const done = typeof end === "function" ? end : () => {
+  };
+  if (list.some(([k]) => k.toLowerCase() === "traceparent")) {
+    return { headers: list, end: done };
+  }
+  const added = Object.entries(carrier).filter(([k]) => !list.some(([n]) => n.toLowerCase() === k.toLowerCase()));
+  return { headers: added.length === 0 ? list : [...list, ...added], end: done };
+}
+function carrierOf(list) {
+  const carrier = {};
+  for (const [k, v] of list) {
+    const n = k.toLowerCase();
+    if (!(n in carrier)) {
+      carrier[n] = v;
+    }
+  }
+  return carrier;
+}
+
 // src/subscription.js
 var Msg = class {
   /**
@@ -854,7 +939,7 @@ var Msg = class {
     if (!this.replyTo) {
       throw new InvalidArgumentError(`the message on '${this.subject}' has no reply subject`);
     }
-    this._client.publish(this.replyTo, data, { headers: options.headers });
+    this._client._send(this.replyTo, data, options.headers, void 0, "reply");
   }
 };
 var Subscription = class {
@@ -1003,7 +1088,13 @@ var Subscription = class {
     }
     this.delivered++;
     try {
-      this._handler(msg);
+      const tracing = this._client._tracing;
+      if (tracing?.extract && this._client._inbox !== this) {
+        const handler = this._handler;
+        tracing.extract(carrierOf(body.headers), { subject: msg.subject, pattern: this.pattern }, () => handler(msg));
+      } else {
+        this._handler(msg);
+      }
     } catch (e) {
       this._client._emit("error", new ConduitError(`handler of subscription ${this.id} '${this.pattern}' failed: ${e instanceof Error ? e.message : String(e)}`));
     }
@@ -2098,6 +2189,10 @@ var Client = class {
       /** @type {unknown} */
       globalThis
     ) : null;
+    if (options.tracing != null && typeof options.tracing.inject !== "function") {
+      throw new InvalidArgumentError("tracing must have an inject function (see openTelemetryTracing)");
+    }
+    this._tracing = options.tracing || null;
     this._onOnline = () => this._networkBack();
     this._networkEvents?.addEventListener("online", this._onOnline);
     this.state = "connecting";
@@ -2198,9 +2293,27 @@ var Client = class {
    * @param {{ headers?: HeadersInit, replyTo?: string }} [options]
    */
   publish(subject, data, options = {}) {
+    this._send(subject, data, options.headers, options.replyTo, "publish");
+  }
+  /**
+   * @internal A publish, or a reply (Msg.respond): traced as such when `tracing` is set.
+   * @param {string} subject @param {Data} data @param {HeadersInit | undefined} headers
+   * @param {string | undefined} replyTo @param {'publish' | 'reply'} operation
+   */
+  _send(subject, data, headers, replyTo, operation) {
     this._requireOpen();
-    const frame = this._publishFrame(subject, data, options.headers, options.replyTo, false);
-    this._enqueue(frame, true);
+    if (this._tracing === null) {
+      this._enqueue(this._publishFrame(subject, data, headers, replyTo, false), true);
+      return;
+    }
+    const t = traceSend(this._tracing, toHeaderList(headers), { subject, operation });
+    try {
+      this._enqueue(this._publishFrame(subject, data, t.headers, replyTo, false), true);
+    } catch (e) {
+      t.end(e);
+      throw e;
+    }
+    t.end();
   }
   /**
    * Subscribes to a subject pattern (`*` one token, `>` the rest). With a handler, it gets each
@@ -2260,12 +2373,23 @@ var Client = class {
         this._inbox = this._subscribe(`${this._requests.prefix}*`, void 0, (m) => this._onReply(m), false, false);
       }
       const { id, replyTo } = this._requests.next();
-      const frame = this._publishFrame(subject, data, options.headers, replyTo, true);
-      const promise = this._requests.wait(id, subject, frame, timeoutMs, options.signal, () => this._withdraw(frame));
+      const t = this._tracing === null ? null : traceSend(this._tracing, toHeaderList(options.headers), { subject, operation: "request" });
+      let frame;
+      try {
+        frame = this._publishFrame(subject, data, t ? t.headers : options.headers, replyTo, true);
+      } catch (e) {
+        t?.end(e);
+        throw e;
+      }
+      const sent = frame;
+      const promise = this._requests.wait(id, subject, frame, timeoutMs, options.signal, () => this._withdraw(sent));
       try {
         this._enqueue(frame, true);
       } catch (e) {
         this._requests.fail(id, e instanceof Error ? e : new Error(String(e)));
+      }
+      if (t) {
+        promise.then(() => t.end(), (e) => t.end(e));
       }
       return promise;
     } catch (e) {
@@ -2957,6 +3081,7 @@ export {
   decodeFrame,
   encodeFrame,
   maxFrameSize,
+  openTelemetryTracing,
   queueGroupProblem,
   subjectMatches,
   subjectProblem,

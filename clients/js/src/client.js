@@ -17,6 +17,7 @@ import { Link } from './link.js';
 import { Requests, abortError } from './requests.js';
 import { credentialsSupplier, encodeCredentials } from './credentials.js';
 import { realTimers, backoffDelay, positive, retryable } from './options.js';
+import { traceSend } from './tracing.js';
 
 /**
  * @typedef {import('./codec.js').Frame} Frame
@@ -133,6 +134,11 @@ export class Client {
         /** @private @type {EventTarget | null} where 'online' says the network is back: reconnect at once */
         this._networkEvents = options.networkEvents !== undefined ? options.networkEvents
             : typeof (/** @type {any} */ (globalThis).addEventListener) === 'function' ? /** @type {EventTarget} */ (/** @type {unknown} */ (globalThis)) : null;
+        if (options.tracing != null && typeof options.tracing.inject !== 'function') {
+            throw new InvalidArgumentError('tracing must have an inject function (see openTelemetryTracing)');
+        }
+        /** @internal @type {import('./tracing.js').Tracing | null} trace context hooks (tracing.js) */
+        this._tracing = options.tracing || null;
         /** @private */
         this._onOnline = () => this._networkBack();
         this._networkEvents?.addEventListener('online', this._onOnline);
@@ -172,7 +178,7 @@ export class Client {
         this._moveOn = false;
         /** @private @type {PendingFlush[]} */
         this._flushes = [];
-        /** @private @type {Subscription | null} */
+        /** @internal @type {Subscription | null} the requests' inbox subscription, made on first use */
         this._inbox = null;
         /** @private @type {string | null} the subject that last passed the check, under _lastSubjectMax */
         this._lastSubject = null;
@@ -248,9 +254,28 @@ export class Client {
      * @param {{ headers?: HeadersInit, replyTo?: string }} [options]
      */
     publish(subject, data, options = {}) {
+        this._send(subject, data, options.headers, options.replyTo, 'publish');
+    }
+
+    /**
+     * @internal A publish, or a reply (Msg.respond): traced as such when `tracing` is set.
+     * @param {string} subject @param {Data} data @param {HeadersInit | undefined} headers
+     * @param {string | undefined} replyTo @param {'publish' | 'reply'} operation
+     */
+    _send(subject, data, headers, replyTo, operation) {
         this._requireOpen();
-        const frame = this._publishFrame(subject, data, options.headers, options.replyTo, false);
-        this._enqueue(frame, true);
+        if (this._tracing === null) {
+            this._enqueue(this._publishFrame(subject, data, headers, replyTo, false), true);
+            return;
+        }
+        const t = traceSend(this._tracing, toHeaderList(headers), { subject, operation });
+        try {
+            this._enqueue(this._publishFrame(subject, data, t.headers, replyTo, false), true);
+        } catch (e) {
+            t.end(e);
+            throw e;
+        }
+        t.end();
     }
 
     /**
@@ -312,12 +337,24 @@ export class Client {
                 this._inbox = this._subscribe(`${this._requests.prefix}*`, undefined, (m) => this._onReply(m), false, false);
             }
             const { id, replyTo } = this._requests.next();
-            const frame = this._publishFrame(subject, data, options.headers, replyTo, true);
-            const promise = this._requests.wait(id, subject, frame, timeoutMs, options.signal, () => this._withdraw(frame));
+            const t = this._tracing === null ? null
+                : traceSend(this._tracing, toHeaderList(options.headers), { subject, operation: 'request' });
+            let frame;
+            try {
+                frame = this._publishFrame(subject, data, t ? t.headers : options.headers, replyTo, true);
+            } catch (e) {
+                t?.end(e);
+                throw e;
+            }
+            const sent = frame;
+            const promise = this._requests.wait(id, subject, frame, timeoutMs, options.signal, () => this._withdraw(sent));
             try {
                 this._enqueue(frame, true);
             } catch (e) {
                 this._requests.fail(id, e instanceof Error ? e : new Error(String(e)));
+            }
+            if (t) {
+                promise.then(() => t.end(), (e) => t.end(e));
             }
             return promise;
         } catch (e) {

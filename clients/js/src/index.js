@@ -17,6 +17,7 @@ export { ConduitError, ProtocolError, ServerError, TimeoutError, NoRespondersErr
 export { Msg, Subscription } from './subscription.js';
 export { backoffDelay } from './options.js';
 export { connect, Client } from './client.js';
+export { openTelemetryTracing } from './tracing.js';
 
 /**
  * @typedef {import('./codec.js').Frame} Frame
@@ -35,4 +36,8 @@ export { connect, Client } from './client.js';
  * @typedef {import('./options.js').ClientState} ClientState
  * @typedef {import('./options.js').EventName} EventName
  * @typedef {import('./options.js').WebSocketConstructor} WebSocketConstructor
+ * @typedef {import('./tracing.js').Tracing} Tracing
+ * @typedef {import('./tracing.js').SendInfo} SendInfo
+ * @typedef {import('./tracing.js').ReceiveInfo} ReceiveInfo
+ * @typedef {import('./tracing.js').OpenTelemetryApi} OpenTelemetryApi
  */

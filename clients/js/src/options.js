@@ -80,6 +80,9 @@ export function backoffDelay(backoff, attempt, random) {
  * @property {number} [creditBytes] its window in payload bytes (8 MiB)
  * @property {EventTarget | null} [networkEvents] where the browser fires 'online' (default: globalThis when it
  *     has addEventListener, as in a browser; null: none): when it fires, a client waiting to reconnect tries at once
+ * @property {import('./tracing.js').Tracing | null} [tracing] trace context hooks: `traceparent`/`tracestate` written into
+ *     what is published, requested and replied, read from what is delivered to a handler; `openTelemetryTracing(api)`
+ *     makes them from the application's `@opentelemetry/api` (none by default)
  * @property {Timers} [timers] time source (tests)
  * @property {() => number} [random] random numbers in [0, 1) for jitter (tests)
  * @property {Partial<Record<EventName, (arg: any) => void>>} [on] listeners added before connecting,

@@ -1,6 +1,7 @@
 // What arrives: Msg (one message) and Subscription (handler or \`for await\`).
 
 import { ConduitError, InvalidArgumentError, ServerError } from './errors.js';
+import { carrierOf } from './tracing.js';
 
 /**
  * @typedef {import('./codec.js').MessageBody} MessageBody
@@ -62,7 +63,7 @@ export class Msg {
         if (!this.replyTo) {
             throw new InvalidArgumentError(`the message on '${this.subject}' has no reply subject`);
         }
-        this._client.publish(this.replyTo, data, { headers: options.headers });
+        this._client._send(this.replyTo, data, options.headers, undefined, 'reply');
     }
 }
 
@@ -257,7 +258,13 @@ export class Subscription {
         }
         this.delivered++;
         try {
-            this._handler(msg);
+            const tracing = this._client._tracing;
+            if (tracing?.extract && this._client._inbox !== this) {
+                const handler = this._handler;
+                tracing.extract(carrierOf(body.headers), { subject: msg.subject, pattern: this.pattern }, () => handler(msg));
+            } else {
+                this._handler(msg);
+            }
         } catch (e) {
             this._client._emit('error', new ConduitError(`handler of subscription ${this.id} '${this.pattern}' failed: ${e instanceof Error ? e.message : String(e)}`));
         }

@@ -5,6 +5,9 @@
 module dev.conduit.client {
     requires transitive dev.conduit.transport;
     requires org.slf4j;
+    // Optional: used only when the application puts the OpenTelemetry API on its path (Tracing).
+    requires static io.opentelemetry.api;
+    requires static io.opentelemetry.context;
 
     exports dev.conduit.client;
 }

@@ -103,7 +103,25 @@ final class ConduitClient implements Client {
 
     @Override
     public boolean publish(String subject, String replyTo, Headers headers, byte[] payload) {
+        if (Tracing.ENABLED) {
+            return OtelTracing.publish(subject, false, headers, length(payload),
+                    h -> enqueue(new Frame.Publish(0, false, body(subject, replyTo, h, payload)), null, 0, true));
+        }
         return enqueue(new Frame.Publish(0, false, body(subject, replyTo, headers, payload)), null, 0, true);
+    }
+
+    /** Publishes a reply to a request (for {@link ReceivedMessage#reply}); traced as one when tracing is on. */
+    void reply(String replyTo, Headers headers, byte[] payload) {
+        if (Tracing.ENABLED) {
+            OtelTracing.publish(replyTo, true, headers, length(payload),
+                    h -> enqueue(new Frame.Publish(0, false, body(replyTo, null, h, payload)), null, 0, true));
+            return;
+        }
+        publish(replyTo, headers, payload);
+    }
+
+    private static int length(byte[] payload) {
+        return payload == null ? 0 : payload.length;
     }
 
     @Override
@@ -115,6 +133,15 @@ final class ConduitClient implements Client {
             }
             ttl = timeToLive.toNanos();
         }
+        if (Tracing.ENABLED) {
+            long ttlNanos = ttl;
+            return OtelTracing.untilDone(subject, false, headers, length(payload),
+                    h -> confirmed(subject, h, payload, ttlNanos));
+        }
+        return confirmed(subject, headers, payload, ttl);
+    }
+
+    private CompletableFuture<Void> confirmed(String subject, Headers headers, byte[] payload, long ttl) {
         CompletableFuture<Void> outcome = new CompletableFuture<>();
         MessageBody body = body(subject, null, headers, payload);
         try {
@@ -139,6 +166,9 @@ final class ConduitClient implements Client {
     ClientSubscription subscribeInternal(String pattern, String queueGroup, Delivery delivery, MessageHandler handler,
                                          boolean user) {
         int id = nextSubscriptionId.incrementAndGet();
+        if (Tracing.ENABLED && user) {
+            handler = OtelTracing.consumer(pattern, handler);
+        }
         ClientSubscription s = new ClientSubscription(this, id, pattern, queueGroup, handler,
                 executor, options.maxPendingMessagesPerSubscription(), options.maxPendingBytesPerSubscription(),
                 delivery, options.disconnectWhenSlow());
@@ -152,6 +182,13 @@ final class ConduitClient implements Client {
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isZero() || timeout.isNegative()) {
             throw new IllegalArgumentException("timeout must be > 0: " + timeout);
+        }
+        if (Tracing.ENABLED) {
+            return OtelTracing.untilDone(subject, true, headers, length(payload), h -> {
+                MessageBody probe = body(subject, null, h, payload);
+                session.requireOpen();
+                return requests.send(probe, timeout, idempotent);
+            });
         }
         MessageBody probe = body(subject, null, headers, payload);
         session.requireOpen();

@@ -43,7 +43,7 @@ final class ReceivedMessage implements Message {
         if (body.replyTo() == null) {
             throw new IllegalStateException("message on subject '" + body.subject() + "' has no reply subject");
         }
-        client.publish(body.replyTo(), headers, payload);
+        client.reply(body.replyTo(), headers, payload);
     }
 
     @Override
