@@ -36,7 +36,6 @@ echo "building conduit-cli and conduit-benchmarks' test classes" >&2
 ./mvnw -B -ntp -q -pl conduit-cli,conduit-benchmarks -am package -DskipTests \
   org.apache.maven.plugins:maven-dependency-plugin:3.7.0:build-classpath \
   -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test >&2
-./mvnw -B -ntp -q -pl conduit-benchmarks test-compile >&2
 cp="conduit-benchmarks/target/test-classes:conduit-benchmarks/target/classes:$(cat conduit-benchmarks/target/test-classpath.txt)"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

@@ -61,7 +61,7 @@ final class RoutingServer implements Server {
     private final SubjectIndex index = new SubjectIndex();
     private final Set<ServerConnection> connections = ConcurrentHashMap.newKeySet();
     private final Map<String, ServerSession> sessions = new ConcurrentHashMap<>();
-    private final AtomicLong slowConsumerDrops = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder slowConsumerDrops = new java.util.concurrent.atomic.LongAdder();
     /** Subscriptions whose pattern names $SYS (dashboards, monitors): not counted as the users' subscriptions. */
     private final java.util.concurrent.atomic.AtomicInteger systemSubscriptions = new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicLong slowConsumerDisconnects = new AtomicLong();
@@ -361,6 +361,9 @@ final class RoutingServer implements Server {
             boolean system = dev.conduit.server.spi.Permissions.isSystem(body.subject());
             // An inbox reaches only its own session, whatever wildcards others subscribed with.
             boolean inbox = body.subject().startsWith(ServerSession.INBOXES);
+            if (publisher != null) {
+                publisher.routed(targets.size());
+            }
             for (int i = 0, n = targets.size(); i < n; i++) { // indexed: no iterator per message
                 ServerSubscription target = targets.get(i);
                 if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
@@ -548,12 +551,16 @@ final class RoutingServer implements Server {
     }
 
     void countSlowConsumer(boolean dropped) {
-        (dropped ? slowConsumerDrops : slowConsumerDisconnects).incrementAndGet();
+        if (dropped) {
+            slowConsumerDrops.increment(); // per message, from every publisher's thread: no shared CAS
+        } else {
+            slowConsumerDisconnects.incrementAndGet();
+        }
     }
 
     /** Messages dropped for slow sessions, and sessions disconnected for being slow, since start. */
     long[] slowConsumerCounts() {
-        return new long[] {slowConsumerDrops.get(), slowConsumerDisconnects.get()};
+        return new long[] {slowConsumerDrops.sum(), slowConsumerDisconnects.get()};
     }
 
     /** A subscription to {@code pattern} was added (+1) or removed (-1): counted if it is a $SYS one. */

@@ -57,6 +57,21 @@ final class ServerConnection implements FrameHandler {
     private boolean spoke;
     /** Reading is suspended for the rate ({@link #suspendForRate}); on the I/O thread. */
     private boolean rateSuspended;
+    /** Reading is suspended while a plug-in authenticates off the loop; on the I/O thread. */
+    private boolean authSuspended;
+    /**
+     * Deliveries routed from this connection's PUBLISHes since it last gave the loop's other
+     * connections a turn ({@link #routed}); on the I/O thread.
+     */
+    private int workSinceTurn;
+    /** Reading is suspended until the loop has served its other connections ({@link #routed}). */
+    private boolean yielded;
+    /**
+     * Deliveries one connection may route before the loop's other connections get a turn: a
+     * publisher whose every message fans out to thousands of subscriptions cannot keep an event
+     * loop from the rest of its connections for more than about this much work.
+     */
+    static final int DELIVERIES_PER_TURN = 16_384;
     /**
      * Reliable subscriptions over their held bound that this connection's publishes routed to:
      * reading is suspended while any is here (docs/protocol.md section 7b). On the I/O thread.
@@ -167,6 +182,7 @@ final class ServerConnection implements FrameHandler {
             then.accept(check.get());
             return;
         }
+        authSuspended = true;
         connection.suspendReading();
         try {
             server.authExecutor().execute(() -> continueWith(then, check.get()));
@@ -178,6 +194,7 @@ final class ServerConnection implements FrameHandler {
     /** Back on the connection's thread with an outcome: the handshake (or renewal) goes on, then reading. */
     private void continueWith(java.util.function.Consumer<Authentication.Outcome> then, Authentication.Outcome outcome) {
         connection.schedule(() -> {
+            authSuspended = false;
             if (state != State.CLOSED) {
                 then.accept(outcome);
             }
@@ -267,6 +284,28 @@ final class ServerConnection implements FrameHandler {
             return scheme;
         }
         return connection.peerCertificates().isEmpty() ? "none" : "mtls";
+    }
+
+    /**
+     * A PUBLISH from this connection was handed to {@code deliveries} subscriptions; on the I/O
+     * thread. Past {@link #DELIVERIES_PER_TURN} since the last turn, reading stops until the loop
+     * has run what is queued behind us (the other connections' reads and tasks), then goes on: the
+     * frames already read wait, in order.
+     */
+    void routed(int deliveries) {
+        workSinceTurn += deliveries;
+        if (workSinceTurn < DELIVERIES_PER_TURN || yielded) {
+            return;
+        }
+        workSinceTurn = 0;
+        yielded = true;
+        connection.suspendReading();
+        connection.execute(() -> {
+            yielded = false;
+            if (state != State.CLOSED && !rateSuspended && !authSuspended && creditWaits.isEmpty()) {
+                connection.resumeReading();
+            }
+        });
     }
 
     /** Called by the session once it has chosen this connection; before WELCOME is sent. */

@@ -32,6 +32,13 @@ final class ServerSubscription {
     final boolean disconnectWhenSlow;
     /** Messages dropped since the last GAP; written by the session's writer, read by views on any thread. */
     private volatile long dropped;
+    /**
+     * Messages dropped since the last GAP by the publishers' threads themselves, without a hand-off
+     * to the writer, while the session is over its bound ({@link SessionOutbound#deliver}).
+     */
+    private final AtomicLong droppedAtRouting = new AtomicLong();
+    /** Deliveries routed to this subscription; a sample of them still goes to the writer while skipping. */
+    private final AtomicLong routedCount = new AtomicLong();
 
     // Credit of a reliable subscription (windowMessages > 0); touched only by the session's writer.
     final long windowMessages;
@@ -200,9 +207,23 @@ final class ServerSubscription {
         dropped = dropped + 1; // one writer: the session's
     }
 
-    /** The messages dropped since the last call. */
+    /**
+     * Drops one message on a publisher's thread (the session is over its bound) unless this one is
+     * the sample that goes on to the writer, which looks at the bound again; any thread.
+     *
+     * @return whether it was dropped here
+     */
+    boolean dropAtRouting(int sampleEvery) {
+        if (routedCount.incrementAndGet() % sampleEvery == 0) {
+            return false;
+        }
+        droppedAtRouting.incrementAndGet();
+        return true;
+    }
+
+    /** The messages dropped since the last call, by the writer and at routing; in the writer. */
     long takeDropped() {
-        long d = dropped;
+        long d = dropped + droppedAtRouting.getAndSet(0);
         dropped = 0;
         return d;
     }
@@ -222,7 +243,7 @@ final class ServerSubscription {
 
     /** Messages dropped and not yet reported by a GAP, as last written by the session's writer; any thread. */
     long droppedSinceGap() {
-        return dropped;
+        return dropped + droppedAtRouting.get();
     }
 
     String queueGroup() {

@@ -38,6 +38,15 @@ final class SessionOutbound {
     private final SequencedStream<Frame> replay;
     /** The session is over its bound: the slow-consumer policy applies until it catches up. */
     private boolean behind;
+    /**
+     * {@link #behind} as the publishers' threads see it: while set, a lossy subscription's message is
+     * dropped where it is routed, without a task for the writer, save one in
+     * {@value #SKIP_SAMPLE} that the writer sees (so it notices when the session is under its bound
+     * again even if no ACK comes). A stuck subscriber then costs its publishers a counter per
+     * message instead of a hand-off.
+     */
+    private volatile boolean skipping;
+    static final int SKIP_SAMPLE = 64;
     /** Where frames are written: the attached connection as the drain knows it, null while detached. */
     private ServerConnection out;
     /** The bytes held count as a detached session's in the budget (moved in and out by the drain). */
@@ -75,6 +84,10 @@ final class SessionOutbound {
         if (session.state() == ServerSession.State.CLOSED) {
             return;
         }
+        if (skipping && !sub.reliable() && !sub.disconnectWhenSlow && sub.dropAtRouting(SKIP_SAMPLE)) {
+            server.countSlowConsumer(true);
+            return;
+        }
         int bytes = body.payloadLength();
         boolean over = sub.reliable() && sub.routed(bytes, config.flow().maxHeldBytesPerSubscription());
         writer.deliver(() -> deliverNow(sub, body, publisher, traffic, startNanos), bytes, publisher);
@@ -110,6 +123,7 @@ final class SessionOutbound {
                 return;
             } else if (behind) {
                 behind = false;
+                skipping = false;
                 log.info("{} caught up", session);
             }
             count = emit(sub, body, traffic);
@@ -178,6 +192,7 @@ final class SessionOutbound {
         server.countSlowConsumer(true);
         if (!behind) {
             behind = true;
+            skipping = true;
             log.warn("{} is not keeping up: more than {} bytes unacknowledged; dropping messages for its "
                     + "subscriptions (first: subscription {} '{}', subject {}) and reporting them with GAP",
                     session, config.maxPendingBytesPerSession(), sub.id, sub.pattern, body.subject());
@@ -257,6 +272,7 @@ final class SessionOutbound {
         if (behind && replay.heldBytes() <= config.maxPendingBytesPerSession()) {
             // Caught up: report what was dropped now rather than with the next message, which may never come.
             behind = false;
+            skipping = false;
             log.info("{} caught up", session);
             for (ServerSubscription sub : session.subscriptions.values()) {
                 long dropped = sub.takeDropped();
