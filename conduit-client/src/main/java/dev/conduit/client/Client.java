@@ -2,6 +2,7 @@ package dev.conduit.client;
 
 import dev.conduit.protocol.Headers;
 import dev.conduit.transport.Connector;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -88,6 +89,29 @@ public interface Client extends AutoCloseable {
         return publish(subject, null, headers, payload);
     }
 
+    /** Publishes a UTF-8 string; see {@link #publish(String, byte[])}. */
+    default boolean publish(String subject, String payload) {
+        return publish(subject, Headers.EMPTY, Payloads.of(payload));
+    }
+
+    /**
+     * Publishes the buffer's remaining bytes (copied at the call; its position is not moved); see
+     * {@link #publish(String, byte[])}.
+     */
+    default boolean publish(String subject, ByteBuffer payload) {
+        return publish(subject, Headers.EMPTY, Payloads.of(payload));
+    }
+
+    /** Publishes a UTF-8 string with headers; see {@link #publish(String, byte[])}. */
+    default boolean publish(String subject, Headers headers, String payload) {
+        return publish(subject, headers, Payloads.of(payload));
+    }
+
+    /** Publishes the buffer's remaining bytes with headers; see {@link #publish(String, ByteBuffer)}. */
+    default boolean publish(String subject, Headers headers, ByteBuffer payload) {
+        return publish(subject, headers, Payloads.of(payload));
+    }
+
     /**
      * Publishes a message that names a subject to send replies to; the usual way to answer it is
      * {@link Message#reply}.
@@ -128,6 +152,32 @@ public interface Client extends AutoCloseable {
         return request(subject, Headers.EMPTY, payload, timeout);
     }
 
+    /** Sends a UTF-8 string as a request; see {@link #request(String, Headers, byte[], Duration)}. */
+    default CompletableFuture<Message> request(String subject, String payload, Duration timeout) {
+        return request(subject, Headers.EMPTY, Payloads.of(payload), timeout);
+    }
+
+    /**
+     * Sends the buffer's remaining bytes (copied at the call; its position is not moved) as a
+     * request; see {@link #request(String, Headers, byte[], Duration)}.
+     */
+    default CompletableFuture<Message> request(String subject, ByteBuffer payload, Duration timeout) {
+        return request(subject, Headers.EMPTY, Payloads.of(payload), timeout);
+    }
+
+    /** Sends a UTF-8 string with headers as a request; see {@link #request(String, Headers, byte[], Duration)}. */
+    default CompletableFuture<Message> request(String subject, Headers headers, String payload, Duration timeout) {
+        return request(subject, headers, Payloads.of(payload), timeout);
+    }
+
+    /**
+     * Sends the buffer's remaining bytes with headers as a request; see {@link #request(String,
+     * ByteBuffer, Duration)}.
+     */
+    default CompletableFuture<Message> request(String subject, Headers headers, ByteBuffer payload, Duration timeout) {
+        return request(subject, headers, Payloads.of(payload), timeout);
+    }
+
     /**
      * Sends a request and completes with the first reply. Completes exceptionally with {@link
      * NoRespondersException} at once if nothing subscribes to the subject, with {@link
@@ -153,6 +203,21 @@ public interface Client extends AutoCloseable {
      */
     default Message requestAndWait(String subject, byte[] payload, Duration timeout) {
         return Futures.await(request(subject, payload, timeout));
+    }
+
+    /** {@link #requestAndWait(String, byte[], Duration)} with a UTF-8 string. */
+    default Message requestAndWait(String subject, String payload, Duration timeout) {
+        return requestAndWait(subject, Payloads.of(payload), timeout);
+    }
+
+    /** {@link #requestAndWait(String, byte[], Duration)} with the buffer's remaining bytes (copied). */
+    default Message requestAndWait(String subject, ByteBuffer payload, Duration timeout) {
+        return requestAndWait(subject, Payloads.of(payload), timeout);
+    }
+
+    /** {@link #requestAndWait(String, byte[], Duration)} with headers. */
+    default Message requestAndWait(String subject, Headers headers, byte[] payload, Duration timeout) {
+        return Futures.await(request(subject, headers, payload, timeout));
     }
 
     /**
