@@ -3,6 +3,7 @@
  * dev.conduit.client.Client}.
  */
 module dev.conduit.client {
+    requires static org.jspecify;
     requires transitive dev.conduit.transport;
     requires org.slf4j;
 

@@ -127,6 +127,22 @@ public interface Client extends AutoCloseable {
      */
     CompletableFuture<Void> publishConfirmed(String subject, Headers headers, byte[] payload, Duration timeToLive);
 
+    /**
+     * Subscribes for pulling: no handler, the application takes each message with {@link
+     * Subscription#next(java.time.Duration)}. Reliable, no queue group.
+     */
+    default Subscription subscribe(String pattern) {
+        return subscribe(pattern, null, Delivery.RELIABLE);
+    }
+
+    /**
+     * Subscribes for pulling ({@link Subscription#next(java.time.Duration)}), reliable or lossy, as a
+     * member of a queue group or not ({@code null}).
+     */
+    default Subscription subscribe(String pattern, String queueGroup, Delivery delivery) {
+        return subscribe(pattern, queueGroup, delivery, PullHandler.INSTANCE);
+    }
+
     /** Subscribes to every subject matching the pattern ({@code *} one token, {@code >} the rest). */
     default Subscription subscribe(String pattern, MessageHandler handler) {
         return subscribe(pattern, null, handler);
