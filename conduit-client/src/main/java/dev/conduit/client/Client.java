@@ -5,6 +5,7 @@ import dev.conduit.transport.Connector;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A connection to a Conduit server, through which an application publishes, subscribes, sends
@@ -54,7 +55,7 @@ public interface Client extends AutoCloseable {
      * Connects through the given connector instead of the network: an embedded server's in-process
      * connector, or a test's.
      */
-    static Client connect(ClientOptions options, Connector connector) {
+    static Client connect(ClientOptions options, @Nullable Connector connector) {
         return options.poolSize() > 1 ? PooledClient.connect(options, connector) : ConduitClient.connect(options, connector);
     }
 
@@ -116,7 +117,7 @@ public interface Client extends AutoCloseable {
      * Publishes a message that names a subject to send replies to; the usual way to answer it is
      * {@link Message#reply}.
      */
-    boolean publish(String subject, String replyTo, Headers headers, byte[] payload);
+    boolean publish(String subject, @Nullable String replyTo, Headers headers, byte[] payload);
 
     /**
      * Publishes and reports the outcome: the future completes when the server confirms the message
@@ -125,7 +126,8 @@ public interface Client extends AutoCloseable {
      * SessionLostException} if the session was lost before confirmation, {@link BufferFullException}
      * if it did not fit, or {@link ConnectionClosedException} if the client closed first.
      */
-    CompletableFuture<Void> publishConfirmed(String subject, Headers headers, byte[] payload, Duration timeToLive);
+    CompletableFuture<Void> publishConfirmed(String subject, Headers headers, byte[] payload,
+                                             @Nullable Duration timeToLive);
 
     /**
      * Subscribes for pulling: no handler, the application takes each message with {@link
@@ -139,7 +141,7 @@ public interface Client extends AutoCloseable {
      * Subscribes for pulling ({@link Subscription#next(java.time.Duration)}), reliable or lossy, as a
      * member of a queue group or not ({@code null}).
      */
-    default Subscription subscribe(String pattern, String queueGroup, Delivery delivery) {
+    default Subscription subscribe(String pattern, @Nullable String queueGroup, Delivery delivery) {
         return subscribe(pattern, queueGroup, delivery, PullHandler.INSTANCE);
     }
 
@@ -152,7 +154,7 @@ public interface Client extends AutoCloseable {
      * Subscribes as a member of a queue group: each message goes to one member of the group.
      * A {@code null} group means a plain subscription.
      */
-    default Subscription subscribe(String pattern, String queueGroup, MessageHandler handler) {
+    default Subscription subscribe(String pattern, @Nullable String queueGroup, MessageHandler handler) {
         return subscribe(pattern, queueGroup, Delivery.RELIABLE, handler);
     }
 
@@ -161,7 +163,7 @@ public interface Client extends AutoCloseable {
      * ({@code null} for none). With {@link ClientOptions#disconnectWhenSlow()} every subscription is
      * lossy.
      */
-    Subscription subscribe(String pattern, String queueGroup, Delivery delivery, MessageHandler handler);
+    Subscription subscribe(String pattern, @Nullable String queueGroup, Delivery delivery, MessageHandler handler);
 
     /** Sends a request and completes with the first reply; see {@link #request(String, Headers, byte[], Duration)}. */
     default CompletableFuture<Message> request(String subject, byte[] payload, Duration timeout) {

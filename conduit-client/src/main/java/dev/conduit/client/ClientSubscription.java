@@ -11,6 +11,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One subscription of a {@link ConduitClient}. Messages arrive on the I/O thread ({@link
@@ -165,7 +166,7 @@ final class ClientSubscription implements Subscription {
     }
 
     @Override
-    public @org.jspecify.annotations.Nullable Message next(Duration timeout) throws InterruptedException {
+    public @Nullable Message next(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
         if (pulled == null) {
             throw new IllegalStateException(this + " has a handler; next() is for subscriptions made without one");

@@ -3,6 +3,7 @@ package dev.conduit.client;
 import dev.conduit.protocol.Headers;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /** A message received by a subscription, or a reply to a request. Immutable. */
 public interface Message {
@@ -10,7 +11,7 @@ public interface Message {
     String subject();
 
     /** The subject to reply to, or {@code null} when the sender expects no reply. */
-    String replyTo();
+    @Nullable String replyTo();
 
     Headers headers();
 

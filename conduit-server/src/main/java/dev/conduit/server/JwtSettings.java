@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How the server checks JSON Web Tokens (scheme {@code jwt}): one algorithm, pinned, and its key.
@@ -16,7 +17,8 @@ import java.util.Set;
  * @param issuer    the {@code iss} a token must carry, or {@code null} for any
  * @param audience  a value that a token's {@code aud} must contain, or {@code null} for any
  */
-public record JwtSettings(String algorithm, String secret, Path publicKey, String issuer, String audience) {
+public record JwtSettings(String algorithm, @Nullable String secret, @Nullable Path publicKey, @Nullable String issuer,
+                          @Nullable String audience) {
     static final Set<String> ALGORITHMS = Set.of("HS256", "RS256", "ES256");
 
     public JwtSettings {

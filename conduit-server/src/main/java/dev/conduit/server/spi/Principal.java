@@ -2,6 +2,7 @@ package dev.conduit.server.spi;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who a session acts for.
@@ -14,7 +15,7 @@ import java.util.Objects;
  * @param expiresAt   when the credentials stop being valid (a JWT's {@code exp}), or {@code null}
  *                    if they do not expire
  */
-public record Principal(String name, Permissions permissions, Instant expiresAt) {
+public record Principal(String name, @Nullable Permissions permissions, @Nullable Instant expiresAt) {
     /** The name of the principal of an anonymous session. */
     public static final String ANONYMOUS = "anonymous";
 
