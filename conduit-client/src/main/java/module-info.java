@@ -3,6 +3,7 @@
  * dev.conduit.client.Client}.
  */
 module dev.conduit.client {
+    requires static org.jspecify;
     requires transitive dev.conduit.transport;
     requires org.slf4j;
     // Optional: used only when the application puts the OpenTelemetry API on its path (Tracing).

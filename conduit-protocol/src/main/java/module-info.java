@@ -3,5 +3,6 @@
  * peer may send. Pure code over {@link java.nio.ByteBuffer}: no threads, no sockets, no I/O.
  */
 module dev.conduit.protocol {
+    requires static org.jspecify;
     exports dev.conduit.protocol;
 }

@@ -3,6 +3,7 @@
  * between them. Embeddable through {@link dev.conduit.server.Server}.
  */
 module dev.conduit.server {
+    requires static org.jspecify;
     requires transitive dev.conduit.transport;
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.dataformat.yaml;

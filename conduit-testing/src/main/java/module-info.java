@@ -6,6 +6,7 @@
  * dev.conduit.testkit.RawFrameClient}.
  */
 module dev.conduit.testing {
+    requires static org.jspecify;
     requires transitive dev.conduit.testkit;
     requires transitive dev.conduit.server;
     requires transitive dev.conduit.client;

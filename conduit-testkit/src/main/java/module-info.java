@@ -8,6 +8,7 @@
  * server extension and requires this module transitively.
  */
 module dev.conduit.testkit {
+    requires static org.jspecify;
     requires transitive dev.conduit.transport;
     requires io.netty.common;
     requires io.netty.buffer;

@@ -4,6 +4,7 @@
  * stays behind this API.
  */
 module dev.conduit.transport {
+    requires static org.jspecify;
     requires transitive dev.conduit.protocol;
     requires io.netty.common;
     requires io.netty.buffer;

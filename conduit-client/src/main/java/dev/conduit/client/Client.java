@@ -2,8 +2,10 @@ package dev.conduit.client;
 
 import dev.conduit.protocol.Headers;
 import dev.conduit.transport.Connector;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A connection to a Conduit server, through which an application publishes, subscribes, sends
@@ -53,7 +55,7 @@ public interface Client extends AutoCloseable {
      * Connects through the given connector instead of the network: an embedded server's in-process
      * connector, or a test's.
      */
-    static Client connect(ClientOptions options, Connector connector) {
+    static Client connect(ClientOptions options, @Nullable Connector connector) {
         return options.poolSize() > 1 ? PooledClient.connect(options, connector) : ConduitClient.connect(options, connector);
     }
 
@@ -88,11 +90,34 @@ public interface Client extends AutoCloseable {
         return publish(subject, null, headers, payload);
     }
 
+    /** Publishes a UTF-8 string; see {@link #publish(String, byte[])}. */
+    default boolean publish(String subject, String payload) {
+        return publish(subject, Headers.EMPTY, Payloads.of(payload));
+    }
+
+    /**
+     * Publishes the buffer's remaining bytes (copied at the call; its position is not moved); see
+     * {@link #publish(String, byte[])}.
+     */
+    default boolean publish(String subject, ByteBuffer payload) {
+        return publish(subject, Headers.EMPTY, Payloads.of(payload));
+    }
+
+    /** Publishes a UTF-8 string with headers; see {@link #publish(String, byte[])}. */
+    default boolean publish(String subject, Headers headers, String payload) {
+        return publish(subject, headers, Payloads.of(payload));
+    }
+
+    /** Publishes the buffer's remaining bytes with headers; see {@link #publish(String, ByteBuffer)}. */
+    default boolean publish(String subject, Headers headers, ByteBuffer payload) {
+        return publish(subject, headers, Payloads.of(payload));
+    }
+
     /**
      * Publishes a message that names a subject to send replies to; the usual way to answer it is
      * {@link Message#reply}.
      */
-    boolean publish(String subject, String replyTo, Headers headers, byte[] payload);
+    boolean publish(String subject, @Nullable String replyTo, Headers headers, byte[] payload);
 
     /**
      * Publishes and reports the outcome: the future completes when the server confirms the message
@@ -101,7 +126,24 @@ public interface Client extends AutoCloseable {
      * SessionLostException} if the session was lost before confirmation, {@link BufferFullException}
      * if it did not fit, or {@link ConnectionClosedException} if the client closed first.
      */
-    CompletableFuture<Void> publishConfirmed(String subject, Headers headers, byte[] payload, Duration timeToLive);
+    CompletableFuture<Void> publishConfirmed(String subject, Headers headers, byte[] payload,
+                                             @Nullable Duration timeToLive);
+
+    /**
+     * Subscribes for pulling: no handler, the application takes each message with {@link
+     * Subscription#next(java.time.Duration)}. Reliable, no queue group.
+     */
+    default Subscription subscribe(String pattern) {
+        return subscribe(pattern, null, Delivery.RELIABLE);
+    }
+
+    /**
+     * Subscribes for pulling ({@link Subscription#next(java.time.Duration)}), reliable or lossy, as a
+     * member of a queue group or not ({@code null}).
+     */
+    default Subscription subscribe(String pattern, @Nullable String queueGroup, Delivery delivery) {
+        return subscribe(pattern, queueGroup, delivery, PullHandler.INSTANCE);
+    }
 
     /** Subscribes to every subject matching the pattern ({@code *} one token, {@code >} the rest). */
     default Subscription subscribe(String pattern, MessageHandler handler) {
@@ -112,7 +154,7 @@ public interface Client extends AutoCloseable {
      * Subscribes as a member of a queue group: each message goes to one member of the group.
      * A {@code null} group means a plain subscription.
      */
-    default Subscription subscribe(String pattern, String queueGroup, MessageHandler handler) {
+    default Subscription subscribe(String pattern, @Nullable String queueGroup, MessageHandler handler) {
         return subscribe(pattern, queueGroup, Delivery.RELIABLE, handler);
     }
 
@@ -121,11 +163,37 @@ public interface Client extends AutoCloseable {
      * ({@code null} for none). With {@link ClientOptions#disconnectWhenSlow()} every subscription is
      * lossy.
      */
-    Subscription subscribe(String pattern, String queueGroup, Delivery delivery, MessageHandler handler);
+    Subscription subscribe(String pattern, @Nullable String queueGroup, Delivery delivery, MessageHandler handler);
 
     /** Sends a request and completes with the first reply; see {@link #request(String, Headers, byte[], Duration)}. */
     default CompletableFuture<Message> request(String subject, byte[] payload, Duration timeout) {
         return request(subject, Headers.EMPTY, payload, timeout);
+    }
+
+    /** Sends a UTF-8 string as a request; see {@link #request(String, Headers, byte[], Duration)}. */
+    default CompletableFuture<Message> request(String subject, String payload, Duration timeout) {
+        return request(subject, Headers.EMPTY, Payloads.of(payload), timeout);
+    }
+
+    /**
+     * Sends the buffer's remaining bytes (copied at the call; its position is not moved) as a
+     * request; see {@link #request(String, Headers, byte[], Duration)}.
+     */
+    default CompletableFuture<Message> request(String subject, ByteBuffer payload, Duration timeout) {
+        return request(subject, Headers.EMPTY, Payloads.of(payload), timeout);
+    }
+
+    /** Sends a UTF-8 string with headers as a request; see {@link #request(String, Headers, byte[], Duration)}. */
+    default CompletableFuture<Message> request(String subject, Headers headers, String payload, Duration timeout) {
+        return request(subject, headers, Payloads.of(payload), timeout);
+    }
+
+    /**
+     * Sends the buffer's remaining bytes with headers as a request; see {@link #request(String,
+     * ByteBuffer, Duration)}.
+     */
+    default CompletableFuture<Message> request(String subject, Headers headers, ByteBuffer payload, Duration timeout) {
+        return request(subject, headers, Payloads.of(payload), timeout);
     }
 
     /**
@@ -153,6 +221,21 @@ public interface Client extends AutoCloseable {
      */
     default Message requestAndWait(String subject, byte[] payload, Duration timeout) {
         return Futures.await(request(subject, payload, timeout));
+    }
+
+    /** {@link #requestAndWait(String, byte[], Duration)} with a UTF-8 string. */
+    default Message requestAndWait(String subject, String payload, Duration timeout) {
+        return requestAndWait(subject, Payloads.of(payload), timeout);
+    }
+
+    /** {@link #requestAndWait(String, byte[], Duration)} with the buffer's remaining bytes (copied). */
+    default Message requestAndWait(String subject, ByteBuffer payload, Duration timeout) {
+        return requestAndWait(subject, Payloads.of(payload), timeout);
+    }
+
+    /** {@link #requestAndWait(String, byte[], Duration)} with headers. */
+    default Message requestAndWait(String subject, Headers headers, byte[] payload, Duration timeout) {
+        return Futures.await(request(subject, headers, payload, timeout));
     }
 
     /**

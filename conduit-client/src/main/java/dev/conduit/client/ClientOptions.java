@@ -1,8 +1,8 @@
 package dev.conduit.client;
 
+import dev.conduit.transport.ClientTls;
 import dev.conduit.transport.Clock;
 import dev.conduit.transport.Endpoint;
-import dev.conduit.transport.ClientTls;
 import dev.conduit.transport.TransportOptions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a {@link Client} connects and behaves. Immutable; build with {@link #builder()}. Every value is
@@ -67,7 +68,7 @@ import java.util.random.RandomGenerator;
  *                                     default)
  */
 public record ClientOptions(List<Endpoint> endpoints, String clientName, Duration connectTimeout,
-                            Duration drainTimeout, Executor executor, ClientListener listener,
+                            Duration drainTimeout, @Nullable Executor executor, ClientListener listener,
                             int maxPendingMessagesPerSubscription, long maxPendingBytesPerSubscription,
                             TransportOptions transport,
                             Duration reconnectBackoffBase, Duration reconnectBackoffCap, int maxReconnectAttempts,

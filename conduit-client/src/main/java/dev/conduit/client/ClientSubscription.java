@@ -2,10 +2,16 @@ package dev.conduit.client;
 
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.MessageBody;
+import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One subscription of a {@link ConduitClient}. Messages arrive on the I/O thread ({@link
@@ -18,10 +24,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * reports what the handler takes with CREDIT frames (docs/protocol.md section 7b). A lossy one lets
  * at most {@code maxPending} wait, and drops and reports the excess.
  *
+ * <p>A pull subscription (made with {@link PullHandler#INSTANCE} as its handler) has no handler: its
+ * messages wait in {@link #pulled} for {@link #next}, and a message counts as taken (for credit and
+ * {@link #delivered()}) when {@code next} returns it, as when a handler has run on it. Its queue is
+ * bounded the same way: by the credit window, or by {@code maxPending} for a lossy one.
+ *
  * <p>Both sides count the messages delivered to the subscription since it began, identically, so an
  * automatic unsubscribe ({@link #unsubscribeAfter}) ends it at the same message on both.
  */
 final class ClientSubscription implements Subscription {
+    /** Marks the end of a pull subscription's queue, to wake {@link #next} callers. */
+    private static final ReceivedMessage END = new ReceivedMessage(null, null);
+
     private final ConduitClient client;
     private final int id;
     /** Final but for the request inbox, which a new session moves ({@link #movedTo}). */
@@ -29,6 +43,8 @@ final class ClientSubscription implements Subscription {
     private final String queueGroup;
     private final MessageHandler handler;
     private final SerialExecutor dispatch;
+    /** Null for a handler subscription; for a pull one, its received messages and, once over, {@link #END}. */
+    private final BlockingQueue<ReceivedMessage> pulled;
     private final int maxPending;
     private final boolean disconnectWhenSlow;
     private final boolean reliable;
@@ -72,6 +88,7 @@ final class ClientSubscription implements Subscription {
         this.queueGroup = queueGroup;
         this.handler = handler;
         this.dispatch = new SerialExecutor(executor, this::handle);
+        this.pulled = handler == PullHandler.INSTANCE ? new LinkedBlockingQueue<>() : null;
         this.maxPending = maxPending;
     }
 
@@ -103,6 +120,10 @@ final class ClientSubscription implements Subscription {
             }
             return false;
         }
+        if (pulled != null) {
+            pulled.add(new ReceivedMessage(client, body));
+            return false;
+        }
         dispatch.offer(new ReceivedMessage(client, body));
         if (awaitingDispatch) {
             return false;
@@ -128,13 +149,43 @@ final class ClientSubscription implements Subscription {
             }
             client.notifyHandlerFailure(this, e);
         } finally {
-            delivered.incrementAndGet();
-            if (reliable) {
-                int bytes = message.payloadLength();
-                pendingBytes.addAndGet(-bytes);
-                consumed.incrementAndGet();
-                consumedBytes.addAndGet(bytes);
-                reportCredit(left == 0);
+            taken(message, left);
+        }
+    }
+
+    /** Counts a message as taken by the handler or by {@link #next}, and reports credit when due. */
+    private void taken(ReceivedMessage message, int left) {
+        delivered.incrementAndGet();
+        if (reliable) {
+            int bytes = message.payloadLength();
+            pendingBytes.addAndGet(-bytes);
+            consumed.incrementAndGet();
+            consumedBytes.addAndGet(bytes);
+            reportCredit(left == 0);
+        }
+    }
+
+    @Override
+    public @Nullable Message next(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        if (pulled == null) {
+            throw new IllegalStateException(this + " has a handler; next() is for subscriptions made without one");
+        }
+        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        while (true) {
+            long left = deadline - System.nanoTime();
+            ReceivedMessage m = left <= 0 ? pulled.poll() : pulled.poll(left, TimeUnit.NANOSECONDS);
+            if (m == null) {
+                return null;
+            }
+            if (m != END) {
+                taken(m, pending.decrementAndGet());
+                return m;
+            }
+            // Over: put the marker back for other callers; a message queued behind it is still returned.
+            pulled.add(END);
+            if (pulled.peek() == END) {
+                return null;
             }
         }
     }
@@ -221,6 +272,9 @@ final class ClientSubscription implements Subscription {
     void end() {
         active = false;
         client.forget(this);
+        if (pulled != null) {
+            pulled.add(END);
+        }
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.conduit.client;
 
 import dev.conduit.protocol.ConduitException;
 import dev.conduit.protocol.ErrorCode;
+import org.jspecify.annotations.Nullable;
 
 /** The server sent an ERROR frame. Retryable as its code says. */
 public final class ServerErrorException extends ConduitException {
@@ -23,7 +24,7 @@ public final class ServerErrorException extends ConduitException {
     }
 
     /** The code, or {@code null} if this version does not know the number. */
-    public ErrorCode errorCode() {
+    public @Nullable ErrorCode errorCode() {
         return ErrorCode.of(code);
     }
 

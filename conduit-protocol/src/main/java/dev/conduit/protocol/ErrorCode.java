@@ -1,5 +1,7 @@
 package dev.conduit.protocol;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The numeric codes carried by an {@link Frame.Error} frame and a {@link Frame.GoAway} frame. The
  * numbers follow HTTP's where the meaning is close, so that they read naturally in logs.
@@ -80,7 +82,7 @@ public enum ErrorCode {
      * The code for a number read from the wire, or {@code null} if this version does not know it;
      * a receiver must treat an unknown code by its {@link Frame.Error#fatal()} bit alone.
      */
-    public static ErrorCode of(int code) {
+    public static @Nullable ErrorCode of(int code) {
         for (ErrorCode c : values()) {
             if (c.code == code) {
                 return c;

@@ -3,6 +3,7 @@ package dev.conduit.protocol;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One unit of the wire protocol. Each record here is one frame type; {@link FrameCodec} turns them
@@ -83,7 +84,7 @@ public sealed interface Frame {
      */
     record Welcome(int version, String serverId, String sessionId, long epoch, boolean resumed,
                    long lastReceived, int maxPayloadBytes, int maxHeaderBytes, int maxSubjectBytes,
-                   int heartbeatIntervalMillis, int heartbeatMisses, ResumeToken resumeToken, String inboxPrefix,
+                   int heartbeatIntervalMillis, int heartbeatMisses, @Nullable ResumeToken resumeToken, String inboxPrefix,
                    long credentialsValidMillis) implements Frame {
         public Welcome {
             Objects.requireNonNull(serverId, "serverId");
@@ -171,7 +172,7 @@ public sealed interface Frame {
      * subscription's messages and later reports them with a {@link Gap}; with {@code
      * disconnectWhenSlow} it ends the session with a fatal SLOW_CONSUMER error instead.
      */
-    record Subscribe(int subscriptionId, String pattern, String queueGroup, boolean disconnectWhenSlow,
+    record Subscribe(int subscriptionId, String pattern, @Nullable String queueGroup, boolean disconnectWhenSlow,
                      long creditMessages, long creditBytes) implements Frame {
         public Subscribe {
             Objects.requireNonNull(pattern, "pattern");
@@ -326,7 +327,7 @@ public sealed interface Frame {
         }
 
         /** The known code, or {@code null} if this version does not define the number. */
-        public ErrorCode errorCode() {
+        public @Nullable ErrorCode errorCode() {
             return ErrorCode.of(code);
         }
 

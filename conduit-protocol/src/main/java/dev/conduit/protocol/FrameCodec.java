@@ -4,6 +4,7 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Encodes frames to bytes and decodes them back. The wire format is specified in {@code
@@ -248,7 +249,7 @@ public final class FrameCodec {
      *
      * @throws ProtocolException if the bytes are not a valid frame within the limits
      */
-    public Frame decode(ByteBuffer in) {
+    public @Nullable Frame decode(ByteBuffer in) {
         int size = frameSize(in);
         if (size < 0 || in.remaining() < size) {
             return null;

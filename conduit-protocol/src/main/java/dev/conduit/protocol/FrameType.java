@@ -1,5 +1,7 @@
 package dev.conduit.protocol;
 
+import org.jspecify.annotations.Nullable;
+
 /** The type byte of every frame this protocol version defines. */
 public enum FrameType {
     HELLO(0x01),
@@ -39,7 +41,7 @@ public enum FrameType {
     }
 
     /** The type for a byte read from the wire, or {@code null} if it is not defined. */
-    public static FrameType of(int code) {
+    public static @Nullable FrameType of(int code) {
         return BY_CODE[code & 0xFF];
     }
 }

@@ -7,6 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The headers of one message: an ordered list of name/value pairs, in which a name may repeat.
@@ -68,7 +69,7 @@ public final class Headers {
     }
 
     /** The first value of a name, or {@code null}. */
-    public String first(String name) {
+    public @Nullable String first(String name) {
         for (int i = 0; i < pairs.length; i += 2) {
             if (pairs[i].equalsIgnoreCase(name)) {
                 return pairs[i + 1];

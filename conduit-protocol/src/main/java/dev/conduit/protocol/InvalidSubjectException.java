@@ -1,5 +1,7 @@
 package dev.conduit.protocol;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A subject or subscription pattern that breaks the subject rules; the message names the value.
  * After the handshake it is the one error a decoder reports without losing the stream (422, not
@@ -21,7 +23,7 @@ public final class InvalidSubjectException extends ProtocolException {
     }
 
     /** The type of the frame the decoder found this in, or null when it was not decoding one. */
-    public FrameType frameType() {
+    public @Nullable FrameType frameType() {
         return frameType;
     }
 

@@ -3,6 +3,7 @@ package dev.conduit.protocol;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a PUBLISH and a MESSAGE frame share: subject, optional reply subject, headers and payload.
@@ -68,7 +69,7 @@ public final class MessageBody {
      * here: callers check them against the peer's limits ({@link Subjects}), and the codec checks
      * them again on decode.
      */
-    public static MessageBody of(String subject, String replyTo, Headers headers, byte[] payload) {
+    public static MessageBody of(String subject, @Nullable String replyTo, @Nullable Headers headers, byte[] payload) {
         return new MessageBody(subject, replyTo, headers, payload);
     }
 
@@ -85,7 +86,7 @@ public final class MessageBody {
     }
 
     /** The reply subject, or {@code null} when the sender expects no reply. */
-    public String replyTo() {
+    public @Nullable String replyTo() {
         return replyTo;
     }
 

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who may connect and what each principal may do: the {@code auth} and {@code permissions} sections
@@ -141,12 +142,12 @@ public final class AuthConfig {
     }
 
     /** The JWT settings, or {@code null} if JWTs are not accepted. */
-    public JwtSettings jwt() {
+    public @Nullable JwtSettings jwt() {
         return jwt;
     }
 
     /** Where mTLS principals come from, or {@code null} if client certificates do not authenticate. */
-    public CertificatePrincipal mtls() {
+    public @Nullable CertificatePrincipal mtls() {
         return mtls;
     }
 

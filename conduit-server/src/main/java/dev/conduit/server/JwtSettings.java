@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How the server checks JSON Web Tokens (scheme {@code jwt}): one algorithm, pinned, and its key.
@@ -21,7 +22,8 @@ import java.util.Set;
  *                  is refused. The file is re-read when it changes ({@link AuthConfig#reloadInterval()}),
  *                  so keys are rotated without a restart. {@code null} if {@code publicKey} is used
  */
-public record JwtSettings(String algorithm, String secret, Path publicKey, String issuer, String audience, Path jwks) {
+public record JwtSettings(String algorithm, @Nullable String secret, @Nullable Path publicKey, @Nullable String issuer,
+                          @Nullable String audience, @Nullable Path jwks) {
     static final Set<String> ALGORITHMS = Set.of("HS256", "RS256", "ES256");
 
     public JwtSettings {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything a server is configured with. Immutable; every value is checked when set, and a bad one
@@ -76,8 +77,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                            Duration drainTimeout, long maxPendingBytesPerSession, TransportOptions transport,
                            Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
                            List<String> alternates, Clock clock, PeerLimits peerLimits, HttpConfig http,
-                           AuthConfig auth, ServerTls tls, FlowControl flow,
-                           MemoryLimits memory, UnixSocket unixSocket) {
+                           AuthConfig auth, @Nullable ServerTls tls, FlowControl flow,
+                           MemoryLimits memory, @Nullable UnixSocket unixSocket) {
 
     /** The settings whose values are file names; in a YAML file they are relative to the file's folder. */
     static final Set<String> PATH_SETTINGS = Set.of("tlsCert", "tlsKey", "tlsKeyStore", "tlsClientCa", "tlsClientCrl",
@@ -353,7 +354,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         }
 
         /** TLS for both ports; replaces whatever {@code tls*} settings came through {@link #set}. Null for none. */
-        public Builder tls(ServerTls tls) {
+        public Builder tls(@Nullable ServerTls tls) {
             this.tls = tls;
             tlsCert = null;
             tlsKey = null;
@@ -756,7 +757,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         }
 
         /** A Unix domain socket to listen on besides the TCP port; null for none. */
-        public Builder unixSocket(UnixSocket socket) {
+        public Builder unixSocket(@Nullable UnixSocket socket) {
             this.unixSocket = socket == null ? null : socket.path();
             this.unixSocketOwner = socket == null ? null : socket.owner();
             this.unixSocketGroup = socket == null ? null : socket.group();

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bare TCP socket that speaks Conduit frames (docs/protocol.md), for talking to a server the way
@@ -54,7 +55,7 @@ public final class RawFrameClient implements AutoCloseable {
      * Connects from {@code local} (another loopback address such as 127.0.0.2, to look like another
      * peer), or from any address if it is null, without a handshake.
      */
-    public RawFrameClient(InetSocketAddress address, InetAddress local) throws IOException {
+    public RawFrameClient(InetSocketAddress address, @Nullable InetAddress local) throws IOException {
         Objects.requireNonNull(address, "address");
         socket = local == null ? new Socket(address.getAddress(), address.getPort())
                 : new Socket(address.getAddress(), address.getPort(), local, 0);
@@ -104,7 +105,7 @@ public final class RawFrameClient implements AutoCloseable {
      * housekeeping is handled here and not returned: ACK frames are skipped, and heartbeat PINGs
      * (token 0) are answered with PONG.
      */
-    public Frame read() throws IOException {
+    public @Nullable Frame read() throws IOException {
         while (true) {
             Frame f = readAny();
             if (f instanceof Frame.Ack) {
@@ -126,7 +127,7 @@ public final class RawFrameClient implements AutoCloseable {
      *                     allows, or on a read timeout
      * @throws dev.conduit.protocol.ProtocolException if the frame does not decode
      */
-    public Frame readAny() throws IOException {
+    public @Nullable Frame readAny() throws IOException {
         int length;
         try {
             length = in.readInt();

@@ -1,5 +1,7 @@
 package dev.conduit.transport;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Admits or refuses each socket an HTTP listener accepts, before anything is read from it: how a
  * server counts HTTP and WebSocket connections against its connection limits from accept, not only
@@ -17,7 +19,7 @@ public interface AcceptGate {
      * @return what to run once the socket has closed (it runs exactly once), or null to refuse the
      *         socket: it is then closed at once (plain HTTP first gets a 503 written)
      */
-    Runnable admit(String remoteHost);
+    @Nullable Runnable admit(String remoteHost);
 
     /**
      * A limit of the port closed a connection or refused a request: a {@code Host} or {@code Origin}

@@ -3,6 +3,7 @@ package dev.conduit.transport;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a client speaks TLS to {@code tls://} and {@code wss://} endpoints: which certificate
@@ -25,8 +26,10 @@ import java.util.Objects;
  * @param protocols           {@code TLSv1.3}, and {@code TLSv1.2} only if asked for
  * @param provider            the TLS implementation
  */
-public record ClientTls(Path trustedCertificates, Path trustStore, String trustStorePassword, Path certificateChain,
-                        Path privateKey, String privateKeyPassword, Path keyStore, String keyStorePassword,
+public record ClientTls(@Nullable Path trustedCertificates, @Nullable Path trustStore,
+                        @Nullable String trustStorePassword, @Nullable Path certificateChain,
+                        @Nullable Path privateKey, @Nullable String privateKeyPassword, @Nullable Path keyStore,
+                        @Nullable String keyStorePassword,
                         boolean verifyHostname, List<String> protocols, TlsProvider provider) {
 
     /** The JDK's trusted authorities, host names checked, TLS 1.3, {@link TlsProvider#AUTO}. */

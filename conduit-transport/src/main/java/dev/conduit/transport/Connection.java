@@ -6,6 +6,7 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One transport link that carries frames both ways: a TCP socket or an in-memory pair. Not to be
@@ -69,7 +70,7 @@ public interface Connection {
      * process). This default reads it from {@link #remoteAddress()} when that has the form {@code
      * host/ip:port} or {@code /ip:port}.
      */
-    default String remoteHost() {
+    default @Nullable String remoteHost() {
         String a = remoteAddress();
         int slash = a == null ? -1 : a.indexOf('/');
         int colon = a == null ? -1 : a.lastIndexOf(':');

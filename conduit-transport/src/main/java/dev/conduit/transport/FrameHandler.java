@@ -2,6 +2,7 @@ package dev.conduit.transport;
 
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.ProtocolException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Receives what arrives on one {@link Connection}. Calls for one connection never overlap and come
@@ -28,5 +29,5 @@ public interface FrameHandler {
     void onProtocolError(ProtocolException error, boolean inSync);
 
     /** The connection closed; {@code cause} is {@code null} for an orderly close. Called once. */
-    void onClosed(Throwable cause);
+    void onClosed(@Nullable Throwable cause);
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a listener speaks TLS: its certificate and key, whether it asks clients for certificates, and
@@ -29,9 +30,10 @@ import java.util.Objects;
  * @param provider           the TLS implementation
  * @param reloadInterval     how often the files are checked for a change; zero never checks
  */
-public record ServerTls(Path certificateChain, Path privateKey, String privateKeyPassword, Path keyStore,
-                        String keyStorePassword, ClientAuth clientAuth, Path clientCa, Path clientCrl,
-                        List<String> protocols, TlsProvider provider, Duration reloadInterval) {
+public record ServerTls(@Nullable Path certificateChain, @Nullable Path privateKey, @Nullable String privateKeyPassword,
+                        @Nullable Path keyStore, @Nullable String keyStorePassword, ClientAuth clientAuth,
+                        @Nullable Path clientCa, @Nullable Path clientCrl, List<String> protocols,
+                        TlsProvider provider, Duration reloadInterval) {
 
     /** The protocol versions Conduit speaks: TLS 1.3 always, TLS 1.2 only when configured. */
     public static final List<String> SUPPORTED_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");

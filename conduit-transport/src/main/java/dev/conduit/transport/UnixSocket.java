@@ -5,6 +5,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A Unix domain socket for a server to listen on: its file, and who may connect.
@@ -21,7 +22,8 @@ import java.util.Set;
  * @param owner       user name to give the file; null to keep the process's
  * @param group       group name to give the file; null to keep the process's
  */
-public record UnixSocket(Path path, Set<PosixFilePermission> permissions, String owner, String group) {
+public record UnixSocket(Path path, @Nullable Set<PosixFilePermission> permissions, @Nullable String owner,
+                         @Nullable String group) {
 
     public UnixSocket {
         Objects.requireNonNull(path, "path");
@@ -48,7 +50,7 @@ public record UnixSocket(Path path, Set<PosixFilePermission> permissions, String
     }
 
     /** This socket with the given owner and group (either null to keep it). */
-    public UnixSocket withOwner(String owner, String group) {
+    public UnixSocket withOwner(@Nullable String owner, @Nullable String group) {
         return new UnixSocket(path, permissions, owner, group);
     }
 

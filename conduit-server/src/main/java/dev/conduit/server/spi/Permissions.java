@@ -2,6 +2,7 @@ package dev.conduit.server.spi;
 
 import dev.conduit.protocol.Subjects;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a principal may publish to and subscribe to. Patterns use the subject wildcards ({@code *}
@@ -26,7 +27,8 @@ import java.util.List;
  * @param subscribeDeny  patterns it may not subscribe to
  * @param allowResponses whether it may answer requests it received whatever its publish patterns
  */
-public record Permissions(List<String> publishAllow, List<String> publishDeny, List<String> subscribeAllow,
+public record Permissions(@Nullable List<String> publishAllow, List<String> publishDeny,
+                          @Nullable List<String> subscribeAllow,
                           List<String> subscribeDeny, boolean allowResponses) {
     /** Everything but {@code $SYS}. */
     public static final Permissions ALL = new Permissions(null, List.of(), null, List.of(), true);

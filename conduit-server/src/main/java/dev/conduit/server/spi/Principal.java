@@ -2,6 +2,7 @@ package dev.conduit.server.spi;
 
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who a session acts for.
@@ -16,7 +17,8 @@ import java.util.Objects;
  * @param tokenId     the id of the credential presented (a JWT's {@code jti}, a static token's
  *                    {@code sha256:} hash), which the revocation file may name; {@code null} if it has none
  */
-public record Principal(String name, Permissions permissions, Instant expiresAt, String tokenId) {
+public record Principal(String name, @Nullable Permissions permissions, @Nullable Instant expiresAt,
+                        @Nullable String tokenId) {
     /** The name of the principal of an anonymous session. */
     public static final String ANONYMOUS = "anonymous";
 
