@@ -166,7 +166,8 @@ final class ConduitClient implements Client {
     ClientSubscription subscribeInternal(String pattern, String queueGroup, Delivery delivery, MessageHandler handler,
                                          boolean user) {
         int id = nextSubscriptionId.incrementAndGet();
-        if (Tracing.ENABLED && user) {
+        if (Tracing.ENABLED && user && handler != PullHandler.INSTANCE) {
+            // A pull subscription has no handler to run in a span (and is recognised by this marker).
             handler = OtelTracing.consumer(pattern, handler);
         }
         ClientSubscription s = new ClientSubscription(this, id, pattern, queueGroup, handler,
