@@ -167,6 +167,9 @@ final class ClientSession {
         List<Runnable> notices = new ArrayList<>();
         synchronized (this) {
             if (link != l || state == ConnectionState.CLOSED) {
+                // A link the client no longer wants (closed, or replaced while it connected): ended
+                // here, so that what the server sends after WELCOME is not taken for a frame before it.
+                l.abandon();
                 return;
             }
             if (w.version() < ProtocolVersion.MIN || w.version() > ProtocolVersion.MAX) {

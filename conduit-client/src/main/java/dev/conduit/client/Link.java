@@ -116,6 +116,9 @@ final class Link implements FrameHandler {
     }
 
     /** Under the client's monitor: WELCOME arrived in time. */
+    /** Set by {@link #abandon}; read on the link's I/O thread. */
+    private volatile boolean abandoned;
+
     void welcomeArrived() {
         welcomeTimer.cancel();
     }
@@ -147,8 +150,22 @@ final class Link implements FrameHandler {
         }
     }
 
+    /**
+     * The client no longer wants this link (closed, or replaced while it connected) and the server
+     * welcomed it anyway: it is aborted, and what else arrives on it is ignored, not taken for a
+     * frame before WELCOME. Under the client's monitor.
+     */
+    void abandon() {
+        abandoned = true;
+        stopTimers();
+        connection.abort();
+    }
+
     @Override
     public void onFrame(Frame frame) {
+        if (abandoned) {
+            return;
+        }
         if (!session.isActive(this)) {
             handshakeFrame(frame);
             return;
