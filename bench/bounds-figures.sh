@@ -16,6 +16,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+. bench/common.sh
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {
@@ -24,13 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-java=""
-for j in "${JAVA_HOME:-}/bin/java" /usr/lib/jvm/*/bin/java "$(command -v java || true)"; do
-  [ -x "$j" ] || continue
-  v="$("$j" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
-  if [ -n "$v" ] && [ "${v%%.*}" -ge 21 ]; then java="$j"; fi
-done
-[ -n "$java" ] || { echo "no JDK >= 21 found" >&2; exit 1; }
+find_java
 
 echo "building conduit-cli and conduit-benchmarks' test classes" >&2
 ./mvnw -B -ntp -q -pl conduit-cli,conduit-benchmarks -am package -DskipTests \
@@ -38,7 +33,6 @@ echo "building conduit-cli and conduit-benchmarks' test classes" >&2
   -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test >&2
 cp="conduit-benchmarks/target/test-classes:conduit-benchmarks/target/classes:$(cat conduit-benchmarks/target/test-classpath.txt)"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 port="$(free_port)"
 http_port="$(free_port)"
 CONDUIT_MAX_CONNECTIONS_PER_ADDRESS=5000 "$java" -Xmx1g -jar conduit-cli/target/conduit.jar server \

@@ -13,6 +13,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+. bench/common.sh
 
 docs=docs
 docs_given=0
@@ -43,13 +44,7 @@ fi
 nats="$(command -v nats-server)"
 
 # a JDK >= 21 to run the harness (Maven finds its own through the toolchains plugin)
-java=""
-for j in "${JAVA_HOME:-}/bin/java" /usr/lib/jvm/*/bin/java "$(command -v java || true)"; do
-  [ -x "$j" ] || continue
-  v="$("$j" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
-  if [ -n "$v" ] && [ "${v%%.*}" -ge 21 ]; then java="$j"; fi
-done
-if [ -z "$java" ]; then echo "no JDK >= 21 found under JAVA_HOME, /usr/lib/jvm or PATH" >&2; exit 1; fi
+find_java
 
 echo "building conduit-benchmarks" >&2
 ./mvnw -B -ntp -q -pl conduit-benchmarks -am package -DskipTests \

@@ -27,7 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+. "$root/bench/common.sh"
 
 start_server() { # extra server flags in $@; sets port, server_pid
   port="$(free_port)"

@@ -1,0 +1,17 @@
+# Shared by the scripts in bench/ (sourced, not run).
+
+# Sets java to a JDK >= 21: JAVA_HOME's, else the newest found under /usr/lib/jvm or on PATH
+# (the default java may be older); exits if there is none.
+find_java() {
+  java=""
+  local j v
+  for j in "${JAVA_HOME:-}/bin/java" /usr/lib/jvm/*/bin/java "$(command -v java || true)"; do
+    [ -x "$j" ] || continue
+    v="$("$j" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+    if [ -n "$v" ] && [ "${v%%.*}" -ge 21 ]; then java="$j"; fi
+  done
+  if [ -z "$java" ]; then echo "no JDK >= 21 found under JAVA_HOME, /usr/lib/jvm or PATH" >&2; exit 1; fi
+}
+
+# Prints a TCP port free on 127.0.0.1 now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
