@@ -115,7 +115,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         Objects.requireNonNull(memory, "memory");
         Objects.requireNonNull(transport, "transport");
         Map<String, Map<String, String>> ext = new java.util.TreeMap<>();
-        Objects.requireNonNull(extensions, "extensions").forEach((k, v) -> ext.put(k, Map.copyOf(v)));
+        Objects.requireNonNull(extensions, "extensions").forEach((k, v) -> ext.put(k, new ExtensionSettings(v)));
         extensions = java.util.Collections.unmodifiableMap(ext);
         notNegative(heartbeatInterval, "heartbeatInterval");
         if (heartbeatInterval.toMillis() > Integer.MAX_VALUE) {

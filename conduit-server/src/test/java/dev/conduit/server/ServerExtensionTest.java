@@ -31,6 +31,11 @@ class ServerExtensionTest {
         assertThat(ServerConfig.builder().set("recorderMode", "fail", "--flag").build().extensions())
                 .isEqualTo(Map.of("recorder", Map.of("mode", "fail")));
         assertThat(ServerConfig.builder().build().extensions()).isEmpty();
+        // A secret among them is not printed with the config.
+        ServerConfig withSecret = ServerConfig.builder().set("recorderMode", "run", "test").build();
+        assertThat(new ExtensionSettings(Map.of("token", "s3cret", "mode", "run")).toString())
+                .isEqualTo("{mode=run, token=(hidden)}");
+        assertThat(withSecret.toString()).contains("recorder={mode=run}");
     }
 
     @Test
