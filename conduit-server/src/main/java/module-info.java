@@ -18,4 +18,7 @@ module dev.conduit.server {
 
     exports dev.conduit.server;
     exports dev.conduit.server.spi;
+
+    // Parts of the server in modules of their own (conduit-zeromq), found on the module path.
+    uses dev.conduit.server.spi.ServerExtension;
 }

@@ -43,6 +43,11 @@ final class ServerCommand implements Callable<Integer> {
                     + "the file is removed on stop, and a stale one left by a dead server is replaced.")
     String unixSocket;
 
+    @Option(names = "--zmq-port", paramLabel = "N",
+            description = "Run the ZeroMQ gateway on ports N to N+4 (PUB, SUB, REQ, PUSH, REP peers; see docs/zeromq.md);"
+                    + " 0 for free ports. Off by default.")
+    Integer zmqPort;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML settings file; environment variables (CONDUIT_*) override it, flags override both.")
     Path config;
@@ -74,6 +79,11 @@ final class ServerCommand implements Callable<Integer> {
             spec.commandLine().getOut().printf("conduit server %s listening on unix://%s%n", server.serverId(),
                     serverConfig.unixSocket().path());
         }
+        dev.conduit.zeromq.ZeroMqGateway.of(server).ifPresent(zmq -> {
+            int[] p = zmq.ports();
+            spec.commandLine().getOut().printf("conduit server %s zeromq gateway on ports pub %d, sub %d, req %d, push %d,"
+                    + " rep %d%n", server.serverId(), p[0], p[1], p[2], p[3], p[4]);
+        });
         if (serverConfig.http().enabled()) {
             InetSocketAddress http = server.httpAddress();
             spec.commandLine().getOut().printf("conduit server %s http on %s://%s:%d/%n", server.serverId(),
@@ -106,6 +116,9 @@ final class ServerCommand implements Callable<Integer> {
         }
         if (unixSocket != null) {
             builder.set("unixSocket", unixSocket, "--unix-socket");
+        }
+        if (zmqPort != null) {
+            builder.set("zeromqPort", String.valueOf(zmqPort), "--zmq-port");
         }
         return builder.build();
     }

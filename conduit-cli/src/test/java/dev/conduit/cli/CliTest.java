@@ -353,6 +353,11 @@ class CliTest {
         Run badPort = run("server", "--port", "70000");
         assertThat(badPort.code()).isEqualTo(2);
         assertThat(badPort.err().lines()).singleElement().asString().startsWith("conduit: --port: invalid port '70000'");
+        // The ZeroMQ gateway's settings are checked by its module (conduit-zeromq, on the CLI's class path).
+        Run badZmqPort = run("server", "--port", "0", "--zmq-port", "65534");
+        assertThat(badZmqPort.code()).isEqualTo(2);
+        assertThat(badZmqPort.err().lines()).singleElement().asString()
+                .startsWith("conduit: --zmq-port: invalid zeromqPort '65534'").contains("binds 5 ports");
     }
 
     @Test

@@ -159,7 +159,11 @@ final class Authentication {
 
     /** Checks what a client presented on {@code connection}. Never throws. */
     Outcome authenticate(String scheme, byte[] credentials, Connection connection) {
-        if (connection.transportName().equals("memory")) {
+        // An in-process client without credentials is the embedding code itself; one that presents
+        // credentials (a server extension's session, such as the ZeroMQ gateway's with zeromq.token)
+        // is checked as any client is, so that its principal's permissions apply.
+        if (connection.transportName().equals("memory")
+                && (!config.authenticationConfigured() || (scheme.isEmpty() && credentials.length == 0))) {
             return Outcome.accepted(Principal.named(IN_PROCESS));
         }
         if (!config.authenticationConfigured()) {

@@ -27,6 +27,11 @@ final class ConfigSettings {
      * {@code host: ~}, {@code host: null}) is an error naming the file and key, not the word "null".
      */
     static Map<String, String> fromYaml(Path file) {
+        return fromYaml(file, section -> false);
+    }
+
+    /** As {@link #fromYaml(Path)}, leaving out the mappings that {@code isExtensionSection} accepts. */
+    static Map<String, String> fromYaml(Path file, java.util.function.Predicate<String> isExtensionSection) {
         JsonNode root;
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
@@ -41,8 +46,8 @@ final class ConfigSettings {
             throw new IllegalArgumentException(file + ": expected a mapping of settings at the top level");
         }
         root.fields().forEachRemaining(e -> {
-            if (SECTIONS.contains(e.getKey())) {
-                return; // structured: see section()
+            if (SECTIONS.contains(e.getKey()) || (e.getValue().isObject() && isExtensionSection.test(e.getKey()))) {
+                return; // structured: see section() and extensionSections()
             }
             if (e.getValue().isNull()) {
                 throw new IllegalArgumentException(file + ": setting '" + e.getKey()
@@ -54,6 +59,44 @@ final class ConfigSettings {
             settings.put(e.getKey(), e.getValue().asText());
         });
         return settings;
+    }
+
+    /**
+     * The extension sections of a YAML file (top-level keys {@code isSection} accepts, such as
+     * {@code zeromq}), each as its keys and their text: a list's items are joined by commas.
+     */
+    static Map<String, Map<String, String>> extensionSections(Path file, java.util.function.Predicate<String> isSection) {
+        Map<String, Map<String, String>> sections = new LinkedHashMap<>();
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            return sections;
+        }
+        root.fields().forEachRemaining(e -> {
+            if (!e.getValue().isObject() || SECTIONS.contains(e.getKey()) || !isSection.test(e.getKey())) {
+                return; // a plain value, or a section of the server's own (fromYaml and section() read them)
+            }
+            Map<String, String> settings = new LinkedHashMap<>();
+            e.getValue().fields().forEachRemaining(f -> {
+                JsonNode v = f.getValue();
+                if (v.isArray()) {
+                    java.util.List<String> items = new java.util.ArrayList<>();
+                    v.forEach(item -> items.add(item.asText()));
+                    settings.put(f.getKey(), String.join(",", items));
+                } else if (v.isValueNode() && !v.isNull()) {
+                    settings.put(f.getKey(), v.asText());
+                } else {
+                    throw new IllegalArgumentException(file + ": setting '" + e.getKey() + "." + f.getKey()
+                            + "' must be a plain value or a list");
+                }
+            });
+            sections.put(e.getKey(), settings);
+        });
+        return sections;
     }
 
     /** A structured top-level section of a YAML file ({@link #SECTIONS}), or null if it is absent. */

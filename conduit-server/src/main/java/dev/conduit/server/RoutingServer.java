@@ -91,6 +91,8 @@ final class RoutingServer implements Server {
     private Listener unixListener;
     /** The HTTP port's listener; null if it is turned off. */
     private Listener httpListener;
+    /** The server extensions that started (spi.ServerExtension), in start order; empty until then. */
+    private volatile List<dev.conduit.server.spi.ServerExtension.Running> extensions = List.of();
 
     private RoutingServer(ServerConfig config, MeterRegistry registry) {
         this.config = config;
@@ -154,6 +156,12 @@ final class RoutingServer implements Server {
         stats.start();
         // The JWKS and revocation files are re-read on virtual threads, as plug-in authenticators run.
         authentication.watchFiles(authExecutor, this::applyRevocations);
+        try {
+            extensions = ExtensionContext.startAll(this, Extensions.load());
+        } catch (RuntimeException e) {
+            stop().join(); // nothing is connected yet but in-process sessions: a short stop
+            throw e;
+        }
         return this;
     }
 
@@ -490,6 +498,19 @@ final class RoutingServer implements Server {
         return message;
     }
 
+    /**
+     * Counts a connection a server extension accepted (a ZeroMQ peer) against the connection limits;
+     * its release, or null if it is over a limit (then logged as the server's own refusals are).
+     */
+    Runnable admitExternal(String what, String remoteHost) {
+        ErrorCode refused = connectionCounter.admit(remoteHost);
+        if (refused != null) {
+            logRefusal(what + " from " + remoteHost, refused, remoteHost);
+            return null;
+        }
+        return () -> connectionCounter.release(remoteHost);
+    }
+
     /** Connections counted against the limits now (as {@link #connectionCount()}, from the counter). */
     int countedConnections() {
         return connectionCounter.total();
@@ -650,6 +671,9 @@ final class RoutingServer implements Server {
         }
         stats.stop();
         authentication.close();
+        // Extensions first: what they still send through their in-process sessions gets out in the drain.
+        ExtensionContext.stopAll(extensions);
+        extensions = List.of();
         long drainMillis = config.drainTimeout().toMillis();
         log.info("conduit server {} stopping: closing {} connections within {} ms", serverId, connections.size(),
                 drainMillis);

@@ -72,13 +72,20 @@ import org.jspecify.annotations.Nullable;
  *                                     authentication); keys {@code unixSocket} (the file), {@code
  *                                     unixSocketMode} (octal, e.g. {@code 660}), {@code
  *                                     unixSocketOwner}, {@code unixSocketGroup}; null for none
+ * @param extensions                   the settings of {@link dev.conduit.server.spi.ServerExtension}s
+ *                                     (such as the ZeroMQ gateway of conduit-zeromq), by section, as
+ *                                     text: {@code zeromqPort} (or {@code port} in the YAML section
+ *                                     {@code zeromq:}) is {@code extensions().get("zeromq").get("port")};
+ *                                     each was checked by its extension when set. Settings of an
+ *                                     extension that is not on the class path are refused
  */
 public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
                            Duration drainTimeout, long maxPendingBytesPerSession, TransportOptions transport,
                            Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
                            List<String> alternates, Clock clock, PeerLimits peerLimits, HttpConfig http,
                            AuthConfig auth, @Nullable ServerTls tls, FlowControl flow,
-                           MemoryLimits memory, @Nullable UnixSocket unixSocket) {
+                           MemoryLimits memory, @Nullable UnixSocket unixSocket,
+                           Map<String, Map<String, String>> extensions) {
 
     /** The settings whose values are file names; in a YAML file they are relative to the file's folder. */
     static final Set<String> PATH_SETTINGS = Set.of("tlsCert", "tlsKey", "tlsKeyStore", "tlsClientCa", "tlsClientCrl",
@@ -107,6 +114,9 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         }
         Objects.requireNonNull(memory, "memory");
         Objects.requireNonNull(transport, "transport");
+        Map<String, Map<String, String>> ext = new java.util.TreeMap<>();
+        Objects.requireNonNull(extensions, "extensions").forEach((k, v) -> ext.put(k, new ExtensionSettings(v)));
+        extensions = java.util.Collections.unmodifiableMap(ext);
         notNegative(heartbeatInterval, "heartbeatInterval");
         if (heartbeatInterval.toMillis() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("heartbeatInterval must fit in 31 bits of milliseconds: " + heartbeatInterval);
@@ -196,7 +206,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
     public static Builder load(Path yamlFile) {
         Builder b = builder();
         Path folder = yamlFile.toAbsolutePath().getParent();
-        ConfigSettings.fromYaml(yamlFile).forEach((key, value) -> b.set(key,
+        ConfigSettings.fromYaml(yamlFile, b.extensions()::isSection).forEach((key, value) -> b.set(key,
                 PATH_SETTINGS.contains(key) && !value.isBlank() ? folder.resolve(value.trim()).toString() : value,
                 yamlFile.toString()));
         JsonNode tls = ConfigSettings.section(yamlFile, "tls");
@@ -229,6 +239,9 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         }
         b.authSettings.fromYaml(ConfigSettings.section(yamlFile, "auth"), ConfigSettings.section(yamlFile, "permissions"),
                 yamlFile, (key, value) -> b.set(key, value, yamlFile + " (auth)"));
+        ConfigSettings.extensionSections(yamlFile, b.extensions()::isSection).forEach((section, settings) ->
+                settings.forEach((key, text) -> b.set(Extensions.flatKey(section, key), text,
+                        yamlFile + " (" + section + "." + key + ")")));
         return b;
     }
 
@@ -302,6 +315,9 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private String unixSocketGroup;
         /** Where each setting's current value came from, for settings last set through {@link #set}. */
         private final Map<String, String> sources = new HashMap<>();
+        /** Extension settings by section, key within it, text; {@link #extensions} is found on first need. */
+        private final Map<String, Map<String, String>> extensionSettings = new java.util.TreeMap<>();
+        private Extensions extensions;
 
         private Builder() {
         }
@@ -680,7 +696,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "unixSocketOwner" -> unixSocketOwner = new UnixSocket(Path.of("x"), null, value.trim(), null).owner();
                     case "unixSocketGroup" -> unixSocketGroup = new UnixSocket(Path.of("x"), null, null, value.trim()).group();
                     default -> {
-                        if (!authSettings.set(key, value)) {
+                        if (!authSettings.set(key, value) && !setExtension(key, value)) {
                             throw new IllegalArgumentException("unknown setting");
                         }
                     }
@@ -740,7 +756,27 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins,
                     httpAllowedHosts), a,
                     tls != null ? tls : tlsFromSettings(), new FlowControl(maxHeldBytesPerSubscription, maxStall),
-                    memory, unixSocketFromSettings());
+                    memory, unixSocketFromSettings(), extensionSettings);
+        }
+
+        /** The server extensions on the class path, loaded on first need. */
+        Extensions extensions() {
+            if (extensions == null) {
+                extensions = Extensions.load();
+            }
+            return extensions;
+        }
+
+        /** Keeps a setting of an extension's section after the extension checked it; false if no section owns it. */
+        private boolean setExtension(String key, String value) {
+            String section = extensions().sectionOf(key);
+            if (section == null) {
+                return false;
+            }
+            String within = Extensions.keyWithin(key, section);
+            extensions().get(section).checkSetting(within, value);
+            extensionSettings.computeIfAbsent(section, s -> new java.util.LinkedHashMap<>()).put(within, value);
+            return true;
         }
 
         /** The {@code unixSocket*} settings as a {@link UnixSocket}; null if no file is set (then nothing else may be). */

@@ -52,6 +52,9 @@ final class StatsPublisher {
     private long lastRequests;
     private double lastRequestNanos;
     private final StatsHistory history = new StatsHistory();
+    /** Connections held outside the transport, by name (a server extension's, such as {@code zeromq}). */
+    private final Map<String, java.util.function.IntSupplier> extraConnections =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean stopped;
     private Connection.Cancellable next;
 
@@ -117,6 +120,18 @@ final class StatsPublisher {
         return history;
     }
 
+    /**
+     * Shows connections held outside the transport under {@code name} in each snapshot's {@code
+     * connections} (read at each tick); {@code open} null takes them back. Any thread.
+     */
+    void countConnections(String name, java.util.function.IntSupplier open) {
+        if (open == null) {
+            extraConnections.remove(name);
+        } else {
+            extraConnections.put(name, open);
+        }
+    }
+
     /** One tick's readings: always a history point; the snapshot too if {@code build}, else null. */
     private ObjectNode measure(long nowNanos, boolean build) {
         ServerMetrics metrics = server.metrics();
@@ -132,6 +147,12 @@ final class StatsPublisher {
             }
         }
         Map<String, Integer> open = metrics.openConnections();
+        if (!extraConnections.isEmpty()) { // a ZeroMQ gateway's peers: connections, though not a transport's
+            open = new TreeMap<>(open);
+            for (Map.Entry<String, java.util.function.IntSupplier> e : extraConnections.entrySet()) {
+                open.put(e.getKey(), e.getValue().getAsInt());
+            }
+        }
         long[] traffic = metrics.traffic();
         long messagesInWindow = Math.max(0, traffic[0] - lastTraffic[0]);
         LatencyWindow.Reading request = metrics.roundTripWindow().roll();

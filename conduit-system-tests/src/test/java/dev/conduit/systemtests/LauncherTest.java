@@ -218,6 +218,33 @@ class LauncherTest {
     }
 
     @Test
+    void aZeroMqRequesterReachesAConduitReplierThroughServerZmqPort() throws Exception {
+        Run server = new Run("server", "--port", Integer.toString(freePort()), "--http-port", "-1", "--zmq-port", "0");
+        server.awaitLine(server.out, "zeromq gateway on ports");
+        String line = server.out.stream().filter(l -> l.contains("zeromq gateway on ports")).findFirst().orElseThrow();
+        java.util.regex.Matcher req = java.util.regex.Pattern.compile("req (\\d+)").matcher(line);
+        assertThat(req.find()).as(line).isTrue();
+        String url = server.out.stream().filter(l -> l.contains("listening on tcp://")).findFirst().orElseThrow()
+                .replaceAll(".*listening on ", "");
+        Run reply = new Run("reply", "svc.echo", "--echo", "--server", url);
+        reply.awaitLine(reply.err, "replying on svc.echo");
+        try (org.zeromq.ZContext context = new org.zeromq.ZContext(1)) {
+            org.zeromq.ZMQ.Socket socket = context.createSocket(org.zeromq.SocketType.REQ);
+            socket.setLinger(0);
+            socket.setReceiveTimeOut((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+            // JeroMQ's connect race (zeromq/jeromq PR 1022, see conduit-zeromq's JeroMqPeers) costs 2 s, not 30.
+            socket.setHandshakeIvl(2_000);
+            socket.connect("tcp://127.0.0.1:" + req.group(1));
+            socket.sendMore("svc.echo");
+            socket.send("through the gateway");
+            assertThat(List.of(socket.recvStr(), socket.recvStr())).containsExactly("OK", "through the gateway");
+        }
+        reply.process.destroy();
+        signal("TERM", server.process);
+        assertThat(server.exitCode()).isNotNegative();
+    }
+
+    @Test
     void theTlsAndJwtExampleServesClientsWithTheMatchingFlags(@TempDir Path dir) throws Exception {
         Path certs = dir.resolve("certs");
         assertThat(new Run("certs", "--out", certs.toString(), "--client", "alice").exitCode()).isZero();
