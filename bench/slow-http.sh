@@ -85,14 +85,14 @@ probe_health() {
   echo "/healthz from 127.0.0.2 during the attack: $ok of $n answered 200, slowest $(python3 -c "print(round($worst * 1000))") ms"
 }
 
-# Every half second until $1 exists: seconds since $2 and the server's established connections on
-# the HTTP port (server side: a socket the server closed with unsent data still queued for a slow
-# reader is in FIN-WAIT, not counted, although slowhttptest still sees it open until it has read
-# everything).
+# Every half second until $1 exists: the time (epoch seconds), then the peer (address:port) of each
+# connection the server holds established on the HTTP port. Server side: a socket the server closed
+# with unsent data still queued for a slow reader is in FIN-WAIT, not counted, although slowhttptest
+# sees it open until it has read everything; a connection waiting in the accept queue is counted.
 sample_open() {
-  local stop="$1" t0="$2"
+  local stop="$1"
   while [ ! -e "$stop" ]; do
-    echo "$(python3 -c "import time; print(round(time.time() - $t0, 1))") $(ss -Htn state established "( sport = :$http_port )" | wc -l)"
+    echo "$EPOCHREALTIME $(ss -Htn state established "( sport = :$http_port )" | awk '{print $NF}' | tr '\n' ' ')"
     sleep 0.5
   done
 }
@@ -104,50 +104,57 @@ attack() { # $1 = name, rest = slowhttptest mode arguments
   echo
   echo "== slowhttptest $name: $connections connections at $rate/s from 127.0.0.1"
   lines_before="$(wc -l <"$work/server.log")"
-  t0="$(date +%s.%N)"
+  t0="$EPOCHREALTIME"
   rm -f "$work/stop"
   probe_health "$work/stop" >"$work/health.txt" &
   local health_pid=$!
-  sample_open "$work/stop" "$t0" >"$work/$name.open" &
+  sample_open "$work/stop" >"$work/$name.open" &
   local sample_pid=$!
   (sleep $(( connections / rate + 2 )); tool reqreply 127.0.0.1 "$port" 127.0.0.2 100 >"$work/reqreply.txt" 2>&1) &
   local rr_pid=$!
   slowhttptest -c "$connections" -r "$rate" -l "$length" -g -o "$work/$name" "$@" >"$work/$name.out" 2>&1 || true
   t1="$(date +%s.%N)"
-  # Sample until past the mark below, even when slowhttptest stopped early (all closed).
-  local at=$(( (connections + rate - 1) / rate + timeout_s + 2 ))
-  while python3 -c "import sys, time; sys.exit(0 if time.time() - $t0 < $at + 1 else 1)"; do sleep 0.5; done
+  # Sample a timeout past slowhttptest's end, so that the connections it still had are seen closing.
+  sleep 0.5
   touch "$work/stop"
   wait "$health_pid" "$rr_pid" "$sample_pid" || true
   lines_after="$(wc -l <"$work/server.log")"
   echo "command: slowhttptest -c $connections -r $rate -l $length $*"
   # Connection i opens about i/rate s after the start: all of them are past timeout + 2 s once
   # connections/rate + timeout + 2 s have passed; the share closed by then.
-  python3 - "$work/$name.csv" "$work/$name.out" "$connections" "$rate" "$timeout_s" "$work/$name.open" <<'EOF'
+  python3 - "$work/$name.csv" "$work/$name.out" "$connections" "$rate" "$timeout_s" "$work/$name.open" "$t0" <<'EOF'
 import csv, math, re, sys
-samples = [tuple(map(float, l.split())) for l in open(sys.argv[6]) if len(l.split()) == 2]
+samples = []
+for l in open(sys.argv[6]):
+    parts = l.split()
+    if parts:
+        samples.append((float(parts[0]) - float(sys.argv[7]), parts[1:]))
 rows = [r for r in csv.reader(open(sys.argv[1]))]
 head, data = rows[0], [r for r in rows[1:] if r and r[0].strip().isdigit()]
 col = {h.strip().lower(): i for i, h in enumerate(head)}
 out = re.sub(r"\x1b\[[0-9;]*m", "", open(sys.argv[2], errors="replace").read())
 c, rate, timeout = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-at = math.ceil(c / rate) + timeout + 2
-peak = max(int(r[col["connected"]]) for r in data)
+limit = timeout + 2
+# Each connection's life on the server: from the first sample that holds it to the last (+0.5 s).
+first, last = {}, {}
+for t, peers in samples:
+    for p in peers:
+        first.setdefault(p, t)
+        last[p] = t
+end = samples[-1][0]
+lives = sorted(last[p] - first[p] + 0.5 for p in first)
+late = sum(1 for p in first if last[p] - first[p] + 0.5 > limit or (last[p] == end and end - first[p] > limit))
+unknown = sum(1 for p in first if last[p] == end and end - first[p] <= limit)
+peak = max(len(peers) for t, peers in samples)
+print(f"server side: {len(first)} of the {c} connections seen held (at most {peak} at once), each for "
+      f"{lives[0]:.1f} s to {lives[-1]:.1f} s (median {lives[len(lives) // 2]:.1f} s); the others refused at once. "
+      f"Closed within timeout {timeout} s + 2 s of being established: {c - late - unknown} of {c} "
+      f"({100 * (c - late - unknown) / c:.1f}%), {late} held longer" + (f", {unknown} still open at the end" if unknown else ""))
+peak_client = max(int(r[col["connected"]]) for r in data)
 unavailable = sum(1 for r in data if int(r[col["service available"]]) == 0)
 ended = re.search(r"Test ended on (\d+)\w* second\s*Exit status:\s*(.*)", out)
-if ended and "No open connections left" in ended.group(2) and int(ended.group(1)) <= at:
-    closed, by = c, int(ended.group(1))  # slowhttptest stops once the server closed them all
-else:
-    row = min(data, key=lambda r: abs(int(r[0]) - at))
-    closed, by = int(row[col["closed"]]), int(row[0])
-open_at = [n for t, n in samples if t >= at]
-server_open = int(open_at[0]) if open_at else int(samples[-1][1])
-print(f"server side: at most {int(max(n for t, n in samples))} HTTP connections established at once; at {at} s "
-      f"(all {c} opened by {math.ceil(c / rate)} s, + timeout {timeout} s + 2 s) {server_open} still open: "
-      f"{c - server_open} of {c} closed ({100 * (c - server_open) / c:.1f}%)")
-print(f"slowhttptest's view: closed by {by} s: {closed} of {c} ({100 * closed / c:.1f}%); most connected at once: {peak}; "
-      f"seconds in which its own probe found the service unavailable: {unavailable} of {len(data)}"
-      + (f"; {ended.group(2).strip()} at {ended.group(1)} s" if ended else ""))
+print(f"slowhttptest's view: most connected at once {peak_client}; seconds in which its own probe found the service "
+      f"unavailable: {unavailable} of {len(data)}" + (f"; {ended.group(2).strip()} at {ended.group(1)} s" if ended else ""))
 EOF
   cat "$work/health.txt"
   echo "during it: $(cat "$work/reqreply.txt")"
