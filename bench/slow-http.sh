@@ -135,16 +135,23 @@ col = {h.strip().lower(): i for i, h in enumerate(head)}
 out = re.sub(r"\x1b\[[0-9;]*m", "", open(sys.argv[2], errors="replace").read())
 c, rate, timeout = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 limit = timeout + 2
-# Each connection's life on the server: from the first sample that holds it to the last (+0.5 s).
-first, last = {}, {}
+# Each connection's life on the server: a run of consecutive samples that hold its peer address and
+# port (+0.5 s); a port the client reuses later starts a new run.
+runs, start, seen = [], {}, {}
 for t, peers in samples:
-    for p in peers:
-        first.setdefault(p, t)
-        last[p] = t
+    now = set(peers)
+    for p in list(start):
+        if p not in now:
+            runs.append((seen[p] - start.pop(p) + 0.5, False))
+    for p in now:
+        start.setdefault(p, t)
+        seen[p] = t
 end = samples[-1][0]
-lives = sorted(last[p] - first[p] + 0.5 for p in first)
-late = sum(1 for p in first if last[p] - first[p] + 0.5 > limit or (last[p] == end and end - first[p] > limit))
-unknown = sum(1 for p in first if last[p] == end and end - first[p] <= limit)
+runs += [(end - start[p] + 0.5, True) for p in start]
+lives = sorted(life for life, _ in runs)
+late = sum(1 for life, _ in runs if life > limit)
+unknown = sum(1 for life, still in runs if still and life <= limit)
+first = runs
 peak = max(len(peers) for t, peers in samples)
 print(f"server side: {len(first)} of the {c} connections seen held (at most {peak} at once), each for "
       f"{lives[0]:.1f} s to {lives[-1]:.1f} s (median {lives[len(lives) // 2]:.1f} s); the others refused at once. "
