@@ -84,6 +84,12 @@ class CertificateRevocationTest {
         }
     }
 
+    /**
+     * Long enough that an idle kept-alive HTTPS connection is closed by the revocation, not by the
+     * HTTP port's deadline (which runs on real time) within the test's 20 s read timeout.
+     */
+    private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(60);
+
     private void start(TlsProvider provider, int httpPort) throws Exception {
         X509Bundle cert = new CertificateBuilder().subject("CN=localhost").addSanDnsName("localhost")
                 .addSanIpAddress("127.0.0.1").ecp256().buildIssuedBy(serverCa);
@@ -93,6 +99,7 @@ class CertificateRevocationTest {
                 .clientCrl(crl).provider(provider).reloadInterval(RELOAD).build();
         server = RoutingServer.create(ServerConfig.builder().host("127.0.0.1").port(0).ioThreads(2).httpPort(httpPort)
                 .clock(clock).heartbeatInterval(Duration.ZERO).drainTimeout(Duration.ofSeconds(1)).tls(tls)
+                .handshakeTimeout(HANDSHAKE_TIMEOUT)
                 .auth(AuthConfig.builder().failedAuthDelay(Duration.ZERO).mtls(CertificatePrincipal.SUBJECT_CN).build())
                 .build());
         server.audit().tap(audit::add);
@@ -169,7 +176,7 @@ class CertificateRevocationTest {
     }
 
     @Test
-    void aRevokedCertificatesWssLinkGets401AndIsClosed() throws Exception {
+    void aRevokedCertificatesWssLinkGets401AndItsKeptAliveHttpsConnectionIsClosed() throws Exception {
         start(TlsProvider.AUTO, 0);
         BlockingQueue<Object> received = new LinkedBlockingQueue<>();
         HttpClient http = HttpClient.newBuilder().sslContext(tlsAs(alice)).connectTimeout(Duration.ofSeconds(10)).build();
@@ -199,6 +206,15 @@ class CertificateRevocationTest {
                 }
             }).get(10, TimeUnit.SECONDS);
             ws.sendBinary(FrameCodec.encode(hello()), true).get(10, TimeUnit.SECONDS);
+            // And a kept-alive HTTPS connection with the same certificate, idle after one request.
+            SSLSocket https = (SSLSocket) tlsAs(alice).getSocketFactory().createSocket("127.0.0.1",
+                    server.httpAddress().getPort());
+            https.setSoTimeout(20_000);
+            https.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: localhost:" + server.httpAddress().getPort()
+                    + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            https.getOutputStream().flush();
+            byte[] head = https.getInputStream().readNBytes(12);
+            assertThat(new String(head, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
             assertThat(received.poll(10, TimeUnit.SECONDS)).isInstanceOf(Frame.Welcome.class);
             assertThat(server.sessionCount()).isEqualTo(1);
 
@@ -212,6 +228,13 @@ class CertificateRevocationTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> server.sessionCount() == 0);
             assertThat(audit).filteredOn(l -> l.startsWith("closed ")).singleElement().asString()
                     .contains("principal=alice").contains("reason=revoked");
+            // The HTTPS connection carries no session: it is just closed (the rest of the answer, then the end),
+            // long before the HTTP port's deadline; a read timeout here would mean it was left open.
+            try (https) {
+                https.getInputStream().readAllBytes();
+            } catch (javax.net.ssl.SSLException | java.net.SocketException closedHard) {
+                // a close that the TLS layer reports as an error is a close all the same
+            }
         } finally {
             http.shutdownNow();
         }
