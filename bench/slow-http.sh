@@ -12,8 +12,8 @@
 #      timed, and how many of the 20,000 the server refused or held.
 #
 # bench/SlowLoad.java is the client side that must choose its source address (slowhttptest and the
-# conduit command line cannot). Needs slowhttptest (Debian: apt-get install slowhttptest), curl and
-# python3. Extra server environment (CONDUIT_HANDSHAKE_TIMEOUT=5s, ...) passes through.
+# conduit command line cannot). Needs bash 5, slowhttptest (Debian: apt-get install slowhttptest), curl, ss
+# (iproute2) and python3. Extra server environment (CONDUIT_HANDSHAKE_TIMEOUT=5s, ...) passes through.
 #
 #   bench/slow-http.sh [CONNECTIONS] [SLOW_TOTAL]     defaults 4000 and 20000
 set -euo pipefail
