@@ -737,7 +737,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                         + "maxMemory (" + maxMemory + sourceOf("maxMemory") + "): " + detachedBytes);
             }
             MemoryLimits memory = new MemoryLimits(maxMemory, maxDetachedSessions, detachedBytes, maxPongBacklogBytes);
-            TransportOptions transport = TransportOptions.builder().ioThreads(ioThreads).kind(transportKind).build();
+            TransportOptions transport = TransportOptions.builder().ioThreads(ioThreads).kind(transportKind).clock(clock).build();
             String boundHttpHost = httpHost.isEmpty() ? host : httpHost;
             int httpPort = this.httpPort != null ? this.httpPort : port == 0 ? 0 : HttpConfig.DEFAULT.port();
             if (httpPort == port && port != 0 && boundHttpHost.equals(host)) {

@@ -422,6 +422,20 @@ final class ServerConnection implements FrameHandler {
         }
     }
 
+    /**
+     * The listener's new certificate revocation list revokes the peer's client certificate: the
+     * session ends with a fatal 401 (not kept for resumption) and an audit line, as for a revoked
+     * token. On the I/O thread; the transport closes the connection after this.
+     */
+    @Override
+    public void onPeerCertificateRevoked(String reason) {
+        ServerSession s = session;
+        if (s != null && state != State.CLOSED) {
+            server.audit().closed(s.access().principal(), connection.remoteAddress(), authScheme, s.id, "revoked");
+        }
+        fatal(ErrorCode.AUTHENTICATION_FAILED, reason);
+    }
+
     @Override
     public void onProtocolError(ProtocolException error, boolean inSync) {
         if (state == State.CLOSED) {

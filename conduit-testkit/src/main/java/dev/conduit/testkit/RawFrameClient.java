@@ -66,6 +66,18 @@ public final class RawFrameClient implements AutoCloseable {
     }
 
     /**
+     * Speaks frames over a socket already connected (a TLS socket with a client certificate, say),
+     * without a handshake; closing this closes the socket.
+     */
+    public RawFrameClient(Socket connected) throws IOException {
+        socket = Objects.requireNonNull(connected, "connected");
+        socket.setSoTimeout(10_000);
+        socket.setTcpNoDelay(true);
+        in = new DataInputStream(socket.getInputStream());
+        out = socket.getOutputStream();
+    }
+
+    /**
      * Connects and completes an anonymous handshake (protocol version 1, client name {@code raw}).
      *
      * @throws AssertionError if the server answers HELLO with anything but WELCOME

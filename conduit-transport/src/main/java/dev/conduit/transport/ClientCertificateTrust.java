@@ -18,6 +18,7 @@ import java.security.cert.CollectionCertStoreParameters;
 import java.security.cert.PKIXBuilderParameters;
 import java.security.cert.PKIXRevocationChecker;
 import java.security.cert.X509CRL;
+import java.security.cert.X509CRLEntry;
 import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -48,6 +49,9 @@ import org.slf4j.LoggerFactory;
  * certificate whose issuer has no CRL in the file, or whose CRL is past its {@code nextUpdate}, is
  * refused, since its status cannot be known.
  *
+ * <p>The same lists are asked about connections already open when the file changes ({@link
+ * #revocation}): a certificate they now name ends its connection (ServerTlsContext).
+ *
  * <p>Thread-safe (immutable; the JDK's trust manager is thread-safe). Runs on event loops during
  * handshakes: it only computes, it never reads a file or the network.
  */
@@ -58,10 +62,14 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
 
     private final X509ExtendedTrustManager delegate;
     private final List<X509Certificate> authorities;
+    /** The revocation lists of the CRL file (each signed by one of {@link #authorities}); empty without one. */
+    private final List<X509CRL> crls;
 
-    private ClientCertificateTrust(X509ExtendedTrustManager delegate, List<X509Certificate> authorities) {
+    private ClientCertificateTrust(X509ExtendedTrustManager delegate, List<X509Certificate> authorities,
+                                   List<X509CRL> crls) {
         this.delegate = delegate;
         this.authorities = authorities;
+        this.crls = crls;
     }
 
     /**
@@ -87,6 +95,7 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
             anchors.setCertificateEntry("ca-" + i, authorities.get(i));
         }
         TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
+        List<X509CRL> lists = new ArrayList<>();
         if (crlFile == null) {
             factory.init(anchors);
         } else {
@@ -101,6 +110,9 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
                 throw new IllegalArgumentException(crlFile + " holds no certificate revocation list");
             }
             checkIssuers(crlFile, crls, authorities);
+            for (CRL c : crls) {
+                lists.add((X509CRL) c);
+            }
             PKIXBuilderParameters parameters = new PKIXBuilderParameters(anchors, new X509CertSelector());
             parameters.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(crls)));
             PKIXRevocationChecker revocation = (PKIXRevocationChecker) CertPathBuilder.getInstance("PKIX")
@@ -114,7 +126,7 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
         }
         for (TrustManager tm : factory.getTrustManagers()) {
             if (tm instanceof X509ExtendedTrustManager x) {
-                return new ClientCertificateTrust(x, List.copyOf(authorities));
+                return new ClientCertificateTrust(x, List.copyOf(authorities), List.copyOf(lists));
             }
         }
         throw new IllegalStateException("the JDK's PKIX trust manager factory made no X509ExtendedTrustManager");
@@ -146,6 +158,38 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
                         + "refused until a current one is in the file", x.getIssuerX500Principal(), crlFile, x.getNextUpdate());
             }
         }
+    }
+
+    /**
+     * Whether the revocation lists name a certificate of {@code chain} (a chain accepted earlier, by
+     * this or a previous trust): a list applies to the certificates its issuer issued. Only a
+     * revocation counts here; a list past its {@code nextUpdate}, or an issuer without a list,
+     * refuses new handshakes but does not end open connections, so that a list published late does
+     * not cut every client at once.
+     *
+     * @return why the chain is revoked (naming the certificate, its serial number and the date), or
+     *         null if it is not
+     */
+    String revocation(List<X509Certificate> chain) {
+        for (X509Certificate c : chain) {
+            for (X509CRL crl : crls) {
+                if (!crl.getIssuerX500Principal().equals(c.getIssuerX500Principal())) {
+                    continue;
+                }
+                X509CRLEntry entry = crl.getRevokedCertificate(c);
+                if (entry != null) {
+                    return "the client certificate " + LogSafe.quote(c.getSubjectX500Principal().toString()) + " (serial "
+                            + c.getSerialNumber().toString(16) + ") is revoked since " + entry.getRevocationDate().toInstant()
+                            + " by the revocation list of " + crl.getIssuerX500Principal();
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Whether the trust has revocation lists to apply. */
+    boolean checksRevocation() {
+        return !crls.isEmpty();
     }
 
     @Override

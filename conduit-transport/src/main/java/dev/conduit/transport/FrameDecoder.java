@@ -156,6 +156,22 @@ final class FrameDecoder extends ByteToMessageDecoder {
         super.channelWritabilityChanged(ctx);
     }
 
+    /** A revoked client certificate ({@link ServerTlsContext}): the handler tells its peer, then the link closes. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ServerTlsContext.PeerCertificateRevoked revoked) {
+            revoked.take();
+            FrameHandler h = handler;
+            if (h != null && !broken) {
+                broken = true; // nothing more is handed on from a peer whose certificate is revoked
+                h.onPeerCertificateRevoked(revoked.reason());
+            }
+            connection.close();
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         failure = cause;

@@ -28,6 +28,18 @@ public interface FrameHandler {
      */
     void onProtocolError(ProtocolException error, boolean inSync);
 
+    /**
+     * The peer's TLS client certificate has been revoked since the connection was accepted (the
+     * listener's revocation list changed): the handler should tell the peer why, if its protocol
+     * can, and end what the connection carried. The connection is closed right after this returns,
+     * once the frames sent in it have been written. At most once per connection. The default does
+     * nothing more than that close.
+     *
+     * @param reason names the certificate and the list that revokes it
+     */
+    default void onPeerCertificateRevoked(String reason) {
+    }
+
     /** The connection closed; {@code cause} is {@code null} for an orderly close. Called once. */
     void onClosed(@Nullable Throwable cause);
 }

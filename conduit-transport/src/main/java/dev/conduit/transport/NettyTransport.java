@@ -58,11 +58,15 @@ final class NettyTransport implements Transport {
     private final String kind;
     /** Client TLS contexts by configuration, so that reconnects do not read the files again. */
     private final Map<ClientTls, SslContext> clientContexts = new ConcurrentHashMap<>();
+    /** Times the listeners' TLS file checks. */
+    private final Clock clock;
 
     private NettyTransport(EventLoopGroup group, Class<? extends Channel> channelType,
                            Class<? extends ServerChannel> serverChannelType, Class<? extends Channel> domainChannelType,
-                           Class<? extends ServerChannel> domainServerChannelType, String kind) {
+                           Class<? extends ServerChannel> domainServerChannelType, String kind,
+                           Clock clock) {
         this.group = group;
+        this.clock = clock;
         this.channelType = channelType;
         this.serverChannelType = serverChannelType;
         this.domainChannelType = domainChannelType;
@@ -114,7 +118,7 @@ final class NettyTransport implements Transport {
         }
         DefaultThreadFactory threads = new DefaultThreadFactory("conduit-io", options.daemon());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(options.ioThreads(), threads, factory);
-        return new NettyTransport(group, channel, server, domain, domainServer, name);
+        return new NettyTransport(group, channel, server, domain, domainServer, name, options.clock());
     }
 
     @Override
@@ -264,7 +268,7 @@ final class NettyTransport implements Transport {
     @Override
     public Listener listen(InetSocketAddress address, ProtocolLimits limits, ServerTls tls,
                            Function<Connection, FrameHandler> acceptor) {
-        return listen(address, limits, tls == null ? null : new ServerTlsContext(tls), acceptor);
+        return listen(address, limits, tls == null ? null : new ServerTlsContext(tls, clock), acceptor);
     }
 
     /** As {@link #listen(InetSocketAddress, ProtocolLimits, ServerTls, Function)}, with its TLS context made; for tests. */
@@ -290,7 +294,7 @@ final class NettyTransport implements Transport {
                                HttpService http) {
         AllowedHosts hosts = new AllowedHosts(port.allowedHosts());
         OriginPolicy origins = new OriginPolicy(webSocket, tls != null, hosts);
-        ServerTlsContext ssl = tls == null ? null : new ServerTlsContext(tls);
+        ServerTlsContext ssl = tls == null ? null : new ServerTlsContext(tls, clock);
         AcceptGate gate = port.gate();
         return bind(address, ssl, new ChannelInitializer<>() {
             @Override

@@ -12,7 +12,9 @@ import org.jspecify.annotations.Nullable;
  * How a listener speaks TLS: its certificate and key, whether it asks clients for certificates, and
  * which protocol versions it accepts. Files are read when the listener starts, and again whenever
  * they change (checked every {@code reloadInterval}), so a certificate rotation needs no restart:
- * connections accepted after the change use the new certificate, open ones keep theirs.
+ * connections accepted after the change use the new certificate, open ones keep theirs; but an open
+ * connection whose client certificate a changed {@code clientCrl} revokes is closed (its handler is
+ * told first: {@link FrameHandler#onPeerCertificateRevoked}).
  *
  * @param certificateChain   PEM file: the server's certificate first, then any intermediates; null
  *                           when {@code keyStore} is used

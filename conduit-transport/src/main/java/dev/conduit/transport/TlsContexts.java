@@ -73,6 +73,16 @@ final class TlsContexts {
      * @throws IllegalArgumentException naming the file and what is wrong with it
      */
     static SslContext server(ServerTls tls) {
+        return server(tls, tls.clientAuth() == ServerTls.ClientAuth.NONE ? null : clientTrust(tls));
+    }
+
+    /**
+     * Reads the files and builds a server context that checks client certificates with {@code trust}
+     * (made by {@link #clientTrust}; null when the listener asks for none).
+     *
+     * @throws IllegalArgumentException naming the file and what is wrong with it
+     */
+    static SslContext server(ServerTls tls, ClientCertificateTrust trust) {
         try {
             if (tls.keyStore() == null && tls.privateKeyPassword() == null) {
                 checkKeyMatchesCertificate(readable(tls.certificateChain()), readable(tls.privateKey()));
@@ -86,8 +96,8 @@ final class TlsContexts {
                     .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
             switch (tls.clientAuth()) {
                 case NONE -> b.clientAuth(ClientAuth.NONE);
-                case REQUEST -> b.clientAuth(ClientAuth.OPTIONAL).trustManager(clientTrust(tls));
-                case REQUIRE -> b.clientAuth(ClientAuth.REQUIRE).trustManager(clientTrust(tls));
+                case REQUEST -> b.clientAuth(ClientAuth.OPTIONAL).trustManager(trust);
+                case REQUIRE -> b.clientAuth(ClientAuth.REQUIRE).trustManager(trust);
             }
             return b.build();
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
@@ -95,8 +105,18 @@ final class TlsContexts {
         }
     }
 
-    private static ClientCertificateTrust clientTrust(ServerTls tls) throws IOException, GeneralSecurityException {
-        return ClientCertificateTrust.load(readable(tls.clientCa()), tls.clientCrl() == null ? null : readable(tls.clientCrl()));
+    /**
+     * Reads the client certificate authorities and revocation lists of {@code tls}.
+     *
+     * @throws IllegalArgumentException naming the file and what is wrong with it
+     */
+    static ClientCertificateTrust clientTrust(ServerTls tls) {
+        try {
+            return ClientCertificateTrust.load(readable(tls.clientCa()), tls.clientCrl() == null ? null
+                    : readable(tls.clientCrl()));
+        } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot set up TLS from " + describe(tls.files()) + ": " + TlsErrors.describe(e), e);
+        }
     }
 
     /**

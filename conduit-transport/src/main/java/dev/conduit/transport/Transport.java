@@ -33,7 +33,9 @@ public interface Transport extends Connector, AutoCloseable {
      * is not null: each accepted connection first completes a TLS handshake (its transport name is
      * then {@code tls}); bytes that are not TLS close it. The certificate files are read at once (a
      * bad one fails here, with an {@link IllegalArgumentException} naming it) and again when they
-     * change; the returned listener's close stops watching them. The TLS handshake has no deadline of
+     * change (open connections whose client certificate a changed revocation list revokes are then
+     * closed, after {@link FrameHandler#onPeerCertificateRevoked}); the returned listener's close
+     * stops watching them. The TLS handshake has no deadline of
      * its own here: the acceptor's handler must close a connection that does not finish its
      * handshake in time (the server's handshake deadline does).
      */

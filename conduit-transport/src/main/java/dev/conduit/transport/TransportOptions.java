@@ -6,8 +6,9 @@ package dev.conduit.transport;
  * @param ioThreads number of event loops; each owns many connections
  * @param kind      which socket implementation to use
  * @param daemon    whether the I/O threads let the JVM exit (true for clients)
+ * @param clock     times the periodic checks of listeners' TLS files ({@link ServerTls#reloadInterval()})
  */
-public record TransportOptions(int ioThreads, Kind kind, boolean daemon) {
+public record TransportOptions(int ioThreads, Kind kind, boolean daemon, Clock clock) {
 
     /** Socket implementations. */
     public enum Kind {
@@ -28,6 +29,14 @@ public record TransportOptions(int ioThreads, Kind kind, boolean daemon) {
         if (kind == null) {
             throw new IllegalArgumentException("kind must not be null");
         }
+        if (clock == null) {
+            throw new IllegalArgumentException("clock must not be null");
+        }
+    }
+
+    /** With the system clock. */
+    public TransportOptions(int ioThreads, Kind kind, boolean daemon) {
+        this(ioThreads, kind, daemon, Clock.system());
     }
 
     public static Builder builder() {
@@ -39,6 +48,7 @@ public record TransportOptions(int ioThreads, Kind kind, boolean daemon) {
         private int ioThreads = Runtime.getRuntime().availableProcessors();
         private Kind kind = Kind.AUTO;
         private boolean daemon;
+        private Clock clock = Clock.system();
 
         private Builder() {
         }
@@ -61,8 +71,17 @@ public record TransportOptions(int ioThreads, Kind kind, boolean daemon) {
             return this;
         }
 
+        /** The clock that times the TLS file checks (a manual one in tests); the system clock unless set. */
+        public Builder clock(Clock clock) {
+            if (clock == null) {
+                throw new IllegalArgumentException("clock must not be null");
+            }
+            this.clock = clock;
+            return this;
+        }
+
         public TransportOptions build() {
-            return new TransportOptions(ioThreads, kind, daemon);
+            return new TransportOptions(ioThreads, kind, daemon, clock);
         }
     }
 }

@@ -21,7 +21,10 @@ import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -41,7 +44,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * certificate from an unknown authority gets the alert {@code unknown_ca} from the OpenSSL provider;
  * a certificate on the revocation list ({@link ServerTls#clientCrl()}) fails its handshake, and a
  * list changed on disk takes effect for the next handshake once the files are checked again (the
- * check is called directly: no reload thread, no waiting).
+ * check is called directly: no reload thread, no waiting), and ends the open connections of the
+ * certificates it now revokes, through their handler, leaving the others open.
  */
 class ClientCertificateTrustTest {
     @TempDir
@@ -232,5 +236,119 @@ class ClientCertificateTrustTest {
         } finally {
             s.listener().close().get(10, TimeUnit.SECONDS);
         }
+    }
+
+    /** A TLS client kept open: its socket, and what the server's handler saw of its connection. */
+    private record Live(SSLSocket socket, BlockingQueue<Object> seen) implements AutoCloseable {
+        void ping(long token) throws Exception {
+            ByteBuffer ping = FrameCodec.encode(new Frame.Ping(token));
+            byte[] bytes = new byte[ping.remaining()];
+            ping.get(bytes);
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
+        }
+
+        /** Everything the server sends until it closes the connection, decoded. */
+        List<Frame> readUntilClosed() throws Exception {
+            byte[] all = socket.getInputStream().readAllBytes(); // throws SocketTimeoutException if never closed
+            ByteBuffer in = ByteBuffer.wrap(all);
+            FrameCodec codec = new FrameCodec(ProtocolLimits.DEFAULT);
+            List<Frame> frames = new ArrayList<>();
+            for (Frame f = codec.decode(in); f != null; f = codec.decode(in)) {
+                frames.add(f);
+            }
+            return frames;
+        }
+
+        @Override
+        public void close() throws Exception {
+            socket.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = TlsProvider.class, names = {"OPENSSL", "JDK"})
+    void aNewRevocationListEndsTheOpenConnectionsOfTheCertificatesItRevokesAndNoOthers(TlsProvider provider)
+            throws Exception {
+        RevocationServer revocations = RevocationServer.getInstance();
+        revocations.register(clientCa);
+        Path crl = fetchCrl(revocations); // revokes nothing yet
+        ServerTls tls = ServerTls.pem(write("server.pem", server.getCertificatePathPEM()),
+                        write("server-key.pem", server.getPrivateKeyPEM()))
+                .clientAuth(ServerTls.ClientAuth.REQUIRE, write("client-ca.pem", clientCa.getCertificatePEM()))
+                .clientCrl(crl).provider(provider).reloadInterval(Duration.ZERO).build();
+        ServerTlsContext context = new ServerTlsContext(tls);
+        // Each connection's handler reports its frames, the revocation it is told of, and its close.
+        BlockingQueue<BlockingQueue<Object>> accepted = new LinkedBlockingQueue<>();
+        Listener listener = ((NettyTransport) transport).listen(new InetSocketAddress("127.0.0.1", 0),
+                ProtocolLimits.DEFAULT, context, c -> {
+                    BlockingQueue<Object> seen = new LinkedBlockingQueue<>();
+                    accepted.add(seen);
+                    return new FrameHandler() {
+                        @Override
+                        public void onFrame(Frame frame) {
+                            seen.add(frame);
+                        }
+
+                        @Override
+                        public void onPeerCertificateRevoked(String reason) {
+                            seen.add("revoked: " + reason);
+                            c.send(new Frame.Error(401, true, reason));
+                        }
+
+                        @Override
+                        public void onProtocolError(ProtocolException error, boolean inSync) {
+                            seen.add(error);
+                        }
+
+                        @Override
+                        public void onClosed(Throwable cause) {
+                            seen.add("closed");
+                        }
+                    };
+                });
+        try (Live a = open(listener, alice, accepted); Live b = open(listener, bob, accepted)) {
+            assertThat(context.reloadIfChanged()).as("nothing changed yet").isFalse();
+
+            revocations.revoke(alice, Instant.now().minusSeconds(1));
+            fetchCrl(revocations);
+            assertThat(context.reloadIfChanged()).isTrue();
+
+            // Alice's open connection is told why and closed; the client reads the ERROR, then the end.
+            assertThat(a.seen().poll(10, TimeUnit.SECONDS)).asString().startsWith("revoked: ")
+                    .contains("CN=alice").contains("revoked since").contains("CN=client CA");
+            List<Frame> frames = a.readUntilClosed();
+            assertThat(frames).hasSize(1);
+            Frame.Error error = (Frame.Error) frames.getFirst();
+            assertThat(error.code()).isEqualTo(401);
+            assertThat(error.message()).contains("CN=alice").contains("revoked");
+            assertThat(a.seen().poll(10, TimeUnit.SECONDS)).isEqualTo("closed");
+
+            // Bob's stays open and is served.
+            b.ping(2);
+            assertThat(b.seen().poll(10, TimeUnit.SECONDS)).isEqualTo(new Frame.Ping(2));
+            // A second check of the same list ends nothing more.
+            assertThat(context.reloadIfChanged()).isFalse();
+            b.ping(3);
+            assertThat(b.seen().poll(10, TimeUnit.SECONDS)).isEqualTo(new Frame.Ping(3));
+        } finally {
+            listener.close().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Connects with {@code client}'s certificate and waits until the server has read its first PING. */
+    private static Live open(Listener listener, X509Bundle client, BlockingQueue<BlockingQueue<Object>> accepted)
+            throws Exception {
+        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+        ctx.init(client.toKeyManagerFactory().getKeyManagers(), new TrustManager[] {serverCa.toTrustManager()}, null);
+        SSLSocket socket = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", listener.address().getPort());
+        socket.setSoTimeout(10_000);
+        socket.startHandshake();
+        BlockingQueue<Object> seen = accepted.poll(10, TimeUnit.SECONDS);
+        assertThat(seen).as("the server accepted the connection").isNotNull();
+        Live live = new Live(socket, seen);
+        live.ping(1);
+        assertThat(seen.poll(10, TimeUnit.SECONDS)).isEqualTo(new Frame.Ping(1));
+        return live;
     }
 }
