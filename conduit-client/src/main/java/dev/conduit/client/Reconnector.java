@@ -128,7 +128,9 @@ final class Reconnector {
         }
         log.debug("connection attempt {} failed: {}", failures, reason);
         endpointIndex++;
-        boolean fatal = cause instanceof ServerErrorException se && !se.retryable();
+        // A refusal the server says is final, or a peer that does not speak the protocol (such as an
+        // HTTP port answering HELLO): the same address would fail the same way.
+        boolean fatal = cause instanceof ConduitException ce && !ce.retryable();
         if (neverOpened && (fatal || (!options.retryInitialConnect() && failures >= endpoints.size()))) {
             return new ConnectFailedException("cannot connect to " + String.join("; ", failureLog),
                     cause instanceof ConduitException ce ? ce : null);

@@ -26,7 +26,8 @@ import java.util.function.Function;
  * one place that knows their order. (A TLS handler, for https and wss, goes first in both.)
  *
  * <pre>
- * server, before the upgrade:  HttpGuard | (TLS) | HttpServerCodec | HttpObjectAggregator | HttpFront
+ * server, before the upgrade:  HttpGuard | (TLS) | NotHttpGuard (until the method's end) | HttpServerCodec
+ *                              | HttpObjectAggregator | HttpFront
  *                              | Violations | WebSocketServerProtocolHandler | WebSocketFrameAggregator | Upgraded
  * server, after the upgrade:   ws decoder, ws encoder | Violations | WebSocketServerProtocolHandler
  *                              | WebSocketFrameAggregator | WebSocketLink | FrameDecoder
@@ -78,6 +79,7 @@ final class WebSocketPipelines {
         ChannelPipeline p = ch.pipeline();
         HttpGuard guard = new HttpGuard(port);
         p.addFirst(HttpGuard.NAME, guard); // before TLS: its deadline covers the TLS handshake too
+        p.addLast(NotHttpGuard.NAME, new NotHttpGuard());
         p.addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192));
         p.addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY_BYTES));
         p.addLast("http-front", new HttpFront(options, origins, service, hosts, port.gate(), guard));
