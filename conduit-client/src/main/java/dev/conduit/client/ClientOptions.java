@@ -176,7 +176,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         private String clientName = "conduit-java";
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration drainTimeout = Duration.ofSeconds(5);
-        private Executor executor;
+        private @Nullable Executor executor;
         private ClientListener listener = new ClientListener() { };
         private int maxPendingMessagesPerSubscription = 65_536;
         private long maxPendingBytesPerSubscription = 8L << 20;

@@ -30,6 +30,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,7 +71,7 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
      *
      * @throws IllegalArgumentException naming the file and what is wrong with it
      */
-    static ClientCertificateTrust load(Path caFile, Path crlFile) throws IOException, GeneralSecurityException {
+    static ClientCertificateTrust load(Path caFile, @Nullable Path crlFile) throws IOException, GeneralSecurityException {
         CertificateFactory x509 = CertificateFactory.getInstance("X.509");
         List<X509Certificate> authorities = new ArrayList<>();
         try (InputStream in = Files.newInputStream(caFile)) {

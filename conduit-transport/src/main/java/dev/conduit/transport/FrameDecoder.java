@@ -12,7 +12,9 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns received bytes into frames for one connection and hands them straight to its {@link
@@ -23,8 +25,8 @@ import java.util.function.Function;
 final class FrameDecoder extends ByteToMessageDecoder {
     private final NettyConnection connection;
     private final Function<Connection, FrameHandler> handlerFactory;
-    private FrameHandler handler;
-    private Throwable failure;
+    private @Nullable FrameHandler handler;
+    private @Nullable Throwable failure;
     /** Set once the stream can no longer be framed: everything after is discarded. */
     private boolean broken;
     /**
@@ -143,7 +145,7 @@ final class FrameDecoder extends ByteToMessageDecoder {
                 int frameStart = bytes.position();
                 Frame frame;
                 try {
-                    frame = codec.decode(bytes);
+                    frame = Objects.requireNonNull(codec.decode(bytes), "a whole frame was there"); // size checked above
                 } catch (ProtocolException e) {
                     bytes.position(frameStart + size);
                     handler.onProtocolError(e, true);

@@ -6,6 +6,7 @@ import io.netty.handler.ssl.SslHandler;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A listener's TLS context, rebuilt when its files change ({@link ReloadingFiles}). Every accepted
@@ -19,7 +20,7 @@ import java.util.concurrent.Executors;
  */
 final class ServerTlsContext implements AutoCloseable {
     private final ReloadingFiles<SslContext> files;
-    private final ExecutorService checker;
+    private final @Nullable ExecutorService checker;
 
     /**
      * Builds the first context at once, so bad files fail the listener's start.

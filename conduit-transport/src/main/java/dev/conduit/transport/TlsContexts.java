@@ -28,6 +28,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManagerFactory;
+import org.jspecify.annotations.Nullable;
 
 /** Builds Netty TLS contexts from {@link ServerTls} and {@link ClientTls}: the one place that picks ciphers. */
 final class TlsContexts {
@@ -174,13 +175,13 @@ final class TlsContexts {
         }
     }
 
-    private static KeyManagerFactory keyManagers(Path pkcs12, String password) throws IOException, GeneralSecurityException {
+    private static KeyManagerFactory keyManagers(@Nullable Path pkcs12, @Nullable String password) throws IOException, GeneralSecurityException {
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(pkcs12(pkcs12, password), password == null ? new char[0] : password.toCharArray());
         return kmf;
     }
 
-    private static KeyStore pkcs12(Path file, String password) throws IOException, GeneralSecurityException {
+    private static KeyStore pkcs12(@Nullable Path file, @Nullable String password) throws IOException, GeneralSecurityException {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(readable(file))) {
             ks.load(in, password == null ? null : password.toCharArray());
@@ -188,7 +189,11 @@ final class TlsContexts {
         return ks;
     }
 
-    private static Path readable(Path file) {
+    /** The file, if it can be read; a file the configuration left out (null) fails the same way. */
+    private static Path readable(@Nullable Path file) {
+        if (file == null) {
+            throw new IllegalArgumentException("a TLS file is not configured");
+        }
         if (!Files.isReadable(file)) {
             throw new IllegalArgumentException(file + " does not exist or cannot be read");
         }

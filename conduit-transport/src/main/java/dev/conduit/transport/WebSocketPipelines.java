@@ -20,6 +20,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Builds the pipelines of the HTTP port and of WebSocket client links, all from Netty's codecs: the
@@ -124,10 +125,10 @@ final class WebSocketPipelines {
         private final ProtocolLimits limits;
         private final Function<Connection, FrameHandler> handlerFactory;
         /** A client's connect, failed if the link ends before the upgrade; null on the server. */
-        private final CompletableFuture<Connection> pending;
+        private final @Nullable CompletableFuture<Connection> pending;
 
         Upgraded(ProtocolLimits limits, Function<Connection, FrameHandler> handlerFactory,
-                 CompletableFuture<Connection> pending) {
+                 @Nullable CompletableFuture<Connection> pending) {
             this.limits = limits;
             this.handlerFactory = handlerFactory;
             this.pending = pending;
