@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,7 @@ final class ClientCredentials {
     /** The client's monitor. */
     private final Object monitor;
     /** Sends fresh credentials before the server's announced expiry; under the monitor. */
-    private Connection.Cancellable renewTimer;
+    private Connection.@Nullable Cancellable renewTimer;
 
     ClientCredentials(ClientOptions options, Executor executor, Object monitor) {
         this.options = options;

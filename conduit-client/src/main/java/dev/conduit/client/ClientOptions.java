@@ -41,7 +41,9 @@ import org.jspecify.annotations.Nullable;
  * @param initialConnectJitter         the first connection waits a random time up to this, so that
  *                                     many clients started together do not arrive together
  * @param retryInitialConnect          keep trying the first connection with backoff instead of failing
- *                                     {@link Client#connect} once every endpoint refused
+ *                                     {@link Client#connect} once every endpoint refused; a final
+ *                                     refusal (a non-retryable error frame) or a peer that does not
+ *                                     speak the protocol (an HTTP port answering HELLO) fails it at once
  * @param maxBufferedBytes             bytes of publishes and requests held until the server confirms
  *                                     them (sent and unacknowledged, or waiting for a connection)
  * @param bufferFull                   what a publish does when the buffer is full
@@ -174,7 +176,7 @@ public record ClientOptions(List<Endpoint> endpoints, String clientName, Duratio
         private String clientName = "conduit-java";
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration drainTimeout = Duration.ofSeconds(5);
-        private Executor executor;
+        private @Nullable Executor executor;
         private ClientListener listener = new ClientListener() { };
         private int maxPendingMessagesPerSubscription = 65_536;
         private long maxPendingBytesPerSubscription = 8L << 20;

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,24 +71,24 @@ final class ClientSession {
 
     // Guarded by this.
     private ConnectionState state = ConnectionState.CONNECTING;
-    private Link link;
+    private @Nullable Link link;
     private boolean ready;
-    private String sessionId;
+    private @Nullable String sessionId;
     private long epoch;
     /** The secret from the last WELCOME that resumes the session once; null if the server offered none. */
-    private ResumeToken resumeToken;
-    private String refusal;
-    private ConduitException closeCause;
+    private @Nullable ResumeToken resumeToken;
+    private @Nullable String refusal;
+    private @Nullable ConduitException closeCause;
 
     /** The link whose frames count; others' are ignored. Written under the monitor. */
-    private volatile Link active;
+    private volatile @Nullable Link active;
     /**
      * The server's sequenced frames received in this session. Used by the active link's I/O thread;
      * also read (HELLO) and reset (a new session's WELCOME) under the monitor, only while no link is
      * active: a link's last frame comes before its close, which takes the monitor.
      */
     private final SequencedStream.Receiver inbound = new SequencedStream.Receiver();
-    private volatile ServerInfo serverInfo;
+    private volatile @Nullable ServerInfo serverInfo;
 
     ClientSession(ClientOptions options, Executor executor, SerialExecutor events, Requests requests,
                   ServerLimits limits, Connector connector, Runnable release) {
@@ -268,7 +269,7 @@ final class ClientSession {
     }
 
     /** The link closed: reconnect (resume), unless the client is closing. On the I/O thread. */
-    void linkClosed(Link l, Throwable cause) {
+    void linkClosed(Link l, @Nullable Throwable cause) {
         boolean wasReady;
         synchronized (this) {
             if (link != l) {
@@ -321,7 +322,7 @@ final class ClientSession {
     }
 
     /** The ready link, marked as closed on purpose by the drain; null if none is ready. */
-    synchronized Link sayingGoodbye() {
+    synchronized @Nullable Link sayingGoodbye() {
         Link l = ready ? link : null;
         if (l != null) {
             l.goodbye = true;
@@ -348,7 +349,7 @@ final class ClientSession {
             }
             credentials.cancel();
             ConnectionClosedException failure = cause instanceof ConnectionClosedException c ? c
-                    : new ConnectionClosedException(cause.getMessage(), cause);
+                    : new ConnectionClosedException(Reconnector.describe(cause), cause);
             outbound.close(failure, notices);
             requests.failAll(failure);
             subscriptions.values().forEach(ClientSubscription::end);
@@ -432,7 +433,7 @@ final class ClientSession {
         return state;
     }
 
-    ServerInfo serverInfo() {
+    @Nullable ServerInfo serverInfo() {
         return serverInfo;
     }
 
@@ -443,7 +444,7 @@ final class ClientSession {
      *
      * @return false if the buffer is full under {@link BufferFullPolicy#RETURN_FALSE}
      */
-    boolean enqueue(Frame frame, CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
+    boolean enqueue(Frame frame, @Nullable CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
         int size = FrameCodec.encodedLength(frame);
         synchronized (this) {
             requireNotClosed("send");
@@ -506,7 +507,7 @@ final class ClientSession {
     // ---------------------------------------------------------------------------------------------
     // Shared with the parts
 
-    ClientSubscription subscription(int id) {
+    @Nullable ClientSubscription subscription(int id) {
         return subscriptions.get(id);
     }
 

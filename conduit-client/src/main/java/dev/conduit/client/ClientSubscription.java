@@ -34,17 +34,18 @@ import org.jspecify.annotations.Nullable;
  */
 final class ClientSubscription implements Subscription {
     /** Marks the end of a pull subscription's queue, to wake {@link #next} callers. */
+    @SuppressWarnings("NullAway") // a marker, compared by identity: never read
     private static final ReceivedMessage END = new ReceivedMessage(null, null);
 
     private final ConduitClient client;
     private final int id;
     /** Final but for the request inbox, which a new session moves ({@link #movedTo}). */
     private volatile String pattern;
-    private final String queueGroup;
+    private final @Nullable String queueGroup;
     private final MessageHandler handler;
     private final SerialExecutor dispatch;
     /** Null for a handler subscription; for a pull one, its received messages and, once over, {@link #END}. */
-    private final BlockingQueue<ReceivedMessage> pulled;
+    private final @Nullable BlockingQueue<ReceivedMessage> pulled;
     private final int maxPending;
     private final boolean disconnectWhenSlow;
     private final boolean reliable;
@@ -74,7 +75,7 @@ final class ClientSubscription implements Subscription {
     /** Messages were queued since the last {@link #dispatch()}; used only by the I/O thread. */
     private boolean awaitingDispatch;
 
-    ClientSubscription(ConduitClient client, int id, String pattern, String queueGroup, MessageHandler handler,
+    ClientSubscription(ConduitClient client, int id, String pattern, @Nullable String queueGroup, MessageHandler handler,
                        java.util.concurrent.Executor executor, int maxPending, long maxPendingBytes,
                        Delivery delivery, boolean disconnectWhenSlow) {
         this.disconnectWhenSlow = disconnectWhenSlow;
@@ -293,7 +294,7 @@ final class ClientSubscription implements Subscription {
     }
 
     @Override
-    public String queueGroup() {
+    public @Nullable String queueGroup() {
         return queueGroup;
     }
 

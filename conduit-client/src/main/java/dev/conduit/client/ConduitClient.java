@@ -16,6 +16,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +39,8 @@ final class ConduitClient implements Client {
 
     private final ClientOptions options;
     private final Clock clock;
-    private final Transport ownedTransport;
-    private final ExecutorService ownedExecutor;
+    private final @Nullable Transport ownedTransport;
+    private final @Nullable ExecutorService ownedExecutor;
     private final Executor executor;
     private final SerialExecutor events;
     private final AtomicInteger nextSubscriptionId = new AtomicInteger();
@@ -49,7 +50,7 @@ final class ConduitClient implements Client {
     /** The session's state and parts; its monitor is the client's. */
     private final ClientSession session;
 
-    private ConduitClient(ClientOptions options, Connector connector, Transport ownedTransport) {
+    private ConduitClient(ClientOptions options, Connector connector, @Nullable Transport ownedTransport) {
         this.options = options;
         this.clock = options.clock();
         this.ownedTransport = ownedTransport;
@@ -65,10 +66,8 @@ final class ConduitClient implements Client {
         this.session = new ClientSession(options, executor, events, requests, limits, connector, this::release);
     }
 
-    static Client connect(ClientOptions options, Connector connector) {
-        Objects.requireNonNull(options, "options");
-        Transport transport = connector == null ? Transport.create(options.transport()) : null;
-        ConduitClient client = new ConduitClient(options, connector == null ? transport : connector, transport);
+    static Client connect(ClientOptions options, @Nullable Connector connector) {
+        ConduitClient client = create(options, connector);
         client.session.start();
         try {
             client.session.firstOpen.get();
@@ -80,9 +79,10 @@ final class ConduitClient implements Client {
         } catch (ExecutionException e) {
             client.session.shutdown(new ConnectionClosedException("connect failed"));
             if (e.getCause() instanceof ConnectFailedException cf) {
-                throw new ConnectFailedException(cf.getMessage(), cf.getCause());
+                throw new ConnectFailedException(String.valueOf(cf.getMessage()), cf.getCause());
             }
-            throw new ConnectFailedException("cannot connect: " + e.getCause().getMessage(), e.getCause());
+            Throwable cause = Objects.requireNonNullElse(e.getCause(), e);
+            throw new ConnectFailedException("cannot connect: " + cause.getMessage(), cause);
         }
     }
 
@@ -90,19 +90,27 @@ final class ConduitClient implements Client {
      * Starts connecting in the background and returns at once: for the connections of a pool opened
      * after the first. Until it is connected the client buffers like one that is resuming.
      */
-    static Client startInBackground(ClientOptions options, Connector connector) {
-        Objects.requireNonNull(options, "options");
-        Transport transport = connector == null ? Transport.create(options.transport()) : null;
-        ConduitClient client = new ConduitClient(options, connector == null ? transport : connector, transport);
+    static Client startInBackground(ClientOptions options, @Nullable Connector connector) {
+        ConduitClient client = create(options, connector);
         client.session.start();
         return client;
+    }
+
+    /** A client over {@code connector}, or over I/O threads of its own (which it closes) if that is null. */
+    private static ConduitClient create(ClientOptions options, @Nullable Connector connector) {
+        Objects.requireNonNull(options, "options");
+        if (connector != null) {
+            return new ConduitClient(options, connector, null);
+        }
+        Transport transport = Transport.create(options.transport());
+        return new ConduitClient(options, transport, transport);
     }
 
     // ---------------------------------------------------------------------------------------------
     // Public API
 
     @Override
-    public boolean publish(String subject, String replyTo, Headers headers, byte[] payload) {
+    public boolean publish(String subject, @Nullable String replyTo, Headers headers, byte[] payload) {
         if (Tracing.ENABLED) {
             return OtelTracing.publish(subject, false, headers, length(payload),
                     h -> enqueue(new Frame.Publish(0, false, body(subject, replyTo, h, payload)), null, 0, true));
@@ -125,7 +133,7 @@ final class ConduitClient implements Client {
     }
 
     @Override
-    public CompletableFuture<Void> publishConfirmed(String subject, Headers headers, byte[] payload, Duration timeToLive) {
+    public CompletableFuture<Void> publishConfirmed(String subject, Headers headers, byte[] payload, @Nullable Duration timeToLive) {
         long ttl = 0;
         if (timeToLive != null) {
             if (timeToLive.isNegative() || timeToLive.isZero()) {
@@ -155,7 +163,7 @@ final class ConduitClient implements Client {
     }
 
     @Override
-    public Subscription subscribe(String pattern, String queueGroup, Delivery delivery, MessageHandler handler) {
+    public Subscription subscribe(String pattern, @Nullable String queueGroup, Delivery delivery, MessageHandler handler) {
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(delivery, "delivery");
         limits.checkSubscription(pattern, queueGroup);
@@ -163,7 +171,7 @@ final class ConduitClient implements Client {
     }
 
     /** Makes a subscription; the request inbox is made even while draining, for requests already sent. */
-    ClientSubscription subscribeInternal(String pattern, String queueGroup, Delivery delivery, MessageHandler handler,
+    ClientSubscription subscribeInternal(String pattern, @Nullable String queueGroup, Delivery delivery, MessageHandler handler,
                                          boolean user) {
         int id = nextSubscriptionId.incrementAndGet();
         if (Tracing.ENABLED && user && handler != PullHandler.INSTANCE) {
@@ -208,7 +216,11 @@ final class ConduitClient implements Client {
 
     @Override
     public ServerInfo serverInfo() {
-        return session.serverInfo();
+        ServerInfo info = session.serverInfo();
+        if (info == null) { // only a pool's member started in the background, before its first WELCOME
+            throw new IllegalStateException("not connected yet: no server has welcomed this client");
+        }
+        return info;
     }
 
     @Override
@@ -234,12 +246,12 @@ final class ConduitClient implements Client {
     // Internals shared with subscriptions and requests
 
     /** A message to send, checked against the server's limits, with its payload copied. */
-    MessageBody body(String subject, String replyTo, Headers headers, byte[] payload) {
+    MessageBody body(String subject, @Nullable String replyTo, @Nullable Headers headers, byte[] payload) {
         return limits.body(subject, replyTo, headers, payload);
     }
 
     /** See {@link ClientSession#enqueue}. */
-    boolean enqueue(Frame frame, CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
+    boolean enqueue(Frame frame, @Nullable CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
         return session.enqueue(frame, outcome, ttlNanos, bounded);
     }
 

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +34,7 @@ final class Drain {
     /** Done when the client has closed and released its threads. */
     private final CompletableFuture<Void> released;
     /** The drain's outcome, once begun; guarded by the client's monitor. */
-    private CompletableFuture<Void> draining;
+    private @Nullable CompletableFuture<Void> draining;
 
     Drain(ClientSession session, ClientOptions options, CompletableFuture<Void> released) {
         this.session = session;
@@ -103,7 +104,7 @@ final class Drain {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {
-            log.debug("drain: waiting for {} failed: {}", what, e.getCause().toString());
+            log.debug("drain: waiting for {} failed: {}", what, String.valueOf(e.getCause()));
         } catch (TimeoutException e) {
             log.info("drain: gave up waiting for {} at the deadline", what);
         }

@@ -1,6 +1,7 @@
 package dev.conduit.client;
 
 import dev.conduit.protocol.ConduitException;
+import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -24,7 +25,7 @@ final class Futures {
             if (cause instanceof RuntimeException re) {
                 throw re;
             }
-            throw new ConduitException(String.valueOf(cause), false, cause);
+            throw new ConduitException(String.valueOf(cause), false, Objects.requireNonNullElse(cause, e));
         } catch (CancellationException e) {
             throw new ConnectionClosedException("cancelled", e);
         }

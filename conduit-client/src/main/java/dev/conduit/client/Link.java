@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,15 +52,15 @@ final class Link implements FrameHandler {
     /** Subscriptions given messages in the current read, dispatched at its end; I/O thread only. */
     private final List<ClientSubscription> toDispatch = new ArrayList<>();
     /** Drops the connection when the server falls silent; from WELCOME to the close. */
-    private volatile Heartbeat heartbeat;
+    private volatile @Nullable Heartbeat heartbeat;
     /** Why the server refused the handshake, if it said. */
-    volatile ConduitException handshakeFailure;
+    volatile @Nullable ConduitException handshakeFailure;
     /** Closed by drain on purpose. */
     volatile boolean goodbye;
     // Guarded by the client's monitor: whether start() ran, and whether the link closed before it.
     private boolean started;
     private boolean closedEarly;
-    private Throwable closeCause;
+    private @Nullable Throwable closeCause;
 
     Link(ClientSession session, Connection connection, Endpoint endpoint, Credentials credentials) {
         this.session = session;
@@ -106,7 +107,7 @@ final class Link implements FrameHandler {
      * Under the client's monitor: the link closed before {@link #start} made it the client's link;
      * {@code start} reports it. Returns false if {@code start} already ran.
      */
-    boolean closedBeforeStart(Throwable cause) {
+    boolean closedBeforeStart(@Nullable Throwable cause) {
         if (started) {
             return false;
         }
@@ -246,7 +247,7 @@ final class Link implements FrameHandler {
 
     /** A non-fatal 403: a denied subscribe ends the subscription; a denied request fails at once. */
     private void permissionDenied(ServerErrorException error) {
-        String m = error.getMessage();
+        String m = String.valueOf(error.getMessage());
         String sub = quoted(m, "subscribe to '");
         if (sub != null) {
             for (ClientSubscription s : session.subscriptions()) {
@@ -262,7 +263,7 @@ final class Link implements FrameHandler {
         }
     }
 
-    private static String quoted(String message, String after) {
+    private static @Nullable String quoted(String message, String after) {
         int i = message.indexOf(after);
         if (i < 0) {
             return null;
@@ -332,7 +333,7 @@ final class Link implements FrameHandler {
     }
 
     @Override
-    public void onClosed(Throwable cause) {
+    public void onClosed(@Nullable Throwable cause) {
         dispatchReceived();
         session.linkClosed(this, cause);
     }

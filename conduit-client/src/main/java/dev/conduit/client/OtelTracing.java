@@ -14,6 +14,7 @@ import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapSetter;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The OpenTelemetry side of {@link Tracing}: loaded only when the API is present, and reached only
@@ -50,7 +51,7 @@ final class OtelTracing {
         }
 
         @Override
-        public String get(Headers carrier, String key) {
+        public @Nullable String get(@Nullable Headers carrier, String key) {
             return carrier == null ? null : carrier.first(key);
         }
     };

@@ -11,11 +11,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,19 +55,19 @@ final class OutboundStream {
     private long bufferedBytes;
     private int waiters;
     private final List<Flush> flushes = new ArrayList<>();
-    private Connection.Cancellable expiryTimer;
+    private Connection.@Nullable Cancellable expiryTimer;
     private long expiryAt = Long.MAX_VALUE;
     /** The ready link's connection, where frames go at once; null while none is ready. */
-    private Connection connection;
+    private @Nullable Connection connection;
 
     /** A sequenced frame waiting to be sent or confirmed. */
     private static final class Outgoing {
         Frame frame;
         final int bytes;
-        final CompletableFuture<Void> outcome;
+        final @Nullable CompletableFuture<Void> outcome;
         final long expiresAt;
 
-        Outgoing(Frame frame, int bytes, CompletableFuture<Void> outcome, long expiresAt) {
+        Outgoing(Frame frame, int bytes, @Nullable CompletableFuture<Void> outcome, long expiresAt) {
             this.frame = frame;
             this.bytes = bytes;
             this.outcome = outcome;
@@ -82,6 +84,7 @@ final class OutboundStream {
     private static final class Flush {
         final long target;
         final CompletableFuture<Void> future;
+        @SuppressWarnings("NullAway.Init") // armed as soon as it is made (armFlush)
         Connection.Cancellable timer;
         long confirmed;
 
@@ -113,7 +116,7 @@ final class OutboundStream {
      *
      * @return false if the buffer is full under {@link BufferFullPolicy#RETURN_FALSE}
      */
-    boolean offer(Frame frame, int size, CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
+    boolean offer(Frame frame, int size, @Nullable CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
         if (bounded && bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes()) {
             if (!waitForRoom(size)) {
                 return false;
@@ -276,7 +279,7 @@ final class OutboundStream {
             o.frame = p.withSequence(unacked.sent() + 1);
         }
         unacked.send(o);
-        connection.send(o.frame);
+        Objects.requireNonNull(connection, "transmitted only on a ready connection").send(o.frame);
     }
 
     /**

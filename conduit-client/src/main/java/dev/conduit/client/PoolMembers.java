@@ -1,7 +1,9 @@
 package dev.conduit.client;
 
+import java.util.Objects;
 import dev.conduit.transport.Connector;
 import dev.conduit.transport.Transport;
+import org.jspecify.annotations.Nullable;
 
 /** Opens the connections of a {@link PooledClient}; tests give fake ones. */
 interface PoolMembers {
@@ -20,9 +22,9 @@ interface PoolMembers {
      * Connections over the network (or {@code connector}), each a {@link ConduitClient} with the
      * pool's options, all sharing one set of I/O threads.
      */
-    static PoolMembers network(ClientOptions options, Connector connector) {
+    static PoolMembers network(ClientOptions options, @Nullable Connector connector) {
         Transport owned = connector == null ? Transport.create(options.transport()) : null;
-        Connector shared = connector == null ? owned : connector;
+        Connector shared = connector != null ? connector : Objects.requireNonNull(owned);
         return new PoolMembers() {
             @Override
             public Client open(int index, ClientListener listener) {

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,16 +50,17 @@ final class PooledClient implements Client {
     private final class Member {
         final int slot;
         final MemberListener listener;
+        @SuppressWarnings("NullAway.Init") // set by newMember, before the member is used
         volatile Client client;
         final AtomicInteger inFlight = new AtomicInteger();
         volatile boolean retiring;
         volatile boolean everOpen;
-        Connection.Cancellable ageTimer;
+        Connection.@Nullable Cancellable ageTimer;
         /** While this one replaces an aged connection: that connection, until this one takes its place. */
-        Member predecessor;
+        @Nullable Member predecessor;
         /** The connection opened to replace this aged one, not yet in its place. */
-        Member successor;
-        Connection.Cancellable promoteTimer;
+        @Nullable Member successor;
+        Connection.@Nullable Cancellable promoteTimer;
 
         Member(int slot, MemberListener listener) {
             this.slot = slot;
@@ -81,7 +83,7 @@ final class PooledClient implements Client {
     private int failedReplacements;
     private int nextIndex;
     private boolean closing;
-    private CompletableFuture<Void> draining;
+    private @Nullable CompletableFuture<Void> draining;
     /** Callers waiting in {@link #acquire()} for a place; only then does a completed request notify. */
     private int waiters;
     /**
@@ -102,7 +104,7 @@ final class PooledClient implements Client {
     }
 
     /** A pool of connections over the network (or {@code connector}), sharing one set of I/O threads. */
-    static Client connect(ClientOptions options, Connector connector) {
+    static Client connect(ClientOptions options, @Nullable Connector connector) {
         PoolMembers members = PoolMembers.network(options, connector);
         PooledClient pool;
         try {
@@ -226,7 +228,9 @@ final class PooledClient implements Client {
                 return;
             }
             next.predecessor = null;
-            next.promoteTimer.cancel();
+            if (next.promoteTimer != null) {
+                next.promoteTimer.cancel();
+            }
             old.successor = null;
             old.retiring = true;
             slots[next.slot] = next;
@@ -255,7 +259,9 @@ final class PooledClient implements Client {
                 // A successor that closed before taking its place: the aged one stays, and tries again later.
                 Member aged = m.predecessor;
                 m.predecessor = null;
-                m.promoteTimer.cancel();
+                if (m.promoteTimer != null) {
+                    m.promoteTimer.cancel();
+                }
                 aged.successor = null;
                 if (!closing) {
                     clock.schedule(() -> recycle(aged), replaceBackoff.delayNanos(++failedReplacements),
@@ -296,17 +302,17 @@ final class PooledClient implements Client {
     // Client
 
     @Override
-    public boolean publish(String subject, String replyTo, Headers headers, byte[] payload) {
+    public boolean publish(String subject, @Nullable String replyTo, Headers headers, byte[] payload) {
         return home().client.publish(subject, replyTo, headers, payload);
     }
 
     @Override
-    public CompletableFuture<Void> publishConfirmed(String subject, Headers headers, byte[] payload, Duration timeToLive) {
+    public CompletableFuture<Void> publishConfirmed(String subject, Headers headers, byte[] payload, @Nullable Duration timeToLive) {
         return home().client.publishConfirmed(subject, headers, payload, timeToLive);
     }
 
     @Override
-    public Subscription subscribe(String pattern, String queueGroup, Delivery delivery, MessageHandler handler) {
+    public Subscription subscribe(String pattern, @Nullable String queueGroup, Delivery delivery, MessageHandler handler) {
         return home().client.subscribe(pattern, queueGroup, delivery, handler);
     }
 
@@ -348,7 +354,7 @@ final class PooledClient implements Client {
      * @throws BufferFullException under the other policies when every connection stays full
      * @throws ConnectionClosedException when the pool is closing
      */
-    private Member acquire() {
+    private @Nullable Member acquire() {
         long deadline = clock.nanoTime() + options.bufferFullWait().toNanos();
         synchronized (this) {
             while (true) {
@@ -391,7 +397,7 @@ final class PooledClient implements Client {
     }
 
     /** Under the monitor: the open connection with the fewest requests in flight, else a reconnecting one. */
-    private Member pick() {
+    private @Nullable Member pick() {
         Member best = null;
         boolean bestOpen = false;
         for (Member m : slots) {
@@ -462,9 +468,12 @@ final class PooledClient implements Client {
                     m.ageTimer.cancel();
                 }
                 all.add(m.client.drain());
-                if (m.successor != null) {
-                    m.successor.promoteTimer.cancel();
-                    all.add(m.successor.client.drain());
+                Member successor = m.successor;
+                if (successor != null) {
+                    if (successor.promoteTimer != null) {
+                        successor.promoteTimer.cancel();
+                    }
+                    all.add(successor.client.drain());
                 }
             }
             all.addAll(retired);
@@ -483,7 +492,7 @@ final class PooledClient implements Client {
         ConnectionState s = home.state();
         synchronized (this) {
             if (closing && s != ConnectionState.CLOSED) {
-                return draining.isDone() ? ConnectionState.CLOSED : ConnectionState.DRAINING;
+                return draining != null && draining.isDone() ? ConnectionState.CLOSED : ConnectionState.DRAINING;
             }
         }
         return s;
@@ -518,6 +527,7 @@ final class PooledClient implements Client {
      */
     private final class MemberListener implements ClientListener {
         private final boolean home;
+        @SuppressWarnings("NullAway.Init") // set once the member is made, before its client connects
         private volatile Member member;
         private final ClientListener user = options.listener();
 

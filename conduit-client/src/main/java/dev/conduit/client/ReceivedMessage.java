@@ -2,6 +2,7 @@ package dev.conduit.client;
 
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
+import org.jspecify.annotations.Nullable;
 
 /** A message as delivered by the server, able to reply through the client that received it. */
 final class ReceivedMessage implements Message {
@@ -24,7 +25,7 @@ final class ReceivedMessage implements Message {
     }
 
     @Override
-    public String replyTo() {
+    public @Nullable String replyTo() {
         return body.replyTo();
     }
 

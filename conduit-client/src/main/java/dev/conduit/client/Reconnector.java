@@ -14,6 +14,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +48,7 @@ final class Reconnector {
     private final List<String> failureLog = new ArrayList<>();
     /** A server said GOAWAY: the next attempt goes to the next endpoint, at once. */
     private boolean moveOn;
-    private Connection.Cancellable retryTimer;
+    private Connection.@Nullable Cancellable retryTimer;
 
     Reconnector(ClientSession session, ClientOptions options, Executor executor, Connector connector,
                 ClientCredentials credentials) {
@@ -119,7 +120,7 @@ final class Reconnector {
      * @param neverOpened whether the client never had a session (its first connect)
      * @return null if another attempt is scheduled, else the failure to close the client with
      */
-    ConduitException failed(Endpoint endpoint, Throwable cause, boolean neverOpened) {
+    @Nullable ConduitException failed(Endpoint endpoint, Throwable cause, boolean neverOpened) {
         failures++;
         String reason = endpoint + ": " + describe(cause);
         failureLog.add(reason);
@@ -128,7 +129,9 @@ final class Reconnector {
         }
         log.debug("connection attempt {} failed: {}", failures, reason);
         endpointIndex++;
-        boolean fatal = cause instanceof ServerErrorException se && !se.retryable();
+        // A refusal the server says is final, or a peer that does not speak the protocol (such as an
+        // HTTP port answering HELLO): the same address would fail the same way.
+        boolean fatal = cause instanceof ConduitException ce && !ce.retryable();
         if (neverOpened && (fatal || (!options.retryInitialConnect() && failures >= endpoints.size()))) {
             return new ConnectFailedException("cannot connect to " + String.join("; ", failureLog),
                     cause instanceof ConduitException ce ? ce : null);

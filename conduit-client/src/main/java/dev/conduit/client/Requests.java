@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The requests a client has in flight. All share one inbox subscription, {@code <inbox prefix>*},
@@ -39,7 +40,7 @@ final class Requests {
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong();
     /** The inbox subscription, null until the first request. Written under this. */
-    private volatile ClientSubscription inbox;
+    private volatile @Nullable ClientSubscription inbox;
 
     private record Pending(String subject, Frame.Publish frame, CompletableFuture<Message> future,
                            Connection.Cancellable timer, boolean idempotent) {
@@ -158,7 +159,7 @@ final class Requests {
         }
     }
 
-    private Pending take(String replySubject) {
+    private @Nullable Pending take(String replySubject) {
         String inboxPrefix = this.inboxPrefix;
         if (!replySubject.startsWith(inboxPrefix)) {
             return null;

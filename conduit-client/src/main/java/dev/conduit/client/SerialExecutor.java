@@ -1,11 +1,13 @@
 package dev.conduit.client;
 
 import dev.conduit.transport.Queues;
+import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +30,7 @@ final class SerialExecutor implements Executor {
     private static final int BATCH = 256;
 
     private final Executor delegate;
-    private final Consumer<Object> sink;
+    private final @Nullable Consumer<Object> sink;
     /** Runnables, and items for {@link #sink}. */
     private final Queue<Object> tasks = Queues.mpsc();
     private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -40,7 +42,7 @@ final class SerialExecutor implements Executor {
 
     /** With a sink for the items given to {@link #submit}, which must not be Runnables. */
     @SuppressWarnings("unchecked")
-    <T> SerialExecutor(Executor delegate, Consumer<T> sink) {
+    <T> SerialExecutor(Executor delegate, @Nullable Consumer<T> sink) {
         this.delegate = delegate;
         this.sink = (Consumer<Object>) sink;
     }
@@ -93,7 +95,7 @@ final class SerialExecutor implements Executor {
                     if (task instanceof Runnable r) {
                         r.run();
                     } else {
-                        sink.accept(task);
+                        Objects.requireNonNull(sink, "items are offered only with a sink").accept(task);
                     }
                 } catch (RuntimeException e) {
                     log.warn("task failed", e);

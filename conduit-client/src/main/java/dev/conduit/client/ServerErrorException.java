@@ -13,9 +13,14 @@ public final class ServerErrorException extends ConduitException {
 
     public ServerErrorException(int code, boolean fatal, String message) {
         super("server error " + code + (fatal ? " (fatal)" : "") + ": " + message,
-                ErrorCode.of(code) != null && ErrorCode.of(code).retryable());
+                retryable(code));
         this.code = code;
         this.fatal = fatal;
+    }
+
+    private static boolean retryable(int code) {
+        ErrorCode known = ErrorCode.of(code);
+        return known != null && known.retryable();
     }
 
     /** The number on the wire. */

@@ -7,6 +7,7 @@ import dev.conduit.protocol.PayloadTooLargeException;
 import dev.conduit.protocol.ProtocolLimits;
 import dev.conduit.protocol.Subjects;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sizes the server announced in its latest WELCOME, and the checks of what a caller sends
@@ -26,7 +27,7 @@ final class ServerLimits {
     }
 
     /** The subject that last passed the check in {@link #body}. */
-    private volatile CheckedSubject lastChecked;
+    private volatile @Nullable CheckedSubject lastChecked;
 
     ProtocolLimits current() {
         return limits;
@@ -41,7 +42,7 @@ final class ServerLimits {
      * A message to send, checked against the limits; the payload is copied so that the caller may
      * reuse its array as soon as the call returns.
      */
-    MessageBody body(String subject, String replyTo, Headers headers, byte[] payload) {
+    MessageBody body(String subject, @Nullable String replyTo, @Nullable Headers headers, byte[] payload) {
         ProtocolLimits l = limits;
         checkSubject(subject, l.maxSubjectBytes());
         if (replyTo != null) {
@@ -61,7 +62,7 @@ final class ServerLimits {
     }
 
     /** Checks a subscription's pattern and queue group (null: none). */
-    void checkSubscription(String pattern, String queueGroup) {
+    void checkSubscription(String pattern, @Nullable String queueGroup) {
         ProtocolLimits l = limits;
         Subjects.checkPattern(pattern, l.maxSubjectBytes());
         if (queueGroup != null) {

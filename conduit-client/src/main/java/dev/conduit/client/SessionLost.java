@@ -2,6 +2,7 @@ package dev.conduit.client;
 
 import dev.conduit.protocol.Headers;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a client reports when it reconnected but could not resume its session: why, and exactly
@@ -22,6 +23,6 @@ public record SessionLost(String reason, List<Unconfirmed> unconfirmed, int fail
     }
 
     /** One publish the server had not confirmed. */
-    public record Unconfirmed(String subject, String replyTo, Headers headers, byte[] payload) {
+    public record Unconfirmed(String subject, @Nullable String replyTo, Headers headers, byte[] payload) {
     }
 }

@@ -1,5 +1,7 @@
 package dev.conduit.protocol;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Root of every exception Conduit throws. Each subclass is named after its cause and says, through
  * {@link #retryable()}, whether doing the same thing again later can succeed.
@@ -14,7 +16,7 @@ public class ConduitException extends RuntimeException {
         this.retryable = retryable;
     }
 
-    public ConduitException(String message, boolean retryable, Throwable cause) {
+    public ConduitException(String message, boolean retryable, @Nullable Throwable cause) {
         super(message, cause);
         this.retryable = retryable;
     }

@@ -193,12 +193,12 @@ public sealed interface Frame {
         }
 
         /** A lossy subscription, ending the session rather than dropping when {@code disconnectWhenSlow}. */
-        public Subscribe(int subscriptionId, String pattern, String queueGroup, boolean disconnectWhenSlow) {
+        public Subscribe(int subscriptionId, String pattern, @Nullable String queueGroup, boolean disconnectWhenSlow) {
             this(subscriptionId, pattern, queueGroup, disconnectWhenSlow, 0, 0);
         }
 
         /** A lossy subscription whose messages are dropped, with a GAP notice, when the session is too slow. */
-        public Subscribe(int subscriptionId, String pattern, String queueGroup) {
+        public Subscribe(int subscriptionId, String pattern, @Nullable String queueGroup) {
             this(subscriptionId, pattern, queueGroup, false);
         }
 
@@ -207,7 +207,7 @@ public sealed interface Frame {
          * {@code creditBytes} payload bytes) beyond what the client has reported consumed in {@link
          * Credit}, and holds the rest; it never drops them.
          */
-        public static Subscribe reliable(int subscriptionId, String pattern, String queueGroup, long creditMessages,
+        public static Subscribe reliable(int subscriptionId, String pattern, @Nullable String queueGroup, long creditMessages,
                                          long creditBytes) {
             if (creditMessages < 1 || creditBytes < 1) {
                 throw new IllegalArgumentException("a reliable subscription needs credit > 0: " + creditMessages + ", "

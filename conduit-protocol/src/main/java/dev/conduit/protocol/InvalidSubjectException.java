@@ -11,13 +11,13 @@ import org.jspecify.annotations.Nullable;
 public final class InvalidSubjectException extends ProtocolException {
     private static final long serialVersionUID = 1L;
 
-    private final FrameType frameType;
+    private final @Nullable FrameType frameType;
 
     public InvalidSubjectException(String message) {
         this(message, null);
     }
 
-    private InvalidSubjectException(String message, FrameType frameType) {
+    private InvalidSubjectException(String message, @Nullable FrameType frameType) {
         super(ErrorCode.INVALID_SUBJECT, message);
         this.frameType = frameType;
     }
@@ -29,6 +29,6 @@ public final class InvalidSubjectException extends ProtocolException {
 
     /** This error, as found in a frame of {@code type}. */
     InvalidSubjectException in(FrameType type) {
-        return frameType == type ? this : new InvalidSubjectException(getMessage(), type);
+        return frameType == type ? this : new InvalidSubjectException(String.valueOf(getMessage()), type);
     }
 }

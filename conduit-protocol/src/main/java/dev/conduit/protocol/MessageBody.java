@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class MessageBody {
     private final String subject;
-    private final String replyTo;
+    private final @Nullable String replyTo;
     private final Headers headers;
     private final int payloadLength;
     private final int encodedLength;
@@ -31,20 +31,20 @@ public final class MessageBody {
      * The payload; for a body decoded with its wire form kept ({@link #decoded}), null until first
      * asked for, then copied out of {@link #wire}. Volatile for the same reason as {@link #encoded}.
      */
-    private volatile byte[] payload;
+    private volatile byte @Nullable [] payload;
     /**
      * The body as on the wire, when it was decoded from it (the server's PUBLISH frames): written to
      * each subscriber as it is, never encoded again. Null otherwise.
      */
-    private final byte[] wire;
+    private final byte @Nullable [] wire;
     /**
      * The cached wire form, computed on first use. Volatile so that a buffer computed on one thread
      * is seen whole (contents, position, limit) by another; threads racing the first use may each
      * compute one, all with equal bytes, and the last write wins. No lock.
      */
-    private volatile ByteBuffer encoded;
+    private volatile @Nullable ByteBuffer encoded;
 
-    private MessageBody(String subject, String replyTo, Headers headers, byte[] payload) {
+    private MessageBody(String subject, @Nullable String replyTo, @Nullable Headers headers, byte[] payload) {
         this.subject = Objects.requireNonNull(subject, "subject");
         this.replyTo = replyTo == null || replyTo.isEmpty() ? null : replyTo;
         this.headers = headers == null ? Headers.EMPTY : headers;
@@ -55,7 +55,7 @@ public final class MessageBody {
                 + 4 + this.headers.encodedLength() + 4 + payload.length;
     }
 
-    private MessageBody(String subject, String replyTo, Headers headers, byte[] wire, int payloadLength) {
+    private MessageBody(String subject, @Nullable String replyTo, @Nullable Headers headers, byte[] wire, int payloadLength) {
         this.subject = subject;
         this.replyTo = replyTo == null || replyTo.isEmpty() ? null : replyTo;
         this.headers = headers == null ? Headers.EMPTY : headers;
@@ -77,7 +77,7 @@ public final class MessageBody {
      * A body decoded by the codec whose wire form, {@code wire}, is kept whole: the payload is its
      * last {@code payloadLength} bytes.
      */
-    static MessageBody decoded(String subject, String replyTo, Headers headers, byte[] wire, int payloadLength) {
+    static MessageBody decoded(String subject, @Nullable String replyTo, @Nullable Headers headers, byte[] wire, int payloadLength) {
         return new MessageBody(subject, replyTo, headers, wire, payloadLength);
     }
 
@@ -98,6 +98,7 @@ public final class MessageBody {
     public byte[] payload() {
         byte[] p = payload;
         if (p == null) {
+            byte[] wire = Objects.requireNonNull(this.wire, "a body without its payload has its wire form");
             p = Arrays.copyOfRange(wire, wire.length - payloadLength, wire.length);
             payload = p;
         }

@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.ToIntFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One direction of a session's sequenced frames (docs/protocol.md section 7a), seen by its sender:
@@ -140,7 +141,7 @@ public final class SequencedStream<T> {
      * A cumulative ACK: confirms and forgets every frame up to {@code n}, handing each to {@code
      * confirmed} (if not null) in order. An invalid or stale ACK changes nothing.
      */
-    public Ack acknowledge(long n, Consumer<? super T> confirmed) {
+    public Ack acknowledge(long n, @Nullable Consumer<? super T> confirmed) {
         if (n < 0) {
             return Ack.INVALID;
         }
@@ -167,7 +168,7 @@ public final class SequencedStream<T> {
      * {@link #replayAfter(long, Consumer)}, handing each frame the resume confirms to {@code
      * confirmed} (if not null) first, in order, as {@link #acknowledge(long, Consumer)} does.
      */
-    public Replay replayAfter(long lastReceived, Consumer<? super T> confirmed, Consumer<? super T> resend) {
+    public Replay replayAfter(long lastReceived, @Nullable Consumer<? super T> confirmed, Consumer<? super T> resend) {
         if (lastReceived < 0 || lastReceived > sent) {
             return Replay.BEYOND_SENT;
         }
@@ -196,7 +197,7 @@ public final class SequencedStream<T> {
         sent = 0;
     }
 
-    private void confirm(long n, Consumer<? super T> confirmed) {
+    private void confirm(long n, @Nullable Consumer<? super T> confirmed) {
         for (long k = acknowledged(); k < n; k++) {
             T item = held.removeFirst();
             heldBytes -= sizeOf.applyAsInt(item);

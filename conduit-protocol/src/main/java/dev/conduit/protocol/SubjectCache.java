@@ -1,6 +1,7 @@
 package dev.conduit.protocol;
 
 import java.nio.ByteBuffer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The message subjects a {@link FrameCodec} has recently decoded and checked, so that a stream of
@@ -29,7 +30,7 @@ final class SubjectCache {
     }
 
     /** The subject cached in {@code slot} if its characters are the {@code len} bytes at {@code pos}; else null. */
-    String get(int slot, ByteBuffer in, int pos, int len) {
+    @Nullable String get(int slot, ByteBuffer in, int pos, int len) {
         if (slot == NONE) {
             return null;
         }

@@ -29,17 +29,17 @@ public final class AuthConfig {
     /** The permissions entry for principals without an entry of their own. */
     public static final String DEFAULT_PERMISSIONS = "default";
 
-    private final Boolean allowAnonymous;
+    private final @Nullable Boolean allowAnonymous;
     private final Duration failedAuthDelay;
     private final List<StaticToken> tokens;
-    private final JwtSettings jwt;
-    private final Path revocationFile;
+    private final @Nullable JwtSettings jwt;
+    private final @Nullable Path revocationFile;
     private final Duration reloadInterval;
-    private final CertificatePrincipal mtls;
+    private final @Nullable CertificatePrincipal mtls;
     private final Map<String, Permissions> permissions;
     private final List<Authenticator> plugins;
 
-    private AuthConfig(Builder b, JwtSettings jwt) {
+    private AuthConfig(Builder b, @Nullable JwtSettings jwt) {
         this.allowAnonymous = b.allowAnonymous;
         this.failedAuthDelay = b.failedAuthDelay;
         this.tokens = List.copyOf(b.tokens);
@@ -107,7 +107,7 @@ public final class AuthConfig {
      *
      * @param expiresAt when the token expires (sessions using it are then closed with 419), or null for never
      */
-    public record StaticToken(String principal, String hash, java.time.Instant expiresAt) {
+    public record StaticToken(String principal, String hash, java.time.@Nullable Instant expiresAt) {
         public StaticToken {
             Objects.requireNonNull(principal, "principal");
             Objects.requireNonNull(hash, "hash");
@@ -129,7 +129,7 @@ public final class AuthConfig {
      * The revocation file ({@link Revocations}: token ids and principals no longer accepted), or null
      * for none. Re-read every {@link #reloadInterval()}; sessions it revokes are closed with 401.
      */
-    public Path revocationFile() {
+    public @Nullable Path revocationFile() {
         return revocationFile;
     }
 
@@ -186,19 +186,19 @@ public final class AuthConfig {
 
     /** Collects auth settings. Not thread-safe. */
     public static final class Builder {
-        private Boolean allowAnonymous;
+        private @Nullable Boolean allowAnonymous;
         private Duration failedAuthDelay = Duration.ofSeconds(1);
         private final List<StaticToken> tokens = new ArrayList<>();
-        private Path revocationFile;
+        private @Nullable Path revocationFile;
         private Duration reloadInterval = Duration.ofSeconds(10);
-        private Path jwtJwks;
-        private String jwtAlgorithm;
-        private String jwtSecret;
-        private Path jwtPublicKey;
-        private String jwtIssuer;
-        private String jwtAudience;
-        private JwtSettings jwt;
-        private CertificatePrincipal mtls;
+        private @Nullable Path jwtJwks;
+        private @Nullable String jwtAlgorithm;
+        private @Nullable String jwtSecret;
+        private @Nullable Path jwtPublicKey;
+        private @Nullable String jwtIssuer;
+        private @Nullable String jwtAudience;
+        private @Nullable JwtSettings jwt;
+        private @Nullable CertificatePrincipal mtls;
         private final Map<String, Permissions> permissions = new LinkedHashMap<>();
         private final List<Authenticator> plugins = new ArrayList<>();
 
@@ -230,7 +230,7 @@ public final class AuthConfig {
          * A static token that is refused from {@code expiresAt} on (null: never); a session using it is
          * closed with 419 then, unless it renewed its credentials with another.
          */
-        public Builder token(String principal, String hash, java.time.Instant expiresAt) {
+        public Builder token(String principal, String hash, java.time.@Nullable Instant expiresAt) {
             requireName(principal);
             TokenHashes.parse(hash);
             tokens.add(new StaticToken(principal, hash.trim(), expiresAt));
@@ -238,7 +238,7 @@ public final class AuthConfig {
         }
 
         /** A revocation file ({@link AuthConfig#revocationFile()}); null for none. */
-        public Builder revocationFile(Path file) {
+        public Builder revocationFile(@Nullable Path file) {
             this.revocationFile = file;
             return this;
         }
@@ -370,7 +370,7 @@ public final class AuthConfig {
                     try {
                         permissions(e.getKey(), permissionsFromYaml(e.getValue(), file, where));
                     } catch (IllegalArgumentException ex) {
-                        throw ex.getMessage().startsWith(file.toString()) ? ex
+                        throw String.valueOf(ex.getMessage()).startsWith(file.toString()) ? ex
                                 : new IllegalArgumentException(file + ": invalid " + where + ": " + ex.getMessage(), ex);
                     }
                 }

@@ -205,7 +205,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
     /** A builder holding the defaults overridden by the settings in a YAML file. */
     public static Builder load(Path yamlFile) {
         Builder b = builder();
-        Path folder = yamlFile.toAbsolutePath().getParent();
+        Path folder = Objects.requireNonNull(yamlFile.toAbsolutePath().getParent(), "an absolute file has a folder");
         ConfigSettings.fromYaml(yamlFile, b.extensions()::isSection).forEach((key, value) -> b.set(key,
                 PATH_SETTINGS.contains(key) && !value.isBlank() ? folder.resolve(value.trim()).toString() : value,
                 yamlFile.toString()));
@@ -289,35 +289,35 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private long maxMessagesPerSecond = PeerLimits.DEFAULT.maxMessagesPerSecond();
         private long maxBytesPerSecond = PeerLimits.DEFAULT.maxBytesPerSecond();
         /** Null until set: then it follows {@link #port} (0 if that is 0, else the default). */
-        private Integer httpPort;
+        private @Nullable Integer httpPort;
         private String httpHost = HttpConfig.DEFAULT.host();
         private String webSocketPath = HttpConfig.DEFAULT.webSocketPath();
         private List<String> allowedOrigins = HttpConfig.DEFAULT.allowedOrigins();
         private List<String> httpAllowedHosts = HttpConfig.DEFAULT.allowedHosts();
         private final AuthConfig.Builder authSettings = AuthConfig.builder();
-        private Path tlsCert;
-        private Path tlsKey;
-        private String tlsKeyPassword;
-        private Path tlsKeyStore;
-        private String tlsKeyStorePassword;
+        private @Nullable Path tlsCert;
+        private @Nullable Path tlsKey;
+        private @Nullable String tlsKeyPassword;
+        private @Nullable Path tlsKeyStore;
+        private @Nullable String tlsKeyStorePassword;
         private ServerTls.ClientAuth tlsClientAuth = ServerTls.ClientAuth.NONE;
-        private Path tlsClientCa;
-        private Path tlsClientCrl;
+        private @Nullable Path tlsClientCa;
+        private @Nullable Path tlsClientCrl;
         private List<String> tlsProtocols = List.of("TLSv1.3");
         private TlsProvider tlsProvider = TlsProvider.AUTO;
         private Duration tlsReloadInterval = ServerTls.DEFAULT_RELOAD_INTERVAL;
         /** Set by {@link #tls(ServerTls)}: replaces the {@code tls*} settings. */
-        private ServerTls tls;
-        private AuthConfig auth;
-        private Path unixSocket;
-        private Set<java.nio.file.attribute.PosixFilePermission> unixSocketPermissions;
-        private String unixSocketOwner;
-        private String unixSocketGroup;
+        private @Nullable ServerTls tls;
+        private @Nullable AuthConfig auth;
+        private @Nullable Path unixSocket;
+        private @Nullable Set<java.nio.file.attribute.PosixFilePermission> unixSocketPermissions;
+        private @Nullable String unixSocketOwner;
+        private @Nullable String unixSocketGroup;
         /** Where each setting's current value came from, for settings last set through {@link #set}. */
         private final Map<String, String> sources = new HashMap<>();
         /** Extension settings by section, key within it, text; {@link #extensions} is found on first need. */
         private final Map<String, Map<String, String>> extensionSettings = new java.util.TreeMap<>();
-        private Extensions extensions;
+        private @Nullable Extensions extensions;
 
         private Builder() {
         }
@@ -780,7 +780,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         }
 
         /** The {@code unixSocket*} settings as a {@link UnixSocket}; null if no file is set (then nothing else may be). */
-        private UnixSocket unixSocketFromSettings() {
+        private @Nullable UnixSocket unixSocketFromSettings() {
             if (unixSocket == null) {
                 for (String key : List.of("unixSocketMode", "unixSocketOwner", "unixSocketGroup")) {
                     if (sources.containsKey(key)) {
@@ -802,7 +802,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         }
 
         /** The {@code tls*} settings as a {@link ServerTls}; null if no certificate is set (then nothing else may be). */
-        private ServerTls tlsFromSettings() {
+        private @Nullable ServerTls tlsFromSettings() {
             if (tlsCert == null && tlsKey == null && tlsKeyStore == null) {
                 for (String key : List.of("tlsClientAuth", "tlsClientCa", "tlsClientCrl", "tlsProtocols", "tlsProvider", "tlsKeyPassword",
                         "tlsKeyStorePassword", "tlsReloadInterval")) {

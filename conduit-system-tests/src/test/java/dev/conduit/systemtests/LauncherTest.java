@@ -434,6 +434,23 @@ class LauncherTest {
         signal("TERM", server.process);
     }
 
+    @Test
+    void tcpToTheHttpPortFailsAtOnceNamingTheWebSocketUrl() throws Exception {
+        int port = freePort();
+        int http = freePort();
+        Run server = new Run("server", "--port", Integer.toString(port), "--http-port", Integer.toString(http));
+        server.awaitLine(server.out, "http on http://127.0.0.1:" + http);
+        // --retry-connect would try a silent or refusing address for ever: an HTTP answer ends it. The
+        // message is the HTTP one, not the connect timeout's "no WELCOME", so it came before the timeout.
+        Run pub = new Run("pub", "demo.x", "hi", "--server", "tcp://127.0.0.1:" + http, "--retry-connect");
+        assertThat(pub.exitCode()).as("stderr %s", pub.err).isEqualTo(3);
+        assertThat(pub.err).singleElement().asString().startsWith("conduit: cannot connect to tcp://127.0.0.1:" + http)
+                .contains("answered in HTTP (HTTP/1.1 400 Bad Request)")
+                .contains("connect to it with ws://127.0.0.1:" + http + "/conduit")
+                .doesNotContain("no WELCOME");
+        signal("TERM", server.process);
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -52,14 +53,14 @@ public final class ConduitServerExtension
 
     private final UnaryOperator<ServerConfig.Builder> configurer;
     /** Guarded by {@code this}: everything below. */
-    private Server server;
+    private @Nullable Server server;
     private boolean running;
     /** The port to bind next; 0 until a server has bound one, and again after a per-test server. */
     private int port;
     /** Likewise for the HTTP port (WebSocket links); 0 also when the server has none. */
     private int httpPort;
     /** The running (or last) server's configuration. */
-    private ServerConfig config;
+    private @Nullable ServerConfig config;
     /** How many class-level scopes ({@code @BeforeAll}, nested classes included) are open. */
     private int classScopes;
     private boolean inTest;
@@ -90,11 +91,12 @@ public final class ConduitServerExtension
      * @throws IllegalStateException if no server is running (outside a test, or after {@link #stop()})
      */
     public synchronized Server server() {
-        if (!running) {
+        Server s = server;
+        if (!running || s == null) {
             throw new IllegalStateException("no Conduit server is running"
-                    + (server == null ? "" : ": it was stopped; start() brings it back"));
+                    + (s == null ? "" : ": it was stopped; start() brings it back"));
         }
-        return server;
+        return s;
     }
 
     /** The address the server is bound to. */
@@ -130,7 +132,8 @@ public final class ConduitServerExtension
     /** Where WebSocket clients connect: {@code ws://127.0.0.1:HTTPPORT/conduit} (the configured path). */
     public synchronized String webSocketEndpoint() {
         InetSocketAddress a = httpAddress();
-        return "ws://" + a.getHostString() + ":" + a.getPort() + config.webSocketPath();
+        ServerConfig c = Objects.requireNonNull(config, "a running server has its configuration");
+        return "ws://" + a.getHostString() + ":" + a.getPort() + c.webSocketPath();
     }
 
     /** Like {@link #connect()}, over a WebSocket link to {@link #webSocketEndpoint()}. */
@@ -192,9 +195,10 @@ public final class ConduitServerExtension
      * {@link #start()}. Does nothing if it is not running.
      */
     public synchronized void stop() {
-        if (running) {
+        Server s = server;
+        if (running && s != null) {
             running = false;
-            server.close();
+            s.close();
         }
     }
 
@@ -214,13 +218,15 @@ public final class ConduitServerExtension
             if (httpPort != 0) {
                 builder.httpPort(httpPort);
             }
-            config = builder.build();
-            server = Server.create(config).start();
+            ServerConfig built = builder.build();
+            Server started = Server.create(built).start();
+            config = built;
+            server = started;
             running = true;
-            port = server.address().getPort();
-            httpPort = config.http().enabled() ? server.httpAddress().getPort() : 0;
+            port = started.address().getPort();
+            httpPort = built.http().enabled() ? started.httpAddress().getPort() : 0;
         }
-        return server;
+        return server();
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One direction of a {@link ProxiedConnection}: what its source channel reads, held in order until
@@ -28,11 +29,13 @@ final class Pipe {
     private final NettyFaultProxy proxy;
     private final FaultProxy.Direction direction;
     private final ArrayDeque<Chunk> held = new ArrayDeque<>();
+    @SuppressWarnings("NullAway.Init") // set by attach(), before any bytes move
     private Channel source;
+    @SuppressWarnings("NullAway.Init") // set by attach()
     private Channel sink;
     private long heldBytes;
     /** The limit last applied, compared by identity: a new limit restarts the count. */
-    private NettyFaultProxy.Limit limit;
+    private NettyFaultProxy.@Nullable Limit limit;
     /** Bytes still allowed before the cut; {@link Long#MAX_VALUE} for no limit. */
     private long remaining = Long.MAX_VALUE;
     /** Throttle: when the next slice may leave. */
@@ -40,7 +43,7 @@ final class Pipe {
     private boolean sourceEnded;
     private boolean sourceFailed;
     private boolean finished;
-    private ScheduledFuture<?> wakeUp;
+    private @Nullable ScheduledFuture<?> wakeUp;
     private long wakeUpAt;
 
     /** Bytes read and when they may be forwarded. */

@@ -10,7 +10,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One connection through the proxy: the socket a client opened to it, the socket the proxy opened
@@ -35,7 +37,7 @@ final class ProxiedConnection {
     private final Pipe toTarget;
     private final Pipe fromTarget;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
-    private Channel target;
+    private @Nullable Channel target;
     private State state = State.CONNECTING;
     private int openChannels;
 
@@ -112,7 +114,7 @@ final class ProxiedConnection {
         }
         state = State.CUTTING;
         client.config().setAutoRead(false);
-        target.config().setAutoRead(false);
+        Objects.requireNonNull(target, "an open connection has its target").config().setAutoRead(false);
         sink.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> cut());
     }
 
@@ -126,7 +128,7 @@ final class ProxiedConnection {
     }
 
     /** Closes {@code channel} with a TCP reset rather than an orderly FIN. */
-    static void reset(Channel channel) {
+    static void reset(@Nullable Channel channel) {
         if (channel == null || !channel.isOpen()) {
             return;
         }

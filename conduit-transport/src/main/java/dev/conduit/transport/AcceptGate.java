@@ -15,11 +15,11 @@ public interface AcceptGate {
     AcceptGate OPEN = remoteHost -> () -> { };
 
     /**
-     * @param remoteHost the peer's IP address as text, such as {@code 127.0.0.1}
+     * @param remoteHost the peer's IP address as text, such as {@code 127.0.0.1}; null when it has none
      * @return what to run once the socket has closed (it runs exactly once), or null to refuse the
      *         socket: it is then closed at once (plain HTTP first gets a 503 written)
      */
-    @Nullable Runnable admit(String remoteHost);
+    @Nullable Runnable admit(@Nullable String remoteHost);
 
     /**
      * A limit of the port closed a connection or refused a request: a {@code Host} or {@code Origin}

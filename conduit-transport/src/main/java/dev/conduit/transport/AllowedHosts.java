@@ -4,6 +4,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The host names an HTTP port answers to ({@link HttpPortOptions#allowedHosts}): what keeps a page
@@ -41,7 +42,7 @@ final class AllowedHosts {
     }
 
     /** The host part of a Host header, normalized; null if it is malformed. */
-    static String hostOf(String header) {
+    static @Nullable String hostOf(String header) {
         String h = header.trim();
         String host;
         String port;

@@ -31,6 +31,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,7 +79,7 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
      *
      * @throws IllegalArgumentException naming the file and what is wrong with it
      */
-    static ClientCertificateTrust load(Path caFile, Path crlFile) throws IOException, GeneralSecurityException {
+    static ClientCertificateTrust load(Path caFile, @Nullable Path crlFile) throws IOException, GeneralSecurityException {
         CertificateFactory x509 = CertificateFactory.getInstance("X.509");
         List<X509Certificate> authorities = new ArrayList<>();
         try (InputStream in = Files.newInputStream(caFile)) {
@@ -170,7 +171,7 @@ final class ClientCertificateTrust extends X509ExtendedTrustManager {
      * @return why the chain is revoked (naming the certificate, its serial number and the date), or
      *         null if it is not
      */
-    String revocation(List<X509Certificate> chain) {
+    @Nullable String revocation(List<X509Certificate> chain) {
         for (X509Certificate c : chain) {
             for (X509CRL crl : crls) {
                 if (!crl.getIssuerX500Principal().equals(c.getIssuerX500Principal())) {

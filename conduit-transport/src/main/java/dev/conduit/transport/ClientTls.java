@@ -60,14 +60,14 @@ public record ClientTls(@Nullable Path trustedCertificates, @Nullable Path trust
 
     /** Starts from {@link #DEFAULT}. */
     public static final class Builder {
-        private Path trustedCertificates;
-        private Path trustStore;
-        private String trustStorePassword;
-        private Path certificateChain;
-        private Path privateKey;
-        private String privateKeyPassword;
-        private Path keyStore;
-        private String keyStorePassword;
+        private @Nullable Path trustedCertificates;
+        private @Nullable Path trustStore;
+        private @Nullable String trustStorePassword;
+        private @Nullable Path certificateChain;
+        private @Nullable Path privateKey;
+        private @Nullable String privateKeyPassword;
+        private @Nullable Path keyStore;
+        private @Nullable String keyStorePassword;
         private boolean verifyHostname = true;
         private List<String> protocols = List.of("TLSv1.3");
         private TlsProvider provider = TlsProvider.AUTO;

@@ -7,9 +7,14 @@ import dev.conduit.protocol.ProtocolException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns received bytes into frames for one connection and hands them straight to its {@link
@@ -20,8 +25,8 @@ import java.util.function.Function;
 final class FrameDecoder extends ByteToMessageDecoder {
     private final NettyConnection connection;
     private final Function<Connection, FrameHandler> handlerFactory;
-    private FrameHandler handler;
-    private Throwable failure;
+    private @Nullable FrameHandler handler;
+    private @Nullable Throwable failure;
     /** Set once the stream can no longer be framed: everything after is discarded. */
     private boolean broken;
     /**
@@ -31,6 +36,8 @@ final class FrameDecoder extends ByteToMessageDecoder {
     private final boolean wholeMessages;
     /** Whether the handler is made when the decoder is added (the channel being active by then). */
     private final boolean makeHandlerWhenAdded;
+    /** Until the stream's first bytes have been looked at for an HTTP answer ({@link #answeredInHttp}). */
+    private boolean atStart;
 
     FrameDecoder(NettyConnection connection, Function<Connection, FrameHandler> handlerFactory) {
         this(connection, handlerFactory, false, false);
@@ -42,6 +49,7 @@ final class FrameDecoder extends ByteToMessageDecoder {
         this.handlerFactory = handlerFactory;
         this.wholeMessages = wholeMessages;
         this.makeHandlerWhenAdded = makeHandlerWhenAdded;
+        this.atStart = !wholeMessages;
     }
 
     /**
@@ -94,6 +102,22 @@ final class FrameDecoder extends ByteToMessageDecoder {
             in.skipBytes(in.readableBytes());
             return;
         }
+        if (atStart) {
+            if (in.readableBytes() < HTTP_VERSION.length && prefixOfHttp(in)) {
+                return; // wait for the fifth byte before deciding
+            }
+            atStart = false;
+            if (answeredInHttp(in)) {
+                broken = true;
+                String statusLine = statusLine(in);
+                in.skipBytes(in.readableBytes());
+                handler.onProtocolError(new ProtocolException(ErrorCode.PROTOCOL_ERROR, "the peer answered in HTTP ("
+                        + statusLine + "): that is an HTTP port, for WebSocket links, not a Conduit TCP port; connect "
+                        + "to it with " + webSocketUrl(ctx.channel().remoteAddress())
+                        + " (or to the server's TCP port with tcp://)"), false);
+                return;
+            }
+        }
         ByteBuffer bytes = in.nioBuffer(in.readerIndex(), in.readableBytes());
         int start = bytes.position();
         try {
@@ -121,7 +145,7 @@ final class FrameDecoder extends ByteToMessageDecoder {
                 int frameStart = bytes.position();
                 Frame frame;
                 try {
-                    frame = codec.decode(bytes);
+                    frame = Objects.requireNonNull(codec.decode(bytes), "a whole frame was there"); // size checked above
                 } catch (ProtocolException e) {
                     bytes.position(frameStart + size);
                     handler.onProtocolError(e, true);
@@ -132,6 +156,51 @@ final class FrameDecoder extends ByteToMessageDecoder {
         } finally {
             in.skipBytes(bytes.position() - start);
         }
+    }
+
+    private static final byte[] HTTP_VERSION = "HTTP/".getBytes(StandardCharsets.US_ASCII);
+    /** How much of an HTTP status line a message quotes. */
+    private static final int MAX_QUOTED_STATUS = 64;
+
+    private static boolean prefixOfHttp(ByteBuf in) {
+        for (int i = 0; i < Math.min(in.readableBytes(), HTTP_VERSION.length); i++) {
+            if (in.getByte(in.readerIndex() + i) != HTTP_VERSION[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether a byte stream starts with {@code HTTP/}: an HTTP server's response, from a port that
+     * answers a HELLO as a bad request (a Conduit server's HTTP port does, at once). As a frame's
+     * length prefix those bytes would claim over a gigabyte, more than any frame may be, so no
+     * Conduit peer can start so; the check only lets the failure say what the peer is.
+     */
+    private static boolean answeredInHttp(ByteBuf in) {
+        return in.readableBytes() >= HTTP_VERSION.length && prefixOfHttp(in);
+    }
+
+    /** The WebSocket URL of a Conduit server's HTTP port at the peer's address. */
+    private static String webSocketUrl(SocketAddress peer) {
+        if (peer instanceof InetSocketAddress a) {
+            String host = a.getHostString();
+            return "ws://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort() + "/conduit";
+        }
+        return "ws://HOST:PORT/conduit";
+    }
+
+    /** The status line (its first printable characters, up to the line end), for the message. */
+    private static String statusLine(ByteBuf in) {
+        StringBuilder line = new StringBuilder();
+        for (int i = in.readerIndex(); i < in.writerIndex() && line.length() < MAX_QUOTED_STATUS; i++) {
+            byte b = in.getByte(i);
+            if (b == '\r' || b == '\n') {
+                break;
+            }
+            line.append(b >= 0x20 && b < 0x7f ? (char) b : '?');
+        }
+        return line.toString();
     }
 
     @Override

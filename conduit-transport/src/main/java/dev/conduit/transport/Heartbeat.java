@@ -3,6 +3,7 @@ package dev.conduit.transport;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Dead-peer detection for one connection, the same on both sides. Whenever nothing has been
@@ -25,7 +26,7 @@ public final class Heartbeat {
     private final Runnable onDead;
     private volatile long lastReceived;
     private volatile boolean stopped;
-    private Connection.Cancellable timer;
+    private Connection.@Nullable Cancellable timer;
 
     /**
      * @param interval how long the link may be silent before a PING goes out; also the time between

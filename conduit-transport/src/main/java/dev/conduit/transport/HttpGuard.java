@@ -5,6 +5,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.WriteBufferWaterMark;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The first handler of an accepted HTTP connection (before TLS): one absolute deadline ({@link
@@ -20,8 +21,10 @@ final class HttpGuard extends ChannelInboundHandlerAdapter {
     static final String NAME = "http-guard";
 
     private final HttpPortOptions options;
+    @SuppressWarnings("NullAway.Init") // set by handlerAdded, before anything else runs
     private ChannelHandlerContext ctx;
-    private ScheduledFuture<?> deadline;
+    private @Nullable ScheduledFuture<?> deadline;
+    @SuppressWarnings("NullAway.Init") // set by handlerAdded
     private WriteBufferWaterMark original;
     /** Whether anything arrived since the deadline was last armed: a silent idle connection is closed quietly. */
     private boolean heard;

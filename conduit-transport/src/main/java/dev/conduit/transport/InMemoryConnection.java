@@ -11,6 +11,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +45,9 @@ final class InMemoryConnection implements Connection {
     /** Encoded size of the frames in the inbox, so that limits read the same as over TCP. */
     private final AtomicLong inboxBytes = new AtomicLong();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    @SuppressWarnings("NullAway.Init") // set by pair(), before either side is handed out
     private volatile InMemoryConnection peer;
+    @SuppressWarnings("NullAway.Init") // set by pair(), before either side is handed out
     private volatile FrameHandler handler;
     /**
      * Set by the drain once the handler has been told it is closed: from then on the drain only runs
@@ -181,7 +184,7 @@ final class InMemoryConnection implements Connection {
         }
     }
 
-    private void finish(FrameHandler h, Throwable cause) {
+    private void finish(FrameHandler h, @Nullable Throwable cause) {
         finished = true;
         closeFuture.complete(null);
         try {
@@ -273,7 +276,7 @@ final class InMemoryConnection implements Connection {
     private final class Timer implements Cancellable {
         private final Runnable task;
         private volatile boolean cancelled;
-        private volatile Cancellable due;
+        private volatile @Nullable Cancellable due;
 
         Timer(Runnable task) {
             this.task = task;

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -218,7 +219,7 @@ final class NettyConnection implements Connection {
      * @throws IllegalArgumentException if the frame cannot be encoded (a string field over 65535
      *         bytes); the batch not yet written is then released
      */
-    private ByteBuf encodeInto(ByteBuf batch, Frame frame, int length) {
+    private @Nullable ByteBuf encodeInto(@Nullable ByteBuf batch, Frame frame, int length) {
         {
             if (frame instanceof Frame.Message m && m.body().encodedLength() >= SHARE_BODY_BYTES) {
                 batch = ensure(batch, FrameCodec.MESSAGE_HEAD_BYTES);
@@ -285,7 +286,7 @@ final class NettyConnection implements Connection {
         queuedBytes.addAndGet(-discarded);
     }
 
-    private ByteBuf ensure(ByteBuf batch, int length) {
+    private ByteBuf ensure(@Nullable ByteBuf batch, int length) {
         if (batch != null && batch.writableBytes() >= length) {
             return batch;
         }
@@ -297,7 +298,7 @@ final class NettyConnection implements Connection {
         return buf.internalNioBuffer(buf.writerIndex(), length);
     }
 
-    private void write(ByteBuf batch) {
+    private void write(@Nullable ByteBuf batch) {
         if (batch == null) {
             return;
         }
@@ -352,7 +353,7 @@ final class NettyConnection implements Connection {
     }
 
     @Override
-    public String remoteHost() {
+    public @Nullable String remoteHost() {
         return channel.remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null
                 ? a.getAddress().getHostAddress() : null;
     }

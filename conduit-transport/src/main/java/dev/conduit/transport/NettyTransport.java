@@ -42,6 +42,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -249,7 +250,7 @@ final class NettyTransport implements Transport {
         }
         return new Listener() {
             @Override
-            public InetSocketAddress address() {
+            public @Nullable InetSocketAddress address() {
                 return null;
             }
 
@@ -266,13 +267,13 @@ final class NettyTransport implements Transport {
     }
 
     @Override
-    public Listener listen(InetSocketAddress address, ProtocolLimits limits, ServerTls tls,
+    public Listener listen(InetSocketAddress address, ProtocolLimits limits, @Nullable ServerTls tls,
                            Function<Connection, FrameHandler> acceptor) {
         return listen(address, limits, tls == null ? null : new ServerTlsContext(tls, clock), acceptor);
     }
 
     /** As {@link #listen(InetSocketAddress, ProtocolLimits, ServerTls, Function)}, with its TLS context made; for tests. */
-    Listener listen(InetSocketAddress address, ProtocolLimits limits, ServerTlsContext ssl,
+    Listener listen(InetSocketAddress address, ProtocolLimits limits, @Nullable ServerTlsContext ssl,
                     Function<Connection, FrameHandler> acceptor) {
         return bind(address, ssl, new ChannelInitializer<>() {
             @Override
@@ -290,7 +291,7 @@ final class NettyTransport implements Transport {
 
     @Override
     public Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket,
-                               HttpPortOptions port, ServerTls tls, Function<Connection, FrameHandler> acceptor,
+                               HttpPortOptions port, @Nullable ServerTls tls, Function<Connection, FrameHandler> acceptor,
                                HttpService http) {
         AllowedHosts hosts = new AllowedHosts(port.allowedHosts());
         OriginPolicy origins = new OriginPolicy(webSocket, tls != null, hosts);
@@ -317,7 +318,7 @@ final class NettyTransport implements Transport {
     }
 
     /** Binds, or fails (closing {@code tls}); the listener's close closes {@code tls} too. */
-    private Listener bind(InetSocketAddress address, ServerTlsContext tls, ChannelInitializer<Channel> initializer) {
+    private Listener bind(InetSocketAddress address, @Nullable ServerTlsContext tls, ChannelInitializer<Channel> initializer) {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(serverChannelType)

@@ -15,6 +15,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +48,7 @@ public final class ReloadingFiles<T> implements AutoCloseable {
     private List<String> seen;
     private volatile boolean closed;
     /** The next scheduled check; under this. */
-    private Connection.Cancellable next;
+    private Connection.@Nullable Cancellable next;
 
     /**
      * Reads the files and builds the first value now.

@@ -152,14 +152,14 @@ public record ServerTls(@Nullable Path certificateChain, @Nullable Path privateK
      * change every 10 seconds.
      */
     public static final class Builder {
-        private Path certificateChain;
-        private Path privateKey;
-        private String privateKeyPassword;
-        private Path keyStore;
-        private String keyStorePassword;
+        private @Nullable Path certificateChain;
+        private @Nullable Path privateKey;
+        private @Nullable String privateKeyPassword;
+        private @Nullable Path keyStore;
+        private @Nullable String keyStorePassword;
         private ClientAuth clientAuth = ClientAuth.NONE;
-        private Path clientCa;
-        private Path clientCrl;
+        private @Nullable Path clientCa;
+        private @Nullable Path clientCrl;
         private List<String> protocols = List.of("TLSv1.3");
         private TlsProvider provider = TlsProvider.AUTO;
         private Duration reloadInterval = DEFAULT_RELOAD_INTERVAL;

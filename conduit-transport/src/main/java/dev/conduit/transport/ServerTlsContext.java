@@ -15,6 +15,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -39,15 +41,15 @@ final class ServerTlsContext implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ServerTlsContext.class);
 
     /** A built context and the client certificate trust inside it (null when no certificates are asked for). */
-    private record Loaded(SslContext ssl, ClientCertificateTrust trust) {
+    private record Loaded(SslContext ssl, @Nullable ClientCertificateTrust trust) {
     }
 
     private final ReloadingFiles<Loaded> files;
-    private final ExecutorService checker;
+    private final @Nullable ExecutorService checker;
     /** Open TLS connections, removed as they close. */
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     /** The context open connections were last checked against; on the check thread. */
-    private Loaded checked;
+    private @Nullable Loaded checked;
 
     /** As {@link #ServerTlsContext(ServerTls, Clock)} with the system clock. */
     ServerTlsContext(ServerTls tls) {
@@ -99,9 +101,10 @@ final class ServerTlsContext implements AutoCloseable {
             channel.closeFuture().addListener(f -> open.remove(channel));
             handler.handshakeFuture().addListener(f -> {
                 Loaded now = files.current();
-                if (f.isSuccess() && now != made) {
+                ClientCertificateTrust trust = now.trust();
+                if (f.isSuccess() && now != made && trust != null) {
                     // The lists changed while this handshake ran on the old ones: the check may have missed it.
-                    checkOne(channel, handler, now.trust());
+                    checkOne(channel, handler, trust);
                 }
             });
         }

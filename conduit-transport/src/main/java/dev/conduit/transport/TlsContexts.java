@@ -28,6 +28,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManagerFactory;
+import org.jspecify.annotations.Nullable;
 
 /** Builds Netty TLS contexts from {@link ServerTls} and {@link ClientTls}: the one place that picks ciphers. */
 final class TlsContexts {
@@ -82,7 +83,7 @@ final class TlsContexts {
      *
      * @throws IllegalArgumentException naming the file and what is wrong with it
      */
-    static SslContext server(ServerTls tls, ClientCertificateTrust trust) {
+    static SslContext server(ServerTls tls, @Nullable ClientCertificateTrust trust) {
         try {
             if (tls.keyStore() == null && tls.privateKeyPassword() == null) {
                 checkKeyMatchesCertificate(readable(tls.certificateChain()), readable(tls.privateKey()));
@@ -96,8 +97,8 @@ final class TlsContexts {
                     .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE);
             switch (tls.clientAuth()) {
                 case NONE -> b.clientAuth(ClientAuth.NONE);
-                case REQUEST -> b.clientAuth(ClientAuth.OPTIONAL).trustManager(trust);
-                case REQUIRE -> b.clientAuth(ClientAuth.REQUIRE).trustManager(trust);
+                case REQUEST -> b.clientAuth(ClientAuth.OPTIONAL).trustManager(java.util.Objects.requireNonNull(trust, "a listener that asks for client certificates has their trust"));
+                case REQUIRE -> b.clientAuth(ClientAuth.REQUIRE).trustManager(java.util.Objects.requireNonNull(trust, "a listener that asks for client certificates has their trust"));
             }
             return b.build();
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
@@ -194,13 +195,13 @@ final class TlsContexts {
         }
     }
 
-    private static KeyManagerFactory keyManagers(Path pkcs12, String password) throws IOException, GeneralSecurityException {
+    private static KeyManagerFactory keyManagers(@Nullable Path pkcs12, @Nullable String password) throws IOException, GeneralSecurityException {
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(pkcs12(pkcs12, password), password == null ? new char[0] : password.toCharArray());
         return kmf;
     }
 
-    private static KeyStore pkcs12(Path file, String password) throws IOException, GeneralSecurityException {
+    private static KeyStore pkcs12(@Nullable Path file, @Nullable String password) throws IOException, GeneralSecurityException {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(readable(file))) {
             ks.load(in, password == null ? null : password.toCharArray());
@@ -208,7 +209,11 @@ final class TlsContexts {
         return ks;
     }
 
-    private static Path readable(Path file) {
+    /** The file, if it can be read; a file the configuration left out (null) fails the same way. */
+    private static Path readable(@Nullable Path file) {
+        if (file == null) {
+            throw new IllegalArgumentException("a TLS file is not configured");
+        }
         if (!Files.isReadable(file)) {
             throw new IllegalArgumentException(file + " does not exist or cannot be read");
         }

@@ -4,6 +4,7 @@ import dev.conduit.protocol.ProtocolLimits;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A set of I/O threads (event loops) and the sockets they serve. One transport can both connect and
@@ -39,7 +40,7 @@ public interface Transport extends Connector, AutoCloseable {
      * its own here: the acceptor's handler must close a connection that does not finish its
      * handshake in time (the server's handshake deadline does).
      */
-    Listener listen(InetSocketAddress address, ProtocolLimits limits, ServerTls tls,
+    Listener listen(InetSocketAddress address, ProtocolLimits limits, @Nullable ServerTls tls,
                     Function<Connection, FrameHandler> acceptor);
 
     /**
@@ -71,7 +72,7 @@ public interface Transport extends Connector, AutoCloseable {
      * as {@link #listen(InetSocketAddress, ProtocolLimits, ServerTls, Function)} does.
      */
     default Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket,
-                                ServerTls tls, Function<Connection, FrameHandler> acceptor, HttpService http) {
+                                @Nullable ServerTls tls, Function<Connection, FrameHandler> acceptor, HttpService http) {
         return listenHttp(address, limits, webSocket, HttpPortOptions.DEFAULT, tls, acceptor, http);
     }
 
@@ -83,7 +84,7 @@ public interface Transport extends Connector, AutoCloseable {
      * the allowed {@code Host} names (see {@link HttpPortOptions}).
      */
     Listener listenHttp(InetSocketAddress address, ProtocolLimits limits, WebSocketOptions webSocket,
-                        HttpPortOptions port, ServerTls tls, Function<Connection, FrameHandler> acceptor,
+                        HttpPortOptions port, @Nullable ServerTls tls, Function<Connection, FrameHandler> acceptor,
                         HttpService http);
 
     /** Shuts the event loops down; open connections are closed. */

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Carries Conduit frames over an established WebSocket, between Netty's WebSocket codec (below)
@@ -45,7 +46,7 @@ final class WebSocketLink extends ChannelDuplexHandler implements LinkStyle {
 
     private final FrameDecoder decoder;
     private final NettyConnection connection;
-    private CompositeByteBuf pending;
+    private @Nullable CompositeByteBuf pending;
     private final List<ChannelPromise> pendingPromises = new ArrayList<>();
     private boolean closeSent;
     /** The close code sent when the link closes: set by the protocol error that ends it. */
@@ -221,7 +222,7 @@ final class WebSocketLink extends ChannelDuplexHandler implements LinkStyle {
 
     /** A WebSocket frame or message the codec refused, on its way from {@link Violations} to the link. */
     record Violation(WebSocketCloseStatus status, String message) {
-        static Violation of(Throwable cause) {
+        static @Nullable Violation of(Throwable cause) {
             if (cause instanceof CorruptedWebSocketFrameException corrupted) {
                 return new Violation(corrupted.closeStatus(), "bad WebSocket frame: " + corrupted.getMessage());
             }

@@ -20,13 +20,15 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Builds the pipelines of the HTTP port and of WebSocket client links, all from Netty's codecs: the
  * one place that knows their order. (A TLS handler, for https and wss, goes first in both.)
  *
  * <pre>
- * server, before the upgrade:  HttpGuard | (TLS) | HttpServerCodec | HttpObjectAggregator | HttpFront
+ * server, before the upgrade:  HttpGuard | (TLS) | NotHttpGuard (until the method's end) | HttpServerCodec
+ *                              | HttpObjectAggregator | HttpFront
  *                              | Violations | WebSocketServerProtocolHandler | WebSocketFrameAggregator | Upgraded
  * server, after the upgrade:   ws decoder, ws encoder | Violations | WebSocketServerProtocolHandler
  *                              | WebSocketFrameAggregator | WebSocketLink | FrameDecoder
@@ -78,6 +80,7 @@ final class WebSocketPipelines {
         ChannelPipeline p = ch.pipeline();
         HttpGuard guard = new HttpGuard(port);
         p.addFirst(HttpGuard.NAME, guard); // before TLS: its deadline covers the TLS handshake too
+        p.addLast(NotHttpGuard.NAME, new NotHttpGuard());
         p.addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE_BYTES, MAX_HEADER_BYTES, 8192));
         p.addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY_BYTES));
         p.addLast("http-front", new HttpFront(options, origins, service, hosts, port.gate(), guard));
@@ -122,10 +125,10 @@ final class WebSocketPipelines {
         private final ProtocolLimits limits;
         private final Function<Connection, FrameHandler> handlerFactory;
         /** A client's connect, failed if the link ends before the upgrade; null on the server. */
-        private final CompletableFuture<Connection> pending;
+        private final @Nullable CompletableFuture<Connection> pending;
 
         Upgraded(ProtocolLimits limits, Function<Connection, FrameHandler> handlerFactory,
-                 CompletableFuture<Connection> pending) {
+                 @Nullable CompletableFuture<Connection> pending) {
             this.limits = limits;
             this.handlerFactory = handlerFactory;
             this.pending = pending;

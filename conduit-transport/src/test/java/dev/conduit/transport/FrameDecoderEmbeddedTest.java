@@ -263,4 +263,50 @@ class FrameDecoderEmbeddedTest {
         ch.close();
         assertThat(seen.closes).hasSize(1);
     }
+
+    private static final byte[] HTTP_400 = ("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    @Test
+    void anHttpAnswerAsTheFirstBytesIsReportedAsAnHttpPortWithItsStatusLine() {
+        EmbeddedChannel ch = channel();
+        ch.writeInbound(Unpooled.wrappedBuffer(HTTP_400));
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes(new Frame.Ping(1))));
+        assertThat(seen.frames).isEmpty();
+        assertThat(seen.errors).singleElement().satisfies(e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.PROTOCOL_ERROR);
+            assertThat(e.getMessage()).contains("answered in HTTP (HTTP/1.1 400 Bad Request)")
+                    .contains("ws://HOST:PORT/conduit").doesNotContain("\r", "\n");
+        });
+        assertThat(seen.inSync).containsExactly(false);
+    }
+
+    @Test
+    void anHttpAnswerFedOneByteAtATimeIsReportedAtItsFifthByte() {
+        EmbeddedChannel ch = channel();
+        for (int i = 0; i < HTTP_400.length; i++) {
+            ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {HTTP_400[i]}));
+            assertThat(seen.errors).as("after byte %d", i).hasSize(i < 4 ? 0 : 1);
+        }
+        assertThat(seen.errors.get(0).getMessage()).contains("answered in HTTP (HTTP/)");
+    }
+
+    @Test
+    void httpLaterInTheStreamOrWithoutItsSlashIsFramedAsUsual() {
+        EmbeddedChannel ch = channel();
+        ch.writeInbound(Unpooled.wrappedBuffer(bytes(new Frame.Ping(1))));
+        ch.writeInbound(Unpooled.wrappedBuffer(HTTP_400));
+        assertThat(seen.frames).containsExactly(new Frame.Ping(1));
+        assertThat(seen.errors).singleElement().isInstanceOf(FrameTooLargeException.class);
+
+        Seen other = new Seen();
+        EmbeddedChannel second = new EmbeddedChannel(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel c) {
+                c.pipeline().addLast(new FrameDecoder(new NettyConnection(c, ProtocolLimits.DEFAULT), x -> other));
+            }
+        });
+        second.writeInbound(Unpooled.wrappedBuffer("HTTPS".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        assertThat(other.errors).singleElement().isInstanceOf(FrameTooLargeException.class);
+    }
 }

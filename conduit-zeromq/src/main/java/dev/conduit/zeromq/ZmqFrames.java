@@ -1,5 +1,6 @@
 package dev.conduit.zeromq;
 
+import org.jspecify.annotations.Nullable;
 import dev.conduit.client.NoRespondersException;
 import dev.conduit.client.RequestTimeoutException;
 import dev.conduit.client.ServerErrorException;
@@ -57,14 +58,14 @@ final class ZmqFrames {
             return Subjects.checkSubject(text, maxSubjectBytes);
         } catch (ConduitException invalid) {
             if (policy == ZeroMqConfig.InvalidTopics.DROP) {
-                throw new Malformed(invalid.getMessage());
+                throw new Malformed(String.valueOf(invalid.getMessage()));
             }
         }
         String replaced = replace(text);
         try {
             return Subjects.checkSubject(replaced, maxSubjectBytes);
         } catch (ConduitException invalid) {
-            throw new Malformed(invalid.getMessage());
+            throw new Malformed(String.valueOf(invalid.getMessage()));
         }
     }
 
@@ -112,7 +113,7 @@ final class ZmqFrames {
     }
 
     /** Writes a headers part; null if there are none (then no part is sent). */
-    static byte[] headersPart(Headers headers) {
+    static byte @Nullable [] headersPart(Headers headers) {
         if (headers.isEmpty()) {
             return null;
         }
@@ -131,7 +132,7 @@ final class ZmqFrames {
         } else if (e instanceof RequestTimeoutException) {
             status = "ERROR 408 request timed out";
         } else if (e instanceof ServerErrorException s) {
-            status = "ERROR " + s.code() + " " + oneLine(s.getMessage());
+            status = "ERROR " + s.code() + " " + oneLine(String.valueOf(s.getMessage()));
         } else {
             status = "ERROR 500 " + oneLine(String.valueOf(e.getMessage()));
         }

@@ -1,5 +1,6 @@
 package dev.conduit.zeromq;
 
+import org.jspecify.annotations.Nullable;
 import dev.conduit.client.BufferFullException;
 import dev.conduit.client.Client;
 import dev.conduit.client.Message;
@@ -101,7 +102,7 @@ final class ZmqGateway implements ZeroMqGateway, AutoCloseable {
     }
 
     private ZmqGateway(ZeroMqConfig config, String serverHost, Client client, Clock clock, int maxSubjectBytes,
-                       io.micrometer.core.instrument.MeterRegistry registry, Function<String, Runnable> admit) {
+                       io.micrometer.core.instrument.MeterRegistry registry, Function<String, @Nullable Runnable> admit) {
         this.config = config;
         this.client = client;
         this.clock = clock;
@@ -137,7 +138,7 @@ final class ZmqGateway implements ZeroMqGateway, AutoCloseable {
      * against the server's connection limits: it returns the peer's release, or null to refuse it.
      */
     static ZmqGateway start(ZeroMqConfig config, String serverHost, Client client, Clock clock, int maxSubjectBytes,
-                            io.micrometer.core.instrument.MeterRegistry registry, Function<String, Runnable> admit) {
+                            io.micrometer.core.instrument.MeterRegistry registry, Function<String, @Nullable Runnable> admit) {
         ZmqGateway g = new ZmqGateway(config, serverHost, client, clock, maxSubjectBytes, registry, admit);
         for (String service : config.services()) {
             client.subscribe(service, WORKER_GROUP, g::fromConduitToWorker);
@@ -237,7 +238,7 @@ final class ZmqGateway implements ZeroMqGateway, AutoCloseable {
     void refused(dev.conduit.protocol.ConduitException error) {
         if (error instanceof dev.conduit.client.ServerErrorException s
                 && s.code() == dev.conduit.protocol.ErrorCode.PERMISSION_DENIED.code()) {
-            meters.denied(s.getMessage());
+            meters.denied(String.valueOf(s.getMessage()));
         }
     }
 
@@ -298,7 +299,7 @@ final class ZmqGateway implements ZeroMqGateway, AutoCloseable {
     }
 
     /** Reads one multipart message without waiting; null if none. Parts beyond {@code max} are read and dropped. */
-    private static List<byte[]> receive(ZMQ.Socket socket, int max) {
+    private static @Nullable List<byte[]> receive(ZMQ.Socket socket, int max) {
         byte[] first = socket.recv(ZMQ.DONTWAIT);
         if (first == null) {
             return null;
@@ -422,7 +423,7 @@ final class ZmqGateway implements ZeroMqGateway, AutoCloseable {
                 });
             } catch (ZmqFrames.Malformed e) {
                 meters.invalid("REQ peer: " + e.getMessage());
-                sendReply(new Reply(envelope, ZmqFrames.errorStatus(400, e.getMessage()), ZmqFrames.EMPTY,
+                sendReply(new Reply(envelope, ZmqFrames.errorStatus(400, String.valueOf(e.getMessage())), ZmqFrames.EMPTY,
                         Headers.EMPTY));
             } catch (RuntimeException e) { // refused before it was sent: buffer full, closed
                 requestsInFlight.decrementAndGet();

@@ -1,5 +1,6 @@
 package dev.conduit.zeromq;
 
+import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -39,7 +40,7 @@ final class ZmqPeers implements AutoCloseable {
 
     private final ZContext context;
     /** Counts a peer from an address: its release, or null if it is over a limit (then logged). */
-    private final Function<String, Runnable> admit;
+    private final Function<String, @Nullable Runnable> admit;
     private final ZMQ.Socket zap;
     private final List<ZMQ.Socket> monitors = new ArrayList<>();
     private final Map<SocketChannel, Peer> byChannel = new HashMap<>();
@@ -50,14 +51,14 @@ final class ZmqPeers implements AutoCloseable {
     /** One accepted connection; {@code release} is set once its ZAP request was let in (and counted). */
     private static final class Peer {
         final String host;
-        Runnable release;
+        @Nullable Runnable release;
 
         Peer(String host) {
             this.host = host;
         }
     }
 
-    ZmqPeers(ZContext context, Function<String, Runnable> admit) {
+    ZmqPeers(ZContext context, Function<String, @Nullable Runnable> admit) {
         this.context = context;
         this.admit = admit;
         this.zap = context.createSocket(SocketType.ROUTER);

@@ -44,7 +44,7 @@ public record Permissions(@Nullable List<String> publishAllow, List<String> publ
         subscribeDeny = subscribeDeny == null ? List.of() : checked(subscribeDeny, "subscribe deny");
     }
 
-    private static List<String> checked(List<String> patterns, String what) {
+    private static @Nullable List<String> checked(@Nullable List<String> patterns, String what) {
         if (patterns == null) {
             return null;
         }

@@ -30,7 +30,7 @@ public record Principal(String name, @Nullable Permissions permissions, @Nullabl
     }
 
     /** Without a token id. */
-    public Principal(String name, Permissions permissions, Instant expiresAt) {
+    public Principal(String name, @Nullable Permissions permissions, @Nullable Instant expiresAt) {
         this(name, permissions, expiresAt, null);
     }
 
