@@ -9,7 +9,8 @@
 # Counts: PROFILE_MESSAGES (W1, 2,000,000 by default) and PROFILE_REQUESTS (W3, 20,000). A fifth of
 # each runs first to warm up, unrecorded; then the measured run is recorded in the server process
 # (DIR/w1-server.jfr) and in the client process (DIR/w1-client.jfr, publisher and subscriber, or
-# requester and responder) with the JDK's "profile" settings. DIR/w1-summary.txt holds `jfr view`
+# requester and responder) with the JDK's "profile" settings and a CPU sample every millisecond.
+# DIR/w1-summary.txt holds the run's figure, both processes' CPU time per million and `jfr view`
 # tables: hot methods (top frames of the CPU samples) and allocation by site and by class.
 # The server listens on 127.0.0.1 only.
 set -euo pipefail
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --only) workloads="${2//,/ }"; shift ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

@@ -15,9 +15,10 @@ import jdk.jfr.Recording;
  * JDK Flight Recorder profiles of one Conduit workload, as {@code bench/profile.sh} runs them:
  * {@code Profile W1|W3 COUNT DIR}. Starts a {@link ServerMain} process, warms both sides up with a
  * fifth of the count, then records the measured run only, in both processes at once, with the JDK's
- * {@code profile} settings (CPU samples every 10 ms, allocation samples): {@code DIR/w1-server.jfr}
+ * {@code profile} settings (allocation samples) and a CPU sample every millisecond: {@code DIR/w1-server.jfr}
  * and {@code DIR/w1-client.jfr} (the client JVM holds the publisher and the subscriber, or the
- * requester and the responder). Prints the run's figure.
+ * requester and the responder). Prints the run's figure and each process's CPU time (utime + stime
+ * from /proc) per million messages or requests.
  */
 public final class Profile {
 
@@ -40,12 +41,20 @@ public final class Profile {
             server.ask("record " + dir.resolve(name + "-server.jfr"), "RECORDING");
             Recorder.start(dir.resolve(name + "-client.jfr"));
             double[] result;
+            long serverTicks = ConnectionScale.cpuTicks(server.pid());
+            long clientTicks = ConnectionScale.cpuTicks(ProcessHandle.current().pid());
             try {
                 result = run(bench, workload, count);
             } finally {
+                serverTicks = ConnectionScale.cpuTicks(server.pid()) - serverTicks;
+                clientTicks = ConnectionScale.cpuTicks(ProcessHandle.current().pid()) - clientTicks;
                 Recorder.stop();
                 server.ask("stop", "RECORDED");
             }
+            // CPU time (utime + stime, whole process, JIT and GC included) per million messages or requests
+            double perMillion = 1e6 / count * 1000.0 / ConnectionScale.CLOCK_TICKS;
+            System.out.printf(Locale.ROOT, "CPU per million: server %.0f ms, client %.0f ms (with recording on)%n",
+                    serverTicks * perMillion, clientTicks * perMillion);
             if (workload.equals("W1")) {
                 System.out.printf(Locale.ROOT, "W1 16 B: %,.0f msg/s delivered, %,.0f skipped of %,d%n",
                         result[0], result[2], count);
@@ -76,7 +85,13 @@ public final class Profile {
                 throw new IllegalStateException("already recording to " + file);
             }
             try {
-                recording = new Recording(Configuration.getConfiguration("profile"));
+                // The profile settings, with CPU samples every millisecond instead of every 10 (20 for
+                // native code): a run of a few seconds then gives thousands of samples, not a hundred.
+                java.util.Map<String, String> settings =
+                        new java.util.HashMap<>(Configuration.getConfiguration("profile").getSettings());
+                settings.put("jdk.ExecutionSample#period", "1 ms");
+                settings.put("jdk.NativeMethodSample#period", "1 ms");
+                recording = new Recording(settings);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } catch (ParseException e) {
