@@ -78,21 +78,8 @@ final class ServerConnection implements FrameHandler {
      */
     private final java.util.Set<Object> creditWaits = new java.util.HashSet<>();
 
-    /**
-     * Writers that this read's deliveries claimed and did not start yet: started once each at the
-     * end of the read ({@link #wakeWriters}), so a read of many PUBLISHes wakes each subscriber's
-     * thread once. On the I/O thread; {@link #reading} says a read is under way.
-     */
-    private final java.util.ArrayList<SessionWriter> toWake = new java.util.ArrayList<>();
-    private boolean reading;
-    /** Deliveries routed since the writers were last started ({@link #routed}). */
-    private int deferred;
-    /**
-     * Deliveries after which the writers are started even though the read goes on: an in-process
-     * connection ends a read only when its inbox is empty, which a fast publisher may keep from
-     * happening.
-     */
-    static final int MAX_DEFERRED = 1024;
+    /** The writers this read's deliveries claimed, started at its end; on the I/O thread. */
+    private final ReadWakeups wakeups = new ReadWakeups();
 
     ServerConnection(RoutingServer server, Connection connection) {
         this.server = server;
@@ -111,27 +98,16 @@ final class ServerConnection implements FrameHandler {
 
     /**
      * Takes over the start of {@code writer}'s drain, which a delivery from this connection's read
-     * just claimed, until the end of the read; false (the caller starts it) outside a read.
+     * just claimed, until the end of the read ({@link ReadWakeups}); false (the caller starts it)
+     * outside a read.
      */
     boolean wakeAtReadEnd(SessionWriter writer) {
-        if (!reading) {
-            return false; // not from a PUBLISH this connection read (only route() passes a publisher)
-        }
-        toWake.add(writer);
-        return true;
-    }
-
-    private void wakeWriters() {
-        deferred = 0;
-        for (int i = 0, n = toWake.size(); i < n; i++) {
-            toWake.get(i).wake();
-        }
-        toWake.clear();
+        return wakeups.takeOver(writer);
     }
 
     @Override
     public void onFrame(Frame frame) {
-        reading = true;
+        wakeups.reading();
         State s = state;
         if (s == State.CLOSED || leaving) {
             // Leaving: what the peer still sends while the connection closes is not processed, and
@@ -180,8 +156,7 @@ final class ServerConnection implements FrameHandler {
 
     @Override
     public void onReadComplete() {
-        reading = false;
-        wakeWriters();
+        wakeups.readEnded();
         Heartbeat h = heartbeat;
         if (h != null) {
             h.received();
@@ -332,10 +307,7 @@ final class ServerConnection implements FrameHandler {
      * frames already read wait, in order.
      */
     void routed(int deliveries) {
-        deferred += deliveries;
-        if (deferred >= MAX_DEFERRED) {
-            wakeWriters(); // those claimed so far; the deliveries of this publish claim anew
-        }
+        wakeups.routing(deliveries);
         workSinceTurn += deliveries;
         if (workSinceTurn < DELIVERIES_PER_TURN || yielded) {
             return;
@@ -574,8 +546,7 @@ final class ServerConnection implements FrameHandler {
 
     @Override
     public void onClosed(Throwable cause) {
-        reading = false;
-        wakeWriters();
+        wakeups.readEnded();
         state = State.CLOSED;
         handshakeTimer.cancel();
         Connection.Cancellable refusal = pendingRefusal;
