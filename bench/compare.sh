@@ -8,7 +8,9 @@
 #
 # Counts can be overridden with BENCH_MESSAGES, BENCH_FANOUT_MESSAGES, BENCH_REQUESTS,
 # BENCH_INFLIGHT_REQUESTS, BENCH_QUEUE_MESSAGES, BENCH_SESSIONS, BENCH_IDLE_SECONDS, BENCH_REPEATS,
-# BENCH_RUN_TIMEOUT_SECONDS. Every server listens on 127.0.0.1 only.
+# BENCH_RUN_TIMEOUT_SECONDS, BENCH_LATENCY_SECONDS (W9, seconds per fixed-rate run). Every server
+# listens on 127.0.0.1 only. W9 publishes at half the NATS W1 16 B maximum of the same invocation
+# (measured first if W1 is not run); W10 reads the server process's utime+stime from /proc.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
     --no-docs) docs="" ;;
     --docs) docs="$2"; docs_given=1; shift ;;
     --only) args+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

@@ -20,10 +20,11 @@ import java.util.Map;
  * @param warmupDivisor  a warm-up run uses the counts divided by this
  * @param repeats        measured runs per workload
  * @param runTimeout     each run must finish within this, else it counts as failed
+ * @param latency        W9: how long each fixed-rate run publishes
  */
 record BenchConfig(int messages, int fanoutMessages, int fanout, int requests, int inflightTotal, int inflight,
                    int queueMessages, int workers, int sessions, Duration idle, int warmupDivisor, int repeats,
-                   Duration runTimeout) {
+                   Duration runTimeout, Duration latency) {
 
     static final int SMALL = 16;
     static final int LARGE = 1024;
@@ -35,18 +36,18 @@ record BenchConfig(int messages, int fanoutMessages, int fanout, int requests, i
      */
     static BenchConfig full() {
         return new BenchConfig(2_000_000, 500_000, 4, 20_000, 200_000, 64, 1_000_000, 4, 16_000,
-                Duration.ofSeconds(10), 10, 5, Duration.ofSeconds(180));
+                Duration.ofSeconds(10), 10, 5, Duration.ofSeconds(180), Duration.ofSeconds(10));
     }
 
     static BenchConfig quick() {
         return new BenchConfig(100_000, 25_000, 4, 2_000, 20_000, 64, 50_000, 4, 200,
-                Duration.ofSeconds(2), 10, 3, Duration.ofSeconds(60));
+                Duration.ofSeconds(2), 10, 3, Duration.ofSeconds(60), Duration.ofSeconds(2));
     }
 
     /** Tiny counts for the smoke test: one run, no warm-up worth the name. */
     static BenchConfig tiny() {
         return new BenchConfig(2_000, 1_000, 4, 200, 1_000, 64, 2_000, 4, 50,
-                Duration.ofMillis(200), 10, 1, Duration.ofSeconds(20));
+                Duration.ofMillis(200), 10, 1, Duration.ofSeconds(20), Duration.ofSeconds(1));
     }
 
     BenchConfig withEnvironment(Map<String, String> env) {
@@ -57,7 +58,8 @@ record BenchConfig(int messages, int fanoutMessages, int fanout, int requests, i
                 intOf(env, "BENCH_SESSIONS", sessions),
                 Duration.ofSeconds(intOf(env, "BENCH_IDLE_SECONDS", (int) Math.max(1, idle.toSeconds()))),
                 warmupDivisor, intOf(env, "BENCH_REPEATS", repeats),
-                Duration.ofSeconds(intOf(env, "BENCH_RUN_TIMEOUT_SECONDS", (int) runTimeout.toSeconds())));
+                Duration.ofSeconds(intOf(env, "BENCH_RUN_TIMEOUT_SECONDS", (int) runTimeout.toSeconds())),
+                Duration.ofSeconds(intOf(env, "BENCH_LATENCY_SECONDS", (int) Math.max(1, latency.toSeconds()))));
     }
 
     private static int intOf(Map<String, String> env, String key, int fallback) {
@@ -72,11 +74,16 @@ record BenchConfig(int messages, int fanoutMessages, int fanout, int requests, i
         return n;
     }
 
+    /** W9's run length in whole seconds (at least 1). */
+    int latencySeconds() {
+        return (int) Math.max(1, latency.toSeconds());
+    }
+
     /** The same workload shapes with counts divided for a warm-up run (at least 1). */
     BenchConfig warmup() {
         int d = warmupDivisor;
         return new BenchConfig(Math.max(1, messages / d), Math.max(1, fanoutMessages / d), fanout,
                 Math.max(1, requests / d), Math.max(1, inflightTotal / d), inflight, Math.max(1, queueMessages / d),
-                workers, Math.max(1, sessions / d), idle.dividedBy(d), d, 1, runTimeout);
+                workers, Math.max(1, sessions / d), idle.dividedBy(d), d, 1, runTimeout, latency.dividedBy(d));
     }
 }

@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The side-by-side harness that {@code bench/compare.sh} runs: W1-W8 against Conduit servers, a
+ * The side-by-side harness that {@code bench/compare.sh} runs: W1-W10 against Conduit servers, a
  * nats-server, JeroMQ and a raw Netty echo server, each server in its own process on 127.0.0.1.
  *
  * <p>Arguments: {@code [--quick] [--only W1,W3,...] [--docs DIR] [--nats PATH] [--command TEXT]}.
@@ -25,6 +25,8 @@ public final class Compare {
     private final Set<String> only;
     private final List<Row> rows = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
+    /** Messages skipped over the measured runs, by the rate series {@link #rate} returned. */
+    private final java.util.Map<Series, Long> skipped = new java.util.IdentityHashMap<>();
 
     private Compare(BenchConfig config, String nats, Set<String> only) {
         this.config = config;
@@ -95,6 +97,45 @@ public final class Compare {
         }
     }
 
+    interface ProcessPart {
+        List<Series> run(ServerProcess server) throws Exception;
+    }
+
+    /** Runs {@code part} with a fresh Conduit server process, when it needs the process (its CPU time). */
+    private List<Series> conduitProcess(int metrics, ProcessPart part) {
+        try (ServerProcess server = ServerProcess.java(ServerMain.class, Long.toString(SERVER_MAX_PENDING))) {
+            return part.run(server);
+        } catch (Exception e) {
+            return failed(metrics, "FAILED: " + e);
+        }
+    }
+
+    /** Runs {@code part} with a fresh nats-server, when it needs the process. */
+    private List<Series> natsProcess(int metrics, ProcessPart part) {
+        try (ServerProcess server = ServerProcess.nats(nats, SERVER_MAX_PENDING)) {
+            return part.run(server);
+        } catch (Exception e) {
+            return failed(metrics, "FAILED: " + e);
+        }
+    }
+
+    /**
+     * W10: the server process's CPU time (utime + stime from /proc, all its threads) per million
+     * messages delivered, over one stream run; returns that and the messages skipped.
+     */
+    static double[] cpuPerMillion(ServerProcess server, Runs.Run stream, BenchConfig k, Deadline d) throws Exception {
+        long before = ConnectionScale.cpuTicks(server.pid());
+        double[] r = stream.run(k, d); // rate, delivered, skipped
+        long ticks = ConnectionScale.cpuTicks(server.pid()) - before;
+        double ms = ticks * 1000.0 / ConnectionScale.CLOCK_TICKS;
+        return new double[] {ms / Math.max(1, r[1]) * 1e6, r[2]};
+    }
+
+    /** Sums a skipped series over the measured runs. */
+    private static long total(Series s) {
+        return s.ok() ? (long) s.values().stream().mapToDouble(Double::doubleValue).sum() : 0;
+    }
+
     /** Runs {@code part} against a fresh nats-server. */
     private List<Series> nats(int metrics, NatsPart part) {
         try (ServerProcess server = ServerProcess.nats(nats, SERVER_MAX_PENDING)) {
@@ -110,6 +151,8 @@ public final class Compare {
      */
     private Series rate(String workload, String system, List<Series> result, long expected) {
         Series skipped = result.get(2);
+        this.skipped.put(result.get(0), skipped.ok()
+                ? (long) skipped.values().stream().mapToDouble(Double::doubleValue).sum() : 0L);
         if (skipped.ok()) {
             long runs = skipped.values().stream().filter(v -> v > 0).count();
             if (runs > 0) {
@@ -123,6 +166,12 @@ public final class Compare {
         return result.get(0);
     }
 
+    /** A row of a stream workload: each side's skipped messages from {@link #rate} (0 for a peer that has none). */
+    private Row streamRow(String workload, String metric, Series conduit, String peer, Series peerSeries) {
+        return new Row(workload, metric, "msg/s", true, conduit, peer, peerSeries,
+                skipped.getOrDefault(conduit, 0L), skipped.getOrDefault(peerSeries, 0L));
+    }
+
     private static List<Series> failed(int metrics, String why) {
         Runs.log("  %s", why);
         List<Series> out = new ArrayList<>();
@@ -131,6 +180,9 @@ public final class Compare {
         }
         return out;
     }
+
+    /** The highest NATS W1 16 B rate of this invocation (W9's rate is half of it); NaN until measured. */
+    private double natsW1Max = Double.NaN;
 
     private void runAll() throws Exception {
         BenchConfig c = config;
@@ -150,7 +202,10 @@ public final class Compare {
                 if (wanted("W1")) {
                     Series peer = rate(name, "NATS", nats(3, n -> Runs.repeat(name + " nats", c, 3,
                             (k, d) -> n.stream(k.messages(), size, 1, null, d))), c.messages());
-                    rows.add(new Row("W1 pub/sub 1->1 " + sizes[i], "delivered", "msg/s", true, conduit, "NATS", peer));
+                    if (size == BenchConfig.SMALL && peer.ok()) {
+                        natsW1Max = peer.max();
+                    }
+                    rows.add(streamRow("W1 pub/sub 1->1 " + sizes[i], "delivered", conduit, "NATS", peer));
                 }
             }
         }
@@ -161,7 +216,7 @@ public final class Compare {
                     (k, d) -> b.stream(k.fanoutMessages(), BenchConfig.SMALL, k.fanout(), null, d))), deliveries);
             Series peer = rate("W2", "NATS", nats(3, n -> Runs.repeat("W2 nats", c, 3,
                     (k, d) -> n.stream(k.fanoutMessages(), BenchConfig.SMALL, k.fanout(), null, d))), deliveries);
-            rows.add(new Row("W2 fan-out 1->" + c.fanout() + " 16 B", "deliveries", "msg/s", true, conduit, "NATS", peer));
+            rows.add(streamRow("W2 fan-out 1->" + c.fanout() + " 16 B", "deliveries", conduit, "NATS", peer));
         }
         if (wanted("W3") || wanted("W6") || wanted("W7")) {
             Runs.log("W3 request/reply, 1 in flight, %,d requests", c.requests());
@@ -195,8 +250,7 @@ public final class Compare {
             Series peer = rate("W5", "NATS", nats(3, n -> Runs.repeat("W5 nats", c, 3,
                     (k, d) -> n.stream(k.queueMessages(), BenchConfig.SMALL, k.workers(), "workers", d))),
                     c.queueMessages());
-            rows.add(new Row("W5 queue group 1->" + c.workers() + " 16 B", "delivered", "msg/s", true, conduit, "NATS",
-                    peer));
+            rows.add(streamRow("W5 queue group 1->" + c.workers() + " 16 B", "delivered", conduit, "NATS", peer));
         }
         if (wanted("W6")) {
             Runs.log("W6 vs JeroMQ: %,d messages to 1 worker; %,d requests", c.queueMessages(), c.requests());
@@ -205,7 +259,7 @@ public final class Compare {
             ZmqBench zmq = new ZmqBench();
             Series push = Runs.repeat("W6 jeromq push/pull", c, 2,
                     (k, d) -> zmq.pushPull(k.queueMessages(), BenchConfig.SMALL, d)).get(0);
-            rows.add(new Row("W6 queue 1 worker / PUSH-PULL 16 B", "delivered", "msg/s", true, conduit, "JeroMQ", push));
+            rows.add(streamRow("W6 queue 1 worker / PUSH-PULL 16 B", "delivered", conduit, "JeroMQ", push));
             List<Series> rr = Runs.repeat("W6 jeromq req/rep", c, 3,
                     (k, d) -> zmq.reqRep(k.requests(), BenchConfig.SMALL, d));
             rows.add(new Row("W6 request / REQ-REP 16 B", "p50 round trip", "us", false, w3.get(0), "JeroMQ", rr.get(0)));
@@ -221,8 +275,7 @@ public final class Compare {
                             return client.stream(k.messages(), size, d);
                         }
                     }).get(0);
-                    rows.add(new Row("W7 stream (as W1) " + sizes[i], "delivered", "msg/s", true, w1.get(i), "Netty echo",
-                            netty));
+                    rows.add(streamRow("W7 stream (as W1) " + sizes[i], "delivered", w1.get(i), "Netty echo", netty));
                 }
                 List<Series> netty = Runs.repeat("W7 netty ping-pong", c, 3, (k, d) -> {
                     try (NettyEcho.Client client = new NettyEcho.Client(echo.port())) {
@@ -246,10 +299,73 @@ public final class Compare {
                 scale = failed(5, "FAILED: " + e);
             }
             String w = "W8 " + c.sessions() + " idle sessions";
-            rows.add(new Row(w, "server heap per session", "KiB", false, scale.get(0), null, null));
-            rows.add(new Row(w, "server RSS growth per session", "KiB", false, scale.get(1), null, null));
-            rows.add(new Row(w, "server idle CPU, whole process", "% of a core", false, scale.get(2), null, null));
-            rows.add(new Row(w, "server idle CPU, conduit-* threads", "% of a core", false, scale.get(4), null, null));
+            rows.add(new Row(w, "server heap per session", "KiB", false, scale.get(0), null, null, -1, -1));
+            rows.add(new Row(w, "server RSS growth per session", "KiB", false, scale.get(1), null, null, -1, -1));
+            rows.add(new Row(w, "server idle CPU, whole process", "% of a core", false, scale.get(2), null, null, -1, -1));
+            rows.add(new Row(w, "server idle CPU, conduit-* threads", "% of a core", false, scale.get(4), null, null, -1,
+                    -1));
+        }
+        if (wanted("W9")) {
+            runLatencyUnderLoad(c);
+        }
+        if (wanted("W10")) {
+            runCpuPerMessage(c);
+        }
+    }
+
+    /** W9: publish-to-delivery latency at half NATS's W1 16 B maximum, 1 -> 1, Conduit and NATS at the same rate. */
+    private void runLatencyUnderLoad(BenchConfig c) {
+        if (Double.isNaN(natsW1Max)) {
+            Runs.log("W9: measuring NATS's W1 16 B maximum first");
+            List<Series> w1 = nats(3, n -> Runs.repeat("W9 nats W1 16 B", c, 3,
+                    (k, d) -> n.stream(k.messages(), BenchConfig.SMALL, 1, null, d)));
+            natsW1Max = w1.get(0).ok() ? w1.get(0).max() : Double.NaN;
+        }
+        if (Double.isNaN(natsW1Max)) {
+            notes.add("W9: not run, NATS's W1 16 B maximum could not be measured");
+            return;
+        }
+        double rate = natsW1Max / 2;
+        int seconds = c.latencySeconds();
+        Runs.log("W9 latency at %,.0f msg/s (half NATS's W1 16 B maximum of %,.0f), %d s a run", rate, natsW1Max, seconds);
+        // the warm-up configuration has a tenth of the counts: a tenth of the time too
+        List<Series> conduit = conduit("W9", 4, b -> Runs.repeat("W9 conduit", c, 4,
+                (k, d) -> b.fixedRate(count(k, c, rate, seconds), rate, d)));
+        List<Series> peer = nats(4, n -> Runs.repeat("W9 nats", c, 4,
+                (k, d) -> n.fixedRate(count(k, c, rate, seconds), rate, d)));
+        String w = String.format(Locale.ROOT, "W9 latency at %,.0f msg/s 16 B", rate);
+        String[] p = {"p50", "p99", "p99.9"};
+        for (int i = 0; i < 3; i++) {
+            rows.add(new Row(w, p[i] + " publish to delivery", "us", false, conduit.get(i), "NATS", peer.get(i),
+                    total(conduit.get(3)), total(peer.get(3))));
+        }
+    }
+
+    private static int count(BenchConfig k, BenchConfig c, double rate, int seconds) {
+        return (int) Math.max(1, rate * seconds * k.messages() / (double) c.messages());
+    }
+
+    /** W10: server CPU time per million messages delivered, W1 16 B and W2, Conduit and nats-server. */
+    private void runCpuPerMessage(BenchConfig c) {
+        Runs.log("W10 server CPU per million delivered: W1 16 B (%,d messages), W2 (%,d x %d)", c.messages(),
+                c.fanoutMessages(), c.fanout());
+        for (String workload : new String[] {"W1", "W2"}) {
+            boolean w1 = workload.equals("W1");
+            List<Series> conduit = conduitProcess(2, server -> {
+                ConduitBench b = new ConduitBench(server.port());
+                return Runs.repeat("W10 " + workload + " conduit", c, 2, (k, d) -> cpuPerMillion(server, (kk, dd) -> w1
+                        ? b.stream(kk.messages(), BenchConfig.SMALL, 1, null, dd)
+                        : b.stream(kk.fanoutMessages(), BenchConfig.SMALL, kk.fanout(), null, dd), k, d));
+            });
+            List<Series> peer = natsProcess(2, server -> {
+                NatsBench n = new NatsBench(server.port());
+                return Runs.repeat("W10 " + workload + " nats", c, 2, (k, d) -> cpuPerMillion(server, (kk, dd) -> w1
+                        ? n.stream(kk.messages(), BenchConfig.SMALL, 1, null, dd)
+                        : n.stream(kk.fanoutMessages(), BenchConfig.SMALL, kk.fanout(), null, dd), k, d));
+            });
+            String w = w1 ? "W10 cost, as W1 16 B" : "W10 cost, as W2 fan-out 1->" + c.fanout();
+            rows.add(new Row(w, "server CPU per million delivered", "ms", false, conduit.get(0), "nats-server",
+                    peer.get(0), total(conduit.get(1)), total(peer.get(1))));
         }
     }
 
@@ -318,6 +434,15 @@ public final class Compare {
                 threads included) and of its own threads only (named conduit-*: the I/O event loops and the \
                 clock that runs heartbeat timers); the warm-up and the repeats use one server, each run starting \
                 once the sessions of the one before are gone.
+                - W9 publishes 16 B messages 1 -> 1 at a fixed rate, half the highest NATS W1 16 B rate of the \
+                same invocation, to Conduit and to NATS; each payload carries the time it was due to be sent, and \
+                the subscriber (same JVM) records arrival minus that time, so a publisher held up counts against \
+                the system (no coordinated omission).
+                - W10 is the server process's CPU time (utime + stime from /proc, all its threads, JIT and GC \
+                included) over one W1 16 B or W2 run, per million messages delivered.
+                - "skipped" is the messages the system skipped over the measured runs (a Conduit GAP or \
+                slow-consumer drop, a jnats dispatcher drop); a row where either side skipped any is marked not \
+                comparable and has no ratio. Request/reply rows skip none (a lost reply fails the run).
                 - "Conduit / peer" is the ratio of the medians; "Conduit relative" turns it so that higher \
                 is better for Conduit (peer / Conduit for latencies). The chart shows that column.
                 """);

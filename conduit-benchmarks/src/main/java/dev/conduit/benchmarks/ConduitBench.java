@@ -27,18 +27,23 @@ final class ConduitBench {
     }
 
     private Client connect(Arrivals arrivals) {
+        return connectReporting(arrivals == null ? null : arrivals::skipped);
+    }
+
+    /** A client that reports what the server skipped (GAP, slow consumer) to {@code skipped}, if not null. */
+    private Client connectReporting(java.util.function.LongConsumer skipped) {
         ClientListener listener = new ClientListener() {
             @Override
             public void onGap(Subscription subscription, long dropped) {
-                if (arrivals != null) {
-                    arrivals.skipped(dropped);
+                if (skipped != null) {
+                    skipped.accept(dropped);
                 }
             }
 
             @Override
             public void onSlowConsumer(Subscription subscription, long dropped) {
-                if (arrivals != null) {
-                    arrivals.skipped(dropped);
+                if (skipped != null) {
+                    skipped.accept(dropped);
                 }
             }
         };
@@ -96,6 +101,20 @@ final class ConduitBench {
             Runs.log("  conduit: %d messages skipped (GAP / slow consumer) of %d", arrivals.skippedCount(), expected);
         }
         return new double[] {arrivals.rate(), arrivals.delivered(), arrivals.skippedCount()};
+    }
+
+    /** W9: publish-to-delivery latency at a fixed rate, 1 -> 1; p50, p99, p99.9 (us) and skipped. */
+    double[] fixedRate(int count, double rate, Deadline deadline) throws Exception {
+        String subject = subject("fixed");
+        FixedRate run = new FixedRate(count);
+        try (Client publisher = connectReporting(null); Client sub = connectReporting(run::skipped)) {
+            sub.subscribe(subject, m -> run.arrived(m.payload()));
+            flush(sub, deadline);
+            FixedRate.publish(count, rate, deadline, p -> publisher.publish(subject, p));
+            flush(publisher, deadline);
+            run.await(deadline);
+        }
+        return run.result();
     }
 
     /** W3: one requester waiting for each reply; p50, p99, p99.9 in microseconds. */

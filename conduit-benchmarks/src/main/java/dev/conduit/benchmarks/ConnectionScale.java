@@ -160,7 +160,7 @@ final class ConnectionScale {
     static final Duration SETTLE = Duration.ofSeconds(3);
 
     /** Linux's USER_HZ, the unit of utime and stime in /proc/PID/stat: 100 on every common kernel. */
-    private static final int CLOCK_TICKS = 100;
+    static final int CLOCK_TICKS = 100;
 
     static long rssKiB(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {

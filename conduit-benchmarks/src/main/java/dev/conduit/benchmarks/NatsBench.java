@@ -82,6 +82,29 @@ final class NatsBench {
         return new double[] {arrivals.rate(), arrivals.delivered(), dropped};
     }
 
+    /** W9: as {@link ConduitBench#fixedRate}. */
+    double[] fixedRate(int count, double rate, Deadline deadline) throws Exception {
+        String subject = subject("fixed");
+        FixedRate run = new FixedRate(count);
+        long dropped;
+        try (Connection publisher = connect(); Connection sub = connect()) {
+            Dispatcher d = sub.createDispatcher(m -> run.arrived(m.getData()));
+            d.setPendingLimits(50_000_000, 4L << 30);
+            d.subscribe(subject);
+            sub.flush(deadline.remaining());
+            FixedRate.publish(count, rate, deadline, p -> publisher.publish(subject, p));
+            publisher.flush(deadline.remaining());
+            try {
+                run.await(deadline);
+            } finally {
+                dropped = d.getDroppedCount();
+            }
+        }
+        double[] r = run.result();
+        r[3] = dropped;
+        return r;
+    }
+
     double[] pingPong(int count, int size, Deadline deadline) throws Exception {
         String subject = subject("rr");
         byte[] payload = new byte[size];

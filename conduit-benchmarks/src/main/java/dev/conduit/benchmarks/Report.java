@@ -58,18 +58,25 @@ final class Report {
     static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
         sb.append("| workload | metric | unit | Conduit median (min - max) | peer | peer median (min - max) "
-                + "| Conduit / peer | Conduit relative (higher = better) |\n");
-        sb.append("|---|---|---|---:|---|---:|---:|---:|\n");
+                + "| skipped (Conduit / peer) | Conduit / peer | Conduit relative (higher = better) |\n");
+        sb.append("|---|---|---|---:|---|---:|---:|---:|---:|\n");
         for (Row r : rows) {
+            String notComparable = r.skippedAny() ? "not comparable (skipped)" : "";
             sb.append("| ").append(r.workload()).append(" | ").append(r.metric()).append(" | ").append(r.unit())
                     .append(" | ").append(cell(r.conduit(), r.unit()))
                     .append(" | ").append(r.peer() == null ? "" : r.peer())
                     .append(" | ").append(cell(r.peerSeries(), r.unit()))
-                    .append(" | ").append(r.comparable() ? String.format(Locale.ROOT, "%.2f", r.ratio()) : "")
-                    .append(" | ").append(r.comparable() ? String.format(Locale.ROOT, "%.2f", r.advantage()) : "")
+                    .append(" | ").append(skipped(r.conduitSkipped())).append(" / ")
+                    .append(r.peer() == null ? "-" : skipped(r.peerSkipped()))
+                    .append(" | ").append(r.comparable() ? String.format(Locale.ROOT, "%.2f", r.ratio()) : notComparable)
+                    .append(" | ").append(r.comparable() ? String.format(Locale.ROOT, "%.2f", r.advantage()) : notComparable)
                     .append(" |\n");
         }
         return sb.toString();
+    }
+
+    private static String skipped(long n) {
+        return n < 0 ? "n/a" : String.format(Locale.ROOT, "%,d", n);
     }
 
     /** Machine and JDK, one fact a line. */

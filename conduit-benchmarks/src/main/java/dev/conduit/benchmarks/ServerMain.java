@@ -6,12 +6,15 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /**
  * A Conduit server in its own process for the harness: {@code ServerMain [maxPendingBytesPerSession]}
  * listens on 127.0.0.1, a free port, prints {@code PORT n}, then answers commands on stdin, one a
  * line: {@code heap} (prints {@code HEAP <bytes used after System.gc()>}), {@code sessions}
- * (prints {@code SESSIONS n}), {@code quit} (or end of input) stops it.
+ * (prints {@code SESSIONS n}), {@code record FILE} (starts a JFR recording with the {@code profile}
+ * settings, prints {@code RECORDING 1}), {@code stop} (writes it to FILE, prints {@code RECORDED 1}),
+ * {@code quit} (or end of input) stops it.
  */
 public final class ServerMain {
 
@@ -46,6 +49,12 @@ public final class ServerMain {
     static void answer(String line) {
         if (line.equals("heap")) {
             System.out.println("HEAP " + usedHeapAfterGc());
+        } else if (line.startsWith("record ")) {
+            Profile.Recorder.start(Path.of(line.substring("record ".length())));
+            System.out.println("RECORDING 1");
+        } else if (line.equals("stop")) {
+            Profile.Recorder.stop();
+            System.out.println("RECORDED 1");
         } else {
             System.out.println("ERROR unknown command " + line);
         }

@@ -75,6 +75,15 @@ class HarnessSmokeTest {
     }
 
     @Test
+    void conduitFixedRateLatency() throws Exception {
+        // W9's Conduit side: 2,000 messages at 20,000 a second, each timed from its due time
+        double[] r = conduit.fixedRate(2_000, 20_000, Deadline.in(java.time.Duration.ofSeconds(20)));
+        assertThat(r[0]).isPositive().isLessThanOrEqualTo(r[1]);
+        assertThat(r[1]).isLessThanOrEqualTo(r[2]);
+        assertThat(r[3]).isZero();
+    }
+
+    @Test
     void nettyEchoBaseline() throws Exception {
         try (NettyEcho echo = NettyEcho.start(0, 1)) {
             stream((k, d) -> {
@@ -141,11 +150,14 @@ class HarnessSmokeTest {
         rows.add(new Row("W3", "p50 round trip", "us", false, Series.of(List.of(10.0)), "NATS",
                 Series.of(List.of(20.0))));
         rows.add(new Row("W4", "replies", "msg/s", true, Series.failed("TIMEOUT: x"), "NATS", Series.of(List.of(1.0))));
-        rows.add(new Row("W8", "heap", "KiB", false, Series.of(List.of(5.0)), null, null));
+        rows.add(new Row("W8", "heap", "KiB", false, Series.of(List.of(5.0)), null, null, -1, -1));
+        rows.add(new Row("W1 1 KiB", "delivered", "msg/s", true, Series.of(List.of(2.0)), "NATS",
+                Series.of(List.of(1.0)), 12_345, 0));
         Report.write(dir, rows, "# Benchmarks\n", List.of("a note"));
         String md = Files.readString(dir.resolve("benchmarks.md"));
         assertThat(md).startsWith("# Benchmarks\n").doesNotContain("old table")
-                .contains("| 3 (2 - 4) |", "| 3.00 |", "| 0.50 | 2.00 |", "TIMEOUT: x", "- a note")
+                .contains("| 3 (2 - 4) |", "| 3.00 |", "| 0.50 | 2.00 |", "TIMEOUT: x", "- a note", "| n/a / - |",
+                        "| 12,345 / 0 | not comparable (skipped) | not comparable (skipped) |")
                 .endsWith("## JMH\n\njmh figures\n\n## more\nkept\n");
         assertThat(Files.size(dir.resolve("benchmarks.png"))).isPositive();
     }

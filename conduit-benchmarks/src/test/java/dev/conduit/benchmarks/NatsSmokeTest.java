@@ -42,6 +42,15 @@ class NatsSmokeTest {
                     (k, d) -> bench.pipelined(k.inflightTotal(), k.inflight(), BenchConfig.SMALL, d));
             assertThat(w4.get(0).ok()).as(String.valueOf(w4.get(0).failure())).isTrue();
             assertThat(w4.get(0).median()).isPositive();
+            // W9 and W10: fixed-rate latency, and the nats-server process's CPU per million delivered
+            double[] w9 = bench.fixedRate(2_000, 20_000, Deadline.in(java.time.Duration.ofSeconds(20)));
+            assertThat(w9[0]).isPositive().isLessThanOrEqualTo(w9[1]);
+            assertThat(w9[3]).isZero();
+            double[] w10 = Compare.cpuPerMillion(server,
+                    (k, d) -> bench.stream(k.messages(), BenchConfig.SMALL, 1, null, d), TINY,
+                    Deadline.in(java.time.Duration.ofSeconds(20)));
+            assertThat(w10[0]).isNotNegative();
+            assertThat(w10[1]).isZero();
         }
     }
 }

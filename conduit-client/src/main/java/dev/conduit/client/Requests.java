@@ -27,10 +27,16 @@ import org.jspecify.annotations.Nullable;
  * arrive while the connection is down are delivered after the resume.
  *
  * <p>Futures complete on the client's executor, never on the I/O thread. Deadlines use the
- * client's clock.
+ * client's clock and are swept by one timer, not one scheduled task per request: each request
+ * notes its deadline; the single sweep is armed for the earliest one (re-armed only when a request
+ * comes due before it), fails every request due when it runs and re-arms for the next. A sweep
+ * walks the requests in flight, and sweeps are at least {@link #SWEEP_SPACING_NANOS} apart, so a
+ * request may time out up to that much after its deadline when many come due one after another.
  */
 final class Requests {
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** The least time between two sweeps of the deadlines. */
+    static final long SWEEP_SPACING_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final ConduitClient client;
     private final Executor executor;
@@ -42,8 +48,17 @@ final class Requests {
     /** The inbox subscription, null until the first request. Written under this. */
     private volatile @Nullable ClientSubscription inbox;
 
+    /** The sweep of the deadlines ({@link #sweep}): whether one is armed, for when, and when the last ran. */
+    private final Object sweepLock = new Object();
+    private Connection.Cancellable sweepTimer; // guarded by sweepLock, as the three below
+    private boolean armed;
+    private long armedFor;
+    private long lastSweep;
+    private boolean swept;
+
+    /** A request in flight; {@code deadline} in the clock's nanoseconds. */
     private record Pending(String subject, Frame.Publish frame, CompletableFuture<Message> future,
-                           Connection.Cancellable timer, boolean idempotent) {
+                           long deadline, Duration timeout, boolean idempotent) {
     }
 
     /** What a lost session did to the requests in flight. */
@@ -83,29 +98,72 @@ final class Requests {
         MessageBody body = MessageBody.of(request.subject(), inboxPrefix + id, request.headers(), request.payload());
         Frame.Publish frame = new Frame.Publish(0, true, body);
         CompletableFuture<Message> future = new CompletableFuture<>();
-        Connection.Cancellable timer = clock.schedule(() -> {
-            Pending p = pending.remove(id);
-            if (p != null) {
-                client.withdraw(p.frame);
-                executor.execute(() -> p.future.completeExceptionally(new RequestTimeoutException(p.subject, timeout)));
-            }
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
-        pending.put(id, new Pending(request.subject(), frame, future, timer, idempotent));
+        long deadline = clock.nanoTime() + timeout.toNanos();
+        pending.put(id, new Pending(request.subject(), frame, future, deadline, timeout, idempotent));
+        armFor(deadline); // after the put, so that the sweep it arms sees this request
         boolean taken;
         try {
             taken = client.enqueue(frame, null, 0, true);
         } catch (RuntimeException e) {
             pending.remove(id);
-            timer.cancel();
             throw e;
         }
         if (!taken) {
             pending.remove(id);
-            timer.cancel();
             future.completeExceptionally(new BufferFullException("buffer full: request to '" + request.subject()
                     + "' not sent"));
         }
         return future;
+    }
+
+    /** Makes sure a sweep runs by {@code deadline}: arms one unless one is armed for no later. */
+    private void armFor(long deadline) {
+        synchronized (sweepLock) {
+            if (armed && armedFor - deadline <= 0) {
+                return; // the common case: every request has the same timeout, so each is due after the one armed for
+            }
+            if (armed) {
+                sweepTimer.cancel();
+            }
+            long at = deadline;
+            if (swept && at - (lastSweep + SWEEP_SPACING_NANOS) < 0) {
+                at = lastSweep + SWEEP_SPACING_NANOS;
+            }
+            armed = true;
+            armedFor = at;
+            sweepTimer = clock.schedule(this::sweep, Math.max(0, at - clock.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * On the clock's thread: fails every request whose deadline has passed (withdrawing it from the
+     * buffer if it was not sent yet) and arms the sweep for the earliest deadline left.
+     */
+    private void sweep() {
+        long now = clock.nanoTime();
+        synchronized (sweepLock) {
+            armed = false;
+            swept = true;
+            lastSweep = now;
+        }
+        boolean any = false;
+        long next = 0;
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            Pending p = e.getValue();
+            if (p.deadline - now <= 0) {
+                if (pending.remove(e.getKey(), p)) {
+                    client.withdraw(p.frame);
+                    executor.execute(() -> p.future.completeExceptionally(
+                            new RequestTimeoutException(p.subject, p.timeout)));
+                }
+            } else if (!any || p.deadline - next < 0) {
+                any = true;
+                next = p.deadline;
+            }
+        }
+        if (any) {
+            armFor(next);
+        }
     }
 
     private void ensureInbox() {
@@ -152,7 +210,6 @@ final class Requests {
         for (var e : pending.entrySet()) {
             if (e.getValue().subject.equals(subject) && pending.remove(e.getKey(), e.getValue())) {
                 Pending p = e.getValue();
-                p.timer.cancel();
                 executor.execute(() -> p.future.completeExceptionally(error));
                 return;
             }
@@ -170,11 +227,7 @@ final class Requests {
         } catch (NumberFormatException e) {
             return null;
         }
-        Pending p = pending.remove(id);
-        if (p != null) {
-            p.timer.cancel();
-        }
-        return p;
+        return pending.remove(id);
     }
 
     /**
@@ -191,11 +244,10 @@ final class Requests {
                 MessageBody b = p.frame.body();
                 Frame.Publish again = new Frame.Publish(0, true,
                         MessageBody.of(b.subject(), inboxPrefix + e.getKey(), b.headers(), b.payload()));
-                if (pending.replace(e.getKey(), p, new Pending(p.subject, again, p.future, p.timer, true))) {
+                if (pending.replace(e.getKey(), p, new Pending(p.subject, again, p.future, p.deadline, p.timeout, true))) {
                     resend.add(again);
                 }
             } else if (pending.remove(e.getKey(), p)) {
-                p.timer.cancel();
                 failed++;
                 executor.execute(() -> p.future.completeExceptionally(failure));
             }
@@ -207,7 +259,6 @@ final class Requests {
         for (Long id : List.copyOf(pending.keySet())) {
             Pending p = pending.remove(id);
             if (p != null) {
-                p.timer.cancel();
                 executor.execute(() -> p.future.completeExceptionally(failure));
             }
         }

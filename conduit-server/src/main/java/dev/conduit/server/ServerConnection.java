@@ -78,6 +78,9 @@ final class ServerConnection implements FrameHandler {
      */
     private final java.util.Set<Object> creditWaits = new java.util.HashSet<>();
 
+    /** The writers this read's deliveries claimed, started at its end; on the I/O thread. */
+    private final ReadWakeups wakeups = new ReadWakeups();
+
     ServerConnection(RoutingServer server, Connection connection) {
         this.server = server;
         this.config = server.config();
@@ -93,8 +96,18 @@ final class ServerConnection implements FrameHandler {
     /** PONG bytes answered while the output was backed up; on the connection's thread only. */
     private long pongBacklog;
 
+    /**
+     * Takes over the start of {@code writer}'s drain, which a delivery from this connection's read
+     * just claimed, until the end of the read ({@link ReadWakeups}); false (the caller starts it)
+     * outside a read.
+     */
+    boolean wakeAtReadEnd(SessionWriter writer) {
+        return wakeups.takeOver(writer);
+    }
+
     @Override
     public void onFrame(Frame frame) {
+        wakeups.reading();
         State s = state;
         if (s == State.CLOSED || leaving) {
             // Leaving: what the peer still sends while the connection closes is not processed, and
@@ -143,6 +156,7 @@ final class ServerConnection implements FrameHandler {
 
     @Override
     public void onReadComplete() {
+        wakeups.readEnded();
         Heartbeat h = heartbeat;
         if (h != null) {
             h.received();
@@ -293,6 +307,7 @@ final class ServerConnection implements FrameHandler {
      * frames already read wait, in order.
      */
     void routed(int deliveries) {
+        wakeups.routing(deliveries);
         workSinceTurn += deliveries;
         if (workSinceTurn < DELIVERIES_PER_TURN || yielded) {
             return;
@@ -545,6 +560,7 @@ final class ServerConnection implements FrameHandler {
 
     @Override
     public void onClosed(Throwable cause) {
+        wakeups.readEnded();
         state = State.CLOSED;
         handshakeTimer.cancel();
         Connection.Cancellable refusal = pendingRefusal;

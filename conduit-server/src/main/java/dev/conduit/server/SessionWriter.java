@@ -20,6 +20,9 @@ import org.slf4j.LoggerFactory;
  * and the message), the attached connection an ACK or a CREDIT, the clock a stall check. The task
  * goes into one multi-producer queue; whoever finds no drain scheduled ({@link #scheduled}) hands
  * one to the owner's thread. At most one drain exists at a time, so the tasks never run at once.
+ * A delivery routed while its publisher's connection reads leaves that hand-off to the end of the
+ * read ({@link ServerConnection#wakeAtReadEnd}): the drain stays claimed meanwhile, other producers
+ * only queue, and the owner's thread is woken once per read.
  *
  * <p>Moving: a resume by a connection on another thread moves ownership from inside the drain
  * ({@link #moveTo}, the resume's own task, in order behind what was queued before it): the drain
@@ -74,7 +77,13 @@ final class SessionWriter {
      */
     void deliver(Runnable task, int bytes, ServerConnection publisher) {
         long queued = backlog.addAndGet(bytes + OVERHEAD_BYTES);
-        execute(task);
+        tasks.offer(task);
+        // One wake-up per read: while the publisher reads, the drain it would start is handed to
+        // the end of its read (ServerConnection.wakeAtReadEnd), so the owner's thread is woken and
+        // flushes once for the whole read instead of for whichever message came first.
+        if (scheduled.compareAndSet(false, true) && (publisher == null || !publisher.wakeAtReadEnd(this))) {
+            submit(owner);
+        }
         if (queued > maxBacklog && publisher != null && waiting.add(publisher)) {
             publisher.waitForCredit(this);
             if (backlog.get() <= maxBacklog / 2 && waiting.remove(publisher)) {
@@ -93,6 +102,14 @@ final class SessionWriter {
                 }
             }
         }
+    }
+
+    /**
+     * Starts the drain that a {@link #deliver} left to the end of its publisher's read; called by
+     * that publisher's connection once per read, holding {@link #scheduled} for it.
+     */
+    void wake() {
+        submit(owner);
     }
 
     /** Hands {@code task} to the drain; any thread, never blocks. */

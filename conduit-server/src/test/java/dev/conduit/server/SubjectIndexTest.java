@@ -138,6 +138,31 @@ class SubjectIndexTest {
         assertThat(index.cachedSubjects()).isEqualTo(1);
     }
 
+    @Test
+    void aBurstOfUniqueReplySubjectsLeavesTheHotSubjectsCached() {
+        SubjectIndex index = new SubjectIndex();
+        ServerSubscription inbox = new ServerSubscription(null, 1, "_INBOX.abc.*", null);
+        ServerSubscription orders = new ServerSubscription(null, 2, "orders.>", null);
+        index.add(inbox);
+        index.add(orders);
+        List<ServerSubscription> out = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            index.match("orders.hot" + i, out);
+        }
+        assertThat(index.cachedSubjects()).isEqualTo(100);
+        out.clear();
+        // Several times the cache's size: each would evict the hot entries if it were inserted.
+        for (int i = 0; i < 10_000; i++) {
+            index.match("_INBOX.abc." + i, out);
+        }
+        assertThat(out).hasSize(10_000).containsOnly(inbox);
+        assertThat(index.cachedSubjects()).isEqualTo(100);
+        out.clear();
+        index.match("orders.hot7", out);
+        assertThat(out).containsExactly(orders);
+        assertThat(index.cachedSubjects()).isEqualTo(100);
+    }
+
     private static String pattern(Random random) {
         String[] tokens = subject(random).split("\\.");
         for (int i = 0; i < tokens.length; i++) {

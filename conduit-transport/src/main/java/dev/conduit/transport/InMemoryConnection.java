@@ -129,6 +129,8 @@ final class InMemoryConnection implements Connection {
 
     private void drain() {
         FrameHandler h = handler;
+        // A frame was handed over and no onReadComplete followed yet (timers ran behind it).
+        boolean unread = false;
         try {
             while (true) {
                 Object item;
@@ -137,6 +139,10 @@ final class InMemoryConnection implements Connection {
                 } else {
                     item = inbox.poll();
                     if (item == null) {
+                        if (unread && !finished) {
+                            unread = false;
+                            h.onReadComplete(); // the read ends when the inbox is empty, timers or not
+                        }
                         break;
                     }
                     if (readingSuspended && !(item instanceof Timer)) {
@@ -150,7 +156,9 @@ final class InMemoryConnection implements Connection {
                     inboxBytes.addAndGet(-FrameCodec.encodedLength(frame));
                     if (!finished) {
                         deliverToHandler(h, frame);
+                        unread = true;
                         if (!finished && inbox.isEmpty() && (held.isEmpty() || readingSuspended)) {
+                            unread = false;
                             h.onReadComplete();
                         }
                     }

@@ -167,6 +167,43 @@ class InMemoryConnectorTest {
     }
 
     @Test
+    void aReadEndsWhenTheInboxIsEmptyEvenIfATaskRanBehindItsLastFrame() {
+        ManualExecutor executor = new ManualExecutor();
+        List<String> events = new CopyOnWriteArrayList<>();
+        FrameHandler server = new FrameHandler() {
+            @Override
+            public void onFrame(Frame frame) {
+                events.add("frame");
+            }
+
+            @Override
+            public void onReadComplete() {
+                events.add("read complete");
+            }
+
+            @Override
+            public void onProtocolError(ProtocolException error, boolean inSync) {
+            }
+
+            @Override
+            public void onClosed(Throwable cause) {
+            }
+        };
+        Connection[] accepted = new Connection[1];
+        InMemoryConnector connector = InMemoryConnector.create(c -> {
+            accepted[0] = c;
+            return server;
+        }, executor);
+        Connection c = connector.connect(null, Duration.ofSeconds(1), conn -> new Side()).join();
+        executor.runAll();
+        c.send(new Frame.Ping(1));
+        accepted[0].execute(() -> events.add("task")); // queued behind the frame, in the same inbox
+        executor.runAll();
+        // A handler that defers work to the end of a read (the server's writers) must hear of it.
+        assertThat(events).containsExactly("frame", "task", "read complete");
+    }
+
+    @Test
     void whatTheAcceptorSendsBeforeTheClientHandlerExistsStillArrives() {
         ManualExecutor executor = new ManualExecutor();
         Side client = new Side();
