@@ -50,7 +50,7 @@ final class Requests {
 
     /** The sweep of the deadlines ({@link #sweep}): whether one is armed, for when, and when the last ran. */
     private final Object sweepLock = new Object();
-    private Connection.Cancellable sweepTimer; // guarded by sweepLock, as the three below
+    private Connection.@Nullable Cancellable sweepTimer; // guarded by sweepLock, as the three below
     private boolean armed;
     private long armedFor;
     private long lastSweep;
@@ -122,8 +122,9 @@ final class Requests {
             if (armed && armedFor - deadline <= 0) {
                 return; // the common case: every request has the same timeout, so each is due after the one armed for
             }
-            if (armed) {
-                sweepTimer.cancel();
+            Connection.Cancellable previous = sweepTimer;
+            if (armed && previous != null) {
+                previous.cancel();
             }
             long at = deadline;
             if (swept && at - (lastSweep + SWEEP_SPACING_NANOS) < 0) {
