@@ -18,4 +18,6 @@ module dev.conduit.server {
 
     exports dev.conduit.server;
     exports dev.conduit.server.spi;
+
+    uses dev.conduit.server.spi.BackplaneProvider;
 }
