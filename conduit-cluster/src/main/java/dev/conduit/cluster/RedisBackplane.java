@@ -144,7 +144,10 @@ final class RedisBackplane implements Backplane {
     }
 
     private void changed(InterestKey key, int delta) {
-        local.merge(key, delta, (a, b) -> a + b <= 0 ? null : a + b);
+        local.compute(key, (k, n) -> {
+            int count = (n == null ? 0 : n) + delta;
+            return count <= 0 ? null : count;
+        });
         dirty.add(key);
         if (started && flushScheduled.compareAndSet(false, true)) {
             control.execute(this::flushLocal);
