@@ -44,7 +44,7 @@ final class ReplyRoutes {
         if (r == null) {
             return null;
         }
-        if (r.expiresAt() - nanoTime.getAsLong() < 0) {
+        if (r.expiresAt() - nanoTime.getAsLong() <= 0) {
             routes.remove(replySubject);
             return null;
         }

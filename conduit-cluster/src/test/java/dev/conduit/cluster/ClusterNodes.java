@@ -3,6 +3,7 @@ package dev.conduit.cluster;
 import static org.awaitility.Awaitility.await;
 
 import dev.conduit.client.Client;
+import dev.conduit.client.ClientOptions;
 import dev.conduit.server.ClusterConfig;
 import dev.conduit.server.Server;
 import dev.conduit.server.ServerConfig;
@@ -32,7 +33,9 @@ final class ClusterNodes implements AutoCloseable {
 
     /** A new in-process client of node {@code i}. */
     Client client(int i) {
-        Client c = Client.connectLocal(node(i).localConnector());
+        // A short drain: the tests wait for what they need before closing.
+        Client c = Client.connect(ClientOptions.builder().drainTimeout(Duration.ofSeconds(1)).build(),
+                node(i).localConnector());
         clients.add(c);
         return c;
     }
