@@ -364,9 +364,10 @@ final class RoutingServer implements Server {
         // $SYS subjects reach only subscriptions whose pattern names $SYS, which needed permission:
         // a '>' or '*.stats' subscriber does not see them. They stay on this node.
         boolean system = dev.conduit.server.spi.Permissions.isSystem(body.subject());
-        dev.conduit.server.spi.Backplane.Forwarded forwarded = backplane == null || system
-                ? dev.conduit.server.spi.Backplane.Forwarded.LOCAL_ONLY : backplane.forward(body, publish.request(), !targets.isEmpty());
         try {
+            dev.conduit.server.spi.Backplane.Forwarded forwarded = backplane == null || system
+                    ? dev.conduit.server.spi.Backplane.Forwarded.LOCAL_ONLY
+                    : backplane.forward(body, publish.request(), !targets.isEmpty());
             if (targets.isEmpty()) {
                 if (publish.request() && body.replyTo() != null && !forwarded.remoteInterest()) {
                     from.outbound.noResponders(body.replyTo());
