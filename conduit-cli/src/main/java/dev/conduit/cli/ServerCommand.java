@@ -43,6 +43,11 @@ final class ServerCommand implements Callable<Integer> {
                     + "the file is removed on stop, and a stale one left by a dead server is replaced.")
     String unixSocket;
 
+    @Option(names = "--cluster", paramLabel = "REDIS_URI",
+            description = "Run as one node of a cluster linked through this Redis (redis://127.0.0.1:6379); "
+                    + "see docs/cluster.md. Same as cluster.redis in the file or CONDUIT_CLUSTER_REDIS.")
+    String cluster;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML settings file; environment variables (CONDUIT_*) override it, flags override both.")
     Path config;
@@ -106,6 +111,9 @@ final class ServerCommand implements Callable<Integer> {
         }
         if (unixSocket != null) {
             builder.set("unixSocket", unixSocket, "--unix-socket");
+        }
+        if (cluster != null) {
+            builder.set("clusterRedis", cluster, "--cluster");
         }
         return builder.build();
     }
