@@ -14,6 +14,7 @@ import java.util.function.Supplier;
  * conduit.cluster.received}, {@code conduit.cluster.dropped} (not forwarded: the send queue was at
  * its bound, or the node stopped), {@code conduit.cluster.lost} (batches trimmed from this node's
  * stream before it read them), {@code conduit.cluster.duplicates}, {@code conduit.cluster.errors},
+ * {@code conduit.cluster.resyncs} (full re-reads of the other nodes' interest, each second),
  * and the gauges {@code conduit.cluster.nodes}, {@code conduit.cluster.remote.interests} and {@code
  * conduit.cluster.queued.bytes}.
  */
@@ -26,6 +27,7 @@ final class ClusterMetrics {
     private final Counter lost;
     private final Counter duplicates;
     private final Counter errors;
+    private final Counter resyncs;
 
     ClusterMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -38,6 +40,8 @@ final class ClusterMetrics {
         this.duplicates = Counter.builder("conduit.cluster.duplicates")
                 .description("Stream entries read twice (a resent XADD) and dropped").register(registry);
         this.errors = Counter.builder("conduit.cluster.errors").description("Failed Redis commands").register(registry);
+        this.resyncs = Counter.builder("conduit.cluster.resyncs")
+                .description("Full re-reads of the other nodes' presence and interest").register(registry);
     }
 
     void gauges(Supplier<Number> nodes, Supplier<Number> remoteInterests, Supplier<Number> queuedBytes) {
@@ -78,6 +82,10 @@ final class ClusterMetrics {
 
     void duplicate() {
         duplicates.increment();
+    }
+
+    void resynced() {
+        resyncs.increment();
     }
 
     void error() {

@@ -225,6 +225,11 @@ final class RedisBackplane implements Backplane {
     private void tick() {
         try {
             refreshPresence();
+            if (redis.hlen(ClusterKeys.interest(self)) != local.size()) {
+                // Redis lost it (restarted without persistence) or a write failed: write it whole again.
+                redis.del(ClusterKeys.interest(self));
+                dirty.addAll(local.keySet());
+            }
             flushLocal();
             resyncAll();
         } catch (RuntimeException e) {
@@ -287,6 +292,9 @@ final class RedisBackplane implements Backplane {
         remote.clear();
         remote.putAll(fresh);
         rebuild();
+        if (metrics != null) {
+            metrics.resynced();
+        }
     }
 
     /** Re-reads one node's interest, on its hint. */

@@ -26,14 +26,31 @@ import java.util.stream.Stream;
  * CI_REQUIRE_REDIS} set), where its absence fails them.
  */
 final class RedisProcess implements AutoCloseable {
-    private final Process process;
+    private final Path bin;
+    private Process process;
     private final Path dir;
     private final int port;
 
-    private RedisProcess(Process process, Path dir, int port) {
-        this.process = process;
+    private RedisProcess(Path bin, Path dir, int port) throws IOException {
+        this.bin = bin;
         this.dir = dir;
         this.port = port;
+        this.process = launch();
+    }
+
+    private Process launch() throws IOException {
+        return new ProcessBuilder(List.of(bin.toString(), "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString()))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile()))
+                .start();
+    }
+
+    /** Kills it (as a crash would: without persistence, every key is gone) and starts it again on the same port. */
+    void restart() throws IOException, InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+        process = launch();
+        await().atMost(Duration.ofSeconds(10)).until(this::accepting);
     }
 
     /** redis-server on PATH, if there is one. */
@@ -55,10 +72,7 @@ final class RedisProcess implements AutoCloseable {
             port = s.getLocalPort();
         }
         Path dir = Files.createTempDirectory("conduit-redis");
-        Process p = new ProcessBuilder(List.of(bin.get().toString(), "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString()))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
-        RedisProcess redis = new RedisProcess(p, dir, port);
+        RedisProcess redis = new RedisProcess(bin.get(), dir, port);
         try {
             await().atMost(Duration.ofSeconds(10)).until(redis::accepting);
         } catch (RuntimeException e) {
