@@ -105,8 +105,11 @@ final class Sender {
                     taken.add(next);
                     bytes += next.bytes();
                 }
-                send(taken);
-                queuedBytes.addAndGet(-bytes);
+                try {
+                    send(taken);
+                } finally {
+                    queuedBytes.addAndGet(-bytes); // sent, or counted as dropped below
+                }
                 taken.clear();
             } catch (InterruptedException e) {
                 break;
