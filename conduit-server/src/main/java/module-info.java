@@ -21,4 +21,5 @@ module dev.conduit.server {
 
     // Parts of the server in modules of their own (conduit-zeromq), found on the module path.
     uses dev.conduit.server.spi.ServerExtension;
+    uses dev.conduit.server.spi.BackplaneProvider;
 }

@@ -47,6 +47,10 @@ final class ServerCommand implements Callable<Integer> {
             description = "Run the ZeroMQ gateway on ports N to N+4 (PUB, SUB, REQ, PUSH, REP peers; see docs/zeromq.md);"
                     + " 0 for free ports. Off by default.")
     Integer zmqPort;
+    @Option(names = "--cluster", paramLabel = "REDIS_URI",
+            description = "Run as one node of a cluster linked through this Redis (redis://127.0.0.1:6379); "
+                    + "see docs/cluster.md. Same as cluster.redis in the file or CONDUIT_CLUSTER_REDIS.")
+    String cluster;
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML settings file; environment variables (CONDUIT_*) override it, flags override both.")
@@ -119,6 +123,9 @@ final class ServerCommand implements Callable<Integer> {
         }
         if (zmqPort != null) {
             builder.set("zeromqPort", String.valueOf(zmqPort), "--zmq-port");
+        }
+        if (cluster != null) {
+            builder.set("clusterRedis", cluster, "--cluster");
         }
         return builder.build();
     }

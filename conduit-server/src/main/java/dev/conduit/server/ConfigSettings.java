@@ -17,7 +17,7 @@ import java.util.Map;
 final class ConfigSettings {
     static final String ENV_PREFIX = "CONDUIT_";
     /** Top-level YAML keys that hold structured settings (read by {@link #section}), not plain values. */
-    static final java.util.Set<String> SECTIONS = java.util.Set.of("auth", "permissions", "tls");
+    static final java.util.Set<String> SECTIONS = java.util.Set.of("auth", "permissions", "tls", "cluster");
 
     private ConfigSettings() {
     }

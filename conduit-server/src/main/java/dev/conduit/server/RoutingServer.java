@@ -93,6 +93,8 @@ final class RoutingServer implements Server {
     private Listener httpListener;
     /** The server extensions that started (spi.ServerExtension), in start order; empty until then. */
     private volatile List<dev.conduit.server.spi.ServerExtension.Running> extensions = List.of();
+    /** The link to the other nodes of a cluster (docs/cluster.md); null for a single server. */
+    private final dev.conduit.server.spi.@org.jspecify.annotations.Nullable Backplane backplane;
 
     private RoutingServer(ServerConfig config, MeterRegistry registry) {
         this.config = config;
@@ -106,6 +108,7 @@ final class RoutingServer implements Server {
         this.stats = new StatsPublisher(this, config.clock(), System::currentTimeMillis);
         this.authentication = new Authentication(config.auth(), config.clock());
         this.systemApi = new SystemApi(this, localExecutor);
+        this.backplane = config.cluster() == null ? null : ClusterHost.backplane(config.cluster());
     }
 
     static RoutingServer create(ServerConfig config) {
@@ -131,12 +134,24 @@ final class RoutingServer implements Server {
             stopped.complete(null);
             throw e;
         }
+        if (backplane != null) {
+            try {
+                backplane.start(new ClusterHost(this));
+            } catch (RuntimeException e) {
+                state.set(State.STOPPED);
+                stopped.complete(null);
+                throw e;
+            }
+        }
         transport = Transport.create(config.transport());
         InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
         try {
             listener = transport.listen(address, config.limits(), config.tls(), this::accept);
         } catch (Exception e) { // Netty rethrows the bind failure's IOException unchecked
             transport.close();
+            if (backplane != null) {
+                backplane.close();
+            }
             state.set(State.STOPPED);
             stopped.complete(null);
             throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port() + ": "
@@ -354,9 +369,15 @@ final class RoutingServer implements Server {
         subjects.offer(received, body.subject());
         long startNanos = (received & (DELIVERY_SAMPLE_EVERY - 1)) == 0 ? config.clock().nanoTime() : -1;
         index.match(body.subject(), targets);
+        // $SYS subjects reach only subscriptions whose pattern names $SYS, which needed permission:
+        // a '>' or '*.stats' subscriber does not see them. They stay on this node.
+        boolean system = dev.conduit.server.spi.Permissions.isSystem(body.subject());
         try {
+            dev.conduit.server.spi.Backplane.Forwarded forwarded = backplane == null || system
+                    ? dev.conduit.server.spi.Backplane.Forwarded.LOCAL_ONLY
+                    : backplane.forward(body, publish.request(), !targets.isEmpty());
             if (targets.isEmpty()) {
-                if (publish.request() && body.replyTo() != null) {
+                if (publish.request() && body.replyTo() != null && !forwarded.remoteInterest()) {
                     from.outbound.noResponders(body.replyTo());
                 }
                 return;
@@ -364,18 +385,19 @@ final class RoutingServer implements Server {
             if (publish.request() && body.replyTo() != null && from.stats.sampleFree()) {
                 from.stats.requestRouted(body.replyTo(), config.clock().nanoTime());
             }
-            // $SYS subjects reach only subscriptions whose pattern names $SYS, which needed permission:
-            // a '>' or '*.stats' subscriber does not see them.
-            boolean system = dev.conduit.server.spi.Permissions.isSystem(body.subject());
             // An inbox reaches only its own session, whatever wildcards others subscribed with.
             boolean inbox = body.subject().startsWith(ServerSession.INBOXES);
             if (publisher != null) {
                 publisher.routed(targets.size());
             }
+            Set<String> groupsElsewhere = forwarded.groupsElsewhere();
             for (int i = 0, n = targets.size(); i < n; i++) { // indexed: no iterator per message
                 ServerSubscription target = targets.get(i);
                 if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
                     continue;
+                }
+                if (target.group != null && !groupsElsewhere.isEmpty() && groupsElsewhere.contains(target.group.name)) {
+                    continue; // another node delivers this group's one copy
                 }
                 if (inbox && !target.session.mayReceive(body.subject())) {
                     continue;
@@ -387,6 +409,56 @@ final class RoutingServer implements Server {
             }
         } finally {
             targets.clear();
+        }
+    }
+
+    /**
+     * Routes a message published on another node of the cluster to local subscriptions (see {@link
+     * dev.conduit.server.spi.BackplaneHost#deliverRemote}); on the backplane's thread. Not handed
+     * back to the backplane, so a message crosses between nodes once.
+     */
+    int routeRemote(MessageBody body, @org.jspecify.annotations.Nullable Set<String> groups) {
+        List<ServerSubscription> targets = new java.util.ArrayList<>();
+        index.match(body.subject(), targets);
+        boolean system = dev.conduit.server.spi.Permissions.isSystem(body.subject());
+        boolean inbox = body.subject().startsWith(ServerSession.INBOXES);
+        int delivered = 0;
+        for (ServerSubscription target : targets) {
+            if (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern)) {
+                continue;
+            }
+            if (inbox && !target.session.mayReceive(body.subject())) {
+                continue;
+            }
+            if (target.group != null && groups != null && !groups.contains(target.group.name)) {
+                continue; // the publishing node gave this group's copy to another node
+            }
+            target.session.outbound.deliver(target, body, null, true, -1);
+            delivered++;
+        }
+        return delivered;
+    }
+
+    /** Another node found no responder for a request published here: its requester gets NO_RESPONDERS. */
+    void noRespondersRemote(String replySubject) {
+        List<ServerSubscription> targets = new java.util.ArrayList<>();
+        index.match(replySubject, targets);
+        for (ServerSubscription target : targets) {
+            if (target.session.mayReceive(replySubject)) {
+                target.session.outbound.noResponders(replySubject);
+            }
+        }
+    }
+
+    /** A local subscription was added or removed: the cluster learns of it ($SYS ones stay on this node). */
+    void interestChanged(ServerSubscription sub, boolean added) {
+        if (backplane == null || dev.conduit.server.spi.Permissions.isSystem(sub.pattern)) {
+            return;
+        }
+        if (added) {
+            backplane.interestAdded(sub.pattern, sub.queueGroup());
+        } else {
+            backplane.interestRemoved(sub.pattern, sub.queueGroup());
         }
     }
 
@@ -683,6 +755,9 @@ final class RoutingServer implements Server {
         }
         if (unixListener != null) {
             unixListener.close().join();
+        }
+        if (backplane != null) {
+            backplane.close(); // on the caller's thread: it waits for Redis, which no event loop may do
         }
         List<CompletableFuture<Void>> closing = connections.stream().map(c -> {
             c.goAway((int) Math.min(Integer.MAX_VALUE, drainMillis));

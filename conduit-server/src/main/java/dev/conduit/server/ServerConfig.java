@@ -72,6 +72,11 @@ import org.jspecify.annotations.Nullable;
  *                                     authentication); keys {@code unixSocket} (the file), {@code
  *                                     unixSocketMode} (octal, e.g. {@code 660}), {@code
  *                                     unixSocketOwner}, {@code unixSocketGroup}; null for none
+ * @param cluster                      this server as one node of a cluster over Redis: the YAML
+ *                                     section {@code cluster} (keys {@code redis}, {@code nodeId},
+ *                                     {@code advertise}), or {@code clusterRedis}, ... ({@code
+ *                                     CONDUIT_CLUSTER_REDIS}, ...); null for a single server (see
+ *                                     {@link ClusterConfig}, docs/cluster.md)
  * @param extensions                   the settings of {@link dev.conduit.server.spi.ServerExtension}s
  *                                     (such as the ZeroMQ gateway of conduit-zeromq), by section, as
  *                                     text: {@code zeromqPort} (or {@code port} in the YAML section
@@ -84,13 +89,15 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                            Duration heartbeatInterval, int heartbeatMisses, Duration resumeWindow,
                            List<String> alternates, Clock clock, PeerLimits peerLimits, HttpConfig http,
                            AuthConfig auth, @Nullable ServerTls tls, FlowControl flow,
-                           MemoryLimits memory, @Nullable UnixSocket unixSocket,
+                           MemoryLimits memory, @Nullable UnixSocket unixSocket, @Nullable ClusterConfig cluster,
                            Map<String, Map<String, String>> extensions) {
 
     /** The settings whose values are file names; in a YAML file they are relative to the file's folder. */
     static final Set<String> PATH_SETTINGS = Set.of("tlsCert", "tlsKey", "tlsKeyStore", "tlsClientCa", "tlsClientCrl",
             "unixSocket");
     /** The keys of the YAML {@code tls} section; each is the setting {@code tls} + the key capitalised. */
+    /** The keys of the YAML {@code cluster} section; each is the setting {@code cluster} + the key capitalised. */
+    static final List<String> CLUSTER_SECTION_KEYS = List.of("redis", "nodeId", "advertise");
     static final List<String> TLS_SECTION_KEYS = List.of("cert", "key", "keyPassword", "keyStore", "keyStorePassword",
             "clientAuth", "clientCa", "clientCrl", "protocols", "provider", "reloadInterval");
 
@@ -237,6 +244,23 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                 b.set(key, text, yamlFile + " (tls." + e.getKey() + ")");
             });
         }
+        JsonNode cluster = ConfigSettings.section(yamlFile, "cluster");
+        if (cluster != null && !cluster.isNull()) {
+            if (!cluster.isObject()) {
+                throw new IllegalArgumentException(yamlFile + ": cluster must be a mapping of settings (redis, nodeId, advertise)");
+            }
+            cluster.fields().forEachRemaining(e -> {
+                if (!CLUSTER_SECTION_KEYS.contains(e.getKey())) {
+                    throw new IllegalArgumentException(yamlFile + ": unknown setting 'cluster." + e.getKey() + "' (expected "
+                            + String.join(", ", CLUSTER_SECTION_KEYS) + ")");
+                }
+                if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                    throw new IllegalArgumentException(yamlFile + ": setting 'cluster." + e.getKey() + "' must be a plain value");
+                }
+                String key = "cluster" + Character.toUpperCase(e.getKey().charAt(0)) + e.getKey().substring(1);
+                b.set(key, e.getValue().asText(), yamlFile + " (cluster." + e.getKey() + ")");
+            });
+        }
         b.authSettings.fromYaml(ConfigSettings.section(yamlFile, "auth"), ConfigSettings.section(yamlFile, "permissions"),
                 yamlFile, (key, value) -> b.set(key, value, yamlFile + " (auth)"));
         ConfigSettings.extensionSections(yamlFile, b.extensions()::isSection).forEach((section, settings) ->
@@ -313,6 +337,10 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private @Nullable Set<java.nio.file.attribute.PosixFilePermission> unixSocketPermissions;
         private @Nullable String unixSocketOwner;
         private @Nullable String unixSocketGroup;
+        private @Nullable String clusterRedis;
+        private @Nullable String clusterNodeId;
+        private @Nullable String clusterAdvertise;
+        private @Nullable ClusterConfig cluster;
         /** Where each setting's current value came from, for settings last set through {@link #set}. */
         private final Map<String, String> sources = new HashMap<>();
         /** Extension settings by section, key within it, text; {@link #extensions} is found on first need. */
@@ -691,6 +719,20 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     case "tlsProtocols" -> tlsProtocols = ServerTls.checkProtocols(List.of(value.trim().split("\\s*,\\s*")));
                     case "tlsProvider" -> tlsProvider = TlsProvider.parse(value);
                     case "tlsReloadInterval" -> tlsReloadInterval = ConfigSettings.duration(value);
+                    case "clusterRedis" -> {
+                        clusterRedis = value.isBlank() ? null : new ClusterConfig(java.net.URI.create(value.trim()), null, null)
+                                .redis().toString();
+                        cluster = null;
+                    }
+                    case "clusterNodeId" -> {
+                        clusterNodeId = value.isBlank() ? null : new ClusterConfig(java.net.URI.create("redis://x"),
+                                value.trim(), null).nodeId();
+                        cluster = null;
+                    }
+                    case "clusterAdvertise" -> {
+                        clusterAdvertise = value.isBlank() ? null : value.trim();
+                        cluster = null;
+                    }
                     case "unixSocket" -> unixSocket = value.isBlank() ? null : path(value);
                     case "unixSocketMode" -> unixSocketPermissions = UnixSocket.parseMode(value);
                     case "unixSocketOwner" -> unixSocketOwner = new UnixSocket(Path.of("x"), null, value.trim(), null).owner();
@@ -756,7 +798,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                     alternates, clock, peerLimits(), new HttpConfig(httpPort, httpHost, webSocketPath, allowedOrigins,
                     httpAllowedHosts), a,
                     tls != null ? tls : tlsFromSettings(), new FlowControl(maxHeldBytesPerSubscription, maxStall),
-                    memory, unixSocketFromSettings(), extensionSettings);
+                    memory, unixSocketFromSettings(), clusterFromSettings(), extensionSettings);
         }
 
         /** The server extensions on the class path, loaded on first need. */
@@ -777,6 +819,34 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             extensions().get(section).checkSetting(within, value);
             extensionSettings.computeIfAbsent(section, s -> new java.util.LinkedHashMap<>()).put(within, value);
             return true;
+        }
+
+        /** The {@code cluster*} settings as a {@link ClusterConfig}; null without {@code clusterRedis}. */
+        private @Nullable ClusterConfig clusterFromSettings() {
+            if (cluster != null) {
+                return cluster;
+            }
+            if (clusterRedis == null) {
+                for (String key : List.of("clusterNodeId", "clusterAdvertise")) {
+                    if (sources.containsKey(key)) {
+                        throw new IllegalArgumentException(attributed(key) + key + " is set, but cluster.redis is not");
+                    }
+                }
+                return null;
+            }
+            return new ClusterConfig(java.net.URI.create(clusterRedis), clusterNodeId, clusterAdvertise);
+        }
+
+        /** Makes this server a node of a cluster (docs/cluster.md); null for a single server, the default. */
+        public Builder cluster(@Nullable ClusterConfig config) {
+            this.cluster = config;
+            this.clusterRedis = config == null ? null : config.redis().toString();
+            this.clusterNodeId = config == null ? null : config.nodeId();
+            this.clusterAdvertise = config == null ? null : config.advertise();
+            for (String key : List.of("clusterRedis", "clusterNodeId", "clusterAdvertise")) {
+                sources.remove(key);
+            }
+            return this;
         }
 
         /** The {@code unixSocket*} settings as a {@link UnixSocket}; null if no file is set (then nothing else may be). */

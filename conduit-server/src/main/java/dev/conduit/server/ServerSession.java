@@ -448,6 +448,7 @@ final class ServerSession {
         if (subscriptions.remove(sub.id, sub)) {
             server.index().remove(sub);
             server.systemSubscriptions(sub.pattern, -1);
+            server.interestChanged(sub, false);
         }
         if (sub.reliable()) {
             credit.ended(sub);

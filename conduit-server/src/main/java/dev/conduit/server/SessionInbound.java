@@ -225,6 +225,7 @@ final class SessionInbound {
         }
         server.index().add(sub);
         server.systemSubscriptions(sub.pattern, 1);
+        server.interestChanged(sub, true);
     }
 
     private void unsubscribe(Frame.Unsubscribe u) {

@@ -1,0 +1,202 @@
+package dev.conduit.cluster;
+
+import dev.conduit.protocol.Headers;
+import dev.conduit.protocol.MessageBody;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@code b} field of an inbound stream entry: the records one node sends another in one entry,
+ * in order. Big-endian; a string is a 4-byte length and UTF-8 bytes, length -1 for none.
+ *
+ * <pre>
+ * batch   := version:u8 (1) count:i32 record*
+ * record  := kind:u8 (1 = message) flags:u8 (1 = request, 2 = sole) subject:str replyTo:str
+ *              headers:i32 (name:str value:str)* groups:i32 group:str* payload:i32 byte*
+ *          | kind:u8 (2 = no responders) replySubject:str
+ * </pre>
+ *
+ * A record's {@code groups} are the queue groups the receiving node delivers it to (the publishing
+ * node picked it for them); {@code sole} marks a request sent to that node alone, which answers
+ * with a no-responders record if nothing there matches.
+ */
+final class Batch {
+    static final int VERSION = 1;
+    static final int MESSAGE = 1;
+    static final int NO_RESPONDERS = 2;
+    static final int FLAG_REQUEST = 1;
+    static final int FLAG_SOLE = 2;
+
+    /**
+     * One record.
+     *
+     * @param body   the message, or for a no-responders record a body whose subject is the reply subject
+     */
+    record Item(int kind, MessageBody body, boolean request, boolean sole, Set<String> groups) {
+        static Item noResponders(String replySubject) {
+            return new Item(NO_RESPONDERS, MessageBody.of(replySubject, null, null, new byte[0]), false, false, Set.of());
+        }
+    }
+
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024);
+    private final DataOutputStream out = new DataOutputStream(bytes);
+    private int count;
+
+    Batch() {
+        bytes.write(VERSION);
+        bytes.write(0);
+        bytes.write(0);
+        bytes.write(0);
+        bytes.write(0); // count, set by toBytes
+    }
+
+    /** Records added so far. */
+    int count() {
+        return count;
+    }
+
+    /** Bytes so far. */
+    int size() {
+        return bytes.size();
+    }
+
+    void add(Item item) {
+        try {
+            out.writeByte(item.kind());
+            if (item.kind() == NO_RESPONDERS) {
+                string(item.body().subject());
+            } else {
+                MessageBody body = item.body();
+                out.writeByte((item.request() ? FLAG_REQUEST : 0) | (item.sole() ? FLAG_SOLE : 0));
+                string(body.subject());
+                string(body.replyTo());
+                Headers headers = body.headers();
+                out.writeInt(headers.size());
+                for (int i = 0; i < headers.size(); i++) {
+                    string(headers.name(i));
+                    string(headers.value(i));
+                }
+                out.writeInt(item.groups().size());
+                for (String g : item.groups()) {
+                    string(g);
+                }
+                out.writeInt(body.payloadLength());
+                out.write(body.payload());
+            }
+            count++;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+        }
+    }
+
+    byte[] toBytes() {
+        byte[] b = bytes.toByteArray();
+        ByteBuffer.wrap(b, 1, 4).putInt(count);
+        return b;
+    }
+
+    private void string(@Nullable String s) throws IOException {
+        if (s == null) {
+            out.writeInt(-1);
+            return;
+        }
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    /**
+     * The records of a batch. Lengths are checked against what is left before anything is
+     * allocated.
+     *
+     * @throws IllegalArgumentException if the bytes are not a batch of this version
+     */
+    static List<Item> read(byte[] data) {
+        ByteBuffer in = ByteBuffer.wrap(data);
+        try {
+            int version = in.get() & 0xFF;
+            if (version != VERSION) {
+                throw new IllegalArgumentException("batch version " + version + ", expected " + VERSION);
+            }
+            int count = in.getInt();
+            if (count < 0 || count > data.length) {
+                throw new IllegalArgumentException("batch count " + count + " in " + data.length + " bytes");
+            }
+            List<Item> items = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                int kind = in.get() & 0xFF;
+                if (kind == NO_RESPONDERS) {
+                    items.add(Item.noResponders(required(in)));
+                } else if (kind == MESSAGE) {
+                    int flags = in.get() & 0xFF;
+                    String subject = required(in);
+                    String replyTo = string(in);
+                    int headerCount = length(in);
+                    Headers headers = null;
+                    if (headerCount > 0) {
+                        Headers.Builder h = Headers.builder();
+                        for (int k = 0; k < headerCount; k++) {
+                            h.add(required(in), required(in));
+                        }
+                        headers = h.build();
+                    }
+                    int groupCount = length(in);
+                    Set<String> groups = groupCount == 0 ? Set.of() : new HashSet<>();
+                    for (int k = 0; k < groupCount; k++) {
+                        groups.add(required(in));
+                    }
+                    byte[] payload = new byte[length(in)];
+                    in.get(payload);
+                    items.add(new Item(MESSAGE, MessageBody.of(subject, replyTo, headers, payload),
+                            (flags & FLAG_REQUEST) != 0, (flags & FLAG_SOLE) != 0, groups));
+                } else {
+                    throw new IllegalArgumentException("unknown record kind " + kind);
+                }
+            }
+            if (in.hasRemaining()) {
+                throw new IllegalArgumentException(in.remaining() + " bytes after the last record");
+            }
+            return items;
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("batch truncated", e);
+        }
+    }
+
+    /** A length that fits in what is left. */
+    private static int length(ByteBuffer in) {
+        int n = in.getInt();
+        if (n < 0 || n > in.remaining()) {
+            throw new IllegalArgumentException("length " + n + " with " + in.remaining() + " bytes left");
+        }
+        return n;
+    }
+
+    private static @Nullable String string(ByteBuffer in) {
+        int n = in.getInt();
+        if (n == -1) {
+            return null;
+        }
+        in.position(in.position() - 4);
+        byte[] b = new byte[length(in)];
+        in.get(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static String required(ByteBuffer in) {
+        String s = string(in);
+        if (s == null) {
+            throw new IllegalArgumentException("a required string is missing");
+        }
+        return s;
+    }
+}

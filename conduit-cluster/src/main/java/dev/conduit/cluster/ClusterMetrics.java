@@ -1,0 +1,94 @@
+package dev.conduit.cluster;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The backplane's meters, in the server's registry (docs/cluster.md, docs/operations.md):
+ * {@code conduit.cluster.forwarded} (messages queued for another node, tag {@code node}), {@code
+ * conduit.cluster.sent} (messages that landed in its stream, tag {@code node}), {@code
+ * conduit.cluster.received}, {@code conduit.cluster.dropped} (not forwarded: the send queue was at
+ * its bound, or the node stopped), {@code conduit.cluster.lost} (batches trimmed from this node's
+ * stream before it read them), {@code conduit.cluster.duplicates}, {@code conduit.cluster.errors},
+ * {@code conduit.cluster.resyncs} (full re-reads of the other nodes' interest, each second),
+ * and the gauges {@code conduit.cluster.nodes}, {@code conduit.cluster.remote.interests} and {@code
+ * conduit.cluster.queued.bytes}.
+ */
+final class ClusterMetrics {
+    private final MeterRegistry registry;
+    private final Map<String, Counter> forwarded = new ConcurrentHashMap<>();
+    private final Map<String, Counter> sent = new ConcurrentHashMap<>();
+    private final Counter received;
+    private final Counter dropped;
+    private final Counter lost;
+    private final Counter duplicates;
+    private final Counter errors;
+    private final Counter resyncs;
+
+    ClusterMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.received = Counter.builder("conduit.cluster.received")
+                .description("Messages from other nodes routed here").register(registry);
+        this.dropped = Counter.builder("conduit.cluster.dropped")
+                .description("Messages not forwarded: the send queue was full, or the node stopped").register(registry);
+        this.lost = Counter.builder("conduit.cluster.lost")
+                .description("Batches trimmed from this node's stream before it read them").register(registry);
+        this.duplicates = Counter.builder("conduit.cluster.duplicates")
+                .description("Stream entries read twice (a resent XADD) and dropped").register(registry);
+        this.errors = Counter.builder("conduit.cluster.errors").description("Failed Redis commands").register(registry);
+        this.resyncs = Counter.builder("conduit.cluster.resyncs")
+                .description("Full re-reads of the other nodes' presence and interest").register(registry);
+    }
+
+    void gauges(Supplier<Number> nodes, Supplier<Number> remoteInterests, Supplier<Number> queuedBytes) {
+        Gauge.builder("conduit.cluster.nodes", nodes).description("Other live nodes").register(registry);
+        Gauge.builder("conduit.cluster.remote.interests", remoteInterests)
+                .description("Interest records of other nodes known here").register(registry);
+        Gauge.builder("conduit.cluster.queued.bytes", queuedBytes)
+                .description("Bytes waiting to be sent to other nodes").register(registry);
+    }
+
+    void forwarded(String node) {
+        forwarded.computeIfAbsent(node, n -> Counter.builder("conduit.cluster.forwarded").tag("node", n)
+                .description("Messages queued for another node").register(registry)).increment();
+    }
+
+    void sent(String node, int messages) {
+        sent.computeIfAbsent(node, n -> Counter.builder("conduit.cluster.sent").tag("node", n)
+                .description("Messages written to another node's stream").register(registry)).increment(messages);
+    }
+
+    /** Messages forwarded to {@code node} since start. */
+    double forwardedTo(String node) {
+        Counter c = forwarded.get(node);
+        return c == null ? 0 : c.count();
+    }
+
+    void received(int n) {
+        received.increment(n);
+    }
+
+    void dropped(int n) {
+        dropped.increment(n);
+    }
+
+    void lost(long batches) {
+        lost.increment(batches);
+    }
+
+    void duplicate() {
+        duplicates.increment();
+    }
+
+    void resynced() {
+        resyncs.increment();
+    }
+
+    void error() {
+        errors.increment();
+    }
+}

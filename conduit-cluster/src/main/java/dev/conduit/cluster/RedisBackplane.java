@@ -1,0 +1,368 @@
+package dev.conduit.cluster;
+
+import dev.conduit.protocol.MessageBody;
+import dev.conduit.server.ClusterConfig;
+import dev.conduit.server.spi.Backplane;
+import dev.conduit.server.spi.BackplaneHost;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link Backplane} over Redis (docs/cluster.md): interest in hashes with hints over PUB/SUB,
+ * data in per-node streams, presence in expiring keys.
+ *
+ * <p>Threads: the server's event loops call {@link #interestAdded}, {@link #interestRemoved} and
+ * {@link #forward}, which touch only concurrent maps, the current {@link InterestTable} (immutable)
+ * and the {@link Sender}'s queue. Everything that talks to Redis runs on the backplane's own
+ * threads: {@code conduit-cluster-control} (presence, interest, the table), {@link Sender} and
+ * {@link Reader}; Lettuce's event loops only complete futures and call the hint listener, which
+ * hands the hint to the control thread.
+ */
+final class RedisBackplane implements Backplane {
+    private static final Logger log = LoggerFactory.getLogger(RedisBackplane.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final RedisCodec<String, byte[]> BINARY = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+
+    private final ClusterConfig config;
+    private final ClusterTuning tuning;
+    private final String self;
+    private final long epoch = RANDOM.nextLong() & Long.MAX_VALUE;
+    /** This node's interest: key -> local subscriptions holding it. Event loops write, control reads. */
+    private final Map<InterestKey, Integer> local = new ConcurrentHashMap<>();
+    /** Local interest keys changed since the control thread last wrote them. */
+    private final Set<InterestKey> dirty = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    /** Other live nodes' interest as last read; the control thread only. */
+    private final Map<String, Map<InterestKey, Integer>> remote = new HashMap<>();
+    private volatile InterestTable table = InterestTable.EMPTY;
+    private final Map<String, AtomicLong> groupTurns = new ConcurrentHashMap<>();
+    private final ReplyRoutes replyRoutes;
+    private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().daemon().name("conduit-cluster-control").unstarted(r));
+
+    private RedisClient client;
+    private StatefulRedisConnection<String, String> controlConnection;
+    private StatefulRedisConnection<String, byte[]> sendConnection;
+    private StatefulRedisConnection<String, byte[]> readConnection;
+    private StatefulRedisPubSubConnection<String, String> hintConnection;
+    private RedisCommands<String, String> redis;
+    private ClusterMetrics metrics;
+    private Sender sender;
+    private Reader reader;
+    private volatile boolean started;
+
+    RedisBackplane(ClusterConfig config, ClusterTuning tuning) {
+        this.config = config;
+        this.tuning = tuning;
+        this.self = config.nodeId() != null ? config.nodeId() : "n-" + Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
+        this.replyRoutes = new ReplyRoutes(tuning.maxReplyRoutes(), tuning.replyRouteTtl().toNanos(), System::nanoTime);
+    }
+
+    @Override
+    public void start(BackplaneHost host) {
+        metrics = new ClusterMetrics(host.meterRegistry());
+        RedisURI uri = RedisURI.create(config.redis());
+        uri.setTimeout(tuning.commandTimeout());
+        client = RedisClient.create(uri);
+        client.setOptions(ClientOptions.builder().autoReconnect(true)
+                .timeoutOptions(TimeoutOptions.enabled(tuning.commandTimeout())).build());
+        try {
+            controlConnection = client.connect();
+            redis = controlConnection.sync();
+            // A new incarnation has no sessions: what was sent to the last one, and the interest it
+            // recorded, have no one to go to.
+            redis.del(ClusterKeys.inbound(self), ClusterKeys.interest(self));
+            refreshPresence();
+            sendConnection = client.connect(BINARY);
+            readConnection = client.connect(BINARY);
+            hintConnection = client.connectPubSub();
+            hintConnection.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String node) {
+                    if (!node.equals(self)) {
+                        control.execute(() -> resync(node));
+                    }
+                }
+            });
+            hintConnection.sync().subscribe(ClusterKeys.HINTS);
+            resyncAll();
+        } catch (RuntimeException e) {
+            close();
+            throw new IllegalStateException("cannot join the cluster on " + config.redis() + ": " + e.getMessage(), e);
+        }
+        sender = new Sender(self, epoch, tuning, sendConnection.async(), metrics);
+        reader = new Reader(self, tuning, readConnection.sync(), host, replyRoutes, metrics, this::noResponders);
+        metrics.gauges(() -> table.nodes().size() - (table.nodes().contains(self) ? 1 : 0),
+                () -> table.size() - table.size(self), sender::queuedBytes);
+        sender.start();
+        reader.start();
+        long every = tuning.resyncInterval().toMillis();
+        control.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+        started = true;
+        redis.publish(ClusterKeys.HINTS, self);
+        log.info("cluster node {} joined through {} ({} other nodes)", self, config.redis(), remote.size());
+    }
+
+    /** This node's id in the cluster. */
+    String nodeId() {
+        return self;
+    }
+
+    @Override
+    public void interestAdded(String pattern, @Nullable String queueGroup) {
+        changed(new InterestKey(pattern, queueGroup), 1);
+    }
+
+    @Override
+    public void interestRemoved(String pattern, @Nullable String queueGroup) {
+        changed(new InterestKey(pattern, queueGroup), -1);
+    }
+
+    private void changed(InterestKey key, int delta) {
+        local.compute(key, (k, n) -> {
+            int count = (n == null ? 0 : n) + delta;
+            return count <= 0 ? null : count;
+        });
+        dirty.add(key);
+        if (started && flushScheduled.compareAndSet(false, true)) {
+            control.execute(this::flushLocal);
+        }
+    }
+
+    @Override
+    public Forwarded forward(MessageBody body, boolean request, boolean localTargets) {
+        if (!started) {
+            return Forwarded.LOCAL_ONLY; // stopping: the sender is gone
+        }
+        String subject = body.subject();
+        InterestTable.Route route = table.route(subject);
+        String replyNode = subject.startsWith("_INBOX.") ? replyRoutes.get(subject) : null;
+        if (route == InterestTable.Route.NONE && replyNode == null) {
+            return Forwarded.LOCAL_ONLY;
+        }
+        Map<String, Set<String>> assigned = null;
+        for (Map.Entry<String, List<String>> g : route.groupNodes().entrySet()) {
+            List<String> nodes = g.getValue();
+            String pick = nodes.size() == 1 ? nodes.get(0)
+                    : nodes.get((int) Long.remainderUnsigned(
+                            groupTurns.computeIfAbsent(g.getKey(), k -> new AtomicLong()).getAndIncrement(), nodes.size()));
+            if (!pick.equals(self)) {
+                if (assigned == null) {
+                    assigned = new HashMap<>(4);
+                }
+                assigned.computeIfAbsent(pick, n -> new HashSet<>(2)).add(g.getKey());
+            }
+        }
+        Set<String> targets = new HashSet<>(route.plainNodes());
+        targets.remove(self);
+        if (assigned != null) {
+            targets.addAll(assigned.keySet());
+        }
+        if (replyNode != null && !replyNode.equals(self)) {
+            targets.add(replyNode);
+        }
+        if (targets.isEmpty()) {
+            return Forwarded.LOCAL_ONLY;
+        }
+        boolean sole = request && !localTargets && targets.size() == 1;
+        Set<String> elsewhere = new HashSet<>();
+        for (String node : targets) {
+            Set<String> groups = assigned == null ? Set.of() : assigned.getOrDefault(node, Set.of());
+            elsewhere.addAll(groups);
+            if (sender.offer(node, new Batch.Item(Batch.MESSAGE, body, request, sole, groups))) {
+                metrics.forwarded(node);
+            } else {
+                metrics.dropped(1);
+            }
+        }
+        return elsewhere.isEmpty() ? Forwarded.REMOTE : new Forwarded(true, elsewhere);
+    }
+
+    /** A request from {@code node} found no responder here: tell it (the reader's thread). */
+    private void noResponders(String node, String replySubject) {
+        if (!sender.offer(node, Batch.Item.noResponders(replySubject))) {
+            metrics.dropped(1);
+        }
+    }
+
+    /** Messages forwarded to {@code node} since start; for tests and views. */
+    double forwardedTo(String node) {
+        return metrics.forwardedTo(node);
+    }
+
+    /** The current interest table; for tests. */
+    InterestTable table() {
+        return table;
+    }
+
+    // ---- the control thread ------------------------------------------------------------------
+
+    private void tick() {
+        try {
+            refreshPresence();
+            if (redis.hlen(ClusterKeys.interest(self)) != local.size()) {
+                // Redis lost it (restarted without persistence) or a write failed: write it whole again.
+                redis.del(ClusterKeys.interest(self));
+                dirty.addAll(local.keySet());
+            }
+            flushLocal();
+            resyncAll();
+        } catch (RuntimeException e) {
+            metrics.error();
+            log.warn("cluster control: {}", e.getMessage());
+        }
+    }
+
+    private void refreshPresence() {
+        redis.set(ClusterKeys.presence(self), epoch + " " + (config.advertise() == null ? "" : config.advertise()),
+                SetArgs.Builder.px(tuning.presenceTtl().toMillis()));
+        redis.sadd(ClusterKeys.NODES, self);
+    }
+
+    /** Writes the local interest keys that changed, then hints the other nodes. */
+    private void flushLocal() {
+        flushScheduled.set(false);
+        if (dirty.isEmpty()) {
+            return;
+        }
+        try {
+            Map<String, String> set = new HashMap<>();
+            List<String> deleted = new java.util.ArrayList<>();
+            for (InterestKey key : List.copyOf(dirty)) {
+                dirty.remove(key);
+                Integer count = local.get(key);
+                if (count == null) {
+                    deleted.add(key.field());
+                } else {
+                    set.put(key.field(), count.toString());
+                }
+            }
+            if (!set.isEmpty()) {
+                redis.hset(ClusterKeys.interest(self), set);
+            }
+            if (!deleted.isEmpty()) {
+                redis.hdel(ClusterKeys.interest(self), deleted.toArray(String[]::new));
+            }
+            rebuild();
+            redis.publish(ClusterKeys.HINTS, self);
+        } catch (RuntimeException e) {
+            metrics.error();
+            local.keySet().forEach(dirty::add); // written again whole on the next tick
+            log.warn("recording this node's interest failed ({}); retried on the next tick", e.getMessage());
+        }
+    }
+
+    /** Re-reads every live node's interest. */
+    private void resyncAll() {
+        Set<String> members = redis.smembers(ClusterKeys.NODES);
+        Map<String, Map<InterestKey, Integer>> fresh = new HashMap<>();
+        for (String node : members) {
+            if (!node.equals(self)) {
+                Map<InterestKey, Integer> interest = read(node);
+                if (interest != null) {
+                    fresh.put(node, interest);
+                }
+            }
+        }
+        remote.clear();
+        remote.putAll(fresh);
+        rebuild();
+        if (metrics != null) {
+            metrics.resynced();
+        }
+    }
+
+    /** Re-reads one node's interest, on its hint. */
+    private void resync(String node) {
+        try {
+            Map<InterestKey, Integer> interest = read(node);
+            if (interest == null) {
+                remote.remove(node);
+            } else {
+                remote.put(node, interest);
+            }
+            rebuild();
+        } catch (RuntimeException e) {
+            metrics.error();
+            log.warn("reading node {}'s interest failed ({}); read again on the next tick", node, e.getMessage());
+        }
+    }
+
+    /** A node's interest, or null if it is not alive (its presence key expired). */
+    private @Nullable Map<InterestKey, Integer> read(String node) {
+        if (redis.exists(ClusterKeys.presence(node)) == 0) {
+            return null;
+        }
+        Map<InterestKey, Integer> interest = new HashMap<>();
+        redis.hgetall(ClusterKeys.interest(node)).forEach((field, count) -> {
+            InterestKey key = InterestKey.parse(field);
+            if (key != null) {
+                try {
+                    int n = Integer.parseInt(count);
+                    if (n > 0) {
+                        interest.put(key, n);
+                    }
+                } catch (NumberFormatException e) {
+                    // written by another version: ignored, as an unknown field is
+                }
+            }
+        });
+        return interest;
+    }
+
+    private void rebuild() {
+        Map<String, Map<InterestKey, Integer>> all = new HashMap<>(remote);
+        all.put(self, Map.copyOf(local));
+        table = new InterestTable(all);
+    }
+
+    @Override
+    public void close() {
+        started = false;
+        control.shutdownNow();
+        if (reader != null) {
+            reader.stop();
+        }
+        if (sender != null) {
+            sender.stop(tuning.commandTimeout().toMillis());
+        }
+        if (redis != null) {
+            try {
+                redis.del(ClusterKeys.presence(self), ClusterKeys.interest(self));
+                redis.srem(ClusterKeys.NODES, self);
+                redis.publish(ClusterKeys.HINTS, self);
+            } catch (RuntimeException e) {
+                log.warn("leaving the cluster: {}", e.getMessage()); // the presence key expires by itself
+            }
+        }
+        if (client != null) {
+            client.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        log.info("cluster node {} left", self);
+    }
+}

@@ -1,0 +1,64 @@
+package dev.conduit.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.conduit.protocol.Headers;
+import dev.conduit.protocol.MessageBody;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class BatchTest {
+
+    @Test
+    void recordsComeBackAsWritten() {
+        Batch batch = new Batch();
+        MessageBody plain = MessageBody.of("orders.eu", null, null, new byte[] {1, 2, 3});
+        MessageBody request = MessageBody.of("svc.echo", "_INBOX.abc.7", Headers.of("trace", "t-1", "k", "v"),
+                "hé".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        batch.add(new Batch.Item(Batch.MESSAGE, plain, false, false, Set.of()));
+        batch.add(new Batch.Item(Batch.MESSAGE, request, true, true, Set.of("workers", "audit")));
+        batch.add(Batch.Item.noResponders("_INBOX.abc.8"));
+
+        List<Batch.Item> read = Batch.read(batch.toBytes());
+
+        assertThat(read).hasSize(3);
+        assertThat(read.get(0).body()).isEqualTo(plain);
+        assertThat(read.get(0).request()).isFalse();
+        assertThat(read.get(0).groups()).isEmpty();
+        assertThat(read.get(1).body()).isEqualTo(request);
+        assertThat(read.get(1).request()).isTrue();
+        assertThat(read.get(1).sole()).isTrue();
+        assertThat(read.get(1).groups()).containsExactlyInAnyOrder("workers", "audit");
+        assertThat(read.get(2).kind()).isEqualTo(Batch.NO_RESPONDERS);
+        assertThat(read.get(2).body().subject()).isEqualTo("_INBOX.abc.8");
+    }
+
+    @Test
+    void everyTruncationIsRefusedWithoutAllocatingPastTheInput() {
+        Batch batch = new Batch();
+        batch.add(new Batch.Item(Batch.MESSAGE, MessageBody.of("a.b", "r", Headers.of("h", "v"), new byte[100]),
+                true, false, Set.of("g")));
+        byte[] whole = batch.toBytes();
+        for (int n = 0; n < whole.length; n++) {
+            byte[] cut = Arrays.copyOf(whole, n);
+            assertThatThrownBy(() -> Batch.read(cut)).isInstanceOf(IllegalArgumentException.class);
+        }
+        byte[] longer = Arrays.copyOf(whole, whole.length + 1);
+        assertThatThrownBy(() -> Batch.read(longer)).hasMessageContaining("after the last record");
+    }
+
+    @Test
+    void aHugeLengthIsRefused() {
+        Batch batch = new Batch();
+        batch.add(new Batch.Item(Batch.MESSAGE, MessageBody.of("a", null, null, new byte[4]), false, false, Set.of()));
+        byte[] b = batch.toBytes();
+        b[b.length - 5] = 0x7f; // the payload length's first byte: about 2 GB
+        assertThatThrownBy(() -> Batch.read(b)).hasMessageContaining("length");
+        byte[] version = batch.toBytes();
+        version[0] = 9;
+        assertThatThrownBy(() -> Batch.read(version)).hasMessageContaining("version 9");
+    }
+}

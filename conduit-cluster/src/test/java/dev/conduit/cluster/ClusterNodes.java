@@ -1,0 +1,72 @@
+package dev.conduit.cluster;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.conduit.client.Client;
+import dev.conduit.client.ClientOptions;
+import dev.conduit.server.ClusterConfig;
+import dev.conduit.server.Server;
+import dev.conduit.server.ServerConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Servers in this JVM, nodes {@code n1 ... nN} of one cluster on one Redis, and their clients; all closed together. */
+final class ClusterNodes implements AutoCloseable {
+    final List<Server> servers = new ArrayList<>();
+    private final List<Client> clients = new ArrayList<>();
+
+    ClusterNodes(RedisProcess redis, int nodes) {
+        for (int i = 1; i <= nodes; i++) {
+            servers.add(Server.create(ServerConfig.builder().port(0).httpPort(-1)
+                    .cluster(new ClusterConfig(URI.create(redis.uri()), "n" + i, null)).build()).start());
+        }
+    }
+
+    /** Node {@code i} (from 1). */
+    Server node(int i) {
+        return servers.get(i - 1);
+    }
+
+    /** A new in-process client of node {@code i}. */
+    Client client(int i) {
+        // A short drain: the tests wait for what they need before closing.
+        Client c = Client.connect(ClientOptions.builder().drainTimeout(Duration.ofSeconds(1)).build(),
+                node(i).localConnector());
+        clients.add(c);
+        return c;
+    }
+
+    /** Messages node {@code from} has queued for node {@code to} since it started. */
+    double forwarded(int from, int to) {
+        Counter c = node(from).meterRegistry().find("conduit.cluster.forwarded").tag("node", "n" + to).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    double counter(int node, String name) {
+        Counter c = node(node).meterRegistry().find(name).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    double gauge(int node, String name) {
+        Gauge g = node(node).meterRegistry().find(name).gauge();
+        return g == null ? -1 : g.value();
+    }
+
+    /** Waits until node {@code i} knows this many interest records of the other nodes. */
+    void awaitRemoteInterests(int i, int records) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> gauge(i, "conduit.cluster.remote.interests") == records);
+    }
+
+    @Override
+    public void close() {
+        // The clients drain side by side (each within its drainTimeout), then the servers stop.
+        java.util.concurrent.CompletableFuture.allOf(clients.stream().map(Client::drain)
+                .toArray(java.util.concurrent.CompletableFuture[]::new)).handle((v, e) -> null).join();
+        clients.forEach(Client::close);
+        servers.forEach(Server::close);
+    }
+}

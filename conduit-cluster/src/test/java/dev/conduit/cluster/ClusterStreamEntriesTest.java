@@ -1,0 +1,82 @@
+package dev.conduit.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conduit.protocol.MessageBody;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What a node does with the entries of its inbound stream, written here by hand as another node
+ * would: an entry written twice (a resent XADD) is routed once, and a seq that jumps (entries
+ * trimmed unread) is counted as lost, never silently.
+ */
+@Timeout(60)
+class ClusterStreamEntriesTest {
+    private static RedisProcess redis;
+
+    @BeforeAll
+    static void redis() throws Exception {
+        redis = RedisProcess.start();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @Test
+    void aResentEntryIsRoutedOnceAndASeqGapIsCountedAsLost() {
+        RedisClient client = RedisClient.create(redis.uri());
+        try (ClusterNodes cluster = new ClusterNodes(redis, 1);
+             StatefulRedisConnection<String, byte[]> connection =
+                     client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE))) {
+            SeqSubscriber subscriber = new SeqSubscriber();
+            cluster.client(1).subscribe("feed.>", subscriber);
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    connection.sync().hexists(ClusterKeys.interest("n1"), "p feed.>"));
+            RedisCommands<String, byte[]> sync = connection.sync();
+
+            sync.xadd(ClusterKeys.inbound("n1"), entry(1, 0));
+            sync.xadd(ClusterKeys.inbound("n1"), entry(1, 0)); // the same batch again: a resent XADD
+            sync.xadd(ClusterKeys.inbound("n1"), entry(3, 1)); // batch 2 never arrived (trimmed)
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> cluster.counter(1, "conduit.cluster.lost") == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> subscriber.received() == 2);
+            assertThat(subscriber.perfect(2)).as(subscriber.report(2)).isTrue();
+            assertThat(cluster.counter(1, "conduit.cluster.duplicates")).isEqualTo(1);
+            assertThat(cluster.counter(1, "conduit.cluster.received")).isEqualTo(2);
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    /** An entry from node "other", epoch 7, batch {@code seq}, holding one message with sequence number {@code n}. */
+    private static Map<String, byte[]> entry(long seq, long n) {
+        Batch batch = new Batch();
+        batch.add(new Batch.Item(Batch.MESSAGE, MessageBody.of("feed.a", null, null, SeqSubscriber.payload(n, 8)),
+                false, false, Set.of()));
+        Map<String, byte[]> fields = new LinkedHashMap<>();
+        fields.put("n", "other".getBytes(StandardCharsets.UTF_8));
+        fields.put("e", "7".getBytes(StandardCharsets.UTF_8));
+        fields.put("s", Long.toString(seq).getBytes(StandardCharsets.UTF_8));
+        fields.put("b", batch.toBytes());
+        return fields;
+    }
+}

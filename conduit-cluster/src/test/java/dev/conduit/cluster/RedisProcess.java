@@ -1,0 +1,123 @@
+package dev.conduit.cluster;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A real {@code redis-server} (the Debian package; .ci/run installs it) on a free port of
+ * 127.0.0.1, with no persistence, in a temporary folder; killed and removed by {@link #close}. No
+ * mocks: the cluster's tests run against Redis itself.
+ *
+ * <p>Without redis-server on PATH the tests are skipped, except in CI ({@code CI} or {@code
+ * CI_REQUIRE_REDIS} set), where its absence fails them.
+ */
+final class RedisProcess implements AutoCloseable {
+    private final Path bin;
+    private Process process;
+    private final Path dir;
+    private final int port;
+
+    private RedisProcess(Path bin, Path dir, int port) throws IOException {
+        this.bin = bin;
+        this.dir = dir;
+        this.port = port;
+        this.process = launch();
+    }
+
+    private Process launch() throws IOException {
+        return new ProcessBuilder(List.of(bin.toString(), "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString()))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile()))
+                .start();
+    }
+
+    /** Kills it (as a crash would: without persistence, every key is gone) and starts it again on the same port. */
+    void restart() throws IOException, InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+        process = launch();
+        await().atMost(Duration.ofSeconds(10)).until(this::accepting);
+    }
+
+    /** redis-server on PATH, if there is one. */
+    static Optional<Path> binary() {
+        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+                .map(d -> Path.of(d, "redis-server")).filter(Files::isExecutable).findFirst();
+    }
+
+    /** Starts one, or skips the test when there is none and this is not CI. */
+    static RedisProcess start() throws IOException {
+        Optional<Path> bin = binary();
+        boolean ci = System.getenv("CI") != null || System.getenv("CI_REQUIRE_REDIS") != null;
+        if (bin.isEmpty() && ci) {
+            throw new IllegalStateException("redis-server is not on PATH, and CI requires it (apt-get install redis-server)");
+        }
+        assumeTrue(bin.isPresent(), "redis-server is not on PATH");
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path dir = Files.createTempDirectory("conduit-redis");
+        RedisProcess redis = new RedisProcess(bin.get(), dir, port);
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(redis::accepting);
+        } catch (RuntimeException e) {
+            redis.close();
+            throw e;
+        }
+        return redis;
+    }
+
+    private boolean accepting() {
+        if (!process.isAlive()) {
+            throw new IllegalStateException("redis-server exited: " + log());
+        }
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private String log() {
+        try {
+            return Files.readString(dir.resolve("redis.log"));
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+        try {
+            process.waitFor();
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

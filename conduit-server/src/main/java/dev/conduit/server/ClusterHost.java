@@ -1,0 +1,54 @@
+package dev.conduit.server;
+
+import dev.conduit.protocol.MessageBody;
+import dev.conduit.server.spi.Backplane;
+import dev.conduit.server.spi.BackplaneHost;
+import dev.conduit.server.spi.BackplaneProvider;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Iterator;
+import java.util.ServiceLoader;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The server as its {@link Backplane} sees it (docs/cluster.md), and where the backplane is found:
+ * the first {@link BackplaneProvider} on the class or module path.
+ */
+final class ClusterHost implements BackplaneHost {
+    private final RoutingServer server;
+
+    ClusterHost(RoutingServer server) {
+        this.server = server;
+    }
+
+    /** The backplane for a server with a {@code cluster} setting, not yet started. */
+    static Backplane backplane(ClusterConfig config) {
+        Iterator<BackplaneProvider> providers = ServiceLoader.load(BackplaneProvider.class,
+                ClusterHost.class.getClassLoader()).iterator();
+        if (!providers.hasNext()) {
+            throw new IllegalStateException("cluster.redis is set (" + config.redis() + "), but no cluster backplane "
+                    + "is on the class path: add the conduit-cluster module");
+        }
+        return providers.next().create(config);
+    }
+
+    @Override
+    public String serverId() {
+        return server.serverId();
+    }
+
+    @Override
+    public MeterRegistry meterRegistry() {
+        return server.meterRegistry();
+    }
+
+    @Override
+    public int deliverRemote(MessageBody body, boolean request, @Nullable Set<String> groups) {
+        return server.routeRemote(body, groups);
+    }
+
+    @Override
+    public void noRespondersRemote(String replySubject) {
+        server.noRespondersRemote(replySubject);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.conduit.server.spi;
+
+import dev.conduit.protocol.MessageBody;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What links this server to the other nodes of a cluster (docs/cluster.md): the server tells it
+ * each change of local interest and hands it each message a local client published; it injects the
+ * messages of other nodes into local routing through the {@link BackplaneHost} it was started with.
+ * Made by a {@link BackplaneProvider} when the server has a {@code cluster} setting; a server
+ * without one has no backplane at all.
+ *
+ * <p>Threads: {@link #interestAdded}, {@link #interestRemoved} and {@link #forward} are called on
+ * the server's event loops, many at once; they must not block (no network I/O, no waiting for a
+ * lock held across I/O) and must not throw. {@link #start} and {@link #close} are called once each,
+ * on the thread that starts or stops the server.
+ */
+public interface Backplane extends AutoCloseable {
+
+    /**
+     * Joins the cluster; called by the server's start, before it accepts connections. May block
+     * (it connects to the engine).
+     *
+     * @throws RuntimeException if the cluster cannot be joined; the server then does not start
+     */
+    void start(BackplaneHost host);
+
+    /**
+     * A local subscription to {@code pattern} was added; {@code queueGroup} is its group, or null.
+     * Called once per subscription, so the backplane counts them.
+     */
+    void interestAdded(String pattern, @Nullable String queueGroup);
+
+    /** A local subscription added by {@link #interestAdded} with these values was removed. */
+    void interestRemoved(String pattern, @Nullable String queueGroup);
+
+    /**
+     * A message a local client published: hands it to the other nodes with interest in its subject
+     * (queued; the call does not wait for them), and says how local routing should treat it.
+     *
+     * @param request      whether it is a request (its reply subject waits for an answer)
+     * @param localTargets whether a local subscription matches it (if none does and one other
+     *                     node is sent a request, that node answers no-responders when nothing
+     *                     there matches either)
+     * @return which queue groups another node took ({@link Forwarded#groupsElsewhere}; local
+     *     members of those get nothing) and whether any other node has interest (if one has, a
+     *     request with no local target is not answered NO_RESPONDERS)
+     */
+    Forwarded forward(MessageBody body, boolean request, boolean localTargets);
+
+    /** Leaves the cluster (its presence and interest go) and releases the engine's connections. */
+    @Override
+    void close();
+
+    /**
+     * What {@link #forward} did with a message.
+     *
+     * @param remoteInterest  whether at least one other node was sent the message
+     * @param groupsElsewhere queue groups whose one delivery another node makes: local members of
+     *                        these groups get nothing
+     */
+    record Forwarded(boolean remoteInterest, Set<String> groupsElsewhere) {
+        /** No other node has interest: route locally only. */
+        public static final Forwarded LOCAL_ONLY = new Forwarded(false, Set.of());
+        /** Sent to other nodes; every local queue group delivers as usual. */
+        public static final Forwarded REMOTE = new Forwarded(true, Set.of());
+
+        public Forwarded {
+            groupsElsewhere = Set.copyOf(groupsElsewhere);
+        }
+    }
+}
