@@ -228,7 +228,27 @@ final class Requests {
         } catch (NumberFormatException e) {
             return null;
         }
-        return pending.remove(id);
+        Pending p = pending.remove(id);
+        if (p != null) {
+            disarmIfIdle();
+        }
+        return p;
+    }
+
+    /**
+     * Cancels the armed sweep once no request is in flight, so that an idle client keeps no timer
+     * (its clock holds only its heartbeat and renewal). The emptiness is read under the sweep's lock:
+     * a request that {@link #send} puts before its {@link #armFor} either is seen here (nothing is
+     * cancelled) or finds the sweep disarmed and arms its own.
+     */
+    private void disarmIfIdle() {
+        synchronized (sweepLock) {
+            Connection.Cancellable armedTimer = sweepTimer;
+            if (armed && pending.isEmpty() && armedTimer != null) {
+                armedTimer.cancel();
+                armed = false;
+            }
+        }
     }
 
     /**

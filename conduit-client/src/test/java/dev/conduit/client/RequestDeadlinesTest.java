@@ -80,4 +80,20 @@ class RequestDeadlinesTest {
             assertThat(answered).isCompletedWithValueMatching(m -> m.payload()[0] == 42);
         }
     }
+
+    @Test
+    void onceTheLastRequestIsAnsweredTheSweepIsNoLongerArmed() throws Exception {
+        try (ScriptedServer server = new ScriptedServer(ProtocolLimits.DEFAULT); Client client = server.connect(options())) {
+            await().atMost(WAIT).until(() -> client.state() == ConnectionState.OPEN);
+            int idle = clock.pendingTasks();
+            CompletableFuture<Message> answered = client.request("svc", new byte[1], Duration.ofSeconds(1));
+            Frame.Subscribe inbox = server.next(Frame.Subscribe.class);
+            Frame.Publish request = server.next(Frame.Publish.class);
+            assertThat(clock.pendingTasks()).as("the sweep armed for the request").isEqualTo(idle + 1);
+            server.send(new Frame.Message(1, inbox.subscriptionId(), dev.conduit.protocol.MessageBody.of(
+                    request.body().replyTo(), null, dev.conduit.protocol.Headers.EMPTY, new byte[] {42})));
+            assertThat(answered.get(WAIT.toSeconds(), TimeUnit.SECONDS).payload()).containsExactly(42);
+            assertThat(clock.pendingTasks()).as("an idle client keeps no sweep").isEqualTo(idle);
+        }
+    }
 }

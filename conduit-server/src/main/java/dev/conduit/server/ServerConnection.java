@@ -553,8 +553,17 @@ final class ServerConnection implements FrameHandler {
     void goAway(int drainMillis) {
         if (state != State.CLOSED) {
             leaving = true;
-            connection.sendAndClose(new Frame.GoAway(ErrorCode.SERVER_SHUTTING_DOWN.code(), drainMillis,
-                    "server shutting down", config.alternates()));
+            Frame.GoAway goAway = new Frame.GoAway(ErrorCode.SERVER_SHUTTING_DOWN.code(), drainMillis,
+                    "server shutting down", config.alternates());
+            ServerSession s = session;
+            if (s != null) {
+                // Behind what the session's writer was handed before it (the deliveries routed to
+                // this session, which a publisher's read may still hold back until its end): every
+                // message queued before the GOAWAY reaches the peer, then the GOAWAY, then the end.
+                s.writer.execute(() -> connection.sendAndClose(goAway));
+            } else {
+                connection.sendAndClose(goAway);
+            }
         }
     }
 
