@@ -2,7 +2,6 @@ package dev.conduit.zeromq;
 
 import dev.conduit.protocol.Subjects;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -169,7 +168,7 @@ public record ZeroMqConfig(int port, String host, List<String> exports, List<Str
                     Integer.parseInt(value.trim()), requestTimeout, maxPendingRequests, queueCapacity, token,
                     curveSecretKey);
             case "requestTimeout" -> new ZeroMqConfig(port, host, exports, services, invalidTopics, highWaterMark,
-                    maxMessageBytes, duration(value), maxPendingRequests, queueCapacity, token,
+                    maxMessageBytes, dev.conduit.server.spi.SettingValues.duration(value), maxPendingRequests, queueCapacity, token,
                     curveSecretKey);
             case "maxPendingRequests" -> new ZeroMqConfig(port, host, exports, services, invalidTopics,
                     highWaterMark, maxMessageBytes, requestTimeout, Integer.parseInt(value.trim()), queueCapacity,
@@ -186,28 +185,6 @@ public record ZeroMqConfig(int port, String host, List<String> exports, List<Str
             default -> throw new IllegalArgumentException("unknown setting (expected one of "
                     + String.join(", ", SECTION_KEYS) + ")");
         };
-    }
-
-    /** A duration as the server's settings write one: {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}, {@code PT10S}. */
-    static Duration duration(String text) {
-        String t = text.trim().toLowerCase(Locale.ROOT);
-        try {
-            if (t.startsWith("pt")) {
-                return Duration.parse(t.toUpperCase(Locale.ROOT));
-            }
-            if (t.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-            }
-            long n = Long.parseLong(t.substring(0, t.length() - 1));
-            return switch (t.charAt(t.length() - 1)) {
-                case 's' -> Duration.ofSeconds(n);
-                case 'm' -> Duration.ofMinutes(n);
-                case 'h' -> Duration.ofHours(n);
-                default -> throw new IllegalArgumentException("expected a duration such as 500ms, 10s, 2m or PT10S");
-            };
-        } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException | ArithmeticException e) {
-            throw new IllegalArgumentException("expected a duration such as 500ms, 10s, 2m or PT10S");
-        }
     }
 
     @Override
