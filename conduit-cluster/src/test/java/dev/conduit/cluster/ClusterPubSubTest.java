@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.conduit.client.Client;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -18,18 +18,12 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(120)
 class ClusterPubSubTest {
     private static final int MESSAGES = Integer.getInteger("cluster.messages", 30_000);
+    @AutoClose
     private static RedisProcess redis;
 
     @BeforeAll
     static void redis() throws Exception {
         redis = RedisProcess.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
     }
 
     @Test

@@ -9,7 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -18,18 +18,12 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(120)
 class ClusterQueueGroupTest {
     private static final int MESSAGES = 12_000;
+    @AutoClose
     private static RedisProcess redis;
 
     @BeforeAll
     static void redis() throws Exception {
         redis = RedisProcess.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
     }
 
     @Test

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,18 +25,12 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(120)
 class ClusterRequestReplyTest {
     private static final int REQUESTS = 2_000;
+    @AutoClose
     private static RedisProcess redis;
 
     @BeforeAll
     static void redis() throws Exception {
         redis = RedisProcess.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
     }
 
     @Test

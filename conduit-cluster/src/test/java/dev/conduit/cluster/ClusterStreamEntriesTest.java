@@ -15,7 +15,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -27,18 +27,12 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class ClusterStreamEntriesTest {
+    @AutoClose
     private static RedisProcess redis;
 
     @BeforeAll
     static void redis() throws Exception {
         redis = RedisProcess.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
     }
 
     @Test

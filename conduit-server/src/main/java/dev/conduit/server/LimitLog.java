@@ -2,10 +2,8 @@ package dev.conduit.server;
 
 import dev.conduit.protocol.ErrorCode;
 import dev.conduit.transport.Clock;
+import dev.conduit.transport.LogBudget;
 import dev.conduit.transport.LogSafe;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,21 +17,16 @@ import org.slf4j.LoggerFactory;
  */
 final class LimitLog {
     private static final Logger log = LoggerFactory.getLogger("dev.conduit.server.limits");
-    static final int LINES_PER_WINDOW = 20;
-    static final int WINDOW_SECONDS = 10;
-    private static final long WINDOW_NANOS = TimeUnit.SECONDS.toNanos(WINDOW_SECONDS);
+    static final int LINES_PER_WINDOW = LogBudget.LINES_PER_WINDOW;
+    static final int WINDOW_SECONDS = LogBudget.WINDOW_SECONDS;
 
     private final String kind;
-    private final Clock clock;
-    private final AtomicLong windowStart;
-    private final AtomicInteger lines = new AtomicInteger();
-    private final AtomicLong suppressed = new AtomicLong();
+    private final LogBudget budget;
 
     /** @param kind what the lines are about (a setting's name, an error code), named in each line */
     LimitLog(String kind, Clock clock) {
         this.kind = kind;
-        this.clock = clock;
-        this.windowStart = new AtomicLong(clock.nanoTime());
+        this.budget = new LogBudget(clock);
     }
 
     /**
@@ -41,30 +34,16 @@ final class LimitLog {
      * name) at WARN, unless over the log's own rate.
      */
     void hit(Object peer, String what, ErrorCode code) {
-        if (admit()) {
+        if (budget.admit()) {
             write(peer, what, kind.equals(code.name()) ? code.code() + " " + code : kind + ", " + code.code() + " " + code);
         }
     }
 
     /** Logs {@code "<peer>: <what> (<kind>)"} at WARN, unless over the log's own rate. */
     void note(Object peer, String what) {
-        if (admit()) {
+        if (budget.admit()) {
             write(peer, what, kind);
         }
-    }
-
-    /** Whether a line may be written now; counts it as left out if not. */
-    private boolean admit() {
-        long now = clock.nanoTime();
-        long start = windowStart.get();
-        if (now - start >= WINDOW_NANOS && windowStart.compareAndSet(start, now)) {
-            lines.set(0);
-        }
-        if (lines.incrementAndGet() > LINES_PER_WINDOW) {
-            suppressed.incrementAndGet();
-            return false;
-        }
-        return true;
     }
 
     /** Longest message kept in a line: peer text in it is escaped and cut (see {@link LogSafe#escape}). */
@@ -75,7 +54,7 @@ final class LimitLog {
         // escaped here, no line of this log can hold a newline or a terminal escape.
         String peer = LogSafe.escape(String.valueOf(peerObject), MAX_MESSAGE_CHARS);
         String what = LogSafe.escape(message, MAX_MESSAGE_CHARS);
-        long left = suppressed.getAndSet(0);
+        long left = budget.takeSuppressed();
         if (left > 0) {
             log.warn("{}: {} ({}); {} similar lines left out since the last one", peer, what, tag, left);
         } else {
@@ -100,6 +79,6 @@ final class LimitLog {
 
     /** Lines left out since the last one written. */
     long suppressed() {
-        return suppressed.get();
+        return budget.suppressed();
     }
 }

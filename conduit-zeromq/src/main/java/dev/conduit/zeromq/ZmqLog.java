@@ -1,10 +1,8 @@
 package dev.conduit.zeromq;
 
 import dev.conduit.transport.Clock;
+import dev.conduit.transport.LogBudget;
 import dev.conduit.transport.LogSafe;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,36 +15,25 @@ import org.slf4j.LoggerFactory;
  */
 final class ZmqLog {
     private static final Logger log = LoggerFactory.getLogger("dev.conduit.zeromq");
-    static final int LINES_PER_WINDOW = 20;
-    static final int WINDOW_SECONDS = 10;
-    private static final long WINDOW_NANOS = TimeUnit.SECONDS.toNanos(WINDOW_SECONDS);
+    static final int LINES_PER_WINDOW = LogBudget.LINES_PER_WINDOW;
+    static final int WINDOW_SECONDS = LogBudget.WINDOW_SECONDS;
     private static final int MAX_CHARS = 1000;
 
     private final String kind;
-    private final Clock clock;
-    private final AtomicLong windowStart;
-    private final AtomicInteger lines = new AtomicInteger();
-    private final AtomicLong suppressed = new AtomicLong();
+    private final LogBudget budget;
 
     ZmqLog(String kind, Clock clock) {
         this.kind = kind;
-        this.clock = clock;
-        this.windowStart = new AtomicLong(clock.nanoTime());
+        this.budget = new LogBudget(clock);
     }
 
     /** Logs {@code "zeromq gateway: <what> (<kind>)"} at WARN, unless over the rate. */
     void note(String what) {
-        long now = clock.nanoTime();
-        long start = windowStart.get();
-        if (now - start >= WINDOW_NANOS && windowStart.compareAndSet(start, now)) {
-            lines.set(0);
-        }
-        if (lines.incrementAndGet() > LINES_PER_WINDOW) {
-            suppressed.incrementAndGet();
+        if (!budget.admit()) {
             return;
         }
         String text = LogSafe.escape(what, MAX_CHARS);
-        long left = suppressed.getAndSet(0);
+        long left = budget.takeSuppressed();
         if (left > 0) {
             log.warn("zeromq gateway: {} ({}); {} similar lines left out since the last one", text, kind, left);
         } else {
@@ -56,6 +43,6 @@ final class ZmqLog {
 
     /** Lines left out since the last one written. */
     long suppressed() {
-        return suppressed.get();
+        return budget.suppressed();
     }
 }
