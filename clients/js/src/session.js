@@ -197,7 +197,8 @@ export class Session {
 
     /** Whether the WELCOME resumes this session. @param {{ resumed: boolean, sessionId: string, epoch: bigint }} w */
     resumes(w) {
-        return w.resumed && this.id !== null && this.id === w.sessionId && this.epoch === w.epoch;
+        // Not the epoch: a session of a cluster may resume on another node, whose epoch differs.
+        return w.resumed && this.id !== null && this.id === w.sessionId;
     }
 
     /** Starts counting a new session from WELCOME. @param {string} id @param {bigint} epoch */

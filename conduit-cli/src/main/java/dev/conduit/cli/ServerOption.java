@@ -14,7 +14,8 @@ final class ServerOption {
     @Option(names = "--server", paramLabel = "URL",
             defaultValue = "${env:CONDUIT_SERVER:-" + Endpoint.DEFAULT_URL + "}",
             description = "Server to connect to: tcp://, tls://, ws:// or wss:// (default: the CONDUIT_SERVER "
-                    + "environment variable, else " + Endpoint.DEFAULT_URL + ").")
+                    + "environment variable, else " + Endpoint.DEFAULT_URL + "). Several, comma-separated, are "
+                    + "tried in turn, as when the nodes of a cluster take over from each other.")
     String url;
 
     @Option(names = "--retry-connect",
@@ -62,7 +63,7 @@ final class ServerOption {
         if ((cert == null) != (key == null)) {
             throw new IllegalArgumentException("--cert and --key go together");
         }
-        ClientOptions.Builder b = ClientOptions.builder().endpoints(url).clientName(clientName)
+        ClientOptions.Builder b = ClientOptions.builder().endpoints(url.split(",")).clientName(clientName)
                 .initialConnectJitter(Duration.ZERO).maxReconnectAttempts(reconnectAttempts)
                 .retryInitialConnect(retryConnect);
         if (tlsCa != null || cert != null) {

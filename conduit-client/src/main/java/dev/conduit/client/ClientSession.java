@@ -182,8 +182,10 @@ final class ClientSession {
             l.connection.inboundLimits(w.limits());
             ServerInfo info = new ServerInfo(w.serverId(), w.sessionId(), w.version(), w.limits());
             serverInfo = info;
-            boolean resumed = w.resumed() && sessionId != null && sessionId.equals(w.sessionId()) && epoch == w.epoch();
+            // Not the epoch: a session of a cluster may resume on another node (docs/cluster.md), whose epoch differs.
+            boolean resumed = w.resumed() && sessionId != null && sessionId.equals(w.sessionId());
             if (resumed) {
+                epoch = w.epoch();
                 if (!outbound.resume(w.lastReceived(), l.connection, notices)) {
                     l.connection.abort();
                     return;

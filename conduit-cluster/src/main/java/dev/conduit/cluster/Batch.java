@@ -24,6 +24,7 @@ import org.jspecify.annotations.Nullable;
  * record  := kind:u8 (1 = message) flags:u8 (1 = request, 2 = sole) subject:str replyTo:str
  *              headers:i32 (name:str value:str)* groups:i32 group:str* payload:i32 byte*
  *          | kind:u8 (2 = no responders) replySubject:str
+ *          | kind:u8 (3 = control) op:u8 args:i32 arg:str* data:i32 byte*
  * </pre>
  *
  * A record's {@code groups} are the queue groups the receiving node delivers it to (the publishing
@@ -34,6 +35,8 @@ final class Batch {
     static final int VERSION = 1;
     static final int MESSAGE = 1;
     static final int NO_RESPONDERS = 2;
+    /** A step of a session move between nodes ({@link Control}, docs/cluster.md). */
+    static final int CONTROL = 3;
     static final int FLAG_REQUEST = 1;
     static final int FLAG_SOLE = 2;
 
@@ -42,9 +45,40 @@ final class Batch {
      *
      * @param body   the message, or for a no-responders record a body whose subject is the reply subject
      */
-    record Item(int kind, MessageBody body, boolean request, boolean sole, Set<String> groups) {
+    record Item(int kind, MessageBody body, boolean request, boolean sole, Set<String> groups,
+                @Nullable Control control) {
+        Item(int kind, MessageBody body, boolean request, boolean sole, Set<String> groups) {
+            this(kind, body, request, sole, groups, null);
+        }
+
         static Item noResponders(String replySubject) {
             return new Item(NO_RESPONDERS, MessageBody.of(replySubject, null, null, new byte[0]), false, false, Set.of());
+        }
+
+        static Item control(Control c) {
+            // The body only sizes the record for the sender's bound.
+            return new Item(CONTROL, MessageBody.of("_", null, null, c.data()), false, false, Set.of(), c);
+        }
+    }
+
+    /**
+     * A control record: one step of a session move ({@code Moves}), in order with the messages.
+     *
+     * @param op   which step ({@code Moves.CLAIM} ...)
+     * @param args its text arguments
+     * @param data its binary argument (a resume token, a session's state), or empty
+     */
+    record Control(int op, List<String> args, byte[] data) {
+        Control {
+            args = List.copyOf(args);
+        }
+
+        String arg(int i) {
+            if (i >= args.size()) {
+                throw new IllegalArgumentException("control record " + op + " has " + args.size() + " arguments, "
+                        + (i + 1) + " expected");
+            }
+            return args.get(i);
         }
     }
 
@@ -75,6 +109,15 @@ final class Batch {
             out.writeByte(item.kind());
             if (item.kind() == NO_RESPONDERS) {
                 string(item.body().subject());
+            } else if (item.control() != null) {
+                Control c = item.control();
+                out.writeByte(c.op());
+                out.writeInt(c.args().size());
+                for (String a : c.args()) {
+                    string(a);
+                }
+                out.writeInt(c.data().length);
+                out.write(c.data());
             } else {
                 MessageBody body = item.body();
                 out.writeByte((item.request() ? FLAG_REQUEST : 0) | (item.sole() ? FLAG_SOLE : 0));
@@ -137,6 +180,16 @@ final class Batch {
                 int kind = in.get() & 0xFF;
                 if (kind == NO_RESPONDERS) {
                     items.add(Item.noResponders(required(in)));
+                } else if (kind == CONTROL) {
+                    int op = in.get() & 0xFF;
+                    int argCount = length(in);
+                    List<String> args = new ArrayList<>(Math.min(argCount, 16));
+                    for (int k = 0; k < argCount; k++) {
+                        args.add(required(in));
+                    }
+                    byte[] bytes = new byte[length(in)];
+                    in.get(bytes);
+                    items.add(Item.control(new Control(op, args, bytes)));
                 } else if (kind == MESSAGE) {
                     int flags = in.get() & 0xFF;
                     String subject = required(in);

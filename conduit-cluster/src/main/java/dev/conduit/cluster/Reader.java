@@ -34,12 +34,15 @@ final class Reader {
     /** The last seq read from each sender incarnation ({@code node/epoch}); this thread only. */
     private final Map<String, Long> lastSeq = new HashMap<>();
     private final Thread thread;
+    /** Sessions moving between nodes: control records, and which sessions a sender's messages skip or are held for. */
+    private final Moves moves;
     private volatile boolean running = true;
     /** The id of the last entry processed; this thread only (volatile for views). */
     private volatile String cursor = "0-0";
 
     Reader(String self, ClusterTuning tuning, RedisCommands<String, byte[]> redis, BackplaneHost host,
-           ReplyRoutes replyRoutes, ClusterMetrics metrics, BiConsumer<String, String> noResponders) {
+           ReplyRoutes replyRoutes, ClusterMetrics metrics, BiConsumer<String, String> noResponders, Moves moves) {
+        this.moves = moves;
         this.self = self;
         this.tuning = tuning;
         this.redis = redis;
@@ -132,11 +135,17 @@ final class Reader {
                 host.noRespondersRemote(item.body().subject());
                 continue;
             }
+            Batch.Control control = item.control();
+            if (control != null) {
+                moves.received(node, control);
+                continue;
+            }
             String replyTo = item.body().replyTo();
             if (item.request() && replyTo != null) {
                 replyRoutes.put(replyTo, node);
             }
-            int delivered = host.deliverRemote(item.body(), item.request(), item.groups());
+            int delivered = host.deliverRemote(item.body(), item.request(), item.groups(), moves.skip(node),
+                    moves.hold(node));
             received++;
             if (delivered == 0 && item.sole() && item.request() && replyTo != null) {
                 noResponders.accept(node, replyTo);

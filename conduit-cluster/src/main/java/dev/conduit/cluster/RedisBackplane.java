@@ -22,6 +22,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import dev.conduit.protocol.ResumeToken;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -74,7 +76,12 @@ final class RedisBackplane implements Backplane {
     private ClusterMetrics metrics;
     private Sender sender;
     private Reader reader;
+    private Moves moves;
+    /** The other live nodes as last read; written by the control thread. */
+    private volatile Set<String> live = Set.of();
     private volatile boolean started;
+    /** The epoch of this node's server, recorded in its presence key. */
+    private long serverEpoch;
 
     RedisBackplane(ClusterConfig config, ClusterTuning tuning) {
         this.config = config;
@@ -85,6 +92,7 @@ final class RedisBackplane implements Backplane {
 
     @Override
     public void start(BackplaneHost host) {
+        serverEpoch = host.epoch();
         metrics = new ClusterMetrics(host.meterRegistry());
         RedisURI uri = RedisURI.create(config.redis());
         uri.setTimeout(tuning.commandTimeout());
@@ -104,8 +112,12 @@ final class RedisBackplane implements Backplane {
             hintConnection.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(String channel, String node) {
-                    if (!node.equals(self)) {
-                        control.execute(() -> resync(node));
+                    if (!node.equals(self) && !control.isShutdown()) {
+                        try {
+                            control.execute(() -> resync(node));
+                        } catch (java.util.concurrent.RejectedExecutionException e) {
+                            // leaving the cluster
+                        }
                     }
                 }
             });
@@ -116,7 +128,39 @@ final class RedisBackplane implements Backplane {
             throw new IllegalStateException("cannot join the cluster on " + config.redis() + ": " + e.getMessage(), e);
         }
         sender = new Sender(self, epoch, tuning, sendConnection.async(), metrics);
-        reader = new Reader(self, tuning, readConnection.sync(), host, replyRoutes, metrics, this::noResponders);
+        moves = new Moves(self, host, control, new Moves.Cluster() {
+            @Override
+            public @Nullable String nodeOfEpoch(long e) {
+                return RedisBackplane.this.nodeOfEpoch(e);
+            }
+
+            @Override
+            public Set<String> liveNodes() {
+                return live;
+            }
+
+            @Override
+            public void interest(Set<String> patterns, int delta) {
+                for (String p : patterns) {
+                    changed(new InterestKey(p, null), delta);
+                }
+                flushLocal();
+            }
+
+            @Override
+            public void reread(String node) {
+                resync(node);
+            }
+
+            @Override
+            public void send(String node, Batch.Control c) {
+                if (!sender.offer(node, Batch.Item.control(c))) {
+                    metrics.dropped(1);
+                    log.warn("a session move's step {} for node {} was not sent: the send queue is full", c.op(), node);
+                }
+            }
+        });
+        reader = new Reader(self, tuning, readConnection.sync(), host, replyRoutes, metrics, this::noResponders, moves);
         metrics.gauges(() -> table.nodes().size() - (table.nodes().contains(self) ? 1 : 0),
                 () -> table.size() - table.size(self), sender::queuedBytes);
         sender.start();
@@ -203,6 +247,25 @@ final class RedisBackplane implements Backplane {
         return elsewhere.isEmpty() ? Forwarded.REMOTE : new Forwarded(true, elsewhere);
     }
 
+    @Override
+    public @Nullable CompletableFuture<Moved> claim(ResumeToken token, String principal) {
+        if (!started) {
+            return null;
+        }
+        return moves.claim(token, principal);
+    }
+
+    /** The live node whose presence names {@code e} as its epoch, read afresh; the control thread. */
+    private @Nullable String nodeOfEpoch(long e) {
+        for (String node : redis.smembers(ClusterKeys.NODES)) {
+            String presence = redis.get(ClusterKeys.presence(node));
+            if (presence != null && presence.startsWith(e + " ")) {
+                return node;
+            }
+        }
+        return null;
+    }
+
     /** A request from {@code node} found no responder here: tell it (the reader's thread). */
     private void noResponders(String node, String replySubject) {
         if (!sender.offer(node, Batch.Item.noResponders(replySubject))) {
@@ -232,6 +295,9 @@ final class RedisBackplane implements Backplane {
             }
             flushLocal();
             resyncAll();
+            if (moves != null) {
+                moves.tick();
+            }
         } catch (RuntimeException e) {
             metrics.error();
             log.warn("cluster control: {}", e.getMessage());
@@ -239,7 +305,8 @@ final class RedisBackplane implements Backplane {
     }
 
     private void refreshPresence() {
-        redis.set(ClusterKeys.presence(self), epoch + " " + (config.advertise() == null ? "" : config.advertise()),
+        // The server's epoch: a resume token names it, so a node finds the node that holds a session.
+        redis.set(ClusterKeys.presence(self), serverEpoch + " " + (config.advertise() == null ? "" : config.advertise()),
                 SetArgs.Builder.px(tuning.presenceTtl().toMillis()));
         redis.sadd(ClusterKeys.NODES, self);
     }
@@ -291,6 +358,7 @@ final class RedisBackplane implements Backplane {
         }
         remote.clear();
         remote.putAll(fresh);
+        live = Set.copyOf(fresh.keySet());
         rebuild();
         if (metrics != null) {
             metrics.resynced();

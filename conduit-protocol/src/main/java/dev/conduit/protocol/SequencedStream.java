@@ -197,6 +197,27 @@ public final class SequencedStream<T> {
         sent = 0;
     }
 
+    /**
+     * Takes over a stream kept elsewhere (a session moved from another server): {@code
+     * acknowledged} frames were confirmed there, and {@code held} follow it, unconfirmed, in order.
+     * Only on a stream that has numbered nothing yet.
+     *
+     * @throws IllegalStateException if this stream has numbered frames
+     */
+    public void restore(long acknowledged, java.util.List<? extends T> held) {
+        if (sent != 0 || !this.held.isEmpty()) {
+            throw new IllegalStateException("restore on a stream that has numbered " + sent + " frames");
+        }
+        if (acknowledged < 0) {
+            throw new IllegalArgumentException("acknowledged must be >= 0: " + acknowledged);
+        }
+        for (T item : held) {
+            this.held.addLast(Objects.requireNonNull(item, "held item"));
+            heldBytes += sizeOf.applyAsInt(item);
+        }
+        sent = acknowledged + held.size();
+    }
+
     private void confirm(long n, @Nullable Consumer<? super T> confirmed) {
         for (long k = acknowledged(); k < n; k++) {
             T item = held.removeFirst();
@@ -266,6 +287,19 @@ public final class SequencedStream<T> {
             }
             lastAcknowledged = lastReceived;
             return lastReceived;
+        }
+
+        /**
+         * Takes over a count kept elsewhere (a session moved from another server): {@code
+         * lastReceived} frames were received, and the peer is told so (in WELCOME), so they count as
+         * acknowledged.
+         */
+        public void restore(long lastReceived) {
+            if (lastReceived < 0) {
+                throw new IllegalArgumentException("lastReceived must be >= 0: " + lastReceived);
+            }
+            this.lastReceived = lastReceived;
+            this.lastAcknowledged = lastReceived;
         }
 
         /** A new session: nothing received, nothing acknowledged. */

@@ -38,6 +38,11 @@ final class ClusterHost implements BackplaneHost {
     }
 
     @Override
+    public long epoch() {
+        return server.epoch();
+    }
+
+    @Override
     public MeterRegistry meterRegistry() {
         return server.meterRegistry();
     }
@@ -45,6 +50,51 @@ final class ClusterHost implements BackplaneHost {
     @Override
     public int deliverRemote(MessageBody body, boolean request, @Nullable Set<String> groups) {
         return server.routeRemote(body, groups);
+    }
+
+    @Override
+    public int deliverRemote(MessageBody body, boolean request, @Nullable Set<String> groups, Set<String> skip,
+                             Set<String> hold) {
+        return server.routeRemote(body, groups, skip, hold);
+    }
+
+    @Override
+    public void exclusively(Runnable action) {
+        moves().exclusively(action);
+    }
+
+    @Override
+    public SessionOffer offerSession(dev.conduit.protocol.ResumeToken token, String principal) {
+        return moves().offer(token, principal);
+    }
+
+    @Override
+    public void leaveLocally(String sessionId) {
+        moves().leaveLocally(sessionId);
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<byte[]> handOver(String sessionId) {
+        return moves().handOver(sessionId);
+    }
+
+    @Override
+    public void keepSession(String sessionId) {
+        moves().keep(sessionId);
+    }
+
+    @Override
+    public void holdFor(SessionOffer offer) {
+        moves().holdFor(offer);
+    }
+
+    @Override
+    public void stopHolding(String sessionId) {
+        moves().stopHolding(sessionId);
+    }
+
+    private SessionMoves moves() {
+        return java.util.Objects.requireNonNull(server.moves(), "a server with a backplane moves sessions");
     }
 
     @Override

@@ -67,6 +67,8 @@ final class RoutingServer implements Server {
     private final AtomicLong slowConsumerDisconnects = new AtomicLong();
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    /** Completed once a stopping cluster node holds no session (they moved or ended). */
+    private final CompletableFuture<Void> sessionsGone = new CompletableFuture<>();
     private final ExecutorService localExecutor = Executors.newVirtualThreadPerTaskExecutor();
     /** Runs authentication plug-ins, user code, off the event loops: a virtual thread each. */
     private final ExecutorService authExecutor =
@@ -95,6 +97,8 @@ final class RoutingServer implements Server {
     private volatile List<dev.conduit.server.spi.ServerExtension.Running> extensions = List.of();
     /** The link to the other nodes of a cluster (docs/cluster.md); null for a single server. */
     private final dev.conduit.server.spi.@org.jspecify.annotations.Nullable Backplane backplane;
+    /** Sessions moving between the nodes of the cluster; null for a single server. */
+    private final @org.jspecify.annotations.Nullable SessionMoves moves;
 
     private RoutingServer(ServerConfig config, MeterRegistry registry) {
         this.config = config;
@@ -109,6 +113,7 @@ final class RoutingServer implements Server {
         this.authentication = new Authentication(config.auth(), config.clock());
         this.systemApi = new SystemApi(this, localExecutor);
         this.backplane = config.cluster() == null ? null : ClusterHost.backplane(config.cluster());
+        this.moves = backplane == null ? null : new SessionMoves(this);
     }
 
     static RoutingServer create(ServerConfig config) {
@@ -290,6 +295,16 @@ final class RoutingServer implements Server {
      * @return the session, or null if the connection was refused
      */
     ServerSession openSession(ServerConnection c, Frame.Hello hello, int version, dev.conduit.server.spi.Principal principal) {
+        return openSession(c, hello, version, principal, null);
+    }
+
+    /**
+     * {@link #openSession(ServerConnection, Frame.Hello, int, dev.conduit.server.spi.Principal)};
+     * {@code elsewhere}, if not null, says why the session another node of the cluster held could
+     * not move here.
+     */
+    ServerSession openSession(ServerConnection c, Frame.Hello hello, int version, dev.conduit.server.spi.Principal principal,
+                              @org.jspecify.annotations.Nullable String elsewhere) {
         boolean afterRefusal = false;
         if (hello.resumeToken().length > 0) {
             if (!resumeAttempts.allowed(c.remoteHost)) {
@@ -309,8 +324,8 @@ final class RoutingServer implements Server {
                     ? budget.evictedBecause(token.sessionId()) : null;
             if (token == null) {
                 refusal = "the resume token is malformed";
-            } else if (token.epoch() != epoch) {
-                refusal = "the server has restarted since (its epoch differs)";
+            } else if (token.epoch() != epoch && s == null) {
+                refusal = elsewhere != null ? elsewhere : "the server has restarted since (its epoch differs)";
                 charge = false; // names no live session: nothing to guess
             } else if (evicted != null) {
                 refusal = evicted; // the id alone says so: no secret is revealed by this
@@ -348,6 +363,103 @@ final class RoutingServer implements Server {
         return s;
     }
 
+    /**
+     * A HELLO whose resume token another node of the cluster issued, for a session not held here:
+     * the backplane's claim of that session, or null (no cluster, or not such a token).
+     */
+    java.util.concurrent.@org.jspecify.annotations.Nullable CompletableFuture<dev.conduit.server.spi.Backplane.Moved> claimElsewhere(
+            Frame.Hello hello, dev.conduit.server.spi.Principal principal) {
+        if (backplane == null || hello.resumeToken().length == 0) {
+            return null;
+        }
+        ResumeToken token;
+        try {
+            token = ResumeToken.decode(hello.resumeToken());
+        } catch (ProtocolException e) {
+            return null; // refused as malformed by openSession
+        }
+        if (token.epoch() == epoch || sessions.containsKey(token.sessionId())) {
+            return null;
+        }
+        return backplane.claim(token, principal.name());
+    }
+
+    /**
+     * The session of {@code hello} moved here from another node (SessionMoves): installs it from
+     * its state, sends WELCOME (RESUMED) with the replay, then what was held for it. If it cannot
+     * be resumed, opens a new session after a 410 saying why, as {@link #openSession} does. On the
+     * connection's thread.
+     */
+    ServerSession openMoved(ServerConnection c, Frame.Hello hello, int version, dev.conduit.server.spi.Principal principal,
+                            dev.conduit.server.spi.Backplane.Moved moved) {
+        SessionMoves m = java.util.Objects.requireNonNull(moves, "moves");
+        SessionState st;
+        ResumeToken token;
+        try {
+            st = SessionState.decode(moved.state(), config.limits());
+            token = ResumeToken.decode(hello.resumeToken());
+        } catch (IllegalArgumentException | ProtocolException e) {
+            moved.installed().run();
+            log.warn("{}: the state of the session that moved here could not be read: {}", c, e.getMessage());
+            return openSession(c, hello, version, principal, "its state could not be read on this server");
+        }
+        if (!st.principal().equals(principal.name())) {
+            moved.installed().run();
+            return openSession(c, hello, version, principal, "the session belongs to another principal");
+        }
+        ServerSession s;
+        String refusal;
+        m.routeLock.writeLock().lock(); // nothing is routed to it until what was held is handed over
+        try {
+            SessionMoves.Hold hold = m.take(st.id());
+            s = new ServerSession(this, st, c, token);
+            s.access(authentication.accessFor(principal), principal);
+            if (hold != null) {
+                hold.dropped().forEach((id, n) -> {
+                    ServerSubscription sub = s.subscriptions.get(id);
+                    if (sub != null) {
+                        sub.droppedWhileMoving(n);
+                    }
+                });
+            }
+            sessions.put(s.id, s);
+            for (ServerSubscription sub : s.subscriptions.values()) {
+                index.add(sub);
+                systemSubscriptions(sub.pattern, 1);
+                interestChanged(sub, true);
+            }
+            refusal = s.resumeMoved(c, hello.resumeLastReceived(), version, principal);
+            if (refusal == null && hold != null) {
+                for (Object[] item : hold.items()) {
+                    ServerSubscription sub = s.subscriptions.get((Integer) item[0]);
+                    if (sub != null) {
+                        s.outbound.deliver(sub, (MessageBody) item[1], null, true, -1);
+                    }
+                }
+            }
+        } finally {
+            m.routeLock.writeLock().unlock();
+        }
+        moved.installed().run();
+        if (refusal != null) {
+            s.end("resume refused: " + refusal);
+            return openSession(c, hello, version, principal, refusal);
+        }
+        metrics.sessionResumed();
+        log.info("{} moved here from another node of the cluster", s);
+        return s;
+    }
+
+    /** Whether sessions move to other nodes of the cluster (a server with a backplane). */
+    boolean movesSessions() {
+        return moves != null;
+    }
+
+    /** The backplane's view of sessions moving; null for a single server. */
+    @org.jspecify.annotations.Nullable SessionMoves moves() {
+        return moves;
+    }
+
     AuditLog audit() {
         return audit;
     }
@@ -363,6 +475,22 @@ final class RoutingServer implements Server {
     }
 
     void route(ServerSession from, ServerConnection publisher, Frame.Publish publish) {
+        SessionMoves m = moves;
+        if (m == null) {
+            routeNow(from, publisher, publish);
+            return;
+        }
+        // The cut of a session move (SessionMoves): routing and forwarding happen together.
+        m.routeLock.readLock().lock();
+        try {
+            routeNow(from, publisher, publish);
+            m.holdLocal(publish.body());
+        } finally {
+            m.routeLock.readLock().unlock();
+        }
+    }
+
+    private void routeNow(ServerSession from, ServerConnection publisher, Frame.Publish publish) {
         List<ServerSubscription> targets = from.targets;
         MessageBody body = publish.body();
         long received = from.stats.received(body.payloadLength());
@@ -402,6 +530,9 @@ final class RoutingServer implements Server {
                 if (inbox && !target.session.mayReceive(body.subject())) {
                     continue;
                 }
+                if (target.session.leaving && target.group == null) {
+                    continue; // moving to another node, which holds this publish for it
+                }
                 // Handed to the target session's writer, which numbers and sends it on its own thread
                 // (or holds it, and may ask this publisher to wait). Timed: the first target, once written.
                 target.session.outbound.deliver(target, body, publisher, true, startNanos);
@@ -418,6 +549,31 @@ final class RoutingServer implements Server {
      * back to the backplane, so a message crosses between nodes once.
      */
     int routeRemote(MessageBody body, @org.jspecify.annotations.Nullable Set<String> groups) {
+        return routeRemote(body, groups, Set.of(), Set.of());
+    }
+
+    /**
+     * {@link #routeRemote(MessageBody, Set)} while sessions move: the plain subscriptions of the
+     * sessions in {@code skip} get nothing, and the message is held for the arriving sessions in
+     * {@code hold} (SessionMoves).
+     */
+    int routeRemote(MessageBody body, @org.jspecify.annotations.Nullable Set<String> groups, Set<String> skip,
+                    Set<String> hold) {
+        SessionMoves m = moves;
+        if (m == null) {
+            return routeRemoteNow(body, groups, skip);
+        }
+        m.routeLock.readLock().lock();
+        try {
+            int n = routeRemoteNow(body, groups, skip);
+            m.holdRemote(body, hold);
+            return n;
+        } finally {
+            m.routeLock.readLock().unlock();
+        }
+    }
+
+    private int routeRemoteNow(MessageBody body, @org.jspecify.annotations.Nullable Set<String> groups, Set<String> skip) {
         List<ServerSubscription> targets = new java.util.ArrayList<>();
         index.match(body.subject(), targets);
         boolean system = dev.conduit.server.spi.Permissions.isSystem(body.subject());
@@ -432,6 +588,9 @@ final class RoutingServer implements Server {
             }
             if (target.group != null && groups != null && !groups.contains(target.group.name)) {
                 continue; // the publishing node gave this group's copy to another node
+            }
+            if (target.group == null && !skip.isEmpty() && skip.contains(target.session.id)) {
+                continue; // moving to another node, which gets this sender's messages for it now
             }
             target.session.outbound.deliver(target, body, null, true, -1);
             delivered++;
@@ -596,10 +755,15 @@ final class RoutingServer implements Server {
         return limitLogs.computeIfAbsent(limit, l -> new LimitLog(l, dev.conduit.transport.Clock.system()));
     }
 
-    void sessionEnded(ServerSession session) {
-        budget.gone(session);
-        if (sessions.remove(session.id, session)) {
-            metrics.retire(session.stats);
+    void sessionEnded(@org.jspecify.annotations.Nullable ServerSession session) {
+        if (session != null) {
+            budget.gone(session);
+            if (sessions.remove(session.id, session)) {
+                metrics.retire(session.stats);
+            }
+        }
+        if (state.get() == State.STOPPING && sessions.isEmpty()) {
+            sessionsGone.complete(null);
         }
     }
 
@@ -756,18 +920,26 @@ final class RoutingServer implements Server {
         if (unixListener != null) {
             unixListener.close().join();
         }
-        if (backplane != null) {
-            backplane.close(); // on the caller's thread: it waits for Redis, which no event loop may do
-        }
         List<CompletableFuture<Void>> closing = connections.stream().map(c -> {
             c.goAway((int) Math.min(Integer.MAX_VALUE, drainMillis));
             return c.connection.closeFuture();
         }).toList();
         // Sessions waiting for a resume that can no longer come.
         sessions.values().forEach(s -> s.goAway(0));
-        CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
-                .completeOnTimeout(null, drainMillis, TimeUnit.MILLISECONDS)
-                .whenComplete((v, e) -> {
+        CompletableFuture<Void> drained = CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
+                .completeOnTimeout(null, drainMillis, TimeUnit.MILLISECONDS);
+        if (moves != null) {
+            // A cluster node's sessions move to the nodes their clients resume on (SessionMoves):
+            // the backplane stays up while they do, for at most another drainTimeout.
+            drained = drained.thenCompose(v -> {
+                sessionEnded(null); // completes at once if none is left
+                return sessionsGone.completeOnTimeout(null, drainMillis, TimeUnit.MILLISECONDS);
+            });
+        }
+        drained.whenCompleteAsync((v, e) -> {
+                    if (backplane != null) {
+                        backplane.close(); // not on an event loop: it waits for Redis
+                    }
                     connections.forEach(c -> c.connection.abort());
                     sessions.values().forEach(s -> s.end("server stopped"));
                     transport.shutdown().whenComplete((x, y) -> {
@@ -778,7 +950,7 @@ final class RoutingServer implements Server {
                         log.info("conduit server {} stopped", serverId);
                         stopped.complete(null);
                     });
-                });
+                }, r -> Thread.ofVirtual().name("conduit-stop").start(r)); // not an event loop: the backplane waits for Redis
         return stopped;
     }
 

@@ -58,6 +58,8 @@ final class ServerConnection implements FrameHandler {
     private Connection.Cancellable pendingRefusal;
     /** The client said goodbye (GOAWAY): its session ends with this connection instead of waiting. */
     private volatile boolean leaving;
+    /** The server is stopping (GOAWAY 503): with a cluster the session is kept, to move, not ended. */
+    private volatile boolean stopping;
     /** A frame arrived after WELCOME; on the I/O thread. */
     private boolean spoke;
     /** Reading is suspended for the rate ({@link #suspendForRate}); on the I/O thread. */
@@ -230,9 +232,42 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         dev.conduit.server.spi.Principal principal = auth.principal();
+        var claim = server.claimElsewhere(hello, principal);
+        if (claim != null) {
+            // The session is on another node of the cluster: it moves here (SessionMoves) while
+            // reading waits, then the handshake goes on here, as after a plug-in's answer.
+            authSuspended = true;
+            connection.suspendReading();
+            claim.whenComplete((moved, failure) -> connection.schedule(() -> {
+                authSuspended = false;
+                if (state == State.CLOSED) {
+                    if (moved != null) {
+                        moved.installed().run();
+                        log.warn("{} closed while its session moved here; the session is lost", this);
+                    }
+                    return;
+                }
+                String why = failure == null ? null : "it could not move from the node that held it: "
+                        + (failure instanceof java.util.concurrent.CompletionException ce && ce.getCause() != null
+                        ? ce.getCause().getMessage() : failure.getMessage());
+                opened(hello, version, principal, moved, why);
+                if (!rateSuspended && creditWaits.isEmpty()) {
+                    connection.resumeReading();
+                }
+            }, 0, TimeUnit.NANOSECONDS));
+            return;
+        }
+        opened(hello, version, principal, null, "the node that held it is gone");
+    }
+
+    /** Opens, resumes, or installs the session that moved here, and sends WELCOME. */
+    private void opened(Frame.Hello hello, int version, dev.conduit.server.spi.Principal principal,
+                        dev.conduit.server.spi.Backplane.@org.jspecify.annotations.Nullable Moved moved,
+                        @org.jspecify.annotations.Nullable String elsewhere) {
         // Attached first, so that frames the session sends (WELCOME, then any replay) are not refused.
         state = State.ATTACHED;
-        ServerSession s = server.openSession(this, hello, version, principal);
+        ServerSession s = moved != null ? server.openMoved(this, hello, version, principal, moved)
+                : server.openSession(this, hello, version, principal, server.movesSessions() ? elsewhere : null);
         if (s == null) {
             state = State.CLOSED;
             return;
@@ -558,6 +593,7 @@ final class ServerConnection implements FrameHandler {
     void goAway(int drainMillis) {
         if (state != State.CLOSED) {
             leaving = true;
+            stopping = true; // a cluster node keeps the session, to move to the node its client resumes on
             Frame.GoAway goAway = new Frame.GoAway(ErrorCode.SERVER_SHUTTING_DOWN.code(), drainMillis,
                     "server shutting down", config.alternates());
             ServerSession s = session;
@@ -590,7 +626,7 @@ final class ServerConnection implements FrameHandler {
         }
         ServerSession s = session;
         if (s != null) {
-            if (leaving) {
+            if (leaving && !(stopping && server.movesSessions())) {
                 s.end("connection closed");
             } else {
                 s.detach(this, cause);

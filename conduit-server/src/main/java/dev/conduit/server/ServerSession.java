@@ -86,6 +86,16 @@ final class ServerSession {
 
     // Written under inLock.
     private volatile State state = State.ATTACHED;
+    /**
+     * Another server of the cluster claimed the session: kept while it moves (not ended when its
+     * connection goes away with the server's stop).
+     */
+    volatile boolean moving;
+    /**
+     * While it moves, local publishes no longer reach its plain subscriptions: the claiming server
+     * holds them from the same moment (docs/cluster.md). Set under the routing lock.
+     */
+    volatile boolean leaving;
     private Connection.Cancellable expiry;
     private volatile String clientName;
     private String endReason;
@@ -99,10 +109,30 @@ final class ServerSession {
     private long credentialsValidMillis;
 
     ServerSession(RoutingServer server, String id, ServerConnection first, String clientName) {
+        this(server, id, RoutingServer.newInboxPrefix(), first, clientName);
+    }
+
+    /**
+     * A session another server of the cluster held, resumed here on {@code first} (docs/cluster.md):
+     * its numbering, unacknowledged frames and subscriptions as {@code state} says. The caller
+     * registers the subscriptions and sends the WELCOME ({@link #resumeMoved}).
+     */
+    ServerSession(RoutingServer server, SessionState state, ServerConnection first, ResumeToken presented) {
+        this(server, state.id(), state.inboxPrefix(), first, state.clientName());
+        inbound.restore(state.lastReceived());
+        outbound.restore(state.acknowledged(), state.unacknowledged());
+        unconfirmedTokens.addLast(presented); // a retry with it, if this connection drops before the WELCOME
+        for (SessionState.Sub s : state.subscriptions()) {
+            subscriptions.put(s.id(), ServerSubscription.restored(this, s));
+        }
+    }
+
+    private ServerSession(RoutingServer server, String id, String inboxPrefix, ServerConnection first,
+                          String clientName) {
         this.server = server;
         this.config = server.config();
         this.id = id;
-        this.inboxPrefix = RoutingServer.newInboxPrefix();
+        this.inboxPrefix = inboxPrefix;
         this.resumeToken = server.issueResumeToken(id);
         this.attached = first;
         this.clientName = clientName;
@@ -279,6 +309,107 @@ final class ServerSession {
             old.connection.abort();
         }
         return null;
+    }
+
+    /**
+     * Sends the WELCOME (RESUMED) of a session that moved here, and has the writer replay what
+     * follows {@code lastReceived}; on the connection's thread, before anything is delivered to it.
+     *
+     * @return null if resumed, else why not (the caller ends the session)
+     */
+    String resumeMoved(ServerConnection to, long lastReceived, int version, dev.conduit.server.spi.Principal principal) {
+        synchronized (inLock) {
+            String mismatch = outbound.replayRefusal(lastReceived);
+            if (mismatch != null) {
+                return mismatch;
+            }
+            credentialsValidMillis = access.credentials(principal, server.authentication().now(),
+                    this::credentialsExpired);
+            stats.resumed();
+            to.connection.send(welcome(version, true));
+            outbound.resumed(to, lastReceived);
+        }
+        return null;
+    }
+
+    /** Whether {@code token} resumes this session (its current one, or one the client may not have replaced yet). */
+    boolean tokenMatches(ResumeToken token) {
+        synchronized (inLock) {
+            boolean known = resumeToken.sameSecret(token);
+            for (ResumeToken t : unconfirmedTokens) {
+                known |= t.sameSecret(token);
+            }
+            return known && state != State.CLOSED;
+        }
+    }
+
+    /**
+     * Another server of the cluster claims this session (its client resumed there): the session
+     * is kept, attached to nothing, while it moves; a connection it still has is closed (the client
+     * gave up on it). The session's state is taken later, by {@link #moveAway}.
+     */
+    void claimed() {
+        ServerConnection old;
+        synchronized (inLock) {
+            moving = true;
+            old = attached;
+        }
+        if (old != null) {
+            old.connection.abort(); // detaches the session; moving keeps it from ending
+        }
+    }
+
+    /** The claim failed or was given up: the session stays here as it was. */
+    void claimCancelled() {
+        moving = false;
+        leaving = false;
+    }
+
+    /**
+     * Takes the session's state for the server that claimed it and ends it here, quietly: what it
+     * holds moves along, so nothing is reported undelivered. The state is taken by the writer,
+     * behind every delivery handed to it before this call.
+     */
+    java.util.concurrent.CompletableFuture<SessionState> moveAway() {
+        java.util.concurrent.CompletableFuture<SessionState> taken = new java.util.concurrent.CompletableFuture<>();
+        synchronized (inLock) {
+            if (state == State.CLOSED) {
+                taken.completeExceptionally(new IllegalStateException("session " + id + " has ended"));
+                return taken;
+            }
+            outbound.movedAway(taken, clientName, access.name(), inbound.lastReceived());
+            state = State.CLOSED;
+            endReason = "moved to another server of the cluster";
+            attached = null;
+            if (expiry != null) {
+                expiry.cancel();
+                expiry = null;
+            }
+            access.cancelExpiry();
+        }
+        taken.whenComplete((st, e) -> {
+            for (ServerSubscription sub : subscriptions.values()) {
+                if (subscriptions.remove(sub.id, sub)) {
+                    server.index().remove(sub);
+                    server.systemSubscriptions(sub.pattern, -1);
+                    server.interestChanged(sub, false);
+                }
+            }
+            server.sessionEnded(this);
+            log.debug("{} moved away", this);
+        });
+        return taken;
+    }
+
+    /** The subscriptions a claiming server must hold messages for while the session moves: plain, not $SYS. */
+    List<SessionState.Sub> plainSubscriptions() {
+        List<SessionState.Sub> subs = new ArrayList<>();
+        for (ServerSubscription sub : subscriptions.values()) {
+            if (sub.queueGroup() == null && !dev.conduit.server.spi.Permissions.isSystem(sub.pattern)) {
+                subs.add(new SessionState.Sub(sub.id, sub.pattern, null, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of()));
+            }
+        }
+        return subs;
     }
 
     private Frame.Welcome welcome(int version, boolean resumed) {
@@ -466,7 +597,7 @@ final class ServerSession {
         }
         if (c != null) {
             c.goAway(drainMillis);
-        } else {
+        } else if (!server.movesSessions()) {
             end("server stopping");
         }
     }

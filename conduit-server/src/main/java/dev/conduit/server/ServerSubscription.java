@@ -271,6 +271,35 @@ final class ServerSubscription {
         return delivered.get() >= total;
     }
 
+    /** What a moved session takes along of this subscription (docs/cluster.md); in the session's writer. */
+    SessionState.Sub snapshot() {
+        return new SessionState.Sub(id, pattern, queueGroup, disconnectWhenSlow, windowMessages, windowBytes,
+                sentMessages, sentBytes, consumedMessages, consumedBytes, delivered.get(), limit, droppedSinceGap(),
+                List.copyOf(held));
+    }
+
+    /** Messages not held for this subscription while its session moved here; before the session is used. */
+    void droppedWhileMoving(long n) {
+        dropped = dropped + n;
+    }
+
+    /** A subscription of a session moved here, as {@link #snapshot} took it on the other server. */
+    static ServerSubscription restored(ServerSession session, SessionState.Sub s) {
+        ServerSubscription sub = new ServerSubscription(session, s.id(), s.pattern(), s.group(),
+                s.disconnectWhenSlow(), s.windowMessages(), s.windowBytes());
+        sub.sentMessages = s.sentMessages();
+        sub.sentBytes = s.sentBytes();
+        sub.consumedMessages = s.consumedMessages();
+        sub.consumedBytes = s.consumedBytes();
+        sub.delivered.set(s.delivered());
+        sub.limit = s.limit();
+        sub.dropped = s.dropped();
+        for (MessageBody b : s.held()) {
+            sub.hold(b);
+        }
+        return sub;
+    }
+
     @Override
     public String toString() {
         return "sub " + id + " '" + pattern + "'" + (queueGroup == null ? "" : " queue " + queueGroup) + " of " + session;

@@ -32,6 +32,11 @@ final class SessionInbound {
         return received.lastReceived();
     }
 
+    /** A session moved here: its client's frames up to {@code lastReceived} were processed on the other node. */
+    void restore(long lastReceived) {
+        received.restore(lastReceived);
+    }
+
     /** A frame from a connection after its handshake; ignored unless that connection is attached. */
     void inbound(ServerConnection from, Frame frame) {
         synchronized (session.inLock) {

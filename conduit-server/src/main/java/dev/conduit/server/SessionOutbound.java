@@ -383,6 +383,58 @@ final class SessionOutbound {
         });
     }
 
+    /**
+     * The session moves to another server of the cluster: in the writer, behind every delivery
+     * handed to it so far, takes what the client has not acknowledged and each subscription's
+     * credit and held messages, then stops, as {@link #ended} does but without reporting held
+     * requests (they move along) and without dropping anything of the state taken.
+     */
+    void movedAway(java.util.concurrent.CompletableFuture<SessionState> taken, String clientName, String principal,
+                   long lastReceived) {
+        writer.execute(() -> {
+            writer.check();
+            if (closed) {
+                taken.completeExceptionally(new IllegalStateException("the session ended before it could move"));
+                return;
+            }
+            try {
+                List<Frame> frames = new ArrayList<>(replay.held());
+                replay.replayAfter(replay.acknowledged(), frames::add); // confirms nothing: a view of what is held
+                List<SessionState.Sub> subs = new ArrayList<>();
+                for (ServerSubscription sub : session.subscriptions.values()) {
+                    subs.add(sub.snapshot());
+                }
+                SessionState state = new SessionState(session.id, session.inboxPrefix, clientName, principal,
+                        lastReceived, replay.acknowledged(), frames, subs);
+                closed = true;
+                server.budget().held(-replay.heldBytes(), detached);
+                detached = false;
+                out = null;
+                replay.reset(f -> { });
+                heldBytes = 0;
+                session.credit.sessionEnded(session.subscriptions.values());
+                server.budget().gone(session);
+                server.budget().released(session);
+                taken.complete(state);
+            } catch (RuntimeException e) {
+                taken.completeExceptionally(e);
+            }
+        });
+    }
+
+    /**
+     * A session moved here: takes over the frames the client has not acknowledged, numbered after
+     * {@code acknowledged}. Before the session is used by anyone (from its constructor's caller).
+     */
+    void restore(long acknowledged, List<Frame> unacknowledged) {
+        replay.restore(acknowledged, unacknowledged);
+        out = null; // nothing is written before the replay (resumed) has sent what the client lacks
+        sent = replay.sent();
+        this.acknowledged = replay.acknowledged();
+        heldBytes = replay.heldBytes();
+        server.budget().held(heldBytes, detached);
+    }
+
     /** Whether the session ended, as the writer knows it; in the writer. */
     boolean closed() {
         return closed;

@@ -1,7 +1,9 @@
 package dev.conduit.server.spi;
 
 import dev.conduit.protocol.MessageBody;
+import dev.conduit.protocol.ResumeToken;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -48,6 +50,28 @@ public interface Backplane extends AutoCloseable {
      *     request with no local target is not answered NO_RESPONDERS)
      */
     Forwarded forward(MessageBody body, boolean request, boolean localTargets);
+
+    /**
+     * A client presented {@code token}, which another node issued: asks that node for the session
+     * (docs/cluster.md, "Sessions move between nodes"). Called on an event loop; must not block.
+     *
+     * @return the session's state once it has moved (then call {@link Moved#installed} once it is
+     *     installed, or was not), failed with a message if it cannot move; null if no live node
+     *     issued the token, so the session is lost
+     */
+    default @Nullable CompletableFuture<Moved> claim(ResumeToken token, String principal) {
+        return null;
+    }
+
+    /**
+     * A session that moved here.
+     *
+     * @param state     the session's state as the other node's server wrote it
+     * @param installed to call once the session is installed (or not): what the backplane kept
+     *                  for the move is released
+     */
+    record Moved(byte[] state, Runnable installed) {
+    }
 
     /** Leaves the cluster (its presence and interest go) and releases the engine's connections. */
     @Override

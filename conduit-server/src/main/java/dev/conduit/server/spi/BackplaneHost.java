@@ -2,7 +2,10 @@ package dev.conduit.server.spi;
 
 import dev.conduit.protocol.MessageBody;
 import io.micrometer.core.instrument.MeterRegistry;
+import dev.conduit.protocol.ResumeToken;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -13,6 +16,14 @@ public interface BackplaneHost {
 
     /** This server incarnation's id (as in WELCOME). */
     String serverId();
+
+    /**
+     * This server incarnation's epoch (as in WELCOME, and in the resume tokens it issues): how
+     * another node finds the node that holds a session.
+     */
+    default long epoch() {
+        return 0;
+    }
 
     /** The server's meter registry, where the backplane registers its {@code conduit.cluster.*} meters. */
     MeterRegistry meterRegistry();
@@ -29,6 +40,75 @@ public interface BackplaneHost {
      * @return how many local subscriptions were handed the message
      */
     int deliverRemote(MessageBody body, boolean request, @Nullable Set<String> groups);
+
+    /**
+     * {@link #deliverRemote(MessageBody, boolean, Set)} while sessions move between nodes
+     * (docs/cluster.md, "Sessions move between nodes"): the plain subscriptions of the sessions in
+     * {@code skip} (moving away; the node they move to takes this sender's messages from now on)
+     * are not delivered to, and the message is held for each moving-here session in {@code hold}
+     * whose plain subscriptions match it.
+     */
+    default int deliverRemote(MessageBody body, boolean request, @Nullable Set<String> groups, Set<String> skip,
+                              Set<String> hold) {
+        return deliverRemote(body, request, groups);
+    }
+
+    /**
+     * Runs {@code action} while no local publish is being routed or forwarded: every publish routed
+     * before it was also handed to the backplane before it, and every one after it sees what it
+     * changed. Keep it short: publishers wait.
+     */
+    default void exclusively(Runnable action) {
+        throw new UnsupportedOperationException("this server does not move sessions");
+    }
+
+    /**
+     * Another node's client presented {@code token} of a session here: checks it (the session is
+     * held, the token is its current one, {@code principal} its principal) and keeps the session
+     * for the move.
+     *
+     * @throws IllegalStateException naming why the session cannot move
+     */
+    default SessionOffer offerSession(ResumeToken token, String principal) {
+        throw new IllegalStateException("this server does not move sessions");
+    }
+
+    /** From now on, local publishes no longer reach the moving session's plain subscriptions. */
+    default void leaveLocally(String sessionId) {
+    }
+
+    /**
+     * Takes the moving session's state, behind everything delivered to it so far, and ends it here
+     * without reporting anything undelivered (it all moves along).
+     */
+    default CompletableFuture<byte[]> handOver(String sessionId) {
+        return CompletableFuture.failedFuture(new IllegalStateException("this server does not move sessions"));
+    }
+
+    /** The move was given up: the session stays here as it was. */
+    default void keepSession(String sessionId) {
+    }
+
+    /**
+     * From now on, holds the local publishes that match the plain subscriptions of a session
+     * moving here (and those {@link #deliverRemote} is told to hold), until the session arrives.
+     */
+    default void holdFor(SessionOffer offer) {
+    }
+
+    /** The session will not arrive: forgets what was held for it. */
+    default void stopHolding(String sessionId) {
+    }
+
+    /**
+     * What a node holds for a session that moves to it: the session's inbox prefix and its plain
+     * subscriptions (id to pattern).
+     */
+    record SessionOffer(String sessionId, String inboxPrefix, Map<Integer, String> plainSubscriptions) {
+        public SessionOffer {
+            plainSubscriptions = Map.copyOf(plainSubscriptions);
+        }
+    }
 
     /**
      * Another node had no responder for a request published here: the local subscribers of

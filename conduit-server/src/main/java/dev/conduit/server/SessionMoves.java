@@ -1,0 +1,165 @@
+package dev.conduit.server;
+
+import dev.conduit.protocol.MessageBody;
+import dev.conduit.protocol.ResumeToken;
+import dev.conduit.protocol.Subjects;
+import dev.conduit.server.spi.BackplaneHost.SessionOffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The server's side of sessions moving between the nodes of a cluster (docs/cluster.md, "Sessions
+ * move between nodes"); only a server with a backplane has one.
+ *
+ * <p>The cut. A message must reach a moving session exactly once: from the node it leaves if that
+ * node routed it before the cut, from the node it moves to otherwise. Each node draws the cut for
+ * its own publishes under {@link #routeLock}: routing and forwarding a local publish hold its read
+ * lock, and the backplane changes what this node forwards and starts holding (or stops
+ * delivering) under its write lock ({@link #exclusively}), so no publish falls between the two.
+ * Messages from other nodes are cut by the backplane, which tells {@link RoutingServer#routeRemote}
+ * which sessions to skip or hold for per sending node.
+ *
+ * <p>Threads: any. Holds are guarded by their own monitor.
+ */
+final class SessionMoves {
+    /** Read-held while a local publish is routed and forwarded; write-held to change the cut. */
+    final ReentrantReadWriteLock routeLock = new ReentrantReadWriteLock();
+    /** Messages held for sessions moving here, by session id. */
+    private final Map<String, Hold> holds = new ConcurrentHashMap<>();
+    private final RoutingServer server;
+
+    SessionMoves(RoutingServer server) {
+        this.server = server;
+    }
+
+    /** What is held for one session moving here: (subscription id, message), in routing order. */
+    static final class Hold {
+        final SessionOffer offer;
+        private final List<Object[]> items = new ArrayList<>();
+        private long bytes;
+        /** Messages not held past the bound, per subscription id: reported with GAP once the session arrives. */
+        private final Map<Integer, Long> dropped = new java.util.HashMap<>();
+
+        Hold(SessionOffer offer) {
+            this.offer = offer;
+        }
+
+        /** Holds {@code body} for each plain subscription it matches. */
+        synchronized void offer(MessageBody body, long maxBytes) {
+            String subject = body.subject();
+            if (subject.startsWith(ServerSession.INBOXES) && !subject.startsWith(offer.inboxPrefix())) {
+                return;
+            }
+            for (Map.Entry<Integer, String> sub : offer.plainSubscriptions().entrySet()) {
+                if (Subjects.matches(sub.getValue(), subject)) {
+                    if (bytes + body.payloadLength() > maxBytes) {
+                        dropped.merge(sub.getKey(), 1L, Long::sum); // reported with GAP when the session arrives
+                        continue;
+                    }
+                    items.add(new Object[] {sub.getKey(), body});
+                    bytes += body.payloadLength();
+                }
+            }
+        }
+
+        synchronized List<Object[]> items() {
+            return List.copyOf(items);
+        }
+
+        synchronized Map<Integer, Long> dropped() {
+            return Map.copyOf(dropped);
+        }
+    }
+
+    void exclusively(Runnable action) {
+        routeLock.writeLock().lock();
+        try {
+            action.run();
+        } finally {
+            routeLock.writeLock().unlock();
+        }
+    }
+
+    /** A local publish: held for each session moving here whose subscriptions match it; under the read lock. */
+    void holdLocal(MessageBody body) {
+        if (holds.isEmpty() || dev.conduit.server.spi.Permissions.isSystem(body.subject())) {
+            return;
+        }
+        long max = server.config().maxPendingBytesPerSession();
+        for (Hold h : holds.values()) {
+            h.offer(body, max);
+        }
+    }
+
+    /** A message from another node, held for the sessions in {@code holdFor}; under the read lock. */
+    void holdRemote(MessageBody body, Set<String> holdFor) {
+        if (holdFor.isEmpty() || dev.conduit.server.spi.Permissions.isSystem(body.subject())) {
+            return;
+        }
+        long max = server.config().maxPendingBytesPerSession();
+        for (String id : holdFor) {
+            Hold h = holds.get(id);
+            if (h != null) {
+                h.offer(body, max);
+            }
+        }
+    }
+
+    void holdFor(SessionOffer offer) {
+        holds.put(offer.sessionId(), new Hold(offer));
+    }
+
+    void stopHolding(String sessionId) {
+        holds.remove(sessionId);
+    }
+
+    /** Takes what was held for a session that arrived; under the write lock. */
+    @Nullable Hold take(String sessionId) {
+        return holds.remove(sessionId);
+    }
+
+    /** The owner's side: checks a claim and keeps the session for its move. */
+    SessionOffer offer(ResumeToken token, String principal) {
+        ServerSession s = server.session(token.sessionId());
+        if (s == null || !s.tokenMatches(token)) {
+            throw new IllegalStateException(ServerSession.WRONG_TOKEN);
+        }
+        if (!s.principalName().equals(principal)) {
+            throw new IllegalStateException("the session belongs to another principal");
+        }
+        s.claimed();
+        Map<Integer, String> plain = new java.util.HashMap<>();
+        for (SessionState.Sub sub : s.plainSubscriptions()) {
+            plain.put(sub.id(), sub.pattern());
+        }
+        return new SessionOffer(s.id, s.inboxPrefix, plain);
+    }
+
+    void leaveLocally(String sessionId) {
+        ServerSession s = server.session(sessionId);
+        if (s != null) {
+            s.leaving = true;
+        }
+    }
+
+    CompletableFuture<byte[]> handOver(String sessionId) {
+        ServerSession s = server.session(sessionId);
+        if (s == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("session " + sessionId + " has ended"));
+        }
+        return s.moveAway().thenApply(SessionState::encode);
+    }
+
+    void keep(String sessionId) {
+        ServerSession s = server.session(sessionId);
+        if (s != null) {
+            s.claimCancelled();
+        }
+    }
+}
