@@ -95,6 +95,10 @@ final class RoutingServer implements Server {
     private volatile List<dev.conduit.server.spi.ServerExtension.Running> extensions = List.of();
     /** The link to the other nodes of a cluster (docs/cluster.md); null for a single server. */
     private final dev.conduit.server.spi.@org.jspecify.annotations.Nullable Backplane backplane;
+    /** What WELCOME and GOAWAY name as ALTERNATES. */
+    private final Alternates alternates;
+    /** The GOAWAY alternates as they were when the stop began (the backplane closes before the GOAWAYs); null until then. */
+    private volatile @org.jspecify.annotations.Nullable List<String> leavingAlternates;
 
     private RoutingServer(ServerConfig config, MeterRegistry registry) {
         this.config = config;
@@ -109,6 +113,7 @@ final class RoutingServer implements Server {
         this.authentication = new Authentication(config.auth(), config.clock());
         this.systemApi = new SystemApi(this, localExecutor);
         this.backplane = config.cluster() == null ? null : ClusterHost.backplane(config.cluster());
+        this.alternates = new Alternates(config.alternates());
     }
 
     static RoutingServer create(ServerConfig config) {
@@ -684,6 +689,17 @@ final class RoutingServer implements Server {
         return epoch;
     }
 
+    /** The cluster's other live nodes, named in WELCOME; none for a single server. On any thread, without blocking. */
+    List<String> welcomeAlternates() {
+        return backplane == null ? List.of() : alternates.cluster(backplane.alternates());
+    }
+
+    /** Named in the GOAWAY of a stop: the configured alternates, then the cluster's other live nodes. */
+    List<String> goAwayAlternates() {
+        List<String> leaving = leavingAlternates;
+        return leaving != null ? leaving : alternates.withConfigured(backplane == null ? List.of() : backplane.alternates());
+    }
+
     @Override
     public InetSocketAddress address() {
         if (listener == null) {
@@ -756,6 +772,7 @@ final class RoutingServer implements Server {
         if (unixListener != null) {
             unixListener.close().join();
         }
+        leavingAlternates = goAwayAlternates(); // the other nodes as last seen, before this one leaves
         if (backplane != null) {
             backplane.close(); // on the caller's thread: it waits for Redis, which no event loop may do
         }

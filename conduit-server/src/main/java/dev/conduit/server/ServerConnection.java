@@ -559,7 +559,7 @@ final class ServerConnection implements FrameHandler {
         if (state != State.CLOSED) {
             leaving = true;
             Frame.GoAway goAway = new Frame.GoAway(ErrorCode.SERVER_SHUTTING_DOWN.code(), drainMillis,
-                    "server shutting down", config.alternates());
+                    "server shutting down", server.goAwayAlternates());
             ServerSession s = session;
             if (s != null) {
                 // Behind what the session's writer was handed before it (the deliveries routed to
