@@ -116,7 +116,7 @@ for (const [name, code] of Object.entries(FrameType)) {
 }
 var DEFINED_FLAGS = {
   1: 0,
-  2: 3,
+  2: 7,
   3: 1,
   4: 0,
   5: 3,
@@ -134,6 +134,8 @@ var DEFINED_FLAGS = {
 };
 var FLAG_RESUMED = 1;
 var FLAG_EXPIRES = 2;
+var FLAG_WELCOME_ALTERNATES = 4;
+var MAX_ALTERNATES = 64;
 var DEFAULT_LIMITS = Object.freeze({ maxPayload: 1048576, maxHeader: 65536, maxSubject: 512 });
 function maxFrameSize(limits) {
   return Math.max(65536, limits.maxPayload + limits.maxHeader + 2 * limits.maxSubject + 64);
@@ -232,7 +234,7 @@ function encodeFrame(f) {
   let flags = 0;
   switch (f.type) {
     case "WELCOME":
-      flags = (f.resumed ? FLAG_RESUMED : 0) | (f.credentialsValidMs > 0 ? FLAG_EXPIRES : 0);
+      flags = (f.resumed ? FLAG_RESUMED : 0) | (f.credentialsValidMs > 0 ? FLAG_EXPIRES : 0) | (f.alternates && f.alternates.length > 0 ? FLAG_WELCOME_ALTERNATES : 0);
       break;
     case "PUBLISH":
       flags = f.request ? 1 : 0;
@@ -279,6 +281,7 @@ function encodeFrame(f) {
       if (f.credentialsValidMs > 0) {
         w.u64(f.credentialsValidMs);
       }
+      writeAlternates(w, f.alternates);
       break;
     case "PUBLISH":
       w.u64(f.sequence);
@@ -322,12 +325,7 @@ function encodeFrame(f) {
       w.u16(f.code);
       w.u32(f.drainMillis);
       w.str16(f.reason);
-      if (f.alternates && f.alternates.length > 0) {
-        w.u16(f.alternates.length);
-        for (const a of f.alternates) {
-          w.str16(a);
-        }
-      }
+      writeAlternates(w, f.alternates);
       break;
     case "ACK":
       w.u64(f.sequence);
@@ -346,6 +344,29 @@ function encodeFrame(f) {
   }
   w.view.setUint32(0, w.pos - 4);
   return w.buf.slice(0, w.pos);
+}
+function writeAlternates(w, list) {
+  if (list && list.length > 0) {
+    if (list.length > MAX_ALTERNATES) {
+      throw new InvalidArgumentError(`at most ${MAX_ALTERNATES} alternates: ${list.length}`);
+    }
+    w.u16(list.length);
+    for (const a of list) {
+      w.str16(a);
+    }
+  }
+}
+function readAlternates(r, frame) {
+  const n = r.u16("alternates count");
+  if (n === 0 || n > MAX_ALTERNATES) {
+    throw new ProtocolError(`${frame} names ${n} alternates; with ALTERNATES it names 1 to ${MAX_ALTERNATES}`);
+  }
+  r.need(2 * n, "alternates");
+  const list = [];
+  for (let i = 0; i < n; i++) {
+    list.push(r.str16("alternate endpoint"));
+  }
+  return list;
 }
 var Reader = class {
   /** @param {Uint8Array} buf @param {number} start @param {number} end @param {Limits} limits */
@@ -529,6 +550,7 @@ function decodeAt(buf, start, length, limits) {
           throw new ProtocolError("WELCOME with EXPIRES must announce a positive credentials valid ms");
         }
       }
+      const alternates = (flags & FLAG_WELCOME_ALTERNATES) !== 0 ? readAlternates(r, "WELCOME") : [];
       f = {
         type: "WELCOME",
         resumed: (flags & FLAG_RESUMED) !== 0,
@@ -544,7 +566,8 @@ function decodeAt(buf, start, length, limits) {
         heartbeatMisses,
         resumeToken,
         inboxPrefix,
-        credentialsValidMs
+        credentialsValidMs,
+        alternates
       };
       break;
     }
@@ -603,13 +626,7 @@ function decodeAt(buf, start, length, limits) {
         throw new ProtocolError("GOAWAY drain millis has bit 31 set");
       }
       const reason = r.str16("reason");
-      const alternates = [];
-      if ((flags & 1) !== 0) {
-        const n = r.u16("alternates count");
-        for (let i = 0; i < n; i++) {
-          alternates.push(r.str16("alternate endpoint"));
-        }
-      }
+      const alternates = (flags & 1) !== 0 ? readAlternates(r, "GOAWAY") : [];
       f = { type: "GOAWAY", code: goCode, drainMillis, reason, alternates };
       break;
     }
@@ -2155,6 +2172,7 @@ var Client = class {
       }
     }
     this._endpoints = this._endpoints.map(withDefaultPath);
+    this._ownEndpoints = this._endpoints.length;
     this._endpointIndex = 0;
     this._name = options.name || "";
     this._supplier = credentialsSupplier(options);
@@ -2692,6 +2710,7 @@ var Client = class {
       credentialsValidMs: w.credentialsValidMs
     };
     this.info = info;
+    this._learn(w.alternates || []);
     const session = this._session;
     const first = session.id === null;
     const resumed = !first && session.resumes(w);
@@ -2800,13 +2819,34 @@ var Client = class {
     }
     this._scheduleAttempt(this._moveOn ? 0 : backoffDelay(this._backoff, 0, this._random));
   }
+  /**
+   * Endpoints a server named (WELCOME's or GOAWAY's alternates) join the rotation after the
+   * client's own: only ws:// and wss:// ones (a browser cannot open tcp://), each once, at most
+   * MAX_ALTERNATES of them, the oldest learned forgotten first.
+   * @internal @param {string[]} alternates
+   */
+  _learn(alternates) {
+    this._endpointIndex %= this._endpoints.length;
+    for (const a of alternates) {
+      if (!/^wss?:\/\/[^/]/i.test(a)) {
+        continue;
+      }
+      const url = withDefaultPath(a);
+      if (this._endpoints.includes(url)) {
+        continue;
+      }
+      if (this._endpoints.length - this._ownEndpoints === MAX_ALTERNATES) {
+        this._endpoints.splice(this._ownEndpoints, 1);
+        if (this._endpointIndex > this._ownEndpoints) {
+          this._endpointIndex--;
+        }
+      }
+      this._endpoints.push(url);
+    }
+  }
   /** @internal @param {Link} link @param {string[]} alternates */
   _goAway(link, alternates) {
-    for (const a of alternates) {
-      if (/^wss?:\/\//.test(a) && !this._endpoints.includes(a)) {
-        this._endpoints.push(a);
-      }
-    }
+    this._learn(alternates);
     this._moveOn = true;
     if (this._link === link) {
       this._ready = false;

@@ -7,7 +7,7 @@
 // of those touches the same state. What stands apart is elsewhere: numbering and replay in
 // session.js, the socket in link.js, replies in requests.js, delivery in subscription.js.
 
-import { PROTOCOL_VERSION, DEFAULT_LIMITS, toBytes } from './codec.js';
+import { PROTOCOL_VERSION, DEFAULT_LIMITS, MAX_ALTERNATES, toBytes } from './codec.js';
 import { subjectProblem, queueGroupProblem, toHeaderList, utf8Length } from './subjects.js';
 import { ConduitError, ProtocolError, ServerError, TimeoutError, NoRespondersError, SessionLostError, ClosedError,
     InvalidArgumentError, OriginNotAllowedError } from './errors.js';
@@ -92,6 +92,8 @@ export class Client {
             }
         }
         this._endpoints = this._endpoints.map(withDefaultPath);
+        /** @private How many of `_endpoints` are the client's own (never dropped); learned ones follow. */
+        this._ownEndpoints = this._endpoints.length;
         /** @private */
         this._endpointIndex = 0;
         /** @private */
@@ -665,6 +667,7 @@ export class Client {
             maxHeader: w.maxHeader, maxSubject: w.maxSubject, heartbeatMs: w.heartbeatMs, heartbeatMisses: w.heartbeatMisses,
             credentialsValidMs: w.credentialsValidMs };
         this.info = info;
+        this._learn(w.alternates || []);
         const session = this._session;
         const first = session.id === null;
         const resumed = !first && session.resumes(w);
@@ -776,13 +779,36 @@ export class Client {
         this._scheduleAttempt(this._moveOn ? 0 : backoffDelay(this._backoff, 0, this._random));
     }
 
+    /**
+     * Endpoints a server named (WELCOME's or GOAWAY's alternates) join the rotation after the
+     * client's own: only ws:// and wss:// ones (a browser cannot open tcp://), each once, at most
+     * MAX_ALTERNATES of them, the oldest learned forgotten first.
+     * @internal @param {string[]} alternates
+     */
+    _learn(alternates) {
+        // As a position, so that a longer list leaves the rotation on the endpoint it is at.
+        this._endpointIndex %= this._endpoints.length;
+        for (const a of alternates) {
+            if (!/^wss?:\/\/[^/]/i.test(a)) {
+                continue;
+            }
+            const url = withDefaultPath(a);
+            if (this._endpoints.includes(url)) {
+                continue;
+            }
+            if (this._endpoints.length - this._ownEndpoints === MAX_ALTERNATES) {
+                this._endpoints.splice(this._ownEndpoints, 1);
+                if (this._endpointIndex > this._ownEndpoints) {
+                    this._endpointIndex--;
+                }
+            }
+            this._endpoints.push(url);
+        }
+    }
+
     /** @internal @param {Link} link @param {string[]} alternates */
     _goAway(link, alternates) {
-        for (const a of alternates) {
-            if (/^wss?:\/\//.test(a) && !this._endpoints.includes(a)) {
-                this._endpoints.push(a);
-            }
-        }
+        this._learn(alternates);
         this._moveOn = true;
         if (this._link === link) {
             // Send nothing new on this connection: what follows waits for the next session.

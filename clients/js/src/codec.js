@@ -29,12 +29,16 @@ for (const [name, code] of Object.entries(FrameType)) {
 }
 
 /** The flag bits each frame type defines; any other bit is a protocol error. */
-const DEFINED_FLAGS = { 0x01: 0, 0x02: 3, 0x03: 1, 0x04: 0, 0x05: 3, 0x06: 0, 0x07: 0, 0x08: 0, 0x09: 0, 0x0a: 1, 0x0b: 1, 0x0c: 0, 0x0d: 1,
+const DEFINED_FLAGS = { 0x01: 0, 0x02: 7, 0x03: 1, 0x04: 0, 0x05: 3, 0x06: 0, 0x07: 0, 0x08: 0, 0x09: 0, 0x0a: 1, 0x0b: 1, 0x0c: 0, 0x0d: 1,
     0x0e: 0, 0x0f: 0, 0x10: 0 };
 
 /** WELCOME flags (section 4). */
 const FLAG_RESUMED = 0x01;
 const FLAG_EXPIRES = 0x02;
+const FLAG_WELCOME_ALTERNATES = 0x04;
+
+/** The most endpoint URLs a WELCOME or GOAWAY may name (section 4). */
+export const MAX_ALTERNATES = 64;
 
 /**
  * The limits of protocol.md section 10.
@@ -59,8 +63,10 @@ export function maxFrameSize(limits) {
  * numbers, `dropped`) are numbers; `epoch` and PING/PONG tokens are bigints. `credentialsValidMs`
  * (WELCOME, AUTH_OK) is a number of milliseconds, 0 when the credentials do not expire: WELCOME
  * carries it on the wire only with the EXPIRES flag, which the encoder sets when it is above 0.
+ * `alternates` (WELCOME, GOAWAY): other endpoints' URLs, on the wire only with the ALTERNATES flag,
+ * which the encoder sets when the list is not empty; the decoder always gives a list.
  * @typedef {{ type: 'HELLO', minVersion: number, maxVersion: number, clientName: string, authScheme: string, credentials: Uint8Array, resumeToken: Uint8Array, resumeLastReceived: number }} HelloFrame
- * @typedef {{ type: 'WELCOME', resumed: boolean, version: number, serverId: string, sessionId: string, epoch: bigint, lastReceived: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number, resumeToken?: Uint8Array, inboxPrefix?: string, credentialsValidMs: number }} WelcomeFrame
+ * @typedef {{ type: 'WELCOME', resumed: boolean, version: number, serverId: string, sessionId: string, epoch: bigint, lastReceived: number, maxPayload: number, maxHeader: number, maxSubject: number, heartbeatMs: number, heartbeatMisses: number, resumeToken?: Uint8Array, inboxPrefix?: string, credentialsValidMs: number, alternates?: string[] }} WelcomeFrame
  * @typedef {{ subject: string, replyTo: string, headers: HeaderList, payload: Uint8Array }} MessageBody
  * @typedef {{ type: 'PUBLISH', request: boolean, sequence: number } & MessageBody} PublishFrame
  * @typedef {{ type: 'MESSAGE', sequence: number, subscriptionId: number } & MessageBody} MessageFrame
@@ -161,7 +167,8 @@ export function encodeFrame(f) {
     w.u8(code);
     let flags = 0;
     switch (f.type) {
-        case 'WELCOME': flags = (f.resumed ? FLAG_RESUMED : 0) | (f.credentialsValidMs > 0 ? FLAG_EXPIRES : 0); break;
+        case 'WELCOME': flags = (f.resumed ? FLAG_RESUMED : 0) | (f.credentialsValidMs > 0 ? FLAG_EXPIRES : 0)
+            | (f.alternates && f.alternates.length > 0 ? FLAG_WELCOME_ALTERNATES : 0); break;
         case 'PUBLISH': flags = f.request ? 1 : 0; break;
         case 'SUBSCRIBE': flags = (f.disconnectWhenSlow ? 1 : 0) | (f.creditMessages > 0 ? 2 : 0); break;
         case 'GAP': flags = f.ended ? 1 : 0; break;
@@ -182,6 +189,7 @@ export function encodeFrame(f) {
             if (f.credentialsValidMs > 0) {
                 w.u64(f.credentialsValidMs);
             }
+            writeAlternates(w, f.alternates);
             break;
         case 'PUBLISH':
             w.u64(f.sequence); w.body(f);
@@ -213,12 +221,7 @@ export function encodeFrame(f) {
             break;
         case 'GOAWAY':
             w.u16(f.code); w.u32(f.drainMillis); w.str16(f.reason);
-            if (f.alternates && f.alternates.length > 0) {
-                w.u16(f.alternates.length);
-                for (const a of f.alternates) {
-                    w.str16(a);
-                }
-            }
+            writeAlternates(w, f.alternates);
             break;
         case 'ACK':
             w.u64(f.sequence);
@@ -235,6 +238,38 @@ export function encodeFrame(f) {
     }
     w.view.setUint32(0, w.pos - 4);
     return w.buf.slice(0, w.pos);
+}
+
+/** The list of WELCOME or GOAWAY when it is not empty: a count, then each URL. @param {Writer} w @param {string[] | undefined} list */
+function writeAlternates(w, list) {
+    if (list && list.length > 0) {
+        if (list.length > MAX_ALTERNATES) {
+            throw new InvalidArgumentError(`at most ${MAX_ALTERNATES} alternates: ${list.length}`);
+        }
+        w.u16(list.length);
+        for (const a of list) {
+            w.str16(a);
+        }
+    }
+}
+
+/**
+ * The list that follows when WELCOME's or GOAWAY's ALTERNATES flag is set: a count from 1 to 64,
+ * then each URL as a str16 (section 4).
+ * @param {Reader} r @param {string} frame @returns {string[]}
+ */
+function readAlternates(r, frame) {
+    const n = r.u16('alternates count');
+    if (n === 0 || n > MAX_ALTERNATES) {
+        throw new ProtocolError(`${frame} names ${n} alternates; with ALTERNATES it names 1 to ${MAX_ALTERNATES}`);
+    }
+    r.need(2 * n, 'alternates');
+    /** @type {string[]} */
+    const list = [];
+    for (let i = 0; i < n; i++) {
+        list.push(r.str16('alternate endpoint'));
+    }
+    return list;
 }
 
 class Reader {
@@ -414,8 +449,10 @@ function decodeAt(buf, start, length, limits) {
                     throw new ProtocolError('WELCOME with EXPIRES must announce a positive credentials valid ms');
                 }
             }
+            const alternates = (flags & FLAG_WELCOME_ALTERNATES) !== 0 ? readAlternates(r, 'WELCOME') : [];
             f = { type: 'WELCOME', resumed: (flags & FLAG_RESUMED) !== 0, version, serverId, sessionId, epoch, lastReceived,
-                maxPayload, maxHeader, maxSubject, heartbeatMs, heartbeatMisses, resumeToken, inboxPrefix, credentialsValidMs };
+                maxPayload, maxHeader, maxSubject, heartbeatMs, heartbeatMisses, resumeToken, inboxPrefix, credentialsValidMs,
+                alternates };
             break;
         }
         case 0x03: {
@@ -467,14 +504,7 @@ function decodeAt(buf, start, length, limits) {
                 throw new ProtocolError('GOAWAY drain millis has bit 31 set');
             }
             const reason = r.str16('reason');
-            /** @type {string[]} */
-            const alternates = [];
-            if ((flags & 1) !== 0) {
-                const n = r.u16('alternates count');
-                for (let i = 0; i < n; i++) {
-                    alternates.push(r.str16('alternate endpoint'));
-                }
-            }
+            const alternates = (flags & 1) !== 0 ? readAlternates(r, 'GOAWAY') : [];
             f = { type: 'GOAWAY', code: goCode, drainMillis, reason, alternates };
             break;
         }

@@ -693,3 +693,21 @@ test('a new session moves the request inbox to its prefix, also when the inbox S
     const [hello] = ctx.net.last().take();
     assert.equal(text(hello.resumeToken), 'token-of-sess2', 'the latest WELCOME\'s token');
 });
+
+test('WELCOME alternates join the rotation after the own endpoints (ws only, once, bounded); a GOAWAY then moves to one', async () => {
+    const ctx = await start({ url: ['ws://one/conduit'] },
+        { alternates: ['tcp://n2:7440', 'ws://n2:7480', 'ws://n2:7480/conduit', 'ws://one/conduit'] });
+    ctx.sock.deliver({ type: 'GOAWAY', code: 503, drainMillis: 1000, reason: 'stopping', alternates: [] });
+    ctx.sock.drop();
+    ctx.timers.advance(0);
+    assert.equal(ctx.net.last().url, 'ws://n2:7480/conduit');
+
+    for (let i = 0; i < 100; i++) {
+        ctx.client._learn([`ws://m${i}/conduit`]);
+    }
+    const endpoints = ctx.client._endpoints;
+    assert.equal(endpoints.length, 1 + 64);
+    assert.equal(endpoints[0], 'ws://one/conduit');
+    assert.equal(endpoints[endpoints.length - 1], 'ws://m99/conduit');
+    assert.ok(!endpoints.includes('ws://n2:7480/conduit'), 'the oldest learned is forgotten');
+});

@@ -23,7 +23,9 @@ const none = new Uint8Array(0);
 const expected = [
     { type: 'HELLO', minVersion: 1, maxVersion: 1, clientName: 'demo', authScheme: '', credentials: none, resumeToken: none, resumeLastReceived: 0 },
     { type: 'WELCOME', resumed: false, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0,
-        resumeToken: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1, ...new Array(32).fill(0xab), 0x73, 0x31]), inboxPrefix: '_INBOX.q.', credentialsValidMs: 0 },
+        resumeToken: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1, ...new Array(32).fill(0xab), 0x73, 0x31]), inboxPrefix: '_INBOX.q.', credentialsValidMs: 0, alternates: [] },
+    { type: 'WELCOME', resumed: false, version: 1, serverId: 'n1', sessionId: 's2', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0,
+        resumeToken: none, inboxPrefix: '', credentialsValidMs: 60000, alternates: ['tcp://n2:7440', 'tcp://n3:7440'] },
     { type: 'SUBSCRIBE', subscriptionId: 1, pattern: 'demo.>', queueGroup: '', disconnectWhenSlow: false, creditMessages: 0, creditBytes: 0 },
     { type: 'SUBSCRIBE', subscriptionId: 2, pattern: 'jobs.*', queueGroup: 'workers', disconnectWhenSlow: false, creditMessages: 0, creditBytes: 0 },
     { type: 'SUBSCRIBE', subscriptionId: 3, pattern: 'seq.>', queueGroup: '', disconnectWhenSlow: false, creditMessages: 1024, creditBytes: 1048576 },
@@ -39,6 +41,7 @@ const expected = [
     { type: 'ERROR', code: 422, fatal: false, message: 'bad subject' },
     { type: 'GOAWAY', code: 503, drainMillis: 5000, reason: 'bye', alternates: [] },
     { type: 'GOAWAY', code: 200, drainMillis: 0, reason: '', alternates: [] },
+    { type: 'GOAWAY', code: 503, drainMillis: 5000, reason: '', alternates: ['tcp://n2:7440'] },
     { type: 'ACK', sequence: 42 },
     { type: 'GAP', subscriptionId: 3, dropped: 17, ended: false },
     { type: 'GAP', subscriptionId: 3, dropped: 250, ended: true },
@@ -61,7 +64,7 @@ for (const [i, frame] of expected.entries()) {
 
 test('round trips: resumed WELCOME, sequenced PUBLISH with repeated headers, GOAWAY with alternates, big u64', () => {
     const frames = [
-        { type: 'WELCOME', resumed: true, version: 1, serverId: 'x', sessionId: 'abc', epoch: 0xfedcba9876543210n, lastReceived: 2 ** 40, maxPayload: 10, maxHeader: 0, maxSubject: 65535, heartbeatMs: 5000, heartbeatMisses: 3, resumeToken: none, inboxPrefix: '', credentialsValidMs: 0 },
+        { type: 'WELCOME', resumed: true, version: 1, serverId: 'x', sessionId: 'abc', epoch: 0xfedcba9876543210n, lastReceived: 2 ** 40, maxPayload: 10, maxHeader: 0, maxSubject: 65535, heartbeatMs: 5000, heartbeatMisses: 3, resumeToken: none, inboxPrefix: '', credentialsValidMs: 0, alternates: ['ws://n2:7480/conduit'] },
         { type: 'PUBLISH', request: false, sequence: 123456789, subject: 'a.b', replyTo: 'r', headers: [['A', '1'], ['a', '2'], ['A', '']], payload: new Uint8Array([0, 255, 1]) },
         { type: 'GOAWAY', code: 503, drainMillis: 10, reason: 'moving', alternates: ['tcp://h1:1', 'ws://h2:2/conduit'] },
         { type: 'HELLO', minVersion: 1, maxVersion: 1, clientName: '日本', authScheme: 'token', credentials: enc.encode('s3cret'), resumeToken: new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1, 115]), resumeLastReceived: 16 },
@@ -144,9 +147,9 @@ test('subjects, patterns and queue groups follow section 8', () => {
 // Bytes written by the Java codec (FrameCodec.encode) for frames section 12 does not show.
 const javaBytes = [
     ['0000003a020300010004434454310002733100000000000000010000000000000005001000000001000002000000138800030000000000000000000927c0',
-        { type: 'WELCOME', resumed: true, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 5, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 5000, heartbeatMisses: 3, resumeToken: none, inboxPrefix: '', credentialsValidMs: 600000 }],
+        { type: 'WELCOME', resumed: true, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 5, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 5000, heartbeatMisses: 3, resumeToken: none, inboxPrefix: '', credentialsValidMs: 600000, alternates: [] }],
     ['0000003a02020001000443445431000273310000000000000001000000000000000000100000000100000200000000000000000000000000000000000001',
-        { type: 'WELCOME', resumed: false, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0, resumeToken: none, inboxPrefix: '', credentialsValidMs: 1 }],
+        { type: 'WELCOME', resumed: false, version: 1, serverId: 'CDT1', sessionId: 's1', epoch: 1n, lastReceived: 0, maxPayload: 1048576, maxHeader: 65536, maxSubject: 512, heartbeatMs: 0, heartbeatMisses: 0, resumeToken: none, inboxPrefix: '', credentialsValidMs: 1, alternates: [] }],
     ['0000000a0f000000000000000000', { type: 'AUTH_OK', credentialsValidMs: 0 }],
     ['000000140e0000036a7774000b65794a2e6533302e736967', { type: 'AUTH', authScheme: 'jwt', credentials: enc.encode('eyJ.e30.sig') }],
     ['000000060e0000000000', { type: 'AUTH', authScheme: '', credentials: none }],
@@ -173,7 +176,21 @@ test('the decoder rejects a bad EXPIRES validity, AUTH or AUTH_OK as the Java co
     bad(welcome('02', ''), 'EXPIRES without its field');
     bad(welcome('02', '000000000927c0'), 'EXPIRES with a truncated field');
     bad(welcome('00', '00000000000927c0'), 'the field without EXPIRES: bytes left over');
-    bad(welcome('04', ''), 'an undefined WELCOME flag');
+    bad(welcome('08', ''), 'an undefined WELCOME flag');
+    // ALTERNATES (0x04): a count from 1 to 64, then each URL, after the validity when EXPIRES is set too.
+    const url = (u) => `${Buffer.byteLength(u).toString(16).padStart(4, '0')}${Buffer.from(u).toString('hex')}`;
+    assert.deepEqual(decodeFrame(bytes(welcome('04', `0002${url('tcp://a:1')}${url('ws://b:2/c')}`))).alternates, ['tcp://a:1', 'ws://b:2/c']);
+    const both = decodeFrame(bytes(welcome('06', `00000000000927c0 0001${url('tcp://a:1')}`)));
+    assert.equal(both.credentialsValidMs, 600000);
+    assert.deepEqual(both.alternates, ['tcp://a:1']);
+    assert.equal(decodeFrame(bytes(welcome('04', `0040${url('tcp://a:1').repeat(64)}`))).alternates.length, 64);
+    bad(welcome('04', '0000'), 'ALTERNATES naming none');
+    bad(welcome('04', `0041${url('').repeat(65)}`), 'ALTERNATES naming 65');
+    bad(welcome('04', `0003${url('tcp://a:1')}`), 'a count the frame cannot hold');
+    bad(welcome('04', '00010002c328'), 'a URL that is not UTF-8');
+    bad(welcome('04', ''), 'ALTERNATES without its list');
+    bad(welcome('00', `0001${url('tcp://a:1')}`), 'the list without ALTERNATES: bytes left over');
+    bad('0000000c0b0101f70000000000000000', 'GOAWAY with ALTERNATES naming none');
     assert.equal(decodeFrame(bytes('0000000a0f007fffffffffffffff')).credentialsValidMs, 2 ** 63 - 1);
     bad('0000000a0f008000000000000000', 'AUTH_OK with bit 63 set');
     bad('0000000a0f010000000000000001', 'AUTH_OK with a flag');

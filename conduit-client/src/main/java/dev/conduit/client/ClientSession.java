@@ -214,6 +214,7 @@ final class ClientSession {
             resumeToken = w.resumeToken(); // a resume replaces it: the one just used no longer works
             refusal = null;
             reconnector.connected();
+            reconnector.alternates(w.alternates());
             ready = true;
             active = l;
             outbound.open(l.connection, notices);

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * When and where a client connects next, and each attempt: the endpoints it rotates through (its
- * own, plus the alternates a server names in GOAWAY), the count of consecutive failed attempts, the
+ * own, then the alternates servers name in WELCOME and GOAWAY, at most {@value #MAX_LEARNED} of
+ * those, the oldest forgotten first), the count of consecutive failed attempts, the
  * jittered {@link Backoff} between them, and the decision to give up. An attempt asks for
  * credentials, connects, and starts a {@link Link} on the new connection, which says HELLO; a
  * failure before WELCOME comes back through {@link ClientSession#attemptFailed} to {@link #failed}.
@@ -32,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Reconnector {
     private static final Logger log = LoggerFactory.getLogger(Reconnector.class);
+    /** The most endpoints learned from servers kept beside the client's own (a cluster's other nodes). */
+    static final int MAX_LEARNED = 64;
 
     private final ClientSession session;
     private final ClientOptions options;
@@ -41,7 +44,9 @@ final class Reconnector {
     private final ClientCredentials credentials;
     private final Backoff backoff;
 
+    /** The client's own endpoints first (never removed), then those learned from servers. */
     private final List<Endpoint> endpoints;
+    private final int own;
     private int endpointIndex;
     /** Consecutive failed attempts; reset by a WELCOME. */
     private int failures;
@@ -60,6 +65,7 @@ final class Reconnector {
         this.credentials = credentials;
         this.backoff = new Backoff(options.reconnectBackoffBase(), options.reconnectBackoffCap(), options.random());
         this.endpoints = new ArrayList<>(options.endpoints());
+        this.own = endpoints.size();
     }
 
     /** Schedules the first attempt, after a random part of {@code initialConnectJitter}. */
@@ -85,7 +91,7 @@ final class Reconnector {
             if (!session.wantsLink()) {
                 return;
             }
-            endpoint = endpoints.get(endpointIndex % endpoints.size());
+            endpoint = next();
         }
         // User code: asked here, on the executor and outside the monitor, never on the I/O thread.
         Credentials creds;
@@ -163,17 +169,54 @@ final class Reconnector {
 
     /** A server is going away: adds the alternates it names, and moves on from it at the next attempt. */
     void goingAway(List<String> alternates) {
-        for (String url : alternates) {
-            try {
-                Endpoint e = Endpoint.parse(url);
-                if (!endpoints.contains(e)) {
-                    endpoints.add(e);
-                }
-            } catch (IllegalArgumentException e) {
-                log.warn("ignoring alternate endpoint '{}': {}", url, e.getMessage());
-            }
-        }
+        learn(alternates);
         moveOn = true;
+    }
+
+    /**
+     * A WELCOME named the cluster's other nodes: adds them to the endpoints, where a later
+     * reconnect may go (the next attempt still goes where the rotation says).
+     */
+    void alternates(List<String> alternates) {
+        learn(alternates);
+    }
+
+    /**
+     * Adds the endpoints a server named that the client does not have yet; past {@link #MAX_LEARNED}
+     * learned ones, forgets the oldest learned (never one of the client's own).
+     */
+    private void learn(List<String> alternates) {
+        // As a position, so that a longer list leaves the rotation on the endpoint it is at.
+        endpointIndex %= endpoints.size();
+        for (String url : alternates) {
+            Endpoint e;
+            try {
+                e = Endpoint.parse(url);
+            } catch (IllegalArgumentException ex) {
+                log.warn("ignoring alternate endpoint '{}': {}", url, ex.getMessage());
+                continue;
+            }
+            if (endpoints.contains(e)) {
+                continue;
+            }
+            if (endpoints.size() - own == MAX_LEARNED) {
+                endpoints.remove(own);
+                if (endpointIndex > own) {
+                    endpointIndex--;
+                }
+            }
+            endpoints.add(e);
+        }
+    }
+
+    /** Where the next attempt goes. */
+    Endpoint next() {
+        return endpoints.get(endpointIndex % endpoints.size());
+    }
+
+    /** The endpoints in rotation order: the client's own, then those learned; for tests. */
+    List<Endpoint> endpoints() {
+        return List.copyOf(endpoints);
     }
 
     /** The client closed: no further attempt. */

@@ -119,4 +119,44 @@ class ReconnectorTest {
                 .isInstanceOf(ConnectFailedException.class)
                 .hasMessageContaining("tcp://c.example:3: refused");
     }
+
+    @Test
+    void aWelcomeAddsTheClusterNodesItNamesAndAGoAwayThenMovesToOne() {
+        Reconnector r = reconnector(ClientOptions.builder().endpoints("tcp://a.example:1"));
+
+        r.alternates(List.of("tcp://n2:7440", "tcp://n3:7440", "tcp://a.example:1", "tcp://n2:7440", "not a url"));
+        assertThat(r.endpoints()).containsExactly(A, Endpoint.parse("tcp://n2:7440"), Endpoint.parse("tcp://n3:7440"));
+        assertThat(r.next()).as("a WELCOME does not move the client").isEqualTo(A);
+
+        r.goingAway(List.of("tcp://n3:7440"));
+        r.lost();
+        assertThat(immediate).as("at once").hasSize(1);
+        assertThat(r.next()).isEqualTo(Endpoint.parse("tcp://n2:7440"));
+    }
+
+    @Test
+    void learnedEndpointsAreBoundedTheOldestForgottenTheClientsOwnKept() {
+        Reconnector r = reconnector(twoEndpoints());
+
+        for (int i = 0; i < 100; i++) {
+            r.alternates(List.of("tcp://n" + i + ":7440"));
+        }
+        List<Endpoint> all = r.endpoints();
+        assertThat(all).hasSize(2 + Reconnector.MAX_LEARNED);
+        assertThat(all).startsWith(A, B).endsWith(Endpoint.parse("tcp://n99:7440"))
+                .doesNotContain(Endpoint.parse("tcp://n35:7440")).contains(Endpoint.parse("tcp://n36:7440"));
+        assertThat(r.next()).isEqualTo(A);
+
+        // On a learned endpoint when the oldest is forgotten: the rotation stays on it.
+        r.goingAway(List.of());
+        r.lost();
+        r.goingAway(List.of());
+        r.lost();
+        r.goingAway(List.of());
+        r.lost();
+        assertThat(r.next()).isEqualTo(Endpoint.parse("tcp://n37:7440"));
+        r.alternates(List.of("tcp://n100:7440"));
+        assertThat(r.next()).isEqualTo(Endpoint.parse("tcp://n37:7440"));
+        assertThat(r.endpoints()).startsWith(A, B, Endpoint.parse("tcp://n37:7440"));
+    }
 }

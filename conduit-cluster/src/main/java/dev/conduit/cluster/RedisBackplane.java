@@ -62,6 +62,10 @@ final class RedisBackplane implements Backplane {
     /** Other live nodes' interest as last read; the control thread only. */
     private final Map<String, Map<InterestKey, Integer>> remote = new HashMap<>();
     private volatile InterestTable table = InterestTable.EMPTY;
+    /** Other live nodes' advertised URLs, from their presence keys as last read; the control thread only. */
+    private final Map<String, String> advertised = new HashMap<>();
+    /** {@link #advertised}'s URLs, sorted; replaced (never changed) by the control thread when they change. */
+    private volatile List<String> alternates = List.of();
     private final Map<String, AtomicLong> groupTurns = new ConcurrentHashMap<>();
     private final ReplyRoutes replyRoutes;
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
@@ -278,6 +282,16 @@ final class RedisBackplane implements Backplane {
         return metrics.forwardedTo(node);
     }
 
+    /**
+     * The advertised URLs of the other live nodes, as the control thread last read their presence
+     * keys (at start, each resync interval, and on a node's hint); a node that advertises none is
+     * left out. The same list while they do not change.
+     */
+    @Override
+    public List<String> alternates() {
+        return alternates;
+    }
+
     /** The current interest table; for tests. */
     InterestTable table() {
         return table;
@@ -371,6 +385,7 @@ final class RedisBackplane implements Backplane {
             Map<InterestKey, Integer> interest = read(node);
             if (interest == null) {
                 remote.remove(node);
+                advertised.remove(node);
             } else {
                 remote.put(node, interest);
             }
@@ -381,10 +396,19 @@ final class RedisBackplane implements Backplane {
         }
     }
 
-    /** A node's interest, or null if it is not alive (its presence key expired). */
+    /** A node's interest, or null if it is not alive (its presence key expired); notes the URL it advertises. */
     private @Nullable Map<InterestKey, Integer> read(String node) {
-        if (redis.exists(ClusterKeys.presence(node)) == 0) {
+        String presence = redis.get(ClusterKeys.presence(node));
+        if (presence == null) {
             return null;
+        }
+        // "<epoch> <advertise URL>"; the URL is empty when the node advertises none.
+        int space = presence.indexOf(' ');
+        String url = space < 0 ? "" : presence.substring(space + 1).strip();
+        if (url.isEmpty()) {
+            advertised.remove(node);
+        } else {
+            advertised.put(node, url);
         }
         Map<InterestKey, Integer> interest = new HashMap<>();
         redis.hgetall(ClusterKeys.interest(node)).forEach((field, count) -> {
@@ -407,6 +431,11 @@ final class RedisBackplane implements Backplane {
         Map<String, Map<InterestKey, Integer>> all = new HashMap<>(remote);
         all.put(self, Map.copyOf(local));
         table = new InterestTable(all);
+        advertised.keySet().retainAll(remote.keySet());
+        List<String> urls = advertised.values().stream().distinct().sorted().toList();
+        if (!urls.equals(alternates)) {
+            alternates = urls;
+        }
     }
 
     @Override

@@ -80,12 +80,14 @@ public sealed interface Frame {
      * limits and heartbeat the client must respect. {@code resumeToken} is the secret that resumes
      * the session once (null: the server offers no resume); {@code inboxPrefix} is the subject prefix
      * (such as {@code _INBOX.x7Gq.}) under which only this session may receive replies (empty: none
-     * assigned).
+     * assigned). {@code alternates} are the endpoint URLs of the cluster's other live nodes (such
+     * as {@code tcp://host:7440}, at most {@link FrameCodec#MAX_ALTERNATES}), where the client may
+     * reconnect; empty for a single server.
      */
     record Welcome(int version, String serverId, String sessionId, long epoch, boolean resumed,
                    long lastReceived, int maxPayloadBytes, int maxHeaderBytes, int maxSubjectBytes,
                    int heartbeatIntervalMillis, int heartbeatMisses, @Nullable ResumeToken resumeToken, String inboxPrefix,
-                   long credentialsValidMillis) implements Frame {
+                   long credentialsValidMillis, List<String> alternates) implements Frame {
         public Welcome {
             Objects.requireNonNull(serverId, "serverId");
             Objects.requireNonNull(sessionId, "sessionId");
@@ -93,6 +95,17 @@ public sealed interface Frame {
             if (credentialsValidMillis < 0) {
                 throw new IllegalArgumentException("credentialsValidMillis must be >= 0: " + credentialsValidMillis);
             }
+            alternates = FrameCodec.checkAlternates(alternates);
+        }
+
+        /** A WELCOME that names no alternates. */
+        public Welcome(int version, String serverId, String sessionId, long epoch, boolean resumed,
+                       long lastReceived, int maxPayloadBytes, int maxHeaderBytes, int maxSubjectBytes,
+                       int heartbeatIntervalMillis, int heartbeatMisses, @Nullable ResumeToken resumeToken,
+                       String inboxPrefix, long credentialsValidMillis) {
+            this(version, serverId, sessionId, epoch, resumed, lastReceived, maxPayloadBytes, maxHeaderBytes,
+                    maxSubjectBytes, heartbeatIntervalMillis, heartbeatMisses, resumeToken, inboxPrefix,
+                    credentialsValidMillis, List.of());
         }
 
         /** A WELCOME without resume token or inbox prefix. */
@@ -341,7 +354,7 @@ public sealed interface Frame {
      * Either direction: the sender will close this connection within {@code drainMillis}; send
      * nothing new on it. The code says why ({@link ErrorCode#SERVER_SHUTTING_DOWN}, {@link
      * ErrorCode#NORMAL_CLOSE}). A server may name {@code alternates}, endpoint URLs such as {@code
-     * tcp://host:7440}, where the client can reconnect.
+     * tcp://host:7440} (at most {@link FrameCodec#MAX_ALTERNATES}), where the client can reconnect.
      */
     record GoAway(int code, int drainMillis, String reason, List<String> alternates) implements Frame {
         public GoAway(int code, int drainMillis, String reason) {
@@ -350,10 +363,7 @@ public sealed interface Frame {
 
         public GoAway {
             Objects.requireNonNull(reason, "reason");
-            alternates = List.copyOf(alternates);
-            if (alternates.size() > 0xFFFF) {
-                throw new IllegalArgumentException("at most 65535 alternates: " + alternates.size());
-            }
+            alternates = FrameCodec.checkAlternates(alternates);
             if (code < 0 || code > 0xFFFF) {
                 throw new IllegalArgumentException("code must fit in 16 bits: " + code);
             }

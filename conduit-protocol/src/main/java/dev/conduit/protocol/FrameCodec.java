@@ -57,7 +57,7 @@ import org.jspecify.annotations.Nullable;
  * | bytes16     | bytes16      | u64                       |
  * +-------------+--------------+---------------------------+
  *
- * WELCOME 0x02, server to client, flags: 0x01 RESUMED, 0x02 EXPIRES
+ * WELCOME 0x02, server to client, flags: 0x01 RESUMED, 0x02 EXPIRES, 0x04 ALTERNATES
  * +-------------+------------+-------------+--------------+------------------+
  * | version     | server id  | session id  | epoch        | last received    |
  * | u16         | str16      | str16       | u64          | u64              |
@@ -71,6 +71,9 @@ import org.jspecify.annotations.Nullable;
  * | only with EXPIRES: credentials valid ms |
  * | u64                                     |
  * +-----------------------------------------+
+ * | only with ALTERNATES: count, then each    |
+ * | endpoint URL: u16 (1..64), str16 x count  |
+ * +-------------------------------------------+
  *
  * PUBLISH 0x03, client to server, flags: 0x01 REQUEST
  * +----------+-------------------------------------+
@@ -120,7 +123,7 @@ import org.jspecify.annotations.Nullable;
  * GOAWAY 0x0B, either direction, flags: 0x01 ALTERNATES
  * +------+--------------+--------+-------------------------------------------+
  * | code | drain millis | reason | only with ALTERNATES: count, then each    |
- * | u16  | u32          | str16  | endpoint URL: u16, str16 x count          |
+ * | u16  | u32          | str16  | endpoint URL: u16 (1..64), str16 x count  |
  * +------+--------------+--------+-------------------------------------------+
  *
  * ACK 0x0C, either direction, flags: none
@@ -207,6 +210,13 @@ public final class FrameCodec {
     public static final int FLAG_ENDED = 0x01;
     /** GOAWAY: a list of alternate endpoints follows the reason. */
     public static final int FLAG_ALTERNATES = 0x01;
+    /** WELCOME: a list of alternate endpoints (the cluster's other nodes) follows the last field. */
+    public static final int FLAG_WELCOME_ALTERNATES = 0x04;
+    /**
+     * The most endpoint URLs a WELCOME or GOAWAY may name: a decoder allocates no more than this
+     * many, and a client's list of endpoints stays small.
+     */
+    public static final int MAX_ALTERNATES = 64;
 
     private final ProtocolLimits limits;
     private final int maxFrameBytes;
@@ -298,7 +308,7 @@ public final class FrameCodec {
                         bytes(in, "credentials"), bytes(in, "resume token"), in.getLong());
             }
             case WELCOME -> {
-                allowFlags(type, flags, FLAG_RESUMED | FLAG_EXPIRES);
+                allowFlags(type, flags, FLAG_RESUMED | FLAG_EXPIRES | FLAG_WELCOME_ALTERNATES);
                 int version = u16(in);
                 String serverId = string(in, "server id");
                 String sessionId = string(in, "session id");
@@ -328,9 +338,10 @@ public final class FrameCodec {
                                 + validMillis);
                     }
                 }
+                List<String> alternates = (flags & FLAG_WELCOME_ALTERNATES) != 0 ? alternates(type, in) : List.of();
                 yield new Frame.Welcome(version, serverId, sessionId, epoch, (flags & FLAG_RESUMED) != 0,
                         lastReceived, maxPayload, maxHeader, maxSubject, heartbeat, misses, resumeToken, inboxPrefix,
-                        validMillis);
+                        validMillis, alternates);
             }
             case PUBLISH -> {
                 allowFlags(type, flags, FLAG_REQUEST);
@@ -393,20 +404,7 @@ public final class FrameCodec {
                     throw new MalformedFrameException("GOAWAY drain time is negative: " + drain);
                 }
                 String reason = string(in, "goaway reason");
-                List<String> alternates = List.of();
-                if ((flags & FLAG_ALTERNATES) != 0) {
-                    int count = u16(in);
-                    // Each entry takes at least its 2-byte length, so a count the frame cannot hold fails here.
-                    if (count * 2L > in.remaining()) {
-                        throw new MalformedFrameException("GOAWAY names " + count + " alternates but has "
-                                + in.remaining() + " bytes left");
-                    }
-                    String[] list = new String[count];
-                    for (int i = 0; i < count; i++) {
-                        list[i] = string(in, "goaway alternate");
-                    }
-                    alternates = List.of(list);
-                }
+                List<String> alternates = (flags & FLAG_ALTERNATES) != 0 ? alternates(type, in) : List.of();
                 yield new Frame.GoAway(code, drain, reason, alternates);
             }
             case ACK -> {
@@ -448,6 +446,42 @@ public final class FrameCodec {
                 yield new Frame.AuthOk(valid);
             }
         };
+    }
+
+    /**
+     * The list of endpoint URLs of a WELCOME or GOAWAY whose ALTERNATES flag is set: a count from 1
+     * to {@link #MAX_ALTERNATES}, then each URL as a str16. The flag says the list is there, so an
+     * empty one is malformed.
+     */
+    private static List<String> alternates(FrameType type, ByteBuffer in) {
+        int count = u16(in);
+        if (count == 0 || count > MAX_ALTERNATES) {
+            throw new MalformedFrameException(type + " names " + count + " alternates; with ALTERNATES it names 1 to "
+                    + MAX_ALTERNATES);
+        }
+        // Each entry takes at least its 2-byte length, so a count the frame cannot hold fails here.
+        if (count * 2L > in.remaining()) {
+            throw new MalformedFrameException(type + " names " + count + " alternates but has " + in.remaining()
+                    + " bytes left");
+        }
+        String[] list = new String[count];
+        for (int i = 0; i < count; i++) {
+            list[i] = string(in, "alternate endpoint");
+        }
+        return List.of(list);
+    }
+
+    /**
+     * A frame's list of alternates, copied, for the records' constructors.
+     *
+     * @throws IllegalArgumentException if it names more than {@link #MAX_ALTERNATES}
+     */
+    static List<String> checkAlternates(List<String> alternates) {
+        List<String> copy = List.copyOf(alternates);
+        if (copy.size() > MAX_ALTERNATES) {
+            throw new IllegalArgumentException("at most " + MAX_ALTERNATES + " alternates: " + copy.size());
+        }
+        return copy;
     }
 
     /**
@@ -640,7 +674,8 @@ public final class FrameCodec {
                 out.putLong(h.resumeLastReceived());
             }
             case Frame.Welcome w -> {
-                out.put((byte) ((w.resumed() ? FLAG_RESUMED : 0) | (w.credentialsValidMillis() > 0 ? FLAG_EXPIRES : 0)));
+                out.put((byte) ((w.resumed() ? FLAG_RESUMED : 0) | (w.credentialsValidMillis() > 0 ? FLAG_EXPIRES : 0)
+                        | (w.alternates().isEmpty() ? 0 : FLAG_WELCOME_ALTERNATES)));
                 out.putShort((short) w.version());
                 putString(out, w.serverId());
                 putString(out, w.sessionId());
@@ -652,6 +687,7 @@ public final class FrameCodec {
                 if (w.credentialsValidMillis() > 0) {
                     out.putLong(w.credentialsValidMillis());
                 }
+                putAlternates(out, w.alternates());
             }
             case Frame.Publish p -> {
                 out.put((byte) (p.request() ? FLAG_REQUEST : 0));
@@ -692,12 +728,7 @@ public final class FrameCodec {
                 out.put((byte) (g.alternates().isEmpty() ? 0 : FLAG_ALTERNATES));
                 out.putShort((short) g.code()).putInt(g.drainMillis());
                 putString(out, g.reason());
-                if (!g.alternates().isEmpty()) {
-                    out.putShort((short) g.alternates().size());
-                    for (String a : g.alternates()) {
-                        putString(out, a);
-                    }
-                }
+                putAlternates(out, g.alternates());
             }
             case Frame.Ack a -> out.put((byte) 0).putLong(a.sequence());
             case Frame.Gap g -> out.put((byte) (g.ended() ? FLAG_ENDED : 0)).putInt(g.subscriptionId()).putLong(g.dropped());
@@ -728,7 +759,7 @@ public final class FrameCodec {
                     + bytes(h.resumeToken()) + 8;
             case Frame.Welcome w -> 2 + str(w.serverId()) + str(w.sessionId()) + 8 + 8 + 4 + 4 + 2 + 4 + 2
                     + (w.resumeToken() == null ? 2 : bytes(w.resumeToken().encoded())) + str(w.inboxPrefix())
-                    + (w.credentialsValidMillis() > 0 ? 8 : 0);
+                    + (w.credentialsValidMillis() > 0 ? 8 : 0) + alternatesLength(w.alternates());
             case Frame.Publish p -> 8 + p.body().encodedLength();
             case Frame.Message m -> 8 + 4 + m.body().encodedLength();
             case Frame.Subscribe s -> 4 + str(s.pattern()) + str(s.queueGroup() == null ? "" : s.queueGroup())
@@ -738,14 +769,27 @@ public final class FrameCodec {
             case Frame.Ping p -> 8;
             case Frame.Pong p -> 8;
             case Frame.Error e -> 2 + str(e.message());
-            case Frame.GoAway g -> 2 + 4 + str(g.reason())
-                    + (g.alternates().isEmpty() ? 0 : 2 + g.alternates().stream().mapToInt(FrameCodec::str).sum());
+            case Frame.GoAway g -> 2 + 4 + str(g.reason()) + alternatesLength(g.alternates());
             case Frame.Ack a -> 8;
             case Frame.Gap g -> 4 + 8;
             case Frame.Credit c -> 4 + 8 + 8;
             case Frame.Auth a -> str(a.authScheme()) + bytes(a.credentials());
             case Frame.AuthOk a -> 8;
         };
+    }
+
+    /** Bytes of a list of alternates on the wire: none when it is empty (no flag), else the count and each URL. */
+    private static int alternatesLength(List<String> alternates) {
+        return alternates.isEmpty() ? 0 : 2 + alternates.stream().mapToInt(FrameCodec::str).sum();
+    }
+
+    private static void putAlternates(ByteBuffer out, List<String> alternates) {
+        if (!alternates.isEmpty()) {
+            out.putShort((short) alternates.size());
+            for (String a : alternates) {
+                putString(out, a);
+            }
+        }
     }
 
     private static int str(String s) {

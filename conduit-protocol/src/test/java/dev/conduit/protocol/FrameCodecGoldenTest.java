@@ -41,6 +41,11 @@ class FrameCodecGoldenTest {
                             + " 00100000 00010000 0200 00000000 0000"
                             + " 002a 0000000000000001 " + "ab".repeat(32) + " 7331"
                             + " 0009 5f494e424f582e712e"),
+            new Example("WELCOME with EXPIRES and ALTERNATES", new Frame.Welcome(1, "n1", "s2", 1, false, 0, 1048576,
+                    65536, 512, 0, 0, null, "", 60_000, List.of("tcp://n2:7440", "tcp://n3:7440")),
+                    "00000058 02 06 0001 0002 6e31 0002 7332 0000000000000001 0000000000000000"
+                            + " 00100000 00010000 0200 00000000 0000 0000 0000 000000000000ea60"
+                            + " 0002 000d 7463703a2f2f6e323a37343430 000d 7463703a2f2f6e333a37343430"),
             new Example("SUBSCRIBE", new Frame.Subscribe(1, "demo.>", null),
                     "00000010 05 00 00000001 0006 64656d6f2e3e 0000"),
             new Example("SUBSCRIBE with queue group", new Frame.Subscribe(2, "jobs.*", "workers"),
@@ -70,6 +75,8 @@ class FrameCodecGoldenTest {
                     "00000011 0a 00 01a6 000b 626164207375626a656374"),
             new Example("GOAWAY", new Frame.GoAway(503, 5000, "bye"), "0000000d 0b 00 01f7 00001388 0003 627965"),
             new Example("GOAWAY normal close", new Frame.GoAway(200, 0, ""), "0000000a 0b 00 00c8 00000000 0000"),
+            new Example("GOAWAY with ALTERNATES", new Frame.GoAway(503, 5000, "", List.of("tcp://n2:7440")),
+                    "0000001b 0b 01 01f7 00001388 0000 0001 000d 7463703a2f2f6e323a37343430"),
             new Example("ACK", new Frame.Ack(42), "0000000a 0c 00 000000000000002a"),
             new Example("GAP", new Frame.Gap(3, 17), "0000000e 0d 00 00000003 0000000000000011"),
             new Example("GAP, subscription ended", new Frame.Gap(3, 250, true), "0000000e 0d 01 00000003 00000000000000fa"),
@@ -121,7 +128,9 @@ class FrameCodecGoldenTest {
         // The defined flags: REQUEST on PUBLISH and FATAL on ERROR; RESUMED is reserved (always clear in v1).
         assertThat(EXAMPLES).anyMatch(e -> e.frame() instanceof Frame.Publish p && p.request())
                 .anyMatch(e -> e.frame() instanceof Frame.Error err && err.fatal())
-                .anyMatch(e -> e.frame() instanceof Frame.Error err && !err.fatal());
+                .anyMatch(e -> e.frame() instanceof Frame.Error err && !err.fatal())
+                .anyMatch(e -> e.frame() instanceof Frame.Welcome w && !w.alternates().isEmpty())
+                .anyMatch(e -> e.frame() instanceof Frame.GoAway g && !g.alternates().isEmpty());
     }
 
     @Test
@@ -136,6 +145,14 @@ class FrameCodecGoldenTest {
                 new Frame.Welcome(1, "s", "t", 0, false, 9, 10, 10, 10, 0, 0)).remaining() + 8);
         assertThat(new FrameCodec(ProtocolLimits.DEFAULT).decode(expires)).isInstanceOfSatisfying(Frame.Welcome.class,
                 w -> assertThat(w.credentialsValidMillis()).isEqualTo(60_000));
+        Frame.Welcome plain = new Frame.Welcome(1, "s", "t", 0, false, 9, 10, 10, 10, 0, 0);
+        ByteBuffer alternates = FrameCodec.encode(new Frame.Welcome(1, "s", "t", 0, false, 9, 10, 10, 10, 0, 0, null, "",
+                0, List.of("tcp://b:1")));
+        assertThat(alternates.get(5)).isEqualTo((byte) FrameCodec.FLAG_WELCOME_ALTERNATES);
+        assertThat(alternates.remaining()).isEqualTo(FrameCodec.encode(plain).remaining() + 2 + 2 + "tcp://b:1".length());
+        assertThat(new FrameCodec(ProtocolLimits.DEFAULT).decode(alternates)).isInstanceOfSatisfying(Frame.Welcome.class,
+                w -> assertThat(w.alternates()).containsExactly("tcp://b:1"));
+        assertThat(FrameCodec.FLAG_WELCOME_ALTERNATES).isEqualTo(0x04);
         assertThat(FrameCodec.FLAG_REQUEST).isEqualTo(0x01);
         assertThat(FrameCodec.FLAG_FATAL).isEqualTo(0x01);
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -55,9 +56,10 @@ class FrameCodecRejectionTest {
         byte[] valid = FrameCodec.encode(new RandomFrames(new java.util.Random(type.code()), 100).next(type)).array();
         boolean hasFlag = type == FrameType.WELCOME || type == FrameType.PUBLISH || type == FrameType.ERROR
                 || type == FrameType.SUBSCRIBE || type == FrameType.GOAWAY || type == FrameType.GAP;
-        // WELCOME (RESUMED, EXPIRES) and SUBSCRIBE (DISCONNECT_WHEN_SLOW, CREDIT) define two flags; the others one each.
-        boolean twoFlags = type == FrameType.WELCOME || type == FrameType.SUBSCRIBE;
-        for (int bit = twoFlags ? 2 : hasFlag ? 1 : 0; bit < 8; bit++) {
+        // WELCOME defines three flags (RESUMED, EXPIRES, ALTERNATES), SUBSCRIBE two (DISCONNECT_WHEN_SLOW,
+        // CREDIT); the others one each.
+        int defined = type == FrameType.WELCOME ? 3 : type == FrameType.SUBSCRIBE ? 2 : hasFlag ? 1 : 0;
+        for (int bit = defined; bit < 8; bit++) {
             byte[] bad = valid.clone();
             bad[5] = (byte) (1 << bit);
             MalformedFrameException e = rejectedInSync(MalformedFrameException.class, bad);
@@ -159,6 +161,53 @@ class FrameCodecRejectionTest {
     }
 
     @Test
+    void aBadListOfAlternatesIs400InWelcomeAndGoAway() {
+        Body twoUrls = new Body().u16(2).str("tcp://a:1").str("tcp://b:2");
+        assertThat(((Frame.Welcome) decodeAll(welcome(0x04, twoUrls))).alternates()).containsExactly("tcp://a:1", "tcp://b:2");
+        assertThat(((Frame.GoAway) decodeAll(goAway(twoUrls))).alternates()).containsExactly("tcp://a:1", "tcp://b:2");
+        Body sixtyFour = new Body().u16(64);
+        for (int i = 0; i < 64; i++) {
+            sixtyFour.str("tcp://h:" + i);
+        }
+        assertThat(((Frame.Welcome) decodeAll(welcome(0x04, sixtyFour))).alternates()).hasSize(64);
+
+        assertThat(rejectedInSync(MalformedFrameException.class, welcome(0x04, new Body().u16(0))))
+                .hasMessage("WELCOME names 0 alternates; with ALTERNATES it names 1 to 64");
+        Body sixtyFive = new Body().u16(65);
+        for (int i = 0; i < 65; i++) {
+            sixtyFive.str("");
+        }
+        assertThat(rejectedInSync(MalformedFrameException.class, welcome(0x04, sixtyFive)))
+                .hasMessage("WELCOME names 65 alternates; with ALTERNATES it names 1 to 64");
+        assertThat(rejectedInSync(MalformedFrameException.class, goAway(new Body().u16(0xFFFF))))
+                .hasMessage("GOAWAY names 65535 alternates; with ALTERNATES it names 1 to 64");
+        assertThat(rejectedInSync(MalformedFrameException.class, welcome(0x04, new Body().u16(9).str("tcp://a:1"))))
+                .hasMessage("WELCOME names 9 alternates but has 11 bytes left");
+        assertThat(rejectedInSync(MalformedFrameException.class, welcome(0x04, new Body().u16(2).str("tcp://a:1").u16(40))))
+                .hasMessage("alternate endpoint length 40 overruns the frame (0 bytes left)");
+        assertThat(rejectedInSync(MalformedFrameException.class, welcome(0x04, new Body().u16(1).u16(2).u8(0xC3).u8(0x28))))
+                .hasMessageContaining("alternate endpoint");
+        assertThat(rejectedInSync(MalformedFrameException.class, welcome(0x04, new Body())))
+                .hasMessage("WELCOME frame ends before its last field");
+        assertThat(rejectedInSync(MalformedFrameException.class, welcome(0x00, twoUrls)))
+                .hasMessage("WELCOME frame has 24 bytes after its last field");
+        // With EXPIRES too, the list follows the validity.
+        Frame.Welcome both = (Frame.Welcome) decodeAll(welcome(0x06, new Body().u64(5000).u16(1).str("tcp://a:1")));
+        assertThat(both.credentialsValidMillis()).isEqualTo(5000);
+        assertThat(both.alternates()).containsExactly("tcp://a:1");
+    }
+
+    @Test
+    void aFrameNamingMoreThan64AlternatesCannotBeMade() {
+        List<String> many = java.util.stream.IntStream.range(0, 65).mapToObj(i -> "tcp://h:" + i).toList();
+        assertThat(catchThrowableOfType(IllegalArgumentException.class, () -> new Frame.GoAway(503, 0, "", many)))
+                .hasMessage("at most 64 alternates: 65");
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> new Frame.Welcome(1, "s", "t", 0, false, 0, 10, 10, 10, 0, 0, null, "", 0, many)))
+                .hasMessage("at most 64 alternates: 65");
+    }
+
+    @Test
     void unsignedFieldsDecodeUnsigned() {
         Frame.Unsubscribe u = (Frame.Unsubscribe) decodeAll(frame(0x06, 0, new Body().u32(0xFFFF_FFFFL).u32(0xFFFF_FFFFL)));
         assertThat(u.afterMessages()).isEqualTo(0xFFFF_FFFFL);
@@ -192,6 +241,16 @@ class FrameCodecRejectionTest {
 
     private static byte[] subscribe(String pattern, String group) {
         return frame(0x05, 0, new Body().u32(1).str(pattern).str(group));
+    }
+
+    /** A valid WELCOME with these flags and {@code tail} after the inbox prefix. */
+    private static byte[] welcome(int flags, Body tail) {
+        return frame(0x02, flags, new Body().u16(1).str("s").str("t").u64(0).u64(0).u32(100).u32(100)
+                .u16(10).u32(0).u16(0).u16(0).str("").raw(tail.out.toByteArray()));
+    }
+
+    private static byte[] goAway(Body alternates) {
+        return frame(0x0B, 0x01, new Body().u16(503).u32(0).str("").raw(alternates.out.toByteArray()));
     }
 
     private static byte[] welcome(long maxPayload, long maxHeader, int maxSubject, long heartbeat) {

@@ -39,7 +39,7 @@ final class RandomFrames {
                     random.nextInt(ProtocolLimits.MAX_PAYLOAD_BYTES_CAP + 1), random.nextInt((1 << 20) + 1),
                     1 + random.nextInt(0xFFFF), random.nextBoolean() ? Integer.MAX_VALUE : random.nextInt(Integer.MAX_VALUE),
                     u16(), random.nextBoolean() ? null : ResumeToken.issue(anyLong(), text(16) + "s", random), text(16),
-                    random.nextBoolean() ? 0 : 1 + (random.nextLong() >>> 1) % (Long.MAX_VALUE - 1));
+                    random.nextBoolean() ? 0 : 1 + (random.nextLong() >>> 1) % (Long.MAX_VALUE - 1), alternates());
             case PUBLISH -> new Frame.Publish(anyLong(), random.nextBoolean(), body());
             case MESSAGE -> new Frame.Message(anyLong(), random.nextInt(), body());
             case SUBSCRIBE -> random.nextInt(3) == 0
@@ -54,8 +54,7 @@ final class RandomFrames {
             case PONG -> new Frame.Pong(anyLong());
             case ERROR -> new Frame.Error(u16(), random.nextBoolean(), text(40));
             case GOAWAY -> new Frame.GoAway(u16(), random.nextBoolean() ? Integer.MAX_VALUE : random.nextInt(Integer.MAX_VALUE),
-                    text(20), random.nextBoolean() ? java.util.List.of()
-                            : java.util.stream.IntStream.range(0, random.nextInt(4)).mapToObj(i -> "tcp://" + token() + ":" + i).toList());
+                    text(20), alternates());
             case ACK -> new Frame.Ack(anyLong());
             case GAP -> random.nextInt(4) == 0 ? new Frame.Gap(random.nextInt(), random.nextLong() >>> 2, true)
                     : new Frame.Gap(random.nextInt(), random.nextBoolean() ? Long.MAX_VALUE : 1 + (random.nextLong() >>> 2));
@@ -63,6 +62,15 @@ final class RandomFrames {
             case AUTH -> new Frame.Auth(text(8), bytes(random.nextInt(8) == 0 ? 4096 : 64));
             case AUTH_OK -> new Frame.AuthOk(random.nextBoolean() ? 0 : random.nextLong() >>> 1);
         };
+    }
+
+    /** None half the time; else one to a few, and sometimes the most a frame may name. */
+    java.util.List<String> alternates() {
+        if (random.nextBoolean()) {
+            return java.util.List.of();
+        }
+        int count = random.nextInt(8) == 0 ? FrameCodec.MAX_ALTERNATES : 1 + random.nextInt(4);
+        return java.util.stream.IntStream.range(0, count).mapToObj(i -> "tcp://" + token() + ":" + i).toList();
     }
 
     MessageBody body() {

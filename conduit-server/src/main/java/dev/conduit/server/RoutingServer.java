@@ -99,6 +99,10 @@ final class RoutingServer implements Server {
     private final dev.conduit.server.spi.@org.jspecify.annotations.Nullable Backplane backplane;
     /** Sessions moving between the nodes of the cluster; null for a single server. */
     private final @org.jspecify.annotations.Nullable SessionMoves moves;
+    /** What WELCOME and GOAWAY name as ALTERNATES. */
+    private final Alternates alternates;
+    /** The GOAWAY alternates as they were when the stop began; null until then. */
+    private volatile @org.jspecify.annotations.Nullable List<String> leavingAlternates;
 
     private RoutingServer(ServerConfig config, MeterRegistry registry) {
         this.config = config;
@@ -114,6 +118,7 @@ final class RoutingServer implements Server {
         this.systemApi = new SystemApi(this, localExecutor);
         this.backplane = config.cluster() == null ? null : ClusterHost.backplane(config.cluster());
         this.moves = backplane == null ? null : new SessionMoves(this);
+        this.alternates = new Alternates(config.alternates());
     }
 
     static RoutingServer create(ServerConfig config) {
@@ -848,6 +853,17 @@ final class RoutingServer implements Server {
         return epoch;
     }
 
+    /** The cluster's other live nodes, named in WELCOME; none for a single server. On any thread, without blocking. */
+    List<String> welcomeAlternates() {
+        return backplane == null ? List.of() : alternates.cluster(backplane.alternates());
+    }
+
+    /** Named in the GOAWAY of a stop: the configured alternates, then the cluster's other live nodes. */
+    List<String> goAwayAlternates() {
+        List<String> leaving = leavingAlternates;
+        return leaving != null ? leaving : alternates.withConfigured(backplane == null ? List.of() : backplane.alternates());
+    }
+
     @Override
     public InetSocketAddress address() {
         if (listener == null) {
@@ -920,6 +936,7 @@ final class RoutingServer implements Server {
         if (unixListener != null) {
             unixListener.close().join();
         }
+        leavingAlternates = goAwayAlternates(); // the other nodes as last seen when the stop began
         List<CompletableFuture<Void>> closing = connections.stream().map(c -> {
             c.goAway((int) Math.min(Integer.MAX_VALUE, drainMillis));
             return c.connection.closeFuture();

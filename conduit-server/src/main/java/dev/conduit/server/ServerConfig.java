@@ -51,7 +51,8 @@ import org.jspecify.annotations.Nullable;
  * @param resumeWindow                 how long a session whose connection dropped is kept for its
  *                                     client to resume; zero ends sessions with their connection
  * @param alternates                   endpoint URLs named in the GOAWAY sent when the server stops,
- *                                     where clients may reconnect
+ *                                     where clients may reconnect (a cluster node names its other
+ *                                     live nodes after these, and those alone in WELCOME)
  * @param clock                        time for heartbeats and resume windows (tests pass a manual one)
  * @param peerLimits                   connection, subscription, subject-depth and rate limits against
  *                                     hostile peers

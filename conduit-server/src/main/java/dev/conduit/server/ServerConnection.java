@@ -595,7 +595,7 @@ final class ServerConnection implements FrameHandler {
             leaving = true;
             stopping = true; // a cluster node keeps the session, to move to the node its client resumes on
             Frame.GoAway goAway = new Frame.GoAway(ErrorCode.SERVER_SHUTTING_DOWN.code(), drainMillis,
-                    "server shutting down", config.alternates());
+                    "server shutting down", server.goAwayAlternates());
             ServerSession s = session;
             if (s != null) {
                 // Behind what the session's writer was handed before it (the deliveries routed to

@@ -417,7 +417,7 @@ final class ServerSession {
         return new Frame.Welcome(version, server.serverId(), id, server.epoch(), resumed, inbound.lastReceived(),
                 l.maxPayloadBytes(), l.maxHeaderBytes(), l.maxSubjectBytes(),
                 (int) config.heartbeatInterval().toMillis(), config.heartbeatMisses(), resumeToken, inboxPrefix,
-                credentialsValidMillis);
+                credentialsValidMillis, server.welcomeAlternates());
     }
 
     /** The connection dropped without a goodbye: keep the session for a resume, within the window. */

@@ -2,6 +2,7 @@ package dev.conduit.server.spi;
 
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.ResumeToken;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
@@ -13,9 +14,9 @@ import org.jspecify.annotations.Nullable;
  * Made by a {@link BackplaneProvider} when the server has a {@code cluster} setting; a server
  * without one has no backplane at all.
  *
- * <p>Threads: {@link #interestAdded}, {@link #interestRemoved} and {@link #forward} are called on
- * the server's event loops, many at once; they must not block (no network I/O, no waiting for a
- * lock held across I/O) and must not throw. {@link #start} and {@link #close} are called once each,
+ * <p>Threads: {@link #interestAdded}, {@link #interestRemoved}, {@link #forward} and {@link
+ * #alternates} are called on the server's event loops, many at once; they must not block (no
+ * network I/O, no waiting for a lock held across I/O) and must not throw. {@link #start} and {@link #close} are called once each,
  * on the thread that starts or stops the server.
  */
 public interface Backplane extends AutoCloseable {
@@ -76,6 +77,18 @@ public interface Backplane extends AutoCloseable {
     /** Leaves the cluster (its presence and interest go) and releases the engine's connections. */
     @Override
     void close();
+
+    /**
+     * The endpoint URLs (such as {@code tcp://host:7440}) of the cluster's other live nodes, as last
+     * seen: the server names them to its clients in WELCOME and in the GOAWAY of a stop (flag
+     * ALTERNATES, docs/protocol.md), for a client to reconnect to when this node is gone. Called on
+     * an event loop for every WELCOME, so it returns a snapshot kept by the backplane's own threads
+     * (the same list instance while nothing changed), never asks the engine. The server drops the
+     * URLs that are not valid endpoints and keeps at most 64. Empty by default.
+     */
+    default List<String> alternates() {
+        return List.of();
+    }
 
     /**
      * What {@link #forward} did with a message.
