@@ -444,7 +444,7 @@ public final class Compare {
                 .append(" requests, ").append(c.inflight()).append(" in flight; W5 and W6 ")
                 .append(String.format(Locale.ROOT, "%,d", c.queueMessages())).append(" messages; W8 ")
                 .append(String.format(Locale.ROOT, "%,d", c.sessions())).append(" sessions, idle CPU over ")
-                .append(c.idle().toSeconds()).append(" s.\n\n");
+                .append(c.idle().toSeconds()).append(" s; W1-TLS and C1 as W1 16 B, W3-TLS and C2 as W3.\n\n");
         sb.append("""
                 Setup:
 
@@ -476,6 +476,24 @@ public final class Compare {
                 the system (no coordinated omission).
                 - W10 is the server process's CPU time (utime + stime from /proc, all its threads, JIT and GC \
                 included) over one W1 16 B or W2 run, per million messages delivered.
+                - W1-TLS and W3-TLS run W1 and W3 over TLS 1.3: `ServerMain` with a certificate (Conduit's \
+                default TLS: 1.3 only, OpenSSL through netty-tcnative when it loads) against `nats-server --tls \
+                --tlscert --tlskey` (which sends its INFO in plain text, then upgrades). A throwaway certificate \
+                authority and an EC P-256 certificate for 127.0.0.1, made with openssl in a temporary folder at \
+                the start, serve both; both clients trust that authority; jnats uses the JDK's TLS, held to TLS \
+                1.3 by `jdk.tls.client.protocols`.
+                - C1 (pub/sub 1->1 16 B, as W1) and C2 (request/reply 16 B, one in flight, as W3) cross the nodes \
+                of a cluster: publisher or requester on node 1, subscriber or responder on node 2. Three systems \
+                in the same invocation, each started once for both: three `conduit server --cluster redis://...` \
+                processes (the launcher's jar, one redis-server with `--save '' --appendonly no` in a temporary \
+                folder; docs/cluster.md), one `conduit server` alone (both sides on it: the single-node \
+                baseline), and three nats-servers joined by routes (`-cluster`, `-routes`). Interest crosses \
+                nodes asynchronously in both clusters, so each cross-node run first sends probes until one gets \
+                through. Each C row is cross-node Conduit against one peer: "Conduit single node" (the ratio \
+                is the cost of the hop; targets: rate at least 0.5, p50 at most 2) or "NATS 3-node cluster". A \
+                cross-node stream whose subscriber receives nothing for 5 s counts the rest as lost (a drop \
+                between nodes is counted on the sending node, not told to the subscriber). They need \
+                redis-server, and are skipped with a note without it.
                 - "skipped" is the messages the system skipped over the measured runs (a Conduit GAP or \
                 slow-consumer drop, a jnats dispatcher drop); a row where either side skipped any is marked not \
                 comparable and has no ratio. Request/reply rows skip none (a lost reply fails the run).
