@@ -495,7 +495,8 @@ public final class Compare {
                 between nodes is counted on the sending node, not told to the subscriber). They need \
                 redis-server, and are skipped with a note without it.
                 - "skipped" is the messages the system skipped over the measured runs (a Conduit GAP or \
-                slow-consumer drop, a jnats dispatcher drop); a row where either side skipped any is marked not \
+                slow-consumer drop, a jnats dispatcher drop; in C1 also what never arrived from the other node); a \
+                row where either side skipped any is marked not \
                 comparable and has no ratio. Request/reply rows skip none (a lost reply fails the run).
                 - "Conduit / peer" is the ratio of the medians; "Conduit relative" turns it so that higher \
                 is better for Conduit (peer / Conduit for latencies). The chart shows that column.
