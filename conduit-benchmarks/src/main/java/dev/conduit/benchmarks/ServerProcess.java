@@ -23,6 +23,12 @@ import java.util.concurrent.TimeoutException;
  */
 final class ServerProcess implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    /** External processes started and not yet closed: sent SIGTERM if the harness itself is stopped. */
+    private static final java.util.Set<Process> EXTERNAL = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> EXTERNAL.forEach(Process::destroy), "bench-stop-servers"));
+    }
 
     private final Process process;
     private final int port;
@@ -85,6 +91,8 @@ final class ServerProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(env);
         Process p = pb.start();
+        // unlike the Java servers (which stop at the end of their stdin), these would outlive a harness stopped by Ctrl-C
+        EXTERNAL.add(p);
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         long end = System.nanoTime() + START_TIMEOUT.toNanos();
         StringBuilder log = new StringBuilder();
@@ -100,6 +108,7 @@ final class ServerProcess implements AutoCloseable {
             }
         }
         p.destroyForcibly();
+        EXTERNAL.remove(p);
         delete(cleanup);
         throw new IllegalStateException(name + " did not start on port " + port + ":" + log);
     }
@@ -174,6 +183,7 @@ final class ServerProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
         } finally {
+            EXTERNAL.remove(process);
             delete(tempFile);
         }
     }
