@@ -19,7 +19,9 @@ import java.util.Map;
  *       after);
  *   <li>one {@code conduit server} process with no cluster, both sides on it (the single-node
  *       baseline: the same launcher and settings, so the ratio is what the hop between nodes costs);
- *   <li>three nats-servers joined by routes ({@code -cluster nats://127.0.0.1:P -routes ...}).
+ *   <li>three nats-servers joined by routes ({@code -cluster nats://127.0.0.1:P -routes ...});
+ *   <li>one nats-server, so that the notes can give NATS's own cross-node / single-server ratio
+ *       beside Conduit's (no row: the rows put Conduit against a peer).
  * </ul>
  *
  * <p>Each system is started once for both workloads. Interest crosses nodes asynchronously in both
@@ -65,6 +67,8 @@ final class ClusterWorkloads {
         Figures cross = measure(c, "cross-node", c1, c2, this::conduitCluster);
         Runs.log("C1/C2 three nats-servers with routes, server 1 -> server 2");
         Figures natsCluster = measure(c, "nats cluster", c1, c2, this::natsCluster);
+        Runs.log("C1/C2 one nats-server (for NATS's own cross-node / single-node, in the notes)");
+        Figures natsSingle = measure(c, "nats single server", c1, c2, this::natsSingle);
 
         if (c1) {
             String w = "C1 cross-node pub/sub 1->1 16 B";
@@ -74,6 +78,7 @@ final class ClusterWorkloads {
             compare.add(compare.streamRow(w, "delivered", conduit, "NATS 3-node cluster",
                     compare.rate(w, "NATS", natsCluster.c1(), c.messages())));
             target(w + " rate", conduit, single.c1().get(0), true, RATE_TARGET);
+            reference(w + " rate", natsCluster.c1().get(0), natsSingle.c1().get(0));
         }
         if (c2) {
             String w = "C2 cross-node request/reply 16 B";
@@ -85,6 +90,7 @@ final class ClusterWorkloads {
                         natsCluster.c2().get(i)));
             }
             target(w + " p50", cross.c2().get(0), single.c2().get(0), false, P50_TARGET);
+            reference(w + " p50", natsCluster.c2().get(0), natsSingle.c2().get(0));
         }
     }
 
@@ -97,6 +103,15 @@ final class ClusterWorkloads {
         boolean met = rate ? ratio >= target : ratio <= target;
         compare.note(String.format(Locale.ROOT, "%s: cross-node / single-node %.2f (target: %s %.1f): %s", what,
                 ratio, rate ? "at least" : "at most", target, met ? "met" : "NOT met"));
+    }
+
+    /** Notes NATS's own cross-node over single-server ratio, to read Conduit's against. */
+    private void reference(String what, Series cross, Series single) {
+        if (cross.ok() && single.ok()) {
+            compare.note(String.format(Locale.ROOT, "%s, NATS for reference: cross-node / single server %.2f "
+                    + "(median %s against %s)", what, cross.median() / single.median(),
+                    Report.number(cross.median(), ""), Report.number(single.median(), "")));
+        }
     }
 
     private Figures measure(BenchConfig c, String name, boolean c1, boolean c2, Setup setup) {
@@ -204,6 +219,15 @@ final class ClusterWorkloads {
             env.put("CONDUIT_CLUSTER_NODE_ID", nodeId);
         }
         return ServerProcess.external("conduit server", cmd, env, "listening on tcp://", port, null);
+    }
+
+    private Running natsSingle() throws Exception {
+        Running r = new Running();
+        ServerProcess s = ServerProcess.nats(nats, Compare.SERVER_MAX_PENDING);
+        r.processes.add(s);
+        String url = "nats://127.0.0.1:" + s.port();
+        r.nats = new NatsBench(url, url, null);
+        return r;
     }
 
     private Running natsCluster() throws Exception {

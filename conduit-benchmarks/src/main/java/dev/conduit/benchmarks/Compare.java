@@ -487,7 +487,8 @@ public final class Compare {
                 in the same invocation, each started once for both: three `conduit server --cluster redis://...` \
                 processes (the launcher's jar, one redis-server with `--save '' --appendonly no` in a temporary \
                 folder; docs/cluster.md), one `conduit server` alone (both sides on it: the single-node \
-                baseline), and three nats-servers joined by routes (`-cluster`, `-routes`). Interest crosses \
+                baseline), and three nats-servers joined by routes (`-cluster`, `-routes`); a single \
+                nats-server too, for NATS's own cross-node / single-server ratio in the notes. Interest crosses \
                 nodes asynchronously in both clusters, so each cross-node run first sends probes until one gets \
                 through. Each C row is cross-node Conduit against one peer: "Conduit single node" (the ratio \
                 is the cost of the hop; targets: rate at least 0.5, p50 at most 2) or "NATS 3-node cluster". A \
