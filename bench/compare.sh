@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Side-by-side benchmarks: Conduit against nats-server (jnats), JeroMQ and a raw Netty echo server.
+# Side-by-side benchmarks: Conduit against nats-server (jnats), JeroMQ and a raw Netty echo server;
+# W1-TLS, W3-TLS over TLS 1.3 (certificates made with openssl); C1, C2 across cluster nodes against
+# single-node Conduit and a three-node nats-server cluster (needs redis-server, else they are skipped).
 #
 #   bench/compare.sh                  full counts; writes docs/benchmarks.md and docs/benchmarks.png
 #   bench/compare.sh --quick          small counts, to try it (writes the docs only with --docs)
-#   bench/compare.sh --only W1,W3     some workloads only
+#   bench/compare.sh --only W1,W3     some workloads only (also W1-TLS, W3-TLS, C1, C2)
 #   bench/compare.sh --no-docs        print the table only
 #
 # Counts can be overridden with BENCH_MESSAGES, BENCH_FANOUT_MESSAGES, BENCH_REQUESTS,
@@ -19,6 +21,7 @@ cd "$root"
 
 docs=docs
 docs_given=0
+only=""
 args=()
 quick=0
 while [ $# -gt 0 ]; do
@@ -26,8 +29,8 @@ while [ $# -gt 0 ]; do
     --quick) quick=1; args+=("$1") ;;
     --no-docs) docs="" ;;
     --docs) docs="$2"; docs_given=1; shift ;;
-    --only) args+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --only) args+=("$1" "$2"); only="$2"; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -54,8 +57,19 @@ echo "building conduit-benchmarks" >&2
   -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime >&2
 cp="conduit-benchmarks/target/classes:$(cat conduit-benchmarks/target/classpath.txt)"
 
+# C1, C2 (conduit-benchmarks ClusterWorkloads) run `conduit server --cluster` nodes from the launcher's jar and a redis-server
+cluster=()
+if [ -z "$only" ] || [[ ",${only^^}," =~ ,C[12], ]]; then
+  if command -v redis-server >/dev/null 2>&1; then
+    ./conduit --version >/dev/null
+    cluster=(--redis "$(command -v redis-server)" --conduit-jar conduit-cli/target/conduit.jar)
+  else
+    echo "redis-server is not installed: C1 and C2 are skipped (Debian: apt-get install redis-server)" >&2
+  fi
+fi
+
 command="bench/compare.sh${args[*]:+ ${args[*]}}"
 docargs=()
 [ -n "$docs" ] && docargs=(--docs "$docs")
 exec "$java" --enable-native-access=ALL-UNNAMED -Xms512m -cp "$cp" dev.conduit.benchmarks.Compare \
-  --nats "$nats" --command "$command" "${args[@]}" "${docargs[@]}"
+  --nats "$nats" "${cluster[@]}" --command "$command" "${args[@]}" "${docargs[@]}"

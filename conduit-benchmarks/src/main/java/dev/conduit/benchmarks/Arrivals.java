@@ -9,6 +9,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * delivered + skipped reaches the expected count; the rate runs from the first to the last arrival.
  */
 final class Arrivals {
+    /** How long {@link #awaitOrStall} waits with nothing arriving before it counts the rest as lost. */
+    static final java.time.Duration STALL = java.time.Duration.ofSeconds(5);
+
     private final long expected;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
@@ -43,6 +46,33 @@ final class Arrivals {
 
     void await(Deadline deadline, String what) throws Exception {
         deadline.await(done, what + " (delivered " + delivered.get() + " of " + expected + ")");
+    }
+
+    /**
+     * As {@link #await}, but for a path that can lose messages without telling the receiver (a
+     * cluster's hop between nodes, whose drops the sending server counts): returns once all
+     * arrived (0), or once nothing arrived for {@code stall}, with the messages still missing (the
+     * rate then runs to the last progress seen, to within 100 ms). Fails only at the deadline.
+     */
+    long awaitOrStall(Deadline deadline, String what, java.time.Duration stall) throws Exception {
+        long seen = -1;
+        long progressAt = System.nanoTime();
+        while (!done.await(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            long now = System.nanoTime();
+            long total = delivered.get() + skipped.get();
+            if (total != seen) {
+                seen = total;
+                progressAt = now;
+            } else if (now - progressAt > stall.toNanos()) {
+                if (done.getCount() > 0) {
+                    last = progressAt;
+                    return expected - total;
+                }
+                return 0;
+            }
+            deadline.check(what + " (delivered " + delivered.get() + " of " + expected + ")");
+        }
+        return 0;
     }
 
     long delivered() {

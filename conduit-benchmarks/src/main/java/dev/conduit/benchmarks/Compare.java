@@ -10,9 +10,12 @@ import java.util.Set;
 
 /**
  * The side-by-side harness that {@code bench/compare.sh} runs: W1-W10 against Conduit servers, a
- * nats-server, JeroMQ and a raw Netty echo server, each server in its own process on 127.0.0.1.
+ * nats-server, JeroMQ and a raw Netty echo server, each server in its own process on 127.0.0.1;
+ * W1-TLS and W3-TLS ({@link TlsWorkloads}); C1 and C2 across the nodes of a cluster ({@link
+ * ClusterWorkloads}).
  *
- * <p>Arguments: {@code [--quick] [--only W1,W3,...] [--docs DIR] [--nats PATH] [--command TEXT]}.
+ * <p>Arguments: {@code [--quick] [--only W1,W3,C1,W1-TLS,...] [--docs DIR] [--nats PATH] [--redis PATH]
+ * [--conduit-jar PATH] [--command TEXT]}.
  * Counts come from {@link BenchConfig} and may be overridden by {@code BENCH_*} environment
  * variables. Prints the table; with {@code --docs} also writes benchmarks.md and benchmarks.png there.
  */
@@ -28,17 +31,30 @@ public final class Compare {
     /** Messages skipped over the measured runs, by the rate series {@link #rate} returned. */
     private final java.util.Map<Series, Long> skipped = new java.util.IdentityHashMap<>();
 
-    private Compare(BenchConfig config, String nats, Set<String> only) {
+    /** redis-server and the launcher's conduit.jar for the cluster workloads (C1, C2); null if absent. */
+    private final String redis;
+    private final String conduitJar;
+
+    private Compare(BenchConfig config, String nats, Set<String> only, String redis, String conduitJar) {
         this.config = config;
         this.nats = nats;
         this.only = only;
+        this.redis = redis;
+        this.conduitJar = conduitJar;
     }
 
     /** The 1-minute load average when the harness started, to tell a quiet machine from a busy one. */
     private static final String LOAD_AT_START = loadAverage();
 
     public static void main(String[] args) throws Exception {
+        // jnats speaks the JDK's TLS: held to TLS 1.3 for the TLS rows (read when the JDK's TLS
+        // classes load, so before any TLS is used)
+        if (System.getProperty("jdk.tls.client.protocols") == null) {
+            System.setProperty("jdk.tls.client.protocols", "TLSv1.3");
+        }
         boolean quick = false;
+        String redis = null;
+        String conduitJar = null;
         String docs = null;
         String nats = "nats-server";
         String command = "bench/compare.sh";
@@ -49,17 +65,20 @@ public final class Compare {
                 case "--docs" -> docs = args[++i];
                 case "--nats" -> nats = args[++i];
                 case "--command" -> command = args[++i];
+                case "--redis" -> redis = args[++i];
+                case "--conduit-jar" -> conduitJar = args[++i];
                 case "--only" -> only.addAll(Arrays.asList(args[++i].toUpperCase(Locale.ROOT).split(",")));
                 default -> {
                     System.err.println("usage: Compare [--quick] [--only W1,W2,...] [--docs DIR] [--nats PATH]"
-                            + " [--command TEXT]; counts from BENCH_* environment variables");
+                            + " [--redis PATH] [--conduit-jar PATH] [--command TEXT]; counts from BENCH_* environment"
+                            + " variables");
                     System.exit(2);
                 }
             }
         }
         BenchConfig config = (quick ? BenchConfig.quick() : BenchConfig.full()).withEnvironment(System.getenv());
         Runs.log("config: %s", config);
-        Compare compare = new Compare(config, nats, only);
+        Compare compare = new Compare(config, nats, only, redis, conduitJar);
         long t0 = System.nanoTime();
         compare.runAll();
         double minutes = (System.nanoTime() - t0) / 60e9;
@@ -67,6 +86,7 @@ public final class Compare {
         String table = Report.table(compare.rows);
         System.out.println();
         System.out.println(table);
+        compare.notes.forEach(n -> System.out.println("- " + n));
         if (docs != null) {
             Report.write(Path.of(docs), compare.rows, compare.header(command, minutes), compare.notes);
             Runs.log("wrote %s/benchmarks.md and benchmarks.png", docs);
@@ -76,8 +96,16 @@ public final class Compare {
         System.exit(failed ? 1 : 0);
     }
 
-    private boolean wanted(String workload) {
+    boolean wanted(String workload) {
         return only.isEmpty() || only.contains(workload);
+    }
+
+    void add(Row row) {
+        rows.add(row);
+    }
+
+    void note(String note) {
+        notes.add(note);
     }
 
     interface ConduitPart {
@@ -149,7 +177,7 @@ public final class Compare {
      * The rate series of a stream workload's result (rate, delivered, skipped); notes the measured
      * runs in which the system skipped messages.
      */
-    private Series rate(String workload, String system, List<Series> result, long expected) {
+    Series rate(String workload, String system, List<Series> result, long expected) {
         Series skipped = result.get(2);
         this.skipped.put(result.get(0), skipped.ok()
                 ? (long) skipped.values().stream().mapToDouble(Double::doubleValue).sum() : 0L);
@@ -159,7 +187,9 @@ public final class Compare {
                 notes.add(String.format(Locale.ROOT, "%s: %s skipped messages in %d of %d measured runs (at most "
                         + "%,.0f of %,d; %s); the rate counts delivered messages only", workload, system, runs,
                         skipped.values().size(), skipped.max(), expected,
-                        system.equals("Conduit") ? "the server's slow-consumer bound, reported with GAP"
+                        workload.startsWith("C") ? "a GAP, a dispatcher drop, or never arrived from the other node "
+                                + "(counted once nothing arrived for " + Arrivals.STALL.toSeconds() + " s)"
+                                : system.equals("Conduit") ? "the server's slow-consumer bound, reported with GAP"
                                 : "dropped by the client's dispatcher"));
             }
         }
@@ -167,12 +197,12 @@ public final class Compare {
     }
 
     /** A row of a stream workload: each side's skipped messages from {@link #rate} (0 for a peer that has none). */
-    private Row streamRow(String workload, String metric, Series conduit, String peer, Series peerSeries) {
+    Row streamRow(String workload, String metric, Series conduit, String peer, Series peerSeries) {
         return new Row(workload, metric, "msg/s", true, conduit, peer, peerSeries,
                 skipped.getOrDefault(conduit, 0L), skipped.getOrDefault(peerSeries, 0L));
     }
 
-    private static List<Series> failed(int metrics, String why) {
+    static List<Series> failed(int metrics, String why) {
         Runs.log("  %s", why);
         List<Series> out = new ArrayList<>();
         for (int i = 0; i < metrics; i++) {
@@ -311,6 +341,12 @@ public final class Compare {
         if (wanted("W10")) {
             runCpuPerMessage(c);
         }
+        if (wanted("W1-TLS") || wanted("W3-TLS")) {
+            new TlsWorkloads(this, nats).run(c);
+        }
+        if (wanted("C1") || wanted("C2")) {
+            new ClusterWorkloads(this, nats, redis, conduitJar).run(c);
+        }
     }
 
     /** W9: publish-to-delivery latency at half NATS's W1 16 B maximum, 1 -> 1, Conduit and NATS at the same rate. */
@@ -408,7 +444,7 @@ public final class Compare {
                 .append(" requests, ").append(c.inflight()).append(" in flight; W5 and W6 ")
                 .append(String.format(Locale.ROOT, "%,d", c.queueMessages())).append(" messages; W8 ")
                 .append(String.format(Locale.ROOT, "%,d", c.sessions())).append(" sessions, idle CPU over ")
-                .append(c.idle().toSeconds()).append(" s.\n\n");
+                .append(c.idle().toSeconds()).append(" s; W1-TLS and C1 as W1 16 B, W3-TLS and C2 as W3.\n\n");
         sb.append("""
                 Setup:
 
@@ -440,8 +476,28 @@ public final class Compare {
                 the system (no coordinated omission).
                 - W10 is the server process's CPU time (utime + stime from /proc, all its threads, JIT and GC \
                 included) over one W1 16 B or W2 run, per million messages delivered.
+                - W1-TLS and W3-TLS run W1 and W3 over TLS 1.3: `ServerMain` with a certificate (Conduit's \
+                default TLS: 1.3 only, OpenSSL through netty-tcnative when it loads) against `nats-server --tls \
+                --tlscert --tlskey` (which sends its INFO in plain text, then upgrades). A throwaway certificate \
+                authority and an EC P-256 certificate for 127.0.0.1, made with openssl in a temporary folder at \
+                the start, serve both; both clients trust that authority; jnats uses the JDK's TLS, held to TLS \
+                1.3 by `jdk.tls.client.protocols`.
+                - C1 (pub/sub 1->1 16 B, as W1) and C2 (request/reply 16 B, one in flight, as W3) cross the nodes \
+                of a cluster: publisher or requester on node 1, subscriber or responder on node 2. Three systems \
+                in the same invocation, each started once for both: three `conduit server --cluster redis://...` \
+                processes (the launcher's jar, one redis-server with `--save '' --appendonly no` in a temporary \
+                folder; docs/cluster.md), one `conduit server` alone (both sides on it: the single-node \
+                baseline), and three nats-servers joined by routes (`-cluster`, `-routes`); a single \
+                nats-server too, for NATS's own cross-node / single-server ratio in the notes. Interest crosses \
+                nodes asynchronously in both clusters, so each cross-node run first sends probes until one gets \
+                through. Each C row is cross-node Conduit against one peer: "Conduit single node" (the ratio \
+                is the cost of the hop; targets: rate at least 0.5, p50 at most 2) or "NATS 3-node cluster". A \
+                cross-node stream whose subscriber receives nothing for 5 s counts the rest as lost (a drop \
+                between nodes is counted on the sending node, not told to the subscriber). They need \
+                redis-server, and are skipped with a note without it.
                 - "skipped" is the messages the system skipped over the measured runs (a Conduit GAP or \
-                slow-consumer drop, a jnats dispatcher drop); a row where either side skipped any is marked not \
+                slow-consumer drop, a jnats dispatcher drop; in C1 also what never arrived from the other node); a \
+                row where either side skipped any is marked not \
                 comparable and has no ratio. Request/reply rows skip none (a lost reply fails the run).
                 - "Conduit / peer" is the ratio of the medians; "Conduit relative" turns it so that higher \
                 is better for Conduit (peer / Conduit for latencies). The chart shows that column.

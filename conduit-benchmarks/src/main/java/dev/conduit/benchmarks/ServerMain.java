@@ -2,6 +2,7 @@ package dev.conduit.benchmarks;
 
 import dev.conduit.server.Server;
 import dev.conduit.server.ServerConfig;
+import dev.conduit.transport.ServerTls;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
@@ -9,8 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
- * A Conduit server in its own process for the harness: {@code ServerMain [maxPendingBytesPerSession]}
- * listens on 127.0.0.1, a free port, prints {@code PORT n}, then answers commands on stdin, one a
+ * A Conduit server in its own process for the harness: {@code ServerMain [maxPendingBytesPerSession
+ * [CERT.pem KEY.pem]]} listens on 127.0.0.1, a free port (TLS only, with that certificate, if given:
+ * the TLS rows), prints {@code PORT n}, then answers commands on stdin, one a
  * line: {@code heap} (prints {@code HEAP <bytes used after System.gc()>}), {@code sessions}
  * (prints {@code SESSIONS n}), {@code record FILE} (starts a JFR recording with the {@code profile}
  * settings, prints {@code RECORDING 1}), {@code stop} (writes it to FILE, prints {@code RECORDED 1}),
@@ -28,6 +30,9 @@ public final class ServerMain {
                 .maxConnections(50_000).maxConnectionsPerAddress(50_000);
         if (args.length > 0) {
             config.maxPendingBytesPerSession(Long.parseLong(args[0]));
+        }
+        if (args.length > 2) {
+            config.tls(ServerTls.pem(Path.of(args[1]), Path.of(args[2])).build());
         }
         try (Server server = Server.create(config.build()).start()) {
             System.out.println("PORT " + server.address().getPort());

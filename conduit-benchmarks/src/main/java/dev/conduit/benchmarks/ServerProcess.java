@@ -18,10 +18,17 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A server the harness runs in its own process: a JVM running {@link ServerMain} or {@link NettyEcho},
- * or nats-server. Java servers print {@code PORT n} on stdout and take admin commands on stdin.
+ * nats-server, or (cluster workloads) {@code conduit server} from the launcher's jar and redis-server.
+ * Java servers print {@code PORT n} on stdout and take admin commands on stdin.
  */
 final class ServerProcess implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    /** External processes started and not yet closed: sent SIGTERM if the harness itself is stopped. */
+    private static final java.util.Set<Process> EXTERNAL = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> EXTERNAL.forEach(Process::destroy), "bench-stop-servers"));
+    }
 
     private final Process process;
     private final int port;
@@ -61,27 +68,49 @@ final class ServerProcess implements AutoCloseable {
 
     /**
      * nats-server on 127.0.0.1 and a free port, with {@code maxPendingBytes} as its per-client
-     * pending bound (max_pending) and a 10 s write deadline.
+     * pending bound (max_pending) and a 10 s write deadline; {@code flags} are added to its command
+     * line (TLS, cluster routes).
      */
-    static ServerProcess nats(String executable, long maxPendingBytes) throws Exception {
+    static ServerProcess nats(String executable, long maxPendingBytes, String... flags) throws Exception {
         int port = freePort();
         Path conf = Files.createTempFile("bench-nats", ".conf");
         Files.writeString(conf, "host: 127.0.0.1\nport: " + port + "\nmax_pending: " + maxPendingBytes
                 + "\nwrite_deadline: \"10s\"\n");
-        Process p = new ProcessBuilder(executable, "-c", conf.toString())
-                .redirectErrorStream(true).start();
+        List<String> cmd = new ArrayList<>(List.of(executable, "-c", conf.toString()));
+        cmd.addAll(List.of(flags));
+        return external("nats-server", cmd, java.util.Map.of(), "Server is ready", port, conf);
+    }
+
+    /**
+     * A process that logs {@code ready} (on stdout or stderr) once it serves {@code port}; its log is
+     * drained from then on and {@code cleanup} (a file or a folder, or null) deleted when it is
+     * closed. Closing it sends SIGTERM, then kills it after 10 s.
+     */
+    static ServerProcess external(String name, List<String> cmd, java.util.Map<String, String> env, String ready,
+                                  int port, Path cleanup) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        // unlike the Java servers (which stop at the end of their stdin), these would outlive a harness stopped by Ctrl-C
+        EXTERNAL.add(p);
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         long end = System.nanoTime() + START_TIMEOUT.toNanos();
+        StringBuilder log = new StringBuilder();
         String line;
         while ((line = readLine(p, out, Duration.ofNanos(Math.max(1, end - System.nanoTime())))) != null) {
-            if (line.contains("Server is ready")) {
+            if (line.contains(ready)) {
                 // keep draining its log so that it never blocks on a full pipe
                 Thread.ofPlatform().daemon().start(() -> drain(out));
-                return new ServerProcess(p, port, null, null, conf);
+                return new ServerProcess(p, port, null, null, cleanup);
+            }
+            if (log.length() < 4000) {
+                log.append("\n  ").append(line);
             }
         }
         p.destroyForcibly();
-        throw new IllegalStateException("nats-server did not start on port " + port);
+        EXTERNAL.remove(p);
+        delete(cleanup);
+        throw new IllegalStateException(name + " did not start on port " + port + ":" + log);
     }
 
     private static void drain(BufferedReader out) {
@@ -154,13 +183,20 @@ final class ServerProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
         } finally {
-            if (tempFile != null) {
-                try {
-                    Files.deleteIfExists(tempFile);
-                } catch (IOException ignored) {
-                    // a temp file left behind
-                }
-            }
+            EXTERNAL.remove(process);
+            delete(tempFile);
+        }
+    }
+
+    /** Deletes a file or a folder with what it holds; null is nothing. */
+    static void delete(Path path) {
+        if (path == null) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> all = Files.walk(path)) {
+            all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException | UncheckedIOException ignored) {
+            // a temp file left behind
         }
     }
 }
