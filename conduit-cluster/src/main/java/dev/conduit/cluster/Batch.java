@@ -24,27 +24,49 @@ import org.jspecify.annotations.Nullable;
  * record  := kind:u8 (1 = message) flags:u8 (1 = request, 2 = sole) subject:str replyTo:str
  *              headers:i32 (name:str value:str)* groups:i32 group:str* payload:i32 byte*
  *          | kind:u8 (2 = no responders) replySubject:str
+ *          | kind:u8 (3 = lost) subject:str (-1 = subjects unknown) count:i64
  * </pre>
  *
  * A record's {@code groups} are the queue groups the receiving node delivers it to (the publishing
  * node picked it for them); {@code sole} marks a request sent to that node alone, which answers
- * with a no-responders record if nothing there matches.
+ * with a no-responders record if nothing there matches. A lost record says that the sending node
+ * could not forward {@code count} messages on {@code subject} to the receiving node (its queue for
+ * it was at its bound); the receiving node reports them to its subscribers with GAP.
  */
 final class Batch {
     static final int VERSION = 1;
     static final int MESSAGE = 1;
     static final int NO_RESPONDERS = 2;
+    static final int LOST = 3;
     static final int FLAG_REQUEST = 1;
     static final int FLAG_SOLE = 2;
 
     /**
      * One record.
      *
-     * @param body   the message, or for a no-responders record a body whose subject is the reply subject
+     * @param body   the message, or for a no-responders record a body whose subject is the reply
+     *               subject, or for a lost record one whose subject is the lost messages' (empty:
+     *               unknown)
+     * @param count  for a lost record, how many messages were lost; 0 otherwise
      */
-    record Item(int kind, MessageBody body, boolean request, boolean sole, Set<String> groups) {
+    record Item(int kind, MessageBody body, boolean request, boolean sole, Set<String> groups, long count) {
+        Item(int kind, MessageBody body, boolean request, boolean sole, Set<String> groups) {
+            this(kind, body, request, sole, groups, 0);
+        }
+
         static Item noResponders(String replySubject) {
             return new Item(NO_RESPONDERS, MessageBody.of(replySubject, null, null, new byte[0]), false, false, Set.of());
+        }
+
+        /** {@code count} messages on {@code subject} (null: subjects unknown) were not forwarded. */
+        static Item lost(@Nullable String subject, long count) {
+            return new Item(LOST, MessageBody.of(subject == null ? "" : subject, null, null, new byte[0]), false, false,
+                    Set.of(), count);
+        }
+
+        /** A lost record's subject, null if unknown. */
+        @Nullable String lostSubject() {
+            return body.subject().isEmpty() ? null : body.subject();
         }
     }
 
@@ -75,6 +97,9 @@ final class Batch {
             out.writeByte(item.kind());
             if (item.kind() == NO_RESPONDERS) {
                 string(item.body().subject());
+            } else if (item.kind() == LOST) {
+                string(item.lostSubject());
+                out.writeLong(item.count());
             } else {
                 MessageBody body = item.body();
                 out.writeByte((item.request() ? FLAG_REQUEST : 0) | (item.sole() ? FLAG_SOLE : 0));
@@ -137,6 +162,13 @@ final class Batch {
                 int kind = in.get() & 0xFF;
                 if (kind == NO_RESPONDERS) {
                     items.add(Item.noResponders(required(in)));
+                } else if (kind == LOST) {
+                    String subject = string(in);
+                    long n = in.getLong();
+                    if (n <= 0) {
+                        throw new IllegalArgumentException("lost count " + n);
+                    }
+                    items.add(Item.lost(subject, n));
                 } else if (kind == MESSAGE) {
                     int flags = in.get() & 0xFF;
                     String subject = required(in);
