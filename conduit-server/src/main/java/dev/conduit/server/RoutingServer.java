@@ -470,12 +470,13 @@ final class RoutingServer implements Server {
         } else {
             index.match(subject, targets);
         }
-        boolean system = subject != null && dev.conduit.server.spi.Permissions.isSystem(subject);
-        boolean inbox = subject != null && subject.startsWith(ServerSession.INBOXES);
+        String matched = subject == null ? "" : subject;
+        boolean system = dev.conduit.server.spi.Permissions.isSystem(matched);
+        boolean inbox = matched.startsWith(ServerSession.INBOXES);
         int told = 0;
         for (ServerSubscription target : targets) {
             if (target.group != null || (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern))
-                    || (inbox && !target.session.mayReceive(subject))) {
+                    || (inbox && !target.session.mayReceive(matched))) {
                 continue;
             }
             target.session.outbound.gap(target, count);
