@@ -6,7 +6,9 @@ import static org.awaitility.Awaitility.await;
 import dev.conduit.client.Client;
 import dev.conduit.client.ClientListener;
 import dev.conduit.client.Subscription;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AutoClose;
@@ -50,6 +52,12 @@ class ClusterRedisOutageTest {
             cluster.awaitRemoteInterests(1, 2);
             Client publisher = cluster.client(1);
             assertThat(cluster.readyz(1)).isEqualTo("200 ready");
+            // The dashboard's view: the stats node 1 publishes each second carry the cluster's health and nodes.
+            AtomicReference<String> stats = new AtomicReference<>("");
+            cluster.client(1).subscribe("$SYS.stats", m -> stats.set(new String(m.payload(), StandardCharsets.UTF_8)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> stats.get().contains("\"cluster\":{\"degraded\":false"));
+            assertThat(stats.get()).contains("{\"id\":\"n1\",\"advertise\":\"\",\"alive\":true,\"self\":true}",
+                    "{\"id\":\"n2\",\"advertise\":\"\",\"alive\":true,\"self\":false}", "\"id\":\"n3\"");
 
             publish(publisher, 0, 1_000);
             await().atMost(Duration.ofSeconds(10)).until(() -> remote.received() == 1_000 && third.received() == 1_000);
@@ -61,6 +69,7 @@ class ClusterRedisOutageTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> cluster.readyz(1).startsWith("503 degraded: backplane"));
             assertThat(cluster.readyz(2)).startsWith("503 degraded: backplane");
             assertThat(cluster.gauge(1, "conduit.cluster.held.bytes")).isPositive();
+            await().atMost(Duration.ofSeconds(10)).until(() -> stats.get().contains("\"cluster\":{\"degraded\":true"));
             await().atMost(Duration.ofSeconds(5)).until(() -> cluster.gauge(1, "conduit.cluster.lag.ms") > 0);
             publish(publisher, 2_000, 3_000);
             await().atMost(Duration.ofSeconds(10)).until(() -> local.received() == 3_000);
