@@ -49,18 +49,23 @@ done
 ./conduit sub --server "tcp://127.0.0.1:${ports[0]}" --count "$n" 'bench.>' >"$dir/local.out" 2>/dev/null &
 local_sub=$!
 pids+=("$local_sub")
-sleep 3 # the subscriptions' interest reaches node 1 through Redis (a hint, within a round trip; at most 1 s)
+metric() { curl -s "http://127.0.0.1:${http[0]}/metrics" | awk -v m="$1" '$1 ~ "^"m {s += $2} END {print s + 0}'; }
+# Every subscriber subscribed, and node 1 knows the two other nodes' interest (through Redis).
+for i in 1 2 3; do until grep -q "subscribed to" "$dir/sub$i.log"; do sleep 0.2; done; done
+until [ "$(metric conduit_cluster_remote_interests)" = "2" ]; do sleep 0.2; done
 readyz() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${http[0]}/readyz"; echo " $(curl -s "http://127.0.0.1:${http[0]}/readyz")"; }
 held() { curl -s "http://127.0.0.1:${http[0]}/metrics" | grep -E '^conduit_cluster_(held_bytes|lag_ms)' | tr '\n' ' '; }
 echo "node 1 /readyz before: $(readyz)"
 ./conduit pub --server "tcp://127.0.0.1:${ports[0]}" --seq --count "$n" --rate "$rate" bench.seq >"$dir/pub.log" 2>&1 &
 pub=$!
-sleep 5
+until [ "$(metric conduit_cluster_forwarded_total)" != "0" ]; do sleep 0.2; done
+sleep 3 # mid-stream
 kill -9 "$redis_pid"; wait "$redis_pid" 2>/dev/null || true
 down=$(wc -l <"$dir/local.out")
 echo "Redis killed after node 1's own subscriber had $down messages"
 sleep 2
 echo "node 1 /readyz 2 s into the outage: $(readyz)"
+echo "node 1 2 s into the outage: $(held)"
 sleep 8
 echo "node 1 at 10 s: $(held)"
 echo "node 1 /readyz at 10 s: $(readyz)"
@@ -69,7 +74,12 @@ echo "node 1's own subscriber got $((up - down)) messages while Redis was down"
 start_redis
 echo "Redis started again (same port, its append-only file)"
 wait "$pub" || echo "pub exited with $?"
-for i in 1 2 3; do wait "${subs[$i]}" || true; done
+# Each subscriber exits after its N messages; one still waiting after 60 s is stopped (TERM: it prints its verdict).
+for t in $(seq 300); do
+  left=0; for i in 1 2 3; do kill -0 "${subs[$i]}" 2>/dev/null && left=1; done
+  [ "$left" = 0 ] && break; sleep 0.2
+done
+for i in 1 2 3; do kill "${subs[$i]}" 2>/dev/null || true; wait "${subs[$i]}" || true; done
 echo "node 1 /readyz after: $(sleep 6; readyz)"
 for i in 1 2 3; do echo "node $i subscriber: $(tail -n 1 "$dir/sub$i.log")"; done
-echo "node 1: $(held)"
+echo "node 1: $(held)dropped $(metric conduit_cluster_dropped_total); node 2: duplicates dropped $(curl -s "http://127.0.0.1:${http[1]}/metrics" | awk '$1 ~ /^conduit_cluster_duplicates/ {print $2}')"
