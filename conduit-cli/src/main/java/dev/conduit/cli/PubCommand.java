@@ -48,6 +48,11 @@ final class PubCommand implements Callable<Integer> {
                     + "'1 hello', '2 hello', ... or, without DATA, '1', '2', ..."})
     boolean seq;
 
+    @Option(names = "--rate", paramLabel = "MSGS_PER_S", defaultValue = "0", description = {
+            "Publish at most this many messages a second, evenly spaced; 0 for as fast as possible (default). "
+                    + "A stream that lasts, e.g. across a fault (bench/redis-outage.sh)."})
+    long rate;
+
     @Option(names = "--header", paramLabel = "NAME=VALUE", description = "A header; repeat for more.")
     List<String> headers = List.of();
 
@@ -64,6 +69,9 @@ final class PubCommand implements Callable<Integer> {
         }
         if (count < 1) {
             throw new IllegalArgumentException("--count must be at least 1: " + count);
+        }
+        if (rate < 0) {
+            throw new IllegalArgumentException("--rate must be 0 (as fast as possible) or more: " + rate);
         }
         Headers.Builder h = Headers.builder();
         for (String header : headers) {
@@ -83,7 +91,18 @@ final class PubCommand implements Callable<Integer> {
         // publish waits for room as long as the client keeps reconnecting.
         try (Client client = server.connect(server.options("conduit-pub")
                 .bufferFull(BufferFullPolicy.WAIT, server.reconnectFor), watcher)) {
+            long start = System.nanoTime();
             for (long i = 1; i <= count; i++) {
+                if (rate > 0) {
+                    // Message i leaves (i - 1) / rate seconds after the first, however long publishing took.
+                    long due = start + (long) ((i - 1) * (1e9 / rate));
+                    for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                        if (Thread.currentThread().isInterrupted()) {
+                            break;
+                        }
+                    }
+                }
                 if (Thread.interrupted()) {
                     stopped = true; // SIGINT or SIGTERM: stop publishing, close cleanly, report
                     break;

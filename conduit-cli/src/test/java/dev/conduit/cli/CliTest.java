@@ -82,6 +82,15 @@ class CliTest {
     }
 
     @Test
+    void pubAtARatePublishesEveryMessageInOrder() throws Exception {
+        Background sub = new Background("sub", "paced", "--count", "5", "--server", url);
+        sub.awaitErr("subscribed to paced");
+        assertThat(run("pub", "paced", "--seq", "--count", "5", "--rate", "200", "--server", url).code()).isZero();
+        assertThat(sub.code.get(30, TimeUnit.SECONDS)).isZero();
+        assertThat(sub.out.toString().lines()).containsExactly("1", "2", "3", "4", "5");
+    }
+
+    @Test
     void reqPrintsTheReplyOfAnEchoingReplier() throws Exception {
         Background reply = new Background("reply", "svc.echo", "--echo", "--server", url);
         reply.awaitErr("replying on svc.echo");
@@ -217,6 +226,7 @@ class CliTest {
         assertThat(badScheme.code()).isEqualTo(2);
         assertThat(badScheme.err().lines()).singleElement().asString().contains("udp");
         assertThat(run("pub", "x", "y", "--count", "0", "--server", url).code()).isEqualTo(2);
+        assertThat(run("pub", "x", "y", "--rate", "-1", "--server", url).code()).isEqualTo(2);
         assertThat(run("pub", "x", "y", "--header", "novalue", "--server", url).code()).isEqualTo(2);
         assertThat(run("sub", "x", "--queue", "a.b", "--server", url).code()).isEqualTo(2);
     }

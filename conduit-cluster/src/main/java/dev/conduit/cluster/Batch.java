@@ -25,11 +25,14 @@ import org.jspecify.annotations.Nullable;
  *              headers:i32 (name:str value:str)* groups:i32 group:str* payload:i32 byte*
  *          | kind:u8 (2 = no responders) replySubject:str
  *          | kind:u8 (3 = control) op:u8 args:i32 arg:str* data:i32 byte*
+ *          | kind:u8 (4 = lost) subject:str (-1 = subjects unknown) count:i64
  * </pre>
  *
  * A record's {@code groups} are the queue groups the receiving node delivers it to (the publishing
  * node picked it for them); {@code sole} marks a request sent to that node alone, which answers
- * with a no-responders record if nothing there matches.
+ * with a no-responders record if nothing there matches. A lost record says that the sending node
+ * could not forward {@code count} messages on {@code subject} to the receiving node (its queue for
+ * it was at its bound); the receiving node reports them to its subscribers with GAP.
  */
 final class Batch {
     static final int VERSION = 1;
@@ -37,18 +40,23 @@ final class Batch {
     static final int NO_RESPONDERS = 2;
     /** A step of a session move between nodes ({@link Control}, docs/cluster.md). */
     static final int CONTROL = 3;
+    static final int LOST = 4;
     static final int FLAG_REQUEST = 1;
     static final int FLAG_SOLE = 2;
 
     /**
      * One record.
      *
-     * @param body   the message, or for a no-responders record a body whose subject is the reply subject
+     * @param body   the message, or for a no-responders record a body whose subject is the reply
+     *               subject, or for a lost record one whose subject is the lost messages' (empty:
+     *               unknown)
+     * @param count   for a lost record, how many messages were lost; 0 otherwise
+     * @param control for a control record, its step; null otherwise
      */
-    record Item(int kind, MessageBody body, boolean request, boolean sole, Set<String> groups,
+    record Item(int kind, MessageBody body, boolean request, boolean sole, Set<String> groups, long count,
                 @Nullable Control control) {
         Item(int kind, MessageBody body, boolean request, boolean sole, Set<String> groups) {
-            this(kind, body, request, sole, groups, null);
+            this(kind, body, request, sole, groups, 0, null);
         }
 
         static Item noResponders(String replySubject) {
@@ -57,7 +65,18 @@ final class Batch {
 
         static Item control(Control c) {
             // The body only sizes the record for the sender's bound.
-            return new Item(CONTROL, MessageBody.of("_", null, null, c.data()), false, false, Set.of(), c);
+            return new Item(CONTROL, MessageBody.of("_", null, null, c.data()), false, false, Set.of(), 0, c);
+        }
+
+        /** {@code count} messages on {@code subject} (null: subjects unknown) were not forwarded. */
+        static Item lost(@Nullable String subject, long count) {
+            return new Item(LOST, MessageBody.of(subject == null ? "" : subject, null, null, new byte[0]), false, false,
+                    Set.of(), count, null);
+        }
+
+        /** A lost record's subject, null if unknown. */
+        @Nullable String lostSubject() {
+            return body.subject().isEmpty() ? null : body.subject();
         }
     }
 
@@ -118,6 +137,9 @@ final class Batch {
                 }
                 out.writeInt(c.data().length);
                 out.write(c.data());
+            } else if (item.kind() == LOST) {
+                string(item.lostSubject());
+                out.writeLong(item.count());
             } else {
                 MessageBody body = item.body();
                 out.writeByte((item.request() ? FLAG_REQUEST : 0) | (item.sole() ? FLAG_SOLE : 0));
@@ -190,6 +212,13 @@ final class Batch {
                     byte[] bytes = new byte[length(in)];
                     in.get(bytes);
                     items.add(Item.control(new Control(op, args, bytes)));
+                } else if (kind == LOST) {
+                    String subject = string(in);
+                    long n = in.getLong();
+                    if (n <= 0) {
+                        throw new IllegalArgumentException("lost count " + n);
+                    }
+                    items.add(Item.lost(subject, n));
                 } else if (kind == MESSAGE) {
                     int flags = in.get() & 0xFF;
                     String subject = required(in);

@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * The backplane's bounds and periods (docs/cluster.md); fixed for now, a record so that tests can
- * shorten them.
+ * shorten them ({@link RedisBackplaneProvider#tuning}).
  *
  * @param maxQueuedBytes     bytes of messages waiting to be sent to other nodes; past it a message
  *                           is not forwarded and is counted in {@code conduit.cluster.dropped}
@@ -20,22 +20,39 @@ import java.time.Duration;
  * @param commandTimeout     how long one Redis command may take before it is retried
  * @param maxReplyRoutes     reply subjects remembered (request from another node -> its node)
  * @param replyRouteTtl      how long a reply subject is remembered
+ * @param maxLostSubjects    distinct subjects counted per target node for messages dropped at
+ *                           {@code maxQueuedBytes} (told to that node as lost records, then GAP);
+ *                           the rest are counted together, their subjects unknown
+ * @param degradedFor        how long after a failed Redis command the backplane still reports
+ *                           itself degraded ({@code /readyz} 503)
  */
 record ClusterTuning(long maxQueuedBytes, int maxBatchMessages, int maxBatchBytes, long streamMaxLen,
                      Duration presenceTtl, Duration resyncInterval, Duration readBlock, Duration commandTimeout,
-                     int maxReplyRoutes, Duration replyRouteTtl) {
+                     int maxReplyRoutes, Duration replyRouteTtl, int maxLostSubjects, Duration degradedFor) {
 
     static final ClusterTuning DEFAULT = new ClusterTuning(64L << 20, 512, 512 << 10, 100_000,
             Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5),
-            100_000, Duration.ofMinutes(2));
+            100_000, Duration.ofMinutes(2), 1_024, Duration.ofSeconds(5));
 
     ClusterTuning {
         if (maxQueuedBytes <= 0 || maxBatchMessages <= 0 || maxBatchBytes <= 0 || streamMaxLen <= 0
-                || maxReplyRoutes <= 0) {
+                || maxReplyRoutes <= 0 || maxLostSubjects <= 0) {
             throw new IllegalArgumentException("cluster bounds must be > 0");
         }
         if (presenceTtl.compareTo(resyncInterval.multipliedBy(2)) < 0) {
             throw new IllegalArgumentException("presenceTtl must be at least twice resyncInterval: " + presenceTtl);
         }
+    }
+
+    /** These values with another {@code maxQueuedBytes} (tests). */
+    ClusterTuning withMaxQueuedBytes(long bytes) {
+        return new ClusterTuning(bytes, maxBatchMessages, maxBatchBytes, streamMaxLen, presenceTtl, resyncInterval,
+                readBlock, commandTimeout, maxReplyRoutes, replyRouteTtl, maxLostSubjects, degradedFor);
+    }
+
+    /** These values with another {@code degradedFor} (tests). */
+    ClusterTuning withDegradedFor(Duration d) {
+        return new ClusterTuning(maxQueuedBytes, maxBatchMessages, maxBatchBytes, streamMaxLen, presenceTtl,
+                resyncInterval, readBlock, commandTimeout, maxReplyRoutes, replyRouteTtl, maxLostSubjects, d);
     }
 }

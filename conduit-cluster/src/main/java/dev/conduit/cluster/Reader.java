@@ -39,6 +39,8 @@ final class Reader {
     private volatile boolean running = true;
     /** The id of the last entry processed; this thread only (volatile for views). */
     private volatile String cursor = "0-0";
+    /** See {@link #readLagMillis}; written by this thread. */
+    private volatile long readLagMillis;
 
     Reader(String self, ClusterTuning tuning, RedisCommands<String, byte[]> redis, BackplaneHost host,
            ReplyRoutes replyRoutes, ClusterMetrics metrics, BiConsumer<String, String> noResponders, Moves moves) {
@@ -55,6 +57,24 @@ final class Reader {
 
     void start() {
         thread.start();
+    }
+
+    /**
+     * How old, by Redis's clock in its entry ids against this host's, the last entry of the last
+     * read was; 0 when the last read found nothing new.
+     */
+    long readLagMillis() {
+        return readLagMillis;
+    }
+
+    private static long entryAge(String id) {
+        int dash = id.indexOf('-');
+        try {
+            long millis = Long.parseLong(dash < 0 ? id : id.substring(0, dash));
+            return Math.max(0, System.currentTimeMillis() - millis);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /** The id of the last entry processed. */
@@ -84,7 +104,7 @@ final class Reader {
                 if (!running) {
                     break;
                 }
-                metrics.error();
+                metrics.error(e.getMessage());
                 log.warn("reading this node's stream failed ({}); reading on from {} in {} ms", e.getMessage(), cursor,
                         backoff);
                 try {
@@ -95,14 +115,16 @@ final class Reader {
                 backoff = Math.min(2_000, backoff * 2);
                 continue;
             }
-            if (read == null) {
+            if (read == null || read.isEmpty()) {
+                readLagMillis = 0;
                 continue;
             }
+            readLagMillis = entryAge(read.get(read.size() - 1).getId());
             for (StreamMessage<String, byte[]> m : read) {
                 try {
                     process(m.getBody());
                 } catch (RuntimeException e) {
-                    metrics.error();
+                    metrics.processingError();
                     log.error("cluster entry {} could not be processed; skipped", m.getId(), e);
                 }
                 cursor = m.getId();
@@ -138,6 +160,14 @@ final class Reader {
             Batch.Control control = item.control();
             if (control != null) {
                 moves.received(node, control);
+                continue;
+            }
+            if (item.kind() == Batch.LOST) {
+                int told = host.gapRemote(item.lostSubject(), item.count());
+                metrics.lostRemote(item.count());
+                log.warn("node {} could not forward {} messages on {} here (its send queue was full); "
+                        + "{} local subscriptions told with GAP", node, item.count(),
+                        item.lostSubject() == null ? "subjects it did not record" : item.lostSubject(), told);
                 continue;
             }
             String replyTo = item.body().replyTo();

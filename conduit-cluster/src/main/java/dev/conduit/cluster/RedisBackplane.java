@@ -4,8 +4,11 @@ import dev.conduit.protocol.MessageBody;
 import dev.conduit.server.ClusterConfig;
 import dev.conduit.server.spi.Backplane;
 import dev.conduit.server.spi.BackplaneHost;
+import dev.conduit.server.spi.BackplaneStatus;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.TimeoutOptions;
@@ -16,6 +19,9 @@ import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
 import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -61,6 +67,8 @@ final class RedisBackplane implements Backplane {
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
     /** Other live nodes' interest as last read; the control thread only. */
     private final Map<String, Map<InterestKey, Integer>> remote = new HashMap<>();
+    /** Nodes whose presence key was missing, since when (nanos); the control thread only. */
+    private final Map<String, Long> absentSince = new HashMap<>();
     private volatile InterestTable table = InterestTable.EMPTY;
     /** Other live nodes' advertised URLs, from their presence keys as last read; the control thread only. */
     private final Map<String, String> advertised = new HashMap<>();
@@ -71,6 +79,7 @@ final class RedisBackplane implements Backplane {
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().daemon().name("conduit-cluster-control").unstarted(r));
 
+    private ClientResources resources;
     private RedisClient client;
     private StatefulRedisConnection<String, String> controlConnection;
     private StatefulRedisConnection<String, byte[]> sendConnection;
@@ -86,6 +95,8 @@ final class RedisBackplane implements Backplane {
     private volatile boolean started;
     /** The epoch of this node's server, recorded in its presence key. */
     private long serverEpoch;
+    /** Every node that has joined, as the control thread last read them (with this one). */
+    private volatile List<BackplaneStatus.Node> nodes = List.of();
 
     RedisBackplane(ClusterConfig config, ClusterTuning tuning) {
         this.config = config;
@@ -97,10 +108,21 @@ final class RedisBackplane implements Backplane {
     @Override
     public void start(BackplaneHost host) {
         serverEpoch = host.epoch();
-        metrics = new ClusterMetrics(host.meterRegistry());
+        metrics = new ClusterMetrics(host.meterRegistry(), System::nanoTime);
         RedisURI uri = RedisURI.create(config.redis());
         uri.setTimeout(tuning.commandTimeout());
-        client = RedisClient.create(uri);
+        // Reconnect within a second of Redis coming back (Lettuce's default backoff grows to 30 s).
+        resources = ClientResources.builder().reconnectDelay(
+                Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS)).build();
+        client = RedisClient.create(resources, uri);
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+                if (started) {
+                    metrics.error("connection to Redis lost"); // Lettuce reconnects on its own
+                }
+            }
+        });
         client.setOptions(ClientOptions.builder().autoReconnect(true)
                 .timeoutOptions(TimeoutOptions.enabled(tuning.commandTimeout())).build());
         try {
@@ -120,7 +142,7 @@ final class RedisBackplane implements Backplane {
                         try {
                             control.execute(() -> resync(node));
                         } catch (java.util.concurrent.RejectedExecutionException e) {
-                            // leaving the cluster
+                            // leaving the cluster: no more re-reads
                         }
                     }
                 }
@@ -131,7 +153,8 @@ final class RedisBackplane implements Backplane {
             close();
             throw new IllegalStateException("cannot join the cluster on " + config.redis() + ": " + e.getMessage(), e);
         }
-        sender = new Sender(self, epoch, tuning, sendConnection.async(), metrics);
+        StatefulRedisConnection<String, byte[]> sending = sendConnection;
+        sender = new Sender(self, epoch, tuning, sending.async(), metrics, System::nanoTime, sending::isOpen);
         moves = new Moves(self, host, control, new Moves.Cluster() {
             @Override
             public @Nullable String nodeOfEpoch(long e) {
@@ -166,7 +189,7 @@ final class RedisBackplane implements Backplane {
         });
         reader = new Reader(self, tuning, readConnection.sync(), host, replyRoutes, metrics, this::noResponders, moves);
         metrics.gauges(() -> table.nodes().size() - (table.nodes().contains(self) ? 1 : 0),
-                () -> table.size() - table.size(self), sender::queuedBytes);
+                () -> table.size() - table.size(self), sender::queuedBytes, sender::lagMillis);
         sender.start();
         reader.start();
         long every = tuning.resyncInterval().toMillis();
@@ -277,6 +300,33 @@ final class RedisBackplane implements Backplane {
         }
     }
 
+    /**
+     * Degraded while any of the backplane's connections to Redis is down (Lettuce is reconnecting)
+     * or a Redis command failed within {@code degradedFor}; the held bytes and lag are the
+     * sender's, the nodes as the control thread last read them. Any thread.
+     */
+    @Override
+    public BackplaneStatus status() {
+        if (!started || sender == null || reader == null) {
+            return new BackplaneStatus(true, "backplane: not started", 0, 0, 0, metrics == null ? 0 : metrics.errors(),
+                    List.of());
+        }
+        String reason = "";
+        boolean open = controlConnection.isOpen() && sendConnection.isOpen() && readConnection.isOpen()
+                && hintConnection.isOpen();
+        if (!open) {
+            reason = "backplane: Redis at " + config.redis() + " is unreachable; cross-node messages are held ("
+                    + sender.queuedBytes() + " bytes)";
+        } else {
+            String error = metrics.recentError(tuning.degradedFor().toNanos());
+            if (error != null) {
+                reason = "backplane: a Redis command failed: " + error;
+            }
+        }
+        return new BackplaneStatus(!reason.isEmpty(), reason, sender.queuedBytes(), sender.lagMillis(),
+                reader.readLagMillis(), metrics.errors(), nodes);
+    }
+
     /** Messages forwarded to {@code node} since start; for tests and views. */
     double forwardedTo(String node) {
         return metrics.forwardedTo(node);
@@ -313,7 +363,7 @@ final class RedisBackplane implements Backplane {
                 moves.tick();
             }
         } catch (RuntimeException e) {
-            metrics.error();
+            metrics.error(e.getMessage());
             log.warn("cluster control: {}", e.getMessage());
         }
     }
@@ -352,7 +402,7 @@ final class RedisBackplane implements Backplane {
             rebuild();
             redis.publish(ClusterKeys.HINTS, self);
         } catch (RuntimeException e) {
-            metrics.error();
+            metrics.error(e.getMessage());
             local.keySet().forEach(dirty::add); // written again whole on the next tick
             log.warn("recording this node's interest failed ({}); retried on the next tick", e.getMessage());
         }
@@ -362,14 +412,31 @@ final class RedisBackplane implements Backplane {
     private void resyncAll() {
         Set<String> members = redis.smembers(ClusterKeys.NODES);
         Map<String, Map<InterestKey, Integer>> fresh = new HashMap<>();
-        for (String node : members) {
-            if (!node.equals(self)) {
-                Map<InterestKey, Integer> interest = read(node);
-                if (interest != null) {
-                    fresh.put(node, interest);
+        List<BackplaneStatus.Node> seen = new java.util.ArrayList<>(members.size());
+        for (String node : new java.util.TreeSet<>(members)) {
+            String presence = redis.get(ClusterKeys.presence(node));
+            int space = presence == null ? -1 : presence.indexOf(' ');
+            seen.add(new BackplaneStatus.Node(node, space < 0 ? "" : presence.substring(space + 1), presence != null,
+                    node.equals(self)));
+            if (node.equals(self)) {
+                continue;
+            }
+            if (presence != null) {
+                absentSince.remove(node);
+                noteAdvertised(node, presence);
+                fresh.put(node, readInterest(node));
+            } else if (remote.containsKey(node)) {
+                // Its presence key is gone: it died, or it expired while Redis was down and the node
+                // has not refreshed it yet. Keep forwarding to it for one presence TTL, so that a
+                // Redis outage longer than the TTL does not cost live nodes their traffic.
+                long since = absentSince.computeIfAbsent(node, n -> System.nanoTime());
+                if (System.nanoTime() - since < tuning.presenceTtl().toNanos()) {
+                    fresh.put(node, remote.get(node));
                 }
             }
         }
+        absentSince.keySet().retainAll(fresh.keySet());
+        nodes = List.copyOf(seen);
         remote.clear();
         remote.putAll(fresh);
         live = Set.copyOf(fresh.keySet());
@@ -391,7 +458,7 @@ final class RedisBackplane implements Backplane {
             }
             rebuild();
         } catch (RuntimeException e) {
-            metrics.error();
+            metrics.error(e.getMessage());
             log.warn("reading node {}'s interest failed ({}); read again on the next tick", node, e.getMessage());
         }
     }
@@ -402,7 +469,12 @@ final class RedisBackplane implements Backplane {
         if (presence == null) {
             return null;
         }
-        // "<epoch> <advertise URL>"; the URL is empty when the node advertises none.
+        noteAdvertised(node, presence);
+        return readInterest(node);
+    }
+
+    /** Notes the URL a node advertises in its presence value, "<epoch> <advertise URL>" (empty: none). */
+    private void noteAdvertised(String node, String presence) {
         int space = presence.indexOf(' ');
         String url = space < 0 ? "" : presence.substring(space + 1).strip();
         if (url.isEmpty()) {
@@ -410,6 +482,10 @@ final class RedisBackplane implements Backplane {
         } else {
             advertised.put(node, url);
         }
+    }
+
+    /** A node's interest as recorded. */
+    private Map<InterestKey, Integer> readInterest(String node) {
         Map<InterestKey, Integer> interest = new HashMap<>();
         redis.hgetall(ClusterKeys.interest(node)).forEach((field, count) -> {
             InterestKey key = InterestKey.parse(field);
@@ -459,6 +535,9 @@ final class RedisBackplane implements Backplane {
         }
         if (client != null) {
             client.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        if (resources != null) {
+            resources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
         }
         log.info("cluster node {} left", self);
     }

@@ -10,6 +10,8 @@ import dev.conduit.server.spi.BackplaneProvider;
  * {@link ClusterConfig#redis()}. Applications do not call it; they add the module and the setting.
  */
 public final class RedisBackplaneProvider implements BackplaneProvider {
+    /** The bounds and periods of the backplanes made from now on; tests shorten them, and set them back. */
+    static volatile ClusterTuning tuning = ClusterTuning.DEFAULT;
 
     /** For the service loader. */
     public RedisBackplaneProvider() {
@@ -17,6 +19,6 @@ public final class RedisBackplaneProvider implements BackplaneProvider {
 
     @Override
     public Backplane create(ClusterConfig config) {
-        return new RedisBackplane(config, ClusterTuning.DEFAULT);
+        return new RedisBackplane(config, tuning);
     }
 }

@@ -9,9 +9,13 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,11 +27,20 @@ import org.slf4j.LoggerFactory;
  * flight, and one that failed is sent again (with the same sequence number, which lets the reader
  * drop a copy that did land) before anything after it: per target node, entries land in the order
  * the messages were offered.
+ *
+ * <p>While Redis is unreachable the entry in flight is retried (with backoff, and only once the
+ * connection is open again, so that retries do not pile up in Lettuce's own buffer) and the queue
+ * holds everything behind it, up to {@code maxQueuedBytes}: none of it is dropped, and all of it
+ * lands in order once Redis is back. Past the bound a message is not queued; its subject is
+ * counted for its target ({@link Losses}), and a marker queued at the first such loss makes the
+ * sender, when it reaches the marker, send that node a lost record per subject, after the messages
+ * queued before the loss. The receiving node turns them into GAPs.
  */
 final class Sender {
     private static final Logger log = LoggerFactory.getLogger(Sender.class);
 
-    private record Outgoing(String node, Batch.Item item, int bytes) {
+    /** A record for a node, queued at {@code atNanos}; a null item is a marker: take the node's losses here. */
+    private record Outgoing(String node, Batch.@Nullable Item item, int bytes, long atNanos) {
     }
 
     private final String self;
@@ -39,16 +52,28 @@ final class Sender {
     private final AtomicLong queuedBytes = new AtomicLong();
     /** Sequence of the last batch sent to each node; the sender thread only. */
     private final Map<String, Long> seqs = new HashMap<>();
+    /** What could not be queued, per target node. */
+    private final Map<String, Losses> losses = new ConcurrentHashMap<>();
+    private final LongSupplier nanos;
+    private final BooleanSupplier connected;
+    /** When the oldest record of the round in flight was queued; -1 when none is in flight. Written by the sender thread. */
+    private volatile long inFlightSince = -1;
     private final Thread thread;
     private volatile boolean running = true;
 
+    /**
+     * @param nanos     the clock ({@link System#nanoTime} outside tests) for the lag
+     * @param connected whether the send connection is open now; a failed entry is sent again only then
+     */
     Sender(String self, long epoch, ClusterTuning tuning, RedisAsyncCommands<String, byte[]> redis,
-           ClusterMetrics metrics) {
+           ClusterMetrics metrics, LongSupplier nanos, BooleanSupplier connected) {
         this.self = self;
         this.epoch = epoch;
         this.tuning = tuning;
         this.redis = redis;
         this.metrics = metrics;
+        this.nanos = nanos;
+        this.connected = connected;
         this.thread = Thread.ofPlatform().daemon().name("conduit-cluster-send").unstarted(this::run);
     }
 
@@ -59,16 +84,36 @@ final class Sender {
     /**
      * Queues a record for a node; any thread, never blocks.
      *
-     * @return false if the queue is at its bound (the record is not sent; the caller counts it)
+     * @return false if the queue is at its bound: the record is not sent (the caller counts it in
+     *     {@code conduit.cluster.dropped}); a message's subject is counted for that node, which is
+     *     told (a lost record) once the sender gets there
      */
     boolean offer(String node, Batch.Item item) {
         int bytes = 64 + item.body().encodedLength();
         if (queuedBytes.addAndGet(bytes) > tuning.maxQueuedBytes()) {
             queuedBytes.addAndGet(-bytes);
+            if (item.kind() == Batch.MESSAGE
+                    && losses.computeIfAbsent(node, n -> new Losses(tuning.maxLostSubjects())).add(item.body().subject())) {
+                // One marker per node at a time, outside the bound: where the losses are taken.
+                queue.add(new Outgoing(node, null, 0, nanos.getAsLong()));
+            }
             return false;
         }
-        queue.add(new Outgoing(node, item, bytes));
+        queue.add(new Outgoing(node, item, bytes, nanos.getAsLong()));
         return true;
+    }
+
+    /** Age in milliseconds of the oldest record queued and not yet landed in Redis; 0 if none. */
+    long lagMillis() {
+        long since = inFlightSince;
+        if (since < 0) {
+            Outgoing head = queue.peek();
+            if (head == null) {
+                return 0;
+            }
+            since = head.atNanos();
+        }
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong() - since));
     }
 
     /** Bytes waiting to be sent. */
@@ -96,6 +141,7 @@ final class Sender {
                     continue;
                 }
                 taken.add(first);
+                inFlightSince = first.atNanos();
                 int bytes = first.bytes();
                 while (taken.size() < tuning.maxBatchMessages() && bytes < tuning.maxBatchBytes()) {
                     Outgoing next = queue.poll();
@@ -109,6 +155,7 @@ final class Sender {
                     send(taken);
                 } finally {
                     queuedBytes.addAndGet(-bytes); // sent, or counted as dropped below
+                    inFlightSince = -1;
                 }
                 taken.clear();
             } catch (InterruptedException e) {
@@ -129,9 +176,24 @@ final class Sender {
     /** One batch per target node, all sent at once, each until it lands (or the sender stops). */
     private void send(List<Outgoing> taken) throws InterruptedException {
         Map<String, Batch> batches = new LinkedHashMap<>();
+        Map<String, Integer> messages = new HashMap<>();
         for (Outgoing o : taken) {
-            batches.computeIfAbsent(o.node(), n -> new Batch()).add(o.item());
+            Batch batch = batches.computeIfAbsent(o.node(), n -> new Batch());
+            Batch.Item item = o.item();
+            if (item == null) {
+                Losses lost = losses.get(o.node());
+                List<Batch.Item> records = lost == null ? List.of() : lost.take();
+                records.forEach(batch::add);
+                if (!records.isEmpty()) {
+                    log.warn("the send queue to node {} was full: telling it that {} messages were not forwarded",
+                            o.node(), records.stream().mapToLong(Batch.Item::count).sum());
+                }
+            } else {
+                batch.add(item);
+                messages.merge(o.node(), 1, Integer::sum);
+            }
         }
+        batches.values().removeIf(b -> b.count() == 0);
         Map<String, Map<String, byte[]>> entries = new LinkedHashMap<>();
         batches.forEach((node, batch) -> {
             long seq = seqs.merge(node, 1L, Long::sum);
@@ -150,22 +212,27 @@ final class Sender {
             for (Map.Entry<String, RedisFuture<String>> f : futures.entrySet()) {
                 try {
                     f.getValue().get(tuning.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                    metrics.sent(f.getKey(), batches.get(f.getKey()).count());
+                    metrics.sent(f.getKey(), messages.getOrDefault(f.getKey(), 0));
                     entries.remove(f.getKey());
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                    metrics.error();
+                    metrics.error(e.getMessage());
                     log.warn("XADD to node {} failed ({}); sending it again", f.getKey(), e.getMessage());
                 }
             }
             if (!entries.isEmpty()) {
                 if (!running) {
-                    int lost = entries.keySet().stream().mapToInt(n -> batches.get(n).count()).sum();
+                    int lost = entries.keySet().stream().mapToInt(n -> messages.getOrDefault(n, 0)).sum();
                     metrics.dropped(lost);
                     log.warn("cluster sender stopping: {} messages to {} not sent", lost, entries.keySet());
                     return;
                 }
-                Thread.sleep(backoff); // Redis is unreachable: hold the batch (and the queue behind it) and retry
+                // Redis is unreachable: hold the batch (and the queue behind it) and retry once the
+                // connection is open again (Lettuce reconnects on its own).
+                Thread.sleep(backoff);
                 backoff = Math.min(2_000, backoff * 2);
+                while (!connected.getAsBoolean() && running) {
+                    Thread.sleep(Math.min(backoff, 100));
+                }
             }
         }
     }

@@ -21,10 +21,12 @@ class BatchTest {
         batch.add(new Batch.Item(Batch.MESSAGE, plain, false, false, Set.of()));
         batch.add(new Batch.Item(Batch.MESSAGE, request, true, true, Set.of("workers", "audit")));
         batch.add(Batch.Item.noResponders("_INBOX.abc.8"));
+        batch.add(Batch.Item.lost("orders.us", 42));
+        batch.add(Batch.Item.lost(null, 7_000_000_000L));
 
         List<Batch.Item> read = Batch.read(batch.toBytes());
 
-        assertThat(read).hasSize(3);
+        assertThat(read).hasSize(5);
         assertThat(read.get(0).body()).isEqualTo(plain);
         assertThat(read.get(0).request()).isFalse();
         assertThat(read.get(0).groups()).isEmpty();
@@ -34,6 +36,26 @@ class BatchTest {
         assertThat(read.get(1).groups()).containsExactlyInAnyOrder("workers", "audit");
         assertThat(read.get(2).kind()).isEqualTo(Batch.NO_RESPONDERS);
         assertThat(read.get(2).body().subject()).isEqualTo("_INBOX.abc.8");
+        assertThat(read.get(3).kind()).isEqualTo(Batch.LOST);
+        assertThat(read.get(3).lostSubject()).isEqualTo("orders.us");
+        assertThat(read.get(3).count()).isEqualTo(42);
+        assertThat(read.get(4).kind()).isEqualTo(Batch.LOST);
+        assertThat(read.get(4).lostSubject()).isNull();
+        assertThat(read.get(4).count()).isEqualTo(7_000_000_000L);
+    }
+
+    @Test
+    void aLostRecordTruncatedOrWithoutACountIsRefused() {
+        Batch batch = new Batch();
+        batch.add(Batch.Item.lost("a.b", 3));
+        byte[] whole = batch.toBytes();
+        for (int n = 0; n < whole.length; n++) {
+            byte[] cut = Arrays.copyOf(whole, n);
+            assertThatThrownBy(() -> Batch.read(cut)).isInstanceOf(IllegalArgumentException.class);
+        }
+        byte[] zero = whole.clone();
+        java.nio.ByteBuffer.wrap(zero, zero.length - 8, 8).putLong(0);
+        assertThatThrownBy(() -> Batch.read(zero)).hasMessageContaining("lost count 0");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.conduit.cluster;
 import static org.awaitility.Awaitility.await;
 
 import dev.conduit.client.Client;
+import dev.conduit.client.ClientListener;
 import dev.conduit.client.ClientOptions;
 import dev.conduit.server.ClusterConfig;
 import dev.conduit.server.Server;
@@ -20,8 +21,13 @@ final class ClusterNodes implements AutoCloseable {
     private final List<Client> clients = new ArrayList<>();
 
     ClusterNodes(RedisProcess redis, int nodes) {
+        this(redis, nodes, false);
+    }
+
+    /** With {@code http}, each node also answers HTTP ({@code /readyz}) on a free port. */
+    ClusterNodes(RedisProcess redis, int nodes, boolean http) {
         for (int i = 1; i <= nodes; i++) {
-            servers.add(Server.create(ServerConfig.builder().port(0).httpPort(-1)
+            servers.add(Server.create(ServerConfig.builder().port(0).httpPort(http ? 0 : -1)
                     .cluster(new ClusterConfig(URI.create(redis.uri()), "n" + i, null)).build()).start());
         }
     }
@@ -33,8 +39,14 @@ final class ClusterNodes implements AutoCloseable {
 
     /** A new in-process client of node {@code i}. */
     Client client(int i) {
+        return client(i, new ClientListener() {
+        });
+    }
+
+    /** A new in-process client of node {@code i} that tells {@code listener} what happens to it. */
+    Client client(int i, ClientListener listener) {
         // A short drain: the tests wait for what they need before closing.
-        Client c = Client.connect(ClientOptions.builder().drainTimeout(Duration.ofSeconds(1)).build(),
+        Client c = Client.connect(ClientOptions.builder().drainTimeout(Duration.ofSeconds(1)).listener(listener).build(),
                 node(i).localConnector());
         clients.add(c);
         return c;
@@ -49,6 +61,17 @@ final class ClusterNodes implements AutoCloseable {
     double counter(int node, String name) {
         Counter c = node(node).meterRegistry().find(name).counter();
         return c == null ? 0 : c.count();
+    }
+
+    /** Node {@code i}'s {@code /readyz}: "status body". */
+    String readyz(int i) throws java.io.IOException, InterruptedException {
+        java.net.InetSocketAddress a = node(i).httpAddress();
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + a.getPort() + "/readyz")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() + " " + r.body().trim();
+        }
     }
 
     double gauge(int node, String name) {

@@ -19,7 +19,7 @@ import java.util.stream.Stream;
 
 /**
  * A real {@code redis-server} (the Debian package; .ci/run installs it) on a free port of
- * 127.0.0.1, with no persistence, in a temporary folder; killed and removed by {@link #close}. No
+ * 127.0.0.1, with no persistence (or an fsynced append-only file, {@link #start(boolean)}), in a temporary folder; killed and removed by {@link #close}. No
  * mocks: the cluster's tests run against Redis itself.
  *
  * <p>Without redis-server on PATH the tests are skipped, except in CI ({@code CI} or {@code
@@ -30,17 +30,24 @@ final class RedisProcess implements AutoCloseable {
     private Process process;
     private final Path dir;
     private final int port;
+    /** Whether every write goes to an append-only file first (fsync each), so that a killed Redis comes back whole. */
+    private final boolean persistent;
 
-    private RedisProcess(Path bin, Path dir, int port) throws IOException {
+    private RedisProcess(Path bin, Path dir, int port, boolean persistent) throws IOException {
         this.bin = bin;
         this.dir = dir;
         this.port = port;
+        this.persistent = persistent;
         this.process = launch();
     }
 
     private Process launch() throws IOException {
-        return new ProcessBuilder(List.of(bin.toString(), "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString()))
+        List<String> persistence = persistent ? List.of("--appendonly", "yes", "--appendfsync", "always")
+                : List.of("--appendonly", "no");
+        List<String> command = new java.util.ArrayList<>(List.of(bin.toString(), "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--dir", dir.toString()));
+        command.addAll(persistence);
+        return new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile()))
                 .start();
     }
@@ -53,6 +60,18 @@ final class RedisProcess implements AutoCloseable {
         await().atMost(Duration.ofSeconds(10)).until(this::accepting);
     }
 
+    /** Kills it, as a crash would (SIGKILL); {@link #startAgain} brings it back on the same port. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /** Starts it again on the same port and folder (with what it persisted, if it is persistent). */
+    void startAgain() throws IOException {
+        process = launch();
+        await().atMost(Duration.ofSeconds(10)).until(this::accepting);
+    }
+
     /** redis-server on PATH, if there is one. */
     static Optional<Path> binary() {
         return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
@@ -61,6 +80,14 @@ final class RedisProcess implements AutoCloseable {
 
     /** Starts one, or skips the test when there is none and this is not CI. */
     static RedisProcess start() throws IOException {
+        return start(false);
+    }
+
+    /**
+     * Starts one, with every write fsynced to an append-only file if {@code persistent}, or skips
+     * the test as {@link #start()} does.
+     */
+    static RedisProcess start(boolean persistent) throws IOException {
         Optional<Path> bin = binary();
         boolean ci = System.getenv("CI") != null || System.getenv("CI_REQUIRE_REDIS") != null;
         if (bin.isEmpty() && ci) {
@@ -72,7 +99,7 @@ final class RedisProcess implements AutoCloseable {
             port = s.getLocalPort();
         }
         Path dir = Files.createTempDirectory("conduit-redis");
-        RedisProcess redis = new RedisProcess(bin.get(), dir, port);
+        RedisProcess redis = new RedisProcess(bin.get(), dir, port, persistent);
         try {
             await().atMost(Duration.ofSeconds(10)).until(redis::accepting);
         } catch (RuntimeException e) {

@@ -101,4 +101,9 @@ final class ClusterHost implements BackplaneHost {
     public void noRespondersRemote(String replySubject) {
         server.noRespondersRemote(replySubject);
     }
+
+    @Override
+    public int gapRemote(@Nullable String subject, long count) {
+        return server.gapRemote(subject, count);
+    }
 }

@@ -614,6 +614,46 @@ final class RoutingServer implements Server {
         }
     }
 
+    /**
+     * Another node could not forward {@code count} messages on {@code subject} here (see {@link
+     * dev.conduit.server.spi.BackplaneHost#gapRemote}): each local subscription that would have
+     * received them gets a GAP; queue-group members are not told (one of them at most would have
+     * had each message). On the backplane's thread.
+     */
+    int gapRemote(@org.jspecify.annotations.Nullable String subject, long count) {
+        List<ServerSubscription> targets = new java.util.ArrayList<>();
+        if (subject == null) {
+            for (ServerSession s : sessions.values()) {
+                for (ServerSubscription sub : s.subscriptions.values()) {
+                    if (!dev.conduit.server.spi.Permissions.isSystem(sub.pattern)
+                            && !sub.pattern.startsWith(ServerSession.INBOXES)) {
+                        targets.add(sub);
+                    }
+                }
+            }
+        } else {
+            index.match(subject, targets);
+        }
+        String matched = subject == null ? "" : subject;
+        boolean system = dev.conduit.server.spi.Permissions.isSystem(matched);
+        boolean inbox = matched.startsWith(ServerSession.INBOXES);
+        int told = 0;
+        for (ServerSubscription target : targets) {
+            if (target.group != null || (system && !dev.conduit.server.spi.Permissions.isSystem(target.pattern))
+                    || (inbox && !target.session.mayReceive(matched))) {
+                continue;
+            }
+            target.session.outbound.gap(target, count);
+            told++;
+        }
+        return told;
+    }
+
+    /** The cluster backplane's health and nodes; null for a server without a {@code cluster} setting. */
+    dev.conduit.server.spi.@org.jspecify.annotations.Nullable BackplaneStatus backplaneStatus() {
+        return backplane == null ? null : backplane.status();
+    }
+
     /** A local subscription was added or removed: the cluster learns of it ($SYS ones stay on this node). */
     void interestChanged(ServerSubscription sub, boolean added) {
         if (backplane == null || dev.conduit.server.spi.Permissions.isSystem(sub.pattern)) {

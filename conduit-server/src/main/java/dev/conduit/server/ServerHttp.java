@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * What the server's HTTP port answers besides the WebSocket endpoint: {@code /metrics} (Prometheus
  * text format 0.0.4, to the principals the dashboard serves: see {@link MetricsAccess}), {@code /healthz} (200 while the process runs), {@code /readyz} (200 while
- * accepting connections, 503 while starting or stopping), the dashboard at {@code /} with its
+ * accepting connections, 503 while starting or stopping, or while a cluster backplane is degraded), the dashboard at {@code /} with its
  * assets, the browser client at {@code /client/conduit.js} and the chat example at {@code
  * /examples/chat.html}.
  *
@@ -116,13 +116,29 @@ final class ServerHttp implements HttpService {
         }
         return switch (call.path()) {
             case "/healthz" -> plain(200, "ok\n");
-            case "/readyz" -> server.accepting() ? plain(200, "ready\n") : plain(503, "not accepting connections\n");
+            case "/readyz" -> readyz();
             case "/metrics" -> {
                 HttpReply refused = metricsAccess.check(call);
                 yield refused != null ? refused : metrics();
             }
             default -> file(call);
         };
+    }
+
+    /**
+     * 200 while accepting connections and, in a cluster, while the backplane is healthy; 503 while
+     * starting or stopping, and while the backplane is degraded (Redis unreachable: local traffic
+     * goes on, cross-node traffic is held), with the reason in the body (docs/cluster.md).
+     */
+    private HttpReply readyz() {
+        if (!server.accepting()) {
+            return plain(503, "not accepting connections\n");
+        }
+        dev.conduit.server.spi.BackplaneStatus cluster = server.backplaneStatus();
+        if (cluster != null && cluster.degraded()) {
+            return plain(503, "degraded: " + cluster.reason() + "\n");
+        }
+        return plain(200, "ready\n");
     }
 
     private HttpReply metrics() {

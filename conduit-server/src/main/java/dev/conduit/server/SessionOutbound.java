@@ -212,6 +212,23 @@ final class SessionOutbound {
         });
     }
 
+    /**
+     * Tells {@code sub} that {@code count} messages meant for it were lost before they reached this
+     * server (another node of the cluster could not forward them); any thread. A GAP, after the
+     * one for what the subscription itself dropped, if anything.
+     */
+    void gap(ServerSubscription sub, long count) {
+        if (session.state() == ServerSession.State.CLOSED) {
+            return;
+        }
+        writer.execute(() -> {
+            writer.check();
+            if (!closed && !sub.ended) {
+                sendSequenced(new Frame.Gap(sub.id, count + sub.takeDropped()));
+            }
+        });
+    }
+
     /** Numbers, buffers and (when attached) sends a sequenced frame; in the writer. */
     void sendSequenced(Frame frame) {
         writer.check();

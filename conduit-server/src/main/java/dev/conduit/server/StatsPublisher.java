@@ -295,12 +295,34 @@ final class StatsPublisher {
             row.put("errors", i.stats().errorCount());
         }
 
+        cluster(root);
+
         ArrayNode errors = root.putArray("errors");
         for (RecentErrors.Entry e : metrics.recentErrors().latest()) {
             errors.addObject().put("time", e.timeMillis()).put("peer", e.peer()).put("code", e.code())
                     .put("name", e.name()).put("message", e.message());
         }
         return root;
+    }
+
+    /** The cluster's health and nodes (docs/cluster.md); nothing for a server without a cluster setting. */
+    private void cluster(ObjectNode root) {
+        dev.conduit.server.spi.BackplaneStatus status = server.backplaneStatus();
+        if (status == null) {
+            return;
+        }
+        ObjectNode cluster = root.putObject("cluster");
+        cluster.put("degraded", status.degraded());
+        cluster.put("reason", status.reason());
+        cluster.put("heldBytes", status.heldBytes());
+        cluster.put("lagMillis", status.lagMillis());
+        cluster.put("readLagMillis", status.readLagMillis());
+        cluster.put("errors", status.errors());
+        ArrayNode nodes = cluster.putArray("nodes");
+        for (dev.conduit.server.spi.BackplaneStatus.Node n : status.nodes()) {
+            nodes.addObject().put("id", n.id()).put("advertise", n.advertise()).put("alive", n.alive())
+                    .put("self", n.self());
+        }
     }
 
     /** Percentiles, or nulls when nothing was measured: a 0 would claim a latency that was not seen. */

@@ -92,6 +92,7 @@ class StatsSnapshotTest {
                 assertThat(row.has("pendingBytes")).isTrue();
             }
             assertThat(rows.findValues("subscriptions")).extracting(JsonNode::asInt).containsExactlyInAnyOrder(0, 1);
+            assertThat(s.has("cluster")).as("a server without a cluster setting has no cluster object").isFalse();
 
             JsonNode quiet = snapshotAfter(SECOND);
             assertThat(quiet.at("/messages/in").asLong()).isEqualTo(40);

@@ -91,6 +91,13 @@ public interface Backplane extends AutoCloseable {
     }
 
     /**
+     * How the backplane is doing now (docs/cluster.md, "Redis faults"): whether it is degraded,
+     * what it holds for other nodes and how old that is, its errors, and the nodes it knows. Any
+     * thread; does not block (it reads what the backplane's own threads last saw).
+     */
+    BackplaneStatus status();
+
+    /**
      * What {@link #forward} did with a message.
      *
      * @param remoteInterest  whether at least one other node was sent the message

@@ -115,4 +115,16 @@ public interface BackplaneHost {
      * {@code replySubject} (the requester's inbox) get NO_RESPONDERS.
      */
     void noRespondersRemote(String replySubject);
+
+    /**
+     * Another node could not forward {@code count} messages on {@code subject} to this node (its
+     * queue for this node was at its bound while the engine was unreachable): each local
+     * subscription that would have received them, queue-group members aside, is told with a GAP
+     * of {@code count}, as for messages a slow consumer dropped. {@code subject} null means the
+     * subjects are unknown (the sender's record of them was full): every local subscription that
+     * is not on {@code $SYS} or an inbox is told.
+     *
+     * @return how many local subscriptions were told
+     */
+    int gapRemote(@Nullable String subject, long count);
 }

@@ -134,6 +134,7 @@ function render(s) {
     setText('sample-step', s.topSubjectsSampleStep > 1 ? `sampled 1 in ${s.topSubjectsSampleStep}` : '');
 
     renderErrors($('errors'), $('errors-empty'), s.errors, true);
+    renderCluster(s.cluster);
 
     const sessions = $('sessions').tBodies[0];
     sessions.replaceChildren();
@@ -163,6 +164,28 @@ function render(s) {
     }
     setText('sessions-shown', s.sessionList.total > s.sessionList.shown
         ? `the ${s.sessionList.shown} busiest of ${s.sessionList.total}` : `${s.sessionList.total} in all`);
+}
+
+/** A cluster node's health and the nodes it knows; the panel stays hidden on a single server. */
+function renderCluster(c) {
+    $('cluster').hidden = !c;
+    if (!c) return;
+    const health = $('cluster-health');
+    health.textContent = c.degraded ? 'degraded' : 'healthy';
+    health.className = c.degraded ? 'pill disconnected' : 'pill connected';
+    setText('cluster-reason', c.degraded ? `${c.reason} ·` : '');
+    setText('cluster-held', bytes(c.heldBytes));
+    setText('cluster-lag', `${c.lagMillis} ms`);
+    setText('cluster-read-lag', `${c.readLagMillis} ms`);
+    setText('cluster-errors', compact(c.errors));
+    const rows = $('cluster-nodes').tBodies[0];
+    rows.replaceChildren();
+    for (const n of c.nodes) {
+        const row = rows.insertRow();
+        cell(row, n.self ? `${n.id} (this node)` : n.id, 'mono');
+        cell(row, n.advertise || '-', 'mono');
+        cell(row, n.alive ? 'alive' : 'gone');
+    }
 }
 
 /** The server's last 15 minutes into the chart, so that a page opened now shows the recent past. */
