@@ -2,17 +2,19 @@
 # Sessions moving between cluster nodes (docs/cluster.md), with the `conduit` launcher and one
 # redis-server, all on 127.0.0.1:
 #  1. rolling restart: a 'conduit sub --check-seq' on node 1 and a 'conduit pub --seq' on node 2,
-#     each knowing all three nodes; every node is stopped with SIGTERM and started again in turn
-#     while the stream runs (one restart every STEP seconds); prints the subscriber's verdict.
+#     each knowing all three nodes, RATE messages a second; every node is stopped with SIGTERM and
+#     started again in turn while the stream runs (one restart every STEP seconds); prints the
+#     subscriber's verdict.
 #  2. kill -9: a subscriber on node 3, node 3 killed; the subscriber resumes elsewhere and is told
 #     its session was lost (durable sessions are not built), then subscribes again.
 # Needs redis-server and ./conduit's jar (./mvnw -pl conduit-cli -am package -DskipTests).
-# Usage: bench/cluster-moves.sh [MESSAGES] [STEP_SECONDS]
+# Usage: bench/cluster-moves.sh [MESSAGES] [STEP_SECONDS] [RATE]   (defaults: a 60 s stream)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
-n="${1:-2000000}"
-step="${2:-15}"
+n="${1:-1200000}"
+step="${2:-8}"
+rate="${3:-20000}"
 dir="$(mktemp -d)"
 pids=()
 cleanup() { for p in "${pids[@]}" "${node[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
@@ -33,12 +35,12 @@ for i in 0 1 2; do start_node "$i"; done
 url() { echo "tcp://127.0.0.1:${ports[$1]}"; }
 all="$(url 0),$(url 1),$(url 2)"
 
-echo "1. rolling restart: $n messages from node 2 to a subscriber on node 1, one node restarted every ${step}s"
+echo "1. rolling restart: $n messages ($rate/s) from node 2 to a subscriber on node 1, one node restarted every ${step}s"
 ./conduit sub --server "$(url 0),$(url 1),$(url 2)" --check-seq --count "$n" 'move.>' >"$dir/sub.log" 2>&1 &
 sub=$!
 sleep 3 # the subscription's interest reaches the other nodes through Redis
 begin=$(date +%s)
-./conduit pub --server "$(url 1),$(url 2),$(url 0)" --seq --count "$n" move.seq >"$dir/pub.log" 2>&1 &
+./conduit pub --server "$(url 1),$(url 2),$(url 0)" --seq --rate "$rate" --count "$n" move.seq >"$dir/pub.log" 2>&1 &
 pub=$!
 for i in 0 1 2; do
   sleep "$step"
