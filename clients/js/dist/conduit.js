@@ -1552,7 +1552,7 @@ var Session = class {
   }
   /** Whether the WELCOME resumes this session. @param {{ resumed: boolean, sessionId: string, epoch: bigint }} w */
   resumes(w) {
-    return w.resumed && this.id !== null && this.id === w.sessionId && this.epoch === w.epoch;
+    return w.resumed && this.id !== null && this.id === w.sessionId;
   }
   /** Starts counting a new session from WELCOME. @param {string} id @param {bigint} epoch */
   begin(id, epoch) {
