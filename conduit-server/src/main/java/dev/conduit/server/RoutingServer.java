@@ -369,90 +369,21 @@ final class RoutingServer implements Server {
     }
 
     /**
-     * A HELLO whose resume token another node of the cluster issued, for a session not held here:
-     * the backplane's claim of that session, or null (no cluster, or not such a token).
+     * Registers a session that moved here from another node, with its subscriptions (in the index,
+     * and in the cluster's interest); under the routing lock's write side ({@link SessionMoves}).
      */
-    java.util.concurrent.@org.jspecify.annotations.Nullable CompletableFuture<dev.conduit.server.spi.Backplane.Moved> claimElsewhere(
-            Frame.Hello hello, dev.conduit.server.spi.Principal principal) {
-        if (backplane == null || hello.resumeToken().length == 0) {
-            return null;
+    void installMoved(ServerSession s) {
+        sessions.put(s.id, s);
+        for (ServerSubscription sub : s.subscriptions.values()) {
+            index.add(sub);
+            systemSubscriptions(sub.pattern, 1);
+            interestChanged(sub, true);
         }
-        ResumeToken token;
-        try {
-            token = ResumeToken.decode(hello.resumeToken());
-        } catch (ProtocolException e) {
-            return null; // refused as malformed by openSession
-        }
-        if (token.epoch() == epoch || sessions.containsKey(token.sessionId())) {
-            return null;
-        }
-        return backplane.claim(token, principal.name());
     }
 
-    /**
-     * The session of {@code hello} moved here from another node (SessionMoves): installs it from
-     * its state, sends WELCOME (RESUMED) with the replay, then what was held for it. If it cannot
-     * be resumed, opens a new session after a 410 saying why, as {@link #openSession} does. On the
-     * connection's thread.
-     */
-    ServerSession openMoved(ServerConnection c, Frame.Hello hello, int version, dev.conduit.server.spi.Principal principal,
-                            dev.conduit.server.spi.Backplane.Moved moved) {
-        SessionMoves m = java.util.Objects.requireNonNull(moves, "moves");
-        SessionState st;
-        ResumeToken token;
-        try {
-            st = SessionState.decode(moved.state(), config.limits());
-            token = ResumeToken.decode(hello.resumeToken());
-        } catch (IllegalArgumentException | ProtocolException e) {
-            moved.installed().run();
-            log.warn("{}: the state of the session that moved here could not be read: {}", c, e.getMessage());
-            return openSession(c, hello, version, principal, "its state could not be read on this server");
-        }
-        if (!st.principal().equals(principal.name())) {
-            moved.installed().run();
-            return openSession(c, hello, version, principal, "the session belongs to another principal");
-        }
-        ServerSession s;
-        String refusal;
-        m.routeLock.writeLock().lock(); // nothing is routed to it until what was held is handed over
-        try {
-            SessionMoves.Hold hold = m.take(st.id());
-            s = new ServerSession(this, st, c, token);
-            s.access(authentication.accessFor(principal), principal);
-            if (hold != null) {
-                hold.dropped().forEach((id, n) -> {
-                    ServerSubscription sub = s.subscriptions.get(id);
-                    if (sub != null) {
-                        sub.droppedWhileMoving(n);
-                    }
-                });
-            }
-            sessions.put(s.id, s);
-            for (ServerSubscription sub : s.subscriptions.values()) {
-                index.add(sub);
-                systemSubscriptions(sub.pattern, 1);
-                interestChanged(sub, true);
-            }
-            refusal = s.resumeMoved(c, hello.resumeLastReceived(), version, principal);
-            if (refusal == null && hold != null) {
-                for (Object[] item : hold.items()) {
-                    ServerSubscription sub = s.subscriptions.get((Integer) item[0]);
-                    if (sub != null) {
-                        s.outbound.deliver(sub, (MessageBody) item[1], null, true, -1);
-                    }
-                }
-            }
-        } finally {
-            m.routeLock.writeLock().unlock();
-        }
-        moved.installed().run();
-        if (refusal != null) {
-            s.end("resume refused: " + refusal);
-            return openSession(c, hello, version, principal, refusal);
-        }
-        metrics.sessionResumed();
-        log.info("{} moved here from another node of the cluster", s);
-        return s;
+    /** The link to the other nodes; null for a single server. */
+    dev.conduit.server.spi.@org.jspecify.annotations.Nullable Backplane backplane() {
+        return backplane;
     }
 
     /** Whether sessions move to other nodes of the cluster (a server with a backplane). */

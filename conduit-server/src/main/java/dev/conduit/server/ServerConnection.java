@@ -232,7 +232,8 @@ final class ServerConnection implements FrameHandler {
             return;
         }
         dev.conduit.server.spi.Principal principal = auth.principal();
-        var claim = server.claimElsewhere(hello, principal);
+        SessionMoves moves = server.moves();
+        var claim = moves == null ? null : moves.claimElsewhere(hello, principal);
         if (claim != null) {
             // The session is on another node of the cluster: it moves here (SessionMoves) while
             // reading waits, then the handshake goes on here, as after a plug-in's answer.
@@ -266,7 +267,8 @@ final class ServerConnection implements FrameHandler {
                         @org.jspecify.annotations.Nullable String elsewhere) {
         // Attached first, so that frames the session sends (WELCOME, then any replay) are not refused.
         state = State.ATTACHED;
-        ServerSession s = moved != null ? server.openMoved(this, hello, version, principal, moved)
+        SessionMoves moves = server.moves();
+        ServerSession s = moved != null && moves != null ? moves.openMoved(this, hello, version, principal, moved)
                 : server.openSession(this, hello, version, principal, server.movesSessions() ? elsewhere : null);
         if (s == null) {
             state = State.CLOSED;

@@ -36,6 +36,11 @@ import org.slf4j.LoggerFactory;
  * end, which this class decides under inLock and hands over in that order). Routing under a
  * publisher's inLock only hands tasks to other sessions' writers, so no lock is held across
  * sessions.
+ *
+ * <p>Past 600 lines because every change of attachment (new, resumed, detached, moved to or from
+ * another node of a cluster, ended, revoked, expired) is decided here under the one {@link #inLock},
+ * with the tokens and the expiry it guards; the parts that stand alone live in SessionInbound,
+ * SessionOutbound, SessionCredit and SessionMoves.
  */
 final class ServerSession {
     private static final Logger log = LoggerFactory.getLogger(ServerSession.class);
@@ -399,17 +404,6 @@ final class ServerSession {
             log.debug("{} moved away", this);
         });
         return taken;
-    }
-
-    /** The subscriptions a claiming server must hold messages for while the session moves: plain, not $SYS. */
-    List<SessionState.Sub> plainSubscriptions() {
-        List<SessionState.Sub> subs = new ArrayList<>();
-        for (ServerSubscription sub : subscriptions.values()) {
-            if (sub.queueGroup() == null && !dev.conduit.server.spi.Permissions.isSystem(sub.pattern)) {
-                subs.add(new SessionState.Sub(sub.id, sub.pattern, null, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of()));
-            }
-        }
-        return subs;
     }
 
     private Frame.Welcome welcome(int version, boolean resumed) {

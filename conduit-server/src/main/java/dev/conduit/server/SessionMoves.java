@@ -1,6 +1,8 @@
 package dev.conduit.server;
 
+import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.MessageBody;
+import dev.conduit.protocol.ProtocolException;
 import dev.conduit.protocol.ResumeToken;
 import dev.conduit.protocol.Subjects;
 import dev.conduit.server.spi.BackplaneHost.SessionOffer;
@@ -28,6 +30,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Threads: any. Holds are guarded by their own monitor.
  */
 final class SessionMoves {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SessionMoves.class);
     /** Read-held while a local publish is routed and forwarded; write-held to change the cut. */
     final ReentrantReadWriteLock routeLock = new ReentrantReadWriteLock();
     /** Messages held for sessions moving here, by session id. */
@@ -119,9 +122,86 @@ final class SessionMoves {
         holds.remove(sessionId);
     }
 
-    /** Takes what was held for a session that arrived; under the write lock. */
-    @Nullable Hold take(String sessionId) {
-        return holds.remove(sessionId);
+    /**
+     * A HELLO whose resume token another node of the cluster issued, for a session not held here:
+     * the backplane's claim of that session, or null (no cluster, or not such a token).
+     */
+    java.util.concurrent.@org.jspecify.annotations.Nullable CompletableFuture<dev.conduit.server.spi.Backplane.Moved> claimElsewhere(
+            Frame.Hello hello, dev.conduit.server.spi.Principal principal) {
+        dev.conduit.server.spi.Backplane backplane = server.backplane();
+        if (backplane == null || hello.resumeToken().length == 0) {
+            return null;
+        }
+        ResumeToken token;
+        try {
+            token = ResumeToken.decode(hello.resumeToken());
+        } catch (ProtocolException e) {
+            return null; // refused as malformed by openSession
+        }
+        if (token.epoch() == server.epoch() || server.session(token.sessionId()) != null) {
+            return null;
+        }
+        return backplane.claim(token, principal.name());
+    }
+
+    /**
+     * The session of {@code hello} moved here from another node (SessionMoves): installs it from
+     * its state, sends WELCOME (RESUMED) with the replay, then what was held for it. If it cannot
+     * be resumed, opens a new session after a 410 saying why, as {@link #openSession} does. On the
+     * connection's thread.
+     */
+    ServerSession openMoved(ServerConnection c, Frame.Hello hello, int version, dev.conduit.server.spi.Principal principal,
+                            dev.conduit.server.spi.Backplane.Moved moved) {
+        SessionState st;
+        ResumeToken token;
+        try {
+            st = SessionState.decode(moved.state(), server.config().limits());
+            token = ResumeToken.decode(hello.resumeToken());
+        } catch (IllegalArgumentException | ProtocolException e) {
+            moved.installed().run();
+            LOG.warn("{}: the state of the session that moved here could not be read: {}", c, e.getMessage());
+            return server.openSession(c, hello, version, principal, "its state could not be read on this server");
+        }
+        if (!st.principal().equals(principal.name())) {
+            moved.installed().run();
+            return server.openSession(c, hello, version, principal, "the session belongs to another principal");
+        }
+        ServerSession s;
+        String refusal;
+        routeLock.writeLock().lock(); // nothing is routed to it until what was held is handed over
+        try {
+            Hold hold = holds.remove(st.id());
+            s = new ServerSession(server, st, c, token);
+            s.access(server.authentication().accessFor(principal), principal);
+            if (hold != null) {
+                hold.dropped().forEach((id, n) -> {
+                    ServerSubscription sub = s.subscriptions.get(id);
+                    if (sub != null) {
+                        sub.droppedWhileMoving(n);
+                    }
+                });
+            }
+            server.installMoved(s);
+            refusal = s.resumeMoved(c, hello.resumeLastReceived(), version, principal);
+            if (refusal == null && hold != null) {
+                for (Object[] item : hold.items()) {
+                    ServerSubscription sub = s.subscriptions.get((Integer) item[0]);
+                    if (sub != null) {
+                        s.outbound.deliver(sub, (MessageBody) item[1], null, true, -1);
+                    }
+                }
+            }
+        } finally {
+            routeLock.writeLock().unlock();
+        }
+        moved.installed().run();
+        if (refusal != null) {
+            s.end("resume refused: " + refusal);
+            return server.openSession(c, hello, version, principal, refusal);
+        }
+        server.metrics().sessionResumed();
+        LOG.info("{} moved here from another node of the cluster", s);
+        return s;
     }
 
     /** The owner's side: checks a claim and keeps the session for its move. */
@@ -134,9 +214,11 @@ final class SessionMoves {
             throw new IllegalStateException("the session belongs to another principal");
         }
         s.claimed();
-        Map<Integer, String> plain = new java.util.HashMap<>();
-        for (SessionState.Sub sub : s.plainSubscriptions()) {
-            plain.put(sub.id(), sub.pattern());
+        Map<Integer, String> plain = new java.util.HashMap<>(); // what the claimer holds for: plain, not $SYS
+        for (ServerSubscription sub : s.subscriptions.values()) {
+            if (sub.queueGroup() == null && !dev.conduit.server.spi.Permissions.isSystem(sub.pattern)) {
+                plain.put(sub.id, sub.pattern);
+            }
         }
         return new SessionOffer(s.id, s.inboxPrefix, plain);
     }
