@@ -31,7 +31,6 @@ import java.util.Set;
 import dev.conduit.protocol.ResumeToken;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -76,8 +75,7 @@ final class RedisBackplane implements Backplane {
     private volatile List<String> alternates = List.of();
     private final Map<String, AtomicLong> groupTurns = new ConcurrentHashMap<>();
     private final ReplyRoutes replyRoutes;
-    private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(
-            r -> Thread.ofPlatform().daemon().name("conduit-cluster-control").unstarted(r));
+    private final ScheduledExecutorService control = controlThread();
 
     private ClientResources resources;
     private RedisClient client;
@@ -514,10 +512,27 @@ final class RedisBackplane implements Backplane {
         }
     }
 
+    /** The control thread; on close, what is scheduled for later (ticks, claim deadlines) is dropped. */
+    private static ScheduledExecutorService controlThread() {
+        java.util.concurrent.ScheduledThreadPoolExecutor e = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                r -> Thread.ofPlatform().daemon().name("conduit-cluster-control").unstarted(r));
+        e.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        e.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+        return e;
+    }
+
     @Override
     public void close() {
         started = false;
-        control.shutdownNow();
+        control.shutdown(); // a tick or a move's step under way finishes (no "Command interrupted")
+        try {
+            if (!control.awaitTermination(tuning.commandTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                control.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            control.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
         if (reader != null) {
             reader.stop();
         }

@@ -41,10 +41,14 @@ final class SessionMoves {
         this.server = server;
     }
 
-    /** What is held for one session moving here: (subscription id, message), in routing order. */
+    /** A message held for one subscription of a session moving here. */
+    record Held(int subscriptionId, MessageBody body) {
+    }
+
+    /** What is held for one session moving here, in routing order. */
     static final class Hold {
         final SessionOffer offer;
-        private final List<Object[]> items = new ArrayList<>();
+        private final List<Held> items = new ArrayList<>();
         private long bytes;
         /** Messages not held past the bound, per subscription id: reported with GAP once the session arrives. */
         private final Map<Integer, Long> dropped = new java.util.HashMap<>();
@@ -65,13 +69,13 @@ final class SessionMoves {
                         dropped.merge(sub.getKey(), 1L, Long::sum); // reported with GAP when the session arrives
                         continue;
                     }
-                    items.add(new Object[] {sub.getKey(), body});
+                    items.add(new Held(sub.getKey(), body));
                     bytes += body.payloadLength();
                 }
             }
         }
 
-        synchronized List<Object[]> items() {
+        synchronized List<Held> items() {
             return List.copyOf(items);
         }
 
@@ -147,7 +151,7 @@ final class SessionMoves {
     /**
      * The session of {@code hello} moved here from another node (SessionMoves): installs it from
      * its state, sends WELCOME (RESUMED) with the replay, then what was held for it. If it cannot
-     * be resumed, opens a new session after a 410 saying why, as {@link #openSession} does. On the
+     * be resumed, opens a new session after a 410 saying why, as {@link RoutingServer#openSession} does. On the
      * connection's thread.
      */
     ServerSession openMoved(ServerConnection c, Frame.Hello hello, int version, dev.conduit.server.spi.Principal principal,
@@ -184,10 +188,10 @@ final class SessionMoves {
             server.installMoved(s);
             refusal = s.resumeMoved(c, hello.resumeLastReceived(), version, principal);
             if (refusal == null && hold != null) {
-                for (Object[] item : hold.items()) {
-                    ServerSubscription sub = s.subscriptions.get((Integer) item[0]);
+                for (Held item : hold.items()) {
+                    ServerSubscription sub = s.subscriptions.get(item.subscriptionId());
                     if (sub != null) {
-                        s.outbound.deliver(sub, (MessageBody) item[1], null, true, -1);
+                        s.outbound.deliver(sub, item.body(), null, true, -1);
                     }
                 }
             }
