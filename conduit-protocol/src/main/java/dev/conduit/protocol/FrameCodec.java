@@ -185,6 +185,10 @@ import org.jspecify.annotations.Nullable;
  * <p>Instances are thread-safe; encoding needs no instance because limits are enforced by whoever
  * builds the frame. Decoding keeps a small cache of the message subjects it has checked, so that a
  * stream of messages on a few subjects does not decode and check each one again.
+ *
+ * <p>Past 600 lines because it carries, next to each frame's encoder and decoder, the drawing of its
+ * format that docs/protocol.md has (a test compares them): splitting the frames apart would scatter
+ * the one place to read the wire format in code.
  */
 public final class FrameCodec {
     /** Bytes of the length prefix. */

@@ -84,6 +84,11 @@ import org.jspecify.annotations.Nullable;
  *                                     {@code zeromq:}) is {@code extensions().get("zeromq").get("port")};
  *                                     each was checked by its extension when set. Settings of an
  *                                     extension that is not on the class path are refused
+ *
+ * <p>Past 600 lines because every setting is documented once, here, with its default and its
+ * bound, and the builder that checks it sits beside it; the file and environment parsing lives in
+ * ConfigSettings and the groups that stand alone in their own records (PeerLimits, MemoryLimits,
+ * AuthConfig, HttpConfig, ClusterConfig).
  */
 public record ServerConfig(String host, int port, ProtocolLimits limits, Duration handshakeTimeout,
                            Duration drainTimeout, long maxPendingBytesPerSession, TransportOptions transport,
