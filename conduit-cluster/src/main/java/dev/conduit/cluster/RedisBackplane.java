@@ -291,6 +291,11 @@ final class RedisBackplane implements Backplane {
         return null;
     }
 
+    @Override
+    public boolean holdPublisher(Runnable release) {
+        return started && sender.holdPublisher(release);
+    }
+
     /** A request from {@code node} found no responder here: tell it (the reader's thread). */
     private void noResponders(String node, String replySubject) {
         if (!sender.offer(node, Batch.Item.noResponders(replySubject))) {

@@ -60,6 +60,8 @@ final class Sender {
     private volatile long inFlightSince = -1;
     private final Thread thread;
     private volatile boolean running = true;
+    /** Publishers' releases, run once the queue is back under a quarter of its bound (or Redis fails). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> waiters = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
      * @param nanos     the clock ({@link System#nanoTime} outside tests) for the lag
@@ -116,6 +118,30 @@ final class Sender {
         return Math.max(0, TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong() - since));
     }
 
+    /**
+     * Whether a publisher should wait: the queue is past half its bound while Redis is reachable
+     * (Redis is slower than the publishers). Then {@code release} runs once the queue is back under
+     * a quarter of its bound, or at once if Redis fails meanwhile (an outage holds messages up to
+     * the bound and then reports losses with GAP: local traffic must go on). Any thread.
+     */
+    boolean holdPublisher(Runnable release) {
+        if (queuedBytes.get() <= tuning.maxQueuedBytes() / 2 || !connected.getAsBoolean() || !running) {
+            return false;
+        }
+        waiters.add(release);
+        if (queuedBytes.get() < tuning.maxQueuedBytes() / 4 || !connected.getAsBoolean()) {
+            releaseWaiters(); // drained (or failed) while it was added
+        }
+        return true;
+    }
+
+    /** Runs every waiting publisher's release. */
+    void releaseWaiters() {
+        for (Runnable r; (r = waiters.poll()) != null; ) {
+            r.run();
+        }
+    }
+
     /** Bytes waiting to be sent. */
     long queuedBytes() {
         return queuedBytes.get();
@@ -157,6 +183,9 @@ final class Sender {
                     queuedBytes.addAndGet(-bytes); // sent, or counted as dropped below
                     inFlightSince = -1;
                 }
+                if (!waiters.isEmpty() && queuedBytes.get() < tuning.maxQueuedBytes() / 4) {
+                    releaseWaiters();
+                }
                 taken.clear();
             } catch (InterruptedException e) {
                 break;
@@ -166,6 +195,7 @@ final class Sender {
                 taken.clear();
             }
         }
+        releaseWaiters();
         int left = queue.size();
         if (left > 0) {
             metrics.dropped(left);
@@ -220,6 +250,7 @@ final class Sender {
                 }
             }
             if (!entries.isEmpty()) {
+                releaseWaiters(); // Redis is failing: publishers go on, held up to the bound
                 if (!running) {
                     int lost = entries.keySet().stream().mapToInt(n -> messages.getOrDefault(n, 0)).sum();
                     metrics.dropped(lost);

@@ -445,9 +445,29 @@ final class ServerConnection implements FrameHandler {
         }
     }
 
+    /**
+     * A publish from this connection was forwarded to other nodes of the cluster: if the backplane
+     * is behind, stop reading until it catches up ({@link dev.conduit.server.spi.Backplane#holdPublisher}),
+     * through the same wait as for credit. On the connection's thread, where its PUBLISH is routed.
+     */
+    void waitForBackplane(dev.conduit.server.spi.Backplane backplane) {
+        if (!backplaneWait && backplane.holdPublisher(() -> creditFreed(BACKPLANE))) {
+            backplaneWait = true;
+            waitForCredit(BACKPLANE); // at once, as SessionCredit.waitWhileOver does: not a read batch later
+        }
+    }
+
+    /** The key of {@link #waitForBackplane} among {@link #creditWaits}. */
+    private static final Object BACKPLANE = new Object();
+    /** Waiting for the backplane (from the hold until its release ran here). */
+    private volatile boolean backplaneWait;
+
     /** {@code sub} drained below half its bound, or ended: read on if nothing else holds us. Any thread. */
     void creditFreed(Object sub) {
         connection.schedule(() -> {
+            if (sub == BACKPLANE) {
+                backplaneWait = false;
+            }
             if (creditWaits.remove(sub) && creditWaits.isEmpty()) {
                 server.metrics().publisherWaiting(-1);
                 if (!rateSuspended && state != State.CLOSED) {

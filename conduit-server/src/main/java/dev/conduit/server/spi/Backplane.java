@@ -65,6 +65,17 @@ public interface Backplane extends AutoCloseable {
     }
 
     /**
+     * Whether a local publisher whose message was just {@link #forward}ed should stop reading: the
+     * backplane is further behind than it should be while its engine is healthy (it is slower than
+     * the publishers). If so, {@code release} runs (on any thread) once it has caught up, and the
+     * server reads from the publisher again then. An engine outage never holds publishers: their
+     * messages are held up to the bound, then reported lost. Called on an event loop; must not block.
+     */
+    default boolean holdPublisher(Runnable release) {
+        return false;
+    }
+
+    /**
      * A session that moved here.
      *
      * @param state     the session's state as the other node's server wrote it
