@@ -469,7 +469,7 @@ final class RoutingServer implements Server {
                 if (inbox && !target.session.mayReceive(body.subject())) {
                     continue;
                 }
-                if (target.session.leaving && target.group == null) {
+                if (moves != null && target.group == null && target.session.leaving) {
                     continue; // moving to another node, which holds this publish for it
                 }
                 // Handed to the target session's writer, which numbers and sends it on its own thread
@@ -734,13 +734,16 @@ final class RoutingServer implements Server {
         return limitLogs.computeIfAbsent(limit, l -> new LimitLog(l, dev.conduit.transport.Clock.system()));
     }
 
-    void sessionEnded(@org.jspecify.annotations.Nullable ServerSession session) {
-        if (session != null) {
-            budget.gone(session);
-            if (sessions.remove(session.id, session)) {
-                metrics.retire(session.stats);
-            }
+    void sessionEnded(ServerSession session) {
+        budget.gone(session);
+        if (sessions.remove(session.id, session)) {
+            metrics.retire(session.stats);
         }
+        noteSessionsGone();
+    }
+
+    /** While stopping: completes {@link #sessionsGone} once no session is left. */
+    private void noteSessionsGone() {
         if (state.get() == State.STOPPING && sessions.isEmpty()) {
             sessionsGone.complete(null);
         }
@@ -923,7 +926,7 @@ final class RoutingServer implements Server {
             // A cluster node's sessions move to the nodes their clients resume on (SessionMoves):
             // the backplane stays up while they do, for at most another drainTimeout.
             drained = drained.thenCompose(v -> {
-                sessionEnded(null); // completes at once if none is left
+                noteSessionsGone(); // at once if none is left
                 return sessionsGone.completeOnTimeout(null, drainMillis, TimeUnit.MILLISECONDS);
             });
         }

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: every handler method runs on the connection's I/O thread, one at a time; the
  * heartbeat's checks run on the clock's thread and only send or abort.
  *
- * <p>Just past 600 lines: the handshake, authentication and renewal, the read-side limits (rate,
- * PING backlog, credit waits) and the leaving all act on this connection's one-thread state, and
+ * <p>Past 600 lines: the handshake (with its wait while a cluster moves the session here),
+ * authentication and renewal, the read-side limits (rate, PING backlog, credit and backplane
+ * waits) and the leaving all act on this connection's one-thread state, and
  * the parts that stand alone already live apart ({@link ReadWakeups}, {@link SessionWriter},
  * {@link LimitLog}).
  */
