@@ -20,8 +20,8 @@ pids=()
 cleanup() { for p in "${pids[@]}" "${node[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
 rport="$(free_port)"
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" >"$dir/redis.log" 2>&1 &
-pids+=($!)
+start_redis "$rport" "$dir"
+pids+=("$redis_pid")
 ports=("$(free_port)" "$(free_port)" "$(free_port)")
 declare -a node
 start_node() { # start_node I: node I (0-based) on its port, waits until it listens
@@ -29,7 +29,7 @@ start_node() { # start_node I: node I (0-based) on its port, waits until it list
   CONDUIT_CLUSTER_NODE_ID="n$((i+1))" ./conduit server --port "${ports[$i]}" --http-port -1 \
     --cluster "redis://127.0.0.1:$rport" >"$log" 2>&1 &
   node[$i]=$!
-  until grep -q "listening on tcp" "$log"; do sleep 0.2; done
+  await_listening "$log"
 }
 for i in 0 1 2; do start_node "$i"; done
 url() { echo "tcp://127.0.0.1:${ports[$1]}"; }

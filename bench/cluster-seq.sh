@@ -12,8 +12,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
 rport="$(free_port)"
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" >"$dir/redis.log" 2>&1 &
-pids+=($!)
+start_redis "$rport" "$dir"
+pids+=("$redis_pid")
 ports=()
 for i in 1 2 3; do
   p="$(free_port)"
@@ -22,9 +22,7 @@ for i in 1 2 3; do
     >"$dir/n$i.log" 2>&1 &
   pids+=($!)
 done
-for i in 1 2 3; do
-  until grep -q "listening on tcp" "$dir/n$i.log"; do sleep 0.2; done
-done
+for i in 1 2 3; do await_listening "$dir/n$i.log"; done
 for i in 1 2 3; do
   ./conduit sub --server "tcp://127.0.0.1:${ports[$((i-1))]}" --check-seq --count "$n" 'bench.>' >"$dir/sub$i.log" 2>&1 &
   subs[$i]=$!

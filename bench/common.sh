@@ -15,3 +15,16 @@ find_java() {
 
 # Prints a TCP port free on 127.0.0.1 now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# start_redis PORT DIR [ARGS...]: a redis-server on 127.0.0.1:PORT in the background, its data in DIR
+# (no persistence unless ARGS say otherwise), its log appended to DIR/redis.log; sets redis_pid and
+# returns once it answers.
+start_redis() {
+  local port="$1" dir="$2"; shift 2
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" "$@" >>"$dir/redis.log" 2>&1 &
+  redis_pid=$!
+  until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.1; done
+}
+
+# await_listening LOG: returns once the `conduit server` writing LOG listens.
+await_listening() { until grep -q "listening on tcp" "$1"; do sleep 0.2; done; }

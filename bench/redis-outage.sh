@@ -22,13 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 rport="$(free_port)"
-start_redis() {
-  redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always --dir "$dir" \
-    >>"$dir/redis.log" 2>&1 &
-  redis_pid=$!
-  until redis-cli -p "$rport" ping >/dev/null 2>&1; do sleep 0.1; done
-}
-start_redis
+redis_up() { start_redis "$rport" "$dir" --appendonly yes --appendfsync always; } # fsynced: it comes back with its data
+redis_up
 ports=()
 http=()
 for i in 1 2 3; do
@@ -38,9 +33,7 @@ for i in 1 2 3; do
     >"$dir/n$i.log" 2>&1 &
   pids+=($!)
 done
-for i in 1 2 3; do
-  until grep -q "listening on tcp" "$dir/n$i.log"; do sleep 0.2; done
-done
+for i in 1 2 3; do await_listening "$dir/n$i.log"; done
 for i in 1 2 3; do
   ./conduit sub --server "tcp://127.0.0.1:${ports[$((i-1))]}" --check-seq --count "$n" 'bench.>' >"$dir/sub$i.log" 2>&1 &
   subs[$i]=$!
@@ -71,7 +64,7 @@ echo "node 1 at 10 s: $(held)"
 echo "node 1 /readyz at 10 s: $(readyz)"
 up=$(wc -l <"$dir/local.out")
 echo "node 1's own subscriber got $((up - down)) messages while Redis was down"
-start_redis
+redis_up
 echo "Redis started again (same port, its append-only file)"
 wait "$pub" || echo "pub exited with $?"
 # Each subscriber exits after its N messages; one still waiting after 60 s is stopped (TERM: it prints its verdict).
