@@ -2,10 +2,6 @@ package dev.conduit.cluster;
 
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.MessageBody;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -101,16 +97,23 @@ final class Batch {
         }
     }
 
-    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024);
-    private final DataOutputStream out = new DataOutputStream(bytes);
+    /** The bytes written so far; grown by doubling. */
+    private byte[] buf;
+    private int pos;
     private int count;
+    /** The last string written and its UTF-8 bytes: a run of one subject is encoded once. */
+    private @Nullable String lastString;
+    private byte[] lastBytes = new byte[0];
 
     Batch() {
-        bytes.write(VERSION);
-        bytes.write(0);
-        bytes.write(0);
-        bytes.write(0);
-        bytes.write(0); // count, set by toBytes
+        this(1024);
+    }
+
+    /** A batch whose first {@code capacity} bytes need no copy as it grows. */
+    Batch(int capacity) {
+        buf = new byte[Math.max(16, capacity)];
+        buf[0] = VERSION;
+        pos = 5; // count, set by toBytes
     }
 
     /** Records added so far. */
@@ -120,64 +123,128 @@ final class Batch {
 
     /** Bytes so far. */
     int size() {
-        return bytes.size();
+        return pos;
     }
 
     void add(Item item) {
-        try {
-            out.writeByte(item.kind());
-            if (item.kind() == NO_RESPONDERS) {
-                string(item.body().subject());
-            } else if (item.control() != null) {
-                Control c = item.control();
-                out.writeByte(c.op());
-                out.writeInt(c.args().size());
-                for (String a : c.args()) {
-                    string(a);
-                }
-                out.writeInt(c.data().length);
-                out.write(c.data());
-            } else if (item.kind() == LOST) {
-                string(item.lostSubject());
-                out.writeLong(item.count());
-            } else {
-                MessageBody body = item.body();
-                out.writeByte((item.request() ? FLAG_REQUEST : 0) | (item.sole() ? FLAG_SOLE : 0));
-                string(body.subject());
-                string(body.replyTo());
-                Headers headers = body.headers();
-                out.writeInt(headers.size());
-                for (int i = 0; i < headers.size(); i++) {
-                    string(headers.name(i));
-                    string(headers.value(i));
-                }
-                out.writeInt(item.groups().size());
-                for (String g : item.groups()) {
-                    string(g);
-                }
-                out.writeInt(body.payloadLength());
-                out.write(body.payload());
+        putByte(item.kind());
+        if (item.kind() == NO_RESPONDERS) {
+            string(item.body().subject());
+        } else if (item.control() != null) {
+            Control c = item.control();
+            putByte(c.op());
+            putInt(c.args().size());
+            for (String a : c.args()) {
+                string(a);
             }
-            count++;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+            putInt(c.data().length);
+            put(c.data());
+        } else if (item.kind() == LOST) {
+            string(item.lostSubject());
+            putLong(item.count());
+        } else {
+            MessageBody body = item.body();
+            putByte((item.request() ? FLAG_REQUEST : 0) | (item.sole() ? FLAG_SOLE : 0));
+            string(body.subject());
+            string(body.replyTo());
+            Headers headers = body.headers();
+            putInt(headers.size());
+            for (int i = 0; i < headers.size(); i++) {
+                string(headers.name(i));
+                string(headers.value(i));
+            }
+            putInt(item.groups().size());
+            for (String g : item.groups()) {
+                string(g);
+            }
+            putInt(body.payloadLength());
+            put(body.payload());
         }
+        count++;
     }
 
     byte[] toBytes() {
-        byte[] b = bytes.toByteArray();
+        byte[] b = java.util.Arrays.copyOf(buf, pos);
         ByteBuffer.wrap(b, 1, 4).putInt(count);
         return b;
     }
 
-    private void string(@Nullable String s) throws IOException {
+    private void ensure(int n) {
+        if (pos + n > buf.length) {
+            buf = java.util.Arrays.copyOf(buf, Math.max(pos + n, buf.length * 2));
+        }
+    }
+
+    private void putByte(int b) {
+        ensure(1);
+        buf[pos++] = (byte) b;
+    }
+
+    private void putInt(int v) {
+        ensure(4);
+        buf[pos++] = (byte) (v >>> 24);
+        buf[pos++] = (byte) (v >>> 16);
+        buf[pos++] = (byte) (v >>> 8);
+        buf[pos++] = (byte) v;
+    }
+
+    private void putLong(long v) {
+        putInt((int) (v >>> 32));
+        putInt((int) v);
+    }
+
+    private void put(byte[] b) {
+        ensure(b.length);
+        System.arraycopy(b, 0, buf, pos, b.length);
+        pos += b.length;
+    }
+
+    private void string(@Nullable String s) {
         if (s == null) {
-            out.writeInt(-1);
+            putInt(-1);
             return;
         }
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
+        if (s != lastString) { // identity: the decoder hands out one instance per subject it caches
+            lastBytes = s.getBytes(StandardCharsets.UTF_8);
+            lastString = s;
+        }
+        putInt(lastBytes.length);
+        put(lastBytes);
+    }
+
+    /** {@link #read(byte[], Strings)} without a cache of subjects (tests). */
+    static List<Item> read(byte[] data) {
+        return read(data, new Strings());
+    }
+
+    /**
+     * The reader's cache of message subjects: a stream of messages mostly repeats a few subjects,
+     * so each is decoded once and shared rather than made again per message. Direct-mapped, {@value
+     * #SLOTS} slots, the newest subject taking its slot; reply subjects ({@code _INBOX.}, each used
+     * once) are not kept. One reader thread only.
+     */
+    static final class Strings {
+        static final int SLOTS = 512;
+        private final byte[][] keys = new byte[SLOTS][];
+        private final String[] values = new String[SLOTS];
+
+        String decode(byte[] data, int offset, int length) {
+            int h = 1;
+            for (int i = offset, end = offset + length; i < end; i++) {
+                h = 31 * h + data[i];
+            }
+            int slot = (h ^ (h >>> 16)) & (SLOTS - 1);
+            byte[] key = keys[slot];
+            if (key != null && java.util.Arrays.equals(key, 0, key.length, data, offset, offset + length)) {
+                return values[slot];
+            }
+            String s = new String(data, offset, length, StandardCharsets.UTF_8);
+            if (!s.startsWith("_INBOX.")) {
+                keys[slot] = java.util.Arrays.copyOfRange(data, offset, offset + length);
+                values[slot] = s;
+            }
+            return s;
+        }
     }
 
     /**
@@ -186,7 +253,7 @@ final class Batch {
      *
      * @throws IllegalArgumentException if the bytes are not a batch of this version
      */
-    static List<Item> read(byte[] data) {
+    static List<Item> read(byte[] data, Strings subjects) {
         ByteBuffer in = ByteBuffer.wrap(data);
         try {
             int version = in.get() & 0xFF;
@@ -221,7 +288,9 @@ final class Batch {
                     items.add(Item.lost(subject, n));
                 } else if (kind == MESSAGE) {
                     int flags = in.get() & 0xFF;
-                    String subject = required(in);
+                    int n = length(in);
+                    String subject = subjects.decode(data, in.position(), n);
+                    in.position(in.position() + n);
                     String replyTo = string(in);
                     int headerCount = length(in);
                     Headers headers = null;

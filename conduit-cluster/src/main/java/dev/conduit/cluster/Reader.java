@@ -37,6 +37,8 @@ final class Reader {
     /** Sessions moving between nodes: control records, and which sessions a sender's messages skip or are held for. */
     private final Moves moves;
     private volatile boolean running = true;
+    /** Subjects decoded so far; this thread only. */
+    private final Batch.Strings subjects = new Batch.Strings();
     /** The id of the last entry processed; this thread only (volatile for views). */
     private volatile String cursor = "0-0";
     /** See {@link #readLagMillis}; written by this thread. */
@@ -152,7 +154,7 @@ final class Reader {
         }
         lastSeq.put(node + "/" + epoch, seq);
         int received = 0;
-        for (Batch.Item item : Batch.read(batch)) {
+        for (Batch.Item item : Batch.read(batch, subjects)) {
             if (item.kind() == Batch.NO_RESPONDERS) {
                 host.noRespondersRemote(item.body().subject());
                 continue;

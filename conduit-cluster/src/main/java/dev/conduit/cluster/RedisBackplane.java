@@ -234,6 +234,9 @@ final class RedisBackplane implements Backplane {
         if (route == InterestTable.Route.NONE && replyNode == null) {
             return Forwarded.LOCAL_ONLY;
         }
+        if (route.groupNodes().isEmpty() && replyNode == null) {
+            return forwardPlain(body, request, localTargets, route.plainNodes());
+        }
         Map<String, Set<String>> assigned = null;
         for (Map.Entry<String, List<String>> g : route.groupNodes().entrySet()) {
             List<String> nodes = g.getValue();
@@ -263,13 +266,32 @@ final class RedisBackplane implements Backplane {
         for (String node : targets) {
             Set<String> groups = assigned == null ? Set.of() : assigned.getOrDefault(node, Set.of());
             elsewhere.addAll(groups);
-            if (sender.offer(node, new Batch.Item(Batch.MESSAGE, body, request, sole, groups))) {
-                metrics.forwarded(node);
-            } else {
-                metrics.dropped(1);
-            }
+            offer(node, body, request, sole, groups);
         }
         return elsewhere.isEmpty() ? Forwarded.REMOTE : new Forwarded(true, elsewhere);
+    }
+
+    /** {@link #forward} of a message that only plain subscriptions of {@code nodes} want: no set made per message. */
+    private Forwarded forwardPlain(MessageBody body, boolean request, boolean localTargets, Set<String> nodes) {
+        int others = nodes.contains(self) ? nodes.size() - 1 : nodes.size();
+        if (others == 0) {
+            return Forwarded.LOCAL_ONLY;
+        }
+        boolean sole = request && !localTargets && others == 1;
+        for (String node : nodes) {
+            if (!node.equals(self)) {
+                offer(node, body, request, sole, Set.of());
+            }
+        }
+        return Forwarded.REMOTE;
+    }
+
+    private void offer(String node, MessageBody body, boolean request, boolean sole, Set<String> groups) {
+        if (sender.offer(node, new Batch.Item(Batch.MESSAGE, body, request, sole, groups))) {
+            metrics.forwarded(node);
+        } else {
+            metrics.dropped(1);
+        }
     }
 
     @Override

@@ -10,7 +10,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -21,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends what this node forwards to other nodes: a queue, bounded in bytes, that the event loops
- * add to without blocking ({@link #offer}), and one thread ({@code conduit-cluster-send}) that takes
+ * add to without blocking or locking ({@link #offer}; the thread is unparked only when it waits), and one thread ({@code conduit-cluster-send}) that takes
  * what is queued, makes one batch per target node and {@code XADD}s each to that node's inbound
  * stream, then waits for every reply before the next round. So at most one entry per target is in
  * flight, and one that failed is sent again (with the same sequence number, which lets the reader
@@ -48,7 +50,9 @@ final class Sender {
     private final ClusterTuning tuning;
     private final RedisAsyncCommands<String, byte[]> redis;
     private final ClusterMetrics metrics;
-    private final LinkedBlockingQueue<Outgoing> queue = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<Outgoing> queue = new ConcurrentLinkedQueue<>();
+    /** The sender thread is parked, or about to, waiting for a record: the next offer unparks it. */
+    private final AtomicBoolean idle = new AtomicBoolean();
     private final AtomicLong queuedBytes = new AtomicLong();
     /** Sequence of the last batch sent to each node; the sender thread only. */
     private final Map<String, Long> seqs = new HashMap<>();
@@ -97,12 +101,42 @@ final class Sender {
             if (item.kind() == Batch.MESSAGE
                     && losses.computeIfAbsent(node, n -> new Losses(tuning.maxLostSubjects())).add(item.body().subject())) {
                 // One marker per node at a time, outside the bound: where the losses are taken.
-                queue.add(new Outgoing(node, null, 0, nanos.getAsLong()));
+                enqueue(new Outgoing(node, null, 0, nanos.getAsLong()));
             }
             return false;
         }
-        queue.add(new Outgoing(node, item, bytes, nanos.getAsLong()));
+        enqueue(new Outgoing(node, item, bytes, nanos.getAsLong()));
         return true;
+    }
+
+    private void enqueue(Outgoing o) {
+        queue.add(o);
+        if (idle.get() && idle.compareAndSet(true, false)) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /**
+     * The next record, waiting at most {@code nanos} for one; null if none came. The sender thread:
+     * it says it is idle before it looks again and parks, so an offer either finds it idle and
+     * unparks it or is found by that second look.
+     */
+    private @Nullable Outgoing next(long nanos) throws InterruptedException {
+        Outgoing o = queue.poll();
+        if (o != null) {
+            return o;
+        }
+        idle.set(true);
+        o = queue.poll();
+        if (o == null) {
+            LockSupport.parkNanos(this, nanos);
+            o = queue.poll();
+        }
+        idle.set(false);
+        if (o == null && Thread.interrupted()) {
+            throw new InterruptedException(); // stop() gave up waiting
+        }
+        return o;
     }
 
     /** Age in milliseconds of the oldest record queued and not yet landed in Redis; 0 if none. */
@@ -162,7 +196,7 @@ final class Sender {
         List<Outgoing> taken = new ArrayList<>(tuning.maxBatchMessages());
         while (running || !queue.isEmpty()) {
             try {
-                Outgoing first = queue.poll(tuning.readBlock().toMillis(), TimeUnit.MILLISECONDS);
+                Outgoing first = next(tuning.readBlock().toNanos());
                 if (first == null) {
                     continue;
                 }
@@ -205,10 +239,14 @@ final class Sender {
 
     /** One batch per target node, all sent at once, each until it lands (or the sender stops). */
     private void send(List<Outgoing> taken) throws InterruptedException {
+        Map<String, Integer> sizes = new HashMap<>();
+        for (Outgoing o : taken) {
+            sizes.merge(o.node(), o.bytes(), Integer::sum);
+        }
         Map<String, Batch> batches = new LinkedHashMap<>();
         Map<String, Integer> messages = new HashMap<>();
         for (Outgoing o : taken) {
-            Batch batch = batches.computeIfAbsent(o.node(), n -> new Batch());
+            Batch batch = batches.computeIfAbsent(o.node(), n -> new Batch(sizes.get(n)));
             Batch.Item item = o.item();
             if (item == null) {
                 Losses lost = losses.get(o.node());

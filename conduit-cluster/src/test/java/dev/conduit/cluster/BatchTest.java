@@ -83,4 +83,27 @@ class BatchTest {
         version[0] = 9;
         assertThatThrownBy(() -> Batch.read(version)).hasMessageContaining("version 9");
     }
+
+    @Test
+    void aSubjectReadAgainIsTheSameStringAndReplySubjectsAreNotKept() {
+        Batch batch = new Batch(16); // grows past its first capacity
+        for (int i = 0; i < 300; i++) {
+            batch.add(new Batch.Item(Batch.MESSAGE, MessageBody.of(i % 2 == 0 ? "orders.eu" : "orders.us",
+                    "_INBOX.r." + i, null, new byte[] {(byte) i}), true, false, Set.of()));
+        }
+        Batch.Strings subjects = new Batch.Strings();
+
+        List<Batch.Item> first = Batch.read(batch.toBytes(), subjects);
+        List<Batch.Item> again = Batch.read(batch.toBytes(), subjects);
+
+        assertThat(first).hasSize(300);
+        for (int i = 0; i < 300; i++) {
+            assertThat(first.get(i).body().subject()).isEqualTo(i % 2 == 0 ? "orders.eu" : "orders.us");
+            assertThat(first.get(i).body().replyTo()).isEqualTo("_INBOX.r." + i);
+            assertThat(first.get(i).body().payload()).containsExactly((byte) i);
+            assertThat(again.get(i).body().subject()).isSameAs(first.get(0 + i % 2).body().subject());
+        }
+        assertThat(subjects.decode("_INBOX.x".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, 8))
+                .isNotSameAs(subjects.decode("_INBOX.x".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, 8));
+    }
 }
