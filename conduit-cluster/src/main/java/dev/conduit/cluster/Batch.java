@@ -221,7 +221,7 @@ final class Batch {
      * The reader's cache of message subjects: a stream of messages mostly repeats a few subjects,
      * so each is decoded once and shared rather than made again per message. Direct-mapped, {@value
      * #SLOTS} slots, the newest subject taking its slot; reply subjects ({@code _INBOX.}, each used
-     * once) are not kept. One reader thread only.
+     * once) are not kept. The reads of one node's stream only, one at a time.
      */
     static final class Strings {
         static final int SLOTS = 512;

@@ -308,7 +308,7 @@ final class Moves {
 
     // ---- the reader's side -------------------------------------------------------------------
 
-    /** A control record from {@code from}, read from this node's stream; the reader thread. */
+    /** A control record from {@code from}, read from this node's stream; the read callback (Reader). */
     void received(String from, Batch.Control m) {
         switch (m.op()) {
             case FENCE -> {
@@ -341,7 +341,7 @@ final class Moves {
         }
     }
 
-    /** Sessions moving away whose plain subscriptions no longer get {@code origin}'s messages; the reader thread. */
+    /** Sessions moving away whose plain subscriptions no longer get {@code origin}'s messages; the read callback. */
     Set<String> skip(String origin) {
         if (leaving.isEmpty()) {
             return Set.of();
@@ -355,7 +355,7 @@ final class Moves {
         return skip;
     }
 
-    /** Sessions moving here for which {@code origin}'s messages are held; the reader thread. */
+    /** Sessions moving here for which {@code origin}'s messages are held; the read callback. */
     Set<String> hold(String origin) {
         if (claims.isEmpty()) {
             return Set.of();

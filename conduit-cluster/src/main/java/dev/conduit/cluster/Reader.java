@@ -1,21 +1,26 @@
 package dev.conduit.cluster;
 
 import dev.conduit.server.spi.BackplaneHost;
-import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads this node's inbound stream on one thread ({@code conduit-cluster-read}) and routes what it
- * reads into local routing, in stream order. Its cursor is the id of the last entry processed: after
+ * Reads this node's inbound stream and routes what it reads into local routing, in stream order:
+ * one {@code XREAD BLOCK} at a time, its reply processed where Lettuce completes it (the read
+ * connection's event loop, so a message crosses no other thread before its subscriber's writer),
+ * and the next read sent from there. Nothing there blocks: routing hands deliveries to the
+ * sessions' writers, as a publisher's event loop does. Its cursor is the id of the last entry processed: after
  * a failed read (Redis restarting, a reconnect) it reads on from there, so nothing is skipped and
  * nothing read twice. An entry whose (sender, epoch, seq) it has seen is a resent {@code XADD} and
  * is dropped; a seq that jumps means entries were trimmed unread, counted as lost.
@@ -25,26 +30,29 @@ final class Reader {
 
     private final String self;
     private final ClusterTuning tuning;
-    private final RedisCommands<String, byte[]> redis;
+    private final RedisAsyncCommands<String, byte[]> redis;
     private final BackplaneHost host;
     private final ReplyRoutes replyRoutes;
     private final ClusterMetrics metrics;
     /** Sends a no-responders record back: (node, reply subject). */
     private final BiConsumer<String, String> noResponders;
-    /** The last seq read from each sender incarnation ({@code node/epoch}); this thread only. */
+    /** The last seq read from each sender incarnation ({@code node/epoch}); the read callbacks only, one at a time. */
     private final Map<String, Long> lastSeq = new HashMap<>();
-    private final Thread thread;
+    /** Completed once the reads have stopped. */
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    /** Wait before the next read after a failed one; the read's callbacks only (one at a time). */
+    private long backoff = 50;
     /** Sessions moving between nodes: control records, and which sessions a sender's messages skip or are held for. */
     private final Moves moves;
     private volatile boolean running = true;
-    /** Subjects decoded so far; this thread only. */
+    /** Subjects decoded so far; the read callbacks only. */
     private final Batch.Strings subjects = new Batch.Strings();
-    /** The id of the last entry processed; this thread only (volatile for views). */
+    /** The id of the last entry processed; written by the read callbacks (volatile for views). */
     private volatile String cursor = "0-0";
     /** See {@link #readLagMillis}; written by this thread. */
     private volatile long readLagMillis;
 
-    Reader(String self, ClusterTuning tuning, RedisCommands<String, byte[]> redis, BackplaneHost host,
+    Reader(String self, ClusterTuning tuning, RedisAsyncCommands<String, byte[]> redis, BackplaneHost host,
            ReplyRoutes replyRoutes, ClusterMetrics metrics, BiConsumer<String, String> noResponders, Moves moves) {
         this.moves = moves;
         this.self = self;
@@ -54,11 +62,10 @@ final class Reader {
         this.replyRoutes = replyRoutes;
         this.metrics = metrics;
         this.noResponders = noResponders;
-        this.thread = Thread.ofPlatform().daemon().name("conduit-cluster-read").unstarted(this::run);
     }
 
     void start() {
-        thread.start();
+        read();
     }
 
     /**
@@ -84,43 +91,44 @@ final class Reader {
         return cursor;
     }
 
+    /** Stops reading: waits for the read under way to end (at most its block time and a command timeout). */
     void stop() {
         running = false;
         try {
-            thread.join(tuning.readBlock().toMillis() + tuning.commandTimeout().toMillis());
+            stopped.get(tuning.readBlock().toMillis() + tuning.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.warn("the read of this node's stream did not end in time: {}", e.toString());
         }
     }
 
-    private void run() {
-        String key = ClusterKeys.inbound(self);
-        XReadArgs args = XReadArgs.Builder.block(tuning.readBlock().toMillis()).count(64);
-        long backoff = 50;
-        while (running) {
-            List<StreamMessage<String, byte[]>> read;
-            try {
-                read = redis.xread(args, XReadArgs.StreamOffset.from(key, cursor));
-                backoff = 50;
-            } catch (RedisException e) {
-                if (!running) {
-                    break;
-                }
-                metrics.error(e.getMessage());
-                log.warn("reading this node's stream failed ({}); reading on from {} in {} ms", e.getMessage(), cursor,
-                        backoff);
-                try {
-                    Thread.sleep(backoff); // Redis is unreachable: try again from the same cursor
-                } catch (InterruptedException ie) {
-                    break;
-                }
-                backoff = Math.min(2_000, backoff * 2);
-                continue;
-            }
-            if (read == null || read.isEmpty()) {
-                readLagMillis = 0;
-                continue;
-            }
+    /** Sends the next read from the cursor; its reply comes to {@link #onRead}. */
+    private void read() {
+        if (!running) {
+            stopped.complete(null);
+            return;
+        }
+        RedisFuture<List<StreamMessage<String, byte[]>>> f;
+        try {
+            f = redis.xread(XReadArgs.Builder.block(tuning.readBlock().toMillis()).count(64),
+                    XReadArgs.StreamOffset.from(ClusterKeys.inbound(self), cursor));
+        } catch (RuntimeException e) {
+            failed(e);
+            return;
+        }
+        f.whenComplete(this::onRead);
+    }
+
+    private void onRead(List<StreamMessage<String, byte[]>> read, Throwable error) {
+        if (error != null) {
+            failed(error);
+            return;
+        }
+        backoff = 50;
+        if (read == null || read.isEmpty()) {
+            readLagMillis = 0;
+        } else {
             readLagMillis = entryAge(read.get(read.size() - 1).getId());
             for (StreamMessage<String, byte[]> m : read) {
                 try {
@@ -132,6 +140,21 @@ final class Reader {
                 cursor = m.getId();
             }
         }
+        read();
+    }
+
+    /** Redis is unreachable (or restarting): read again from the same cursor after a backoff. */
+    private void failed(Throwable e) {
+        if (!running) {
+            stopped.complete(null);
+            return;
+        }
+        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        metrics.error(cause.getMessage());
+        long wait = backoff;
+        backoff = Math.min(2_000, backoff * 2);
+        log.warn("reading this node's stream failed ({}); reading on from {} in {} ms", cause.getMessage(), cursor, wait);
+        CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS).execute(this::read);
     }
 
     private void process(Map<String, byte[]> fields) {

@@ -46,9 +46,9 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: the server's event loops call {@link #interestAdded}, {@link #interestRemoved} and
  * {@link #forward}, which touch only concurrent maps, the current {@link InterestTable} (immutable)
  * and the {@link Sender}'s queue. Everything that talks to Redis runs on the backplane's own
- * threads: {@code conduit-cluster-control} (presence, interest, the table), {@link Sender} and
- * {@link Reader}; Lettuce's event loops only complete futures and call the hint listener, which
- * hands the hint to the control thread.
+ * thread {@code conduit-cluster-control} (presence, interest, the table) and in {@link Sender}'s
+ * rounds and {@link Reader}'s reads, which never block: their replies are handled where Lettuce
+ * completes them (its event loops), and the hint listener hands each hint to the control thread.
  */
 final class RedisBackplane implements Backplane {
     private static final Logger log = LoggerFactory.getLogger(RedisBackplane.class);
@@ -185,10 +185,9 @@ final class RedisBackplane implements Backplane {
                 }
             }
         });
-        reader = new Reader(self, tuning, readConnection.sync(), host, replyRoutes, metrics, this::noResponders, moves);
+        reader = new Reader(self, tuning, readConnection.async(), host, replyRoutes, metrics, this::noResponders, moves);
         metrics.gauges(() -> table.nodes().size() - (table.nodes().contains(self) ? 1 : 0),
                 () -> table.size() - table.size(self), sender::queuedBytes, sender::lagMillis);
-        sender.start();
         reader.start();
         long every = tuning.resyncInterval().toMillis();
         control.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
@@ -318,7 +317,7 @@ final class RedisBackplane implements Backplane {
         return started && sender.holdPublisher(release);
     }
 
-    /** A request from {@code node} found no responder here: tell it (the reader's thread). */
+    /** A request from {@code node} found no responder here: tell it (the read callback). */
     private void noResponders(String node, String replySubject) {
         if (!sender.offer(node, Batch.Item.noResponders(replySubject))) {
             metrics.dropped(1);

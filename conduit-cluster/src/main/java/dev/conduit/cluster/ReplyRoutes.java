@@ -9,7 +9,7 @@ import org.jspecify.annotations.Nullable;
  * Reply subjects of requests that came from other nodes, and the node each came from, so that a
  * reply goes straight back to the requester's node even before its inbox interest has reached this
  * one. Bounded: at most {@code max} subjects (the oldest go first), each for {@code ttlNanos}.
- * Thread-safe (a lock: written by the reader thread, read by the event loops on reply subjects only).
+ * Thread-safe (a lock: written by the read callbacks, read by the event loops on reply subjects only).
  */
 final class ReplyRoutes {
     private record Route(String node, long expiresAt) {

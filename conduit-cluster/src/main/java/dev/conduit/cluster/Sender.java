@@ -1,6 +1,5 @@
 package dev.conduit.cluster;
 
-import io.lettuce.core.RedisFuture;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.nio.charset.StandardCharsets;
@@ -11,8 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -23,19 +22,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends what this node forwards to other nodes: a queue, bounded in bytes, that the event loops
- * add to without blocking or locking ({@link #offer}; the thread is unparked only when it waits), and one thread ({@code conduit-cluster-send}) that takes
- * what is queued, makes one batch per target node and {@code XADD}s each to that node's inbound
- * stream, then waits for every reply before the next round. So at most one entry per target is in
- * flight, and one that failed is sent again (with the same sequence number, which lets the reader
- * drop a copy that did land) before anything after it: per target node, entries land in the order
- * the messages were offered.
+ * add to without blocking or locking ({@link #offer}), and <em>rounds</em>, one at a time: a round
+ * takes what is queued, makes one batch per target node, {@code XADD}s each to that node's inbound
+ * stream and, once every reply is in, ends and starts the next if anything is queued. The first
+ * round after a quiet spell runs on the thread that offered (an event loop: building a batch and
+ * handing Lettuce its commands does not block); the next ones run where Lettuce completes the
+ * replies (its event loop), so a message waits for no thread of ours to wake. At most one entry
+ * per target is in flight, and one that failed is sent again (with the same sequence number, which
+ * lets the reader drop a copy that did land) before anything after it: per target node, entries
+ * land in the order the messages were offered.
  *
  * <p>While Redis is unreachable the entry in flight is retried (with backoff, and only once the
  * connection is open again, so that retries do not pile up in Lettuce's own buffer) and the queue
  * holds everything behind it, up to {@code maxQueuedBytes}: none of it is dropped, and all of it
  * lands in order once Redis is back. Past the bound a message is not queued; its subject is
  * counted for its target ({@link Losses}), and a marker queued at the first such loss makes the
- * sender, when it reaches the marker, send that node a lost record per subject, after the messages
+ * round that reaches the marker send that node a lost record per subject, after the messages
  * queued before the loss. The receiving node turns them into GAPs.
  */
 final class Sender {
@@ -51,18 +53,21 @@ final class Sender {
     private final RedisAsyncCommands<String, byte[]> redis;
     private final ClusterMetrics metrics;
     private final ConcurrentLinkedQueue<Outgoing> queue = new ConcurrentLinkedQueue<>();
-    /** The sender thread is parked, or about to, waiting for a record: the next offer unparks it. */
-    private final AtomicBoolean idle = new AtomicBoolean();
+    /** A round is under way: only its holder takes from {@link #queue} and touches {@link #seqs}. */
+    private final AtomicBoolean busy = new AtomicBoolean();
+    /** Notified when a round ends while stopping. */
+    private final Object stopLock = new Object();
+    /** Stopped waiting for the queue to drain: rounds take nothing more. */
+    private volatile boolean abandoned;
     private final AtomicLong queuedBytes = new AtomicLong();
-    /** Sequence of the last batch sent to each node; the sender thread only. */
+    /** Sequence of the last batch sent to each node; the round under way only. */
     private final Map<String, Long> seqs = new HashMap<>();
     /** What could not be queued, per target node. */
     private final Map<String, Losses> losses = new ConcurrentHashMap<>();
     private final LongSupplier nanos;
     private final BooleanSupplier connected;
-    /** When the oldest record of the round in flight was queued; -1 when none is in flight. Written by the sender thread. */
+    /** When the oldest record of the round in flight was queued; -1 when none is in flight. Written by the rounds. */
     private volatile long inFlightSince = -1;
-    private final Thread thread;
     private volatile boolean running = true;
     /** Publishers' releases, run once the queue is back under a quarter of its bound (or Redis fails). */
     private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> waiters = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -80,11 +85,6 @@ final class Sender {
         this.metrics = metrics;
         this.nanos = nanos;
         this.connected = connected;
-        this.thread = Thread.ofPlatform().daemon().name("conduit-cluster-send").unstarted(this::run);
-    }
-
-    void start() {
-        thread.start();
     }
 
     /**
@@ -111,32 +111,20 @@ final class Sender {
 
     private void enqueue(Outgoing o) {
         queue.add(o);
-        if (idle.get() && idle.compareAndSet(true, false)) {
-            LockSupport.unpark(thread);
-        }
+        kick();
     }
 
     /**
-     * The next record, waiting at most {@code nanos} for one; null if none came. The sender thread:
-     * it says it is idle before it looks again and parks, so an offer either finds it idle and
-     * unparks it or is found by that second look.
+     * Starts a round on this thread unless one is under way: that one, when it ends, takes what
+     * was queued meanwhile. An offer adds before it tries, and a round ends (no longer busy) before
+     * it looks at the queue again, so a record is never left queued with no round to take it.
      */
-    private @Nullable Outgoing next(long nanos) throws InterruptedException {
-        Outgoing o = queue.poll();
-        if (o != null) {
-            return o;
+    private void kick() {
+        while (!queue.isEmpty() && !abandoned && busy.compareAndSet(false, true)) {
+            if (round()) {
+                return;
+            }
         }
-        idle.set(true);
-        o = queue.poll();
-        if (o == null) {
-            LockSupport.parkNanos(this, nanos);
-            o = queue.poll();
-        }
-        idle.set(false);
-        if (o == null && Thread.interrupted()) {
-            throw new InterruptedException(); // stop() gave up waiting
-        }
-        return o;
     }
 
     /** Age in milliseconds of the oldest record queued and not yet landed in Redis; 0 if none. */
@@ -184,51 +172,19 @@ final class Sender {
     /** Stops after sending what is queued, waiting at most {@code millis} for it. */
     void stop(long millis) {
         running = false;
-        try {
-            thread.join(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        thread.interrupt();
-    }
-
-    private void run() {
-        List<Outgoing> taken = new ArrayList<>(tuning.maxBatchMessages());
-        while (running || !queue.isEmpty()) {
-            try {
-                Outgoing first = next(tuning.readBlock().toNanos());
-                if (first == null) {
-                    continue;
-                }
-                taken.add(first);
-                inFlightSince = first.atNanos();
-                int bytes = first.bytes();
-                while (taken.size() < tuning.maxBatchMessages() && bytes < tuning.maxBatchBytes()) {
-                    Outgoing next = queue.poll();
-                    if (next == null) {
-                        break;
-                    }
-                    taken.add(next);
-                    bytes += next.bytes();
-                }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        synchronized (stopLock) {
+            long left;
+            while ((busy.get() || !queue.isEmpty()) && (left = deadline - System.nanoTime()) > 0) {
                 try {
-                    send(taken);
-                } finally {
-                    queuedBytes.addAndGet(-bytes); // sent, or counted as dropped below
-                    inFlightSince = -1;
+                    stopLock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
                 }
-                if (!waiters.isEmpty() && queuedBytes.get() < tuning.maxQueuedBytes() / 4) {
-                    releaseWaiters();
-                }
-                taken.clear();
-            } catch (InterruptedException e) {
-                break;
-            } catch (RuntimeException e) {
-                log.error("cluster sender failed; {} messages not sent", taken.size(), e);
-                metrics.dropped(taken.size());
-                taken.clear();
             }
         }
+        abandoned = true;
         releaseWaiters();
         int left = queue.size();
         if (left > 0) {
@@ -237,14 +193,59 @@ final class Sender {
         }
     }
 
-    /** One batch per target node, all sent at once, each until it lands (or the sender stops). */
-    private void send(List<Outgoing> taken) throws InterruptedException {
+    /** The batches of one round, per target node, and what they carry. */
+    private static final class Round {
+        final Map<String, Map<String, byte[]>> entries = new LinkedHashMap<>();
+        final Map<String, Integer> messages = new HashMap<>();
+        final int bytes;
+        long backoff = 50;
+
+        Round(int bytes) {
+            this.bytes = bytes;
+        }
+    }
+
+    /**
+     * Takes what is queued (up to one batch's bounds) and sends it; false, and no longer busy, if
+     * nothing was queued. The holder of {@link #busy} only.
+     */
+    private boolean round() {
+        List<Outgoing> taken = new ArrayList<>();
+        int bytes = 0;
+        for (Outgoing o; taken.size() < tuning.maxBatchMessages() && bytes < tuning.maxBatchBytes()
+                && (o = queue.poll()) != null; ) {
+            taken.add(o);
+            bytes += o.bytes();
+        }
+        if (taken.isEmpty()) {
+            busy.set(false);
+            signalStop();
+            return false;
+        }
+        inFlightSince = taken.get(0).atNanos();
+        Round r = new Round(bytes);
+        try {
+            prepare(taken, r);
+        } catch (RuntimeException e) {
+            log.error("cluster sender failed; {} messages not sent", taken.size(), e);
+            metrics.dropped(taken.size());
+            r.entries.clear();
+        }
+        if (r.entries.isEmpty()) {
+            end(r);
+            return true;
+        }
+        send(r);
+        return true;
+    }
+
+    /** One batch per target node. */
+    private void prepare(List<Outgoing> taken, Round r) {
         Map<String, Integer> sizes = new HashMap<>();
         for (Outgoing o : taken) {
             sizes.merge(o.node(), o.bytes(), Integer::sum);
         }
         Map<String, Batch> batches = new LinkedHashMap<>();
-        Map<String, Integer> messages = new HashMap<>();
         for (Outgoing o : taken) {
             Batch batch = batches.computeIfAbsent(o.node(), n -> new Batch(sizes.get(n)));
             Batch.Item item = o.item();
@@ -258,11 +259,10 @@ final class Sender {
                 }
             } else {
                 batch.add(item);
-                messages.merge(o.node(), 1, Integer::sum);
+                r.messages.merge(o.node(), 1, Integer::sum);
             }
         }
         batches.values().removeIf(b -> b.count() == 0);
-        Map<String, Map<String, byte[]>> entries = new LinkedHashMap<>();
         batches.forEach((node, batch) -> {
             long seq = seqs.merge(node, 1L, Long::sum);
             Map<String, byte[]> fields = new LinkedHashMap<>();
@@ -270,38 +270,82 @@ final class Sender {
             fields.put("e", Long.toString(epoch).getBytes(StandardCharsets.UTF_8));
             fields.put("s", Long.toString(seq).getBytes(StandardCharsets.UTF_8));
             fields.put("b", batch.toBytes());
-            entries.put(node, fields);
+            r.entries.put(node, fields);
         });
-        long backoff = 50;
-        while (!entries.isEmpty()) {
-            XAddArgs args = XAddArgs.Builder.maxlen(tuning.streamMaxLen()).approximateTrimming();
-            Map<String, RedisFuture<String>> futures = new LinkedHashMap<>();
-            entries.forEach((node, fields) -> futures.put(node, redis.xadd(ClusterKeys.inbound(node), args, fields)));
-            for (Map.Entry<String, RedisFuture<String>> f : futures.entrySet()) {
-                try {
-                    f.getValue().get(tuning.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                    metrics.sent(f.getKey(), messages.getOrDefault(f.getKey(), 0));
-                    entries.remove(f.getKey());
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                    metrics.error(e.getMessage());
-                    log.warn("XADD to node {} failed ({}); sending it again", f.getKey(), e.getMessage());
-                }
+    }
+
+    /** XADDs the round's entries not yet landed; {@link #landed} runs once every reply is in. */
+    private void send(Round r) {
+        XAddArgs args = XAddArgs.Builder.maxlen(tuning.streamMaxLen()).approximateTrimming();
+        Map<String, CompletableFuture<String>> futures = new LinkedHashMap<>();
+        r.entries.forEach((node, fields) -> {
+            CompletableFuture<String> f;
+            try {
+                f = redis.xadd(ClusterKeys.inbound(node), args, fields).toCompletableFuture();
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
             }
-            if (!entries.isEmpty()) {
-                releaseWaiters(); // Redis is failing: publishers go on, held up to the bound
-                if (!running) {
-                    int lost = entries.keySet().stream().mapToInt(n -> messages.getOrDefault(n, 0)).sum();
-                    metrics.dropped(lost);
-                    log.warn("cluster sender stopping: {} messages to {} not sent", lost, entries.keySet());
-                    return;
-                }
-                // Redis is unreachable: hold the batch (and the queue behind it) and retry once the
-                // connection is open again (Lettuce reconnects on its own).
-                Thread.sleep(backoff);
-                backoff = Math.min(2_000, backoff * 2);
-                while (!connected.getAsBoolean() && running) {
-                    Thread.sleep(Math.min(backoff, 100));
-                }
+            futures.put(node, f);
+        });
+        CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new))
+                .whenComplete((v, e) -> landed(r, futures));
+    }
+
+    private void landed(Round r, Map<String, CompletableFuture<String>> futures) {
+        futures.forEach((node, f) -> {
+            if (!f.isCompletedExceptionally()) {
+                metrics.sent(node, r.messages.getOrDefault(node, 0));
+                r.entries.remove(node);
+            } else {
+                Throwable e = f.exceptionNow();
+                metrics.error(e.getMessage());
+                log.warn("XADD to node {} failed ({}); sending it again", node, e.getMessage());
+            }
+        });
+        if (r.entries.isEmpty()) {
+            end(r);
+            return;
+        }
+        releaseWaiters(); // Redis is failing: publishers go on, held up to the bound
+        retry(r, r.backoff);
+        r.backoff = Math.min(2_000, r.backoff * 2);
+    }
+
+    /**
+     * Redis is unreachable: holds the round (and the queue behind it) and sends it again after
+     * {@code millis}, once the connection is open again (Lettuce reconnects on its own).
+     */
+    private void retry(Round r, long millis) {
+        CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS).execute(() -> {
+            if (!running) {
+                int lost = r.entries.keySet().stream().mapToInt(n -> r.messages.getOrDefault(n, 0)).sum();
+                metrics.dropped(lost);
+                log.warn("cluster sender stopping: {} messages to {} not sent", lost, r.entries.keySet());
+                end(r);
+            } else if (!connected.getAsBoolean()) {
+                retry(r, Math.min(r.backoff, 100));
+            } else {
+                send(r);
+            }
+        });
+    }
+
+    /** The round is over: its bytes leave the bound, and the next round starts if anything is queued. */
+    private void end(Round r) {
+        queuedBytes.addAndGet(-r.bytes); // sent, or counted as dropped
+        inFlightSince = -1;
+        if (!waiters.isEmpty() && queuedBytes.get() < tuning.maxQueuedBytes() / 4) {
+            releaseWaiters();
+        }
+        busy.set(false);
+        signalStop();
+        kick();
+    }
+
+    private void signalStop() {
+        if (!running) {
+            synchronized (stopLock) {
+                stopLock.notifyAll();
             }
         }
     }
