@@ -65,6 +65,8 @@ final class Moves {
     static final int STATE = 6;
     static final int CANCEL = 7;
     static final long TIMEOUT_MS = 10_000;
+    /** How often a pending claim checks that its owner is still alive (its presence key names its epoch). */
+    static final long OWNER_CHECK_MS = 1_000;
 
     /** What the moves need of the rest of the backplane. */
     interface Cluster {
@@ -156,7 +158,30 @@ final class Moves {
         });
         control.schedule(() -> fail(c.id, "the node that held it did not hand it over within " + TIMEOUT_MS + " ms"),
                 TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        watchOwner(c);
         return c.result;
+    }
+
+    /**
+     * Fails the claim as soon as its owner is seen dead (its presence key gone, or naming another
+     * epoch: a {@code kill -9}), rather than at the timeout: the client learns within a presence TTL
+     * and a check that its session is lost. While Redis cannot be read the claim waits on.
+     */
+    private void watchOwner(Claim c) {
+        control.schedule(() -> {
+            if (c.result.isDone() || !claims.containsKey(c.id)) {
+                return;
+            }
+            try {
+                if (c.owner != null && cluster.nodeOfEpoch(c.token.epoch()) == null) {
+                    fail(c.id, "the node that held it is gone");
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // Redis unreachable: the timeout still ends the claim
+            }
+            watchOwner(c);
+        }, OWNER_CHECK_MS, TimeUnit.MILLISECONDS);
     }
 
     /** The owner offers the session: hold what matches it, cut here, and ask every node for its cut. */
