@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * Publish to deliver through an embedded server: one publisher and 1 or 4 subscribers of the same
  * subject, all clients of one server, in-process ({@link Server#localConnector()}, no socket, frames
  * cross as objects) or over loopback TCP. Each invocation publishes {@value #BATCH} messages of 16
- * bytes and returns once every subscriber has received all of them.
+ * bytes (or {@code payloadSize}) and returns once every subscriber has received all of them.
  *
  * <p>The primary score is publishes per second ({@code @OperationsPerInvocation}); the secondary
  * score {@code deliveries} counts messages received, summed over the subscribers (publishes x
@@ -52,9 +52,13 @@ public class RoutingBenchmark {
     @Param({"local", "tcp"})
     public String transport;
 
+    /** Payload bytes of each message (16 by default, as in W1; {@code -p payloadSize=1024} for larger bodies). */
+    @Param({"16"})
+    public int payloadSize;
+
     private final Deliveries deliveries = new Deliveries();
     private final List<Client> clients = new ArrayList<>();
-    private final byte[] payload = new byte[16];
+    private byte[] payload;
     private Server server;
     private Client publisher;
 
@@ -72,6 +76,7 @@ public class RoutingBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws InterruptedException {
+        payload = new byte[payloadSize];
         server = Server.create(ServerConfig.builder().host("127.0.0.1").port(0).build()).start();
         for (int i = 0; i < subscribers; i++) {
             Client c = connect();
