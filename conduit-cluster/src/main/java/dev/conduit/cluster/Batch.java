@@ -163,8 +163,12 @@ final class Batch {
         count++;
     }
 
+    /**
+     * The batch's bytes: the array written into if it is exactly full, else a copy; either way the
+     * batch is done (add nothing after, and do not change the array if the batch is used again).
+     */
     byte[] toBytes() {
-        byte[] b = java.util.Arrays.copyOf(buf, pos);
+        byte[] b = pos == buf.length ? buf : java.util.Arrays.copyOf(buf, pos);
         ByteBuffer.wrap(b, 1, 4).putInt(count);
         return b;
     }

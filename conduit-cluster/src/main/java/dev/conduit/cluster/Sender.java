@@ -239,15 +239,35 @@ final class Sender {
         return true;
     }
 
+    /** One target node's part of a round, while it is made. */
+    private static final class Part {
+        int bytes;
+        int messages;
+        @Nullable Batch batch;
+    }
+
     /** One batch per target node. */
     private void prepare(List<Outgoing> taken, Round r) {
-        Map<String, Integer> sizes = new HashMap<>();
-        for (Outgoing o : taken) {
-            sizes.merge(o.node(), o.bytes(), Integer::sum);
+        Map<String, Part> parts = new LinkedHashMap<>();
+        String lastNode = null;
+        Part last = null;
+        for (Outgoing o : taken) { // sizes first: each batch is made once, at about its size
+            if (!o.node().equals(lastNode)) {
+                lastNode = o.node();
+                last = parts.computeIfAbsent(lastNode, n -> new Part());
+            }
+            last.bytes += o.item() == null ? 64 : o.item().body().encodedLength() + 32;
         }
-        Map<String, Batch> batches = new LinkedHashMap<>();
+        lastNode = null;
         for (Outgoing o : taken) {
-            Batch batch = batches.computeIfAbsent(o.node(), n -> new Batch(sizes.get(n)));
+            if (!o.node().equals(lastNode)) {
+                lastNode = o.node();
+                last = parts.get(lastNode);
+                if (last.batch == null) {
+                    last.batch = new Batch(last.bytes);
+                }
+            }
+            Batch batch = last.batch;
             Batch.Item item = o.item();
             if (item == null) {
                 Losses lost = losses.get(o.node());
@@ -259,11 +279,14 @@ final class Sender {
                 }
             } else {
                 batch.add(item);
-                r.messages.merge(o.node(), 1, Integer::sum);
+                last.messages++;
             }
         }
-        batches.values().removeIf(b -> b.count() == 0);
-        batches.forEach((node, batch) -> {
+        parts.forEach((node, part) -> {
+            Batch batch = part.batch;
+            if (batch == null || batch.count() == 0) {
+                return;
+            }
             long seq = seqs.merge(node, 1L, Long::sum);
             Map<String, byte[]> fields = new LinkedHashMap<>();
             fields.put("n", self.getBytes(StandardCharsets.UTF_8));
@@ -271,6 +294,7 @@ final class Sender {
             fields.put("s", Long.toString(seq).getBytes(StandardCharsets.UTF_8));
             fields.put("b", batch.toBytes());
             r.entries.put(node, fields);
+            r.messages.put(node, part.messages);
         });
     }
 

@@ -482,6 +482,9 @@ final class RoutingServer implements Server {
         }
     }
 
+    /** Routing scratch space of {@link #routeRemote}: the backplane hands it one message at a time. */
+    private final List<ServerSubscription> remoteTargets = new java.util.ArrayList<>();
+
     /**
      * Routes a message published on another node of the cluster to local subscriptions (see {@link
      * dev.conduit.server.spi.BackplaneHost#deliverRemote}); on the backplane's thread. Not handed
@@ -513,7 +516,8 @@ final class RoutingServer implements Server {
     }
 
     private int routeRemoteNow(MessageBody body, @org.jspecify.annotations.Nullable Set<String> groups, Set<String> skip) {
-        List<ServerSubscription> targets = new java.util.ArrayList<>();
+        List<ServerSubscription> targets = remoteTargets; // the backplane delivers one message at a time
+        targets.clear();
         index.match(body.subject(), targets);
         boolean system = dev.conduit.server.spi.Permissions.isSystem(body.subject());
         boolean inbox = body.subject().startsWith(ServerSession.INBOXES);
@@ -534,6 +538,7 @@ final class RoutingServer implements Server {
             target.session.outbound.deliver(target, body, null, true, -1);
             delivered++;
         }
+        targets.clear();
         return delivered;
     }
 

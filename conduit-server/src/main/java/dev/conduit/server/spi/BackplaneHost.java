@@ -33,7 +33,8 @@ public interface BackplaneHost {
      * local publish would be, except that queue groups deliver only if {@code groups} names them
      * (the publishing node picked this node for those groups) and the message is not handed back
      * to the backplane. Deliveries are handed to each target session's writer; the call does not
-     * wait for them.
+     * wait for them. One call at a time (any thread, but never two at once: the backplane delivers
+     * what it reads in order, one message after another).
      *
      * @param groups the queue groups this node delivers the message to; null for every group
      *               (a node with no cluster-wide queue groups)
