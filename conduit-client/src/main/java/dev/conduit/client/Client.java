@@ -121,7 +121,7 @@ public interface Client extends AutoCloseable {
 
     /**
      * Publishes and reports the outcome: the future completes when the server confirms the message
-     * (it has been routed), or fails with {@link PublishExpiredException} if {@code timeToLive}
+     * (it has been routed; by a node of a cluster, once the other nodes' streams hold it), or fails with {@link PublishExpiredException} if {@code timeToLive}
      * (when not null) ran out while the message waited for a connection, {@link
      * SessionLostException} if the session was lost before confirmation, {@link BufferFullException}
      * if it did not fit, or {@link ConnectionClosedException} if the client closed first.

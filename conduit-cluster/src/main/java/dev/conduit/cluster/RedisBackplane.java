@@ -313,6 +313,15 @@ final class RedisBackplane implements Backplane {
     }
 
     @Override
+    public void whenSent(Runnable action) {
+        if (started) {
+            sender.whenSent(action);
+        } else {
+            action.run();
+        }
+    }
+
+    @Override
     public boolean holdPublisher(Runnable release) {
         return started && sender.holdPublisher(release);
     }

@@ -59,6 +59,23 @@ final class Sender {
     private final Object stopLock = new Object();
     /** Stopped waiting for the queue to drain: rounds take nothing more. */
     private volatile boolean abandoned;
+    /** Records queued since start, counted before each is added to {@link #queue}. */
+    private final AtomicLong queuedCount = new AtomicLong();
+    /** Records taken by rounds that have ended (landed, or dropped and counted); written by the rounds. */
+    private volatile long endedCount;
+    /** The round under way has failed at least once (Redis unreachable): acknowledgements do not wait. */
+    private volatile boolean failing;
+    /** What waits for records to land ({@link #whenSent}), by the count they wait for, then in order. */
+    private final java.util.PriorityQueue<AckWaiter> ackWaiters = new java.util.PriorityQueue<>();
+    private long ackWaiterOrder;
+
+    private record AckWaiter(long mark, long order, Runnable action) implements Comparable<AckWaiter> {
+        @Override
+        public int compareTo(AckWaiter o) {
+            int c = Long.compare(mark, o.mark);
+            return c != 0 ? c : Long.compare(order, o.order);
+        }
+    }
     private final AtomicLong queuedBytes = new AtomicLong();
     /** Sequence of the last batch sent to each node; the round under way only. */
     private final Map<String, Long> seqs = new HashMap<>();
@@ -110,8 +127,43 @@ final class Sender {
     }
 
     private void enqueue(Outgoing o) {
+        queuedCount.incrementAndGet(); // before the add: a mark read after it covers this record
         queue.add(o);
         kick();
+    }
+
+    /**
+     * Runs {@code action} once every record queued before this call has landed in Redis (or was
+     * dropped and reported), or at once while Redis is failing or the sender stops: then what is
+     * queued is held in memory up to the bound. Rounds take records in the order queued, so
+     * the records queued before the call are among the first {@code mark} taken. Any thread; the
+     * action runs on the thread that ends the round, in the order of the calls' marks.
+     */
+    void whenSent(Runnable action) {
+        long mark = queuedCount.get();
+        if (mark <= endedCount || failing || !running) {
+            action.run();
+            return;
+        }
+        synchronized (ackWaiters) {
+            ackWaiters.add(new AckWaiter(mark, ackWaiterOrder++, action));
+        }
+        runAckWaiters(failing || !running ? Long.MAX_VALUE : endedCount); // a round ended meanwhile
+    }
+
+    /** Runs what waits for at most {@code upTo} records, in order, outside the lock. */
+    private void runAckWaiters(long upTo) {
+        while (true) {
+            AckWaiter w;
+            synchronized (ackWaiters) {
+                w = ackWaiters.peek();
+                if (w == null || w.mark() > upTo) {
+                    return;
+                }
+                ackWaiters.poll();
+            }
+            w.action().run();
+        }
     }
 
     /**
@@ -186,6 +238,7 @@ final class Sender {
         }
         abandoned = true;
         releaseWaiters();
+        runAckWaiters(Long.MAX_VALUE);
         int left = queue.size();
         if (left > 0) {
             metrics.dropped(left);
@@ -198,10 +251,12 @@ final class Sender {
         final Map<String, Map<String, byte[]>> entries = new LinkedHashMap<>();
         final Map<String, Integer> messages = new HashMap<>();
         final int bytes;
+        final int records;
         long backoff = 50;
 
-        Round(int bytes) {
+        Round(int bytes, int records) {
             this.bytes = bytes;
+            this.records = records;
         }
     }
 
@@ -223,7 +278,7 @@ final class Sender {
             return false;
         }
         inFlightSince = taken.get(0).atNanos();
-        Round r = new Round(bytes);
+        Round r = new Round(bytes, taken.size());
         try {
             prepare(taken, r);
         } catch (RuntimeException e) {
@@ -331,6 +386,8 @@ final class Sender {
             return;
         }
         releaseWaiters(); // Redis is failing: publishers go on, held up to the bound
+        failing = true; // and are acknowledged from memory, as the bound documents
+        runAckWaiters(Long.MAX_VALUE);
         retry(r, r.backoff);
         r.backoff = Math.min(2_000, r.backoff * 2);
     }
@@ -358,6 +415,9 @@ final class Sender {
     private void end(Round r) {
         queuedBytes.addAndGet(-r.bytes); // sent, or counted as dropped
         inFlightSince = -1;
+        failing = false;
+        endedCount += r.records; // the rounds only, one at a time
+        runAckWaiters(endedCount);
         if (!waiters.isEmpty() && queuedBytes.get() < tuning.maxQueuedBytes() / 4) {
             releaseWaiters();
         }

@@ -72,6 +72,23 @@ final class RedisProcess implements AutoCloseable {
         await().atMost(Duration.ofSeconds(10)).until(this::accepting);
     }
 
+    /** Stops it (SIGSTOP): connections stay open, nothing is answered until {@link #resume}. */
+    void pause() throws IOException, InterruptedException {
+        signal("-STOP");
+    }
+
+    /** Lets a {@link #pause}d Redis go on (SIGCONT). */
+    void resume() throws IOException, InterruptedException {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) throws IOException, InterruptedException {
+        int exit = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start().waitFor();
+        if (exit != 0) {
+            throw new IllegalStateException("kill " + signal + " exited with " + exit);
+        }
+    }
+
     /** redis-server on PATH, if there is one. */
     static Optional<Path> binary() {
         return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))

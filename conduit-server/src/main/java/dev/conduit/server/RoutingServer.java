@@ -440,6 +440,9 @@ final class RoutingServer implements Server {
             dev.conduit.server.spi.Backplane.Forwarded forwarded = backplane == null || system
                     ? dev.conduit.server.spi.Backplane.Forwarded.LOCAL_ONLY
                     : backplane.forward(body, publish.request(), !targets.isEmpty());
+            if (forwarded.remoteInterest()) {
+                from.inbound.forwarded(); // its ACK waits until the other nodes' streams hold it
+            }
             if (forwarded.remoteInterest() && publisher != null) {
                 publisher.waitForBackplane(backplane); // paced while the other nodes' queue is behind
             }

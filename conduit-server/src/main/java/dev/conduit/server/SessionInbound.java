@@ -20,6 +20,10 @@ final class SessionInbound {
     private final ServerConfig config;
     /** The client's sequenced frames received, and what was acknowledged of them; under inLock. */
     private final SequencedStream.Receiver received = new SequencedStream.Receiver();
+    /** A PUBLISH of this read went to other nodes of the cluster: its ACK waits until they hold it. Under inLock. */
+    private boolean forwardedSinceAck;
+    /** ACKs waiting for the backplane ({@link dev.conduit.server.spi.Backplane#whenSent}); later ones queue behind them. */
+    private final java.util.concurrent.atomic.AtomicInteger heldAcks = new java.util.concurrent.atomic.AtomicInteger();
 
     SessionInbound(ServerSession session) {
         this.session = session;
@@ -66,6 +70,11 @@ final class SessionInbound {
         }
     }
 
+    /** Routing forwarded a PUBLISH of this read to other nodes; under inLock. */
+    void forwarded() {
+        forwardedSinceAck = true;
+    }
+
     /** End of a read batch: one ACK for every sequenced frame processed since the last one. */
     void acknowledge(ServerConnection from) {
         synchronized (session.inLock) {
@@ -75,7 +84,19 @@ final class SessionInbound {
                     // Through the writer: behind what this read routed to this session itself (its
                     // own messages, NO_RESPONDERS), as when those were sent while routing.
                     Frame.Ack ack = new Frame.Ack(due);
-                    session.writer.execute(() -> from.connection.send(ack));
+                    dev.conduit.server.spi.Backplane backplane = server.backplane();
+                    if (backplane != null && (forwardedSinceAck || heldAcks.get() > 0)) {
+                        // Not before the other nodes' streams hold what this read forwarded (a crash
+                        // of this node then loses none of it for them); ACKs after it wait behind it.
+                        forwardedSinceAck = false;
+                        heldAcks.incrementAndGet();
+                        backplane.whenSent(() -> {
+                            session.writer.execute(() -> from.connection.send(ack));
+                            heldAcks.decrementAndGet();
+                        });
+                    } else {
+                        session.writer.execute(() -> from.connection.send(ack));
+                    }
                 }
             }
         }

@@ -76,6 +76,18 @@ public interface Backplane extends AutoCloseable {
     }
 
     /**
+     * Runs {@code action} once every message {@link #forward}ed before this call has landed with
+     * the engine (held by it for the other nodes, so a crash of this node loses none of it), or at
+     * once if nothing is pending, or while the engine is unreachable (then forwarded messages are
+     * held in this node's bounded queue, and that is what an acknowledgement means). The server
+     * acknowledges a client's read that forwarded messages only then. Any thread; does not block;
+     * {@code action} runs on any thread and must not block. At once by default.
+     */
+    default void whenSent(Runnable action) {
+        action.run();
+    }
+
+    /**
      * A session that moved here.
      *
      * @param state     the session's state as the other node's server wrote it
