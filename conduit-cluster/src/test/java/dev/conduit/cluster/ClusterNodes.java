@@ -26,8 +26,13 @@ final class ClusterNodes implements AutoCloseable {
 
     /** With {@code http}, each node also answers HTTP ({@code /readyz}) on a free port. */
     ClusterNodes(RedisProcess redis, int nodes, boolean http) {
+        this(redis, nodes, b -> b.httpPort(http ? 0 : -1));
+    }
+
+    /** Each node's settings as {@code settings} makes them from the defaults (no HTTP). */
+    ClusterNodes(RedisProcess redis, int nodes, java.util.function.UnaryOperator<ServerConfig.Builder> settings) {
         for (int i = 1; i <= nodes; i++) {
-            servers.add(Server.create(ServerConfig.builder().port(0).httpPort(http ? 0 : -1)
+            servers.add(Server.create(settings.apply(ServerConfig.builder().port(0).httpPort(-1))
                     .cluster(new ClusterConfig(URI.create(redis.uri()), "n" + i, null)).build()).start());
         }
     }

@@ -538,6 +538,14 @@ final class RoutingServer implements Server {
             if (target.group == null && !skip.isEmpty() && skip.contains(target.session.id)) {
                 continue; // moving to another node, which gets this sender's messages for it now
             }
+            if (target.reliable() && !target.drainedTo(config.maxPendingBytesPerSession())) {
+                // A publisher of another node cannot be paced from here: the subscription holds its
+                // messages up to the session's bound, past it they are not held but counted and
+                // told to it with GAP (cluster.md, Bounds).
+                target.droppedRemote();
+                countSlowConsumer(true);
+                continue;
+            }
             target.session.outbound.deliver(target, body, null, true, -1);
             delivered++;
         }

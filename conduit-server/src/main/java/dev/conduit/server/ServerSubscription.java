@@ -221,6 +221,14 @@ final class ServerSubscription {
         return true;
     }
 
+    /**
+     * A message from another node of the cluster found this reliable subscription past its bound
+     * (there is no publisher here to stop reading): not held, reported with the next GAP. Any thread.
+     */
+    void droppedRemote() {
+        droppedAtRouting.incrementAndGet();
+    }
+
     /** The messages dropped since the last call, by the writer and at routing; in the writer. */
     long takeDropped() {
         long d = dropped + droppedAtRouting.getAndSet(0);
