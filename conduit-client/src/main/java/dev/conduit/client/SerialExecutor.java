@@ -49,13 +49,13 @@ final class SerialExecutor implements Executor {
 
     @Override
     public void execute(Runnable task) {
-        tasks.offer(task);
+        tasks.add(task); // throws past Queues.MAX_ITEMS rather than drop
         schedule();
     }
 
     /** Queues an item for the sink, in order with the tasks. */
     void submit(Object item) {
-        tasks.offer(item);
+        tasks.add(item); // throws past Queues.MAX_ITEMS rather than drop
         schedule();
     }
 
@@ -65,7 +65,7 @@ final class SerialExecutor implements Executor {
      * executor, not one each). A task given to {@link #execute} starts the drain as well.
      */
     void offer(Object item) {
-        tasks.offer(item);
+        tasks.add(item); // throws past Queues.MAX_ITEMS rather than drop
     }
 
     /** Makes sure what {@link #offer} queued is drained. */
