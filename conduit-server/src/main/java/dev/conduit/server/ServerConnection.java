@@ -283,7 +283,9 @@ final class ServerConnection implements FrameHandler {
         established = true;
         handshakeTimer.cancel();
         if (!config.heartbeatInterval().isZero()) {
-            heartbeat = new Heartbeat(config.clock(), config.heartbeatInterval(), config.heartbeatMisses(),
+            // On the connection's own loop (with the system clock): a PING leaves without a wake-up from elsewhere.
+            heartbeat = new Heartbeat(config.clock(), Heartbeat.timersFor(config.clock(), connection),
+                    config.heartbeatInterval(), config.heartbeatMisses(),
                     () -> connection.send(new Frame.Ping(0)), this::dead).start();
         }
     }
