@@ -49,13 +49,13 @@ final class SerialExecutor implements Executor {
 
     @Override
     public void execute(Runnable task) {
-        tasks.add(task); // throws past Queues.MAX_ITEMS rather than drop
+        tasks.offer(task);
         schedule();
     }
 
     /** Queues an item for the sink, in order with the tasks. */
     void submit(Object item) {
-        tasks.add(item); // throws past Queues.MAX_ITEMS rather than drop
+        tasks.offer(item);
         schedule();
     }
 
@@ -65,7 +65,7 @@ final class SerialExecutor implements Executor {
      * executor, not one each). A task given to {@link #execute} starts the drain as well.
      */
     void offer(Object item) {
-        tasks.add(item); // throws past Queues.MAX_ITEMS rather than drop
+        tasks.offer(item);
     }
 
     /** Makes sure what {@link #offer} queued is drained. */

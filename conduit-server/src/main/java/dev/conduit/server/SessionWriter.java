@@ -77,7 +77,7 @@ final class SessionWriter {
      */
     void deliver(Runnable task, int bytes, ServerConnection publisher) {
         long queued = backlog.addAndGet(bytes + OVERHEAD_BYTES);
-        tasks.add(task); // add, not offer: past Queues.MAX_ITEMS it throws rather than drop
+        tasks.offer(task);
         // One wake-up per read: while the publisher reads, the drain it would start is handed to
         // the end of its read (ServerConnection.wakeAtReadEnd), so the owner's thread is woken and
         // flushes once for the whole read instead of for whichever message came first.
@@ -114,7 +114,7 @@ final class SessionWriter {
 
     /** Hands {@code task} to the drain; any thread, never blocks. */
     void execute(Runnable task) {
-        tasks.add(task); // add, not offer: past Queues.MAX_ITEMS it throws rather than drop
+        tasks.offer(task);
         if (scheduled.compareAndSet(false, true)) {
             submit(owner);
         }

@@ -134,13 +134,7 @@ final class NettyConnection implements Connection {
             return false;
         }
         queuedBytes.addAndGet(length);
-        if (!outbound.offer(frame)) {
-            // Queues.MAX_ITEMS frames waiting: far past every session bound, so the peer is not reading.
-            queuedBytes.addAndGet(-length);
-            log.error("closing {}: {} frames queued and not written", this, Queues.MAX_ITEMS);
-            abort();
-            return false;
-        }
+        outbound.offer(frame);
         scheduleDrain();
         return true;
     }

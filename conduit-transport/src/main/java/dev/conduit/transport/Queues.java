@@ -1,7 +1,7 @@
 package dev.conduit.transport;
 
-import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /** Queues for hand-offs between threads, made by the transport so that Netty stays behind its API. */
 public final class Queues {
@@ -9,27 +9,17 @@ public final class Queues {
     }
 
     /**
-     * Items in one array of the queue: the queue grows by linking another array of this size, and
-     * drops each array once it is read. Small, because a queue is kept per connection and per
-     * session, and an idle one still holds its current array: with Netty's default (1,024 slots, 4
-     * KiB) two such queues were most of an idle session's heap. A burst costs one small array per
-     * this many items, which is little beside the items themselves.
-     */
-    static final int CHUNK_ITEMS = 16;
-    /**
-     * The most items a queue holds: {@code offer} returns false past it. Every queue made here is
-     * bounded far below by what its senders may put in it (the session bounds of docs/guarantees.md):
-     * a heap that held 2^30 items would have run out long before.
-     */
-    public static final int MAX_ITEMS = 1 << 30;
-
-    /**
-     * A lock-free queue for many producers and <em>one consumer at a time</em> (whoever polls must
-     * be ordered after the previous poller, for example by a flag it holds), which stores items in
-     * linked arrays of {@value #CHUNK_ITEMS} rather than a node per item, up to {@link #MAX_ITEMS}
-     * (callers check what {@code offer} returns).
+     * An unbounded lock-free queue for many producers and <em>one consumer at a time</em> (whoever
+     * polls must be ordered after the previous poller, for example by a flag it holds).
+     *
+     * <p>A linked queue, a node per item ({@link ConcurrentLinkedQueue}): an empty one holds one
+     * node, 48 bytes with the queue. Such queues are kept per connection and per session, and most
+     * of a server's sessions may be idle: Netty's linked-array queue held a 1,024-slot array (4 KiB)
+     * and about 600 bytes of padding against false sharing each, which was most of an idle
+     * session's heap (docs/benchmarks.md, "W8 after the idle work"). The node per item is a short-lived
+     * allocation beside the frame or task it carries.
      */
     public static <T> Queue<T> mpsc() {
-        return PlatformDependent.newMpscQueue(CHUNK_ITEMS, MAX_ITEMS);
+        return new ConcurrentLinkedQueue<>();
     }
 }
