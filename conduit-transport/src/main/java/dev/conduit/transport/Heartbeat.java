@@ -139,6 +139,12 @@ public final class Heartbeat {
     }
 
     private void schedule(long delayNanos) {
-        timer = timers.schedule(check, delayNanos, TimeUnit.NANOSECONDS);
+        try {
+            timer = timers.schedule(check, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // The connection's event loop is shut down (the transport stopped): nothing is left to watch.
+            stopped = true;
+            timer = null;
+        }
     }
 }

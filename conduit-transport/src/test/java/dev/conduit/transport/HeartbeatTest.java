@@ -154,4 +154,15 @@ class HeartbeatTest {
         assertThatThrownBy(() -> new Heartbeat(loop.clock, INTERVAL, MISSES, () -> { }, () -> { }).start())
                 .hasMessageContaining("the clock's timers");
     }
+
+    @Test
+    void timersThatRefuseTheTaskStopTheHeartbeatInsteadOfThrowing() {
+        Heartbeat h = new Heartbeat(loop.clock, (task, delay, unit) -> {
+            throw new java.util.concurrent.RejectedExecutionException("event loop shut down");
+        }, INTERVAL, MISSES, pings::incrementAndGet, deaths::incrementAndGet);
+        h.start();
+        h.stop();
+        assertThat(pings).hasValue(0);
+        assertThat(deaths).hasValue(0);
+    }
 }
