@@ -467,8 +467,8 @@ public final class Compare {
                 System.gc() (asked over its stdin) minus the same before the sessions opened, RSS growth is VmRSS \
                 from /proc minus VmRSS of the freshly started server (divided by the sessions), CPU is \
                 utime+stime from /proc over the idle window, of the whole server process (JIT compiler and GC \
-                threads included) and of its own threads only (named conduit-*: the I/O event loops and the \
-                clock that runs heartbeat timers); the warm-up and the repeats use one server, each run starting \
+                threads included) and of its own threads only (named conduit-*: the I/O event loops, which \
+                run the heartbeat timers, and the clock, which runs the stats tick); the warm-up and the repeats use one server, each run starting \
                 once the sessions of the one before are gone.
                 - W9 publishes 16 B messages 1 -> 1 at a fixed rate, half the highest NATS W1 16 B rate of the \
                 same invocation, to Conduit and to NATS; each payload carries the time it was due to be sent, and \

@@ -5,6 +5,7 @@ import dev.conduit.protocol.ErrorCode;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.ProtocolException;
 import dev.conduit.protocol.SequencedStream;
+import dev.conduit.transport.Clock;
 import dev.conduit.transport.Connection;
 import dev.conduit.transport.Endpoint;
 import dev.conduit.transport.FrameHandler;
@@ -131,7 +132,9 @@ final class Link implements FrameHandler {
     void startHeartbeat(long heartbeatIntervalMillis, int heartbeatMisses) {
         if (heartbeatIntervalMillis > 0) {
             int misses = Math.max(1, heartbeatMisses);
-            heartbeat = new Heartbeat(session.options().clock(), Duration.ofMillis(heartbeatIntervalMillis), misses,
+            Clock clock = session.options().clock();
+            heartbeat = new Heartbeat(clock, Heartbeat.timersFor(clock, connection),
+                    Duration.ofMillis(heartbeatIntervalMillis), misses,
                     () -> connection.send(new Frame.Ping(0)),
                     () -> {
                         log.info("no sign of life from {} for {} ms: dropping the connection", endpoint,

@@ -7,14 +7,16 @@ import org.jspecify.annotations.Nullable;
  * The message subjects a {@link FrameCodec} has recently decoded and checked, so that a stream of
  * messages on a few subjects is not decoded and checked again for each one. Only ASCII subjects are
  * kept, so that equal bytes mean equal characters. The slots are an array of immutable Strings: a
- * cache shared between threads stays correct (racing threads at worst miss or overwrite an entry).
+ * cache shared between threads stays correct (racing threads at worst miss or overwrite an entry,
+ * or each make the array). The array is made when the first subject is put: a codec per connection,
+ * most of them idle or carrying no MESSAGE, then holds none.
  */
 final class SubjectCache {
     private static final int SIZE = 64;
     /** What {@link #slotOf} answers for a subject that is not ASCII, and so never cached. */
     static final int NONE = -1;
 
-    private final String[] slots = new String[SIZE];
+    private String @Nullable [] slots;
 
     /** The slot for the {@code len} bytes at {@code pos}, or {@link #NONE} if they are not all ASCII. */
     int slotOf(ByteBuffer in, int pos, int len) {
@@ -34,7 +36,8 @@ final class SubjectCache {
         if (slot == NONE) {
             return null;
         }
-        String s = slots[slot];
+        String[] all = slots;
+        String s = all == null ? null : all[slot];
         if (s == null || s.length() != len) {
             return null;
         }
@@ -49,7 +52,12 @@ final class SubjectCache {
     /** Remembers a subject that was checked, in the slot {@link #slotOf} gave for its bytes. */
     void put(int slot, String subject) {
         if (slot != NONE) {
-            slots[slot] = subject;
+            String[] all = slots;
+            if (all == null) {
+                all = new String[SIZE];
+                slots = all;
+            }
+            all[slot] = subject;
         }
     }
 }

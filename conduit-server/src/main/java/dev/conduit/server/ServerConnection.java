@@ -45,7 +45,12 @@ final class ServerConnection implements FrameHandler {
     final String remoteHost;
     private final RoutingServer server;
     private final ServerConfig config;
-    private final Connection.Cancellable handshakeTimer;
+    /**
+     * The handshake deadline; once cancelled, {@link #NO_TIMER}, so that an established connection
+     * does not keep the cancelled task (and its event-loop entry) for its whole life. On the I/O thread.
+     */
+    private Connection.Cancellable handshakeTimer;
+    private static final Connection.Cancellable NO_TIMER = () -> { };
     /** Written once on the I/O thread before ATTACHED; read by the session under its locks. */
     private volatile ServerSession session;
     private volatile State state = State.AWAITING_HELLO;
@@ -282,8 +287,11 @@ final class ServerConnection implements FrameHandler {
         // The deadline covers the whole handshake, authentication included: it ends with WELCOME.
         established = true;
         handshakeTimer.cancel();
+        handshakeTimer = NO_TIMER;
         if (!config.heartbeatInterval().isZero()) {
-            heartbeat = new Heartbeat(config.clock(), config.heartbeatInterval(), config.heartbeatMisses(),
+            // On the connection's own loop (with the system clock): a PING leaves without a wake-up from elsewhere.
+            heartbeat = new Heartbeat(config.clock(), Heartbeat.timersFor(config.clock(), connection),
+                    config.heartbeatInterval(), config.heartbeatMisses(),
                     () -> connection.send(new Frame.Ping(0)), this::dead).start();
         }
     }

@@ -53,8 +53,8 @@ final class SessionStats {
     private volatile int resumes;
     final long createdNanos;
     /** Rates over the last stats tick: messages in, out, bytes in, out per second; written by the tick only. */
-    private volatile double[] rates = new double[4];
-    private long[] lastCounts = new long[4];
+    private volatile double[] rates = NO_RATES;
+    private long[] lastCounts = NO_COUNTS;
     private long lastTickNanos;
     /** Errors sent to this session's connections, the latest few and a count; made on the first one. */
     private volatile RecentErrors errors;
@@ -65,18 +65,36 @@ final class SessionStats {
         this.lastTickNanos = createdNanos;
     }
 
+    /**
+     * The rates and counts of a session that has sent and received nothing: shared by every such
+     * session (neither array is ever written; a tick replaces them), so that an idle session holds
+     * no arrays of its own and its tick allocates nothing.
+     */
+    private static final double[] NO_RATES = new double[4];
+    private static final long[] NO_COUNTS = new long[4];
+
     /** The stats tick: the rates since the previous tick. One thread at a time (the tick's). */
     void tick(long nowNanos) {
-        long[] now = {messagesIn(), messagesOut(), bytesIn(), bytesOut()};
         double seconds = (nowNanos - lastTickNanos) / 1e9;
         if (seconds <= 0) {
             return;
         }
+        long[] last = lastCounts;
+        long in = messagesIn();
+        long out = messagesOut();
+        long bytesIn = bytesIn();
+        long bytesOut = bytesOut();
+        if (rates == NO_RATES && in == last[0] && out == last[1] && bytesIn == last[2] && bytesOut == last[3]) {
+            // Idle since a tick that found it idle too: the rates stay zero, nothing to allocate.
+            lastTickNanos = nowNanos;
+            return;
+        }
+        long[] now = {in, out, bytesIn, bytesOut};
         double[] r = new double[4];
         for (int i = 0; i < 4; i++) {
             r[i] = Math.round(Math.max(0, now[i] - lastCounts[i]) / seconds * 1000) / 1000.0;
         }
-        rates = r;
+        rates = r[0] == 0 && r[1] == 0 && r[2] == 0 && r[3] == 0 ? NO_RATES : r;
         lastCounts = now;
         lastTickNanos = nowNanos;
     }

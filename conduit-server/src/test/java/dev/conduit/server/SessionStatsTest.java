@@ -44,4 +44,31 @@ class SessionStatsTest {
         assertThat(s.sampleFree()).isTrue();
         assertThat(s.replyDelivered("_INBOX.a.1", clock)).isEqualTo(-1);
     }
+
+    @Test
+    void ratesFollowTrafficAndAnIdleTickLeavesThemAtZeroWithoutANewArray() {
+        SessionStats s = new SessionStats(clock.nanoTime());
+        clock.advanceNanos(TimeUnit.SECONDS.toNanos(1));
+        s.tick(clock.nanoTime());
+        assertThat(s.rates()).containsExactly(0, 0, 0, 0);
+
+        s.received(100);
+        s.received(100);
+        s.delivered(10);
+        clock.advanceNanos(TimeUnit.SECONDS.toNanos(2));
+        s.tick(clock.nanoTime());
+        assertThat(s.rates()).as("per second over the 2 s since the last tick").containsExactly(1, 0.5, 100, 5);
+
+        clock.advanceNanos(TimeUnit.SECONDS.toNanos(1));
+        s.tick(clock.nanoTime());
+        assertThat(s.rates()).as("nothing since").containsExactly(0, 0, 0, 0);
+        clock.advanceNanos(TimeUnit.SECONDS.toNanos(1));
+        s.tick(clock.nanoTime()); // idle twice: the shared zero rates stay
+
+        s.received(30);
+        clock.advanceNanos(TimeUnit.SECONDS.toNanos(3));
+        s.tick(clock.nanoTime());
+        assertThat(s.rates()).as("counted from the idle ticks' time, not the busy one's")
+                .containsExactly(0.333, 0, 10, 0);
+    }
 }

@@ -11,7 +11,6 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.netty.util.internal.PlatformDependent;
 import java.nio.ByteBuffer;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -81,7 +80,7 @@ final class NettyConnection implements Connection {
 
     private final Channel channel;
     private final EventLoop loop;
-    private final Queue<Frame> outbound = PlatformDependent.newMpscQueue();
+    private final Queue<Frame> outbound = Queues.mpsc();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     /**
      * Bytes in {@link #outbound}: added by {@link #send} before it offers a frame, subtracted by the
