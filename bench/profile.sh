@@ -7,6 +7,8 @@
 #   bench/profile.sh                 W1 and W3; recordings and summaries in target/profile/
 #   bench/profile.sh --only W2,W4,W5 those (any of W1-W5, comma-separated)
 #   bench/profile.sh --out DIR       somewhere else
+#   bench/profile.sh --nats PATH     then the same workload against that nats-server (jnats), not
+#                                    recorded: its figure, CPU, client allocation and context switches
 #
 # Counts (compare.sh's full counts): PROFILE_MESSAGES (W1, 2,000,000 by default), PROFILE_FANOUT_MESSAGES
 # (W2, 500,000 published), PROFILE_REQUESTS (W3, 20,000), PROFILE_INFLIGHT_REQUESTS (W4, 200,000),
@@ -17,7 +19,9 @@
 # DIR/w1-summary.txt holds the run's figure, both processes' CPU time per million, bytes allocated
 # per message or request (the JVMs' exact counters), context switches per message or request from
 # /proc (voluntary ones are wake-ups), in all and by thread, and `jfr view` tables: hot methods (top
-# frames of the CPU samples) and allocation by site and by class.
+# frames of the CPU samples) and allocation by site and by class, then the CPU and allocation
+# samples charged to the nearest Conduit method on their stacks, with the top frames under each
+# (dev.conduit.benchmarks.JfrCallers).
 # The server listens on 127.0.0.1 only.
 set -euo pipefail
 
@@ -27,11 +31,13 @@ cd "$root"
 
 out=target/profile
 workloads="W1 W3"
+nats=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) workloads="${2//,/ }"; shift ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --nats) nats=(--nats "$2"); shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -61,13 +67,14 @@ for w in $workloads; do
   {
     echo "# $w, $count, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg), $(git rev-parse --short HEAD)"
     "$java" --enable-native-access=ALL-UNNAMED -Xms512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-      -cp "$cp" dev.conduit.benchmarks.Profile "$w" "$count" "$out"
+      -cp "$cp" dev.conduit.benchmarks.Profile "$w" "$count" "$out" "${nats[@]}"
     for side in server client; do
       f="$out/$name-$side.jfr"
       echo; echo "## $side: $f"
       "$jfr" view --width 200 hot-methods "$f"
       "$jfr" view --width 200 allocation-by-site "$f"
       "$jfr" view --width 200 allocation-by-class "$f"
+      "$java" -cp "$cp" dev.conduit.benchmarks.JfrCallers "$f"
     done
   } > "$summary"
   echo "$w: $summary" >&2

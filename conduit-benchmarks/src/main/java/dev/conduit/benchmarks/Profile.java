@@ -24,17 +24,26 @@ import jdk.jfr.Recording;
  * (utime + stime from /proc) per million messages or requests, bytes allocated on the heap per
  * message or request (exact, from the JVM's per-thread counters, not the JFR samples), and context
  * switches per message or request from /proc, in all and by thread ({@link ThreadActivity}). A
- * message is one published (W2 delivers each to 4 subscribers), a request one answered.
+ * message is one published (W2 delivers each to 4 subscribers), a request one answered. With {@code
+ * --nats PATH}, then runs the same workload against that nats-server with jnats, unrecorded, and
+ * prints the same figures (the client's allocation only) for comparison.
  */
 public final class Profile {
     private static final List<String> WORKLOADS = List.of("W1", "W2", "W3", "W4", "W5");
+    /**
+     * How often the threads' context switches are read: a thread's last figures before it ends (the
+     * clients' I/O threads end when the run closes them) are those of the last reading, so up to this
+     * much of their activity is not counted; reading more often costs the client process more CPU.
+     */
+    private static final long SAMPLE_MILLIS = 250;
 
     private Profile() {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3 || !WORKLOADS.contains(args[0].toUpperCase(Locale.ROOT))) {
-            System.err.println("usage: Profile W1|W2|W3|W4|W5 COUNT DIR");
+        if ((args.length != 3 && !(args.length == 5 && args[3].equals("--nats")))
+                || !WORKLOADS.contains(args[0].toUpperCase(Locale.ROOT))) {
+            System.err.println("usage: Profile W1|W2|W3|W4|W5 COUNT DIR [--nats NATS-SERVER]");
             System.exit(2);
         }
         String workload = args[0].toUpperCase(Locale.ROOT);
@@ -56,7 +65,7 @@ public final class Profile {
             long clientBytes = ServerMain.allocatedBytes();
             ThreadActivity serverThreads = new ThreadActivity(server.pid());
             ThreadActivity clientThreads = new ThreadActivity(self);
-            try (var sampler = new ThreadActivity.Sampler(100, serverThreads, clientThreads)) {
+            try (var sampler = new ThreadActivity.Sampler(SAMPLE_MILLIS, serverThreads, clientThreads)) {
                 result = run(bench, workload, count);
             } finally {
                 serverTicks = ConnectionScale.cpuTicks(server.pid()) - serverTicks;
@@ -77,6 +86,54 @@ public final class Profile {
             System.out.println(serverThreads.describe("server", count, unit));
             System.out.println(clientThreads.describe("client", count, unit));
         }
+        if (args.length == 5) {
+            peer(args[4], workload, count, unit);
+        }
+    }
+
+    /**
+     * The same workload against nats-server with jnats in this JVM, unrecorded: its figure, CPU per
+     * million, the client's allocation and both processes' context switches, for comparison.
+     */
+    private static void peer(String natsServer, String workload, int count, String unit) throws Exception {
+        try (ServerProcess server = ServerProcess.nats(natsServer, Compare.SERVER_MAX_PENDING)) {
+            NatsBench bench = new NatsBench(server.port());
+            runNats(bench, workload, Math.max(1, count / 5));
+            long self = ProcessHandle.current().pid();
+            long serverTicks = ConnectionScale.cpuTicks(server.pid());
+            long clientTicks = ConnectionScale.cpuTicks(self);
+            long clientBytes = ServerMain.allocatedBytes();
+            ThreadActivity serverThreads = new ThreadActivity(server.pid());
+            ThreadActivity clientThreads = new ThreadActivity(self);
+            double[] result;
+            try (var sampler = new ThreadActivity.Sampler(SAMPLE_MILLIS, serverThreads, clientThreads)) {
+                result = runNats(bench, workload, count);
+            }
+            serverTicks = ConnectionScale.cpuTicks(server.pid()) - serverTicks;
+            clientTicks = ConnectionScale.cpuTicks(self) - clientTicks;
+            clientBytes = ServerMain.allocatedBytes() - clientBytes;
+            double perMillion = 1e6 / count * 1000.0 / ConnectionScale.CLOCK_TICKS;
+            System.out.printf(Locale.ROOT, "%nNATS, the same workload (%s, jnats in this JVM; not recorded)%n", natsServer);
+            System.out.printf(Locale.ROOT, "CPU per million: nats-server %.0f ms, jnats client %.0f ms%n",
+                    serverTicks * perMillion, clientTicks * perMillion);
+            System.out.println(figure(workload, result, count));
+            System.out.printf(Locale.ROOT, "Allocated per %s: jnats client %,.0f B%n", unit, (double) clientBytes / count);
+            System.out.println(serverThreads.describe("nats-server", count, unit));
+            System.out.println(clientThreads.describe("jnats client", count, unit));
+        }
+    }
+
+    private static double[] runNats(NatsBench bench, String workload, int count) throws Exception {
+        BenchConfig shape = BenchConfig.full();
+        Deadline deadline = Deadline.in(Duration.ofMinutes(5));
+        return switch (workload) {
+            case "W1" -> bench.stream(count, BenchConfig.SMALL, 1, null, deadline);
+            case "W2" -> bench.stream(count, BenchConfig.SMALL, shape.fanout(), null, deadline);
+            case "W3" -> bench.pingPong(count, BenchConfig.SMALL, deadline);
+            case "W4" -> bench.pipelined(count, shape.inflight(), BenchConfig.SMALL, deadline);
+            case "W5" -> bench.stream(count, BenchConfig.SMALL, shape.workers(), "workers", deadline);
+            default -> throw new IllegalArgumentException("unknown workload " + workload);
+        };
     }
 
     private static String figure(String workload, double[] r, int count) {
