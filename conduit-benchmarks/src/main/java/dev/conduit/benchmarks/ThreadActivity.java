@@ -18,9 +18,7 @@ import java.util.TreeMap;
  * stat} (utime + stime). A thread's counts vanish from {@code /proc} when it ends (the harness's
  * clients end their I/O threads at close), so {@link #poll()} is meant to be called every hundred
  * milliseconds or so during the window (a {@link Sampler} does that) and keeps the last figures it
- * saw of each thread; what a thread did between its last poll and its end is not counted. For
- * another process it also counts the read and write system calls of the whole process ({@code
- * /proc/PID/io}), which a thread's end does not lose.
+ * saw of each thread; what a thread did between its last poll and its end is not counted.
  *
  * <p>Not thread-safe: one {@link Sampler} thread polls, and {@link #totals()} is read after it has
  * stopped.
@@ -33,40 +31,17 @@ final class ThreadActivity {
     private final Map<String, long[]> start = new HashMap<>();
     private final Map<String, long[]> last = new HashMap<>();
     private final Map<String, String> names = new HashMap<>();
-    /** Read and write system calls of the whole process at the start and at the last poll (another process only). */
-    private final long[] syscallsStart;
-    private final long[] syscallsLast;
 
     /** Takes the starting figures of the threads alive now. */
     ThreadActivity(long pid) {
         this.pid = pid;
         read(start);
         last.putAll(start);
-        syscallsStart = pid == ProcessHandle.current().pid() ? null : syscalls();
-        syscallsLast = syscallsStart == null ? null : syscallsStart.clone();
     }
 
     /** Reads every thread's figures again, keeping the newest of each. */
     void poll() {
         read(last);
-        if (syscallsLast != null) {
-            long[] now = syscalls();
-            System.arraycopy(now, 0, syscallsLast, 0, 2);
-        }
-    }
-
-    /**
-     * {@code syscr} and {@code syscw} of /proc/PID/io: the process's read and write system calls
-     * (read, readv, recvmsg...; write, writev, sendmsg...; not epoll_wait), its ended threads' included.
-     * Not counted for this process, whose own reading of /proc would be among them.
-     */
-    private long[] syscalls() {
-        try {
-            String io = Files.readString(Path.of("/proc", Long.toString(pid), "io"));
-            return new long[] {Long.parseLong(field(io, "syscr:")), Long.parseLong(field(io, "syscw:"))};
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read /proc/" + pid + "/io", e);
-        }
     }
 
     private void read(Map<String, long[]> into) {
@@ -107,12 +82,6 @@ final class ThreadActivity {
         return status.substring(at + key.length(), end < 0 ? status.length() : end).trim();
     }
 
-    /** Read and write system calls of the other process since the start, as of the last poll; null for this process. */
-    long[] syscallCounts() {
-        return syscallsLast == null ? null
-                : new long[] {syscallsLast[0] - syscallsStart[0], syscallsLast[1] - syscallsStart[1]};
-    }
-
     /**
      * Voluntary switches, involuntary switches and CPU clock ticks over the window, by thread name
      * with its digits replaced by {@code N} ({@code conduit-io-N}, {@code ForkJoinPool-N-worker-N}),
@@ -147,11 +116,6 @@ final class ThreadActivity {
                 "%s context switches per %s: %.3f voluntary (wake-ups), %.3f involuntary;"
                         + " by thread (voluntary / involuntary / CPU us per %s):",
                 side, unit, (double) t[0] / units, (double) t[1] / units, unit));
-        if (syscallsLast != null) {
-            sb.insert(sb.indexOf(";"), String.format(java.util.Locale.ROOT, "; %.3f read and %.3f write system calls",
-                    (double) (syscallsLast[0] - syscallsStart[0]) / units,
-                    (double) (syscallsLast[1] - syscallsStart[1]) / units));
-        }
         totals.entrySet().stream().filter(e -> !e.getKey().isEmpty())
                 .filter(e -> e.getValue()[0] + e.getValue()[1] + e.getValue()[2] > 0)
                 .sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(6)
