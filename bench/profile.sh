@@ -20,7 +20,7 @@
 # per message or request (the JVMs' exact counters), context switches per message or request from
 # /proc (voluntary ones are wake-ups), in all and by thread, and `jfr view` tables: hot methods (top
 # frames of the CPU samples) and allocation by site and by class, then the CPU and allocation
-# samples charged to the nearest Conduit method on their stacks, with the top frames under each
+# samples charged to the nearest Conduit method (and line) on their stacks, with the top frames under each
 # (dev.conduit.benchmarks.JfrCallers).
 # The server listens on 127.0.0.1 only.
 set -euo pipefail

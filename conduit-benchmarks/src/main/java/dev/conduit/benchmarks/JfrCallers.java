@@ -16,11 +16,11 @@ import jdk.jfr.consumer.RecordingFile;
  * FILE.jfr} charges each CPU sample ({@code jdk.ExecutionSample}) and each allocation sample
  * ({@code jdk.ObjectAllocationSample}, by its weight) to the nearest Conduit method on its stack
  * (the sampled method itself if it is in {@code dev.conduit}, else its closest caller there; JDK
- * and Netty frames alone: {@code (no Conduit frame)}), and prints the shares of the top ones, each
- * with the top frames sampled under it. A JDK frame such as a bounds check or a queue's {@code
- * offer} then shows whose work it is. Samples taken in the harness's own measuring ({@code
- * Profile$Recorder}, JFR instrumenting its event classes as the recording starts; {@code
- * ThreadActivity}, reading /proc) are left out, and their share printed.
+ * and Netty frames alone: {@code (no Conduit frame)}), with the line it was at, and prints the
+ * shares of the top ones, each with the top frames sampled under it. A JDK frame such as a bounds
+ * check or a queue's {@code offer} then shows whose work it is. Samples taken in the harness's own
+ * measuring ({@code Profile$Recorder}, JFR instrumenting its event classes as the recording starts;
+ * {@code ThreadActivity}, reading /proc) are left out, and their share printed.
  */
 public final class JfrCallers {
     private static final int ROWS = 15;
@@ -73,7 +73,7 @@ public final class JfrCallers {
             }
             for (RecordedFrame f : frames) {
                 if (f.getMethod() != null && f.getMethod().getType().getName().startsWith("dev.conduit.")) {
-                    caller = name(f.getMethod());
+                    caller = name(f.getMethod()) + (f.getLineNumber() > 0 ? ":" + f.getLineNumber() : "");
                     break;
                 }
             }

@@ -113,11 +113,13 @@ public final class Profile {
             clientTicks = ConnectionScale.cpuTicks(self) - clientTicks;
             clientBytes = ServerMain.allocatedBytes() - clientBytes;
             double perMillion = 1e6 / count * 1000.0 / ConnectionScale.CLOCK_TICKS;
-            System.out.printf(Locale.ROOT, "%nNATS, the same workload (%s, jnats in this JVM; not recorded)%n", natsServer);
+            System.out.printf(Locale.ROOT, "%nNATS, the same workload (%s, jnats in this JVM; not recorded)%n",
+                    natsServer);
             System.out.printf(Locale.ROOT, "CPU per million: nats-server %.0f ms, jnats client %.0f ms%n",
                     serverTicks * perMillion, clientTicks * perMillion);
             System.out.println(figure(workload, result, count));
-            System.out.printf(Locale.ROOT, "Allocated per %s: jnats client %,.0f B%n", unit, (double) clientBytes / count);
+            System.out.printf(Locale.ROOT, "Allocated per %s: jnats client %,.0f B%n", unit,
+                    (double) clientBytes / count);
             System.out.println(serverThreads.describe("nats-server", count, unit));
             System.out.println(clientThreads.describe("jnats client", count, unit));
         }
