@@ -9,6 +9,8 @@
 #   bench/profile.sh --out DIR       somewhere else
 #   bench/profile.sh --nats PATH     then the same workload against that nats-server (jnats), not
 #                                    recorded: its figure, CPU, client allocation and context switches
+#   bench/profile.sh --echo          W1 and W3 also against compare.sh's raw Netty echo server (W7),
+#                                    not recorded, the same figures
 #
 # Counts (compare.sh's full counts): PROFILE_MESSAGES (W1, 2,000,000 by default), PROFILE_FANOUT_MESSAGES
 # (W2, 500,000 published), PROFILE_REQUESTS (W3, 20,000), PROFILE_INFLIGHT_REQUESTS (W4, 200,000),
@@ -31,12 +33,13 @@ cd "$root"
 
 out=target/profile
 workloads="W1 W3"
-nats=()
+peers=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) workloads="${2//,/ }"; shift ;;
     --out) out="$2"; shift ;;
-    --nats) nats=(--nats "$2"); shift ;;
+    --nats) peers+=(--nats "$2"); shift ;;
+    --echo) peers+=(--echo) ;;
     -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -67,7 +70,7 @@ for w in $workloads; do
   {
     echo "# $w, $count, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg), $(git rev-parse --short HEAD)"
     "$java" --enable-native-access=ALL-UNNAMED -Xms512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-      -cp "$cp" dev.conduit.benchmarks.Profile "$w" "$count" "$out" "${nats[@]}"
+      -cp "$cp" dev.conduit.benchmarks.Profile "$w" "$count" "$out" "${peers[@]}"
     for side in server client; do
       f="$out/$name-$side.jfr"
       echo; echo "## $side: $f"

@@ -26,7 +26,8 @@ import jdk.jfr.Recording;
  * switches per message or request from /proc, in all and by thread ({@link ThreadActivity}). A
  * message is one published (W2 delivers each to 4 subscribers), a request one answered. With {@code
  * --nats PATH}, then runs the same workload against that nats-server with jnats, unrecorded, and
- * prints the same figures (the client's allocation only) for comparison.
+ * prints the same figures (the client's allocation only) for comparison; with {@code --echo}, for W1
+ * and W3, the same against compare.sh's raw Netty echo server (its W7).
  */
 public final class Profile {
     private static final List<String> WORKLOADS = List.of("W1", "W2", "W3", "W4", "W5");
@@ -41,9 +42,8 @@ public final class Profile {
     }
 
     public static void main(String[] args) throws Exception {
-        if ((args.length != 3 && !(args.length == 5 && args[3].equals("--nats")))
-                || !WORKLOADS.contains(args[0].toUpperCase(Locale.ROOT))) {
-            System.err.println("usage: Profile W1|W2|W3|W4|W5 COUNT DIR [--nats NATS-SERVER]");
+        if (!usable(args)) {
+            System.err.println("usage: Profile W1|W2|W3|W4|W5 COUNT DIR [--nats NATS-SERVER] [--echo]");
             System.exit(2);
         }
         String workload = args[0].toUpperCase(Locale.ROOT);
@@ -86,43 +86,92 @@ public final class Profile {
             System.out.println(serverThreads.describe("server", count, unit));
             System.out.println(clientThreads.describe("client", count, unit));
         }
-        if (args.length == 5) {
-            peer(args[4], workload, count, unit);
+        for (int i = 3; i < args.length; i++) {
+            if (args[i].equals("--nats")) {
+                nats(args[++i], workload, count, unit);
+            } else {
+                echo(workload, count, unit);
+            }
         }
+    }
+
+    /** One run of a peer's side of the workload with {@code count} messages or requests. */
+    @FunctionalInterface
+    private interface PeerRun {
+        double[] run(int count) throws Exception;
     }
 
     /**
      * The same workload against nats-server with jnats in this JVM, unrecorded: its figure, CPU per
      * million, the client's allocation and both processes' context switches, for comparison.
      */
-    private static void peer(String natsServer, String workload, int count, String unit) throws Exception {
+    private static void nats(String natsServer, String workload, int count, String unit) throws Exception {
         try (ServerProcess server = ServerProcess.nats(natsServer, Compare.SERVER_MAX_PENDING)) {
             NatsBench bench = new NatsBench(server.port());
-            runNats(bench, workload, Math.max(1, count / 5));
-            long self = ProcessHandle.current().pid();
-            long serverTicks = ConnectionScale.cpuTicks(server.pid());
-            long clientTicks = ConnectionScale.cpuTicks(self);
-            long clientBytes = ServerMain.allocatedBytes();
-            ThreadActivity serverThreads = new ThreadActivity(server.pid());
-            ThreadActivity clientThreads = new ThreadActivity(self);
-            double[] result;
-            try (var sampler = new ThreadActivity.Sampler(SAMPLE_MILLIS, serverThreads, clientThreads)) {
-                result = runNats(bench, workload, count);
-            }
-            serverTicks = ConnectionScale.cpuTicks(server.pid()) - serverTicks;
-            clientTicks = ConnectionScale.cpuTicks(self) - clientTicks;
-            clientBytes = ServerMain.allocatedBytes() - clientBytes;
-            double perMillion = 1e6 / count * 1000.0 / ConnectionScale.CLOCK_TICKS;
-            System.out.printf(Locale.ROOT, "%nNATS, the same workload (%s, jnats in this JVM; not recorded)%n",
-                    natsServer);
-            System.out.printf(Locale.ROOT, "CPU per million: nats-server %.0f ms, jnats client %.0f ms%n",
-                    serverTicks * perMillion, clientTicks * perMillion);
+            double[] result = peer(server, count, unit, "nats-server", "jnats client", n -> runNats(bench, workload, n),
+                    String.format(Locale.ROOT, "%nNATS, the same workload (%s, jnats in this JVM; not recorded)",
+                            natsServer));
             System.out.println(figure(workload, result, count));
-            System.out.printf(Locale.ROOT, "Allocated per %s: jnats client %,.0f B%n", unit,
-                    (double) clientBytes / count);
-            System.out.println(serverThreads.describe("nats-server", count, unit));
-            System.out.println(clientThreads.describe("jnats client", count, unit));
         }
+    }
+
+    /**
+     * W1 or W3 against the raw Netty echo server of compare.sh's W7 ({@link NettyEcho}, in its own
+     * process; its client in this JVM), unrecorded, as {@link #nats}: the floor of a stream or a
+     * round trip through one more process on this machine.
+     */
+    private static void echo(String workload, int count, String unit) throws Exception {
+        if (!workload.equals("W1") && !workload.equals("W3")) {
+            System.out.printf("%nNetty echo: only for W1 and W3 (compare.sh's W7), not %s%n", workload);
+            return;
+        }
+        try (ServerProcess server = ServerProcess.java(NettyEcho.class)) {
+            Deadline deadline = Deadline.in(Duration.ofMinutes(5));
+            PeerRun run = n -> {
+                try (NettyEcho.Client client = new NettyEcho.Client(server.port())) {
+                    return workload.equals("W1") ? client.stream(n, BenchConfig.SMALL, deadline)
+                            : client.pingPong(n, BenchConfig.SMALL, deadline);
+                }
+            };
+            double[] r = peer(server, count, unit, "echo server", "echo client", run,
+                    "\nNetty echo (compare.sh's W7), the same count (echo server in its own process; not recorded)");
+            System.out.println(workload.equals("W1")
+                    ? String.format(Locale.ROOT, "echo stream 16 B: %,.0f frames/s echoed of %,d", r[0], count)
+                    : String.format(Locale.ROOT, "echo ping-pong 16 B: p50 %.1f us, p99 %.1f us, p99.9 %.1f us over %,d"
+                            + " round trips", r[0], r[1], r[2], count));
+        }
+    }
+
+    /**
+     * Warms up with a fifth of {@code count}, then measures one run: prints {@code title}, both
+     * processes' CPU per million, the client's allocation and both processes' context switches;
+     * returns the run's figures.
+     */
+    private static double[] peer(ServerProcess server, int count, String unit, String serverName, String clientName,
+                                 PeerRun run, String title) throws Exception {
+        run.run(Math.max(1, count / 5));
+        long self = ProcessHandle.current().pid();
+        long serverTicks = ConnectionScale.cpuTicks(server.pid());
+        long clientTicks = ConnectionScale.cpuTicks(self);
+        long clientBytes = ServerMain.allocatedBytes();
+        ThreadActivity serverThreads = new ThreadActivity(server.pid());
+        ThreadActivity clientThreads = new ThreadActivity(self);
+        double[] result;
+        try (var sampler = new ThreadActivity.Sampler(SAMPLE_MILLIS, serverThreads, clientThreads)) {
+            result = run.run(count);
+        }
+        serverTicks = ConnectionScale.cpuTicks(server.pid()) - serverTicks;
+        clientTicks = ConnectionScale.cpuTicks(self) - clientTicks;
+        clientBytes = ServerMain.allocatedBytes() - clientBytes;
+        double perMillion = 1e6 / count * 1000.0 / ConnectionScale.CLOCK_TICKS;
+        System.out.println(title);
+        System.out.printf(Locale.ROOT, "CPU per million: %s %.0f ms, %s %.0f ms%n",
+                serverName, serverTicks * perMillion, clientName, clientTicks * perMillion);
+        System.out.printf(Locale.ROOT, "Allocated per %s: %s %,.0f B%n", unit, clientName,
+                (double) clientBytes / count);
+        System.out.println(serverThreads.describe(serverName, count, unit));
+        System.out.println(clientThreads.describe(clientName, count, unit));
+        return result;
     }
 
     private static double[] runNats(NatsBench bench, String workload, int count) throws Exception {
@@ -136,6 +185,20 @@ public final class Profile {
             case "W5" -> bench.stream(count, BenchConfig.SMALL, shape.workers(), "workers", deadline);
             default -> throw new IllegalArgumentException("unknown workload " + workload);
         };
+    }
+
+    private static boolean usable(String[] args) {
+        if (args.length < 3 || !WORKLOADS.contains(args[0].toUpperCase(Locale.ROOT))) {
+            return false;
+        }
+        for (int i = 3; i < args.length; i++) {
+            if (args[i].equals("--nats") && i + 1 < args.length) {
+                i++;
+            } else if (!args[i].equals("--echo")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String figure(String workload, double[] r, int count) {
