@@ -14,7 +14,8 @@ import java.nio.file.Path;
  * [CERT.pem KEY.pem]]} listens on 127.0.0.1, a free port (TLS only, with that certificate, if given:
  * the TLS rows), prints {@code PORT n}, then answers commands on stdin, one a
  * line: {@code heap} (prints {@code HEAP <bytes used after System.gc()>}), {@code sessions}
- * (prints {@code SESSIONS n}), {@code record FILE} (starts a JFR recording with the {@code profile}
+ * (prints {@code SESSIONS n}), {@code allocated} (prints {@code ALLOCATED <bytes allocated on the heap by
+ * all threads since the start>}), {@code record FILE} (starts a JFR recording with the {@code profile}
  * settings, prints {@code RECORDING 1}), {@code stop} (writes it to FILE, prints {@code RECORDED 1}),
  * {@code quit} (or end of input) stops it.
  */
@@ -54,6 +55,8 @@ public final class ServerMain {
     static void answer(String line) {
         if (line.equals("heap")) {
             System.out.println("HEAP " + usedHeapAfterGc());
+        } else if (line.equals("allocated")) {
+            System.out.println("ALLOCATED " + allocatedBytes());
         } else if (line.startsWith("record ")) {
             Profile.Recorder.start(Path.of(line.substring("record ".length())));
             System.out.println("RECORDING 1");
@@ -64,6 +67,11 @@ public final class ServerMain {
             System.out.println("ERROR unknown command " + line);
         }
         System.out.flush();
+    }
+
+    /** Bytes allocated on the heap by all threads of this JVM so far, ended ones included. */
+    static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
     }
 
     static long usedHeapAfterGc() {
