@@ -1,6 +1,5 @@
 package dev.conduit.server;
 
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -32,24 +31,24 @@ final class QueueGroup {
      * The member of {@code matching} (one or more members of this group) that gets a message:
      * round robin over the live ones, or over all of them when none is live.
      */
-    ServerSubscription pick(List<ServerSubscription> matching) {
-        int size = matching.size();
+    ServerSubscription pick(ServerSubscription[] matching) {
+        int size = matching.length;
         int live = 0;
         for (int i = 0; i < size; i++) {
-            if (matching.get(i).live()) {
+            if (matching[i].live()) {
                 live++;
             }
         }
         if (live == 0 || live == size) {
-            return matching.get(pick(size));
+            return matching[pick(size)];
         }
         int k = pick(live);
         for (int i = 0; i < size; i++) {
-            ServerSubscription s = matching.get(i);
+            ServerSubscription s = matching[i];
             if (s.live() && k-- == 0) {
                 return s;
             }
         }
-        return matching.get(size - 1); // a member detached between the count and the walk
+        return matching[size - 1]; // a member detached between the count and the walk
     }
 }

@@ -29,7 +29,37 @@ final class SubjectIndex {
     private static final String INBOX_PREFIX = "_INBOX.";
 
     private static final class MatchCache {
-        final Map<String, ServerSubscription[]> matches = new ConcurrentHashMap<>();
+        final Map<String, Match> matches = new ConcurrentHashMap<>();
+    }
+
+    /**
+     * What matches one subject, as the cache keeps it: the plain subscriptions, and the members of
+     * each matching queue group, grouped once when the subject is first matched, so that choosing
+     * a member per message makes nothing.
+     */
+    private record Match(ServerSubscription[] plain, QueueGroup[] groups, ServerSubscription[][] members) {
+        static final Match EMPTY = new Match(NONE, new QueueGroup[0], new ServerSubscription[0][]);
+
+        static Match of(List<ServerSubscription> found) {
+            if (found.isEmpty()) {
+                return EMPTY;
+            }
+            List<ServerSubscription> plain = new ArrayList<>(found.size());
+            Map<QueueGroup, List<ServerSubscription>> byGroup = new java.util.LinkedHashMap<>();
+            for (ServerSubscription s : found) {
+                if (s.group == null) {
+                    plain.add(s);
+                } else {
+                    byGroup.computeIfAbsent(s.group, g -> new ArrayList<>(4)).add(s);
+                }
+            }
+            QueueGroup[] groups = byGroup.keySet().toArray(new QueueGroup[0]);
+            ServerSubscription[][] members = new ServerSubscription[groups.length][];
+            for (int i = 0; i < groups.length; i++) {
+                members[i] = byGroup.get(groups[i]).toArray(NONE);
+            }
+            return new Match(plain.toArray(NONE), groups, members);
+        }
     }
 
     private final Node root = new Node(null, null);
@@ -127,12 +157,12 @@ final class SubjectIndex {
      */
     void match(String subject, List<ServerSubscription> out) {
         MatchCache c = cache;
-        ServerSubscription[] matched = c.matches.get(subject);
+        Match matched = c.matches.get(subject);
         int start = out.size();
         if (matched == null) {
             collect(root, tokens(subject), 0, out);
             List<ServerSubscription> found = out.subList(start, out.size());
-            matched = found.isEmpty() ? NONE : found.toArray(NONE);
+            matched = Match.of(found);
             found.clear();
             if (subject.startsWith(INBOX_PREFIX)) {
                 // A reply subject is used once: caching it would only evict the subjects that repeat.
@@ -142,8 +172,13 @@ final class SubjectIndex {
                 c.matches.put(subject, matched);
             }
         }
-        addAll(out, matched);
-        pickQueueMembers(out, start);
+        addAll(out, matched.plain());
+        // One member per group, chosen per message (after the cache: liveness changes without a
+        // write to the index).
+        QueueGroup[] groups = matched.groups();
+        for (int i = 0; i < groups.length; i++) {
+            out.add(groups[i].pick(matched.members()[i]));
+        }
     }
 
     private static void collect(Node node, String[] tokens, int i, List<ServerSubscription> out) {
@@ -160,32 +195,6 @@ final class SubjectIndex {
         if (star != null) {
             collect(star, tokens, i + 1, out);
         }
-    }
-
-    /**
-     * Replaces the queue members among {@code out[start..]} by one chosen member per group, a live
-     * one while any is ({@link QueueGroup#pick(List)}). Done per message, after the cache, since
-     * liveness changes without a write to the index.
-     */
-    private static void pickQueueMembers(List<ServerSubscription> out, int start) {
-        Map<QueueGroup, List<ServerSubscription>> byGroup = null;
-        int kept = start;
-        for (int i = start; i < out.size(); i++) {
-            ServerSubscription s = out.get(i);
-            if (s.group == null) {
-                out.set(kept++, s);
-            } else {
-                if (byGroup == null) {
-                    byGroup = new HashMap<>(4);
-                }
-                byGroup.computeIfAbsent(s.group, g -> new ArrayList<>(4)).add(s);
-            }
-        }
-        if (byGroup == null) {
-            return;
-        }
-        out.subList(kept, out.size()).clear();
-        byGroup.forEach((group, members) -> out.add(group.pick(members)));
     }
 
     private static void addAll(List<ServerSubscription> out, ServerSubscription[] subs) {
