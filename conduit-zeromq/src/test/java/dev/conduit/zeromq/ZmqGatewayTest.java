@@ -154,16 +154,25 @@ class ZmqGatewayTest {
             assertThat(eu.recvStr()).isEqualTo("eu" + i);
             assertThat(eu.hasReceiveMore()).isFalse();
         }
+        // One subscription's messages keep their order; orders.> and prices.* are two subscriptions
+        // of the gateway's session, whose messages may interleave in any order: prices.eur may even
+        // come after orders.end, so read until both have come.
         List<String> seen = new ArrayList<>();
-        for (String s = all.recvStr(); !s.equals("orders.end"); s = all.recvStr()) {
+        boolean ordersEnded = false;
+        while (!ordersEnded || !seen.contains("prices.eur")) {
+            String s = all.recvStr();
+            assertThat(s).as("a message within the receive timeout; so far %s", seen).isNotNull();
+            if (s.equals("orders.end")) {
+                ordersEnded = true;
+                all.recv(); // its empty payload
+                continue;
+            }
             seen.add(s);
             seen.add(all.recvStr());
             if (all.hasReceiveMore()) {
                 seen.add(all.recvStr());
             }
         }
-        // One subscription's messages keep their order; orders.> and prices.* are two subscriptions
-        // of the gateway's session, whose messages may interleave in any order.
         List<String> orders = new ArrayList<>(seen);
         int price = orders.indexOf("prices.eur");
         assertThat(price).isNotNegative();
