@@ -8,9 +8,12 @@ find_java() {
   for j in "${JAVA_HOME:-}/bin/java" /usr/lib/jvm/*/bin/java "$(command -v java || true)"; do
     [ -x "$j" ] || continue
     v="$("$j" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
-    if [ -n "$v" ] && [ "${v%%.*}" -ge 21 ]; then java="$j"; fi
+    if [ -n "$v" ] && [ "${v%%.*}" -ge 21 ]; then java="$j"; java_version="${v%%.*}"; fi
   done
   if [ -z "$java" ]; then echo "no JDK >= 21 found under JAVA_HOME, /usr/lib/jvm or PATH" >&2; exit 1; fi
+  # As the conduit launcher does from JDK 23 on: Netty may use sun.misc.Unsafe for its buffers.
+  java_opts=()
+  if [ "$java_version" -ge 23 ]; then java_opts=(--sun-misc-unsafe-memory-access=allow); fi
 }
 
 # Prints a TCP port free on 127.0.0.1 now.

@@ -71,5 +71,5 @@ fi
 command="bench/compare.sh${args[*]:+ ${args[*]}}"
 docargs=()
 [ -n "$docs" ] && docargs=(--docs "$docs")
-exec "$java" --enable-native-access=ALL-UNNAMED -Xms512m -cp "$cp" dev.conduit.benchmarks.Compare \
+exec "$java" --enable-native-access=ALL-UNNAMED "${java_opts[@]}" -Xms512m -cp "$cp" dev.conduit.benchmarks.Compare \
   --nats "$nats" "${cluster[@]}" --command "$command" "${args[@]}" "${docargs[@]}"

@@ -69,7 +69,7 @@ for w in $workloads; do
   summary="$out/$name-summary.txt"
   {
     echo "# $w, $count, $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg), $(git rev-parse --short HEAD)"
-    "$java" --enable-native-access=ALL-UNNAMED -Xms512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    "$java" --enable-native-access=ALL-UNNAMED "${java_opts[@]}" -Xms512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
       -cp "$cp" dev.conduit.benchmarks.Profile "$w" "$count" "$out" "${peers[@]}"
     for side in server client; do
       f="$out/$name-$side.jfr"

@@ -209,6 +209,9 @@ final class ClusterWorkloads {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                         .toString(), "--enable-native-access=ALL-UNNAMED", "-Xms256m", "-jar", conduitJar, "server",
                 "--port", Integer.toString(port), "--http-port", "-1"));
+        if (Runtime.version().feature() >= 23) {
+            cmd.add(2, "--sun-misc-unsafe-memory-access=allow"); // as the conduit launcher does
+        }
         if (redisUri != null) {
             cmd.add("--cluster");
             cmd.add(redisUri);
