@@ -10,7 +10,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -19,18 +19,12 @@ import org.junit.jupiter.api.Test;
  * "Acknowledged means held"): a crash of the node after the ACK then loses none of it for them.
  */
 class ClusterAckTest {
+    @AutoClose
     private static RedisProcess redis;
 
     @BeforeAll
     static void redis() throws Exception {
         redis = RedisProcess.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
     }
 
     @Test

@@ -14,7 +14,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,18 +29,12 @@ class ClusterReliableBoundTest {
     private static final int SIZE = 1_024;
     private static final long HELD = 64 << 10;
     private static final long SESSION = 2 << 20;
+    @AutoClose
     private static RedisProcess redis;
 
     @BeforeAll
     static void redis() throws Exception {
         redis = RedisProcess.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
     }
 
     @Test
