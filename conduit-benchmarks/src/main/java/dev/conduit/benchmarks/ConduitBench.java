@@ -22,7 +22,7 @@ import org.HdrHistogram.Histogram;
  * cluster workloads (C1, C2) the sending side (publisher, requester) and the receiving side
  * (subscribers, responder) may connect to two different nodes, and for the TLS rows over tls://.
  */
-final class ConduitBench {
+final class ConduitBench implements Workloads {
     private static final AtomicInteger RUNS = new AtomicInteger();
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
@@ -113,7 +113,7 @@ final class ConduitBench {
      * W1/W2/W5/W6: one publisher, {@code subscribers} subscriber connections (in one queue group if
      * {@code queue} is not null); returns delivered messages per second at the subscribers.
      */
-    double[] stream(int count, int size, int subscribers, String queue, Deadline deadline) throws Exception {
+    public double[] stream(int count, int size, int subscribers, String queue, Deadline deadline) throws Exception {
         String subject = subject("stream");
         long expected = queue == null ? (long) count * subscribers : count;
         Arrivals arrivals = new Arrivals(expected);
@@ -184,7 +184,7 @@ final class ConduitBench {
     }
 
     /** W3: one requester waiting for each reply; p50, p99, p99.9 in microseconds. */
-    double[] pingPong(int count, int size, Deadline deadline) throws Exception {
+    public double[] pingPong(int count, int size, Deadline deadline) throws Exception {
         String subject = subject("rr");
         byte[] payload = new byte[size];
         Histogram h = Runs.histogram();
@@ -208,7 +208,7 @@ final class ConduitBench {
     }
 
     /** W4: {@code inflight} requests in flight over one connection; replies/s and p99 (us). */
-    double[] pipelined(int count, int inflight, int size, Deadline deadline) throws Exception {
+    public double[] pipelined(int count, int inflight, int size, Deadline deadline) throws Exception {
         String subject = subject("rr4");
         byte[] payload = new byte[size];
         try (Client responder = connect(null); Client requester = connectSender()) {

@@ -22,7 +22,7 @@ import org.HdrHistogram.Histogram;
  * ConduitBench}: for the cluster workloads the sending and the receiving side may connect to two
  * servers of a cluster (routes), and for the TLS rows over TLS with {@code sslContext}.
  */
-final class NatsBench {
+final class NatsBench implements Workloads {
     private static final AtomicInteger RUNS = new AtomicInteger();
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
@@ -68,7 +68,7 @@ final class NatsBench {
         return "bench." + workload + "." + RUNS.incrementAndGet();
     }
 
-    double[] stream(int count, int size, int subscribers, String queue, Deadline deadline) throws Exception {
+    public double[] stream(int count, int size, int subscribers, String queue, Deadline deadline) throws Exception {
         String subject = subject("stream");
         long expected = queue == null ? (long) count * subscribers : count;
         Arrivals arrivals = new Arrivals(expected);
@@ -152,7 +152,7 @@ final class NatsBench {
         return r;
     }
 
-    double[] pingPong(int count, int size, Deadline deadline) throws Exception {
+    public double[] pingPong(int count, int size, Deadline deadline) throws Exception {
         String subject = subject("rr");
         byte[] payload = new byte[size];
         Histogram h = Runs.histogram();
@@ -177,7 +177,7 @@ final class NatsBench {
         return Runs.percentilesMicros(h);
     }
 
-    double[] pipelined(int count, int inflight, int size, Deadline deadline) throws Exception {
+    public double[] pipelined(int count, int inflight, int size, Deadline deadline) throws Exception {
         String subject = subject("rr4");
         byte[] payload = new byte[size];
         try (Connection responder = connect(); Connection requester = connectSender()) {

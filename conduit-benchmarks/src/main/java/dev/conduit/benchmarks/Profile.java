@@ -108,7 +108,7 @@ public final class Profile {
     private static void nats(String natsServer, String workload, int count, String unit) throws Exception {
         try (ServerProcess server = ServerProcess.nats(natsServer, Compare.SERVER_MAX_PENDING)) {
             NatsBench bench = new NatsBench(server.port());
-            double[] result = peer(server, count, unit, "nats-server", "jnats client", n -> runNats(bench, workload, n),
+            double[] result = peer(server, count, unit, "nats-server", "jnats client", n -> run(bench, workload, n),
                     String.format(Locale.ROOT, "%nNATS, the same workload (%s, jnats in this JVM; not recorded)",
                             natsServer));
             System.out.println(figure(workload, result, count));
@@ -174,19 +174,6 @@ public final class Profile {
         return result;
     }
 
-    private static double[] runNats(NatsBench bench, String workload, int count) throws Exception {
-        BenchConfig shape = BenchConfig.full();
-        Deadline deadline = Deadline.in(Duration.ofMinutes(5));
-        return switch (workload) {
-            case "W1" -> bench.stream(count, BenchConfig.SMALL, 1, null, deadline);
-            case "W2" -> bench.stream(count, BenchConfig.SMALL, shape.fanout(), null, deadline);
-            case "W3" -> bench.pingPong(count, BenchConfig.SMALL, deadline);
-            case "W4" -> bench.pipelined(count, shape.inflight(), BenchConfig.SMALL, deadline);
-            case "W5" -> bench.stream(count, BenchConfig.SMALL, shape.workers(), "workers", deadline);
-            default -> throw new IllegalArgumentException("unknown workload " + workload);
-        };
-    }
-
     private static boolean usable(String[] args) {
         if (args.length < 3 || !WORKLOADS.contains(args[0].toUpperCase(Locale.ROOT))) {
             return false;
@@ -217,8 +204,8 @@ public final class Profile {
         };
     }
 
-    /** The workload as {@code Compare} runs it, with {@code count} messages or requests. */
-    private static double[] run(ConduitBench bench, String workload, int count) throws Exception {
+    /** The workload as {@code Compare} runs it, with {@code count} messages or requests, by either client. */
+    private static double[] run(Workloads bench, String workload, int count) throws Exception {
         BenchConfig shape = BenchConfig.full();
         Deadline deadline = Deadline.in(Duration.ofMinutes(5));
         return switch (workload) {
