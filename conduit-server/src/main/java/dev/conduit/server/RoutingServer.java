@@ -442,9 +442,9 @@ final class RoutingServer implements Server {
                     : backplane.forward(body, publish.request(), !targets.isEmpty());
             if (forwarded.remoteInterest()) {
                 from.inbound.forwarded(); // its ACK waits until the other nodes' streams hold it
-            }
-            if (forwarded.remoteInterest() && publisher != null) {
-                publisher.waitForBackplane(backplane); // paced while the other nodes' queue is behind
+                if (publisher != null) {
+                    publisher.waitForBackplane(backplane); // paced while the other nodes' queue is behind
+                }
             }
             if (targets.isEmpty()) {
                 if (publish.request() && body.replyTo() != null && !forwarded.remoteInterest()) {
