@@ -7,7 +7,6 @@ import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.SequencedStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,9 +128,7 @@ final class SessionOutbound {
             count = emit(sub, body, traffic);
         }
         if (count >= 0 && startNanos >= 0 && out != null) {
-            // Runs on the connection's thread after the drain already scheduled: the delivery latency.
-            out.connection.schedule(() -> server.metrics().delivered(config.clock().nanoTime() - startNanos), 0,
-                    TimeUnit.NANOSECONDS);
+            writer.timeDelivery(startNanos); // recorded when the writer's turn ends
         }
         if (count == 1) {
             session.endSubscription(sub);

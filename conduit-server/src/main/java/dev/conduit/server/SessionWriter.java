@@ -64,6 +64,11 @@ final class SessionWriter {
     private final long maxBacklog;
     /** Publishers' connections not read until the backlog is back under half of {@link #maxBacklog}. */
     private final Set<ServerConnection> waiting = ConcurrentHashMap.newKeySet();
+    /**
+     * When the publish of a timed delivery sent in this turn was routed, else -1; inside the drain
+     * only. Recorded as the delivery latency when the turn ends ({@link #timeDelivery}).
+     */
+    private long timedStart = -1;
 
     SessionWriter(ServerSession session, ServerConnection first) {
         this.session = session;
@@ -160,6 +165,11 @@ final class SessionWriter {
                     next = owner; // moved by that task: the rest runs on the new owner's thread
                 }
             }
+            if (timedStart >= 0) {
+                // The turn's MESSAGEs are queued on the connection, which writes them next.
+                session.server.metrics().delivered(session.config.clock().nanoTime() - timedStart);
+                timedStart = -1;
+            }
         } finally {
             writer = null;
         }
@@ -179,6 +189,18 @@ final class SessionWriter {
         } catch (RuntimeException | AssertionError e) {
             // Logged, and the drain goes on (an event loop does the same), so the session is not wedged.
             log.error("{}: outbound task failed", session, e);
+        }
+    }
+
+    /**
+     * Times a delivery whose MESSAGE this turn sent, for the publish routed at {@code startNanos}:
+     * the latency is recorded when the turn ends, once, for the first such delivery; in the drain.
+     * A clock read at the end of the turn instead of a task per sample.
+     */
+    void timeDelivery(long startNanos) {
+        check();
+        if (timedStart < 0) {
+            timedStart = startNanos;
         }
     }
 
