@@ -16,10 +16,13 @@ import org.slf4j.LoggerFactory;
  * session's <em>owner</em> connection: the attached one, or while the session is detached the one
  * it was last attached to (whose event loop goes on running tasks after it closed).
  *
- * <p>Any thread hands it a task ({@link #execute}): a publisher's loop a delivery (the subscription
- * and the message), the attached connection an ACK or a CREDIT, the clock a stall check. The task
- * goes into one multi-producer queue; whoever finds no drain scheduled ({@link #scheduled}) hands
- * one to the owner's thread. At most one drain exists at a time, so the tasks never run at once.
+ * <p>Any thread hands it a task ({@link #execute}): the attached connection an ACK or a CREDIT, the
+ * clock a stall check. A publisher's loop hands it a delivery ({@link #deliver}) as an item, a
+ * {@link SessionOutbound.Delivery} (the subscription and the message) that the drain passes to
+ * {@link SessionOutbound#deliverNow(SessionOutbound.Delivery)}, not as a task of its own: one
+ * object per delivery instead of a capturing lambda. Tasks and items go into one multi-producer
+ * queue, in the order handed over, and run in that order; whoever finds no drain scheduled
+ * ({@link #scheduled}) hands one to the owner's thread. At most one drain exists at a time, so the tasks never run at once.
  * A delivery routed while its publisher's connection reads leaves that hand-off to the end of the
  * read ({@link ServerConnection#wakeAtReadEnd}): the drain stays claimed meanwhile, other producers
  * only queue, and the owner's thread is woken once per read.
@@ -44,7 +47,8 @@ final class SessionWriter {
     private static final int BATCH = 1024;
 
     private final ServerSession session;
-    private final Queue<Runnable> tasks = Queues.mpsc();
+    /** Runnables, and deliveries ({@link SessionOutbound.Delivery}) for the session's outbound. */
+    private final Queue<Object> tasks = Queues.mpsc();
     /** A drain is handed to a thread or running: only its holder polls {@link #tasks}. */
     private final AtomicBoolean scheduled = new AtomicBoolean();
     /** Whose thread the drain runs on; written only inside the drain ({@link #moveTo}) and at construction. */
@@ -80,9 +84,9 @@ final class SessionWriter {
      * Hands over a delivery of {@code bytes} from {@code publisher}'s thread (null: the server's
      * own); past the bound, that publisher stops reading until the drain catches up.
      */
-    void deliver(Runnable task, int bytes, ServerConnection publisher) {
+    void deliver(SessionOutbound.Delivery delivery, int bytes, ServerConnection publisher) {
         long queued = backlog.addAndGet(bytes + OVERHEAD_BYTES);
-        tasks.offer(task);
+        tasks.offer(delivery);
         // One wake-up per read: while the publisher reads, the drain it would start is handed to
         // the end of its read (ServerConnection.wakeAtReadEnd), so the owner's thread is woken and
         // flushes once for the whole read instead of for whichever message came first.
@@ -156,7 +160,7 @@ final class SessionWriter {
                 run(first);
             }
             for (int i = 0; i < BATCH && next == null; i++) {
-                Runnable task = tasks.poll();
+                Object task = tasks.poll();
                 if (task == null) {
                     break;
                 }
@@ -183,9 +187,13 @@ final class SessionWriter {
         }
     }
 
-    private void run(Runnable task) {
+    private void run(Object task) {
         try {
-            task.run();
+            if (task instanceof Runnable r) {
+                r.run();
+            } else {
+                session.outbound.deliverNow((SessionOutbound.Delivery) task);
+            }
         } catch (RuntimeException | AssertionError e) {
             // Logged, and the drain goes on (an event loop does the same), so the session is not wedged.
             log.error("{}: outbound task failed", session, e);

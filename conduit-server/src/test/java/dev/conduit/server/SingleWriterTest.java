@@ -170,4 +170,32 @@ class SingleWriterTest {
             threads.shutdownNow();
         }
     }
+
+    /**
+     * Deliveries are items in the writer's queue and the PONG a task in the same queue: a client that
+     * publishes to its own subscription and then PINGs, in one write, gets every MESSAGE (timed ones
+     * among them, one publish in 64) numbered and in order before the PONG.
+     */
+    @Test
+    void deliveriesAndTasksRunInTheOrderHandedOver() throws Exception {
+        start();
+        int count = 3 * RoutingServer.DELIVERY_SAMPLE_EVERY + 5;
+        try (RawFrameClient c = RawFrameClient.open(server.address())) {
+            c.send(new Frame.Subscribe(1, "self", null));
+            Frame.Publish[] publishes = new Frame.Publish[count];
+            for (int i = 0; i < count; i++) {
+                publishes[i] = publish("self", "0:" + i);
+            }
+            c.send(publishes);
+            List<Frame.Message> before = new ArrayList<>();
+            for (Frame f : c.sync()) {
+                assertThat(f).isInstanceOf(Frame.Message.class);
+                before.add((Frame.Message) f);
+            }
+            assertThat(before).hasSize(count);
+            assertNumberedFrom(before, 1);
+            assertPerPublisherOrder(before, 1, count);
+        }
+        assertThat(server.metrics().registry().get("conduit.delivery.latency").timer().count()).isPositive();
+    }
 }
