@@ -128,7 +128,8 @@ class MemoryBoundsTest {
                 return server.metrics().sessionsEvicted() == 1;
             });
         }
-        assertThat(server.budget().detachedBytes()).isLessThanOrEqualTo(10_000);
+        // The evicted session's writer frees what it held after the eviction is counted, on its own thread.
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.budget().detachedBytes() <= 10_000);
         assertThat(((Frame.Error) resume(first)).message()).contains("maxDetachedBytes");
         assertThat(((Frame.Welcome) resume(second)).resumed()).isTrue();
     }
