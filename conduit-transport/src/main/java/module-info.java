@@ -16,6 +16,7 @@ module dev.conduit.transport {
     requires io.netty.transport.classes.io_uring;
     requires io.netty.transport.unix.common;
     requires org.slf4j;
+    requires org.jctools.core;
 
     exports dev.conduit.transport;
 }

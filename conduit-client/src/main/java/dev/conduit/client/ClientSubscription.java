@@ -11,6 +11,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -72,6 +73,8 @@ final class ClientSubscription implements Subscription {
     /** Total received at which the subscription ends; Long.MAX_VALUE for never. */
     private volatile long limit = Long.MAX_VALUE;
     private volatile boolean active = true;
+    /** See {@link #direct(Predicate)}; null for none. */
+    private volatile @Nullable Predicate<ReceivedMessage> direct;
     /** Messages were queued since the last {@link #dispatch()}; used only by the I/O thread. */
     private boolean awaitingDispatch;
 
@@ -125,12 +128,27 @@ final class ClientSubscription implements Subscription {
             pulled.add(new ReceivedMessage(client, body));
             return false;
         }
-        dispatch.offer(new ReceivedMessage(client, body));
+        ReceivedMessage message = new ReceivedMessage(client, body);
+        Predicate<ReceivedMessage> direct = this.direct;
+        if (direct != null && direct.test(message)) {
+            taken(message, pending.decrementAndGet());
+            return false;
+        }
+        dispatch.offer(message);
         if (awaitingDispatch) {
             return false;
         }
         awaitingDispatch = true;
         return true;
+    }
+
+    /**
+     * Gives this subscription a test that {@link #onMessage} runs on the I/O thread before queueing a
+     * message for the handler: a message it accepts (returns true for) has been dealt with and is not
+     * queued. Internal code only (the request inbox): it must not run application code or block.
+     */
+    void direct(Predicate<ReceivedMessage> direct) {
+        this.direct = direct;
     }
 
     /** On the I/O thread, at the end of a read: hands what {@link #onMessage} queued to the executor. */

@@ -57,7 +57,7 @@ final class Requests {
     private boolean swept;
 
     /** A request in flight; {@code deadline} in the clock's nanoseconds. */
-    private record Pending(String subject, Frame.Publish frame, CompletableFuture<Message> future,
+    private record Pending(String subject, Frame.Publish frame, RequestFuture future,
                            long deadline, Duration timeout, boolean idempotent) {
     }
 
@@ -97,7 +97,7 @@ final class Requests {
         String inboxPrefix = this.inboxPrefix;
         MessageBody body = MessageBody.of(request.subject(), inboxPrefix + id, request.headers(), request.payload());
         Frame.Publish frame = new Frame.Publish(0, true, body);
-        CompletableFuture<Message> future = new CompletableFuture<>();
+        RequestFuture future = new RequestFuture();
         long deadline = clock.nanoTime() + timeout.toNanos();
         pending.put(id, new Pending(request.subject(), frame, future, deadline, timeout, idempotent));
         armFor(deadline); // after the put, so that the sweep it arms sees this request
@@ -173,7 +173,10 @@ final class Requests {
         }
         synchronized (this) {
             if (inbox == null) {
-                inbox = client.subscribeInternal(inboxPrefix + "*", null, Delivery.RELIABLE, this::onReply, false);
+                ClientSubscription s = client.subscribeInternal(inboxPrefix + "*", null, Delivery.RELIABLE, this::onReply,
+                        false);
+                s.direct(this::handOver);
+                inbox = s;
             }
         }
     }
@@ -185,6 +188,27 @@ final class Requests {
     /** Whether a frame is one of this client's requests (which report through their own futures). */
     boolean isRequest(Frame.Publish p) {
         return p.request();
+    }
+
+    /**
+     * On the I/O thread, for each reply before it is queued for {@link #onReply}: if a thread is
+     * blocked on the request's future, hands the reply to it directly (docs/concurrency.md, "Request
+     * replies"). True if the reply was dealt with here.
+     */
+    private boolean handOver(Message reply) {
+        Long id = idOf(reply.subject());
+        if (id == null) {
+            return false;
+        }
+        Pending p = pending.get(id);
+        if (p == null || !p.future.hasWaiter() || !pending.remove(id, p)) {
+            return false;
+        }
+        disarmIfIdle();
+        if (!p.future.handToWaiter(reply)) {
+            executor.execute(() -> p.future.complete(reply)); // the waiter left meanwhile
+        }
+        return true;
     }
 
     /** On the inbox subscription's executor: completes the request a reply is for. */
@@ -217,15 +241,22 @@ final class Requests {
         }
     }
 
-    private @Nullable Pending take(String replySubject) {
+    /** The request number in a reply subject under this session's inbox; null if it is not one. */
+    private @Nullable Long idOf(String replySubject) {
         String inboxPrefix = this.inboxPrefix;
         if (!replySubject.startsWith(inboxPrefix)) {
             return null;
         }
-        long id;
         try {
-            id = Long.parseLong(replySubject.substring(inboxPrefix.length()));
+            return Long.parseLong(replySubject, inboxPrefix.length(), replySubject.length(), 10);
         } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private @Nullable Pending take(String replySubject) {
+        Long id = idOf(replySubject);
+        if (id == null) {
             return null;
         }
         Pending p = pending.remove(id);

@@ -1,10 +1,16 @@
 package dev.conduit.transport;
 
 import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import org.jctools.queues.atomic.unpadded.MpscUnboundedAtomicUnpaddedArrayQueue;
 
 /** Queues for hand-offs between threads, made by the transport so that Netty stays behind its API. */
 public final class Queues {
+    /**
+     * Slots per array of a {@link #mpsc()} queue. An empty queue holds one array of this many slots;
+     * under load a new one is linked every this many items.
+     */
+    static final int CHUNK = 16;
+
     private Queues() {
     }
 
@@ -12,14 +18,15 @@ public final class Queues {
      * An unbounded lock-free queue for many producers and <em>one consumer at a time</em> (whoever
      * polls must be ordered after the previous poller, for example by a flag it holds).
      *
-     * <p>A linked queue, a node per item ({@link ConcurrentLinkedQueue}): an empty one holds one
-     * node, 48 bytes with the queue. Such queues are kept per connection and per session, and most
-     * of a server's sessions may be idle: Netty's linked-array queue held a 1,024-slot array (4 KiB)
-     * and about 600 bytes of padding against false sharing each, which was most of an idle
-     * session's heap (docs/benchmarks.md, "W8 after the idle work"). The node per item is a short-lived
-     * allocation beside the frame or task it carries.
+     * <p>JCTools' linked-array queue without padding, in {@value #CHUNK}-slot arrays: an empty one is
+     * about 150 bytes. Such queues are kept per connection and per session, and most of a server's
+     * sessions may be idle: Netty's linked-array queue held a 1,024-slot array (4 KiB) and about 600
+     * bytes of padding against false sharing, most of an idle session's heap; a
+     * {@code ConcurrentLinkedQueue} is small when empty but allocates a node per item, which cost
+     * about a quarter more server CPU per message (docs/benchmarks.md, "The hand-off queue"). The
+     * atomic (not {@code Unsafe}) variant: JDK 24 and later warn on {@code Unsafe} memory access.
      */
     public static <T> Queue<T> mpsc() {
-        return new ConcurrentLinkedQueue<>();
+        return new MpscUnboundedAtomicUnpaddedArrayQueue<>(CHUNK);
     }
 }
