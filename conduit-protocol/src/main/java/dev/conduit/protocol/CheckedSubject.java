@@ -14,10 +14,10 @@ public final class CheckedSubject {
     private final int maxBytes;
     private final int utf8Length;
 
-    private CheckedSubject(String subject, int maxBytes) {
+    private CheckedSubject(String subject, int maxBytes, int utf8Length) {
         this.subject = subject;
         this.maxBytes = maxBytes;
-        this.utf8Length = Utf8.length(subject);
+        this.utf8Length = utf8Length;
     }
 
     /**
@@ -26,8 +26,8 @@ public final class CheckedSubject {
      * @throws InvalidSubjectException naming the subject and what is wrong with it
      */
     public static CheckedSubject of(String subject, int maxBytes) {
-        Subjects.checkSubject(Objects.requireNonNull(subject, "subject"), maxBytes);
-        return new CheckedSubject(subject, maxBytes);
+        int utf8Length = Subjects.checkSubjectLength(Objects.requireNonNull(subject, "subject"), maxBytes);
+        return new CheckedSubject(subject, maxBytes, utf8Length);
     }
 
     /** The subject. */
