@@ -162,10 +162,14 @@ final class SubjectIndex {
         int start = out.size();
         if (matched == null) {
             collect(root, subject, 0, out);
+            boolean inbox = subject.startsWith(INBOX_PREFIX);
+            if (inbox && noGroupMember(out, start)) {
+                return; // what Match.of would give back, in the same order; made for one message, not kept
+            }
             List<ServerSubscription> found = out.subList(start, out.size());
             matched = Match.of(found);
             found.clear();
-            if (subject.startsWith(INBOX_PREFIX)) {
+            if (inbox) {
                 // A reply subject is used once: caching it would only evict the subjects that repeat.
             } else if (c.matches.size() >= CACHE_MAX) {
                 cache = new MatchCache(); // an empty cache is always right
@@ -217,6 +221,15 @@ final class SubjectIndex {
         if (star != null) {
             collect(star, subject, end + 1, out);
         }
+    }
+
+    private static boolean noGroupMember(List<ServerSubscription> subs, int from) {
+        for (int i = from, n = subs.size(); i < n; i++) {
+            if (subs.get(i).group != null) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void addAll(List<ServerSubscription> out, ServerSubscription[] subs) {
