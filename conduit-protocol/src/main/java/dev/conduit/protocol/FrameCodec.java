@@ -182,11 +182,9 @@ import org.jspecify.annotations.Nullable;
  * and decodes it: one place to read the wire format in code, checked against docs/protocol.md by
  * the golden tests.
  *
- * <p>Encoding needs no instance because limits are enforced by whoever builds the frame, and is
- * thread-safe. Decoding keeps a small cache of the message subjects it has checked, so that a
- * stream of messages on a few subjects does not decode and check each one again, and a scratch array
- * that a message's subjects are copied into with one bulk read: an instance therefore decodes on one
- * thread at a time (the transport has one per connection, used on its I/O thread).
+ * <p>Instances are thread-safe; encoding needs no instance because limits are enforced by whoever
+ * builds the frame. Decoding keeps a small cache of the message subjects it has checked, so that a
+ * stream of messages on a few subjects does not decode and check each one again.
  *
  * <p>Past 600 lines because it carries, next to each frame's encoder and decoder, the drawing of its
  * format that docs/protocol.md has (a test compares them): splitting the frames apart would scatter
@@ -228,12 +226,6 @@ public final class FrameCodec {
     private final int maxFrameBytes;
     /** Subjects recently decoded and checked against {@link #limits}; see {@link #cachedSubject}. */
     private final SubjectCache subjectCache = new SubjectCache();
-    /**
-     * What {@link #copyOut} copies a subject's bytes into, to be hashed, compared and decoded from an
-     * array; made on first use and grown to the longest subject decoded (at most {@code
-     * maxSubjectBytes}). Used by the decoding thread only.
-     */
-    private byte[] scratch = new byte[0];
 
     public FrameCodec(ProtocolLimits limits) {
         this.limits = limits;
@@ -587,44 +579,24 @@ public final class FrameCodec {
             throw new MalformedFrameException("subject length " + len + " overruns the frame (" + in.remaining()
                     + " bytes left)");
         }
-        byte[] bytes = copyOut(in, len);
-        int slot = subjectCache.slotOf(bytes, len);
-        String cached = subjectCache.get(slot, bytes, len);
+        int pos = in.position();
+        int slot = subjectCache.slotOf(in, pos, len);
+        String cached = subjectCache.get(slot, in, pos, len);
         if (cached != null) {
+            in.position(pos + len);
             return cached;
         }
-        String subject = Subjects.checkSubject(Utf8.read(bytes, len, "subject"), max);
+        String subject = Subjects.checkSubject(stringOfLength(in, len, "subject"), max);
         subjectCache.put(slot, subject);
         return subject;
     }
 
-    /** The reply subject of a message body (empty if none), decoded from one bulk copy of its bytes. */
     private String subject(ByteBuffer in, String field) {
         int len = u16(in);
         if (len > limits.maxSubjectBytes()) {
             throw new InvalidSubjectException(field + " of " + len + " bytes is longer than " + limits.maxSubjectBytes() + " bytes");
         }
-        if (len > in.remaining()) {
-            throw new MalformedFrameException(field + " length " + len + " overruns the frame (" + in.remaining() + " bytes left)");
-        }
-        return Utf8.read(copyOut(in, len), len, field);
-    }
-
-    /**
-     * The {@code len} bytes at the buffer's position, which has them, in {@link #scratch} (its first
-     * {@code len}), with one bulk read; moves the position past them. {@code len} is at most {@code
-     * maxSubjectBytes}, checked by the caller, which bounds the array.
-     */
-    private byte[] copyOut(ByteBuffer in, int len) {
-        byte[] bytes = scratch;
-        if (bytes.length < len) {
-            bytes = new byte[Math.max(len, Math.min(64, limits.maxSubjectBytes()))];
-            scratch = bytes;
-        }
-        int pos = in.position();
-        in.get(pos, bytes, 0, len);
-        in.position(pos + len);
-        return bytes;
+        return stringOfLength(in, len, field);
     }
 
     private static String string(ByteBuffer in, String field) {

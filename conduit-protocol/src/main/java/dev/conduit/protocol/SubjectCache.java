@@ -1,14 +1,12 @@
 package dev.conduit.protocol;
 
+import java.nio.ByteBuffer;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The message subjects a {@link FrameCodec} has recently decoded and checked, so that a stream of
  * messages on a few subjects is not decoded and checked again for each one. Only ASCII subjects are
- * kept, so that equal bytes mean equal characters. It reads the subject's bytes from an array the
- * codec copied them into with one bulk read (a byte-at-a-time read of a direct buffer costs a
- * memory-session check per byte, measured at a fifth to a third of the server's CPU samples in W1,
- * docs/benchmarks.md). The slots are an array of immutable Strings: a
+ * kept, so that equal bytes mean equal characters. The slots are an array of immutable Strings: a
  * cache shared between threads stays correct (racing threads at worst miss or overwrite an entry,
  * or each make the array). The array is made when the first subject is put: a codec per connection,
  * most of them idle or carrying no MESSAGE, then holds none.
@@ -20,11 +18,11 @@ final class SubjectCache {
 
     private String @Nullable [] slots;
 
-    /** The slot for the first {@code len} bytes of {@code bytes}, or {@link #NONE} if they are not all ASCII. */
-    int slotOf(byte[] bytes, int len) {
+    /** The slot for the {@code len} bytes at {@code pos}, or {@link #NONE} if they are not all ASCII. */
+    int slotOf(ByteBuffer in, int pos, int len) {
         int hash = len;
         for (int i = 0; i < len; i++) {
-            byte b = bytes[i];
+            byte b = in.get(pos + i);
             if (b < 0) {
                 return NONE;
             }
@@ -33,8 +31,8 @@ final class SubjectCache {
         return (hash ^ (hash >>> 16)) & (SIZE - 1);
     }
 
-    /** The subject cached in {@code slot} if its characters are the first {@code len} bytes of {@code bytes}; else null. */
-    @Nullable String get(int slot, byte[] bytes, int len) {
+    /** The subject cached in {@code slot} if its characters are the {@code len} bytes at {@code pos}; else null. */
+    @Nullable String get(int slot, ByteBuffer in, int pos, int len) {
         if (slot == NONE) {
             return null;
         }
@@ -44,7 +42,7 @@ final class SubjectCache {
             return null;
         }
         for (int i = 0; i < len; i++) {
-            if (s.charAt(i) != bytes[i]) {
+            if (s.charAt(i) != in.get(pos + i)) {
                 return null;
             }
         }
