@@ -9,9 +9,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The shortcuts for a message's subject bytes: the decoder copies a subject out of a direct buffer
- * (as Netty hands it) into its scratch array, and a {@link CheckedSubject} or {@link
- * MessageBody#withReplyTo} reuses a length measured before. Each must give what the plain path gives.
+ * A message's subject bytes: decoded from a direct buffer (as Netty hands them) by one codec that
+ * caches subjects, and measured once ahead by a {@link CheckedSubject} or reused by {@link
+ * MessageBody#withReplyTo}. Each must give what the plain path gives.
  */
 class SubjectBytesTest {
     private static final String NON_ASCII = "größe.\u00fc.\uD83D\uDE00.x";
