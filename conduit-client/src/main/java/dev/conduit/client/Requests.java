@@ -95,7 +95,7 @@ final class Requests {
         ensureInbox();
         long id = nextId.incrementAndGet();
         String inboxPrefix = this.inboxPrefix;
-        MessageBody body = MessageBody.of(request.subject(), inboxPrefix + id, request.headers(), request.payload());
+        MessageBody body = request.withReplyTo(inboxPrefix + id); // the subject is not measured again
         Frame.Publish frame = new Frame.Publish(0, true, body);
         RequestFuture future = new RequestFuture();
         long deadline = clock.nanoTime() + timeout.toNanos();
@@ -295,7 +295,7 @@ final class Requests {
                 // Again under this session's inbox: the old one's reply subject would be refused.
                 MessageBody b = p.frame.body();
                 Frame.Publish again = new Frame.Publish(0, true,
-                        MessageBody.of(b.subject(), inboxPrefix + e.getKey(), b.headers(), b.payload()));
+                        b.withReplyTo(inboxPrefix + e.getKey()));
                 if (pending.replace(e.getKey(), p, new Pending(p.subject, again, p.future, p.deadline, p.timeout, true))) {
                     resend.add(again);
                 }

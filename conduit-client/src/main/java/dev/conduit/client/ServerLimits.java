@@ -1,5 +1,6 @@
 package dev.conduit.client;
 
+import dev.conduit.protocol.CheckedSubject;
 import dev.conduit.protocol.Headers;
 import dev.conduit.protocol.HeadersTooLargeException;
 import dev.conduit.protocol.MessageBody;
@@ -22,10 +23,6 @@ import org.jspecify.annotations.Nullable;
 final class ServerLimits {
     private volatile ProtocolLimits limits = ProtocolLimits.DEFAULT;
 
-    /** A subject that passed {@link Subjects#checkSubject} with this maximum. */
-    private record CheckedSubject(String subject, int maxBytes) {
-    }
-
     /** The subject that last passed the check in {@link #body}. */
     private volatile @Nullable CheckedSubject lastChecked;
 
@@ -44,7 +41,7 @@ final class ServerLimits {
      */
     MessageBody body(String subject, @Nullable String replyTo, @Nullable Headers headers, byte[] payload) {
         ProtocolLimits l = limits;
-        checkSubject(subject, l.maxSubjectBytes());
+        CheckedSubject checked = checkSubject(subject, l.maxSubjectBytes());
         if (replyTo != null) {
             Subjects.checkSubject(replyTo, l.maxSubjectBytes());
         }
@@ -58,7 +55,7 @@ final class ServerLimits {
             throw new HeadersTooLargeException("headers of " + headerBytes + " bytes exceed the server's maximum of "
                     + l.maxHeaderBytes() + " bytes");
         }
-        return MessageBody.of(subject, replyTo, h, payload.clone());
+        return MessageBody.of(checked, replyTo, h, payload.clone());
     }
 
     /** Checks a subscription's pattern and queue group (null: none). */
@@ -73,14 +70,15 @@ final class ServerLimits {
     /**
      * {@link Subjects#checkSubject}, skipped for the very String (the same instance: Strings are
      * immutable) that last passed it under the same limit, as when a publisher sends many messages
-     * to one subject.
+     * to one subject; the result also carries the subject's UTF-8 length, measured once.
      */
-    private void checkSubject(String subject, int maxBytes) {
+    private CheckedSubject checkSubject(String subject, int maxBytes) {
         CheckedSubject c = lastChecked;
-        if (c != null && c.subject == subject && c.maxBytes == maxBytes) {
-            return;
+        if (c != null && c.subject() == subject && c.maxBytes() == maxBytes) {
+            return c;
         }
-        Subjects.checkSubject(subject, maxBytes);
-        lastChecked = new CheckedSubject(subject, maxBytes);
+        c = CheckedSubject.of(subject, maxBytes);
+        lastChecked = c;
+        return c;
     }
 }

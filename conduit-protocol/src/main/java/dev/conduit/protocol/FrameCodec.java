@@ -182,9 +182,13 @@ import org.jspecify.annotations.Nullable;
  * and decodes it: one place to read the wire format in code, checked against docs/protocol.md by
  * the golden tests.
  *
- * <p>Instances are thread-safe; encoding needs no instance because limits are enforced by whoever
- * builds the frame. Decoding keeps a small cache of the message subjects it has checked, so that a
- * stream of messages on a few subjects does not decode and check each one again.
+ * <p>Encoding needs no instance because limits are enforced by whoever builds the frame, and is
+ * thread-safe. Decoding keeps a small cache of the message subjects it has checked, so that a
+ * stream of messages on a few subjects does not decode and check each one again, and a scratch array
+ * that a subject the cache does not hold (a reply subject: a new one per request) is copied into
+ * before it becomes a String, so that it is not copied into an array of its own first: an instance
+ * therefore decodes on one thread at a time (the transport has one per connection, used on its I/O
+ * thread).
  *
  * <p>Past 600 lines because it carries, next to each frame's encoder and decoder, the drawing of its
  * format that docs/protocol.md has (a test compares them): splitting the frames apart would scatter
@@ -226,6 +230,11 @@ public final class FrameCodec {
     private final int maxFrameBytes;
     /** Subjects recently decoded and checked against {@link #limits}; see {@link #cachedSubject}. */
     private final SubjectCache subjectCache = new SubjectCache();
+    /**
+     * What {@link #copyOut} copies a subject's bytes into, to be decoded from; grown to the longest
+     * subject decoded (at most {@code maxSubjectBytes}). Used by the decoding thread only.
+     */
+    private byte[] scratch = new byte[0];
 
     public FrameCodec(ProtocolLimits limits) {
         this.limits = limits;
@@ -586,7 +595,7 @@ public final class FrameCodec {
             in.position(pos + len);
             return cached;
         }
-        String subject = Subjects.checkSubject(stringOfLength(in, len, "subject"), max);
+        String subject = Subjects.checkSubject(Utf8.read(copyOut(in, len), len, "subject"), max);
         subjectCache.put(slot, subject);
         return subject;
     }
@@ -596,7 +605,32 @@ public final class FrameCodec {
         if (len > limits.maxSubjectBytes()) {
             throw new InvalidSubjectException(field + " of " + len + " bytes is longer than " + limits.maxSubjectBytes() + " bytes");
         }
-        return stringOfLength(in, len, field);
+        if (len == 0) {
+            return ""; // no reply subject, in most messages
+        }
+        if (len > in.remaining()) {
+            throw new MalformedFrameException(field + " length " + len + " overruns the frame (" + in.remaining() + " bytes left)");
+        }
+        return Utf8.read(copyOut(in, len), len, field);
+    }
+
+    /**
+     * The {@code len} bytes at the buffer's position, which has them, in the first {@code len} of
+     * {@link #scratch}, with one bulk read; moves the position past them. The caller checked {@code
+     * len} against {@code maxSubjectBytes}, which bounds the array. (Hashing and comparing the bytes
+     * for the subject cache stays on the buffer: a bulk copy first measured slower for a 17-byte
+     * subject, docs/benchmarks.md "W1/W4 decode paths".)
+     */
+    private byte[] copyOut(ByteBuffer in, int len) {
+        byte[] bytes = scratch;
+        if (bytes.length < len) {
+            bytes = new byte[Math.max(len, Math.min(64, limits.maxSubjectBytes()))];
+            scratch = bytes;
+        }
+        int pos = in.position();
+        in.get(pos, bytes, 0, len);
+        in.position(pos + len);
+        return bytes;
     }
 
     private static String string(ByteBuffer in, String field) {

@@ -27,6 +27,8 @@ public final class MessageBody {
     private final Headers headers;
     private final int payloadLength;
     private final int encodedLength;
+    /** Bytes of the subject in UTF-8; -1 for a decoded body ({@link #decoded}), which does not need it. */
+    private final int subjectBytes;
     /**
      * The payload; for a body decoded with its wire form kept ({@link #decoded}), null until first
      * asked for, then copied out of {@link #wire}. Volatile for the same reason as {@link #encoded}.
@@ -45,13 +47,19 @@ public final class MessageBody {
     private volatile @Nullable ByteBuffer encoded;
 
     private MessageBody(String subject, @Nullable String replyTo, @Nullable Headers headers, byte[] payload) {
-        this.subject = Objects.requireNonNull(subject, "subject");
+        this(subject, Utf8.length(Objects.requireNonNull(subject, "subject")), replyTo, headers, payload);
+    }
+
+    private MessageBody(String subject, int subjectBytes, @Nullable String replyTo, @Nullable Headers headers,
+                        byte[] payload) {
+        this.subject = subject;
+        this.subjectBytes = subjectBytes;
         this.replyTo = replyTo == null || replyTo.isEmpty() ? null : replyTo;
         this.headers = headers == null ? Headers.EMPTY : headers;
         this.payload = Objects.requireNonNull(payload, "payload");
         this.payloadLength = payload.length;
         this.wire = null;
-        this.encodedLength = 2 + Utf8.length(subject) + 2 + (this.replyTo == null ? 0 : Utf8.length(this.replyTo))
+        this.encodedLength = 2 + subjectBytes + 2 + (this.replyTo == null ? 0 : Utf8.length(this.replyTo))
                 + 4 + this.headers.encodedLength() + 4 + payload.length;
     }
 
@@ -60,6 +68,7 @@ public final class MessageBody {
         this.replyTo = replyTo == null || replyTo.isEmpty() ? null : replyTo;
         this.headers = headers == null ? Headers.EMPTY : headers;
         this.wire = wire;
+        this.subjectBytes = -1;
         this.payloadLength = payloadLength;
         this.encodedLength = wire.length;
     }
@@ -71,6 +80,23 @@ public final class MessageBody {
      */
     public static MessageBody of(String subject, @Nullable String replyTo, @Nullable Headers headers, byte[] payload) {
         return new MessageBody(subject, replyTo, headers, payload);
+    }
+
+    /**
+     * A body to a subject checked and measured beforehand ({@link CheckedSubject}), which is not
+     * measured again; otherwise as {@link #of(String, String, Headers, byte[])}.
+     */
+    public static MessageBody of(CheckedSubject subject, @Nullable String replyTo, @Nullable Headers headers, byte[] payload) {
+        return new MessageBody(subject.subject(), subject.utf8Length(), replyTo, headers, payload);
+    }
+
+    /**
+     * This body's subject, headers and payload (the same array) with another reply subject (null:
+     * none); the subject is not measured again unless this body was decoded.
+     */
+    public MessageBody withReplyTo(@Nullable String replyTo) {
+        int bytes = subjectBytes >= 0 ? subjectBytes : Utf8.length(subject);
+        return new MessageBody(subject, bytes, replyTo, headers, payload());
     }
 
     /**

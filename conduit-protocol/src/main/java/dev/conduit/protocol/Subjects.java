@@ -82,11 +82,18 @@ public final class Subjects {
         return p.length == s.length;
     }
 
-    private static void check(String value, int maxBytes, boolean wildcards, String what) {
+    /** {@link #checkSubject}, returning the subject's length in UTF-8, which the check measures anyway. */
+    static int checkSubjectLength(String subject, int maxBytes) {
+        return check(subject, maxBytes, false, "subject");
+    }
+
+    /** Returns the value's length in UTF-8. */
+    private static int check(String value, int maxBytes, boolean wildcards, String what) {
         if (value == null || value.isEmpty()) {
             throw new InvalidSubjectException(what + " must not be empty");
         }
-        if (Utf8.length(value) > maxBytes) {
+        int bytes = Utf8.length(value);
+        if (bytes > maxBytes) {
             throw new InvalidSubjectException(what + " '" + abbreviate(value) + "' is longer than " + maxBytes + " bytes");
         }
         int n = value.length();
@@ -120,6 +127,7 @@ public final class Subjects {
                         + "' at index " + i + " must be a whole token");
             }
         }
+        return bytes;
     }
 
     private static String printable(char c) {

@@ -62,6 +62,22 @@ final class Utf8 {
     }
 
     /**
+     * Decodes the first {@code len} bytes of {@code bytes}, rejecting malformed UTF-8 as {@link
+     * #read(ByteBuffer, int, String)} does.
+     */
+    static String read(byte[] bytes, int len, String field) {
+        if (len == 0) {
+            return "";
+        }
+        for (int i = 0; i < len; i++) {
+            if (bytes[i] < 0) {
+                return read(ByteBuffer.wrap(bytes, 0, len), len, field);
+            }
+        }
+        return new String(bytes, 0, len, StandardCharsets.ISO_8859_1);
+    }
+
+    /**
      * Decodes {@code len} bytes at the buffer's position and advances past them. Malformed UTF-8 is
      * rejected rather than replaced, so that two peers never disagree about a subject.
      */

@@ -27,6 +27,7 @@ final class SubjectIndex {
     private static final ServerSubscription[] NONE = new ServerSubscription[0];
     private static final int CACHE_MAX = 1024;
     private static final String INBOX_PREFIX = "_INBOX.";
+    private static final String INBOX_TOKEN = "_INBOX";
 
     private static final class MatchCache {
         final Map<String, Match> matches = new ConcurrentHashMap<>();
@@ -160,11 +161,15 @@ final class SubjectIndex {
         Match matched = c.matches.get(subject);
         int start = out.size();
         if (matched == null) {
-            collect(root, tokens(subject), 0, out);
+            collect(root, subject, 0, out);
+            boolean inbox = subject.startsWith(INBOX_PREFIX);
+            if (inbox && noGroupMember(out, start)) {
+                return; // what Match.of would give back, in the same order; made for one message, not kept
+            }
             List<ServerSubscription> found = out.subList(start, out.size());
             matched = Match.of(found);
             found.clear();
-            if (subject.startsWith(INBOX_PREFIX)) {
+            if (inbox) {
                 // A reply subject is used once: caching it would only evict the subjects that repeat.
             } else if (c.matches.size() >= CACHE_MAX) {
                 cache = new MatchCache(); // an empty cache is always right
@@ -181,20 +186,50 @@ final class SubjectIndex {
         }
     }
 
-    private static void collect(Node node, String[] tokens, int i, List<ServerSubscription> out) {
-        if (i == tokens.length) {
+    /**
+     * Adds the subscriptions under {@code node} that match the subject's tokens from index {@code
+     * from} on (past its end: none left). Walks the subject in place rather than splitting it first:
+     * a token becomes a String only to look up a literal child, and not at all where the only child
+     * is '*' (as under a session's inbox prefix, {@code _INBOX.<id>.*}); a reply subject's first token
+     * is always {@code _INBOX}. Matching an inbox subject (each used once, so never in the cache) cost
+     * a token array and a String per token (12 % of the server's CPU samples in W4, docs/benchmarks.md).
+     */
+    private static void collect(Node node, String subject, int from, List<ServerSubscription> out) {
+        int length = subject.length();
+        if (from > length) {
             addAll(out, node.exact);
             return;
         }
         addAll(out, node.rest); // '>' needs at least one more token, and there is one
-        Node child = node.children.get(tokens[i]);
-        if (child != null) {
-            collect(child, tokens, i + 1, out);
+        Map<String, Node> children = node.children;
+        if (children.isEmpty()) {
+            return;
         }
-        Node star = node.children.get("*");
+        int end = subject.indexOf('.', from);
+        if (end < 0) {
+            end = length;
+        }
+        Node star = children.get("*");
+        if (star == null || children.size() > 1) {
+            String token = from == 0 && end == INBOX_TOKEN.length() && subject.startsWith(INBOX_PREFIX)
+                    ? INBOX_TOKEN : subject.substring(from, end);
+            Node child = children.get(token);
+            if (child != null) {
+                collect(child, subject, end + 1, out);
+            }
+        }
         if (star != null) {
-            collect(star, tokens, i + 1, out);
+            collect(star, subject, end + 1, out);
         }
+    }
+
+    private static boolean noGroupMember(List<ServerSubscription> subs, int from) {
+        for (int i = from, n = subs.size(); i < n; i++) {
+            if (subs.get(i).group != null) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void addAll(List<ServerSubscription> out, ServerSubscription[] subs) {

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /** The trie against the reference definition of matching, {@link Subjects#matches}. */
 class SubjectIndexTest {
-    private static final String[] TOKENS = {"a", "b", "c", "orders", "eu"};
+    /** With {@code _INBOX}: reply subjects take their own path (never cached, no Match made without a group). */
+    private static final String[] TOKENS = {"a", "b", "c", "orders", "eu", "_INBOX"};
 
     @Test
     void agreesWithTheReferenceMatcherThroughRandomAddsAndRemoves() {
