@@ -7,6 +7,8 @@ module dev.conduit.cluster {
     requires static org.jspecify;
     requires transitive dev.conduit.server;
     requires lettuce.core;
+    requires io.netty.common;
+    requires io.netty.transport;
     requires org.slf4j;
 
     exports dev.conduit.cluster;

@@ -143,10 +143,15 @@ final class ClusterWorkloads {
     }
 
     /** A system's servers, running, and the runs against them; closing stops them all. */
-    private static final class Running implements AutoCloseable {
+    static final class Running implements AutoCloseable {
         private final List<ServerProcess> processes = new ArrayList<>();
         private ConduitBench conduit;
         private NatsBench nats;
+
+        /** The processes, in the order started (for a Conduit cluster: redis-server, then nodes 1 to 3). */
+        List<ServerProcess> processes() {
+            return processes;
+        }
 
         double[] stream(int count, Deadline d) throws Exception {
             return conduit != null ? conduit.stream(count, BenchConfig.SMALL, 1, null, d)
@@ -180,7 +185,7 @@ final class ClusterWorkloads {
         }
     }
 
-    private Running conduitCluster() throws Exception {
+    Running conduitCluster() throws Exception {
         Running r = new Running();
         try {
             Path dir = Files.createTempDirectory("bench-redis");

@@ -110,6 +110,11 @@ final class ThreadActivity {
      * and CPU microseconds per unit.
      */
     String describe(String side, long units, String unit) {
+        return describe(side, units, unit, 6);
+    }
+
+    /** As {@link #describe(String, long, String)}, with at most {@code groups} thread groups. */
+    String describe(String side, long units, String unit, int groups) {
         Map<String, long[]> totals = totals();
         long[] t = totals.get("");
         StringBuilder sb = new StringBuilder(String.format(java.util.Locale.ROOT,
@@ -118,7 +123,7 @@ final class ThreadActivity {
                 side, unit, (double) t[0] / units, (double) t[1] / units, unit));
         totals.entrySet().stream().filter(e -> !e.getKey().isEmpty())
                 .filter(e -> e.getValue()[0] + e.getValue()[1] + e.getValue()[2] > 0)
-                .sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(6)
+                .sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(groups)
                 .forEach(e -> sb.append(String.format(java.util.Locale.ROOT, " %s %.3f / %.3f / %.2f;",
                         e.getKey(), (double) e.getValue()[0] / units, (double) e.getValue()[1] / units,
                         e.getValue()[2] * 1e6 / ConnectionScale.CLOCK_TICKS / units)));

@@ -64,6 +64,9 @@ class ClusterRequestReplyTest {
                     + "in %,d ms%n", REQUESTS, millis);
             assertThat(handled.get()).isEqualTo(REQUESTS); // each handled once: none sent twice
             assertThat(cluster.counter(2, "conduit.cluster.duplicates")).isZero();
+            // Lettuce runs on the nodes' own event loops (SharedEventLoops), with no loops of its own.
+            assertThat(Thread.getAllStackTraces().keySet()).map(Thread::getName)
+                    .noneMatch(n -> n.startsWith("lettuce-") && n.contains("EventLoop"));
         }
     }
 

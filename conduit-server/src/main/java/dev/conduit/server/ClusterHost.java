@@ -43,6 +43,16 @@ final class ClusterHost implements BackplaneHost {
     }
 
     @Override
+    public java.util.concurrent.@Nullable ScheduledExecutorService eventLoops() {
+        return server.transport().eventLoops();
+    }
+
+    @Override
+    public String eventLoopKind() {
+        return server.transport().kind();
+    }
+
+    @Override
     public MeterRegistry meterRegistry() {
         return server.meterRegistry();
     }

@@ -144,24 +144,25 @@ final class RoutingServer implements Server {
             stopped.complete(null);
             throw e;
         }
+        transport = Transport.create(config.transport());
         if (backplane != null) {
             try {
-                backplane.start(new ClusterHost(this));
+                backplane.start(new ClusterHost(this)); // it may run its Redis connections on the transport's loops
             } catch (RuntimeException e) {
+                transport.close();
                 state.set(State.STOPPED);
                 stopped.complete(null);
                 throw e;
             }
         }
-        transport = Transport.create(config.transport());
         InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
         try {
             listener = transport.listen(address, config.limits(), config.tls(), this::accept);
         } catch (Exception e) { // Netty rethrows the bind failure's IOException unchecked
-            transport.close();
             if (backplane != null) {
-                backplane.close();
+                backplane.close(); // before the loops its connections may run on
             }
+            transport.close();
             state.set(State.STOPPED);
             stopped.complete(null);
             throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port() + ": "
@@ -214,6 +215,9 @@ final class RoutingServer implements Server {
                     httpPortOptions(), config.tls(), this::accept, service);
         } catch (Exception e) { // Netty rethrows the bind failure's IOException unchecked
             listener.close().join();
+            if (backplane != null) {
+                backplane.close(); // before the loops its connections may run on
+            }
             transport.close();
             state.set(State.STOPPED);
             stopped.complete(null);
@@ -265,6 +269,9 @@ final class RoutingServer implements Server {
             listener.close().join();
             if (httpListener != null) {
                 httpListener.close().join();
+            }
+            if (backplane != null) {
+                backplane.close(); // before the loops its connections may run on
             }
             transport.close();
             state.set(State.STOPPED);
@@ -892,6 +899,11 @@ final class RoutingServer implements Server {
     @Override
     public MeterRegistry meterRegistry() {
         return metrics.registry();
+    }
+
+    /** The server's transport (its event loops); set once started. */
+    Transport transport() {
+        return transport;
     }
 
     @Override

@@ -128,6 +128,11 @@ final class NettyTransport implements Transport {
     }
 
     @Override
+    public EventLoopGroup eventLoops() {
+        return group;
+    }
+
+    @Override
     public CompletableFuture<Connection> connect(Endpoint endpoint, Duration timeout,
                                                  Function<Connection, FrameHandler> handlerFactory) {
         return connect(endpoint, timeout, ClientTls.DEFAULT, handlerFactory);

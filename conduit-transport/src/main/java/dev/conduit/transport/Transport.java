@@ -21,6 +21,17 @@ public interface Transport extends Connector, AutoCloseable {
     String kind();
 
     /**
+     * The event loops themselves, for a library built on the same Netty that can run its own
+     * channels on them instead of on threads of its own (the cluster's Redis client, docs/cluster.md):
+     * a Netty {@code EventLoopGroup} whose channels are of this transport's {@link #kind()}, or null
+     * if this transport has none to share. Whatever runs there must never block or run user code,
+     * and must be closed before this transport shuts down.
+     */
+    default java.util.concurrent.@Nullable ScheduledExecutorService eventLoops() {
+        return null;
+    }
+
+    /**
      * Binds and starts accepting. For each accepted connection, {@code acceptor} is called on its I/O
      * thread to make the handler that receives its frames; frames are decoded within {@code limits}
      * until {@link Connection#inboundLimits} changes them.

@@ -25,6 +25,22 @@ public interface BackplaneHost {
         return 0;
     }
 
+    /**
+     * The server's event loops, for a backplane whose client is built on the same Netty to run its
+     * connections on (so that a message crosses no thread of the backplane's own between a
+     * session's loop and the socket): a Netty {@code EventLoopGroup} whose channels are of {@link
+     * #eventLoopKind()}; null if the server has none to share. Set before {@link Backplane#start}
+     * and shut down after {@link Backplane#close}. Nothing run there may block.
+     */
+    default java.util.concurrent.@Nullable ScheduledExecutorService eventLoops() {
+        return null;
+    }
+
+    /** The socket implementation of {@link #eventLoops()}: {@code epoll}, {@code io_uring} or {@code nio}. */
+    default String eventLoopKind() {
+        return "nio";
+    }
+
     /** The server's meter registry, where the backplane registers its {@code conduit.cluster.*} meters. */
     MeterRegistry meterRegistry();
 
