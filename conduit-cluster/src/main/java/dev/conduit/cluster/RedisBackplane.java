@@ -110,16 +110,8 @@ final class RedisBackplane implements Backplane {
         RedisURI uri = RedisURI.create(config.redis());
         uri.setTimeout(tuning.commandTimeout());
         // Reconnect within a second of Redis coming back (Lettuce's default backoff grows to 30 s).
-        ClientResources.Builder rb = ClientResources.builder().reconnectDelay(
-                Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS));
-        SharedEventLoops loops = SharedEventLoops.of(host.eventLoops(), host.eventLoopKind());
-        if (loops != null) {
-            rb.eventLoopGroupProvider(loops); // no hand-off between a session's loop and Redis (SharedEventLoops)
-        } else {
-            log.info("the server's event loops ({}) cannot host Lettuce's channels: it runs loops of its own",
-                    host.eventLoopKind());
-        }
-        resources = rb.build();
+        resources = SharedEventLoops.onto(ClientResources.builder().reconnectDelay(
+                Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS)), host).build();
         client = RedisClient.create(resources, uri);
         client.addListener(new RedisConnectionStateListener() {
             @Override

@@ -1,5 +1,7 @@
 package dev.conduit.cluster;
 
+import dev.conduit.server.spi.BackplaneHost;
+import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.EventLoopGroupProvider;
 import io.lettuce.core.resource.Transports;
 import io.netty.channel.EventLoopGroup;
@@ -9,6 +11,8 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Lettuce's event loops are the server's own (docs/cluster.md, Threads): an {@code XADD} written by
@@ -20,6 +24,8 @@ import org.jspecify.annotations.Nullable;
  * ({@link #of}), since a channel registers only on loops of its own kind.
  */
 final class SharedEventLoops implements EventLoopGroupProvider {
+    private static final Logger log = LoggerFactory.getLogger(SharedEventLoops.class);
+
     private final EventLoopGroup group;
     private final int threads;
 
@@ -30,6 +36,20 @@ final class SharedEventLoops implements EventLoopGroupProvider {
             n++;
         }
         this.threads = n;
+    }
+
+    /**
+     * Gives Lettuce the server's loops when they can host its channels ({@link #of}); otherwise
+     * leaves it its own, and logs that.
+     */
+    static ClientResources.Builder onto(ClientResources.Builder resources, BackplaneHost host) {
+        SharedEventLoops loops = of(host.eventLoops(), host.eventLoopKind());
+        if (loops != null) {
+            return resources.eventLoopGroupProvider(loops);
+        }
+        log.info("the server's event loops ({}) cannot host Lettuce's channels: it runs loops of its own",
+                host.eventLoopKind());
+        return resources;
     }
 
     /**
