@@ -47,6 +47,16 @@ class RequestHandOverTest {
         }
     }
 
+    private static ClientOptions.Builder options() {
+        return ClientOptions.builder().clientName("unit").initialConnectJitter(Duration.ZERO);
+    }
+
+    /** The server answers the request {@code sent} with a one-byte payload, on the inbox subscription. */
+    private static void reply(ScriptedServer server, Frame.Subscribe inbox, Frame.Publish sent, byte payload) {
+        server.send(new Frame.Message(1, inbox.subscriptionId(), MessageBody.of(
+                sent.body().replyTo(), null, Headers.EMPTY, new byte[] {payload})));
+    }
+
     /** Blocks a new thread in {@code get()} of the future; its outcome goes to {@code got}. */
     private static Thread blockInGet(RequestFuture future, AtomicReference<Object> got) {
         Thread t = Thread.ofPlatform().start(() -> {
@@ -127,8 +137,7 @@ class RequestHandOverTest {
     @Test
     void aClientHandsTheReplyToTheThreadBlockedInGetWhereItsStagesRun() throws Exception {
         try (ScriptedServer server = new ScriptedServer(ProtocolLimits.DEFAULT);
-             Client client = server.connect(ClientOptions.builder().clientName("unit")
-                     .initialConnectJitter(Duration.ZERO))) {
+             Client client = server.connect(options())) {
             CompletableFuture<Message> request = client.request("svc", new byte[1], WAIT);
             Frame.Subscribe inbox = server.next(Frame.Subscribe.class);
             Frame.Publish sent = server.next(Frame.Publish.class);
@@ -137,8 +146,7 @@ class RequestHandOverTest {
             AtomicReference<Object> got = new AtomicReference<>();
             Thread waiter = blockInGet((RequestFuture) request, got);
 
-            server.send(new Frame.Message(1, inbox.subscriptionId(), MessageBody.of(
-                    sent.body().replyTo(), null, Headers.EMPTY, new byte[] {42})));
+            reply(server, inbox, sent, (byte) 42);
             waiter.join(WAIT.toMillis());
 
             assertThat(got.get()).isInstanceOf(Message.class);
@@ -152,15 +160,13 @@ class RequestHandOverTest {
     @Test
     void aReplyToAFutureNobodyWaitsOnStillCompletesOnTheExecutor() throws Exception {
         try (ScriptedServer server = new ScriptedServer(ProtocolLimits.DEFAULT);
-             Client client = server.connect(ClientOptions.builder().clientName("unit")
-                     .initialConnectJitter(Duration.ZERO))) {
+             Client client = server.connect(options())) {
             CompletableFuture<Message> request = client.request("svc", new byte[1], WAIT);
             Frame.Subscribe inbox = server.next(Frame.Subscribe.class);
             Frame.Publish sent = server.next(Frame.Publish.class);
             CompletableFuture<Thread> stageRanOn = request.thenApply(m -> Thread.currentThread());
 
-            server.send(new Frame.Message(1, inbox.subscriptionId(), MessageBody.of(
-                    sent.body().replyTo(), null, Headers.EMPTY, new byte[] {7})));
+            reply(server, inbox, sent, (byte) 7);
 
             assertThat(stageRanOn.get(WAIT.toSeconds(), TimeUnit.SECONDS).isVirtual()).isTrue();
             assertThat(request.get().payload()).containsExactly(7);
