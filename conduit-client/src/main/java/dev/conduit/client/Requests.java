@@ -32,10 +32,6 @@ import org.jspecify.annotations.Nullable;
  * comes due before it), fails every request due when it runs and re-arms for the next. A sweep
  * walks the requests in flight, and sweeps are at least {@link #SWEEP_SPACING_NANOS} apart, so a
  * request may time out up to that much after its deadline when many come due one after another.
- * The sweep is not cancelled when the last request in flight is answered: it runs once more at its
- * time, finds nothing due and is not re-armed, so an idle client keeps no timer after it. (Cancelling
- * it there, and arming it again for the next request, woke the clock's thread once per request when
- * requests go one at a time: docs/benchmarks.md, "Third pass".)
  */
 final class Requests {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -208,6 +204,7 @@ final class Requests {
         if (p == null || !p.future.hasWaiter() || !pending.remove(id, p)) {
             return false;
         }
+        disarmIfIdle();
         if (!p.future.handToWaiter(reply)) {
             executor.execute(() -> p.future.complete(reply)); // the waiter left meanwhile
         }
@@ -262,7 +259,27 @@ final class Requests {
         if (id == null) {
             return null;
         }
-        return pending.remove(id);
+        Pending p = pending.remove(id);
+        if (p != null) {
+            disarmIfIdle();
+        }
+        return p;
+    }
+
+    /**
+     * Cancels the armed sweep once no request is in flight, so that an idle client keeps no timer
+     * (its clock holds only its heartbeat and renewal). The emptiness is read under the sweep's lock:
+     * a request that {@link #send} puts before its {@link #armFor} either is seen here (nothing is
+     * cancelled) or finds the sweep disarmed and arms its own.
+     */
+    private void disarmIfIdle() {
+        synchronized (sweepLock) {
+            Connection.Cancellable armedTimer = sweepTimer;
+            if (armed && pending.isEmpty() && armedTimer != null) {
+                armedTimer.cancel();
+                armed = false;
+            }
+        }
     }
 
     /**
