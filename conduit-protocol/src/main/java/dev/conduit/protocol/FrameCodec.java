@@ -528,7 +528,8 @@ public final class FrameCodec {
         }
         byte[] payload = new byte[(int) payloadLength];
         in.get(payload);
-        return MessageBody.of(subject, reply, headers, payload);
+        // The subject's UTF-8 length is on the wire (checked valid when decoded): not measured again.
+        return MessageBody.received(subject, in.getShort(bodyStart) & 0xFFFF, reply, headers, payload);
     }
 
     private Headers headers(ByteBuffer in) {

@@ -82,6 +82,12 @@ public final class MessageBody {
         return new MessageBody(subject, replyTo, headers, payload);
     }
 
+    /** A body decoded by the codec, whose subject is {@code subjectBytes} long in UTF-8 (read off the wire). */
+    static MessageBody received(String subject, int subjectBytes, @Nullable String replyTo, @Nullable Headers headers,
+                                byte[] payload) {
+        return new MessageBody(subject, subjectBytes, replyTo, headers, payload);
+    }
+
     /**
      * A body to a subject checked and measured beforehand ({@link CheckedSubject}), which is not
      * measured again; otherwise as {@link #of(String, String, Headers, byte[])}.

@@ -32,6 +32,22 @@ class SubjectBytesTest {
     }
 
     @Test
+    void aReceivedMessageKnowsItsSubjectsLengthFromTheWire() {
+        FrameCodec codec = new FrameCodec(ProtocolLimits.DEFAULT);
+        for (String subject : new String[] {"a.b", NON_ASCII}) {
+            Frame.Message sent = new Frame.Message(7, 3, MessageBody.of(subject, "r." + subject, null, new byte[] {1, 2}));
+            ByteBuffer wire = FrameCodec.encode(sent);
+            Frame.Message got = (Frame.Message) codec.decode(wire.duplicate());
+            // Its length is taken from the subject's length prefix, not measured: a wrong one would
+            // misstate the body's size and its re-encoding.
+            assertThat(got.body().encodedLength()).isEqualTo(sent.body().encodedLength());
+            assertThat(FrameCodec.encode(got)).isEqualTo(wire);
+            assertThat(got.body().withReplyTo(null).encodedLength())
+                    .isEqualTo(MessageBody.of(subject, null, null, new byte[] {1, 2}).encodedLength());
+        }
+    }
+
+    @Test
     void aLongerSubjectAfterShorterOnesIsDecodedWhole() {
         FrameCodec codec = new FrameCodec(ProtocolLimits.DEFAULT);
         String longer = "x".repeat(200) + ".y";
