@@ -515,10 +515,7 @@ public final class FrameCodec {
         if (payloadLength > limits.maxPayloadBytes()) {
             throw new PayloadTooLargeException(payloadLength, limits.maxPayloadBytes());
         }
-        if (payloadLength > in.remaining()) {
-            throw new MalformedFrameException("payload length " + payloadLength + " overruns the frame ("
-                    + in.remaining() + " bytes left)");
-        }
+        within(in, payloadLength, "payload");
         if (keepWire) {
             int bodyEnd = in.position() + (int) payloadLength;
             byte[] wire = new byte[bodyEnd - bodyStart];
@@ -541,10 +538,7 @@ public final class FrameCodec {
             throw new HeadersTooLargeException("header block of " + blockLength + " bytes exceeds the maximum of "
                     + limits.maxHeaderBytes() + " bytes");
         }
-        if (blockLength > in.remaining()) {
-            throw new MalformedFrameException("header block length " + blockLength + " overruns the frame ("
-                    + in.remaining() + " bytes left)");
-        }
+        within(in, blockLength, "header block");
         ByteBuffer block = in.slice(in.position(), (int) blockLength);
         in.position(in.position() + (int) blockLength);
         try {
@@ -585,10 +579,7 @@ public final class FrameCodec {
         if (len > max) {
             throw new InvalidSubjectException("subject of " + len + " bytes is longer than " + max + " bytes");
         }
-        if (len > in.remaining()) {
-            throw new MalformedFrameException("subject length " + len + " overruns the frame (" + in.remaining()
-                    + " bytes left)");
-        }
+        within(in, len, "subject");
         int pos = in.position();
         int slot = subjectCache.slotOf(in, pos, len);
         String cached = subjectCache.get(slot, in, pos, len);
@@ -609,9 +600,7 @@ public final class FrameCodec {
         if (len == 0) {
             return ""; // no reply subject, in most messages
         }
-        if (len > in.remaining()) {
-            throw new MalformedFrameException(field + " length " + len + " overruns the frame (" + in.remaining() + " bytes left)");
-        }
+        within(in, len, field);
         return Utf8.read(copyOut(in, len), len, field);
     }
 
@@ -639,17 +628,21 @@ public final class FrameCodec {
     }
 
     private static String stringOfLength(ByteBuffer in, int len, String field) {
-        if (len > in.remaining()) {
-            throw new MalformedFrameException(field + " length " + len + " overruns the frame (" + in.remaining() + " bytes left)");
-        }
+        within(in, len, field);
         return Utf8.read(in, len, field);
+    }
+
+    /** Refuses a field whose length prefix, {@code len}, runs past the end of the frame. */
+    private static void within(ByteBuffer in, long len, String field) {
+        if (len > in.remaining()) {
+            throw new MalformedFrameException(field + " length " + len + " overruns the frame (" + in.remaining()
+                    + " bytes left)");
+        }
     }
 
     private static byte[] bytes(ByteBuffer in, String field) {
         int len = u16(in);
-        if (len > in.remaining()) {
-            throw new MalformedFrameException(field + " length " + len + " overruns the frame (" + in.remaining() + " bytes left)");
-        }
+        within(in, len, field);
         byte[] b = new byte[len];
         in.get(b);
         return b;
