@@ -335,6 +335,17 @@ class DurableStoreTest {
         assertThat(sync.smembers(DurableStore.SESSIONS)).extracting(DurableStoreTest::text).containsExactlyInAnyOrder("C", "K");
         assertThat(sync.exists(DurableStore.session("A"), DurableStore.log("A"), DurableStore.session("B"))).isZero();
         assertThat(field("C", "orphan")).as("claimed by a live node").isNull();
+
+        // The script deletes only if the owner is still the one the sweep read: a claim in between wins.
+        sync.hset(DurableStore.session("C"), "orphan", bytes("0"));
+        byte[] script;
+        try (var in = DurableStore.class.getResourceAsStream("durable-sweep.lua")) {
+            script = in.readAllBytes();
+        }
+        Long deleted = sync.eval(script, io.lettuce.core.ScriptOutputType.INTEGER, new String[] {DurableStore.SESSIONS},
+                bytes("5000"), bytes("500"), bytes("O"), bytes("C"), bytes(Long.toString(E1)));
+        assertThat(deleted).isZero();
+        assertThat(sync.sismember(DurableStore.SESSIONS, bytes("C"))).isTrue();
     }
 
     @Test
