@@ -208,6 +208,41 @@ class DurableStoreTest {
     }
 
     @Test
+    void bodiesAreOpaqueBytesInTheLogAndTheBell() throws Exception {
+        n1(100, twoSessions());
+        byte[] body = {0, (byte) 0xff, '\n', '\r', 0, 1, (byte) 0x80};
+        n1(100, new Round().message(null, 0, "A", 1, body.length, body));
+        assertThat(log(n1, "A")).singleElement().satisfies(f -> assertThat(f.data()).containsExactly(body));
+        assertThat(bells("n1")).singleElement().satisfies(b -> assertThat(b.data()).containsExactly(body));
+    }
+
+    @Test
+    void aMalformedRoundIsRefusedWholeBeforeAnythingIsWritten() throws Exception {
+        n1(100, twoSessions());
+        byte[] script;
+        try (var in = DurableStore.class.getResourceAsStream("durable-round.lua")) {
+            script = in.readAllBytes();
+        }
+        byte[][] header = {bytes("n1"), bytes(Long.toString(E1)), bytes("50"), bytes("100"), bytes("1000")};
+        byte[][] unknown = concat(header, bytes("M"), bytes(""), bytes("0"), bytes("A"), bytes("1"), bytes("1"), bytes("x"),
+                bytes("Q"), bytes("A"));
+        byte[][] cut = concat(header, bytes("M"), bytes(""), bytes("0"), bytes("A"), bytes("1"), bytes("1"), bytes("x"),
+                bytes("A"));
+        for (byte[][] args : List.of(unknown, cut)) {
+            assertThatThrownBy(() -> sync.eval(script, io.lettuce.core.ScriptOutputType.MULTI,
+                    new String[] {DurableStore.SESSIONS}, args)).hasMessageContaining("durable round");
+        }
+        assertThat(field("A", "seq")).isEqualTo("0");
+        assertThat(sync.get("{conduit}:dround:n1:" + E1)).containsExactly(bytes("1"));
+    }
+
+    private static byte[][] concat(byte[][] head, byte[]... tail) {
+        byte[][] all = Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
+    }
+
+    @Test
     void aRoundIsAppliedOnce() throws Exception {
         n1(100, twoSessions());
         Round one = new Round().message(null, 0, "A", 1, 1, bytes("once"));
