@@ -376,7 +376,14 @@ final class DurableStore {
 
     /**
      * The records of a bell's field {@code d}: each five strings (session, q, kind, sid, data), each
-     * a u32 big-endian length and its bytes.
+     * a u32 big-endian length and its bytes; q and sid are decimal, kind one letter (M, N, G), data
+     * as in the log:
+     * <pre>
+     * +--------+---------+--------+---+--------+---+--------+-----+--------+------+-- next record
+     * | len u32| session | len u32| q | len u32| k | len u32| sid | len u32| data |
+     * +--------+---------+--------+---+--------+---+--------+-----+--------+------+--
+     * </pre>
+     * Every length is checked against what is left before anything is allocated.
      *
      * @throws IllegalArgumentException if a length runs past the end, a record is cut short, or a
      *     number or kind is not one
