@@ -13,6 +13,7 @@
 # BENCH_RUN_TIMEOUT_SECONDS, BENCH_LATENCY_SECONDS (W9, seconds per fixed-rate run). Every server
 # listens on 127.0.0.1 only. W9 publishes at half the NATS W1 16 B maximum of the same invocation
 # (measured first if W1 is not run); W10 reads the server process's utime+stime from /proc.
+# BENCH_DURABLE_SESSIONS=true runs C1 and C2's Conduit nodes with durable sessions (docs/cluster.md).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -226,6 +226,9 @@ final class ClusterWorkloads {
         if (nodeId != null) {
             env.put("CONDUIT_CLUSTER_NODE_ID", nodeId);
         }
+        if (redisUri != null && "true".equals(System.getenv("BENCH_DURABLE_SESSIONS"))) {
+            env.put("CONDUIT_CLUSTER_DURABLE_SESSIONS", "true"); // the cost of durable sessions (docs/cluster.md)
+        }
         return ServerProcess.external("conduit server", cmd, env, "listening on tcp://", port, null);
     }
 

@@ -51,6 +51,11 @@ final class ServerCommand implements Callable<Integer> {
             description = "Run as one node of a cluster linked through this Redis (redis://127.0.0.1:6379); "
                     + "see docs/cluster.md. Same as cluster.redis in the file or CONDUIT_CLUSTER_REDIS.")
     String cluster;
+    @Option(names = "--durable-sessions",
+            description = "With --cluster: keep every session's state in Redis as it flows, so that a session survives"
+                    + " even a kill -9 of its node (docs/cluster.md, \"Durable sessions\"); every node must say the same."
+                    + " Same as cluster.durableSessions or CONDUIT_CLUSTER_DURABLE_SESSIONS.")
+    boolean durableSessions;
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "YAML settings file; environment variables (CONDUIT_*) override it, flags override both.")
@@ -126,6 +131,9 @@ final class ServerCommand implements Callable<Integer> {
         }
         if (cluster != null) {
             builder.set("clusterRedis", cluster, "--cluster");
+        }
+        if (durableSessions) {
+            builder.set("clusterDurableSessions", "true", "--durable-sessions");
         }
         return builder.build();
     }

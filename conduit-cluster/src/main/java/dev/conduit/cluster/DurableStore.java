@@ -67,6 +67,11 @@ import org.jspecify.annotations.Nullable;
  */
 final class DurableStore {
     static final String SESSIONS = "{conduit}:dsessions";
+    /**
+     * The bound of each durable session's log, in frames numbered past the client's last ACK: past
+     * it a message is not logged but counted, and told with a GAP before the subscription's next one.
+     */
+    static final int MAX_FRAMES = 100_000;
     private static final String[] ROUTE = {SESSIONS};
 
     private static final Script ROUND = Script.load("durable-round.lua");
@@ -236,6 +241,22 @@ final class DurableStore {
         /** A NO_RESPONDERS for session {@code s}'s request to {@code reply}; origin as for {@link #message}. */
         Round noResponders(@Nullable String origin, long oseq, String s, String reply) {
             return op("N", origin == null ? "" : origin, oseq, s, reply);
+        }
+
+        /**
+         * Guarded: the node processed the session's client frames up to {@code seq} and is about to
+         * acknowledge them: {@code in} becomes at least {@code seq}.
+         */
+        Round received(String s, long seq) {
+            return op("I", s, seq);
+        }
+
+        /**
+         * {@code count} messages for subscription {@code sid} of {@code s} were not queued (the
+         * sending node's queue was at its bound): added to {@code d:<sid>}, told with the next GAP.
+         */
+        Round lost(String s, int sid, long count) {
+            return op("L", s, sid, count);
         }
 
         /** Guarded: the client has every frame up to {@code acked}; the log is trimmed to after it. */

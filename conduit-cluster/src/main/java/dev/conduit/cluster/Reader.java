@@ -64,6 +64,13 @@ final class Reader {
         this.noResponders = noResponders;
     }
 
+    /** Durable sessions' frames in this node's stream go to {@code d}; before {@link #start}. */
+    private volatile @org.jspecify.annotations.Nullable Durables durables;
+
+    void durables(Durables d) {
+        this.durables = d;
+    }
+
     void start() {
         read();
     }
@@ -158,6 +165,14 @@ final class Reader {
     }
 
     private void process(Map<String, byte[]> fields) {
+        byte[] durable = fields.get("d");
+        if (durable != null) { // frames of durable sessions held here (docs/cluster.md, "Durable sessions")
+            Durables d = durables;
+            if (d != null) {
+                d.bell(durable);
+            }
+            return;
+        }
         String node = text(fields, "n");
         String epoch = text(fields, "e");
         long seq = Long.parseLong(text(fields, "s"));

@@ -88,6 +88,12 @@ final class RedisBackplane implements Backplane {
     private Sender sender;
     private Reader reader;
     private Moves moves;
+    /** Durable sessions' side of this node; null unless {@code durableSessions}. */
+    private @Nullable Durables durables;
+    /** The server epochs of the live nodes (this one's included), as the control thread last read them. */
+    private volatile Set<Long> liveEpochs = Set.of();
+    /** Ticks since the durable sessions were last read whole and swept; the control thread only. */
+    private int durableTicks;
     /** The other live nodes as last read; written by the control thread. */
     private volatile Set<String> live = Set.of();
     private volatile boolean started;
@@ -136,6 +142,13 @@ final class RedisBackplane implements Backplane {
             hintConnection.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(String channel, String node) {
+                    if (node.startsWith("d:")) { // a durable session changed in Redis
+                        Durables d = durables;
+                        if (d != null) {
+                            d.reload(node.substring(2));
+                        }
+                        return;
+                    }
                     if (!node.equals(self) && !control.isShutdown()) {
                         try {
                             control.execute(() -> resync(node));
@@ -186,6 +199,17 @@ final class RedisBackplane implements Backplane {
             }
         });
         reader = new Reader(self, tuning, readConnection.async(), host, replyRoutes, metrics, this::noResponders, moves);
+        if (config.durableSessions()) {
+            Durables d = new Durables(new DurableStore(sending.async(), self, serverEpoch), sender, host, metrics);
+            try {
+                d.reloadAll().get(tuning.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                close();
+                throw new IllegalStateException("cannot read the durable sessions from " + config.redis() + ": " + e, e);
+            }
+            durables = d;
+            reader.durables(d);
+        }
         metrics.gauges(() -> table.nodes().size() - (table.nodes().contains(self) ? 1 : 0),
                 () -> table.size() - table.size(self), sender::queuedBytes, sender::lagMillis);
         reader.start();
@@ -293,6 +317,101 @@ final class RedisBackplane implements Backplane {
         }
     }
 
+    /** How long a durable session whose node died waits for its client before it ends (the resume window's default). */
+    static final long DURABLE_ORPHAN_MILLIS = 120_000;
+
+    @Override
+    public boolean durable() {
+        return config.durableSessions();
+    }
+
+    @Override
+    public void durableOpened(String sessionId, String inboxPrefix, String principal, String clientName,
+                              byte[] resumeToken) {
+        Durables d = durables;
+        if (d != null) {
+            d.opened(sessionId, inboxPrefix, principal, clientName, resumeToken);
+        }
+    }
+
+    @Override
+    public void durableToken(String sessionId, byte[] resumeToken) {
+        Durables d = durables;
+        if (d != null) {
+            d.token(sessionId, resumeToken);
+        }
+    }
+
+    @Override
+    public void durableSubscribed(String sessionId, long seq, DurableSubscription subscription) {
+        Durables d = durables;
+        if (d != null) {
+            d.subscribed(sessionId, seq, subscription);
+        }
+    }
+
+    @Override
+    public void durableUnsubscribed(String sessionId, long seq, int subscriptionId) {
+        Durables d = durables;
+        if (d != null) {
+            d.unsubscribed(sessionId, seq, subscriptionId);
+        }
+    }
+
+    @Override
+    public Forwarded forwardDurable(MessageBody body, boolean request, @Nullable String origin, long originSeq) {
+        Durables d = durables;
+        return d == null || !started ? Forwarded.LOCAL_ONLY : d.forward(body, origin, originSeq);
+    }
+
+    @Override
+    public void durableDeliver(@Nullable String origin, long originSeq, String sessionId, int subscriptionId,
+                               MessageBody body) {
+        Durables d = durables;
+        if (d != null) {
+            d.deliver(origin, originSeq, sessionId, subscriptionId, body);
+        }
+    }
+
+    @Override
+    public void durableNoResponders(@Nullable String origin, long originSeq, String sessionId, String replySubject) {
+        Durables d = durables;
+        if (d != null) {
+            d.noResponders(origin, originSeq, sessionId, replySubject);
+        }
+    }
+
+    @Override
+    public void durableReceived(String sessionId, long lastReceived) {
+        Durables d = durables;
+        if (d != null) {
+            d.received(sessionId, lastReceived);
+        }
+    }
+
+    @Override
+    public void durableAcknowledged(String sessionId, long acknowledged) {
+        Durables d = durables;
+        if (d != null) {
+            d.acknowledged(sessionId, acknowledged);
+        }
+    }
+
+    @Override
+    public void durableEnded(String sessionId) {
+        Durables d = durables;
+        if (d != null && started) {
+            d.ended(sessionId);
+        }
+    }
+
+    @Override
+    public @Nullable CompletableFuture<DurableClaim> claimDurable(ResumeToken token, String principal,
+                                                                  long clientLast) {
+        Durables d = durables;
+        return d == null || !started ? null : d.claim(token, principal, clientLast);
+    }
+
     @Override
     public @Nullable CompletableFuture<Moved> claim(ResumeToken token, String principal) {
         if (!started) {
@@ -395,6 +514,12 @@ final class RedisBackplane implements Backplane {
             if (moves != null) {
                 moves.tick();
             }
+            Durables d = durables;
+            if (d != null && ++durableTicks >= 10) { // hints lost while a connection was down; orphans
+                durableTicks = 0;
+                d.reloadAll();
+                d.sweep(liveEpochs, DURABLE_ORPHAN_MILLIS);
+            }
         } catch (RuntimeException e) {
             metrics.error(e.getMessage());
             log.warn("cluster control: {}", e.getMessage());
@@ -445,12 +570,21 @@ final class RedisBackplane implements Backplane {
     private void resyncAll() {
         Set<String> members = redis.smembers(ClusterKeys.NODES);
         Map<String, Map<InterestKey, Integer>> fresh = new HashMap<>();
+        Set<Long> epochs = new HashSet<>();
+        epochs.add(serverEpoch);
         List<BackplaneStatus.Node> seen = new java.util.ArrayList<>(members.size());
         for (String node : new java.util.TreeSet<>(members)) {
             String presence = redis.get(ClusterKeys.presence(node));
             int space = presence == null ? -1 : presence.indexOf(' ');
             seen.add(new BackplaneStatus.Node(node, space < 0 ? "" : presence.substring(space + 1), presence != null,
                     node.equals(self)));
+            if (space > 0) {
+                try {
+                    epochs.add(Long.parseLong(presence.substring(0, space)));
+                } catch (NumberFormatException e) {
+                    // not a node's presence: left out
+                }
+            }
             if (node.equals(self)) {
                 continue;
             }
@@ -470,6 +604,7 @@ final class RedisBackplane implements Backplane {
         }
         absentSince.keySet().retainAll(fresh.keySet());
         nodes = List.copyOf(seen);
+        liveEpochs = Set.copyOf(epochs);
         remote.clear();
         remote.putAll(fresh);
         live = Set.copyOf(fresh.keySet());

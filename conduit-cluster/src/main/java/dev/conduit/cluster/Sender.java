@@ -43,9 +43,20 @@ import org.slf4j.LoggerFactory;
 final class Sender {
     private static final Logger log = LoggerFactory.getLogger(Sender.class);
 
-    /** A record for a node, queued at {@code atNanos}; a null item is a marker: take the node's losses here. */
-    private record Outgoing(String node, Batch.@Nullable Item item, int bytes, long atNanos) {
+    /**
+     * A record for a node, queued at {@code atNanos}; a null item is a marker: take the node's losses
+     * here. A durable sessions' step ({@code op} not null, {@code node} {@link #DURABLE}) goes into the
+     * round's one script call ({@link DurableStore}).
+     */
+    private record Outgoing(String node, Batch.@Nullable Item item, int bytes, long atNanos,
+                            java.util.function.@Nullable Consumer<DurableStore.Round> op) {
+        Outgoing(String node, Batch.@Nullable Item item, int bytes, long atNanos) {
+            this(node, item, bytes, atNanos, null);
+        }
     }
+
+    /** The pseudo node of durable steps in a round (no node id is empty). */
+    static final String DURABLE = "";
 
     private final String self;
     private final long epoch;
@@ -83,6 +94,10 @@ final class Sender {
     private final Map<String, Losses> losses = new ConcurrentHashMap<>();
     private final LongSupplier nanos;
     private final BooleanSupplier connected;
+    /** Applies the durable steps of a round; null without durable sessions. */
+    private volatile @Nullable DurableStore durable;
+    /** Rounds that carried durable steps, numbered for the script's idempotence; the rounds only. */
+    private long durableRounds;
     /** When the oldest record of the round in flight was queued; -1 when none is in flight. Written by the rounds. */
     private volatile long inFlightSince = -1;
     private volatile boolean running = true;
@@ -123,6 +138,30 @@ final class Sender {
             return false;
         }
         enqueue(new Outgoing(node, item, bytes, nanos.getAsLong()));
+        return true;
+    }
+
+    /** Durable sessions are on: their steps go to {@code store}. Before the first {@link #offerDurable}. */
+    void durable(DurableStore store) {
+        this.durable = store;
+    }
+
+    /**
+     * Queues a durable sessions' step (docs/cluster.md, "Durable sessions"); any thread, never
+     * blocks. A message ({@code droppable}) is refused past the bound, like any forwarded message;
+     * the other steps (a session's life, subscriptions, acknowledgements, small and made at the
+     * pace of client frames) may pass it by an eighth more, then they are refused too.
+     *
+     * @return false if not queued
+     */
+    boolean offerDurable(java.util.function.Consumer<DurableStore.Round> op, int bytes, boolean droppable) {
+        long bound = droppable ? tuning.maxQueuedBytes() : tuning.maxQueuedBytes() + tuning.maxQueuedBytes() / 8;
+        int size = 64 + bytes;
+        if (queuedBytes.addAndGet(size) > bound) {
+            queuedBytes.addAndGet(-size);
+            return false;
+        }
+        enqueue(new Outgoing(DURABLE, null, size, nanos.getAsLong(), op));
         return true;
     }
 
@@ -249,6 +288,10 @@ final class Sender {
     /** The batches of one round, per target node, and what they carry. */
     private static final class Round {
         final Map<String, Map<String, byte[]>> entries = new LinkedHashMap<>();
+        /** The durable steps of the round, in order; null if none. */
+        DurableStore.@Nullable Round durable;
+        long durableRound;
+        int durableSteps;
         final Map<String, Integer> messages = new HashMap<>();
         final int bytes;
         final int records;
@@ -286,7 +329,7 @@ final class Sender {
             metrics.dropped(taken.size());
             r.entries.clear();
         }
-        if (r.entries.isEmpty()) {
+        if (r.entries.isEmpty() && r.durable == null) {
             end(r);
             return true;
         }
@@ -307,6 +350,9 @@ final class Sender {
         String lastNode = null;
         Part last = null;
         for (Outgoing o : taken) { // sizes first: each batch is made once, at about its size
+            if (o.op() != null) {
+                continue;
+            }
             if (!o.node().equals(lastNode)) {
                 lastNode = o.node();
                 last = parts.computeIfAbsent(lastNode, n -> new Part());
@@ -315,6 +361,15 @@ final class Sender {
         }
         lastNode = null;
         for (Outgoing o : taken) {
+            if (o.op() != null) {
+                if (r.durable == null) {
+                    r.durable = new DurableStore.Round();
+                    r.durableRound = ++durableRounds;
+                }
+                o.op().accept(r.durable);
+                r.durableSteps++;
+                continue;
+            }
             if (!o.node().equals(lastNode)) {
                 lastNode = o.node();
                 last = parts.get(lastNode);
@@ -366,6 +421,17 @@ final class Sender {
             }
             futures.put(node, f);
         });
+        DurableStore store = durable;
+        if (r.durable != null && store != null) {
+            CompletableFuture<String> f;
+            try {
+                f = store.apply(r.durableRound, DurableStore.MAX_FRAMES, tuning.streamMaxLen(), r.durable)
+                        .thenApply(counts -> "").toCompletableFuture();
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            futures.put(DURABLE, f);
+        }
         CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new))
                 .whenComplete((v, e) -> landed(r, futures));
     }
@@ -373,6 +439,10 @@ final class Sender {
     private void landed(Round r, Map<String, CompletableFuture<String>> futures) {
         futures.forEach((node, f) -> {
             if (!f.isCompletedExceptionally()) {
+                if (node.equals(DURABLE)) {
+                    r.durable = null; // landed (or was applied before: the script applies a round once)
+                    return;
+                }
                 metrics.sent(node, r.messages.getOrDefault(node, 0));
                 r.entries.remove(node);
             } else {
@@ -381,7 +451,7 @@ final class Sender {
                 log.warn("XADD to node {} failed ({}); sending it again", node, e.getMessage());
             }
         });
-        if (r.entries.isEmpty()) {
+        if (r.entries.isEmpty() && r.durable == null) {
             end(r);
             return;
         }
@@ -402,6 +472,9 @@ final class Sender {
                 int lost = r.entries.keySet().stream().mapToInt(n -> r.messages.getOrDefault(n, 0)).sum();
                 metrics.dropped(lost);
                 log.warn("cluster sender stopping: {} messages to {} not sent", lost, r.entries.keySet());
+                if (r.durable != null) {
+                    log.warn("cluster sender stopping: {} durable session steps not applied", r.durableSteps);
+                }
                 end(r);
             } else if (!connected.getAsBoolean()) {
                 retry(r, Math.min(r.backoff, 100));

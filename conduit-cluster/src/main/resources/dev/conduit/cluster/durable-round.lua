@@ -13,7 +13,7 @@ local me, myEpoch = ARGV[1], ARGV[2]
 local round = tonumber(ARGV[3])
 local maxFrames = tonumber(ARGV[4])
 local bellMaxLen = ARGV[5]
-local ARITY = {C = 5, T = 2, S = 4, U = 3, M = 6, N = 4, A = 2, E = 1}
+local ARITY = {C = 5, T = 2, S = 4, U = 3, M = 6, N = 4, A = 2, E = 1, I = 2, L = 3}
 
 -- The ops are checked whole before anything is written: Redis keeps what a failing script wrote.
 local i = 6
@@ -132,6 +132,15 @@ while i <= #ARGV do
     owners[s] = {me, myEpoch}
     hint(s)
     applied = applied + 1
+  elseif op == 'L' then
+    -- Messages for a subscription its node could not queue (its send queue at the bound): told
+    -- with a GAP before the subscription's next message, as drops at the log's bound are.
+    local s = ARGV[a]
+    local hash = hashOf(s)
+    applied = applied + 1
+    if owner(s) and redis.call('HEXISTS', hash, 'sub:' .. ARGV[a + 1]) == 1 then
+      redis.call('HINCRBY', hash, 'd:' .. ARGV[a + 1], ARGV[a + 2])
+    end
   elseif op == 'M' or op == 'N' then
     if not originOk(ARGV[a], ARGV[a + 1]) then
       rejected = rejected + 1
@@ -180,6 +189,8 @@ while i <= #ARGV do
       applied = applied + 1
       if op == 'T' then
         redis.call('HSET', hash, 'tok', ARGV[a + 1])
+      elseif op == 'I' then
+        raise(hash, 'in', ARGV[a + 1])
       elseif op == 'S' then
         raise(hash, 'in', ARGV[a + 1])
         redis.call('HSET', hash, 'sub:' .. ARGV[a + 2], ARGV[a + 3])

@@ -7,7 +7,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The {@code cluster} section: this server is one node of several that act as one, linked through
  * Redis (docs/cluster.md). Keys {@code cluster.redis} ({@code CONDUIT_CLUSTER_REDIS}, {@code
- * --cluster}), {@code cluster.nodeId}, {@code cluster.advertise}.
+ * --cluster}), {@code cluster.nodeId}, {@code cluster.advertise}, {@code cluster.durableSessions}
+ * ({@code --durable-sessions}).
  *
  * @param redis     the Redis server, {@code redis://host:port} (or {@code rediss://}, with Lettuce's
  *                  URI options such as a password)
@@ -15,8 +16,12 @@ import org.jspecify.annotations.Nullable;
  *                  -} and {@code _}, at most 64; null for a random one
  * @param advertise the URL clients should use to reach this node (for other nodes to name); null
  *                  for none yet
+ * @param durableSessions whether every session's state lives in Redis as it flows, so that a
+ *                  session survives even a crash ({@code kill -9}) of its node (docs/cluster.md,
+ *                  "Durable sessions"); every node of the cluster must say the same. Off by default:
+ *                  then a crashed node's sessions are lost, and their clients told so
  */
-public record ClusterConfig(URI redis, @Nullable String nodeId, @Nullable String advertise) {
+public record ClusterConfig(URI redis, @Nullable String nodeId, @Nullable String advertise, boolean durableSessions) {
 
     public ClusterConfig {
         Objects.requireNonNull(redis, "redis");
@@ -28,6 +33,11 @@ public record ClusterConfig(URI redis, @Nullable String nodeId, @Nullable String
         }
     }
 
+    /** A node without durable sessions. */
+    public ClusterConfig(URI redis, @Nullable String nodeId, @Nullable String advertise) {
+        this(redis, nodeId, advertise, false);
+    }
+
     /** A node of the cluster on this Redis, with a random node id. */
     public static ClusterConfig of(String redisUri) {
         return new ClusterConfig(URI.create(redisUri), null, null);
@@ -35,6 +45,11 @@ public record ClusterConfig(URI redis, @Nullable String nodeId, @Nullable String
 
     /** This config with another node id. */
     public ClusterConfig withNodeId(String id) {
-        return new ClusterConfig(redis, id, advertise);
+        return new ClusterConfig(redis, id, advertise, durableSessions);
+    }
+
+    /** This config with durable sessions on or off. */
+    public ClusterConfig withDurableSessions(boolean on) {
+        return new ClusterConfig(redis, nodeId, advertise, on);
     }
 }

@@ -108,6 +108,16 @@ final class ClusterHost implements BackplaneHost {
     }
 
     @Override
+    public boolean deliverDurable(String sessionId, long number, dev.conduit.protocol.Frame frame) {
+        ServerSession s = server.session(sessionId);
+        if (s == null || s.state() == ServerSession.State.CLOSED) {
+            return false;
+        }
+        s.outbound.durableFrame(number, frame);
+        return true;
+    }
+
+    @Override
     public void noRespondersRemote(String replySubject) {
         server.noRespondersRemote(replySubject);
     }

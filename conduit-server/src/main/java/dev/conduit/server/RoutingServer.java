@@ -99,6 +99,12 @@ final class RoutingServer implements Server {
     private final dev.conduit.server.spi.@org.jspecify.annotations.Nullable Backplane backplane;
     /** Sessions moving between the nodes of the cluster; null for a single server. */
     private final @org.jspecify.annotations.Nullable SessionMoves moves;
+    /**
+     * The cluster keeps sessions durable (docs/cluster.md, "Durable sessions"): the clients'
+     * subscriptions (but {@code $SYS} ones) are routed by the backplane alone, and what a session
+     * is sent comes back from it, numbered by the engine.
+     */
+    final boolean durable;
     /** What WELCOME and GOAWAY name as ALTERNATES. */
     private final Alternates alternates;
     /** The GOAWAY alternates as they were when the stop began; null until then. */
@@ -118,6 +124,7 @@ final class RoutingServer implements Server {
         this.systemApi = new SystemApi(this, localExecutor);
         this.backplane = config.cluster() == null ? null : ClusterHost.backplane(config.cluster());
         this.moves = backplane == null ? null : new SessionMoves(this);
+        this.durable = backplane != null && backplane.durable();
         this.alternates = new Alternates(config.alternates());
     }
 
@@ -382,10 +389,28 @@ final class RoutingServer implements Server {
     void installMoved(ServerSession s) {
         sessions.put(s.id, s);
         for (ServerSubscription sub : s.subscriptions.values()) {
-            index.add(sub);
+            if (indexed(sub)) {
+                index.add(sub);
+            }
             systemSubscriptions(sub.pattern, 1);
             interestChanged(sub, true);
         }
+    }
+
+    /**
+     * Whether the local index routes {@code sub}: always, but for a durable session's subscription
+     * outside {@code $SYS}, which the backplane routes (it knows every node's).
+     */
+    boolean indexed(ServerSubscription sub) {
+        return !durable || dev.conduit.server.spi.Permissions.isSystem(sub.pattern);
+    }
+
+    /**
+     * The number of the client frame of {@code s} being processed on this thread (routing happens
+     * while it is, under the session's inLock), or 0 if none is.
+     */
+    static long frameInProgress(@org.jspecify.annotations.Nullable ServerSession s) {
+        return s != null && Thread.holdsLock(s.inLock) ? s.inbound.lastReceived() : 0;
     }
 
     /** The link to the other nodes; null for a single server. */
@@ -446,6 +471,7 @@ final class RoutingServer implements Server {
         try {
             dev.conduit.server.spi.Backplane.Forwarded forwarded = backplane == null || system
                     ? dev.conduit.server.spi.Backplane.Forwarded.LOCAL_ONLY
+                    : durable ? backplane.forwardDurable(body, publish.request(), from.id, from.inbound.lastReceived())
                     : backplane.forward(body, publish.request(), !targets.isEmpty());
             if (forwarded.remoteInterest()) {
                 from.inbound.forwarded(); // its ACK waits until the other nodes' streams hold it
@@ -455,7 +481,12 @@ final class RoutingServer implements Server {
             }
             if (targets.isEmpty()) {
                 if (publish.request() && body.replyTo() != null && !forwarded.remoteInterest()) {
-                    from.outbound.noResponders(body.replyTo());
+                    if (durable) {
+                        backplane.durableNoResponders(from.id, from.inbound.lastReceived(), from.id, body.replyTo());
+                        from.inbound.forwarded();
+                    } else {
+                        from.outbound.noResponders(body.replyTo());
+                    }
                 }
                 return;
             }
@@ -616,6 +647,21 @@ final class RoutingServer implements Server {
         if (backplane == null || dev.conduit.server.spi.Permissions.isSystem(sub.pattern)) {
             return;
         }
+        if (durable) {
+            ServerSession s = sub.session;
+            long seq = frameInProgress(s);
+            if (added) {
+                backplane.durableSubscribed(s.id, seq, new dev.conduit.server.spi.Backplane.DurableSubscription(sub.id,
+                        sub.pattern, sub.queueGroup(), sub.reliable(), sub.disconnectWhenSlow, sub.windowMessages,
+                        sub.windowBytes));
+            } else if (s.state() != ServerSession.State.CLOSED) { // an ended session goes whole (durableEnded)
+                backplane.durableUnsubscribed(s.id, seq, sub.id);
+            }
+            if (seq > 0) {
+                s.inbound.forwarded(); // the frame's ACK waits until the engine holds it
+            }
+            return;
+        }
         if (added) {
             backplane.interestAdded(sub.pattern, sub.queueGroup());
         } else {
@@ -674,7 +720,15 @@ final class RoutingServer implements Server {
      */
     void replyInternal(ServerSession to, String subject, byte[] payload) {
         List<ServerSubscription> targets = new java.util.ArrayList<>();
-        index.match(subject, targets);
+        if (durable) { // its inbox subscription is not in the index: the backplane routes it
+            for (ServerSubscription sub : to.subscriptions.values()) {
+                if (dev.conduit.protocol.Subjects.matches(sub.pattern, subject)) {
+                    targets.add(sub);
+                }
+            }
+        } else {
+            index.match(subject, targets);
+        }
         MessageBody body = MessageBody.of(subject, null, null, payload);
         for (ServerSubscription target : targets) {
             if (target.session == to) {
@@ -755,6 +809,12 @@ final class RoutingServer implements Server {
      */
     LimitLog limitLog(String limit) {
         return limitLogs.computeIfAbsent(limit, l -> new LimitLog(l, dev.conduit.transport.Clock.system()));
+    }
+
+    /** Whether the server is stopping (or stopped). */
+    boolean stopping() {
+        State st = state.get();
+        return st == State.STOPPING || st == State.STOPPED;
     }
 
     void sessionEnded(ServerSession session) {
@@ -950,7 +1010,7 @@ final class RoutingServer implements Server {
         sessions.values().forEach(s -> s.goAway(0));
         CompletableFuture<Void> drained = CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
                 .completeOnTimeout(null, drainMillis, TimeUnit.MILLISECONDS);
-        if (moves != null) {
+        if (moves != null && !durable) {
             // A cluster node's sessions move to the nodes their clients resume on (SessionMoves):
             // the backplane stays up while they do, for at most another drainTimeout.
             drained = drained.thenCompose(v -> {

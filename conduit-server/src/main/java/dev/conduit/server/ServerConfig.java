@@ -75,7 +75,7 @@ import org.jspecify.annotations.Nullable;
  *                                     unixSocketOwner}, {@code unixSocketGroup}; null for none
  * @param cluster                      this server as one node of a cluster over Redis: the YAML
  *                                     section {@code cluster} (keys {@code redis}, {@code nodeId},
- *                                     {@code advertise}), or {@code clusterRedis}, ... ({@code
+ *                                     {@code advertise}, {@code durableSessions}), or {@code clusterRedis}, ... ({@code
  *                                     CONDUIT_CLUSTER_REDIS}, ...); null for a single server (see
  *                                     {@link ClusterConfig}, docs/cluster.md)
  * @param extensions                   the settings of {@link dev.conduit.server.spi.ServerExtension}s
@@ -346,6 +346,7 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
         private @Nullable String clusterRedis;
         private @Nullable String clusterNodeId;
         private @Nullable String clusterAdvertise;
+        private boolean clusterDurableSessions;
         private @Nullable ClusterConfig cluster;
         /** Where each setting's current value came from, for settings last set through {@link #set}. */
         private final Map<String, String> sources = new HashMap<>();
@@ -739,6 +740,10 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                         clusterAdvertise = value.isBlank() ? null : value.trim();
                         cluster = null;
                     }
+                    case "clusterDurableSessions" -> {
+                        clusterDurableSessions = ConfigSettings.bool(value);
+                        cluster = null;
+                    }
                     case "unixSocket" -> unixSocket = value.isBlank() ? null : path(value);
                     case "unixSocketMode" -> unixSocketPermissions = UnixSocket.parseMode(value);
                     case "unixSocketOwner" -> unixSocketOwner = new UnixSocket(Path.of("x"), null, value.trim(), null).owner();
@@ -833,14 +838,15 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
                 return cluster;
             }
             if (clusterRedis == null) {
-                for (String key : List.of("clusterNodeId", "clusterAdvertise")) {
+                for (String key : List.of("clusterNodeId", "clusterAdvertise", "clusterDurableSessions")) {
                     if (sources.containsKey(key)) {
                         throw new IllegalArgumentException(attributed(key) + key + " is set, but cluster.redis is not");
                     }
                 }
                 return null;
             }
-            return new ClusterConfig(java.net.URI.create(clusterRedis), clusterNodeId, clusterAdvertise);
+            return new ClusterConfig(java.net.URI.create(clusterRedis), clusterNodeId, clusterAdvertise,
+                    clusterDurableSessions);
         }
 
         /** Makes this server a node of a cluster (docs/cluster.md); null for a single server, the default. */
@@ -849,7 +855,8 @@ public record ServerConfig(String host, int port, ProtocolLimits limits, Duratio
             this.clusterRedis = config == null ? null : config.redis().toString();
             this.clusterNodeId = config == null ? null : config.nodeId();
             this.clusterAdvertise = config == null ? null : config.advertise();
-            for (String key : List.of("clusterRedis", "clusterNodeId", "clusterAdvertise")) {
+            this.clusterDurableSessions = config != null && config.durableSessions();
+            for (String key : List.of("clusterRedis", "clusterNodeId", "clusterAdvertise", "clusterDurableSessions")) {
                 sources.remove(key);
             }
             return this;

@@ -53,6 +53,11 @@ final class ServerConnection implements FrameHandler {
     private static final Connection.Cancellable NO_TIMER = () -> { };
     /** Written once on the I/O thread before ATTACHED; read by the session under its locks. */
     private volatile ServerSession session;
+
+    /** The session attached to this connection, or null before the handshake. */
+    ServerSession session() {
+        return session;
+    }
     private volatile State state = State.AWAITING_HELLO;
     /** When reading was suspended for the rate, or a PING last sent meanwhile; on the I/O thread. */
     private long lastRatePing;

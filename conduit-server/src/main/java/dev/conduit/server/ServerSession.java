@@ -101,6 +101,11 @@ final class ServerSession {
      * holds them from the same moment (docs/cluster.md). Set under the routing lock.
      */
     volatile boolean leaving;
+    /**
+     * A durable session this node kept after another node took it over, replaced here by the same
+     * session taken back from the engine: it ends without ending the session in the engine.
+     */
+    volatile boolean handedOver;
     private Connection.Cancellable expiry;
     private volatile String clientName;
     private String endReason;
@@ -260,6 +265,9 @@ final class ServerSession {
     /** Sends WELCOME for a new session on its first connection (before it has anything to deliver). */
     void welcomeNew(int version) {
         synchronized (inLock) {
+            if (server.durable) { // recorded before anything the session does: it is the first of its records
+                server.backplane().durableOpened(id, inboxPrefix, access.name(), clientName, resumeToken.encoded());
+            }
             attached.connection.send(welcome(version, false));
         }
     }
@@ -296,6 +304,9 @@ final class ServerSession {
             }
             unconfirmedTokens.addLast(resumeToken); // until the client shows it has the new one
             resumeToken = server.issueResumeToken(id);
+            if (server.durable) {
+                server.backplane().durableToken(id, resumeToken.encoded());
+            }
             if (expiry != null) {
                 expiry.cancel();
                 expiry = null;
@@ -331,6 +342,9 @@ final class ServerSession {
             credentialsValidMillis = access.credentials(principal, server.authentication().now(),
                     this::credentialsExpired);
             stats.resumed();
+            if (server.durable) {
+                server.backplane().durableToken(id, resumeToken.encoded());
+            }
             to.connection.send(welcome(version, true));
             outbound.resumed(to, lastReceived);
         }
@@ -395,7 +409,9 @@ final class ServerSession {
         taken.whenComplete((st, e) -> {
             for (ServerSubscription sub : subscriptions.values()) {
                 if (subscriptions.remove(sub.id, sub)) {
-                    server.index().remove(sub);
+                    if (server.indexed(sub)) {
+                        server.index().remove(sub);
+                    }
                     server.systemSubscriptions(sub.pattern, -1);
                     server.interestChanged(sub, false);
                 }
@@ -504,6 +520,10 @@ final class ServerSession {
         for (ServerSubscription sub : subscriptions.values()) {
             endSubscription(sub);
         }
+        if (server.durable && !server.stopping() && !handedOver) {
+            // For good: not a stop of this node, after which the session waits in the engine for a claim.
+            server.backplane().durableEnded(id);
+        }
         server.sessionEnded(this);
     }
 
@@ -571,7 +591,9 @@ final class ServerSession {
     /** Ends one subscription: out of the index, its held messages dropped, its waiting publishers woken. */
     void endSubscription(ServerSubscription sub) {
         if (subscriptions.remove(sub.id, sub)) {
-            server.index().remove(sub);
+            if (server.indexed(sub)) {
+                server.index().remove(sub);
+            }
             server.systemSubscriptions(sub.pattern, -1);
             server.interestChanged(sub, false);
         }

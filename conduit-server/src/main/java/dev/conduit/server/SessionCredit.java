@@ -89,6 +89,10 @@ final class SessionCredit {
         if (sub.ended || session.outbound.closed() || !sub.consumed(messages, bytes)) {
             return;
         }
+        if (server.durable) {
+            session.outbound.drainDurable(); // a durable session's messages wait in one queue, in number order
+            return;
+        }
         boolean last = false;
         MessageBody next;
         while (!last && (next = sub.peekHeld()) != null && sub.mayStart(next.payloadLength())) {

@@ -85,6 +85,10 @@ final class SessionInbound {
                     // own messages, NO_RESPONDERS), as when those were sent while routing.
                     Frame.Ack ack = new Frame.Ack(due);
                     dev.conduit.server.spi.Backplane backplane = server.backplane();
+                    if (server.durable) {
+                        backplane.durableReceived(session.id, due); // recorded before the client is told
+                        forwardedSinceAck = true;
+                    }
                     if (backplane != null && (forwardedSinceAck || heldAcks.get() > 0)) {
                         // Not before the other nodes' streams hold what this read forwarded (a crash
                         // of this node then loses none of it for them); ACKs after it wait behind it.
@@ -249,7 +253,9 @@ final class SessionInbound {
             from.error(ErrorCode.DUPLICATE_SUBSCRIPTION, "subscription id " + s.subscriptionId() + " is already in use");
             return;
         }
-        server.index().add(sub);
+        if (server.indexed(sub)) {
+            server.index().add(sub);
+        }
         server.systemSubscriptions(sub.pattern, 1);
         server.interestChanged(sub, true);
     }

@@ -142,8 +142,12 @@ final class SessionMoves {
         } catch (ProtocolException e) {
             return null; // refused as malformed by openSession
         }
-        if (token.epoch() == server.epoch() || server.session(token.sessionId()) != null) {
+        if (token.epoch() == server.epoch() || (!server.durable && server.session(token.sessionId()) != null)) {
             return null;
+        }
+        if (server.durable) { // a copy still here is stale: another node took the session over since
+            var claim = backplane.claimDurable(token, principal.name(), hello.resumeLastReceived());
+            return claim == null ? null : claim.thenApply(dev.conduit.server.spi.Backplane.Moved::durable);
         }
         return backplane.claim(token, principal.name());
     }
@@ -158,8 +162,9 @@ final class SessionMoves {
                             dev.conduit.server.spi.Backplane.Moved moved) {
         SessionState st;
         ResumeToken token;
+        dev.conduit.server.spi.Backplane.DurableClaim durable = moved.durable();
         try {
-            st = SessionState.decode(moved.state(), server.config().limits());
+            st = durable != null ? durableState(durable) : SessionState.decode(moved.state(), server.config().limits());
             token = ResumeToken.decode(hello.resumeToken());
         } catch (IllegalArgumentException | ProtocolException e) {
             moved.installed().run();
@@ -175,6 +180,11 @@ final class SessionMoves {
         routeLock.writeLock().lock(); // nothing is routed to it until what was held is handed over
         try {
             Hold hold = holds.remove(st.id());
+            ServerSession stale = durable == null ? null : server.session(st.id());
+            if (stale != null) { // kept here after another node took the session, which comes back now
+                stale.handedOver = true;
+                stale.end("taken over by another node of the cluster");
+            }
             s = new ServerSession(server, st, c, token);
             s.access(server.authentication().accessFor(principal), principal);
             if (hold != null) {
@@ -187,6 +197,12 @@ final class SessionMoves {
             }
             server.installMoved(s);
             refusal = s.resumeMoved(c, hello.resumeLastReceived(), version, principal);
+            if (refusal == null && durable != null) {
+                long number = durable.clientLast();
+                for (Frame f : durable.after()) { // numbered by the engine after what the client has
+                    s.outbound.durableFrame(++number, f);
+                }
+            }
             if (refusal == null && hold != null) {
                 for (Held item : hold.items()) {
                     ServerSubscription sub = s.subscriptions.get(item.subscriptionId());
@@ -206,6 +222,23 @@ final class SessionMoves {
         server.metrics().sessionResumed();
         LOG.info("{} moved here from another node of the cluster", s);
         return s;
+    }
+
+    /**
+     * A durable session as the engine held it, as a state to install: what the client had
+     * received is acknowledged (nothing to replay from here), and each subscription has sent what
+     * the engine counted up to there; the frames after it follow through the durable queue.
+     */
+    private static SessionState durableState(dev.conduit.server.spi.Backplane.DurableClaim d) {
+        java.util.List<SessionState.Sub> subs = new java.util.ArrayList<>();
+        for (var sub : d.subscriptions()) {
+            long[] sent = d.sent().getOrDefault(sub.id(), new long[2]);
+            subs.add(new SessionState.Sub(sub.id(), sub.pattern(), sub.group(), sub.disconnectWhenSlow(),
+                    sub.reliable() ? sub.creditMessages() : 0, sub.reliable() ? sub.creditBytes() : 0, sent[0], sent[1],
+                    0, 0, sent[0], Long.MAX_VALUE, 0, java.util.List.of()));
+        }
+        return new SessionState(d.sessionId(), d.inboxPrefix(), d.clientName(), d.principal(), d.lastReceived(),
+                d.clientLast(), java.util.List.of(), subs);
     }
 
     /** The owner's side: checks a claim and keeps the session for its move. */

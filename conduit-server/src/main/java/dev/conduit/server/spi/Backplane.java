@@ -93,8 +93,18 @@ public interface Backplane extends AutoCloseable {
      * @param state     the session's state as the other node's server wrote it
      * @param installed to call once the session is installed (or not): what the backplane kept
      *                  for the move is released
+     * @param durable   for a durable session taken from the engine ({@link #claimDurable}), what it
+     *                  holds; {@code state} is then empty
      */
-    record Moved(byte[] state, Runnable installed) {
+    record Moved(byte[] state, Runnable installed, @Nullable DurableClaim durable) {
+        public Moved(byte[] state, Runnable installed) {
+            this(state, installed, null);
+        }
+
+        /** A durable session taken over from the engine. */
+        public static Moved durable(DurableClaim claim) {
+            return new Moved(new byte[0], claim.installed(), claim);
+        }
     }
 
     /** Leaves the cluster (its presence and interest go) and releases the engine's connections. */
@@ -119,6 +129,114 @@ public interface Backplane extends AutoCloseable {
      * thread; does not block (it reads what the backplane's own threads last saw).
      */
     BackplaneStatus status();
+
+    // ---------------------------------------------------------------------------------------------
+    // Durable sessions (docs/cluster.md, "Durable sessions")
+
+    /**
+     * Whether every client session's state lives in the engine as it flows, so that a session
+     * survives a crash of its node. Then the server routes its clients' (non-{@code $SYS})
+     * subscriptions through the backplane only: it reports each session's life and each
+     * subscription with the {@code durable*} methods below instead of {@link #interestAdded}, routes
+     * a publish with {@link #forwardDurable}, hands every delivery to one of its own sessions to
+     * {@link #durableDeliver} or {@link #durableNoResponders} instead of sending it, and sends a
+     * session only what comes back through {@link BackplaneHost#deliverDurable}, numbered by the
+     * engine. Every {@code durable*} call is made on an event loop, must not block, and is applied
+     * in the order of the calls for one session; each one made while a client frame is processed
+     * is held by the engine before the server acknowledges that frame ({@link #whenSent}).
+     */
+    default boolean durable() {
+        return false;
+    }
+
+    /** A new durable session began on this node; {@code resumeToken} is the one its WELCOME carries. */
+    default void durableOpened(String sessionId, String inboxPrefix, String principal, String clientName,
+                               byte[] resumeToken) {
+    }
+
+    /** The session's WELCOME (a resume) carries a new resume token: only it resumes the session now. */
+    default void durableToken(String sessionId, byte[] resumeToken) {
+    }
+
+    /**
+     * A subscription of the session, made by the client frame numbered {@code seq} (0: not by a
+     * client frame).
+     */
+    default void durableSubscribed(String sessionId, long seq, DurableSubscription subscription) {
+    }
+
+    /** The subscription ended, by the client frame numbered {@code seq} (0: not by a client frame). */
+    default void durableUnsubscribed(String sessionId, long seq, int subscriptionId) {
+    }
+
+    /**
+     * A message published here (by the session {@code origin}'s frame {@code originSeq}, or by the
+     * server when {@code origin} is null): hands it to every durable subscription in the cluster
+     * that it matches (one member per queue group). $SYS subjects never come here.
+     *
+     * @return whether any subscription was handed it ({@link Forwarded#remoteInterest})
+     */
+    default Forwarded forwardDurable(MessageBody body, boolean request, @Nullable String origin, long originSeq) {
+        return Forwarded.LOCAL_ONLY;
+    }
+
+    /** A message for one subscription of a durable session of this node (routed here: a {@code $SYS} one). */
+    default void durableDeliver(@Nullable String origin, long originSeq, String sessionId, int subscriptionId,
+                                MessageBody body) {
+    }
+
+    /** NO_RESPONDERS for a durable session's request, decided here. */
+    default void durableNoResponders(@Nullable String origin, long originSeq, String sessionId, String replySubject) {
+    }
+
+    /**
+     * The server is about to acknowledge the session's client frames up to {@code lastReceived}:
+     * the engine records it first ({@link #whenSent}), so that a node that takes the session over
+     * never names fewer than the client was told.
+     */
+    default void durableReceived(String sessionId, long lastReceived) {
+    }
+
+    /** The session's client acknowledged the server's frames up to {@code acknowledged}. */
+    default void durableAcknowledged(String sessionId, long acknowledged) {
+    }
+
+    /** The session ended for good (not a stop of this node: then it stays in the engine for a claim). */
+    default void durableEnded(String sessionId) {
+    }
+
+    /**
+     * A client presented {@code token} of a durable session this node does not hold: takes the
+     * session over from the engine (its owner stopped or died). Called on an event loop; must not block.
+     *
+     * @param clientLast the client's {@code resume last received}
+     * @return the session as the engine holds it (complete it, then call {@link DurableClaim#installed}),
+     *     failed with the reason it cannot be resumed; null if durable sessions are off
+     */
+    default @Nullable CompletableFuture<DurableClaim> claimDurable(ResumeToken token, String principal,
+                                                                   long clientLast) {
+        return null;
+    }
+
+    /** A subscription of a durable session as the engine keeps it. */
+    record DurableSubscription(int id, String pattern, @Nullable String group, boolean reliable,
+                               boolean disconnectWhenSlow, long creditMessages, long creditBytes) {
+    }
+
+    /**
+     * A durable session taken over from the engine.
+     *
+     * @param lastReceived the client's frames processed, as the engine holds it
+     * @param clientLast   what the client said it received: {@code after} follows it
+     * @param sent         per subscription id: messages and payload bytes sent up to {@code clientLast}
+     * @param after        the frames numbered after {@code clientLast}, in order (MESSAGE, NO_RESPONDERS, GAP)
+     * @param installed    to run once the session is installed here (or was not): from then on
+     *                     {@link BackplaneHost#deliverDurable} brings its next frames
+     */
+    record DurableClaim(String sessionId, String inboxPrefix, String principal, String clientName, long lastReceived,
+                        long clientLast, List<DurableSubscription> subscriptions, java.util.Map<Integer, long[]> sent,
+                        List<dev.conduit.protocol.Frame> after, Runnable installed) {
+    }
 
     /**
      * What {@link #forward} did with a message.

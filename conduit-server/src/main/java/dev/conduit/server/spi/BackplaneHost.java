@@ -128,6 +128,17 @@ public interface BackplaneHost {
     }
 
     /**
+     * The next frame of a durable session held here (docs/cluster.md, "Durable sessions"), numbered
+     * {@code number} by the engine: a MESSAGE, NO_RESPONDERS or GAP. Called in number order for each
+     * session, one call at a time per session, from any thread.
+     *
+     * @return false if the session is not held here (ended, or taken by another node)
+     */
+    default boolean deliverDurable(String sessionId, long number, dev.conduit.protocol.Frame frame) {
+        return false;
+    }
+
+    /**
      * Another node had no responder for a request published here: the local subscribers of
      * {@code replySubject} (the requester's inbox) get NO_RESPONDERS.
      */

@@ -1,0 +1,200 @@
+package dev.conduit.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.conduit.client.Client;
+import dev.conduit.client.ClientListener;
+import dev.conduit.client.ClientOptions;
+import dev.conduit.client.ServerInfo;
+import dev.conduit.client.SessionLost;
+import dev.conduit.server.ClusterConfig;
+import dev.conduit.server.Server;
+import dev.conduit.server.ServerConfig;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Durable sessions (docs/cluster.md, "Durable sessions"): three nodes with {@code durableSessions},
+ * node 3 in a process of its own that is killed with SIGKILL mid-stream. Its clients resume on node 2
+ * with nothing lost, repeated or reordered, in both directions; and a queue group with two members
+ * on each node delivers every message exactly once across the kill.
+ */
+@Timeout(180)
+class DurableSessionTest {
+    private static final int MESSAGES = Integer.getInteger("cluster.durable.messages", 20_000);
+    @AutoClose
+    private static RedisProcess redis;
+    private final List<Server> servers = new ArrayList<>();
+    private final List<Client> clients = new ArrayList<>();
+    private ChildNode third;
+
+    @BeforeAll
+    static void redis() throws Exception {
+        redis = RedisProcess.start();
+    }
+
+    @AfterEach
+    void close() {
+        CompletableFuture.allOf(clients.stream().map(Client::drain).toArray(CompletableFuture[]::new))
+                .handle((v, e) -> null).join();
+        clients.forEach(Client::close);
+        servers.forEach(Server::close);
+        if (third != null) {
+            third.close();
+        }
+    }
+
+    /** Counts resumes and lost sessions. */
+    private static final class Events implements ClientListener {
+        final AtomicInteger resumed = new AtomicInteger();
+        final AtomicInteger lost = new AtomicInteger();
+
+        @Override
+        public void onResumed(ServerInfo server) {
+            resumed.incrementAndGet();
+        }
+
+        @Override
+        public void onSessionLost(SessionLost l) {
+            lost.incrementAndGet();
+        }
+    }
+
+    @Test
+    void theClientsOfAKilledNodeResumeElsewhereWithNothingLostInEitherDirection() throws Exception {
+        String[] url = start();
+        Events subEvents = new Events();
+        Events pubEvents = new Events();
+        Client subscriber = connect(subEvents, url[2], url[1]); // on node 3, then node 2
+        Client mover = connect(pubEvents, url[2], url[1]);
+        Client publisher = connect(new Events(), url[0]);
+        Client checker = connect(new Events(), url[0]);
+        SeqSubscriber down = new SeqSubscriber(); // node 1 -> the subscriber of the killed node
+        SeqSubscriber up = new SeqSubscriber();   // the publisher of the killed node -> node 1
+        subscriber.subscribe("down.x", down);
+        checker.subscribe("up.x", up);
+        subscriber.flush(Duration.ofSeconds(10)).join();
+        checker.flush(Duration.ofSeconds(10)).join();
+        awaitSubscriptions(2);
+
+        AtomicLong downSent = new AtomicLong();
+        AtomicLong upSent = new AtomicLong();
+        CompletableFuture<Void> downStream = CompletableFuture.runAsync(() -> stream(publisher, "down.x", downSent));
+        CompletableFuture<Void> upStream = CompletableFuture.runAsync(() -> stream(mover, "up.x", upSent));
+        await().atMost(Duration.ofSeconds(60)).until(() -> down.received() > MESSAGES / 4 && up.received() > MESSAGES / 4);
+        third.kill(); // kill -9: nothing of node 3 runs after this
+        downStream.join();
+        upStream.join();
+        publisher.flush(Duration.ofSeconds(30)).join();
+        mover.flush(Duration.ofSeconds(30)).join();
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> down.received() >= MESSAGES && up.received() >= MESSAGES);
+        assertThat(down.perfect(MESSAGES)).as("to the subscriber of the killed node: " + down.report(MESSAGES)).isTrue();
+        assertThat(up.perfect(MESSAGES)).as("from the publisher of the killed node: " + up.report(MESSAGES)).isTrue();
+        assertThat(subEvents.lost.get() + pubEvents.lost.get()).as("sessions lost").isZero();
+        assertThat(subEvents.resumed.get()).as("the subscriber's session resumed").isGreaterThanOrEqualTo(1);
+        assertThat(pubEvents.resumed.get()).as("the publisher's session resumed").isGreaterThanOrEqualTo(1);
+        assertThat(gauge(servers.get(1), "conduit.cluster.durable.held")).as("node 2 holds them now")
+                .isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void aQueueGroupDeliversEachMessageOnceAcrossTheKillOfANode() throws Exception {
+        String[] url = start();
+        Map<Long, AtomicInteger> deliveries = new ConcurrentHashMap<>();
+        AtomicInteger[] perNode = {new AtomicInteger(), new AtomicInteger(), new AtomicInteger()};
+        Events events = new Events();
+        for (int node = 0; node < 3; node++) {
+            for (int m = 0; m < 2; m++) {
+                Client member = node == 2 ? connect(events, url[2], url[1]) : connect(events, url[node]);
+                int n = node;
+                member.subscribe("jobs", "workers", msg -> {
+                    deliveries.computeIfAbsent(ByteBuffer.wrap(msg.payload()).getLong(), k -> new AtomicInteger())
+                            .incrementAndGet();
+                    perNode[n].incrementAndGet();
+                });
+                member.flush(Duration.ofSeconds(10)).join();
+            }
+        }
+        awaitSubscriptions(6);
+        Client publisher = connect(new Events(), url[0]);
+        AtomicLong sent = new AtomicLong();
+        CompletableFuture<Void> stream = CompletableFuture.runAsync(() -> stream(publisher, "jobs", sent));
+        await().atMost(Duration.ofSeconds(60)).until(() -> deliveries.size() > MESSAGES / 4);
+        int beforeKill = perNode[2].get();
+        third.kill();
+        stream.join();
+        publisher.flush(Duration.ofSeconds(30)).join();
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> deliveries.size() >= MESSAGES);
+        long twice = deliveries.values().stream().filter(c -> c.get() > 1).count();
+        assertThat(deliveries).as("every message delivered").hasSize(MESSAGES);
+        assertThat(twice).as("messages delivered twice to the application").isZero();
+        assertThat(beforeKill).as("node 3's members had their share before the kill").isPositive();
+        assertThat(perNode[0].get()).as("node 1's members").isPositive();
+        assertThat(perNode[1].get()).as("node 2's members").isPositive();
+        assertThat(events.lost.get()).as("sessions lost").isZero();
+        System.out.printf("queue group across a kill -9: %,d messages, per node %d / %d / %d%n", MESSAGES,
+                perNode[0].get(), perNode[1].get(), perNode[2].get());
+    }
+
+    /** Nodes 1 and 2 here, node 3 in a process of its own; their URLs. */
+    private String[] start() throws Exception {
+        for (int i = 1; i <= 2; i++) {
+            servers.add(Server.create(ServerConfig.builder().port(0).httpPort(-1)
+                    .cluster(new ClusterConfig(URI.create(redis.uri()), "n" + i, null, true)).build()).start());
+        }
+        third = ChildNode.start(redis.uri(), "n3", freePort(), true);
+        return new String[] {"tcp://127.0.0.1:" + servers.get(0).address().getPort(),
+                "tcp://127.0.0.1:" + servers.get(1).address().getPort(), "tcp://127.0.0.1:" + third.port};
+    }
+
+    /** Waits until nodes 1 and 2 route to at least {@code n} durable subscriptions. */
+    private void awaitSubscriptions(int n) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> servers.stream()
+                .allMatch(s -> gauge(s, "conduit.cluster.durable.subscriptions") >= n));
+    }
+
+    private static double gauge(Server s, String name) {
+        var g = s.meterRegistry().find(name).gauge();
+        return g == null ? -1 : g.value();
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Publishes MESSAGES numbered payloads, a little at a time so that the stream spans the kill. */
+    private static void stream(Client client, String subject, AtomicLong sent) {
+        for (long i = 0; i < MESSAGES; i++) {
+            client.publish(subject, SeqSubscriber.payload(i, 16));
+            sent.incrementAndGet();
+            if (i % 500 == 499) {
+                client.flush(Duration.ofSeconds(30)).join(); // paces the stream: confirmed before more
+            }
+        }
+    }
+
+    private Client connect(ClientListener listener, String... endpoints) {
+        Client c = Client.connect(ClientOptions.builder().endpoints(endpoints).listener(listener)
+                .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(200)).drainTimeout(Duration.ofSeconds(1)).build());
+        clients.add(c);
+        return c;
+    }
+}
