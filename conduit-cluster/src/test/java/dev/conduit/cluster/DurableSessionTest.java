@@ -1,6 +1,7 @@
 package dev.conduit.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.conduit.client.Client;
@@ -150,6 +151,113 @@ class DurableSessionTest {
         assertThat(events.lost.get()).as("sessions lost").isZero();
         System.out.printf("queue group across a kill -9: %,d messages, per node %d / %d / %d%n", MESSAGES,
                 perNode[0].get(), perNode[1].get(), perNode[2].get());
+    }
+
+    @Test
+    void requestsAcrossNodesAreAnsweredOnceAndNoRespondersComesOnlyWhenNobodyListens() throws Exception {
+        String[] url = start();
+        Client requester = connect(new Events(), url[0]);
+        assertThatThrownBy(() -> requester.request("svc.nobody", "x", Duration.ofSeconds(10)).join())
+                .isInstanceOf(java.util.concurrent.CompletionException.class)
+                .hasCauseInstanceOf(dev.conduit.client.NoRespondersException.class);
+        AtomicInteger handled = new AtomicInteger();
+        Client responder = connect(new Events(), url[1]);
+        responder.subscribe("svc.echo", m -> {
+            handled.incrementAndGet();
+            m.reply(("echo " + m.payloadAsString()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        });
+        responder.flush(Duration.ofSeconds(10)).join();
+        awaitSubscriptions(1);
+        int requests = 2_000;
+        for (int round = 0; round < requests / 200; round++) {
+            List<CompletableFuture<dev.conduit.client.Message>> replies = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                replies.add(requester.request("svc.echo", round + "/" + i, Duration.ofSeconds(20)));
+            }
+            for (int i = 0; i < replies.size(); i++) {
+                assertThat(replies.get(i).join().payloadAsString()).isEqualTo("echo " + round + "/" + i);
+            }
+        }
+        assertThat(handled.get()).as("each request handled once").isEqualTo(requests);
+    }
+
+    @Test
+    void aRollingRestartMovesEverySessionThroughRedisWithNothingLost() throws Exception {
+        int[] ports = {freePort(), freePort(), freePort()};
+        Server[] nodes = new Server[3];
+        try {
+            for (int i = 0; i < 3; i++) {
+                nodes[i] = durableNode(i, ports[i]);
+            }
+            String[] url = new String[3];
+            for (int i = 0; i < 3; i++) {
+                url[i] = "tcp://127.0.0.1:" + ports[i];
+            }
+            Events events = new Events();
+            Client a = connect(events, url[0], url[1], url[2]); // publishes down.x, receives up.x
+            Client b = connect(events, url[1], url[2], url[0]); // publishes up.x, receives down.x
+            SeqSubscriber atB = new SeqSubscriber();
+            SeqSubscriber atA = new SeqSubscriber();
+            b.subscribe("down.x", atB);
+            a.subscribe("up.x", atA);
+            a.flush(Duration.ofSeconds(10)).join();
+            b.flush(Duration.ofSeconds(10)).join();
+            Server[] current = nodes;
+            await().atMost(Duration.ofSeconds(10)).until(() -> java.util.Arrays.stream(current)
+                    .allMatch(s -> gauge(s, "conduit.cluster.durable.subscriptions") >= 2));
+            AtomicLong sentA = new AtomicLong();
+            AtomicLong sentB = new AtomicLong();
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            CompletableFuture<Void> streamA = CompletableFuture.runAsync(() -> stream(a, "down.x", sentA, done));
+            CompletableFuture<Void> streamB = CompletableFuture.runAsync(() -> stream(b, "up.x", sentB, done));
+            for (int i = 0; i < 3; i++) {
+                long before = Math.min(atA.received(), atB.received());
+                await().atMost(Duration.ofSeconds(30)).until(() -> Math.min(atA.received(), atB.received()) > before + 2_000);
+                nodes[i].stop().join(); // as on SIGTERM: its sessions wait in Redis for their clients
+                nodes[i] = durableNode(i, ports[i]);
+            }
+            long after = Math.min(atA.received(), atB.received());
+            await().atMost(Duration.ofSeconds(30)).until(() -> Math.min(atA.received(), atB.received()) > after + 2_000);
+            done.set(true);
+            streamA.join();
+            streamB.join();
+            a.flush(Duration.ofSeconds(30)).join();
+            b.flush(Duration.ofSeconds(30)).join();
+            long nA = sentA.get();
+            long nB = sentB.get();
+            await().atMost(Duration.ofSeconds(60)).until(() -> atB.received() >= nA && atA.received() >= nB);
+            assertThat(atB.perfect(nA)).as("a -> b: " + atB.report(nA)).isTrue();
+            assertThat(atA.perfect(nB)).as("b -> a: " + atA.report(nB)).isTrue();
+            assertThat(events.lost.get()).as("sessions lost").isZero();
+            assertThat(events.resumed.get()).as("resumes (each client moved at least once)").isGreaterThanOrEqualTo(2);
+            System.out.printf("durable rolling restart of 3 nodes: %,d messages a -> b and %,d b -> a%n", nA, nB);
+        } finally {
+            CompletableFuture.allOf(clients.stream().map(Client::drain).toArray(CompletableFuture[]::new))
+                    .handle((v, e) -> null).join();
+            clients.forEach(Client::close);
+            clients.clear();
+            for (Server s : nodes) {
+                if (s != null) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    private static Server durableNode(int i, int port) {
+        return Server.create(ServerConfig.builder().port(port).httpPort(-1)
+                .cluster(new ClusterConfig(URI.create(redis.uri()), "n" + (i + 1), null, true)).build()).start();
+    }
+
+    /** Publishes numbered payloads until {@code done}, a little at a time. */
+    private static void stream(Client client, String subject, AtomicLong sent, java.util.concurrent.atomic.AtomicBoolean done) {
+        for (long i = 0; !done.get(); i++) {
+            client.publish(subject, SeqSubscriber.payload(i, 16));
+            sent.incrementAndGet();
+            if (i % 200 == 199) {
+                client.flush(Duration.ofSeconds(30)).join();
+            }
+        }
     }
 
     /** Nodes 1 and 2 here, node 3 in a process of its own; their URLs. */
