@@ -193,16 +193,22 @@ final class DurableStore {
      * at a time (the sender's round); not thread-safe.
      */
     static final class Round {
-        private final List<byte[]> args = new ArrayList<>();
+        private final List<byte[]> args = new ArrayList<>(1024);
         private int ops;
+        /** The bytes of the texts already in this round (session ids, op codes repeat): made once. */
+        private final java.util.Map<String, byte[]> texts = new java.util.HashMap<>();
 
         private Round op(String code, Object... values) {
-            args.add(utf8(code));
+            args.add(text(code));
             for (Object v : values) {
-                args.add(v instanceof byte[] b ? b : utf8(String.valueOf(v)));
+                args.add(v instanceof byte[] b ? b : v instanceof String t ? text(t) : utf8(String.valueOf(v)));
             }
             ops++;
             return this;
+        }
+
+        private byte[] text(String t) {
+            return texts.computeIfAbsent(t, DurableStore::utf8);
         }
 
         /** Creates session {@code s}, owned by the applying node; a session of that id is replaced. */

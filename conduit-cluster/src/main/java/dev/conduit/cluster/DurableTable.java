@@ -93,8 +93,29 @@ final class DurableTable {
         (rest ? node.rest : node.exact).add(entry);
     }
 
+    /** Routes of recent subjects (not inboxes), at most {@value #CACHE_MAX}; starts over when full. */
+    private volatile Map<String, Route> cache = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int CACHE_MAX = 1024;
+
     /** The subscriptions that a message on {@code subject} reaches. Any thread. */
     Route route(String subject) {
+        if (subject.startsWith("_INBOX.")) {
+            return compute(subject);
+        }
+        Map<String, Route> c = cache;
+        Route r = c.get(subject);
+        if (r == null) {
+            r = compute(subject);
+            if (c.size() >= CACHE_MAX) {
+                cache = new java.util.concurrent.ConcurrentHashMap<>();
+            } else {
+                c.put(subject, r);
+            }
+        }
+        return r;
+    }
+
+    private Route compute(String subject) {
         List<Entry> found = new ArrayList<>();
         if (subject.startsWith("_INBOX.")) {
             inbox(subject, found);
@@ -116,7 +137,7 @@ final class DurableTable {
                 groups.computeIfAbsent(e.group(), g -> new ArrayList<>()).add(e.target());
             }
         }
-        return new Route(plain, groups == null ? Map.of() : groups);
+        return new Route(List.copyOf(plain), groups == null ? Map.of() : Map.copyOf(groups));
     }
 
     /** The subscriptions of the session whose inbox {@code subject} is under that match it. */

@@ -66,8 +66,15 @@ final class Durables {
     private final Map<String, Track> tracks = new ConcurrentHashMap<>();
     /** Messages for a subscription not queued at the bound, told with a GAP before its next one. */
     private final Map<DurableTable.Target, Long> lost = new ConcurrentHashMap<>();
+    /** Sessions held here that the last full reload did not find in Redis. */
+    private final Set<String> missingOnce = ConcurrentHashMap.newKeySet();
+
+    /** Messages queued for durable subscriptions ({@code conduit.cluster.forwarded{node=durable}}). */
+    private final io.micrometer.core.instrument.Counter forwarded;
 
     Durables(DurableStore store, Sender sender, BackplaneHost host, ClusterMetrics metrics) {
+        this.forwarded = io.micrometer.core.instrument.Counter.builder("conduit.cluster.forwarded").tag("node", "durable")
+                .description("Messages queued for another node").register(host.meterRegistry());
         this.store = store;
         this.sender = sender;
         this.host = host;
@@ -138,7 +145,7 @@ final class Durables {
 
     /** A message for a subscription of a session held here ($SYS), or NO_RESPONDERS for one. */
     void deliver(@Nullable String origin, long originSeq, String session, int sid, MessageBody body) {
-        message(origin, originSeq, new DurableTable.Target(session, sid), body);
+        message(origin, originSeq, new DurableTable.Target(session, sid), body, encode(body));
     }
 
     void noResponders(@Nullable String origin, long originSeq, String session, String reply) {
@@ -151,29 +158,32 @@ final class Durables {
         if (route.isEmpty()) {
             return Forwarded.LOCAL_ONLY;
         }
+        byte[] encoded = encode(body); // once for all its targets
         for (DurableTable.Target t : route.plain()) {
-            message(origin, originSeq, t, body);
+            message(origin, originSeq, t, body, encoded);
         }
         for (Map.Entry<String, List<DurableTable.Target>> g : route.groups().entrySet()) {
             List<DurableTable.Target> members = g.getValue();
             DurableTable.Target pick = members.size() == 1 ? members.get(0) : members.get((int) Long.remainderUnsigned(
                     groupTurns.computeIfAbsent(g.getKey(), k -> new AtomicLong()).getAndIncrement(), members.size()));
-            message(origin, originSeq, pick, body);
+            message(origin, originSeq, pick, body, encoded);
         }
         return Forwarded.REMOTE;
     }
 
-    private void message(@Nullable String origin, long originSeq, DurableTable.Target t, MessageBody body) {
-        Long dropped = lost.remove(t);
-        if (dropped != null) {
-            long n = dropped;
-            step(r -> r.lost(t.session(), t.sid(), n), 64);
+    private void message(@Nullable String origin, long originSeq, DurableTable.Target t, MessageBody body,
+                         byte[] encoded) {
+        if (!lost.isEmpty()) {
+            Long dropped = lost.remove(t);
+            if (dropped != null) {
+                long n = dropped;
+                step(r -> r.lost(t.session(), t.sid(), n), 64);
+            }
         }
-        byte[] encoded = encode(body);
         int plen = body.payloadLength();
         if (sender.offerDurable(r -> r.message(origin, originSeq, t.session(), t.sid(), plen, encoded),
                 encoded.length, true)) {
-            metrics.forwarded(Sender.DURABLE);
+            forwarded.increment();
         } else {
             metrics.dropped(1);
             lost.merge(t, 1L, Long::sum);
@@ -195,8 +205,11 @@ final class Durables {
         return b.toBytes();
     }
 
+    /** Each thread's cache of subjects for {@link #decode} (the reader's loop, and log reads' completions). */
+    private static final ThreadLocal<Batch.Strings> SUBJECTS = ThreadLocal.withInitial(Batch.Strings::new);
+
     static MessageBody decode(byte[] data) {
-        List<Batch.Item> items = Batch.read(data);
+        List<Batch.Item> items = Batch.read(data, SUBJECTS.get());
         if (items.size() != 1 || items.get(0).kind() != Batch.MESSAGE) {
             throw new IllegalArgumentException("a durable message entry holds " + items.size() + " records");
         }
@@ -213,6 +226,18 @@ final class Durables {
     /** Reads every durable session of the cluster again (at start, and now and then for lost hints). */
     CompletableFuture<Void> reloadAll() {
         return store.loadAll().thenAccept(all -> {
+            // A session held here that Redis no longer has (it restarted without its data) gets no
+            // frames any more: it ends, and its client is told. Missing twice in a row, so that one
+            // whose creation is still on its way is not taken for lost.
+            for (String id : local) {
+                if (!all.containsKey(id) && !missingOnce.add(id)) {
+                    missingOnce.remove(id);
+                    log.warn("durable session {} is no longer in Redis (it lost its data): ending it", id);
+                    host.durableLost(id, "the cluster's engine lost this session (Redis restarted without its data)");
+                }
+            }
+            missingOnce.retainAll(local);
+            missingOnce.removeIf(all::containsKey);
             for (Map.Entry<String, DurableStore.Held> e : all.entrySet()) {
                 if (!local.contains(e.getKey())) {
                     known.put(e.getKey(), new DurableTable.Session(e.getValue().inbox(), e.getValue().subs()));

@@ -86,21 +86,68 @@ local function ring(s, q, k, sid, b)
   parts[#parts + 1] = u32(s) .. u32(q) .. u32(k) .. u32(sid) .. u32(b)
 end
 
+-- What a run knows of a session's counters, read once and written back once (flush), so that a
+-- message costs its XADD and little else: s -> {hash, seq, acked, dirty, subs = sid -> {ok, n, nb,
+-- d, dirty}}. An op that changes these fields otherwise (subscribe, unsubscribe, ack, end, create)
+-- flushes the session's first.
+local cache = {}
+local function state(s)
+  local c = cache[s]
+  if not c then
+    local hash = hashOf(s)
+    local v = redis.call('HMGET', hash, 'seq', 'acked')
+    c = {hash = hash, seq = tonumber(v[1] or '0'), acked = tonumber(v[2] or '0'), dirty = false, subs = {}}
+    cache[s] = c
+  end
+  return c
+end
+local function subState(c, sid)
+  local x = c.subs[sid]
+  if not x then
+    local v = redis.call('HMGET', c.hash, 'sub:' .. sid, 'n:' .. sid, 'nb:' .. sid, 'd:' .. sid)
+    x = {ok = v[1] and true or false, n = tonumber(v[2] or '0'), nb = tonumber(v[3] or '0'),
+         d = tonumber(v[4] or '0'), dirty = false}
+    c.subs[sid] = x
+  end
+  return x
+end
+local function flush(s)
+  local c = cache[s]
+  if not c then
+    return
+  end
+  cache[s] = nil
+  if c.dirty then
+    redis.call('HSET', c.hash, 'seq', int(c.seq))
+  end
+  for sid, x in pairs(c.subs) do
+    if x.dirty and x.ok then
+      redis.call('HSET', c.hash, 'n:' .. sid, int(x.n), 'nb:' .. sid, int(x.nb))
+      if x.d > 0 then
+        redis.call('HSET', c.hash, 'd:' .. sid, int(x.d))
+      else
+        redis.call('HDEL', c.hash, 'd:' .. sid)
+      end
+    end
+  end
+end
+
 -- Numbers a frame, logs it and rings the owner's bell.
-local function append(s, hash, k, sid, b, o, ob)
-  local q = int(redis.call('HINCRBY', hash, 'seq', 1))
+local function append(s, c, k, sid, b, o, ob)
+  c.seq = c.seq + 1
+  c.dirty = true
+  local q = int(c.seq)
   if o then
-    redis.call('XADD', hash .. ':log', q .. '-1', 'k', k, 'i', sid, 'b', b, 'o', o, 'ob', ob)
+    redis.call('XADD', c.hash .. ':log', q .. '-1', 'k', k, 'i', sid, 'b', b, 'o', o, 'ob', ob)
   else
-    redis.call('XADD', hash .. ':log', q .. '-1', 'k', k, 'i', sid, 'b', b)
+    redis.call('XADD', c.hash .. ':log', q .. '-1', 'k', k, 'i', sid, 'b', b)
   end
   ring(s, q, k, sid, b)
 end
 
 -- Frames the session's log may still take before its bound.
-local function room(hash)
-  local v = redis.call('HMGET', hash, 'seq', 'acked')
-  return maxFrames - (tonumber(v[1] or '0') - tonumber(v[2] or '0'))
+local function room(c)
+  return maxFrames - (c.seq - c.acked)
 end
 
 -- The origin guard of M and N: a message published by a durable session counts as that session's
@@ -124,6 +171,7 @@ while i <= #ARGV do
   i = a + ARITY[op]
   if op == 'C' then
     local s = ARGV[a]
+    cache[s] = nil
     local hash = hashOf(s)
     redis.call('DEL', hash, hash .. ':log')
     redis.call('HSET', hash, 'node', me, 'own', myEpoch, 'inbox', ARGV[a + 1], 'principal', ARGV[a + 2],
@@ -136,10 +184,13 @@ while i <= #ARGV do
     -- Messages for a subscription its node could not queue (its send queue at the bound): told
     -- with a GAP before the subscription's next message, as drops at the log's bound are.
     local s = ARGV[a]
-    local hash = hashOf(s)
     applied = applied + 1
-    if owner(s) and redis.call('HEXISTS', hash, 'sub:' .. ARGV[a + 1]) == 1 then
-      redis.call('HINCRBY', hash, 'd:' .. ARGV[a + 1], ARGV[a + 2])
+    if owner(s) then
+      local x = subState(state(s), ARGV[a + 1])
+      if x.ok then
+        x.d = x.d + tonumber(ARGV[a + 2])
+        x.dirty = true
+      end
     end
   elseif op == 'M' or op == 'N' then
     if not originOk(ARGV[a], ARGV[a + 1]) then
@@ -147,33 +198,35 @@ while i <= #ARGV do
     else
       applied = applied + 1
       local s = ARGV[a + 2]
-      local hash = hashOf(s)
       if op == 'N' then
-        if owner(s) and room(hash) > 0 then
-          append(s, hash, 'N', '0', ARGV[a + 3])
+        if owner(s) then
+          local c = state(s)
+          if room(c) > 0 then
+            append(s, c, 'N', '0', ARGV[a + 3])
+          end
         end
       else
         local sid = ARGV[a + 3]
-        if owner(s) and redis.call('HEXISTS', hash, 'sub:' .. sid) == 1 then
-          local free = room(hash)
+        local c = owner(s) and state(s)
+        local x = c and subState(c, sid)
+        if x and x.ok then
+          local free = room(c)
+          x.dirty = true
           if free <= 0 then
-            redis.call('HINCRBY', hash, 'd:' .. sid, 1)
+            x.d = x.d + 1
           else
-            local dropped = tonumber(redis.call('HGET', hash, 'd:' .. sid) or '0')
-            if dropped > 0 then
-              redis.call('HDEL', hash, 'd:' .. sid)
-            end
+            local dropped = x.d
+            x.d = 0
             if dropped > 0 and free == 1 then
               -- Room for one frame only: the GAP takes it, and tells this message as dropped too.
-              append(s, hash, 'G', sid, int(dropped + 1))
+              append(s, c, 'G', sid, int(dropped + 1))
             else
               if dropped > 0 then
-                append(s, hash, 'G', sid, int(dropped))
+                append(s, c, 'G', sid, int(dropped))
               end
-              local nv = redis.call('HMGET', hash, 'n:' .. sid, 'nb:' .. sid)
-              append(s, hash, 'M', sid, ARGV[a + 5], nv[1] or '0', nv[2] or '0')
-              redis.call('HINCRBY', hash, 'n:' .. sid, 1)
-              redis.call('HINCRBY', hash, 'nb:' .. sid, ARGV[a + 4])
+              append(s, c, 'M', sid, ARGV[a + 5], int(x.n), int(x.nb))
+              x.n = x.n + 1
+              x.nb = x.nb + tonumber(ARGV[a + 4])
             end
           end
         end
@@ -183,6 +236,9 @@ while i <= #ARGV do
     -- The guarded ops: only the session's current owner incarnation may change it.
     local s = ARGV[a]
     local hash = hashOf(s)
+    if op ~= 'T' and op ~= 'I' then
+      flush(s) -- they read or change the counters a run keeps (E deletes them: written for nothing)
+    end
     if not mine(s) then
       rejected = rejected + 1
     else
@@ -217,6 +273,9 @@ while i <= #ARGV do
   end
 end
 
+for s, _ in pairs(cache) do
+  flush(s)
+end
 for _, node in ipairs(bellNodes) do
   redis.call('XADD', P .. 'in:' .. node, 'MAXLEN', '~', bellMaxLen, '*', 'd', table.concat(bells[node]))
 end

@@ -108,6 +108,14 @@ final class ClusterHost implements BackplaneHost {
     }
 
     @Override
+    public void durableLost(String sessionId, String reason) {
+        ServerSession s = server.session(sessionId);
+        if (s != null) {
+            s.closeByAdministrator(reason);
+        }
+    }
+
+    @Override
     public boolean deliverDurable(String sessionId, long number, dev.conduit.protocol.Frame frame) {
         ServerSession s = server.session(sessionId);
         if (s == null || s.state() == ServerSession.State.CLOSED) {

@@ -139,6 +139,13 @@ public interface BackplaneHost {
     }
 
     /**
+     * The engine no longer holds the durable session {@code sessionId} held here (it lost its data):
+     * the session ends, its client told with {@code reason}, and its client begins a new one.
+     */
+    default void durableLost(String sessionId, String reason) {
+    }
+
+    /**
      * Another node had no responder for a request published here: the local subscribers of
      * {@code replySubject} (the requester's inbox) get NO_RESPONDERS.
      */
