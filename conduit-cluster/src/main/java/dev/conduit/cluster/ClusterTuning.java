@@ -50,6 +50,12 @@ record ClusterTuning(long maxQueuedBytes, int maxBatchMessages, int maxBatchByte
                 readBlock, commandTimeout, maxReplyRoutes, replyRouteTtl, maxLostSubjects, degradedFor);
     }
 
+    /** These values with another {@code resyncInterval} (tests: the durable sessions' full re-read is every 10). */
+    ClusterTuning withResyncInterval(Duration d) {
+        return new ClusterTuning(maxQueuedBytes, maxBatchMessages, maxBatchBytes, streamMaxLen, presenceTtl, d,
+                readBlock, commandTimeout, maxReplyRoutes, replyRouteTtl, maxLostSubjects, degradedFor);
+    }
+
     /** These values with another {@code degradedFor} (tests). */
     ClusterTuning withDegradedFor(Duration d) {
         return new ClusterTuning(maxQueuedBytes, maxBatchMessages, maxBatchBytes, streamMaxLen, presenceTtl,

@@ -260,6 +260,38 @@ class DurableSessionTest {
         }
     }
 
+    @Test
+    void aSessionThatRedisLostEndsAndItsClientIsToldAndBeginsAgain() {
+        RedisBackplaneProvider.tuning = ClusterTuning.DEFAULT.withResyncInterval(Duration.ofMillis(200));
+        Server node;
+        try {
+            node = Server.create(ServerConfig.builder().port(0).httpPort(-1)
+                    .cluster(new ClusterConfig(URI.create(redis.uri()), "n1", null, true)).build()).start();
+        } finally {
+            RedisBackplaneProvider.tuning = ClusterTuning.DEFAULT;
+        }
+        servers.add(node);
+        String url = "tcp://127.0.0.1:" + node.address().getPort();
+        Events events = new Events();
+        Client subscriber = connect(events, url);
+        SeqSubscriber received = new SeqSubscriber();
+        subscriber.subscribe("after.loss", received);
+        subscriber.flush(Duration.ofSeconds(10)).join();
+        io.lettuce.core.RedisClient redisClient = io.lettuce.core.RedisClient.create(redis.uri());
+        try (var connection = redisClient.connect()) {
+            connection.sync().flushall(); // as a Redis without persistence that restarted
+        } finally {
+            redisClient.shutdown();
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> events.lost.get() >= 1);
+        // The new session subscribed again: what is published now reaches it.
+        Client publisher = connect(new Events(), url);
+        await().atMost(Duration.ofSeconds(20)).until(() -> gauge(node, "conduit.cluster.durable.subscriptions") >= 1);
+        publisher.publish("after.loss", SeqSubscriber.payload(0, 16));
+        publisher.flush(Duration.ofSeconds(10)).join();
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.received() == 1);
+    }
+
     /** Nodes 1 and 2 here, node 3 in a process of its own; their URLs. */
     private String[] start() throws Exception {
         for (int i = 1; i <= 2; i++) {
