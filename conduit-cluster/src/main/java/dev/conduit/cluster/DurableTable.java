@@ -42,16 +42,10 @@ final class DurableTable {
         }
     }
 
-    private static final class Node {
-        final Map<String, Node> children = new HashMap<>();
-        final List<Entry> exact = new ArrayList<>(1);
-        final List<Entry> rest = new ArrayList<>(1);
-    }
-
     private record Entry(Target target, @Nullable String group) {
     }
 
-    private final Node root = new Node();
+    private final PatternTrie<Entry> trie = new PatternTrie<>();
     /** Inbox prefix to session. */
     private final Map<String, String> inboxes = new HashMap<>();
     private final Map<String, Session> sessions;
@@ -64,7 +58,7 @@ final class DurableTable {
             inboxes.put(e.getValue().inbox(), e.getKey());
             for (Map.Entry<Integer, DurableStore.Sub> s : e.getValue().subs().entrySet()) {
                 if (!s.getValue().pattern().startsWith("_INBOX.")) {
-                    add(new Entry(new Target(e.getKey(), s.getKey()), s.getValue().group()), s.getValue().pattern());
+                    trie.add(s.getValue().pattern(), new Entry(new Target(e.getKey(), s.getKey()), s.getValue().group()));
                 }
                 n++;
             }
@@ -80,17 +74,6 @@ final class DurableTable {
     /** Sessions held. */
     int sessions() {
         return sessions.size();
-    }
-
-    private void add(Entry entry, String pattern) {
-        String[] tokens = pattern.split("\\.");
-        boolean rest = tokens[tokens.length - 1].equals(">");
-        Node node = root;
-        int depth = rest ? tokens.length - 1 : tokens.length;
-        for (int i = 0; i < depth; i++) {
-            node = node.children.computeIfAbsent(tokens[i], t -> new Node());
-        }
-        (rest ? node.rest : node.exact).add(entry);
     }
 
     /** Routes of recent subjects (not inboxes), at most {@value #CACHE_MAX}; starts over when full. */
@@ -120,7 +103,7 @@ final class DurableTable {
         if (subject.startsWith("_INBOX.")) {
             inbox(subject, found);
         } else {
-            collect(root, subject.split("\\."), 0, found);
+            trie.collect(subject, found);
         }
         if (found.isEmpty()) {
             return Route.NONE;
@@ -158,19 +141,4 @@ final class DurableTable {
         }
     }
 
-    private static void collect(Node node, String[] tokens, int i, List<Entry> out) {
-        if (i == tokens.length) {
-            out.addAll(node.exact);
-            return;
-        }
-        out.addAll(node.rest);
-        Node child = node.children.get(tokens[i]);
-        if (child != null) {
-            collect(child, tokens, i + 1, out);
-        }
-        Node star = node.children.get("*");
-        if (star != null) {
-            collect(star, tokens, i + 1, out);
-        }
-    }
 }

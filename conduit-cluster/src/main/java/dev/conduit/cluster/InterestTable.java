@@ -31,16 +31,10 @@ final class InterestTable {
         static final Route NONE = new Route(Set.of(), Map.of());
     }
 
-    private static final class Node {
-        final Map<String, Node> children = new HashMap<>();
-        final List<Entry> exact = new ArrayList<>(1);
-        final List<Entry> rest = new ArrayList<>(1);
-    }
-
     private record Entry(String node, InterestKey key) {
     }
 
-    private final Node root = new Node();
+    private final PatternTrie<Entry> trie = new PatternTrie<>();
     private final int size;
     private final Map<String, Map<InterestKey, Integer>> byNode;
     private volatile Map<String, Route> cache = new ConcurrentHashMap<>();
@@ -52,7 +46,7 @@ final class InterestTable {
         for (Map.Entry<String, Map<InterestKey, Integer>> e : byNode.entrySet()) {
             for (Map.Entry<InterestKey, Integer> k : e.getValue().entrySet()) {
                 if (k.getValue() > 0) {
-                    add(new Entry(e.getKey(), k.getKey()));
+                    trie.add(k.getKey().pattern(), new Entry(e.getKey(), k.getKey()));
                     n++;
                 }
             }
@@ -76,17 +70,6 @@ final class InterestTable {
         return byNode.keySet();
     }
 
-    private void add(Entry entry) {
-        String[] tokens = entry.key().pattern().split("\\.");
-        boolean rest = tokens[tokens.length - 1].equals(">");
-        Node node = root;
-        int depth = rest ? tokens.length - 1 : tokens.length;
-        for (int i = 0; i < depth; i++) {
-            node = node.children.computeIfAbsent(tokens[i], t -> new Node());
-        }
-        (rest ? node.rest : node.exact).add(entry);
-    }
-
     /** The nodes that a message on {@code subject} concerns. Any thread. */
     Route route(String subject) {
         Map<String, Route> c = cache;
@@ -95,7 +78,7 @@ final class InterestTable {
             return r;
         }
         List<Entry> found = new ArrayList<>();
-        collect(root, subject.split("\\."), 0, found);
+        trie.collect(subject, found);
         r = toRoute(found);
         if (!subject.startsWith("_INBOX.")) {
             if (c.size() >= CACHE_MAX) {
@@ -125,19 +108,4 @@ final class InterestTable {
         return new Route(Set.copyOf(plain), Map.copyOf(groupNodes));
     }
 
-    private static void collect(Node node, String[] tokens, int i, List<Entry> out) {
-        if (i == tokens.length) {
-            out.addAll(node.exact);
-            return;
-        }
-        out.addAll(node.rest); // '>' needs at least one more token, and there is one
-        Node child = node.children.get(tokens[i]);
-        if (child != null) {
-            collect(child, tokens, i + 1, out);
-        }
-        Node star = node.children.get("*");
-        if (star != null) {
-            collect(star, tokens, i + 1, out);
-        }
-    }
 }

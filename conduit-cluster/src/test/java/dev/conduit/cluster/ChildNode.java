@@ -28,6 +28,7 @@ final class ChildNode implements AutoCloseable {
     static ChildNode start(String redisUri, String nodeId, int port, boolean durable) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "-Xmx256m",
+                "--enable-native-access=ALL-UNNAMED",
                 ChildNode.class.getName(), redisUri, nodeId, Integer.toString(port), Boolean.toString(durable))
                 .redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import dev.conduit.cluster.MovingClients.Events;
 
 /**
  * Durable sessions (docs/cluster.md, "Durable sessions"): three nodes with {@code durableSessions},
@@ -59,31 +60,16 @@ class DurableSessionTest {
         }
     }
 
-    /** Counts resumes and lost sessions. */
-    private static final class Events implements ClientListener {
-        final AtomicInteger resumed = new AtomicInteger();
-        final AtomicInteger lost = new AtomicInteger();
-
-        @Override
-        public void onResumed(ServerInfo server) {
-            resumed.incrementAndGet();
-        }
-
-        @Override
-        public void onSessionLost(SessionLost l) {
-            lost.incrementAndGet();
-        }
-    }
 
     @Test
     void theClientsOfAKilledNodeResumeElsewhereWithNothingLostInEitherDirection() throws Exception {
         String[] url = start();
         Events subEvents = new Events();
         Events pubEvents = new Events();
-        Client subscriber = connect(subEvents, url[2], url[1]); // on node 3, then node 2
-        Client mover = connect(pubEvents, url[2], url[1]);
-        Client publisher = connect(new Events(), url[0]);
-        Client checker = connect(new Events(), url[0]);
+        Client subscriber = MovingClients.connect(clients, subEvents, url[2], url[1]); // on node 3, then node 2
+        Client mover = MovingClients.connect(clients, pubEvents, url[2], url[1]);
+        Client publisher = MovingClients.connect(clients, new Events(), url[0]);
+        Client checker = MovingClients.connect(clients, new Events(), url[0]);
         SeqSubscriber down = new SeqSubscriber(); // node 1 -> the subscriber of the killed node
         SeqSubscriber up = new SeqSubscriber();   // the publisher of the killed node -> node 1
         subscriber.subscribe("down.x", down);
@@ -94,8 +80,8 @@ class DurableSessionTest {
 
         AtomicLong downSent = new AtomicLong();
         AtomicLong upSent = new AtomicLong();
-        CompletableFuture<Void> downStream = CompletableFuture.runAsync(() -> stream(publisher, "down.x", downSent));
-        CompletableFuture<Void> upStream = CompletableFuture.runAsync(() -> stream(mover, "up.x", upSent));
+        CompletableFuture<Void> downStream = CompletableFuture.runAsync(() -> MovingClients.stream(publisher, "down.x", downSent, MESSAGES, 500));
+        CompletableFuture<Void> upStream = CompletableFuture.runAsync(() -> MovingClients.stream(mover, "up.x", upSent, MESSAGES, 500));
         await().atMost(Duration.ofSeconds(60)).until(() -> down.received() > MESSAGES / 4 && up.received() > MESSAGES / 4);
         third.kill(); // kill -9: nothing of node 3 runs after this
         downStream.join();
@@ -109,7 +95,7 @@ class DurableSessionTest {
         assertThat(subEvents.lost.get() + pubEvents.lost.get()).as("sessions lost").isZero();
         assertThat(subEvents.resumed.get()).as("the subscriber's session resumed").isGreaterThanOrEqualTo(1);
         assertThat(pubEvents.resumed.get()).as("the publisher's session resumed").isGreaterThanOrEqualTo(1);
-        assertThat(gauge(servers.get(1), "conduit.cluster.durable.held")).as("node 2 holds them now")
+        assertThat(MovingClients.gauge(servers.get(1), "conduit.cluster.durable.held")).as("node 2 holds them now")
                 .isGreaterThanOrEqualTo(2);
     }
 
@@ -121,7 +107,7 @@ class DurableSessionTest {
         Events events = new Events();
         for (int node = 0; node < 3; node++) {
             for (int m = 0; m < 2; m++) {
-                Client member = node == 2 ? connect(events, url[2], url[1]) : connect(events, url[node]);
+                Client member = node == 2 ? MovingClients.connect(clients, events, url[2], url[1]) : MovingClients.connect(clients, events, url[node]);
                 int n = node;
                 member.subscribe("jobs", "workers", msg -> {
                     deliveries.computeIfAbsent(ByteBuffer.wrap(msg.payload()).getLong(), k -> new AtomicInteger())
@@ -132,9 +118,9 @@ class DurableSessionTest {
             }
         }
         awaitSubscriptions(6);
-        Client publisher = connect(new Events(), url[0]);
+        Client publisher = MovingClients.connect(clients, new Events(), url[0]);
         AtomicLong sent = new AtomicLong();
-        CompletableFuture<Void> stream = CompletableFuture.runAsync(() -> stream(publisher, "jobs", sent));
+        CompletableFuture<Void> stream = CompletableFuture.runAsync(() -> MovingClients.stream(publisher, "jobs", sent, MESSAGES, 500));
         await().atMost(Duration.ofSeconds(60)).until(() -> deliveries.size() > MESSAGES / 4);
         int beforeKill = perNode[2].get();
         third.kill();
@@ -156,12 +142,12 @@ class DurableSessionTest {
     @Test
     void requestsAcrossNodesAreAnsweredOnceAndNoRespondersComesOnlyWhenNobodyListens() throws Exception {
         String[] url = start();
-        Client requester = connect(new Events(), url[0]);
+        Client requester = MovingClients.connect(clients, new Events(), url[0]);
         assertThatThrownBy(() -> requester.request("svc.nobody", "x", Duration.ofSeconds(10)).join())
                 .isInstanceOf(java.util.concurrent.CompletionException.class)
                 .hasCauseInstanceOf(dev.conduit.client.NoRespondersException.class);
         AtomicInteger handled = new AtomicInteger();
-        Client responder = connect(new Events(), url[1]);
+        Client responder = MovingClients.connect(clients, new Events(), url[1]);
         responder.subscribe("svc.echo", m -> {
             handled.incrementAndGet();
             m.reply(("echo " + m.payloadAsString()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -183,82 +169,10 @@ class DurableSessionTest {
 
     @Test
     void aRollingRestartMovesEverySessionThroughRedisWithNothingLost() throws Exception {
-        int[] ports = {freePort(), freePort(), freePort()};
-        Server[] nodes = new Server[3];
-        try {
-            for (int i = 0; i < 3; i++) {
-                nodes[i] = durableNode(i, ports[i]);
-            }
-            String[] url = new String[3];
-            for (int i = 0; i < 3; i++) {
-                url[i] = "tcp://127.0.0.1:" + ports[i];
-            }
-            Events events = new Events();
-            Client a = connect(events, url[0], url[1], url[2]); // publishes down.x, receives up.x
-            Client b = connect(events, url[1], url[2], url[0]); // publishes up.x, receives down.x
-            SeqSubscriber atB = new SeqSubscriber();
-            SeqSubscriber atA = new SeqSubscriber();
-            b.subscribe("down.x", atB);
-            a.subscribe("up.x", atA);
-            a.flush(Duration.ofSeconds(10)).join();
-            b.flush(Duration.ofSeconds(10)).join();
-            Server[] current = nodes;
-            await().atMost(Duration.ofSeconds(10)).until(() -> java.util.Arrays.stream(current)
-                    .allMatch(s -> gauge(s, "conduit.cluster.durable.subscriptions") >= 2));
-            AtomicLong sentA = new AtomicLong();
-            AtomicLong sentB = new AtomicLong();
-            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-            CompletableFuture<Void> streamA = CompletableFuture.runAsync(() -> stream(a, "down.x", sentA, done));
-            CompletableFuture<Void> streamB = CompletableFuture.runAsync(() -> stream(b, "up.x", sentB, done));
-            for (int i = 0; i < 3; i++) {
-                long before = Math.min(atA.received(), atB.received());
-                await().atMost(Duration.ofSeconds(30)).until(() -> Math.min(atA.received(), atB.received()) > before + 2_000);
-                nodes[i].stop().join(); // as on SIGTERM: its sessions wait in Redis for their clients
-                nodes[i] = durableNode(i, ports[i]);
-            }
-            long after = Math.min(atA.received(), atB.received());
-            await().atMost(Duration.ofSeconds(30)).until(() -> Math.min(atA.received(), atB.received()) > after + 2_000);
-            done.set(true);
-            streamA.join();
-            streamB.join();
-            a.flush(Duration.ofSeconds(30)).join();
-            b.flush(Duration.ofSeconds(30)).join();
-            long nA = sentA.get();
-            long nB = sentB.get();
-            await().atMost(Duration.ofSeconds(60)).until(() -> atB.received() >= nA && atA.received() >= nB);
-            assertThat(atB.perfect(nA)).as("a -> b: " + atB.report(nA)).isTrue();
-            assertThat(atA.perfect(nB)).as("b -> a: " + atA.report(nB)).isTrue();
-            assertThat(events.lost.get()).as("sessions lost").isZero();
-            assertThat(events.resumed.get()).as("resumes (each client moved at least once)").isGreaterThanOrEqualTo(2);
-            System.out.printf("durable rolling restart of 3 nodes: %,d messages a -> b and %,d b -> a%n", nA, nB);
-        } finally {
-            CompletableFuture.allOf(clients.stream().map(Client::drain).toArray(CompletableFuture[]::new))
-                    .handle((v, e) -> null).join();
-            clients.forEach(Client::close);
-            clients.clear();
-            for (Server s : nodes) {
-                if (s != null) {
-                    s.close();
-                }
-            }
-        }
+        MovingClients.rollingRestart(redis, true);
     }
 
-    private static Server durableNode(int i, int port) {
-        return Server.create(ServerConfig.builder().port(port).httpPort(-1)
-                .cluster(new ClusterConfig(URI.create(redis.uri()), "n" + (i + 1), null, true)).build()).start();
-    }
 
-    /** Publishes numbered payloads until {@code done}, a little at a time. */
-    private static void stream(Client client, String subject, AtomicLong sent, java.util.concurrent.atomic.AtomicBoolean done) {
-        for (long i = 0; !done.get(); i++) {
-            client.publish(subject, SeqSubscriber.payload(i, 16));
-            sent.incrementAndGet();
-            if (i % 200 == 199) {
-                client.flush(Duration.ofSeconds(30)).join();
-            }
-        }
-    }
 
     @Test
     void aSessionThatRedisLostEndsAndItsClientIsToldAndBeginsAgain() {
@@ -273,7 +187,7 @@ class DurableSessionTest {
         servers.add(node);
         String url = "tcp://127.0.0.1:" + node.address().getPort();
         Events events = new Events();
-        Client subscriber = connect(events, url);
+        Client subscriber = MovingClients.connect(clients, events, url);
         SeqSubscriber received = new SeqSubscriber();
         subscriber.subscribe("after.loss", received);
         subscriber.flush(Duration.ofSeconds(10)).join();
@@ -285,8 +199,8 @@ class DurableSessionTest {
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> events.lost.get() >= 1);
         // The new session subscribed again: what is published now reaches it.
-        Client publisher = connect(new Events(), url);
-        await().atMost(Duration.ofSeconds(20)).until(() -> gauge(node, "conduit.cluster.durable.subscriptions") >= 1);
+        Client publisher = MovingClients.connect(clients, new Events(), url);
+        await().atMost(Duration.ofSeconds(20)).until(() -> MovingClients.gauge(node, "conduit.cluster.durable.subscriptions") >= 1);
         publisher.publish("after.loss", SeqSubscriber.payload(0, 16));
         publisher.flush(Duration.ofSeconds(10)).join();
         await().atMost(Duration.ofSeconds(10)).until(() -> received.received() == 1);
@@ -298,7 +212,7 @@ class DurableSessionTest {
             servers.add(Server.create(ServerConfig.builder().port(0).httpPort(-1)
                     .cluster(new ClusterConfig(URI.create(redis.uri()), "n" + i, null, true)).build()).start());
         }
-        third = ChildNode.start(redis.uri(), "n3", freePort(), true);
+        third = ChildNode.start(redis.uri(), "n3", MovingClients.freePort(), true);
         return new String[] {"tcp://127.0.0.1:" + servers.get(0).address().getPort(),
                 "tcp://127.0.0.1:" + servers.get(1).address().getPort(), "tcp://127.0.0.1:" + third.port};
     }
@@ -306,35 +220,10 @@ class DurableSessionTest {
     /** Waits until nodes 1 and 2 route to at least {@code n} durable subscriptions. */
     private void awaitSubscriptions(int n) {
         await().atMost(Duration.ofSeconds(10)).until(() -> servers.stream()
-                .allMatch(s -> gauge(s, "conduit.cluster.durable.subscriptions") >= n));
+                .allMatch(s -> MovingClients.gauge(s, "conduit.cluster.durable.subscriptions") >= n));
     }
 
-    private static double gauge(Server s, String name) {
-        var g = s.meterRegistry().find(name).gauge();
-        return g == null ? -1 : g.value();
-    }
 
-    private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
-    /** Publishes MESSAGES numbered payloads, a little at a time so that the stream spans the kill. */
-    private static void stream(Client client, String subject, AtomicLong sent) {
-        for (long i = 0; i < MESSAGES; i++) {
-            client.publish(subject, SeqSubscriber.payload(i, 16));
-            sent.incrementAndGet();
-            if (i % 500 == 499) {
-                client.flush(Duration.ofSeconds(30)).join(); // paces the stream: confirmed before more
-            }
-        }
-    }
 
-    private Client connect(ClientListener listener, String... endpoints) {
-        Client c = Client.connect(ClientOptions.builder().endpoints(endpoints).listener(listener)
-                .reconnectBackoff(Duration.ofMillis(10), Duration.ofMillis(200)).drainTimeout(Duration.ofSeconds(1)).build());
-        clients.add(c);
-        return c;
-    }
 }
