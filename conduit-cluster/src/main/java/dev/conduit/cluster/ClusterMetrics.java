@@ -72,9 +72,19 @@ final class ClusterMetrics {
     }
 
     void forwarded(String node) {
-        forwarded.computeIfAbsent(node, n -> Counter.builder("conduit.cluster.forwarded").tag("node", n)
-                .description("Messages queued for another node").register(registry)).increment();
+        NodeCounter last = lastForwarded; // a stream mostly goes to one node: no map lookup per message
+        if (last == null || !last.node().equals(node)) {
+            last = new NodeCounter(node, forwarded.computeIfAbsent(node, n -> Counter.builder("conduit.cluster.forwarded")
+                    .tag("node", n).description("Messages queued for another node").register(registry)));
+            lastForwarded = last;
+        }
+        last.counter().increment();
     }
+
+    private record NodeCounter(String node, Counter counter) {
+    }
+
+    private volatile @org.jspecify.annotations.Nullable NodeCounter lastForwarded;
 
     void sent(String node, int messages) {
         sent.computeIfAbsent(node, n -> Counter.builder("conduit.cluster.sent").tag("node", n)

@@ -29,4 +29,12 @@ public final class Queues {
     public static <T> Queue<T> mpsc() {
         return new MpscUnboundedAtomicUnpaddedArrayQueue<>(CHUNK);
     }
+
+    /**
+     * {@link #mpsc()} in arrays of {@code chunk} slots (a power of two, at least 2), for the few
+     * queues that carry a whole server's traffic, where an array per 16 items would be churn.
+     */
+    public static <T> Queue<T> mpsc(int chunk) {
+        return new MpscUnboundedAtomicUnpaddedArrayQueue<>(chunk);
+    }
 }
