@@ -81,6 +81,8 @@ final class RedisBackplane implements Backplane {
     private RedisClient client;
     private StatefulRedisConnection<String, String> controlConnection;
     private StatefulRedisConnection<String, byte[]> sendConnection;
+    /** More send connections, one per other event loop of the server's (see {@link Sender#onLoops}). */
+    private List<StatefulRedisConnection<String, byte[]>> loopConnections = List.of();
     private StatefulRedisConnection<String, byte[]> readConnection;
     private StatefulRedisPubSubConnection<String, String> hintConnection;
     private RedisCommands<String, String> redis;
@@ -165,7 +167,9 @@ final class RedisBackplane implements Backplane {
             throw new IllegalStateException("cannot join the cluster on " + config.redis() + ": " + e.getMessage(), e);
         }
         StatefulRedisConnection<String, byte[]> sending = sendConnection;
-        sender = new Sender(self, epoch, tuning, sending.async(), metrics, System::nanoTime, sending::isOpen);
+        sender = new Sender(self, epoch, tuning, sending.async(), metrics, System::nanoTime,
+                () -> sending.isOpen() && loopConnections.stream().allMatch(StatefulRedisConnection::isOpen));
+        sendOnEachLoop(sending, host);
         moves = new Moves(self, host, control, new Moves.Cluster() {
             @Override
             public @Nullable String nodeOfEpoch(long e) {
@@ -218,6 +222,59 @@ final class RedisBackplane implements Backplane {
         started = true;
         redis.publish(ClusterKeys.HINTS, self);
         log.info("cluster node {} joined through {} ({} other nodes)", self, config.redis(), remote.size());
+    }
+
+    /**
+     * Gives the sender a send connection on each of the server's event loops that Lettuce runs on
+     * (the loop a connection's replies complete on is the loop its channel lives on). Lettuce
+     * assigns a new connection's channel to the group's next loop: a few are made, one kept per
+     * loop, the rest closed. Nothing when Lettuce runs loops of its own.
+     */
+    private void sendOnEachLoop(StatefulRedisConnection<String, byte[]> first, BackplaneHost host) {
+        int loops = SharedEventLoops.of(host.eventLoops(), host.eventLoopKind()) == null ? 0
+                : Math.min(8, Runtime.getRuntime().availableProcessors() * 2);
+        if (loops <= 1) {
+            return;
+        }
+        Map<Thread, StatefulRedisConnection<String, byte[]>> kept = new HashMap<>();
+        List<StatefulRedisConnection<String, byte[]>> extra = new java.util.ArrayList<>();
+        try {
+            kept.put(loopOf(first), first);
+            for (int i = 0; i < loops * 2 && kept.size() < loops; i++) {
+                StatefulRedisConnection<String, byte[]> c = client.connect(BINARY);
+                if (kept.putIfAbsent(loopOf(c), c) == null) {
+                    extra.add(c);
+                } else {
+                    c.close();
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("one send connection per event loop could not be made ({}); sending on one", e.getMessage());
+            extra.forEach(StatefulRedisConnection::close);
+            return;
+        }
+        loopConnections = List.copyOf(extra);
+        Map<Thread, io.lettuce.core.api.async.RedisAsyncCommands<String, byte[]>> byLoop = new HashMap<>();
+        kept.forEach((thread, c) -> byLoop.put(thread, c.async()));
+        sender.onLoops(byLoop);
+    }
+
+    /** The event loop thread a connection's replies complete on. */
+    private Thread loopOf(StatefulRedisConnection<String, byte[]> c) {
+        Thread caller = Thread.currentThread();
+        try {
+            for (int attempt = 0; attempt < 5; attempt++) {
+                // A reply that came before the callback was added runs it here, on the caller: ask again.
+                Thread t = c.async().ping().toCompletableFuture().thenApply(pong -> Thread.currentThread())
+                        .get(tuning.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                if (t != caller) {
+                    return t;
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("no reply to PING: " + e.getMessage(), e);
+        }
+        throw new IllegalStateException("the replies to PING never completed on an event loop");
     }
 
     /** This node's id in the cluster. */
@@ -465,6 +522,7 @@ final class RedisBackplane implements Backplane {
         }
         String reason = "";
         boolean open = controlConnection.isOpen() && sendConnection.isOpen() && readConnection.isOpen()
+                && loopConnections.stream().allMatch(StatefulRedisConnection::isOpen)
                 && hintConnection.isOpen();
         if (!open) {
             reason = "backplane: Redis at " + config.redis() + " is unreachable; cross-node messages are held ("

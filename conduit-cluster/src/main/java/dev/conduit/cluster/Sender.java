@@ -61,6 +61,12 @@ final class Sender {
     private final long epoch;
     private final ClusterTuning tuning;
     private final RedisAsyncCommands<String, byte[]> redis;
+    /**
+     * Send connections by the event loop thread their channel lives on (see {@link #onLoops}); a
+     * round sends on the one of the thread it runs on, so its commands go to the socket without a
+     * hand-off to another loop. Empty: always {@link #redis}.
+     */
+    private volatile Map<Thread, RedisAsyncCommands<String, byte[]>> byLoop = Map.of();
     private final ClusterMetrics metrics;
     /**
      * What the event loops queued, taken by the rounds (one at a time, ordered by {@link #busy}: a
@@ -143,6 +149,17 @@ final class Sender {
         }
         enqueue(new Outgoing(node, item, bytes, nanos.getAsLong()));
         return true;
+    }
+
+    /**
+     * Send connections whose channels live on these event loop threads, besides the default one:
+     * a round runs on the loop that queued its first message or that completed the last round's
+     * replies, and sends on that loop's connection. Rounds stay one at a time (the next one starts
+     * once every reply of the last is in), so entries still land in order whichever connection
+     * carries them.
+     */
+    void onLoops(Map<Thread, RedisAsyncCommands<String, byte[]>> connections) {
+        this.byLoop = Map.copyOf(connections);
     }
 
     /** Durable sessions are on: their steps go to {@code store}. Before the first {@link #offerDurable}. */
@@ -415,6 +432,7 @@ final class Sender {
     private void send(Round r) {
         XAddArgs args = XAddArgs.Builder.maxlen(tuning.streamMaxLen()).approximateTrimming();
         Map<String, CompletableFuture<String>> futures = new LinkedHashMap<>();
+        RedisAsyncCommands<String, byte[]> redis = byLoop.getOrDefault(Thread.currentThread(), this.redis);
         r.entries.forEach((node, fields) -> {
             CompletableFuture<String> f;
             try {
