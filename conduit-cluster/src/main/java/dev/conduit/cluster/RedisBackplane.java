@@ -50,6 +50,10 @@ import org.slf4j.LoggerFactory;
  * rounds and {@link Reader}'s reads, which never block: their replies are handled where Lettuce
  * completes them (its event loops), and the hint listener hands each hint to the control thread.
  */
+// Past 600 lines on purpose: this is the one class the server's Backplane SPI reaches, so every SPI
+// method (the durable sessions' ones delegate to Durables in a line each) and the control thread's
+// presence and interest work that they share meet here; the parts with state of their own are
+// classes of their own (Sender, Reader, Moves, Durables, LoopConnections, SharedEventLoops).
 final class RedisBackplane implements Backplane {
     private static final Logger log = LoggerFactory.getLogger(RedisBackplane.class);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -169,7 +173,7 @@ final class RedisBackplane implements Backplane {
         StatefulRedisConnection<String, byte[]> sending = sendConnection;
         sender = new Sender(self, epoch, tuning, sending.async(), metrics, System::nanoTime,
                 () -> sending.isOpen() && loopConnections.stream().allMatch(StatefulRedisConnection::isOpen));
-        sendOnEachLoop(sending, host);
+        loopConnections = LoopConnections.onEachLoop(client, BINARY, sending, host, tuning.commandTimeout(), sender);
         moves = new Moves(self, host, control, new Moves.Cluster() {
             @Override
             public @Nullable String nodeOfEpoch(long e) {
@@ -222,59 +226,6 @@ final class RedisBackplane implements Backplane {
         started = true;
         redis.publish(ClusterKeys.HINTS, self);
         log.info("cluster node {} joined through {} ({} other nodes)", self, config.redis(), remote.size());
-    }
-
-    /**
-     * Gives the sender a send connection on each of the server's event loops that Lettuce runs on
-     * (the loop a connection's replies complete on is the loop its channel lives on). Lettuce
-     * assigns a new connection's channel to the group's next loop: a few are made, one kept per
-     * loop, the rest closed. Nothing when Lettuce runs loops of its own.
-     */
-    private void sendOnEachLoop(StatefulRedisConnection<String, byte[]> first, BackplaneHost host) {
-        int loops = SharedEventLoops.of(host.eventLoops(), host.eventLoopKind()) == null ? 0
-                : Math.min(8, Runtime.getRuntime().availableProcessors() * 2);
-        if (loops <= 1) {
-            return;
-        }
-        Map<Thread, StatefulRedisConnection<String, byte[]>> kept = new HashMap<>();
-        List<StatefulRedisConnection<String, byte[]>> extra = new java.util.ArrayList<>();
-        try {
-            kept.put(loopOf(first), first);
-            for (int i = 0; i < loops * 2 && kept.size() < loops; i++) {
-                StatefulRedisConnection<String, byte[]> c = client.connect(BINARY);
-                if (kept.putIfAbsent(loopOf(c), c) == null) {
-                    extra.add(c);
-                } else {
-                    c.close();
-                }
-            }
-        } catch (RuntimeException e) {
-            log.warn("one send connection per event loop could not be made ({}); sending on one", e.getMessage());
-            extra.forEach(StatefulRedisConnection::close);
-            return;
-        }
-        loopConnections = List.copyOf(extra);
-        Map<Thread, io.lettuce.core.api.async.RedisAsyncCommands<String, byte[]>> byLoop = new HashMap<>();
-        kept.forEach((thread, c) -> byLoop.put(thread, c.async()));
-        sender.onLoops(byLoop);
-    }
-
-    /** The event loop thread a connection's replies complete on. */
-    private Thread loopOf(StatefulRedisConnection<String, byte[]> c) {
-        Thread caller = Thread.currentThread();
-        try {
-            for (int attempt = 0; attempt < 5; attempt++) {
-                // A reply that came before the callback was added runs it here, on the caller: ask again.
-                Thread t = c.async().ping().toCompletableFuture().thenApply(pong -> Thread.currentThread())
-                        .get(tuning.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                if (t != caller) {
-                    return t;
-                }
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("no reply to PING: " + e.getMessage(), e);
-        }
-        throw new IllegalStateException("the replies to PING never completed on an event loop");
     }
 
     /** This node's id in the cluster. */
@@ -382,37 +333,28 @@ final class RedisBackplane implements Backplane {
         return config.durableSessions();
     }
 
+    // The durable sessions' steps go to Durables, which is set (in start) whenever durable() is true;
+    // the server calls them only then, and only once started.
+
     @Override
     public void durableOpened(String sessionId, String inboxPrefix, String principal, String clientName,
                               byte[] resumeToken) {
-        Durables d = durables;
-        if (d != null) {
-            d.opened(sessionId, inboxPrefix, principal, clientName, resumeToken);
-        }
+        durables.opened(sessionId, inboxPrefix, principal, clientName, resumeToken);
     }
 
     @Override
     public void durableToken(String sessionId, byte[] resumeToken) {
-        Durables d = durables;
-        if (d != null) {
-            d.token(sessionId, resumeToken);
-        }
+        durables.token(sessionId, resumeToken);
     }
 
     @Override
     public void durableSubscribed(String sessionId, long seq, DurableSubscription subscription) {
-        Durables d = durables;
-        if (d != null) {
-            d.subscribed(sessionId, seq, subscription);
-        }
+        durables.subscribed(sessionId, seq, subscription);
     }
 
     @Override
     public void durableUnsubscribed(String sessionId, long seq, int subscriptionId) {
-        Durables d = durables;
-        if (d != null) {
-            d.unsubscribed(sessionId, seq, subscriptionId);
-        }
+        durables.unsubscribed(sessionId, seq, subscriptionId);
     }
 
     @Override
@@ -424,41 +366,28 @@ final class RedisBackplane implements Backplane {
     @Override
     public void durableDeliver(@Nullable String origin, long originSeq, String sessionId, int subscriptionId,
                                MessageBody body) {
-        Durables d = durables;
-        if (d != null) {
-            d.deliver(origin, originSeq, sessionId, subscriptionId, body);
-        }
+        durables.deliver(origin, originSeq, sessionId, subscriptionId, body);
     }
 
     @Override
     public void durableNoResponders(@Nullable String origin, long originSeq, String sessionId, String replySubject) {
-        Durables d = durables;
-        if (d != null) {
-            d.noResponders(origin, originSeq, sessionId, replySubject);
-        }
+        durables.noResponders(origin, originSeq, sessionId, replySubject);
     }
 
     @Override
     public void durableReceived(String sessionId, long lastReceived) {
-        Durables d = durables;
-        if (d != null) {
-            d.received(sessionId, lastReceived);
-        }
+        durables.received(sessionId, lastReceived);
     }
 
     @Override
     public void durableAcknowledged(String sessionId, long acknowledged) {
-        Durables d = durables;
-        if (d != null) {
-            d.acknowledged(sessionId, acknowledged);
-        }
+        durables.acknowledged(sessionId, acknowledged);
     }
 
     @Override
     public void durableEnded(String sessionId) {
-        Durables d = durables;
-        if (d != null && started) {
-            d.ended(sessionId);
+        if (started) {
+            durables.ended(sessionId);
         }
     }
 

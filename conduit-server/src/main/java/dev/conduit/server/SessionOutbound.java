@@ -57,17 +57,8 @@ final class SessionOutbound {
     private volatile long sent;
     private volatile long acknowledged;
     private volatile long heldBytes;
-    /**
-     * A durable session's frames as the engine numbered them, not yet sent (docs/cluster.md,
-     * "Durable sessions"): sent in number order, so a reliable subscription without credit holds
-     * back those behind its next message. Bounded by the engine, which numbers at most its bound
-     * of frames the client has not acknowledged. In the writer.
-     */
-    private final java.util.ArrayDeque<Frame> durableQueue = new java.util.ArrayDeque<>();
-    /** The number of the last frame put in {@link #durableQueue} (or sent before it); in the writer. */
-    private long durableNumbered;
-    /** A durable frame arrived out of order: the session ends, nothing more is taken. In the writer. */
-    private boolean durableBroken;
+    /** A durable session's frames as the engine numbered them (docs/cluster.md); null unless durable. */
+    private final @Nullable DurableFrames durable;
 
     SessionOutbound(ServerSession session, SessionWriter writer, ServerConnection first) {
         this.session = session;
@@ -77,6 +68,7 @@ final class SessionOutbound {
         this.out = first;
         // Bounded by deliver's slow-consumer policy, which looks at heldBytes() itself.
         this.replay = new SequencedStream<>(config.maxPendingBytesPerSession(), FrameCodec::encodedLength);
+        this.durable = server.durable ? new DurableFrames(session, this) : null;
     }
 
     /**
@@ -311,72 +303,28 @@ final class SessionOutbound {
 
     /**
      * The frame the engine numbered {@code number} for this durable session; any thread, called in
-     * number order. Sent in that order once its subscription has credit for it.
+     * number order ({@link DurableFrames}).
      */
     void durableFrame(long number, Frame frame) {
         writer.execute(() -> {
             writer.check();
-            if (closed || durableBroken || number <= durableNumbered) {
-                return; // ended, or a frame it already has (handed over again after a claim)
+            if (!closed && durable != null) {
+                durable.add(number, frame);
             }
-            if (number != durableNumbered + 1) {
-                // The backplane hands every number once, in order: a hole would break the client's numbering.
-                log.error("{}: durable frame {} arrived after {}; ending the session", session, number, durableNumbered);
-                durableBroken = true;
-                config.clock().schedule(() -> session.end("its frames from the cluster arrived out of order"), 0,
-                        java.util.concurrent.TimeUnit.NANOSECONDS);
-                return;
-            }
-            durableNumbered = number;
-            durableQueue.add(frame);
-            drainDurable();
         });
     }
 
-    /**
-     * Sends what heads the durable queue while it may go: a MESSAGE for a reliable subscription only
-     * with credit for it (then what follows waits too). In the writer; also after a CREDIT.
-     */
+    /** A CREDIT came: sends what the durable queue may now; in the writer. */
     void drainDurable() {
         writer.check();
-        for (Frame f; !closed && (f = durableQueue.peek()) != null; ) {
-            ServerSubscription sub = f instanceof Frame.Message m ? session.subscriptions.get(m.subscriptionId()) : null;
-            if (sub != null && sub.reliable() && !sub.ended
-                    && !sub.mayStart(((Frame.Message) f).body().payloadLength())) {
-                return; // its CREDIT drains on
-            }
-            durableQueue.poll();
-            if (f instanceof Frame.Message m) {
-                emitDurable(sub, m);
-            } else {
-                sendSequenced(f);
-            }
+        if (!closed && durable != null) {
+            durable.drain();
         }
     }
 
-    /** Sends one durable MESSAGE, numbered as the engine did ({@link #emit} for the others); in the writer. */
-    private void emitDurable(@Nullable ServerSubscription sub, Frame.Message m) {
-        MessageBody body = m.body();
-        int count = 0;
-        if (sub != null) {
-            count = sub.countDelivery(); // past a limit it still goes: the number is taken
-            if (sub.reliable()) {
-                sub.sent(body.payloadLength());
-            }
-            SessionAccess access = session.access();
-            if (body.replyTo() != null && access.recordsResponses()) {
-                access.granted(body.replyTo());
-            }
-        }
-        sendSequenced(new Frame.Message(replay.sent() + 1, m.subscriptionId(), body));
-        session.stats.delivered(body.payloadLength());
-        long roundTrip = session.stats.replyDelivered(body.subject(), config.clock());
-        if (roundTrip >= 0) {
-            server.metrics().roundTrip(roundTrip);
-        }
-        if (count == 1) {
-            session.endSubscription(sub);
-        }
+    /** The number the next sequenced frame takes; in the writer. */
+    long nextNumber() {
+        return replay.sent() + 1;
     }
 
     /** Numbers, buffers and (when attached) sends a sequenced frame; in the writer. */
@@ -600,7 +548,9 @@ final class SessionOutbound {
         replay.restore(acknowledged, unacknowledged);
         out = null; // nothing is written before the replay (resumed) has sent what the client lacks
         sent = replay.sent();
-        durableNumbered = replay.sent();
+        if (durable != null) {
+            durable.restore(replay.sent());
+        }
         this.acknowledged = replay.acknowledged();
         heldBytes = replay.heldBytes();
         server.budget().held(heldBytes, detached);
