@@ -3,7 +3,6 @@ package dev.conduit.cluster;
 import dev.conduit.protocol.Frame;
 import dev.conduit.protocol.MessageBody;
 import dev.conduit.protocol.ResumeToken;
-import dev.conduit.server.spi.Backplane;
 import dev.conduit.server.spi.Backplane.DurableClaim;
 import dev.conduit.server.spi.Backplane.DurableSubscription;
 import dev.conduit.server.spi.Backplane.Forwarded;
@@ -17,7 +16,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -271,10 +269,6 @@ final class Durables {
         });
     }
 
-    int sessions() {
-        return table.sessions();
-    }
-
     // ---------------------------------------------------------------------------------------------
     // Frames of the sessions held here
 
@@ -453,10 +447,5 @@ final class Durables {
                         expireAfterMillis);
             }
         });
-    }
-
-    /** How {@link Backplane#durable} sessions are doing, for the status. */
-    String describe() {
-        return table.sessions() + " durable sessions, " + local.size() + " held here";
     }
 }
