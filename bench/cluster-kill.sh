@@ -13,23 +13,7 @@ source bench/common.sh
 n="${1:-200000}"
 rate="${2:-10000}"
 killafter="${3:-5}"
-dir="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}" "${node[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
-rport="$(free_port)"
-start_redis "$rport" "$dir"
-pids+=("$redis_pid")
-ports=("$(free_port)" "$(free_port)" "$(free_port)")
-declare -a node
-for i in 0 1 2; do
-  log="$dir/n$i.log"
-  CONDUIT_CLUSTER_NODE_ID="n$((i+1))" ./conduit server --port "${ports[$i]}" --http-port -1 \
-    --cluster "redis://127.0.0.1:$rport" --durable-sessions >"$log" 2>&1 &
-  node[$i]=$!
-  await_listening "$log"
-done
-url() { echo "tcp://127.0.0.1:${ports[$1]}"; }
+cluster_up --durable-sessions
 
 echo "kill -9 of node 3 with durable sessions: $n messages each way at $rate/s, SIGKILL at ${killafter}s"
 ./conduit sub --server "$(url 2),$(url 1)" --check-seq --count "$n" 'down.>' >"$dir/down.log" 2>&1 &

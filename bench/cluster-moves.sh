@@ -15,24 +15,7 @@ source bench/common.sh
 n="${1:-1200000}"
 step="${2:-8}"
 rate="${3:-20000}"
-dir="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}" "${node[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT
-rport="$(free_port)"
-start_redis "$rport" "$dir"
-pids+=("$redis_pid")
-ports=("$(free_port)" "$(free_port)" "$(free_port)")
-declare -a node
-start_node() { # start_node I: node I (0-based) on its port, waits until it listens
-  local i="$1" log="$dir/n$1.$(date +%s%N).log"
-  CONDUIT_CLUSTER_NODE_ID="n$((i+1))" ./conduit server --port "${ports[$i]}" --http-port -1 \
-    --cluster "redis://127.0.0.1:$rport" >"$log" 2>&1 &
-  node[$i]=$!
-  await_listening "$log"
-}
-for i in 0 1 2; do start_node "$i"; done
-url() { echo "tcp://127.0.0.1:${ports[$1]}"; }
+cluster_up
 all="$(url 0),$(url 1),$(url 2)"
 
 echo "1. rolling restart: $n messages ($rate/s) from node 2 to a subscriber on node 1, one node restarted every ${step}s"

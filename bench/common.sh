@@ -31,3 +31,31 @@ start_redis() {
 
 # await_listening LOG: returns once the `conduit server` writing LOG listens.
 await_listening() { until grep -q "listening on tcp" "$1"; do sleep 0.2; done; }
+
+# cluster_up [NODE_ARGS...]: a redis-server and three `conduit server --cluster` nodes n1-n3 on
+# 127.0.0.1 (NODE_ARGS added to each), all killed and their folder removed on exit. Sets dir,
+# rport, ports[] and node[] (the nodes' pids); start_node I starts node I (0-based) again on its
+# port; url I prints its URL.
+cluster_up() {
+  cluster_args=("$@")
+  dir="$(mktemp -d)"
+  pids=()
+  trap 'for p in "${pids[@]}" "${node[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
+  rport="$(free_port)"
+  start_redis "$rport" "$dir"
+  pids+=("$redis_pid")
+  ports=("$(free_port)" "$(free_port)" "$(free_port)")
+  node=()
+  for i in 0 1 2; do start_node "$i"; done
+}
+
+# start_node I: node I (0-based) of cluster_up on its port; returns once it listens.
+start_node() {
+  local i="$1" log="$dir/n$1.$(date +%s%N).log"
+  CONDUIT_CLUSTER_NODE_ID="n$((i+1))" ./conduit server --port "${ports[$i]}" --http-port -1 \
+    --cluster "redis://127.0.0.1:$rport" "${cluster_args[@]}" >"$log" 2>&1 &
+  node[$i]=$!
+  await_listening "$log"
+}
+
+url() { echo "tcp://127.0.0.1:${ports[$1]}"; }

@@ -194,7 +194,6 @@ final class DurableStore {
      */
     static final class Round {
         private final List<byte[]> args = new ArrayList<>(1024);
-        private int ops;
         /** The bytes of the texts already in this round (session ids, op codes repeat): made once. */
         private final java.util.Map<String, byte[]> texts = new java.util.HashMap<>();
 
@@ -203,7 +202,6 @@ final class DurableStore {
             for (Object v : values) {
                 args.add(v instanceof byte[] b ? b : v instanceof String t ? text(t) : utf8(String.valueOf(v)));
             }
-            ops++;
             return this;
         }
 
@@ -273,15 +271,6 @@ final class DurableStore {
         /** Guarded: session {@code s} ends; its hash and log are deleted. */
         Round end(String s) {
             return op("E", s);
-        }
-
-        boolean isEmpty() {
-            return ops == 0;
-        }
-
-        /** Ops added. */
-        int size() {
-            return ops;
         }
     }
 
