@@ -208,7 +208,7 @@ final class Batch {
             putInt(-1);
             return;
         }
-        if (s != lastString) { // identity: the decoder hands out one instance per subject it caches
+        if (!s.equals(lastString)) { // a stream mostly repeats a subject: encoded once while it does
             lastBytes = s.getBytes(StandardCharsets.UTF_8);
             lastString = s;
         }
@@ -229,23 +229,38 @@ final class Batch {
      */
     static final class Strings {
         static final int SLOTS = 512;
+        /** Hashed: at most this many of a subject's last bytes (subjects mostly differ at the end). */
+        private static final int HASHED = 16;
         private final byte[][] keys = new byte[SLOTS][];
         private final String[] values = new String[SLOTS];
+        /** The subject found or kept last: compared first, since a stream mostly repeats one. */
+        private byte[] lastKey = new byte[0];
+        private String lastValue = "";
 
         String decode(byte[] data, int offset, int length) {
-            int h = 1;
-            for (int i = offset, end = offset + length; i < end; i++) {
+            int end = offset + length;
+            byte[] last = lastKey;
+            if (last.length == length && java.util.Arrays.equals(last, 0, length, data, offset, end)) {
+                return lastValue;
+            }
+            int h = length;
+            for (int i = Math.max(offset, end - HASHED); i < end; i++) {
                 h = 31 * h + data[i];
             }
             int slot = (h ^ (h >>> 16)) & (SLOTS - 1);
             byte[] key = keys[slot];
-            if (key != null && java.util.Arrays.equals(key, 0, key.length, data, offset, offset + length)) {
+            if (key != null && java.util.Arrays.equals(key, 0, key.length, data, offset, end)) {
+                lastKey = key;
+                lastValue = values[slot];
                 return values[slot];
             }
             String s = new String(data, offset, length, StandardCharsets.UTF_8);
             if (!s.startsWith("_INBOX.")) {
-                keys[slot] = java.util.Arrays.copyOfRange(data, offset, offset + length);
+                key = java.util.Arrays.copyOfRange(data, offset, end);
+                keys[slot] = key;
                 values[slot] = s;
+                lastKey = key;
+                lastValue = s;
             }
             return s;
         }

@@ -71,20 +71,11 @@ final class ClusterMetrics {
                 .description("Age of the oldest message held for another node and not yet landed in Redis").register(registry);
     }
 
-    void forwarded(String node) {
-        NodeCounter last = lastForwarded; // a stream mostly goes to one node: no map lookup per message
-        if (last == null || !last.node().equals(node)) {
-            last = new NodeCounter(node, forwarded.computeIfAbsent(node, n -> Counter.builder("conduit.cluster.forwarded")
-                    .tag("node", n).description("Messages queued for another node").register(registry)));
-            lastForwarded = last;
-        }
-        last.counter().increment();
+    /** {@code messages} of a send round queued for {@code node}; the round's thread, once per target node. */
+    void forwarded(String node, int messages) {
+        forwarded.computeIfAbsent(node, n -> Counter.builder("conduit.cluster.forwarded").tag("node", n)
+                .description("Messages queued for another node").register(registry)).increment(messages);
     }
-
-    private record NodeCounter(String node, Counter counter) {
-    }
-
-    private volatile @org.jspecify.annotations.Nullable NodeCounter lastForwarded;
 
     void sent(String node, int messages) {
         sent.computeIfAbsent(node, n -> Counter.builder("conduit.cluster.sent").tag("node", n)

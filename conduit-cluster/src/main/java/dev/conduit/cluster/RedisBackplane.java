@@ -318,10 +318,8 @@ final class RedisBackplane implements Backplane {
     }
 
     private void offer(String node, MessageBody body, boolean request, boolean sole, Set<String> groups) {
-        if (sender.offer(node, new Batch.Item(Batch.MESSAGE, body, request, sole, groups))) {
-            metrics.forwarded(node);
-        } else {
-            metrics.dropped(1);
+        if (!sender.offer(node, new Batch.Item(Batch.MESSAGE, body, request, sole, groups))) {
+            metrics.dropped(1); // counted as forwarded once a send round takes it (Sender.prepare)
         }
     }
 

@@ -305,6 +305,9 @@ final class Sender {
         }
     }
 
+    /** What a round took from the queue, while it is prepared; the holder of {@link #busy} only. */
+    private final List<Outgoing> taken = new ArrayList<>();
+
     /** The batches of one round, per target node, and what they carry. */
     private static final class Round {
         final Map<String, Map<String, byte[]>> entries = new LinkedHashMap<>();
@@ -328,7 +331,7 @@ final class Sender {
      * nothing was queued. The holder of {@link #busy} only.
      */
     private boolean round() {
-        List<Outgoing> taken = new ArrayList<>();
+        List<Outgoing> taken = this.taken;
         int bytes = 0;
         for (Outgoing o; taken.size() < tuning.maxBatchMessages() && bytes < tuning.maxBatchBytes()
                 && (o = queue.poll()) != null; ) {
@@ -348,6 +351,8 @@ final class Sender {
             log.error("cluster sender failed; {} messages not sent", taken.size(), e);
             metrics.dropped(taken.size());
             r.entries.clear();
+        } finally {
+            taken.clear();
         }
         if (r.entries.isEmpty() && r.durable == null) {
             end(r);
@@ -361,6 +366,8 @@ final class Sender {
     private static final class Part {
         int bytes;
         int messages;
+        /** Of {@link #messages}, the messages routed here (not the records of moves and replies). */
+        int forwarded;
         @Nullable Batch batch;
     }
 
@@ -410,6 +417,9 @@ final class Sender {
             } else {
                 batch.add(item);
                 last.messages++;
+                if (item.kind() == Batch.MESSAGE) {
+                    last.forwarded++;
+                }
             }
         }
         parts.forEach((node, part) -> {
@@ -425,6 +435,9 @@ final class Sender {
             fields.put("b", batch.toBytes());
             r.entries.put(node, fields);
             r.messages.put(node, part.messages);
+            if (part.forwarded > 0) {
+                metrics.forwarded(node, part.forwarded); // once per round, not per message
+            }
         });
     }
 

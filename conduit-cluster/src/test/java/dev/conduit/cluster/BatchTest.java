@@ -106,4 +106,20 @@ class BatchTest {
         assertThat(subjects.decode("_INBOX.x".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, 8))
                 .isNotSameAs(subjects.decode("_INBOX.x".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, 8));
     }
+
+    @Test
+    void subjectsThatShareTheirEndAndLengthAreStillToldApart() {
+        // Same length and same last 16 bytes: one slot of the cache for all of them, in turn.
+        Batch.Strings subjects = new Batch.Strings();
+        for (int round = 0; round < 3; round++) {
+            for (int i = 10; i < 100; i++) {
+                String subject = "p" + i + ".the.same.long.suffix";
+                byte[] framed = ("xx" + subject + "yy").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                assertThat(subjects.decode(framed, 2, framed.length - 4)).isEqualTo(subject);
+                assertThat(subjects.decode(framed, 2, framed.length - 4)).isEqualTo(subject);
+            }
+        }
+        byte[] empty = new byte[0];
+        assertThat(subjects.decode(empty, 0, 0)).isEmpty();
+    }
 }
