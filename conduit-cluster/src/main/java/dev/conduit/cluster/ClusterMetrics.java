@@ -11,7 +11,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The backplane's meters, in the server's registry (docs/cluster.md, docs/operations.md):
- * {@code conduit.cluster.forwarded} (messages queued for another node, tag {@code node}), {@code
+ * {@code conduit.cluster.forwarded} (messages for another node taken into a send round, tag {@code node}), {@code
  * conduit.cluster.sent} (messages that landed in its stream, tag {@code node}), {@code
  * conduit.cluster.received}, {@code conduit.cluster.dropped} (not forwarded: the send queue was at
  * its bound, or the node stopped), {@code conduit.cluster.lost} (batches trimmed from this node's
