@@ -71,10 +71,13 @@ final class ClusterMetrics {
                 .description("Age of the oldest message held for another node and not yet landed in Redis").register(registry);
     }
 
-    /** {@code messages} of a send round queued for {@code node}; the round's thread, once per target node. */
+    /** The description of {@code conduit.cluster.forwarded}, for each of its tags (also {@code node=durable}). */
+    static final String FORWARDED_HELP = "Messages for another node taken into a send round";
+
+    /** {@code messages} for {@code node} taken into a send round; the round's thread, once per target node. */
     void forwarded(String node, int messages) {
         forwarded.computeIfAbsent(node, n -> Counter.builder("conduit.cluster.forwarded").tag("node", n)
-                .description("Messages queued for another node").register(registry)).increment(messages);
+                .description(FORWARDED_HELP).register(registry)).increment(messages);
     }
 
     void sent(String node, int messages) {

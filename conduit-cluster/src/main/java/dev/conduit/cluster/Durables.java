@@ -72,7 +72,7 @@ final class Durables {
 
     Durables(DurableStore store, Sender sender, BackplaneHost host, ClusterMetrics metrics) {
         this.forwarded = io.micrometer.core.instrument.Counter.builder("conduit.cluster.forwarded").tag("node", "durable")
-                .description("Messages queued for another node").register(host.meterRegistry());
+                .description(ClusterMetrics.FORWARDED_HELP).register(host.meterRegistry());
         this.store = store;
         this.sender = sender;
         this.host = host;

@@ -366,7 +366,7 @@ final class Sender {
     private static final class Part {
         int bytes;
         int messages;
-        /** Of {@link #messages}, the messages routed here (not the records of moves and replies). */
+        /** Of {@link #messages}, the messages routed here (not the records of session moves, no-responders or losses). */
         int forwarded;
         @Nullable Batch batch;
     }
