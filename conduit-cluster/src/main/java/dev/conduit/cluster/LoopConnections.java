@@ -36,6 +36,9 @@ final class LoopConnections {
     static List<StatefulRedisConnection<String, byte[]>> onEachLoop(RedisClient client,
             RedisCodec<String, byte[]> codec, StatefulRedisConnection<String, byte[]> first, BackplaneHost host,
             Duration timeout, Sender sender) {
+        // A target above the server's loop count on purpose: it bounds the tries (twice this), and
+        // with exactly the count (SharedEventLoops.threadPoolSize) a C2 profile run showed every
+        // send on one loop's connection (a wake-up more per request on each node); not understood yet.
         int loops = SharedEventLoops.of(host.eventLoops(), host.eventLoopKind()) == null ? 0
                 : Math.min(8, Runtime.getRuntime().availableProcessors() * 2);
         if (loops <= 1) {

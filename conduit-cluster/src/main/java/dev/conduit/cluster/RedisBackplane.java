@@ -171,8 +171,7 @@ final class RedisBackplane implements Backplane {
             throw new IllegalStateException("cannot join the cluster on " + config.redis() + ": " + e.getMessage(), e);
         }
         StatefulRedisConnection<String, byte[]> sending = sendConnection;
-        sender = new Sender(self, epoch, tuning, sending.async(), metrics, System::nanoTime,
-                () -> sending.isOpen() && loopConnections.stream().allMatch(StatefulRedisConnection::isOpen));
+        sender = new Sender(self, epoch, tuning, sending.async(), metrics, System::nanoTime, this::sendConnectionsOpen);
         loopConnections = LoopConnections.onEachLoop(client, BINARY, sending, host, tuning.commandTimeout(), sender);
         moves = new Moves(self, host, control, new Moves.Cluster() {
             @Override
@@ -323,6 +322,11 @@ final class RedisBackplane implements Backplane {
         }
     }
 
+    /** Whether the send connection and those of the other event loops are all open. */
+    private boolean sendConnectionsOpen() {
+        return sendConnection.isOpen() && loopConnections.stream().allMatch(StatefulRedisConnection::isOpen);
+    }
+
     /** How long a durable session whose node died waits for its client before it ends (the resume window's default). */
     static final long DURABLE_ORPHAN_MILLIS = 120_000;
 
@@ -448,8 +452,7 @@ final class RedisBackplane implements Backplane {
                     List.of());
         }
         String reason = "";
-        boolean open = controlConnection.isOpen() && sendConnection.isOpen() && readConnection.isOpen()
-                && loopConnections.stream().allMatch(StatefulRedisConnection::isOpen)
+        boolean open = controlConnection.isOpen() && sendConnectionsOpen() && readConnection.isOpen()
                 && hintConnection.isOpen();
         if (!open) {
             reason = "backplane: Redis at " + config.redis() + " is unreachable; cross-node messages are held ("
