@@ -192,7 +192,7 @@ final class OutboundStream {
             expiryTimer.cancel();
         }
         expiryAt = at;
-        expiryTimer = clock.schedule(this::expireBuffered, Math.max(0, at - clock.nanoTime()), TimeUnit.NANOSECONDS);
+        expiryTimer = clock.scheduleAt(this::expireBuffered, at);
     }
 
     /** On the clock thread; takes the monitor. */

@@ -132,7 +132,7 @@ final class Requests {
             }
             armed = true;
             armedFor = at;
-            sweepTimer = clock.schedule(this::sweep, Math.max(0, at - clock.nanoTime()), TimeUnit.NANOSECONDS);
+            sweepTimer = clock.scheduleAt(this::sweep, at);
         }
     }
 

@@ -126,8 +126,8 @@ final class SessionCredit {
         sub.stalledSince = config.clock().nanoTime();
         long stall = config.flow().maxStall().toNanos();
         if (stall > 0 && sub.stallTimer == null) {
-            sub.stallTimer = config.clock().schedule(() -> writer.execute(() -> stallCheck(sub)), stall,
-                    TimeUnit.NANOSECONDS);
+            sub.stallTimer = config.clock().scheduleAt(() -> writer.execute(() -> stallCheck(sub)),
+                    sub.stalledSince + stall);
         }
     }
 
@@ -152,8 +152,9 @@ final class SessionCredit {
         }
         long stalled = config.clock().nanoTime() - sub.stalledSince;
         if (stalled < limit) {
-            sub.stallTimer = config.clock().schedule(() -> writer.execute(() -> stallCheck(sub)), limit - stalled,
-                    TimeUnit.NANOSECONDS);
+            // At the deadline itself, not "limit - stalled" from now: this may run while a clock moves on.
+            sub.stallTimer = config.clock().scheduleAt(() -> writer.execute(() -> stallCheck(sub)),
+                    sub.stalledSince + limit);
             return;
         }
         long heldBytes = sub.heldBytes();

@@ -160,7 +160,10 @@ class FlowControlTest {
             clock.advance(Duration.ofSeconds(29));
             sub.send(new Frame.Credit(1, 1, 1)); // credit restarts the stall clock
             assertThat(payloads(sub.sync(), 1)).containsExactly("2");
+            int pending = clock.pendingTasks(); // the stall timer, due now at 30 s, among them
             clock.advance(Duration.ofSeconds(29));
+            // It fired and handed the check to the session's writer, which arms it again for 59 s.
+            await().atMost(Duration.ofSeconds(10)).until(() -> clock.pendingTasks() == pending);
             assertThat(sub.sync()).isEmpty();
             clock.advance(Duration.ofSeconds(1));
 

@@ -97,6 +97,22 @@ public final class ManualClock implements Clock {
     }
 
     /**
+     * Schedules {@code task} to run when the clock reads {@code nanoTime}; a reading already passed
+     * makes it due now. Unlike {@code schedule(task, nanoTime - nanoTime(), ...)}, the due time does
+     * not depend on when another thread calls this during an {@link #advance}.
+     */
+    @Override
+    public Connection.Cancellable scheduleAt(Runnable task, long nanoTime) {
+        Objects.requireNonNull(task, "task");
+        synchronized (lock) {
+            long at = nanoTime - origin;
+            Task t = new Task(task, at - elapsed < 0 ? elapsed : at, sequence++);
+            queue.add(t);
+            return t;
+        }
+    }
+
+    /**
      * Moves time forward by {@code duration}, running every task that falls due on the way, each
      * with the clock set to its due time, and leaves the clock at the end of the window.
      *

@@ -205,6 +205,35 @@ class ManualClockTest {
     }
 
     @Test
+    void scheduleAtRunsAtTheReadingGivenAndAPassedReadingIsDueNow() {
+        clock.scheduleAt(record("at3"), start + 3_000_000_000L);
+        clock.advance(Duration.ofSeconds(2));
+        clock.scheduleAt(record("passed"), start + 1_000_000_000L);
+        assertThat(clock.nextDueIn()).contains(Duration.ZERO);
+
+        clock.advance(Duration.ZERO);
+        assertThat(ran).containsExactly("passed@2000");
+        clock.advance(Duration.ofSeconds(5));
+        assertThat(ran).containsExactly("passed@2000", "at3@3000");
+    }
+
+    @Test
+    void aDeadlineFromAReadingTakenMidAdvanceKeepsItsTimeOnlyWithScheduleAt() {
+        // A task reads the clock at 1 s; the deadline 10 s after that reading is armed only once the
+        // advance has reached 10 s, as a thread handed the reading mid-advance may do.
+        long[] seen = new long[1];
+        clock.schedule(() -> seen[0] = clock.nanoTime(), 1, SECONDS);
+        clock.advance(Duration.ofSeconds(10));
+        long deadline = seen[0] + 10_000_000_000L;
+
+        clock.scheduleAt(record("absolute"), deadline);
+        clock.schedule(record("relative"), deadline - seen[0], java.util.concurrent.TimeUnit.NANOSECONDS);
+        clock.advance(Duration.ofSeconds(1));
+
+        assertThat(ran).containsExactly("absolute@11000"); // the relative one is due at 20 s
+    }
+
+    @Test
     void tasksScheduledAndCancelledFromOtherThreadsWhileAdvancing() throws Exception {
         int threads = 4;
         int perThread = 2_000;

@@ -22,6 +22,16 @@ public interface Clock {
      */
     Connection.Cancellable schedule(Runnable task, long delay, TimeUnit unit);
 
+    /**
+     * Runs {@code task} once this clock reads {@code nanoTime} (at once, on the clock's thread, if
+     * that reading has passed). Prefer it to {@link #schedule} with a delay worked out from an earlier
+     * {@link #nanoTime()}: the deadline stays the same however late the caller runs, also on a clock
+     * that a test moves in large steps while the caller reads it.
+     */
+    default Connection.Cancellable scheduleAt(Runnable task, long nanoTime) {
+        return schedule(task, Math.max(0, nanoTime - nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
     /** The real clock: {@link System#nanoTime()} and one shared timer thread. */
     static Clock system() {
         return SystemClock.INSTANCE;
