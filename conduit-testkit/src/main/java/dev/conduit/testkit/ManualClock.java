@@ -90,9 +90,7 @@ public final class ManualClock implements Clock {
         Objects.requireNonNull(unit, "unit");
         long delayNanos = Math.max(0, unit.toNanos(delay));
         synchronized (lock) {
-            Task t = new Task(task, saturatedAdd(elapsed, delayNanos), sequence++);
-            queue.add(t);
-            return t;
+            return add(task, saturatedAdd(elapsed, delayNanos));
         }
     }
 
@@ -106,10 +104,15 @@ public final class ManualClock implements Clock {
         Objects.requireNonNull(task, "task");
         synchronized (lock) {
             long at = nanoTime - origin;
-            Task t = new Task(task, at - elapsed < 0 ? elapsed : at, sequence++);
-            queue.add(t);
-            return t;
+            return add(task, at - elapsed < 0 ? elapsed : at);
         }
+    }
+
+    /** Queues {@code task} due at {@code due} (nanoseconds since the origin); under {@link #lock}. */
+    private Task add(Runnable task, long due) {
+        Task t = new Task(task, due, sequence++);
+        queue.add(t);
+        return t;
     }
 
     /**
