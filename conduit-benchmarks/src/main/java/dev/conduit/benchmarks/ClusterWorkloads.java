@@ -24,9 +24,7 @@ import java.util.Map;
  *       beside Conduit's (no row: the rows put Conduit against a peer).
  * </ul>
  *
- * <p>Each system is started once for both workloads, and the two Conduit systems (and the two NATS
- * ones) run at the same time, their runs taken in turn, so that a ratio compares runs made under
- * the same conditions ({@link Runs#inTurn}). Interest crosses nodes asynchronously in both
+ * <p>Each system is started once for both workloads. Interest crosses nodes asynchronously in both
  * clusters, so every cross-node run first sends probes until one gets through ({@link
  * ConduitBench#awaitInterest}); a cross-node stream whose receiver sees nothing for {@link
  * Arrivals#STALL} counts the rest as lost (a cluster drop is counted on the sending node, not told
@@ -63,17 +61,14 @@ final class ClusterWorkloads {
         }
         boolean c1 = compare.wanted("C1");
         boolean c2 = compare.wanted("C2");
-        Runs.log("C1/C2 one Conduit node, and three Conduit nodes and Redis (node 1 -> node 2), runs in turn");
-        List<Figures> conduitFigures = measure(c, c1, c2, List.of("single node", "cross-node"),
-                List.of(this::singleNode, this::conduitCluster));
-        Figures single = conduitFigures.get(0);
-        Figures cross = conduitFigures.get(1);
-        Runs.log("C1/C2 three nats-servers with routes (server 1 -> server 2), and one nats-server (for NATS's own "
-                + "cross-node / single-node, in the notes), runs in turn");
-        List<Figures> natsFigures = measure(c, c1, c2, List.of("nats cluster", "nats single server"),
-                List.of(this::natsCluster, this::natsSingle));
-        Figures natsCluster = natsFigures.get(0);
-        Figures natsSingle = natsFigures.get(1);
+        Runs.log("C1/C2 single Conduit node");
+        Figures single = measure(c, "single node", c1, c2, this::singleNode);
+        Runs.log("C1/C2 three Conduit nodes and Redis, node 1 -> node 2");
+        Figures cross = measure(c, "cross-node", c1, c2, this::conduitCluster);
+        Runs.log("C1/C2 three nats-servers with routes, server 1 -> server 2");
+        Figures natsCluster = measure(c, "nats cluster", c1, c2, this::natsCluster);
+        Runs.log("C1/C2 one nats-server (for NATS's own cross-node / single-node, in the notes)");
+        Figures natsSingle = measure(c, "nats single server", c1, c2, this::natsSingle);
 
         if (c1) {
             String w = "C1 cross-node pub/sub 1->1 16 B";
@@ -119,45 +114,26 @@ final class ClusterWorkloads {
         }
     }
 
-    /**
-     * Starts each system's servers, all at once, and takes their runs in turn ({@link Runs#inTurn}:
-     * a cross-node figure and the single-node one it is divided by are measured under the same
-     * conditions, not minutes apart); stops them all after. A system that does not start fails its
-     * own figures only.
-     */
-    private List<Figures> measure(BenchConfig c, boolean c1, boolean c2, List<String> names, List<Setup> setups) {
+    private Figures measure(BenchConfig c, String name, boolean c1, boolean c2, Setup setup) {
         List<Series> notRun = List.of(Series.failed("not run"), Series.failed("not run"), Series.failed("not run"));
-        List<Running> running = new ArrayList<>();
-        List<String> started = new ArrayList<>();
-        Figures[] out = new Figures[setups.size()];
+        List<Series> rates = notRun;
+        List<Series> latencies = notRun;
+        Running running;
         try {
-            for (int i = 0; i < setups.size(); i++) {
-                try {
-                    running.add(setups.get(i).start());
-                    started.add(names.get(i));
-                } catch (Exception e) {
-                    Runs.log("  %s: the servers did not start: %s", names.get(i), e);
-                    out[i] = new Figures(Compare.failed(3, "FAILED: " + e), Compare.failed(3, "FAILED: " + e));
-                }
-            }
-            List<List<Series>> rates = c1 ? Runs.inTurn(prefixed("C1 ", started), c, 3,
-                    running.stream().<Runs.Run>map(r -> (k, d) -> r.stream(k.messages(), d)).toList()) : null;
-            List<List<Series>> latencies = c2 ? Runs.inTurn(prefixed("C2 ", started), c, 3,
-                    running.stream().<Runs.Run>map(r -> (k, d) -> r.pingPong(k.requests(), d)).toList()) : null;
-            for (int i = 0, k = 0; i < out.length; i++) {
-                if (out[i] == null) {
-                    out[i] = new Figures(rates != null ? rates.get(k) : notRun, latencies != null ? latencies.get(k) : notRun);
-                    k++;
-                }
-            }
-        } finally {
-            running.forEach(Running::close);
+            running = setup.start();
+        } catch (Exception e) {
+            Runs.log("  %s: the servers did not start: %s", name, e);
+            return new Figures(Compare.failed(3, "FAILED: " + e), Compare.failed(3, "FAILED: " + e));
         }
-        return List.of(out);
-    }
-
-    private static List<String> prefixed(String prefix, List<String> names) {
-        return names.stream().map(n -> prefix + n).toList();
+        try (running) {
+            if (c1) {
+                rates = Runs.repeat("C1 " + name, c, 3, (k, d) -> running.stream(k.messages(), d));
+            }
+            if (c2) {
+                latencies = Runs.repeat("C2 " + name, c, 3, (k, d) -> running.pingPong(k.requests(), d));
+            }
+        }
+        return new Figures(rates, latencies);
     }
 
     /** Starts one system's servers. */

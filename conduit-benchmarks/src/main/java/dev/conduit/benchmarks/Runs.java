@@ -23,63 +23,19 @@ final class Runs {
      * reason.
      */
     static List<Series> repeat(String name, BenchConfig config, int metrics, Run run) {
-        return inTurn(List.of(name), config, metrics, List.of(run)).get(0);
-    }
-
-    /**
-     * As {@link #repeat}, for several systems whose figures are compared with each other, taken in
-     * turn so that drift in the machine's speed over the invocation falls on all of them alike: each
-     * warms up once, then each repeat runs every system once, in the given order on even repeats
-     * and the reverse on odd ones. A failed run fails only its own system's series; the others go on.
-     *
-     * @return for each of {@code runs}, in order, one series per metric
-     */
-    static List<List<Series>> inTurn(List<String> names, BenchConfig config, int metrics, List<Run> runs) {
-        int n = runs.size();
-        List<List<List<Double>>> values = new ArrayList<>();
-        String[] failure = new String[n];
-        for (int s = 0; s < n; s++) {
-            List<List<Double>> v = new ArrayList<>();
-            for (int i = 0; i < metrics; i++) {
-                v.add(new ArrayList<>());
-            }
-            values.add(v);
-            failure[s] = once(names.get(s), runs.get(s), config.warmup(), config, null);
+        List<List<Double>> values = new ArrayList<>();
+        for (int i = 0; i < metrics; i++) {
+            values.add(new ArrayList<>());
         }
-        for (int r = 0; r < config.repeats(); r++) {
-            for (int k = 0; k < n; k++) {
-                int s = r % 2 == 0 ? k : n - 1 - k;
-                if (failure[s] == null) {
-                    double[] v = new double[metrics];
-                    failure[s] = once(names.get(s), runs.get(s), config, config, v);
-                    if (failure[s] == null) {
-                        for (int i = 0; i < metrics; i++) {
-                            values.get(s).get(i).add(v[i]);
-                        }
-                        log("  %s run %d: %s", names.get(s), r + 1, format(v));
-                    }
-                }
-            }
-        }
-        List<List<Series>> out = new ArrayList<>();
-        for (int s = 0; s < n; s++) {
-            List<Series> series = new ArrayList<>();
-            for (int i = 0; i < metrics; i++) {
-                series.add(failure[s] != null ? Series.failed(failure[s]) : Series.of(values.get(s).get(i)));
-            }
-            out.add(series);
-        }
-        return out;
-    }
-
-    /** One run with {@code counts}; its figures into {@code into} (if given); the failure's reason, or null. */
-    private static String once(String name, Run run, BenchConfig counts, BenchConfig config, double[] into) {
         try {
-            double[] v = run.run(counts, Deadline.in(config.runTimeout()));
-            if (into != null) {
-                System.arraycopy(v, 0, into, 0, into.length);
+            run.run(config.warmup(), Deadline.in(config.runTimeout()));
+            for (int r = 0; r < config.repeats(); r++) {
+                double[] v = run.run(config, Deadline.in(config.runTimeout()));
+                for (int i = 0; i < metrics; i++) {
+                    values.get(i).add(v[i]);
+                }
+                log("  %s run %d: %s", name, r + 1, format(v));
             }
-            return null;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
@@ -87,8 +43,17 @@ final class Runs {
             String why = (e instanceof java.util.concurrent.TimeoutException ? "TIMEOUT: " : "FAILED: ")
                     + e.getClass().getSimpleName() + ": " + e.getMessage();
             log("  %s %s", name, why);
-            return why;
+            List<Series> failed = new ArrayList<>();
+            for (int i = 0; i < metrics; i++) {
+                failed.add(Series.failed(why));
+            }
+            return failed;
         }
+        List<Series> out = new ArrayList<>();
+        for (List<Double> v : values) {
+            out.add(Series.of(v));
+        }
+        return out;
     }
 
     static Histogram histogram() {
