@@ -71,13 +71,18 @@ final class ClusterMetrics {
                 .description("Age of the oldest message held for another node and not yet landed in Redis").register(registry);
     }
 
-    /** The description of {@code conduit.cluster.forwarded}, for each of its tags (also {@code node=durable}). */
-    static final String FORWARDED_HELP = "Messages for another node taken into a send round";
-
     /** {@code messages} for {@code node} taken into a send round; the round's thread, once per target node. */
     void forwarded(String node, int messages) {
-        forwarded.computeIfAbsent(node, n -> Counter.builder("conduit.cluster.forwarded").tag("node", n)
-                .description(FORWARDED_HELP).register(registry)).increment(messages);
+        forwardedCounter(node).increment(messages);
+    }
+
+    /**
+     * {@code conduit.cluster.forwarded} for {@code node} (also the pseudo node {@code durable}), for
+     * a caller that counts often and keeps it.
+     */
+    Counter forwardedCounter(String node) {
+        return forwarded.computeIfAbsent(node, n -> Counter.builder("conduit.cluster.forwarded").tag("node", n)
+                .description("Messages for another node taken into a send round").register(registry));
     }
 
     void sent(String node, int messages) {

@@ -71,8 +71,7 @@ final class Durables {
     private final io.micrometer.core.instrument.Counter forwarded;
 
     Durables(DurableStore store, Sender sender, BackplaneHost host, ClusterMetrics metrics) {
-        this.forwarded = io.micrometer.core.instrument.Counter.builder("conduit.cluster.forwarded").tag("node", "durable")
-                .description(ClusterMetrics.FORWARDED_HELP).register(host.meterRegistry());
+        this.forwarded = metrics.forwardedCounter("durable");
         this.store = store;
         this.sender = sender;
         this.host = host;

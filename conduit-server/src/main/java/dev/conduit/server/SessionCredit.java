@@ -124,11 +124,18 @@ final class SessionCredit {
     /** Messages are now held for {@code sub}: the stall clock runs until credit comes; in the writer. */
     private void startStall(ServerSubscription sub) {
         sub.stalledSince = config.clock().nanoTime();
-        long stall = config.flow().maxStall().toNanos();
-        if (stall > 0 && sub.stallTimer == null) {
-            sub.stallTimer = config.clock().scheduleAt(() -> writer.execute(() -> stallCheck(sub)),
-                    sub.stalledSince + stall);
+        if (config.flow().maxStall().toNanos() > 0 && sub.stallTimer == null) {
+            armStallCheck(sub);
         }
+    }
+
+    /**
+     * Arms the stall check for when {@code sub} will have granted no credit for the stall limit: at
+     * that reading itself, not at a delay from now, since this may run while a (test) clock moves on.
+     */
+    private void armStallCheck(ServerSubscription sub) {
+        sub.stallTimer = config.clock().scheduleAt(() -> writer.execute(() -> stallCheck(sub)),
+                sub.stalledSince + config.flow().maxStall().toNanos());
     }
 
     private static void stopStallTimer(ServerSubscription sub) {
@@ -152,9 +159,7 @@ final class SessionCredit {
         }
         long stalled = config.clock().nanoTime() - sub.stalledSince;
         if (stalled < limit) {
-            // At the deadline itself, not "limit - stalled" from now: this may run while a clock moves on.
-            sub.stallTimer = config.clock().scheduleAt(() -> writer.execute(() -> stallCheck(sub)),
-                    sub.stalledSince + limit);
+            armStallCheck(sub);
             return;
         }
         long heldBytes = sub.heldBytes();
