@@ -15,9 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A send connection on each of the server's event loops that Lettuce runs on ({@link
- * Sender#onLoops}), so that a send round's commands leave from the loop it runs on, without a
- * hand-off to another loop (docs/cluster.md, "Where C2's round trip goes").
+ * A connection on each of the server's event loops that Lettuce runs on: for sending ({@link
+ * Sender#onLoops}), so that a send round's commands leave from the loop it runs on, and for reading
+ * ({@link Reader}), so that the reads can follow this node's sessions to their loop; either way
+ * without a hand-off to another loop (docs/cluster.md, "Where C2's round trip goes").
  */
 final class LoopConnections {
     private static final Logger log = LoggerFactory.getLogger(LoopConnections.class);
@@ -26,23 +27,24 @@ final class LoopConnections {
     }
 
     /**
-     * Makes a few more send connections besides {@code first} (Lettuce gives a new connection's
-     * channel the group's next loop), keeps one per loop (the loop a connection's replies complete
-     * on is its channel's), closes the rest, and gives the sender those it kept.
+     * Makes a few more connections besides {@code first} (Lettuce gives a new connection's channel
+     * the group's next loop), keeps one per loop (the loop a connection's replies complete on is
+     * its channel's), and closes the rest.
      *
-     * @return the connections made and kept, besides {@code first}; empty when Lettuce runs loops
-     *     of its own, or if one could not be made (then the sender sends on {@code first} only)
+     * @return the connections kept by the loop thread their replies complete on, {@code first}
+     *     among them; empty when Lettuce runs loops of its own, or if one could not be made (then
+     *     its user stays on {@code first} only)
      */
-    static List<StatefulRedisConnection<String, byte[]>> onEachLoop(RedisClient client,
+    static Map<Thread, StatefulRedisConnection<String, byte[]>> onEachLoop(RedisClient client,
             RedisCodec<String, byte[]> codec, StatefulRedisConnection<String, byte[]> first, BackplaneHost host,
-            Duration timeout, Sender sender) {
+            Duration timeout) {
         // A target above the server's loop count on purpose: it bounds the tries (twice this), and
         // with exactly the count (SharedEventLoops.threadPoolSize) a C2 profile run showed every
         // send on one loop's connection (a wake-up more per request on each node); not understood yet.
         int loops = SharedEventLoops.of(host.eventLoops(), host.eventLoopKind()) == null ? 0
                 : Math.min(8, Runtime.getRuntime().availableProcessors() * 2);
         if (loops <= 1) {
-            return List.of();
+            return Map.of();
         }
         Map<Thread, StatefulRedisConnection<String, byte[]>> kept = new HashMap<>();
         List<StatefulRedisConnection<String, byte[]>> extra = new ArrayList<>();
@@ -57,14 +59,19 @@ final class LoopConnections {
                 }
             }
         } catch (RuntimeException e) {
-            log.warn("one send connection per event loop could not be made ({}); sending on one", e.getMessage());
+            log.warn("one Redis connection per event loop could not be made ({}); using one", e.getMessage());
             extra.forEach(StatefulRedisConnection::close);
-            return List.of();
+            return Map.of();
         }
+        return Map.copyOf(kept);
+    }
+
+    /** The commands of each connection, by the same loop threads. */
+    static Map<Thread, RedisAsyncCommands<String, byte[]>> commands(
+            Map<Thread, StatefulRedisConnection<String, byte[]>> connections) {
         Map<Thread, RedisAsyncCommands<String, byte[]>> byLoop = new HashMap<>();
-        kept.forEach((thread, c) -> byLoop.put(thread, c.async()));
-        sender.onLoops(byLoop);
-        return List.copyOf(extra);
+        connections.forEach((thread, c) -> byLoop.put(thread, c.async()));
+        return Map.copyOf(byLoop);
     }
 
     /** The event loop thread a connection's replies complete on. */

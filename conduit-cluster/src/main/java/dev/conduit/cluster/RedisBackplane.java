@@ -88,6 +88,8 @@ final class RedisBackplane implements Backplane {
     /** More send connections, one per other event loop of the server's (see {@link Sender#onLoops}). */
     private List<StatefulRedisConnection<String, byte[]>> loopConnections = List.of();
     private StatefulRedisConnection<String, byte[]> readConnection;
+    /** More read connections, one per other event loop of the server's (see {@link Reader#onLoops}). */
+    private List<StatefulRedisConnection<String, byte[]>> readLoopConnections = List.of();
     private StatefulRedisPubSubConnection<String, String> hintConnection;
     private RedisCommands<String, String> redis;
     private ClusterMetrics metrics;
@@ -172,7 +174,10 @@ final class RedisBackplane implements Backplane {
         }
         StatefulRedisConnection<String, byte[]> sending = sendConnection;
         sender = new Sender(self, epoch, tuning, sending.async(), metrics, System::nanoTime, this::sendConnectionsOpen);
-        loopConnections = LoopConnections.onEachLoop(client, BINARY, sending, host, tuning.commandTimeout(), sender);
+        Map<Thread, StatefulRedisConnection<String, byte[]>> sendLoops = LoopConnections.onEachLoop(client, BINARY,
+                sending, host, tuning.commandTimeout());
+        sender.onLoops(LoopConnections.commands(sendLoops));
+        loopConnections = sendLoops.values().stream().filter(c -> c != sending).toList();
         moves = new Moves(self, host, control, new Moves.Cluster() {
             @Override
             public @Nullable String nodeOfEpoch(long e) {
@@ -206,6 +211,11 @@ final class RedisBackplane implements Backplane {
             }
         });
         reader = new Reader(self, tuning, readConnection.async(), host, replyRoutes, metrics, this::noResponders, moves);
+        StatefulRedisConnection<String, byte[]> reading = readConnection;
+        Map<Thread, StatefulRedisConnection<String, byte[]>> readLoops = LoopConnections.onEachLoop(client, BINARY,
+                reading, host, tuning.commandTimeout());
+        reader.onLoops(LoopConnections.commands(readLoops), sender::steadyLoop);
+        readLoopConnections = readLoops.values().stream().filter(c -> c != reading).toList();
         if (config.durableSessions()) {
             Durables d = new Durables(new DurableStore(sending.async(), self, serverEpoch), sender, host, metrics);
             try {
@@ -453,7 +463,7 @@ final class RedisBackplane implements Backplane {
         }
         String reason = "";
         boolean open = controlConnection.isOpen() && sendConnectionsOpen() && readConnection.isOpen()
-                && hintConnection.isOpen();
+                && readLoopConnections.stream().allMatch(StatefulRedisConnection::isOpen) && hintConnection.isOpen();
         if (!open) {
             reason = "backplane: Redis at " + config.redis() + " is unreachable; cross-node messages are held ("
                     + sender.queuedBytes() + " bytes)";

@@ -162,6 +162,32 @@ final class Sender {
         this.byLoop = Map.copyOf(connections);
     }
 
+    /** Rounds in a row that ran on the same event loop to have it called steady ({@link #steadyLoop}). */
+    static final int STEADY_ROUNDS = 8;
+    /** The loop thread the last round ran on (of {@link #byLoop}'s), and the rounds in a row on it. */
+    private volatile @Nullable Thread lastLoop;
+    private volatile int roundsOnLastLoop;
+
+    /**
+     * The event loop this node's last {@value #STEADY_ROUNDS} send rounds or more all ran on, else
+     * null: where the sessions publishing across nodes live, and so where replies to them are
+     * headed ({@link Reader} reads there). A hint only: written by the rounds without a lock.
+     */
+    @Nullable Thread steadyLoop() {
+        return roundsOnLastLoop >= STEADY_ROUNDS ? lastLoop : null;
+    }
+
+    void noteLoop(Thread t) {
+        if (t == lastLoop) {
+            if (roundsOnLastLoop < STEADY_ROUNDS) {
+                roundsOnLastLoop++;
+            }
+        } else if (byLoop.containsKey(t)) {
+            roundsOnLastLoop = 1;
+            lastLoop = t;
+        }
+    }
+
     /** Durable sessions are on: their steps go to {@code store}. Before the first {@link #offerDurable}. */
     void durable(DurableStore store) {
         this.durable = store;
@@ -445,7 +471,9 @@ final class Sender {
     private void send(Round r) {
         XAddArgs args = XAddArgs.Builder.maxlen(tuning.streamMaxLen()).approximateTrimming();
         Map<String, CompletableFuture<String>> futures = new LinkedHashMap<>();
-        RedisAsyncCommands<String, byte[]> redis = byLoop.getOrDefault(Thread.currentThread(), this.redis);
+        Thread thread = Thread.currentThread();
+        noteLoop(thread);
+        RedisAsyncCommands<String, byte[]> redis = byLoop.getOrDefault(thread, this.redis);
         r.entries.forEach((node, fields) -> {
             CompletableFuture<String> f;
             try {
