@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * #readAfterDeliveries}). With a read connection on each loop ({@link #onLoops}) the reads follow
  * this node's sessions: the next read goes on the connection of the loop this node's send rounds
  * have steadily run on ({@link Sender#steadyLoop}), where the sessions that publish across nodes,
- * and so the replies to them, live; else it stays on the loop it is on. Nothing there blocks: routing hands deliveries to the
- * sessions' writers, as a publisher's event loop does. Its cursor is the id of the last entry processed: after
- * a failed read (Redis restarting, a reconnect) it reads on from there, so nothing is skipped and
+ * and so the replies to them, live; else it stays on the loop it is on. Nothing there blocks:
+ * routing hands deliveries to the sessions' writers, as a publisher's event loop does. Its cursor
+ * is the id of the last entry processed: after a failed read (Redis restarting, a reconnect) it
+ * reads on from there, whichever connection the next read goes on, so nothing is skipped and
  * nothing read twice. An entry whose (sender, epoch, seq) it has seen is a resent {@code XADD} and
  * is dropped; a seq that jumps means entries were trimmed unread, counted as lost.
  */
