@@ -361,7 +361,9 @@ final class RoutingServer implements Server {
                 }
                 if (refusal != ServerSession.WRONG_TOKEN) {
                     charge = false; // its owner, with frames the session no longer holds
-                    s.end("resume refused: " + refusal);
+                    if (!s.endAfterRefusedResume("resume refused: " + refusal)) {
+                        log.info("{}: a late resume was refused ({}); the session goes on on its connection", s, refusal);
+                    }
                 }
             }
             if (charge) {

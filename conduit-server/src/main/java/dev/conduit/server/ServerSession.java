@@ -486,6 +486,27 @@ final class ServerSession {
     }
 
     /** Ends the session for good: its subscriptions go, its buffers are freed. Idempotent. */
+    /**
+     * Ends the session after a resume that named frames it no longer holds, unless a connection
+     * has it now: then the HELLO came late, from a connection its client had already given up on
+     * (through a proxy, say), and the client, which confirmed those frames, goes on on the live one.
+     *
+     * @return whether it ended the session
+     */
+    boolean endAfterRefusedResume(String reason) {
+        boolean ended;
+        synchronized (inLock) {
+            ended = state == State.DETACHED;
+            if (ended) {
+                endLocked(reason);
+            }
+        }
+        if (ended) {
+            released();
+        }
+        return ended;
+    }
+
     void end(String reason) {
         boolean ended;
         synchronized (inLock) {

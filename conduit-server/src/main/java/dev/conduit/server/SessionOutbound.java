@@ -436,11 +436,15 @@ final class SessionOutbound {
         long before = replay.heldBytes();
         java.util.List<Frame> again = new ArrayList<>(replay.held());
         if (replay.replayAfter(lastReceived, again::add) != SequencedStream.Replay.REPLAYED) {
-            // Only a client that confirmed more than it says it received gets here.
-            String reason = "the client resumed naming frame " + Long.toUnsignedString(lastReceived)
-                    + " after confirming " + replay.acknowledged();
+            // The client confirmed more than this resume names since replayRefusal let it through:
+            // a HELLO that arrived late, on a connection the client had already given up on (a
+            // proxy can deliver one after the client resumed elsewhere), while ACKs of the live
+            // connection were still queued here. Refused like any stale resume, not the session's
+            // end: closing `to` detaches the session if it is still attached there, and the client,
+            // whose live connection that resume closed, resumes again naming what it has.
+            log.info("{}: a resume naming frame {} came after the client confirmed {}; its connection is closed",
+                    session, Long.toUnsignedString(lastReceived), replay.acknowledged());
             to.connection.abort();
-            session.end(reason);
             return;
         }
         server.budget().held(replay.heldBytes() - before, detached);

@@ -75,6 +75,17 @@ class SequencingProtocolTest {
         }
     }
 
+    /** Reads what comes until the server closes the connection. */
+    private static void readUntilClosed(RawFrameClient c) {
+        try {
+            while (c.read() != null) {
+                // what the server sent before it closed
+            }
+        } catch (java.io.IOException reset) {
+            // closed by a reset
+        }
+    }
+
     private static Frame.Error error(Frame f) {
         assertThat(f).isInstanceOf(Frame.Error.class);
         return (Frame.Error) f;
@@ -119,6 +130,97 @@ class SequencingProtocolTest {
             // The MESSAGE the client never acknowledged comes again, with its number, in the same write.
             assertThat(c.next()).isInstanceOfSatisfying(Frame.Message.class, m -> assertThat(m.sequence()).isEqualTo(1));
             assertThat(c.sync()).isEmpty();
+        }
+    }
+
+    /**
+     * A late HELLO naming frames its session no longer holds is refused with 410 and a new session
+     * on its connection, while the session goes on on the connection that has it; only a session
+     * that no connection has ends on such a refusal.
+     */
+    @Test
+    void aLateResumeForFramesAlreadyConfirmedIsRefusedWithoutEndingTheAttachedSession() throws Exception {
+        start(b -> b);
+        byte[] token;
+        try (RawFrameClient live = new RawFrameClient(server.address())) {
+            live.send(Frame.Hello.anonymous(1, "raw"));
+            token = ((Frame.Welcome) live.next()).resumeToken().encoded();
+            live.send(new Frame.Subscribe(1, "x", null), publish(2, "x"));
+            untilAck(live, 2); // MESSAGE 1 among what came
+            live.send(new Frame.Ack(1), publish(3, "y"));
+            untilAck(live, 3); // its writer applied the ACK before it sent this
+            try (RawFrameClient late = new RawFrameClient(server.address())) {
+                late.send(new Frame.Hello(1, 1, "raw", "", new byte[0], token, 0));
+                assertThat(error(late.next()).errorCode()).isEqualTo(ErrorCode.SESSION_NOT_RESUMED);
+                assertThat(late.next()).isInstanceOfSatisfying(Frame.Welcome.class,
+                        w -> assertThat(w.resumed()).isFalse());
+            }
+            live.send(publish(4, "x"));
+            assertThat(untilAck(live, 4)).as("the session goes on on its connection").singleElement()
+                    .isInstanceOfSatisfying(Frame.Message.class, m -> assertThat(m.sequence()).isEqualTo(2));
+        } // dropped: the session waits for a resume
+        try (RawFrameClient late = new RawFrameClient(server.address())) {
+            late.send(new Frame.Hello(1, 1, "raw", "", new byte[0], token, 0));
+            assertThat(error(late.next()).errorCode()).isEqualTo(ErrorCode.SESSION_NOT_RESUMED);
+        }
+        try (RawFrameClient again = new RawFrameClient(server.address())) {
+            again.send(new Frame.Hello(1, 1, "raw", "", new byte[0], token, 2));
+            assertThat(error(again.next()).errorCode()).as("a detached session ends on such a refusal")
+                    .isEqualTo(ErrorCode.SESSION_NOT_RESUMED);
+        }
+    }
+
+    /**
+     * A HELLO that resumes with a number the client has since confirmed past (on its live
+     * connection, in the same turn of the event loop, before that ACK was applied) is refused when
+     * its replay comes: its connection closes and the session lives on for the client's next
+     * resume. It used to end the session without telling the client (seen once in CI, through the
+     * fault proxy of SessionResumeTest, as a subscriber that stopped receiving).
+     */
+    @Test
+    void aResumeOvertakenByAnAckOfTheLiveConnectionLeavesTheSessionForTheNextResume() throws Exception {
+        start(b -> b.ioThreads(1));
+        java.util.concurrent.ScheduledExecutorService loop = ((RoutingServer) server).transport().eventLoops();
+        byte[] token;
+        try (RawFrameClient live = new RawFrameClient(server.address())) {
+            live.send(Frame.Hello.anonymous(1, "raw"));
+            Frame.Welcome first = (Frame.Welcome) live.next();
+            live.send(new Frame.Subscribe(1, "x", null), publish(2, "x"));
+            assertThat(untilAck(live, 2)).singleElement().isInstanceOfSatisfying(Frame.Message.class,
+                    m -> assertThat(m.sequence()).isEqualTo(1));
+            token = first.resumeToken().encoded();
+            try (RawFrameClient late = new RawFrameClient(server.address())) {
+                org.awaitility.Awaitility.await().until(() -> server.connectionCount() == 2);
+                loop.submit(() -> { }).get(); // the late connection's registration has run
+                java.util.concurrent.CountDownLatch blocked = new java.util.concurrent.CountDownLatch(1);
+                java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+                loop.execute(() -> {
+                    blocked.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                blocked.await();
+                // Both reach the server's sockets while its only loop waits, so one turn reads both.
+                live.send(new Frame.Ack(1));
+                late.send(new Frame.Hello(1, 1, "raw", "", new byte[0], token, 0));
+                release.countDown();
+                readUntilClosed(late);
+            }
+            readUntilClosed(live); // the late resume took the session from it
+        }
+        try (RawFrameClient again = new RawFrameClient(server.address())) {
+            again.send(new Frame.Hello(1, 1, "raw", "", new byte[0], token, 1));
+            assertThat(again.next()).as("the session lives on: WELCOME (resumed), not 410")
+                    .isInstanceOfSatisfying(Frame.Welcome.class, w -> {
+                        assertThat(w.resumed()).isTrue();
+                        assertThat(w.lastReceived()).isEqualTo(2);
+                    });
+            again.send(publish(3, "x"));
+            assertThat(untilAck(again, 3)).singleElement().isInstanceOfSatisfying(Frame.Message.class,
+                    m -> assertThat(m.sequence()).isEqualTo(2));
         }
     }
 
