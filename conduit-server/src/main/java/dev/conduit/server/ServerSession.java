@@ -485,7 +485,6 @@ final class ServerSession {
         released();
     }
 
-    /** Ends the session for good: its subscriptions go, its buffers are freed. Idempotent. */
     /**
      * Ends the session after a resume that named frames it no longer holds, unless a connection
      * has it now: then the HELLO came late, from a connection its client had already given up on
@@ -507,6 +506,7 @@ final class ServerSession {
         return ended;
     }
 
+    /** Ends the session for good: its subscriptions go, its buffers are freed. Idempotent. */
     void end(String reason) {
         boolean ended;
         synchronized (inLock) {
