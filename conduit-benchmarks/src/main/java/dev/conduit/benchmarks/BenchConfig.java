@@ -79,6 +79,12 @@ record BenchConfig(int messages, int fanoutMessages, int fanout, int requests, i
         return (int) Math.max(1, latency.toSeconds());
     }
 
+    /** The same, with warm-up runs of a whole run's counts (C1, C2: a cluster's processes warm up slowly). */
+    BenchConfig wholeWarmup() {
+        return new BenchConfig(messages, fanoutMessages, fanout, requests, inflightTotal, inflight, queueMessages,
+                workers, sessions, idle, 1, repeats, runTimeout, latency);
+    }
+
     /** The same workload shapes with counts divided for a warm-up run (at least 1). */
     BenchConfig warmup() {
         int d = warmupDivisor;
