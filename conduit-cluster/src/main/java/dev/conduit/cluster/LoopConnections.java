@@ -66,6 +66,12 @@ final class LoopConnections {
         return Map.copyOf(kept);
     }
 
+    /** The connections of {@code byLoop} besides {@code first}: those {@link #onEachLoop} made. */
+    static List<StatefulRedisConnection<String, byte[]>> besides(
+            Map<Thread, StatefulRedisConnection<String, byte[]>> byLoop, StatefulRedisConnection<String, byte[]> first) {
+        return byLoop.values().stream().filter(c -> c != first).toList();
+    }
+
     /** The commands of each connection, by the same loop threads. */
     static Map<Thread, RedisAsyncCommands<String, byte[]>> commands(
             Map<Thread, StatefulRedisConnection<String, byte[]>> connections) {

@@ -62,6 +62,8 @@ final class Reader {
     /** The id of the last entry processed; written by the read callbacks (volatile for views). */
     private volatile String cursor = "0-0";
     private final Runnable readTask = this::read;
+    /** The loop the last read callback ran on ({@link #currentLoop}); the read callbacks only, one at a time. */
+    private @Nullable SingleThreadEventLoop lastLoop;
     /** See {@link #readLagMillis}; written by this thread. */
     private volatile long readLagMillis;
 
@@ -201,19 +203,33 @@ final class Reader {
      * wait anyway. Reads at once when not on one of the server's loops (Lettuce's own, or a test's).
      */
     private void readAfterDeliveries() {
-        if (host.eventLoops() instanceof EventLoopGroup group) {
-            for (EventExecutor e : group) {
-                if (e.inEventLoop() && e instanceof SingleThreadEventLoop loop) {
-                    try {
-                        loop.executeAfterEventLoopIteration(readTask);
-                        return;
-                    } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
-                        break;
-                    }
-                }
+        SingleThreadEventLoop loop = currentLoop();
+        if (loop != null) {
+            try {
+                loop.executeAfterEventLoopIteration(readTask);
+                return;
+            } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                // read at once: the loop is going away
             }
         }
         read();
+    }
+
+    /** The server's loop this read callback runs on, else null; looked up once per loop the reads move to. */
+    private @Nullable SingleThreadEventLoop currentLoop() {
+        SingleThreadEventLoop last = lastLoop;
+        if (last != null && last.inEventLoop()) {
+            return last;
+        }
+        if (host.eventLoops() instanceof EventLoopGroup group) {
+            for (EventExecutor e : group) {
+                if (e.inEventLoop() && e instanceof SingleThreadEventLoop loop) {
+                    lastLoop = loop;
+                    return loop;
+                }
+            }
+        }
+        return null;
     }
 
     /** Redis is unreachable (or restarting): read again from the same cursor after a backoff. */

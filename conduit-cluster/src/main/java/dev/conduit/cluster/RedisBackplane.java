@@ -177,7 +177,7 @@ final class RedisBackplane implements Backplane {
         Map<Thread, StatefulRedisConnection<String, byte[]>> sendLoops = LoopConnections.onEachLoop(client, BINARY,
                 sending, host, tuning.commandTimeout());
         sender.onLoops(LoopConnections.commands(sendLoops));
-        loopConnections = sendLoops.values().stream().filter(c -> c != sending).toList();
+        loopConnections = LoopConnections.besides(sendLoops, sending);
         moves = new Moves(self, host, control, new Moves.Cluster() {
             @Override
             public @Nullable String nodeOfEpoch(long e) {
@@ -215,7 +215,7 @@ final class RedisBackplane implements Backplane {
         Map<Thread, StatefulRedisConnection<String, byte[]>> readLoops = LoopConnections.onEachLoop(client, BINARY,
                 reading, host, tuning.commandTimeout());
         reader.onLoops(LoopConnections.commands(readLoops), sender::steadyLoop);
-        readLoopConnections = readLoops.values().stream().filter(c -> c != reading).toList();
+        readLoopConnections = LoopConnections.besides(readLoops, reading);
         if (config.durableSessions()) {
             Durables d = new Durables(new DurableStore(sending.async(), self, serverEpoch), sender, host, metrics);
             try {

@@ -493,9 +493,19 @@ final class ServerSession {
      * @return whether it ended the session
      */
     boolean endAfterRefusedResume(String reason) {
+        return endWhen(s -> s == State.DETACHED, reason);
+    }
+
+    /** Ends the session for good: its subscriptions go, its buffers are freed. Idempotent. */
+    void end(String reason) {
+        endWhen(s -> s != State.CLOSED, reason);
+    }
+
+    /** Ends the session if its state passes {@code when}, checked under the lock; returns whether it did. */
+    private boolean endWhen(java.util.function.Predicate<State> when, String reason) {
         boolean ended;
         synchronized (inLock) {
-            ended = state == State.DETACHED;
+            ended = when.test(state);
             if (ended) {
                 endLocked(reason);
             }
@@ -504,20 +514,6 @@ final class ServerSession {
             released();
         }
         return ended;
-    }
-
-    /** Ends the session for good: its subscriptions go, its buffers are freed. Idempotent. */
-    void end(String reason) {
-        boolean ended;
-        synchronized (inLock) {
-            ended = state != State.CLOSED;
-            if (ended) {
-                endLocked(reason);
-            }
-        }
-        if (ended) {
-            released();
-        }
     }
 
     private void endLocked(String reason) {
