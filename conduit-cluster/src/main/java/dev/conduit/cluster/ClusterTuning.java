@@ -44,6 +44,22 @@ record ClusterTuning(long maxQueuedBytes, int maxBatchMessages, int maxBatchByte
         }
     }
 
+    /**
+     * The most a send queue holds while Redis keeps up before publishers wait ({@link
+     * #holdAboveBytes}): about 40,000 small messages, 80 rounds of a full batch, enough to keep the
+     * rounds full, where a queue near its whole bound kept a node's young collections copying it.
+     */
+    static final long HOLD_CAP = 4L << 20;
+
+    /**
+     * Queued bytes past which a local publisher waits while Redis is reachable (released under half
+     * of it): half of {@code maxQueuedBytes}, at most {@link #HOLD_CAP}. The rest of the bound is
+     * for an outage, when publishers do not wait.
+     */
+    long holdAboveBytes() {
+        return Math.min(maxQueuedBytes / 2, HOLD_CAP);
+    }
+
     /** These values with another {@code maxQueuedBytes} (tests). */
     ClusterTuning withMaxQueuedBytes(long bytes) {
         return new ClusterTuning(bytes, maxBatchMessages, maxBatchBytes, streamMaxLen, presenceTtl, resyncInterval,

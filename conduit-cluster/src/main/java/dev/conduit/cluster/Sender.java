@@ -111,7 +111,7 @@ final class Sender {
     /** When the oldest record of the round in flight was queued; -1 when none is in flight. Written by the rounds. */
     private volatile long inFlightSince = -1;
     private volatile boolean running = true;
-    /** Publishers' releases, run once the queue is back under a quarter of its bound (or Redis fails). */
+    /** Publishers' releases, run once the queue is back under half the hold mark (or Redis fails). */
     private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> waiters = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /**
@@ -278,17 +278,17 @@ final class Sender {
     }
 
     /**
-     * Whether a publisher should wait: the queue is past half its bound while Redis is reachable
-     * (Redis is slower than the publishers). Then {@code release} runs once the queue is back under
-     * a quarter of its bound, or at once if Redis fails meanwhile (an outage holds messages up to
+     * Whether a publisher should wait: the queue is past {@link ClusterTuning#holdAboveBytes} while
+     * Redis is reachable (Redis is slower than the publishers). Then {@code release} runs once the
+     * queue is back under half of that, or at once if Redis fails meanwhile (an outage holds messages up to
      * the bound and then reports losses with GAP: local traffic must go on). Any thread.
      */
     boolean holdPublisher(Runnable release) {
-        if (queuedBytes.get() <= tuning.maxQueuedBytes() / 2 || !connected.getAsBoolean() || !running) {
+        if (queuedBytes.get() <= tuning.holdAboveBytes() || !connected.getAsBoolean() || !running) {
             return false;
         }
         waiters.add(release);
-        if (queuedBytes.get() < tuning.maxQueuedBytes() / 4 || !connected.getAsBoolean()) {
+        if (queuedBytes.get() < tuning.holdAboveBytes() / 2 || !connected.getAsBoolean()) {
             releaseWaiters(); // drained (or failed) while it was added
         }
         return true;
@@ -553,7 +553,7 @@ final class Sender {
         failing = false;
         endedCount += r.records; // the rounds only, one at a time
         runAckWaiters(endedCount);
-        if (!waiters.isEmpty() && queuedBytes.get() < tuning.maxQueuedBytes() / 4) {
+        if (!waiters.isEmpty() && queuedBytes.get() < tuning.holdAboveBytes() / 2) {
             releaseWaiters();
         }
         busy.set(false);
