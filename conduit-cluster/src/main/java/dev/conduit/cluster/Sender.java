@@ -280,8 +280,9 @@ final class Sender {
     /**
      * Whether a publisher should wait: the queue is past {@link ClusterTuning#holdAboveBytes} while
      * Redis is reachable (Redis is slower than the publishers). Then {@code release} runs once the
-     * queue is back under half of that, or at once if Redis fails meanwhile (an outage holds messages up to
-     * the bound and then reports losses with GAP: local traffic must go on). Any thread.
+     * queue is back under half of that, or at once if Redis fails meanwhile (an outage holds
+     * messages up to the bound and then reports losses with GAP: local traffic must go on). Any
+     * thread.
      */
     boolean holdPublisher(Runnable release) {
         if (queuedBytes.get() <= tuning.holdAboveBytes() || !connected.getAsBoolean() || !running) {
