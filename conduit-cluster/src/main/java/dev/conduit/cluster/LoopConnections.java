@@ -31,11 +31,10 @@ final class LoopConnections {
      * the group's next loop), keeps one per loop (the loop a connection's replies complete on is
      * its channel's), and closes the rest.
      *
-     * @return the connections kept by the loop thread their replies complete on, {@code first}
-     *     among them; empty when Lettuce runs loops of its own, or if one could not be made (then
-     *     its user stays on {@code first} only)
+     * @return the connections kept, {@link Kept#NONE} when Lettuce runs loops of its own, or if one
+     *     could not be made (then its user stays on {@code first} only)
      */
-    static Map<Thread, StatefulRedisConnection<String, byte[]>> onEachLoop(RedisClient client,
+    static Kept onEachLoop(RedisClient client,
             RedisCodec<String, byte[]> codec, StatefulRedisConnection<String, byte[]> first, BackplaneHost host,
             Duration timeout) {
         // A target above the server's loop count on purpose: it bounds the tries (twice this), and
@@ -44,7 +43,7 @@ final class LoopConnections {
         int loops = SharedEventLoops.of(host.eventLoops(), host.eventLoopKind()) == null ? 0
                 : Math.min(8, Runtime.getRuntime().availableProcessors() * 2);
         if (loops <= 1) {
-            return Map.of();
+            return Kept.NONE;
         }
         Map<Thread, StatefulRedisConnection<String, byte[]>> kept = new HashMap<>();
         List<StatefulRedisConnection<String, byte[]>> extra = new ArrayList<>();
@@ -61,23 +60,23 @@ final class LoopConnections {
         } catch (RuntimeException e) {
             log.warn("one Redis connection per event loop could not be made ({}); using one", e.getMessage());
             extra.forEach(StatefulRedisConnection::close);
-            return Map.of();
+            return Kept.NONE;
         }
-        return Map.copyOf(kept);
+        Map<Thread, RedisAsyncCommands<String, byte[]>> commands = new HashMap<>();
+        kept.forEach((thread, c) -> commands.put(thread, c.async()));
+        return new Kept(Map.copyOf(commands), List.copyOf(extra));
     }
 
-    /** The connections of {@code byLoop} besides {@code first}: those {@link #onEachLoop} made. */
-    static List<StatefulRedisConnection<String, byte[]>> besides(
-            Map<Thread, StatefulRedisConnection<String, byte[]>> byLoop, StatefulRedisConnection<String, byte[]> first) {
-        return byLoop.values().stream().filter(c -> c != first).toList();
-    }
-
-    /** The commands of each connection, by the same loop threads. */
-    static Map<Thread, RedisAsyncCommands<String, byte[]>> commands(
-            Map<Thread, StatefulRedisConnection<String, byte[]>> connections) {
-        Map<Thread, RedisAsyncCommands<String, byte[]>> byLoop = new HashMap<>();
-        connections.forEach((thread, c) -> byLoop.put(thread, c.async()));
-        return Map.copyOf(byLoop);
+    /**
+     * What {@link #onEachLoop} kept.
+     *
+     * @param commands each kept connection's commands, by the loop thread its replies complete on
+     *                 ({@code first} among them)
+     * @param made     the connections it made and kept, besides {@code first}
+     */
+    record Kept(Map<Thread, RedisAsyncCommands<String, byte[]>> commands,
+                List<StatefulRedisConnection<String, byte[]>> made) {
+        static final Kept NONE = new Kept(Map.of(), List.of());
     }
 
     /** The event loop thread a connection's replies complete on. */

@@ -174,10 +174,10 @@ final class RedisBackplane implements Backplane {
         }
         StatefulRedisConnection<String, byte[]> sending = sendConnection;
         sender = new Sender(self, epoch, tuning, sending.async(), metrics, System::nanoTime, this::sendConnectionsOpen);
-        Map<Thread, StatefulRedisConnection<String, byte[]>> sendLoops = LoopConnections.onEachLoop(client, BINARY,
-                sending, host, tuning.commandTimeout());
-        sender.onLoops(LoopConnections.commands(sendLoops));
-        loopConnections = LoopConnections.besides(sendLoops, sending);
+        LoopConnections.Kept sendLoops = LoopConnections.onEachLoop(client, BINARY, sending, host,
+                tuning.commandTimeout());
+        sender.onLoops(sendLoops.commands());
+        loopConnections = sendLoops.made();
         moves = new Moves(self, host, control, new Moves.Cluster() {
             @Override
             public @Nullable String nodeOfEpoch(long e) {
@@ -211,11 +211,10 @@ final class RedisBackplane implements Backplane {
             }
         });
         reader = new Reader(self, tuning, readConnection.async(), host, replyRoutes, metrics, this::noResponders, moves);
-        StatefulRedisConnection<String, byte[]> reading = readConnection;
-        Map<Thread, StatefulRedisConnection<String, byte[]>> readLoops = LoopConnections.onEachLoop(client, BINARY,
-                reading, host, tuning.commandTimeout());
-        reader.onLoops(LoopConnections.commands(readLoops), sender::steadyLoop);
-        readLoopConnections = LoopConnections.besides(readLoops, reading);
+        LoopConnections.Kept readLoops = LoopConnections.onEachLoop(client, BINARY, readConnection, host,
+                tuning.commandTimeout());
+        reader.onLoops(readLoops.commands(), sender::steadyLoop);
+        readLoopConnections = readLoops.made();
         if (config.durableSessions()) {
             Durables d = new Durables(new DurableStore(sending.async(), self, serverEpoch), sender, host, metrics);
             try {
