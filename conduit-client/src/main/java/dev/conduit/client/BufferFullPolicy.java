@@ -2,7 +2,14 @@ package dev.conduit.client;
 
 /** What {@code publish} and {@code request} do when the buffer of unconfirmed frames is full. */
 public enum BufferFullPolicy {
-    /** Wait for room up to {@link ClientOptions#bufferFullWait()}, then throw {@link BufferFullException}. */
+    /**
+     * Wait for room up to {@link ClientOptions#bufferFullWait()}, then throw {@link
+     * BufferFullException}. Also paces: while connected, once half the buffer's bound or 4 MiB
+     * (whichever is less) awaits confirmation, a publish waits until the server has confirmed down
+     * to half of that, the connection drops, or {@code bufferFullWait} passes, and then goes on. So
+     * a fast publisher keeps about a round trip's worth in flight rather than the whole bound, which
+     * is left for outages; pacing never fails a publish.
+     */
     WAIT,
     /** Throw {@link BufferFullException} at once. */
     THROW,

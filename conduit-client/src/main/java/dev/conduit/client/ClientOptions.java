@@ -47,7 +47,8 @@ import org.jspecify.annotations.Nullable;
  * @param maxBufferedBytes             bytes of publishes and requests held until the server confirms
  *                                     them (sent and unacknowledged, or waiting for a connection)
  * @param bufferFull                   what a publish does when the buffer is full
- * @param bufferFullWait               how long {@link BufferFullPolicy#WAIT} waits for room
+ * @param bufferFullWait               how long {@link BufferFullPolicy#WAIT} waits for room (and, at
+ *                                     most, how long it is paced on a live connection)
  * @param disconnectWhenSlow           subscriptions ask the server to end the session, rather than
  *                                     skip messages with a gap notice, if this client falls too far
  *                                     behind

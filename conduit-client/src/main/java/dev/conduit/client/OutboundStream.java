@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * A session's outbound half: every sequenced frame (PUBLISH, SUBSCRIBE, UNSUBSCRIBE) from the moment
  * the client takes it until the server confirms it. Held in {@link #unacked} once sent (numbered,
  * replayed on a resume), in {@link #pending} while no connection is ready; both count against one
- * bound, {@link #bufferedBytes}, where {@link BufferFullPolicy} applies to publishes. Also the
+ * bound, {@link #bufferedBytes}, where {@link BufferFullPolicy} applies to publishes; on a ready
+ * link a {@code WAIT} publisher is paced well before it ({@link #pace}). Also the
  * flushes waiting for confirmations and the expiry of buffered publishes with a time-to-live.
  *
  * <p>Threads: every field is guarded by the client's monitor (the {@link ClientSession} passed in),
@@ -54,6 +55,8 @@ final class OutboundStream {
     private final ArrayDeque<Outgoing> pending = new ArrayDeque<>();
     private long bufferedBytes;
     private int waiters;
+    /** Publishers held at the pace mark ({@link #pace}). */
+    private int pacers;
     private final List<Flush> flushes = new ArrayList<>();
     private Connection.@Nullable Cancellable expiryTimer;
     private long expiryAt = Long.MAX_VALUE;
@@ -117,6 +120,10 @@ final class OutboundStream {
      * @return false if the buffer is full under {@link BufferFullPolicy#RETURN_FALSE}
      */
     boolean offer(Frame frame, int size, @Nullable CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
+        if (bounded && connection != null && bufferedBytes > paceAbove()
+                && options.bufferFull() == BufferFullPolicy.WAIT) {
+            pace();
+        }
         if (bounded && bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes()) {
             if (!waitForRoom(size)) {
                 return false;
@@ -170,6 +177,51 @@ final class OutboundStream {
         }
     }
 
+    /**
+     * Unconfirmed bytes on a ready link past which a {@link BufferFullPolicy#WAIT} publisher waits
+     * ({@link #pace}): half the buffer's bound, at most {@link #PACE_CAP}.
+     */
+    private long paceAbove() {
+        return Math.min(options.maxBufferedBytes() / 2, PACE_CAP);
+    }
+
+    /**
+     * The most a ready link carries unconfirmed before a waiting publisher is held: at 16 B payloads
+     * about 100,000 messages, far more than a round trip needs, where a publisher that ran up to the
+     * whole 64 MiB bound held millions of objects that each young collection copied (docs/guarantees.md).
+     * The rest of the bound is for an outage, when nothing is confirmed.
+     */
+    static final long PACE_CAP = 4L << 20;
+
+    /**
+     * Holds a publisher while the ready link carries more than {@link #paceAbove} unconfirmed, until
+     * the server has confirmed down to half of it, the link is gone (the buffer's bound alone applies
+     * then), or {@code bufferFullWait} has passed. Then the publish goes on: pacing slows a publisher
+     * but never fails it; only the bound does. An interrupt ends the wait and is kept.
+     */
+    private void pace() {
+        long release = paceAbove() / 2;
+        long deadline = clock.nanoTime() + options.bufferFullWait().toNanos();
+        pacers++;
+        try {
+            while (connection != null && bufferedBytes > release) {
+                session.requireNotClosed("send");
+                long left = deadline - clock.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(session, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        } finally {
+            pacers--;
+        }
+    }
+
     /** What a full buffer reports. May be called without the monitor (the count is then approximate). */
     String bufferFullMessage(int size) {
         return "buffer full: " + bufferedBytes + " bytes await confirmation and " + size + " more would exceed "
@@ -178,7 +230,7 @@ final class OutboundStream {
 
     /** Wakes publishers waiting for room, if any. */
     private void wakeWaiters() {
-        if (waiters > 0) {
+        if (waiters > 0 || (pacers > 0 && bufferedBytes <= paceAbove() / 2)) {
             session.notifyAll();
         }
     }
@@ -270,6 +322,9 @@ final class OutboundStream {
     /** The ready link is gone: frames wait in {@link #pending} until the next {@link #open}. */
     void suspend() {
         connection = null;
+        if (pacers > 0) {
+            session.notifyAll(); // paced publishers go on: their frames wait in pending, within the bound
+        }
     }
 
     /** Numbers and sends one frame on the ready connection. */

@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A fake server on an in-memory connection: answers HELLO with a WELCOME announcing the given
- * limits, acknowledges each sequenced frame as it arrives, records every other frame, and lets the
- * test send whatever it likes to the client.
+ * limits, acknowledges each sequenced frame as it arrives (unless told to hold the ACKs), records
+ * every frame, and lets the test send whatever it likes to the client.
  */
 final class ScriptedServer implements AutoCloseable {
     final BlockingQueue<Frame> received = new LinkedBlockingQueue<>();
@@ -24,6 +24,10 @@ final class ScriptedServer implements AutoCloseable {
     private volatile Connection connection;
     /** How many connections the client has made. */
     final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+    /** While true, sequenced frames are counted but not acknowledged (see {@link #ack}). */
+    volatile boolean holdAcks;
+    /** Sequenced frames received on the current connection. */
+    final java.util.concurrent.atomic.AtomicLong sequenced = new java.util.concurrent.atomic.AtomicLong();
 
     ScriptedServer(ProtocolLimits limits) {
         this.limits = limits;
@@ -37,9 +41,8 @@ final class ScriptedServer implements AutoCloseable {
         return InMemoryConnector.create(c -> {
             connection = c;
             connections.incrementAndGet();
+            sequenced.set(0);
             return new FrameHandler() {
-                private long sequence;
-
                 @Override
                 public void onFrame(Frame frame) {
                     if (frame instanceof Frame.Hello) {
@@ -50,7 +53,10 @@ final class ScriptedServer implements AutoCloseable {
                     } else if (frame instanceof Frame.Ping p) {
                         c.send(new Frame.Pong(p.token()));
                     } else if (frame.sequenced()) {
-                        c.send(new Frame.Ack(++sequence));
+                        long seq = sequenced.incrementAndGet();
+                        if (!holdAcks) {
+                            c.send(new Frame.Ack(seq));
+                        }
                     }
                     received.add(frame);
                 }
@@ -64,6 +70,11 @@ final class ScriptedServer implements AutoCloseable {
                 }
             };
         }, executor);
+    }
+
+    /** Acknowledges the sequenced frames up to {@code seq} (cumulative). */
+    void ack(long seq) {
+        connection.send(new Frame.Ack(seq));
     }
 
     void send(Frame frame) {
