@@ -57,6 +57,12 @@ final class OutboundStream {
     private int waiters;
     /** Publishers held at the pace mark ({@link #pace}). */
     private int pacers;
+    /**
+     * A pace wait ran out ({@code bufferFullWait} with nothing released): publishes are not paced
+     * again until the server confirms down to the release mark or a new link opens, so that a stalled
+     * server brings a publisher to the bound and its policy, not to one publish per {@code bufferFullWait}.
+     */
+    private boolean paceExpired;
     private final List<Flush> flushes = new ArrayList<>();
     private Connection.@Nullable Cancellable expiryTimer;
     private long expiryAt = Long.MAX_VALUE;
@@ -120,7 +126,7 @@ final class OutboundStream {
      * @return false if the buffer is full under {@link BufferFullPolicy#RETURN_FALSE}
      */
     boolean offer(Frame frame, int size, @Nullable CompletableFuture<Void> outcome, long ttlNanos, boolean bounded) {
-        if (bounded && connection != null && bufferedBytes > paceAbove()
+        if (bounded && connection != null && !paceExpired && bufferedBytes > paceAbove()
                 && options.bufferFull() == BufferFullPolicy.WAIT) {
             pace();
         }
@@ -196,8 +202,9 @@ final class OutboundStream {
     /**
      * Holds a publisher while the ready link carries more than {@link #paceAbove} unconfirmed, until
      * the server has confirmed down to half of it, the link is gone (the buffer's bound alone applies
-     * then), or {@code bufferFullWait} has passed. Then the publish goes on: pacing slows a publisher
-     * but never fails it; only the bound does. An interrupt ends the wait and is kept.
+     * then), or {@code bufferFullWait} has passed ({@link #paceExpired}). Then the publish goes on:
+     * pacing slows a publisher but never fails it; only the bound does. An interrupt ends the wait
+     * and is kept.
      */
     private void pace() {
         long release = paceAbove() / 2;
@@ -208,6 +215,7 @@ final class OutboundStream {
                 session.requireNotClosed("send");
                 long left = deadline - clock.nanoTime();
                 if (left <= 0) {
+                    paceExpired = true;
                     return;
                 }
                 try {
@@ -230,7 +238,11 @@ final class OutboundStream {
 
     /** Wakes publishers waiting for room, if any. */
     private void wakeWaiters() {
-        if (waiters > 0 || (pacers > 0 && bufferedBytes <= paceAbove() / 2)) {
+        boolean released = bufferedBytes <= paceAbove() / 2;
+        if (released) {
+            paceExpired = false;
+        }
+        if (waiters > 0 || (pacers > 0 && released)) {
             session.notifyAll();
         }
     }
@@ -308,6 +320,7 @@ final class OutboundStream {
     /** A link is ready: frames go to {@code c} from now on, starting with what waited, less what expired. */
     void open(Connection c, List<Runnable> notices) {
         connection = c;
+        paceExpired = false;
         long now = clock.nanoTime();
         Outgoing o;
         while ((o = pending.poll()) != null) {

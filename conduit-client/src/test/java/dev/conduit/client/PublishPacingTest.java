@@ -101,6 +101,22 @@ class PublishPacingTest {
     }
 
     @Test
+    void aPaceThatRunsOutIsNotRepeatedSoAStalledServerBringsThePublisherToTheBound() throws Exception {
+        // 200 ms per pace: repeated for each of the ~500 publishes past the mark it would take about 100 s.
+        try (ScriptedServer server = new ScriptedServer(ProtocolLimits.DEFAULT);
+             Client client = server.connect(options(BufferFullPolicy.WAIT, Duration.ofMillis(200)))) {
+            server.holdAcks = true;
+            Publisher p = new Publisher(client, COUNT);
+            long size = frameBytes(server);
+            await().atMost(WAIT).until(p.done::isDone);
+            assertThat(p.done.exceptionNow()).isInstanceOf(BufferFullException.class);
+            assertThat(p.taken.get()).isEqualTo((int) (BOUND / size));
+
+            server.ack(server.sequenced.get());
+        }
+    }
+
+    @Test
     void returnFalseIsNotPaced() throws Exception {
         try (ScriptedServer server = new ScriptedServer(ProtocolLimits.DEFAULT);
              Client client = server.connect(options(BufferFullPolicy.RETURN_FALSE, Duration.ofMinutes(5)))) {
