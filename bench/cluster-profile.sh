@@ -6,7 +6,8 @@
 # switches from /proc) per request of every process by thread: redis-server, each node, and the
 # harness JVM holding requester and responder (dev.conduit.benchmarks.ClusterProfile).
 #
-#   bench/cluster-profile.sh [REQUESTS]    20,000 by default
+#   bench/cluster-profile.sh [REQUESTS]       20,000 by default
+#   bench/cluster-profile.sh MESSAGES c1      the same for C1 (pub/sub, 16 B, node 1 -> node 2), per message
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -14,6 +15,8 @@ cd "$root"
 . bench/common.sh
 
 count="${1:-20000}"
+mode=()
+[ "${2:-}" = c1 ] && mode=(c1)
 command -v redis-server >/dev/null 2>&1 || { echo "needs redis-server (Debian: apt-get install redis-server)" >&2; exit 2; }
 find_java
 echo "building conduit-benchmarks and the launcher" >&2
@@ -23,4 +26,4 @@ echo "building conduit-benchmarks and the launcher" >&2
 ./conduit --version >/dev/null
 cp="conduit-benchmarks/target/classes:$(cat conduit-benchmarks/target/classpath.txt)"
 exec "$java" --enable-native-access=ALL-UNNAMED "${java_opts[@]}" -Xms512m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-  -cp "$cp" dev.conduit.benchmarks.ClusterProfile "$(command -v redis-server)" conduit-cli/target/conduit.jar "$count"
+  -cp "$cp" dev.conduit.benchmarks.ClusterProfile "$(command -v redis-server)" conduit-cli/target/conduit.jar "$count" "${mode[@]}"
