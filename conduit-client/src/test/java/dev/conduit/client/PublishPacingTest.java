@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -88,44 +89,39 @@ class PublishPacingTest {
 
     @Test
     void pacingNeverFailsAPublishOnlyTheBoundDoes() throws Exception {
-        try (ScriptedServer server = new ScriptedServer(ProtocolLimits.DEFAULT);
-             Client client = server.connect(options(BufferFullPolicy.WAIT, Duration.ZERO))) {
-            server.holdAcks = true;
-            Publisher p = new Publisher(client, COUNT);
-            long size = frameBytes(server);
-            await().atMost(WAIT).until(p.done::isDone);
-            assertThat(p.done.exceptionNow()).isInstanceOf(BufferFullException.class);
-            assertThat(p.taken.get()).isEqualTo((int) (BOUND / size)); // the whole 1 MiB, not the pace mark
-            server.ack(server.sequenced.get()); // so that closing need not wait for confirmations
-        }
+        runsToTheBound(BufferFullPolicy.WAIT, Duration.ZERO, BufferFullException.class);
     }
 
     @Test
     void aPaceThatRunsOutIsNotRepeatedSoAStalledServerBringsThePublisherToTheBound() throws Exception {
         // 200 ms per pace: repeated for each of the ~500 publishes past the mark it would take about 100 s.
-        try (ScriptedServer server = new ScriptedServer(ProtocolLimits.DEFAULT);
-             Client client = server.connect(options(BufferFullPolicy.WAIT, Duration.ofMillis(200)))) {
-            server.holdAcks = true;
-            Publisher p = new Publisher(client, COUNT);
-            long size = frameBytes(server);
-            await().atMost(WAIT).until(p.done::isDone);
-            assertThat(p.done.exceptionNow()).isInstanceOf(BufferFullException.class);
-            assertThat(p.taken.get()).isEqualTo((int) (BOUND / size));
-
-            server.ack(server.sequenced.get());
-        }
+        runsToTheBound(BufferFullPolicy.WAIT, Duration.ofMillis(200), BufferFullException.class);
     }
 
     @Test
     void returnFalseIsNotPaced() throws Exception {
+        runsToTheBound(BufferFullPolicy.RETURN_FALSE, Duration.ofMinutes(5), null);
+    }
+
+    /**
+     * A publisher under {@code policy} against a server that confirms nothing takes the whole 1 MiB,
+     * not just the pace mark, and then fails with {@code failure} (null: {@code publish} returned false).
+     */
+    private static void runsToTheBound(BufferFullPolicy policy, Duration wait,
+                                       @Nullable Class<? extends Throwable> failure) throws Exception {
         try (ScriptedServer server = new ScriptedServer(ProtocolLimits.DEFAULT);
-             Client client = server.connect(options(BufferFullPolicy.RETURN_FALSE, Duration.ofMinutes(5)))) {
+             Client client = server.connect(options(policy, wait))) {
             server.holdAcks = true;
             Publisher p = new Publisher(client, COUNT);
             long size = frameBytes(server);
-            p.done.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            await().atMost(WAIT).until(p.done::isDone);
+            if (failure == null) {
+                assertThat(p.done).isCompleted();
+            } else {
+                assertThat(p.done.exceptionNow()).isInstanceOf(failure);
+            }
             assertThat(p.taken.get()).isEqualTo((int) (BOUND / size));
-            server.ack(server.sequenced.get());
+            server.ack(server.sequenced.get()); // so that closing need not wait for confirmations
         }
     }
 
