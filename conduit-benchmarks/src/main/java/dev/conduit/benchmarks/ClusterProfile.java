@@ -24,27 +24,74 @@ final class ClusterProfile {
     private ClusterProfile() {
     }
 
+    /** What is profiled: C2's round trips (the default) or C1's stream ({@code c1}). */
+    private enum Workload {
+        C2("request", "node 1 (requester's)", "node 2 (responder's)") {
+            @Override
+            double[] run(ClusterWorkloads.Running r, int count, Deadline d) throws Exception {
+                return r.pingPong(count, d);
+            }
+
+            @Override
+            int warmUpCount(int count) {
+                return Math.max(1, count / 5);
+            }
+
+            @Override
+            String result(double[] v, int count) {
+                return String.format(Locale.ROOT, "C2 cross-node 16 B: p50 %.1f us, p99 %.1f us, p99.9 %.1f us over %,d"
+                        + " requests", v[0], v[1], v[2], count);
+            }
+        },
+        C1("message", "node 1 (publisher's)", "node 2 (subscriber's)") {
+            @Override
+            double[] run(ClusterWorkloads.Running r, int count, Deadline d) throws Exception {
+                return r.stream(count, d);
+            }
+
+            @Override
+            int warmUpCount(int count) {
+                return count; // a whole run, as compare.sh does
+            }
+
+            @Override
+            String result(double[] v, int count) {
+                return String.format(Locale.ROOT, "C1 cross-node 16 B: %.0f msg/s over %,d messages", v[0], count);
+            }
+        };
+
+        final String unit;
+        final String node1;
+        final String node2;
+
+        Workload(String unit, String node1, String node2) {
+            this.unit = unit;
+            this.node1 = node1;
+            this.node2 = node2;
+        }
+
+        abstract double[] run(ClusterWorkloads.Running r, int count, Deadline d) throws Exception;
+
+        abstract int warmUpCount(int count);
+
+        abstract String result(double[] v, int count);
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length != 3 && !(args.length == 4 && args[3].equals("c1"))) {
             System.err.println("usage: ClusterProfile REDIS-SERVER CONDUIT-JAR COUNT [c1]");
             System.exit(2);
         }
         int count = Integer.parseInt(args[2]);
-        boolean c1 = args.length == 4;
+        Workload w = args.length == 4 ? Workload.C1 : Workload.C2;
         String redisCli = java.nio.file.Path.of(args[0]).resolveSibling("redis-cli").toString();
         Deadline deadline = Deadline.in(Duration.ofMinutes(10));
         try (ClusterWorkloads.Running r = new ClusterWorkloads(null, null, args[0], args[1]).conduitCluster()) {
             List<ServerProcess> p = r.processes();
             ServerProcess redis = p.get(0);
-            if (c1) {
-                r.stream(count, deadline); // warm up with a whole run, as compare.sh does
-            } else {
-                r.pingPong(Math.max(1, count / 5), deadline); // warm up
-            }
+            w.run(r, w.warmUpCount(count), deadline);
             Map<String, Long> before = commandStats(redisCli, redis.port());
-            String[] names = c1 ? new String[] {"redis-server", "node 1 (publisher's)", "node 2 (subscriber's)", "node 3",
-                    "clients"} : new String[] {"redis-server", "node 1 (requester's)", "node 2 (responder's)", "node 3",
-                    "clients"};
+            String[] names = {"redis-server", w.node1, w.node2, "node 3", "clients"};
             ThreadActivity[] threads = new ThreadActivity[names.length];
             for (int i = 0; i < 4; i++) {
                 threads[i] = new ThreadActivity(p.get(i).pid());
@@ -52,19 +99,11 @@ final class ClusterProfile {
             threads[4] = new ThreadActivity(ProcessHandle.current().pid());
             double[] result;
             try (var sampler = new ThreadActivity.Sampler(SAMPLE_MILLIS, threads)) {
-                result = c1 ? r.stream(count, deadline) : r.pingPong(count, deadline);
-            }
-            if (c1) {
-                System.out.printf(Locale.ROOT, "C1 cross-node 16 B: %.0f msg/s over %,d messages; load average %s%n",
-                        result[0], count, loadAverage());
+                result = w.run(r, count, deadline);
             }
             Map<String, Long> after = commandStats(redisCli, redis.port());
-            if (!c1) {
-                System.out.printf(Locale.ROOT, "C2 cross-node 16 B: p50 %.1f us, p99 %.1f us, p99.9 %.1f us over %,d"
-                        + " requests; load average %s%n", result[0], result[1], result[2], count, loadAverage());
-            }
-            String unit = c1 ? "message" : "request";
-            StringBuilder sb = new StringBuilder("Redis commands per " + unit + ":");
+            System.out.printf(Locale.ROOT, "%s; load average %s%n", w.result(result, count), loadAverage());
+            StringBuilder sb = new StringBuilder("Redis commands per " + w.unit + ":");
             after.forEach((cmd, calls) -> {
                 long d = calls - before.getOrDefault(cmd, 0L);
                 if (d > 0) {
@@ -73,7 +112,7 @@ final class ClusterProfile {
             });
             System.out.println(sb);
             for (int i = 0; i < names.length; i++) {
-                System.out.println(threads[i].describe(names[i], count, unit, 12));
+                System.out.println(threads[i].describe(names[i], count, w.unit, 12));
             }
         }
     }

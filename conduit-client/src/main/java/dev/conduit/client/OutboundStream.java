@@ -236,7 +236,10 @@ final class OutboundStream {
                 + options.maxBufferedBytes();
     }
 
-    /** Wakes publishers waiting for room, if any. */
+    /**
+     * Bytes were freed: wakes publishers waiting for room, and paced ones once the count is under
+     * the release mark, where a pace that ran out ({@link #paceExpired}) applies again.
+     */
     private void wakeWaiters() {
         boolean released = bufferedBytes <= paceAbove() / 2;
         if (released) {
