@@ -100,8 +100,14 @@ class ZmqPythonTest {
                     Message reply = conduit.requestAndWait("calc.py", Integer.toString(i).getBytes(UTF_8), WAIT);
                     assertThat(new String(reply.payload(), UTF_8)).isEqualTo("py:calc.py:" + i);
                 }
-                assertThat(new String(conduit.requestAndWait("calc.stop", "stop".getBytes(UTF_8), WAIT).payload(), UTF_8))
-                        .isEqualTo("stopped");
+                Message stopped;
+                try {
+                    stopped = conduit.requestAndWait("calc.stop", "stop".getBytes(UTF_8), WAIT);
+                } catch (RuntimeException e) { // seen once in a CI rehearsal: say what the worker said
+                    throw new AssertionError("no reply to calc.stop; python alive " + python.isAlive() + ", its output: "
+                            + lines, e);
+                }
+                assertThat(new String(stopped.payload(), UTF_8)).isEqualTo("stopped");
                 assertThat(python.waitFor(60, TimeUnit.SECONDS)).isTrue();
                 assertThat(python.exitValue()).as("python's output: " + lines).isZero();
                 await().atMost(WAIT).until(() -> lines.stream().anyMatch(l -> l.startsWith("rep served")));
