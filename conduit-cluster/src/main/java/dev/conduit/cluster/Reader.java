@@ -4,6 +4,7 @@ import dev.conduit.server.spi.BackplaneHost;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
+import io.lettuce.core.XTrimArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SingleThreadEventLoop;
@@ -34,11 +35,20 @@ import org.slf4j.LoggerFactory;
  * reads on from there, whichever connection the next read goes on, so nothing is skipped and
  * nothing read twice. An entry whose (sender, epoch, seq) it has seen is a resent {@code XADD} and
  * is dropped; a seq that jumps means entries were trimmed unread, counted as lost.
+ *
+ * <p>It also trims the stream of what it has processed ({@code XTRIM MINID ~} the cursor, every
+ * {@value #TRIM_EVERY} entries), so that the stream holds what is unread and little more: left to
+ * the senders' {@code MAXLEN ~} alone, it grew to that bound whatever the reader's pace, and Redis
+ * spent most of its time on an {@code XADD} faulting in fresh memory for it (docs/cluster.md,
+ * "Trimming what was read"). The entries trimmed are never read again: the cursor is past them, and
+ * a new incarnation of this node deletes the stream.
  */
 final class Reader {
     private static final Logger log = LoggerFactory.getLogger(Reader.class);
     /** Entries asked for per read. */
     private static final int READ_COUNT = 64;
+    /** Entries processed between two trims of the stream. */
+    static final int TRIM_EVERY = 16;
 
     private final String self;
     private final ClusterTuning tuning;
@@ -64,6 +74,8 @@ final class Reader {
     private final Runnable readTask = this::read;
     /** The loop the last read callback ran on ({@link #currentLoop}); the read callbacks only, one at a time. */
     private @Nullable SingleThreadEventLoop lastLoop;
+    /** Entries processed since the last trim; the read callbacks only. */
+    private int untrimmed;
     /** See {@link #readLagMillis}; written by this thread. */
     private volatile long readLagMillis;
 
@@ -187,11 +199,36 @@ final class Reader {
                 }
                 cursor = m.getId();
             }
+            trim(read.size());
             if (read.size() < READ_COUNT) {
                 readAfterDeliveries();
             } else {
                 read(); // more is likely waiting: read on while the deliveries are written
             }
+        }
+    }
+
+    /**
+     * Trims the entries up to the cursor once {@value #TRIM_EVERY} were processed since the last
+     * trim: sent before the next read on the same connection, and not waited for. One that fails (Redis
+     * going away) is not retried: the next covers it, and the senders' {@code MAXLEN} still bounds
+     * the stream.
+     */
+    private void trim(int processed) {
+        untrimmed += processed;
+        if (untrimmed < TRIM_EVERY) {
+            return;
+        }
+        untrimmed = 0;
+        try {
+            connection().xtrim(ClusterKeys.inbound(self), XTrimArgs.Builder.minId(cursor).approximateTrimming())
+                    .whenComplete((n, e) -> {
+                        if (e != null) {
+                            log.debug("trimming this node's stream failed: {}", e.toString());
+                        }
+                    });
+        } catch (RuntimeException e) {
+            log.debug("trimming this node's stream failed: {}", e.toString());
         }
     }
 

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * What a node does with the entries of its inbound stream, written here by hand as another node
- * would: an entry written twice (a resent XADD) is routed once, and a seq that jumps (entries
- * trimmed unread) is counted as lost, never silently.
+ * would: an entry written twice (a resent XADD) is routed once, a seq that jumps (entries
+ * trimmed unread) is counted as lost, never silently, and what was read is trimmed.
  */
 @Timeout(60)
 class ClusterStreamEntriesTest {
@@ -61,10 +61,42 @@ class ClusterStreamEntriesTest {
         }
     }
 
-    /** An entry from node "other", epoch 7, batch {@code seq}, holding one message with sequence number {@code n}. */
+    @Test
+    void theReaderTrimsWhatItHasRead() {
+        int entries = 100;
+        RedisClient client = RedisClient.create(redis.uri());
+        try (ClusterNodes cluster = new ClusterNodes(redis, 1);
+             StatefulRedisConnection<String, byte[]> connection =
+                     client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE))) {
+            SeqSubscriber subscriber = new SeqSubscriber();
+            cluster.client(1).subscribe("feed.>", subscriber);
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    connection.sync().hexists(ClusterKeys.interest("n1"), "p feed.>"));
+            RedisCommands<String, byte[]> sync = connection.sync();
+            for (int i = 0; i < entries; i++) {
+                // Entries over Redis's 4 KiB node size: one node each, so that MINID ~ trims each.
+                sync.xadd(ClusterKeys.inbound("n1"), entry(i + 1, i, 5_000));
+            }
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> subscriber.received() == entries);
+            assertThat(subscriber.perfect(entries)).as(subscriber.report(entries)).isTrue();
+            // Not trimmed: the 100 stay until the senders' MAXLEN ~ of 100,000 entries.
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    sync.xlen(ClusterKeys.inbound("n1")) <= Reader.TRIM_EVERY);
+            assertThat(cluster.counter(1, "conduit.cluster.lost")).isZero();
+        } finally {
+            client.shutdown();
+        }
+    }
+
     private static Map<String, byte[]> entry(long seq, long n) {
+        return entry(seq, n, 8);
+    }
+
+    /** An entry from node "other", epoch 7, batch {@code seq}, holding one message with sequence number {@code n}. */
+    private static Map<String, byte[]> entry(long seq, long n, int size) {
         Batch batch = new Batch();
-        batch.add(new Batch.Item(Batch.MESSAGE, MessageBody.of("feed.a", null, null, SeqSubscriber.payload(n, 8)),
+        batch.add(new Batch.Item(Batch.MESSAGE, MessageBody.of("feed.a", null, null, SeqSubscriber.payload(n, size)),
                 false, false, Set.of()));
         Map<String, byte[]> fields = new LinkedHashMap<>();
         fields.put("n", "other".getBytes(StandardCharsets.UTF_8));
