@@ -2,7 +2,7 @@
 # Where C2's cross-node round trip goes: compare.sh's C2 (request/reply, one in flight, 16 B, requester
 # on node 1, responder on node 2 of three `conduit server --cluster` processes and one redis-server),
 # a fifth of the count to warm up, then the measured run with its p50/p99, the Redis commands per
-# request (`redis-cli info commandstats` before and after) and the wake-ups (voluntary context
+# request and Redis's time in each (`redis-cli info commandstats` before and after) and the wake-ups (voluntary context
 # switches from /proc) per request of every process by thread: redis-server, each node, and the
 # harness JVM holding requester and responder (dev.conduit.benchmarks.ClusterProfile).
 #
