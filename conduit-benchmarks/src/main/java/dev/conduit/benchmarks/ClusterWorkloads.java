@@ -34,6 +34,13 @@ final class ClusterWorkloads {
     /** Conduit's targets for the cluster (issue 14): cross-node rate at least half, p50 at most twice single-node. */
     static final double RATE_TARGET = 0.5;
     static final double P50_TARGET = 2.0;
+    /**
+     * C1's warm-up runs of a whole run's count, for every system alike. After one, the cross-node
+     * runs were still getting faster run by run (about 0.95 to 1.8 million msg/s over ten runs, the
+     * single node 1.6 to 2.8 million; docs/cluster.md, "Trimming what was read"): four processes
+     * on two cores leave each node's JIT compiler little time.
+     */
+    static final int C1_WARMUPS = 5;
 
     private final Compare compare;
     private final String nats;
@@ -125,12 +132,12 @@ final class ClusterWorkloads {
             Runs.log("  %s: the servers did not start: %s", name, e);
             return new Figures(Compare.failed(3, "FAILED: " + e), Compare.failed(3, "FAILED: " + e));
         }
-        // A whole run to warm up, for every system alike: after a tenth, the cluster's first
-        // measured C2 runs were still getting faster run by run (docs/benchmarks.md).
+        // Whole runs to warm up (C2 one, C1 C1_WARMUPS), for every system alike: after a tenth, the
+        // cluster's first measured C2 runs were still getting faster run by run (docs/benchmarks.md).
         BenchConfig warm = c.wholeWarmup();
         try (running) {
             if (c1) {
-                rates = Runs.repeat("C1 " + name, warm, 3, (k, d) -> running.stream(k.messages(), d));
+                rates = Runs.repeat("C1 " + name, warm, 3, C1_WARMUPS, (k, d) -> running.stream(k.messages(), d));
             }
             if (c2) {
                 latencies = Runs.repeat("C2 " + name, warm, 3, (k, d) -> running.pingPong(k.requests(), d));

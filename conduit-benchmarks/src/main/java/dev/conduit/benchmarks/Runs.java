@@ -23,12 +23,25 @@ final class Runs {
      * reason.
      */
     static List<Series> repeat(String name, BenchConfig config, int metrics, Run run) {
+        return repeat(name, config, metrics, 1, run);
+    }
+
+    /**
+     * {@link #repeat(String, BenchConfig, int, Run)} with {@code warmups} warm-up runs (each logged
+     * with its figures, so that a ramp still under way shows).
+     */
+    static List<Series> repeat(String name, BenchConfig config, int metrics, int warmups, Run run) {
         List<List<Double>> values = new ArrayList<>();
         for (int i = 0; i < metrics; i++) {
             values.add(new ArrayList<>());
         }
         try {
-            run.run(config.warmup(), Deadline.in(config.runTimeout()));
+            for (int w = 0; w < warmups; w++) {
+                double[] v = run.run(config.warmup(), Deadline.in(config.runTimeout()));
+                if (warmups > 1) {
+                    log("  %s warm-up %d: %s", name, w + 1, format(v));
+                }
+            }
             for (int r = 0; r < config.repeats(); r++) {
                 double[] v = run.run(config, Deadline.in(config.runTimeout()));
                 for (int i = 0; i < metrics; i++) {
