@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * nothing read twice. An entry whose (sender, epoch, seq) it has seen is a resent {@code XADD} and
  * is dropped; a seq that jumps means entries were trimmed unread, counted as lost.
  *
- * <p>It also trims the stream of what it has processed ({@code XTRIM MINID ~} the cursor, every
- * {@value #TRIM_EVERY} entries), so that the stream holds what is unread and little more: left to
+ * <p>It also trims the stream of what it has processed ({@code XTRIM MINID ~} the cursor, once
+ * {@value #TRIM_BYTES} bytes or {@value #TRIM_ENTRIES} entries were processed since the last trim),
+ * so that the stream holds what is unread and little more: left to
  * the senders' {@code MAXLEN ~} alone, it grew to that bound whatever the reader's pace, and Redis
  * spent most of its time on an {@code XADD} faulting in fresh memory for it (docs/cluster.md,
  * "Trimming what was read"). The entries trimmed are never read again: the cursor is past them, and
@@ -47,8 +48,10 @@ final class Reader {
     private static final Logger log = LoggerFactory.getLogger(Reader.class);
     /** Entries asked for per read. */
     private static final int READ_COUNT = 64;
-    /** Entries processed between two trims of the stream. */
-    static final int TRIM_EVERY = 16;
+    /** Bytes of entries processed (their fields' values) after which the stream is trimmed. */
+    static final int TRIM_BYTES = 256 << 10;
+    /** Entries processed after which the stream is trimmed, however small (request/reply: one message each). */
+    static final int TRIM_ENTRIES = 1_024;
 
     private final String self;
     private final ClusterTuning tuning;
@@ -74,8 +77,9 @@ final class Reader {
     private final Runnable readTask = this::read;
     /** The loop the last read callback ran on ({@link #currentLoop}); the read callbacks only, one at a time. */
     private @Nullable SingleThreadEventLoop lastLoop;
-    /** Entries processed since the last trim; the read callbacks only. */
-    private int untrimmed;
+    /** Entries and their bytes processed since the last trim; the read callbacks only. */
+    private int untrimmedEntries;
+    private long untrimmedBytes;
     /** See {@link #readLagMillis}; written by this thread. */
     private volatile long readLagMillis;
 
@@ -198,8 +202,12 @@ final class Reader {
                     log.error("cluster entry {} could not be processed; skipped", m.getId(), e);
                 }
                 cursor = m.getId();
+                untrimmedEntries++;
+                for (byte[] v : m.getBody().values()) {
+                    untrimmedBytes += v.length;
+                }
             }
-            trim(read.size());
+            trimIfDue();
             if (read.size() < READ_COUNT) {
                 readAfterDeliveries();
             } else {
@@ -209,17 +217,17 @@ final class Reader {
     }
 
     /**
-     * Trims the entries up to the cursor once {@value #TRIM_EVERY} were processed since the last
-     * trim: sent before the next read on the same connection, and not waited for. One that fails (Redis
-     * going away) is not retried: the next covers it, and the senders' {@code MAXLEN} still bounds
-     * the stream.
+     * Trims the entries up to the cursor once {@value #TRIM_BYTES} bytes or {@value #TRIM_ENTRIES}
+     * entries were processed since the last trim: sent before the next read on the same connection,
+     * and not waited for. One that fails (Redis going away) is not retried: the next covers it, and
+     * the senders' {@code MAXLEN} still bounds the stream.
      */
-    private void trim(int processed) {
-        untrimmed += processed;
-        if (untrimmed < TRIM_EVERY) {
+    private void trimIfDue() {
+        if (untrimmedBytes < TRIM_BYTES && untrimmedEntries < TRIM_ENTRIES) {
             return;
         }
-        untrimmed = 0;
+        untrimmedBytes = 0;
+        untrimmedEntries = 0;
         try {
             connection().xtrim(ClusterKeys.inbound(self), XTrimArgs.Builder.minId(cursor).approximateTrimming())
                     .whenComplete((n, e) -> {

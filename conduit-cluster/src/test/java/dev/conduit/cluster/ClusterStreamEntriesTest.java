@@ -62,8 +62,24 @@ class ClusterStreamEntriesTest {
     }
 
     @Test
-    void theReaderTrimsWhatItHasRead() {
-        int entries = 100;
+    void theReaderTrimsWhatItHasReadByBytes() {
+        // 64 KiB entries (one Redis node each, so that MINID ~ trims each): a trim every 4.
+        int size = 64 << 10;
+        readUntilTrimmedTo(100, size, Reader.TRIM_BYTES / size);
+    }
+
+    @Test
+    void theReaderTrimsWhatItHasReadByEntries() {
+        // Small entries: trimmed every 1,024, by whole Redis nodes (100 entries each by default).
+        readUntilTrimmedTo(Reader.TRIM_ENTRIES + 300, 8, 300 + 100);
+    }
+
+    /**
+     * Writes {@code entries} entries of one {@code size}-byte message each to n1's stream, waits
+     * until n1's subscriber has them all in order, then until n1 has trimmed its stream to {@code
+     * left} entries at most (the reader does not wait for its trims).
+     */
+    private static void readUntilTrimmedTo(int entries, int size, int left) {
         RedisClient client = RedisClient.create(redis.uri());
         try (ClusterNodes cluster = new ClusterNodes(redis, 1);
              StatefulRedisConnection<String, byte[]> connection =
@@ -74,15 +90,14 @@ class ClusterStreamEntriesTest {
                     connection.sync().hexists(ClusterKeys.interest("n1"), "p feed.>"));
             RedisCommands<String, byte[]> sync = connection.sync();
             for (int i = 0; i < entries; i++) {
-                // Entries over Redis's 4 KiB node size: one node each, so that MINID ~ trims each.
-                sync.xadd(ClusterKeys.inbound("n1"), entry(i + 1, i, 5_000));
+                sync.xadd(ClusterKeys.inbound("n1"), entry(i + 1, i, size));
             }
 
-            await().atMost(Duration.ofSeconds(10)).until(() -> subscriber.received() == entries);
+            await().atMost(Duration.ofSeconds(20)).until(() -> subscriber.received() == entries);
             assertThat(subscriber.perfect(entries)).as(subscriber.report(entries)).isTrue();
-            // Not trimmed: the 100 stay until the senders' MAXLEN ~ of 100,000 entries.
-            await().atMost(Duration.ofSeconds(10)).until(() ->
-                    sync.xlen(ClusterKeys.inbound("n1")) <= Reader.TRIM_EVERY);
+            // Untrimmed, all would stay until the senders' MAXLEN ~ of 100,000 entries.
+            await("n1's stream trimmed to " + left + " entries").atMost(Duration.ofSeconds(10))
+                    .until(() -> sync.xlen(ClusterKeys.inbound("n1")) <= left);
             assertThat(cluster.counter(1, "conduit.cluster.lost")).isZero();
         } finally {
             client.shutdown();
