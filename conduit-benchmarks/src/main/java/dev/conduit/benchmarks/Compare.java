@@ -420,7 +420,8 @@ public final class Compare {
         sb.append("Side-by-side figures from `bench/compare.sh` (").append(Report.today())
                 .append(", ").append(String.format(Locale.ROOT, "%.0f", minutes)).append(" min). ")
                 .append("Conduit against nats-server with jnats, JeroMQ, and a raw Netty echo server as an upper ")
-                .append("bound. Every workload ran once with a tenth of its counts to warm up, then ")
+                .append("bound. Every workload ran once with a tenth of its counts to warm up (C2 once with its whole ")
+                .append("counts, C1 ").append(ClusterWorkloads.C1_WARMUPS).append(" times), then ")
                 .append(c.repeats()).append(c.repeats() == 1 ? " time" : " times").append("; each cell is the median with the spread (min - max) of those ")
                 .append("runs. Each run had ").append(c.runTimeout().toSeconds())
                 .append(" s; a run past it is reported as a failure.\n\n");
@@ -493,8 +494,10 @@ public final class Compare {
                 through. Each C row is cross-node Conduit against one peer: "Conduit single node" (the ratio \
                 is the cost of the hop; targets: rate at least 0.5, p50 at most 2) or "NATS 3-node cluster". A \
                 cross-node stream whose subscriber receives nothing for 5 s counts the rest as lost (a drop \
-                between nodes is counted on the sending node, not told to the subscriber). They need \
-                redis-server, and are skipped with a note without it.
+                between nodes is counted on the sending node, not told to the subscriber). Each system warms \
+                up with whole runs, C1 with several: four processes share the two cores, and after one \
+                warm-up the cross-node runs were still getting faster run by run (docs/cluster.md, \
+                "Trimming what was read"). They need redis-server, and are skipped with a note without it.
                 - "skipped" is the messages the system skipped over the measured runs (a Conduit GAP or \
                 slow-consumer drop, a jnats dispatcher drop; in C1 also what never arrived from the other node); a \
                 row where either side skipped any is marked not \
