@@ -38,11 +38,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It also trims the stream of what it has processed ({@code XTRIM MINID ~} the cursor, once
  * {@value #TRIM_BYTES} bytes or {@value #TRIM_ENTRIES} entries were processed since the last trim),
- * so that the stream holds what is unread and little more: left to
- * the senders' {@code MAXLEN ~} alone, it grew to that bound whatever the reader's pace, and Redis
- * spent most of its time on an {@code XADD} faulting in fresh memory for it (docs/cluster.md,
- * "Trimming what was read"). The entries trimmed are never read again: the cursor is past them, and
- * a new incarnation of this node deletes the stream.
+ * so that the stream holds what is unread and little more. Left to the senders' {@code MAXLEN ~}
+ * alone, it grew toward that bound whatever the reader's pace, and an {@code XADD} cost Redis about
+ * four times what it costs on a short stream (docs/cluster.md, "Trimming what was read"). The
+ * entries trimmed are never read again: the cursor is past them, and a new incarnation of this
+ * node deletes the stream.
  */
 final class Reader {
     private static final Logger log = LoggerFactory.getLogger(Reader.class);
@@ -218,9 +218,9 @@ final class Reader {
 
     /**
      * Trims the entries up to the cursor once {@value #TRIM_BYTES} bytes or {@value #TRIM_ENTRIES}
-     * entries were processed since the last trim: sent before the next read on the same connection,
-     * and not waited for. One that fails (Redis going away) is not retried: the next covers it, and
-     * the senders' {@code MAXLEN} still bounds the stream.
+     * entries were processed since the last trim: sent before the next read, and not waited for.
+     * One that fails (Redis going away) is not retried: the next covers it, and the senders' {@code
+     * MAXLEN} still bounds the stream.
      */
     private void trimIfDue() {
         if (untrimmedBytes < TRIM_BYTES && untrimmedEntries < TRIM_ENTRIES) {

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,16 +38,8 @@ class ClusterStreamEntriesTest {
 
     @Test
     void aResentEntryIsRoutedOnceAndASeqGapIsCountedAsLost() {
-        RedisClient client = RedisClient.create(redis.uri());
-        try (ClusterNodes cluster = new ClusterNodes(redis, 1);
-             StatefulRedisConnection<String, byte[]> connection =
-                     client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE))) {
-            SeqSubscriber subscriber = new SeqSubscriber();
-            cluster.client(1).subscribe("feed.>", subscriber);
-            await().atMost(Duration.ofSeconds(10)).until(() ->
-                    connection.sync().hexists(ClusterKeys.interest("n1"), "p feed.>"));
-            RedisCommands<String, byte[]> sync = connection.sync();
-
+        SeqSubscriber subscriber = new SeqSubscriber();
+        withSubscribedNode(subscriber, (cluster, sync) -> {
             sync.xadd(ClusterKeys.inbound("n1"), entry(1, 0));
             sync.xadd(ClusterKeys.inbound("n1"), entry(1, 0)); // the same batch again: a resent XADD
             sync.xadd(ClusterKeys.inbound("n1"), entry(3, 1)); // batch 2 never arrived (trimmed)
@@ -56,9 +49,7 @@ class ClusterStreamEntriesTest {
             assertThat(subscriber.perfect(2)).as(subscriber.report(2)).isTrue();
             assertThat(cluster.counter(1, "conduit.cluster.duplicates")).isEqualTo(1);
             assertThat(cluster.counter(1, "conduit.cluster.received")).isEqualTo(2);
-        } finally {
-            client.shutdown();
-        }
+        });
     }
 
     @Test
@@ -80,15 +71,8 @@ class ClusterStreamEntriesTest {
      * left} entries at most (the reader does not wait for its trims).
      */
     private static void readUntilTrimmedTo(int entries, int size, int left) {
-        RedisClient client = RedisClient.create(redis.uri());
-        try (ClusterNodes cluster = new ClusterNodes(redis, 1);
-             StatefulRedisConnection<String, byte[]> connection =
-                     client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE))) {
-            SeqSubscriber subscriber = new SeqSubscriber();
-            cluster.client(1).subscribe("feed.>", subscriber);
-            await().atMost(Duration.ofSeconds(10)).until(() ->
-                    connection.sync().hexists(ClusterKeys.interest("n1"), "p feed.>"));
-            RedisCommands<String, byte[]> sync = connection.sync();
+        SeqSubscriber subscriber = new SeqSubscriber();
+        withSubscribedNode(subscriber, (cluster, sync) -> {
             for (int i = 0; i < entries; i++) {
                 sync.xadd(ClusterKeys.inbound("n1"), entry(i + 1, i, size));
             }
@@ -99,6 +83,23 @@ class ClusterStreamEntriesTest {
             await("n1's stream trimmed to " + left + " entries").atMost(Duration.ofSeconds(10))
                     .until(() -> sync.xlen(ClusterKeys.inbound("n1")) <= left);
             assertThat(cluster.counter(1, "conduit.cluster.lost")).isZero();
+        });
+    }
+
+    /**
+     * Runs {@code body} with one node n1, whose client subscribes to {@code feed.>} with {@code
+     * subscriber}, once that interest is in Redis; and a connection to Redis to write n1's stream.
+     */
+    private static void withSubscribedNode(SeqSubscriber subscriber,
+                                           BiConsumer<ClusterNodes, RedisCommands<String, byte[]>> body) {
+        RedisClient client = RedisClient.create(redis.uri());
+        try (ClusterNodes cluster = new ClusterNodes(redis, 1);
+             StatefulRedisConnection<String, byte[]> connection =
+                     client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE))) {
+            cluster.client(1).subscribe("feed.>", subscriber);
+            RedisCommands<String, byte[]> sync = connection.sync();
+            await().atMost(Duration.ofSeconds(10)).until(() -> sync.hexists(ClusterKeys.interest("n1"), "p feed.>"));
+            body.accept(cluster, sync);
         } finally {
             client.shutdown();
         }
