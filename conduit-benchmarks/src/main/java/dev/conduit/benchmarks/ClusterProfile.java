@@ -53,7 +53,7 @@ final class ClusterProfile {
 
             @Override
             int warmUpCount(int count) {
-                return count; // a whole run, as compare.sh does
+                return count; // a whole run (compare.sh warms C1 up with ClusterWorkloads.C1_WARMUPS)
             }
 
             @Override
