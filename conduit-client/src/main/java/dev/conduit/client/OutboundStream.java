@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
@@ -130,7 +131,7 @@ final class OutboundStream {
                 && options.bufferFull() == BufferFullPolicy.WAIT) {
             pace();
         }
-        if (bounded && bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes()) {
+        if (bounded && full(size)) {
             if (!waitForRoom(size)) {
                 return false;
             }
@@ -157,30 +158,53 @@ final class OutboundStream {
             }
             case THROW -> throw new BufferFullException(bufferFullMessage(size));
             case WAIT -> {
-                long deadline = clock.nanoTime() + options.bufferFullWait().toNanos();
+                Wait w;
                 waiters++;
                 try {
-                    while (bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes()) {
-                        session.requireNotClosed("send");
-                        long left = deadline - clock.nanoTime();
-                        if (left <= 0) {
-                            throw new BufferFullException(bufferFullMessage(size) + " for "
-                                    + options.bufferFullWait().toMillis() + " ms");
-                        }
-                        try {
-                            TimeUnit.NANOSECONDS.timedWait(session, left);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            throw new BufferFullException(bufferFullMessage(size) + "; interrupted while waiting");
-                        }
-                    }
+                    w = await(() -> !full(size));
                 } finally {
                     waiters--;
                 }
-                return true;
+                return switch (w) {
+                    case DONE -> true;
+                    case TIMED_OUT -> throw new BufferFullException(bufferFullMessage(size) + " for "
+                            + options.bufferFullWait().toMillis() + " ms");
+                    case INTERRUPTED -> throw new BufferFullException(bufferFullMessage(size)
+                            + "; interrupted while waiting");
+                };
             }
             default -> throw new IllegalStateException(options.bufferFull().toString());
         }
+    }
+
+    /** Whether a frame of {@code size} bytes does not fit the bound (an empty buffer takes any one frame). */
+    private boolean full(int size) {
+        return bufferedBytes > 0 && bufferedBytes + size > options.maxBufferedBytes();
+    }
+
+    /** How a wait on the client's monitor ended. */
+    private enum Wait { DONE, TIMED_OUT, INTERRUPTED }
+
+    /**
+     * Waits on the client's monitor until {@code done} holds or {@code bufferFullWait} has passed;
+     * throws if the client closes meanwhile. An interrupt ends the wait and is kept.
+     */
+    private Wait await(BooleanSupplier done) {
+        long deadline = clock.nanoTime() + options.bufferFullWait().toNanos();
+        while (!done.getAsBoolean()) {
+            session.requireNotClosed("send");
+            long left = deadline - clock.nanoTime();
+            if (left <= 0) {
+                return Wait.TIMED_OUT;
+            }
+            try {
+                TimeUnit.NANOSECONDS.timedWait(session, left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Wait.INTERRUPTED;
+            }
+        }
+        return Wait.DONE;
     }
 
     /**
@@ -208,22 +232,10 @@ final class OutboundStream {
      */
     private void pace() {
         long release = paceAbove() / 2;
-        long deadline = clock.nanoTime() + options.bufferFullWait().toNanos();
         pacers++;
         try {
-            while (connection != null && bufferedBytes > release) {
-                session.requireNotClosed("send");
-                long left = deadline - clock.nanoTime();
-                if (left <= 0) {
-                    paceExpired = true;
-                    return;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(session, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
+            if (await(() -> connection == null || bufferedBytes <= release) == Wait.TIMED_OUT) {
+                paceExpired = true;
             }
         } finally {
             pacers--;
